@@ -1,0 +1,79 @@
+# Front door of the project. `make help` lists the targets.
+# Every target that needs tools sets them up first (.venv from pinned files,
+# the CDK CLI from package-lock.json), so a fresh clone needs no manual step.
+
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+VENV_STAMP := $(VENV)/.installed
+NODE_STAMP := node_modules/.installed
+ENV ?= dev
+PORT ?= 8080
+# Quiet, offline CDK CLI (no version check, no telemetry, no notices).
+CDK := CDK_DISABLE_VERSION_CHECK=1 CDK_DISABLE_CLI_TELEMETRY=true \
+       JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION=20 npx --no-install cdk
+CDK_OUT ?= cdk.out
+
+.PHONY: help setup synth demo test lint format serve deploy destroy diff bench lock clean
+
+help: ## Show this help
+	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[36m%-10s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+
+$(VENV_STAMP): requirements.txt requirements-dev.txt requirements.lock
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt -c requirements.lock
+	touch $@
+
+$(NODE_STAMP): package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+setup: $(VENV_STAMP) $(NODE_STAMP) ## Create .venv and node_modules from the pinned files
+
+synth: setup ## Synthesize every stack for ENV (default dev) into cdk.out/, offline
+	$(CDK) synth --no-notices --quiet -c env=$(ENV) --output $(CDK_OUT)
+
+demo: setup ## The whole platform offline: synth, then the pipeline end to end on this machine
+	$(PY) -m offline.demo --env $(ENV) $(if $(DATA),--data $(DATA)) $(if $(TARGET),--target $(TARGET)) $(if $(PROBLEM),--problem-type $(PROBLEM))
+
+test: setup ## Run the test suite (unit, CDK, moto, end to end), offline
+	$(PY) -m pytest
+
+lint: setup ## ruff (lint + format check) and mypy (strict on stacks/ and ml_code/)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
+
+format: setup ## Apply ruff's formatting and safe fixes
+	$(VENV)/bin/ruff format .
+	$(VENV)/bin/ruff check --fix .
+
+serve: setup ## Serve a model dir or model.tar.gz on the hosting contract: make serve MODEL=DIR [PORT=8080]
+	@test -n "$(MODEL)" || { echo "usage: make serve MODEL=path/to/model-dir-or-model.tar.gz [PORT=8080]"; exit 2; }
+	$(PY) -m ml_code.serve --model $(MODEL) --port $(PORT)
+
+diff: setup ## cdk diff against the account in your AWS credentials (ENV=...)
+	$(CDK) diff --no-notices -c env=$(ENV)
+
+deploy: setup ## cdk deploy every stack of ENV (needs AWS credentials and a bootstrapped account)
+	$(CDK) deploy --no-notices -c env=$(ENV) --all --require-approval broadening
+
+destroy: setup ## cdk destroy ENV's stacks (stateful resources are retained)
+	$(CDK) destroy --no-notices -c env=$(ENV) --all
+
+bench: setup ## Run the benchmarks (on demand; results go in benchmarks/README.md)
+	$(PY) -m benchmarks.run
+
+lock: ## Re-resolve requirements and rewrite requirements.lock from the result
+	rm -rf .venv-lock && $(PYTHON) -m venv .venv-lock
+	.venv-lock/bin/pip install --quiet -r requirements-dev.txt
+	{ echo "# Full transitive pin set, used as a pip constraints file (-c) so a fresh"; \
+	  echo "# install resolves to exactly what CI ran. Regenerate: make lock"; \
+	  .venv-lock/bin/pip freeze; } > requirements.lock
+	rm -rf .venv-lock
+
+clean: ## Remove build output (keeps .venv and node_modules)
+	rm -rf cdk.out cdk.out.* .build .demo .pytest_cache .mypy_cache .ruff_cache

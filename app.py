@@ -1,0 +1,26 @@
+#!/usr/bin/env python3
+"""CDK entry point: the only reader of CDK context.
+
+Pick an environment with ``-c env=NAME`` (default: the ``env`` key in cdk.json).
+"""
+
+from __future__ import annotations
+
+import aws_cdk as cdk
+
+from stacks.application import build_platform
+from stacks.config import load_config
+
+CONTEXT_KEYS = ("env", "project", "environments")
+
+
+def main() -> None:
+    app = cdk.App()
+    context = {key: app.node.try_get_context(key) for key in CONTEXT_KEYS}
+    config = load_config({k: v for k, v in context.items() if v is not None})
+    build_platform(app, config)
+    app.synth()
+
+
+if __name__ == "__main__":
+    main()

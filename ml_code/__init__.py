@@ -1,0 +1,1 @@
+"""The code SageMaker runs: pipeline steps and the model server."""

@@ -1,0 +1,92 @@
+"""Contracts shared by the pipeline definition, the steps and the offline runner.
+
+Every value two files must agree on lives here, once: container paths, channel and
+output names, file names, the evaluation report's gate section, content types.
+Tests pin the consumers to these constants.
+"""
+
+from __future__ import annotations
+
+from typing import Final, Literal
+
+ProblemType = Literal["binary", "multiclass", "regression"]
+PROBLEM_TYPES: Final[tuple[str, ...]] = ("binary", "multiclass", "regression")
+
+# ----------------------------------------------------------------- container paths
+#: Root of every SageMaker container path. Locally, the env var below maps it to a folder.
+OPT_ML: Final = "/opt/ml"
+#: Env var naming a local folder that stands in for /opt/ml (used by the offline runner
+#: and by anyone running a step on a laptop). Unset in SageMaker.
+OPT_ML_ROOT_ENV: Final = "MLOPS_OPT_ML_ROOT"
+
+PROCESSING_DIR: Final = "/opt/ml/processing"
+CODE_DIR: Final = "/opt/ml/processing/input/code"
+RAW_DATA_DIR: Final = "/opt/ml/processing/input/data"
+MODEL_INPUT_DIR: Final = "/opt/ml/processing/input/model"
+TEST_INPUT_DIR: Final = "/opt/ml/processing/input/test"
+
+#: preprocess outputs: output name -> container dir (each one ProcessingOutput).
+PREPROCESS_OUTPUTS: Final[dict[str, str]] = {
+    "train": "/opt/ml/processing/output/train",
+    "validation": "/opt/ml/processing/output/validation",
+    "test": "/opt/ml/processing/output/test",
+    "baseline": "/opt/ml/processing/output/baseline",
+}
+#: evaluate output name and dir.
+EVALUATION_OUTPUT: Final = "evaluation"
+EVALUATION_DIR: Final = "/opt/ml/processing/output/evaluation"
+
+# ----------------------------------------------------------------- training channels
+TRAIN_CHANNEL: Final = "train"
+VALIDATION_CHANNEL: Final = "validation"
+#: Training data files (inside each channel / output dir).
+TRAIN_FILE: Final = "train.csv"
+VALIDATION_FILE: Final = "validation.csv"
+TEST_FILE: Final = "test.csv"
+#: Split files carry the target in the first column, named by this header.
+TARGET_COLUMN_IN_SPLITS: Final = "__target__"
+
+# ----------------------------------------------------------------- model artefacts
+MODEL_FILE: Final = "xgboost-model.json"
+TRANSFORMER_FILE: Final = "transformer.json"
+MODEL_META_FILE: Final = "model-meta.json"
+
+# ----------------------------------------------------------------- baseline (drift)
+BASELINE_STATISTICS_FILE: Final = "statistics.json"
+BASELINE_CONSTRAINTS_FILE: Final = "constraints.json"
+
+# ----------------------------------------------------------------- evaluation report
+EVALUATION_FILE: Final = "evaluation.json"
+#: Section of evaluation.json the pipeline's quality gate reads (higher is better).
+GATE_SECTION: Final = "quality_gate"
+#: JsonGet path of the candidate's gate metric value.
+GATE_METRIC_PATH: Final = "quality_gate.value"
+#: JsonGet path of the floor the candidate must reach to beat the champion
+#: (champion value minus margin; the lowest possible value when there is no champion).
+GATE_CHAMPION_FLOOR_PATH: Final = "quality_gate.champion_floor"
+#: Gate metric per problem type (all higher-is-better).
+GATE_METRIC_BY_PROBLEM: Final[dict[str, str]] = {
+    "binary": "auc",
+    "multiclass": "accuracy",
+    "regression": "r2",
+}
+#: Top-level section of the model-quality report per problem type (SageMaker's format).
+METRICS_SECTION_BY_PROBLEM: Final[dict[str, str]] = {
+    "binary": "binary_classification_metrics",
+    "multiclass": "multiclass_classification_metrics",
+    "regression": "regression_metrics",
+}
+
+# ----------------------------------------------------------------- failure reporting
+#: Training containers read the failure reason from here; processing from MESSAGE_FILE.
+FAILURE_FILE: Final = "/opt/ml/output/failure"
+PROCESSING_MESSAGE_FILE: Final = "/opt/ml/output/message"
+
+# ----------------------------------------------------------------- serving
+CONTENT_TYPE_CSV: Final = "text/csv"
+CONTENT_TYPE_JSON: Final = "application/json"
+CONTENT_TYPE_JSONLINES: Final = "application/jsonlines"
+SUPPORTED_CONTENT_TYPES: Final[tuple[str, ...]] = (CONTENT_TYPE_CSV, CONTENT_TYPE_JSON, CONTENT_TYPE_JSONLINES)
+#: SageMaker real-time endpoints reject request bodies above 6 MB.
+MAX_PAYLOAD_BYTES: Final = 6 * 1024 * 1024
+SERVING_PORT: Final = 8080

@@ -1,0 +1,1 @@
+"""CDK stacks and constructs of the SageMaker MLOps platform."""

@@ -1,0 +1,420 @@
+"""Typed configuration: the one place CDK context becomes values.
+
+`app.py` reads the context once and hands it to :func:`load_config`, which returns
+frozen dataclasses or raises :class:`ConfigError` naming the offending key and what
+it accepts. Stacks and constructs only ever receive these objects.
+
+Context layout (``cdk.json``)::
+
+    "env": "dev",                       # default; override with -c env=NAME
+    "project": {"name": "...", "tags": {...}},
+    "environments": {"dev": {...}, "staging": {...}, "prod": {...}}
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, Final, Literal, TypeVar, cast
+
+Persona = Literal["data_scientist", "ml_engineer"]
+PERSONAS: Final[tuple[str, ...]] = ("data_scientist", "ml_engineer")
+NetworkMode = Literal["create", "existing"]
+
+#: Interface endpoints VpcOnly Studio and SageMaker jobs need, by short name.
+#: The value is the AWS service suffix (com.amazonaws.REGION.<suffix>).
+INTERFACE_ENDPOINTS: Final[Mapping[str, str]] = {
+    "sagemaker_api": "sagemaker.api",
+    "sagemaker_runtime": "sagemaker.runtime",
+    "sagemaker_studio": "studio",
+    "sagemaker_notebook": "notebook",
+    "sts": "sts",
+    "logs": "logs",
+    "monitoring": "monitoring",
+    "ecr_api": "ecr.api",
+    "ecr_docker": "ecr.dkr",
+    "kms": "kms",
+    "ssm": "ssm",
+    "events": "events",
+    "codeartifact_api": "codeartifact.api",
+    "codeartifact_repositories": "codeartifact.repositories",
+}
+#: The interface endpoints created when config does not name a list.
+DEFAULT_INTERFACE_ENDPOINTS: Final[tuple[str, ...]] = (
+    "sagemaker_api",
+    "sagemaker_runtime",
+    "sagemaker_studio",
+    "sagemaker_notebook",
+    "sts",
+    "logs",
+    "monitoring",
+    "ecr_api",
+    "ecr_docker",
+    "kms",
+)
+
+_NAME_RE = re.compile(r"^[a-z][a-z0-9-]{1,30}[a-z0-9]$")
+_USER_RE = re.compile(r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$")
+_ACCOUNT_RE = re.compile(r"^\d{12}$")
+_REGION_RE = re.compile(r"^[a-z]{2}(-gov)?-[a-z]+-\d$")
+_INSTANCE_RE = re.compile(r"^ml\.[a-z0-9]+\.[a-z0-9]+$")
+_CIDR_RE = re.compile(r"^(\d{1,3}\.){3}\d{1,3}/(1[6-9]|2[0-8])$")
+_VPC_RE = re.compile(r"^vpc-[0-9a-f]{8,17}$")
+_SUBNET_RE = re.compile(r"^subnet-[0-9a-f]{8,17}$")
+_SG_RE = re.compile(r"^sg-[0-9a-f]{8,17}$")
+
+
+class ConfigError(ValueError):
+    """A context entry is missing or invalid; the message names the key."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class NetworkConfig:
+    """Where SageMaker runs: a VPC we create, or one that already exists."""
+
+    mode: NetworkMode
+    cidr: str
+    max_azs: int
+    interface_endpoints: tuple[str, ...]
+    flow_log_retention_days: int
+    vpc_id: str | None = None
+    subnet_ids: tuple[str, ...] = ()
+    availability_zones: tuple[str, ...] = ()
+    security_group_id: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class StudioUser:
+    """One Studio user profile and the persona (execution role) it gets."""
+
+    name: str
+    persona: Persona
+
+
+@dataclass(frozen=True, kw_only=True)
+class StudioConfig:
+    """Studio domain settings."""
+
+    idle_timeout_minutes: int
+    users: tuple[StudioUser, ...]
+
+
+@dataclass(frozen=True, kw_only=True)
+class InstanceConfig:
+    """Instance types for each kind of SageMaker work."""
+
+    processing: str
+    training: str
+    endpoint: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class PipelineConfig:
+    """Training pipeline defaults (each is also a pipeline parameter)."""
+
+    quality_threshold: float
+    champion_margin: float
+    use_spot: bool
+    max_runtime_seconds: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class EnvironmentConfig:
+    """One deployment environment (stage) of the project."""
+
+    name: str
+    account: str | None
+    region: str | None
+    network: NetworkConfig
+    studio: StudioConfig
+    instances: InstanceConfig
+    pipeline: PipelineConfig
+    tags: Mapping[str, str]
+
+
+@dataclass(frozen=True, kw_only=True)
+class AppConfig:
+    """The project plus the one environment this synth is for."""
+
+    project_name: str
+    env: EnvironmentConfig
+    tags: Mapping[str, str]
+
+    @property
+    def prefix(self) -> str:
+        """``<project>-<env>``: the stem of stack and resource names."""
+        return f"{self.project_name}-{self.env.name}"
+
+    @property
+    def all_tags(self) -> Mapping[str, str]:
+        """Project tags overlaid with environment tags, plus Project/Environment."""
+        merged = {"Project": self.project_name, "Environment": self.env.name}
+        merged.update(self.tags)
+        merged.update(self.env.tags)
+        return merged
+
+
+# --------------------------------------------------------------------------- readers
+
+T = TypeVar("T")
+_MISSING: Final = object()
+
+
+class _Reader:
+    """Reads one mapping of context, naming every key by its full dotted path."""
+
+    def __init__(self, data: Any, path: str) -> None:
+        if not isinstance(data, Mapping):
+            raise ConfigError(f"context key '{path}': expected an object, got {_show(data)}")
+        self._data = cast(Mapping[str, Any], data)
+        self.path = path
+
+    def key(self, name: str) -> str:
+        return f"{self.path}.{name}" if self.path else name
+
+    def raw(self, name: str, default: Any = _MISSING) -> Any:
+        if name in self._data and self._data[name] is not None:
+            return self._data[name]
+        if default is _MISSING:
+            raise ConfigError(f"context key '{self.key(name)}' is missing")
+        return default
+
+    def child(self, name: str, default: Any = _MISSING) -> _Reader:
+        return _Reader(self.raw(name, default), self.key(name))
+
+    def string(self, name: str, pattern: re.Pattern[str], hint: str, default: Any = _MISSING) -> str:
+        value = self.raw(name, default)
+        if not isinstance(value, str) or not pattern.match(value):
+            raise ConfigError(f"context key '{self.key(name)}': expected {hint}, got {_show(value)}")
+        return value
+
+    def optional_string(self, name: str, pattern: re.Pattern[str], hint: str) -> str | None:
+        if self.raw(name, None) is None:
+            return None
+        return self.string(name, pattern, hint)
+
+    def choice(self, name: str, allowed: tuple[str, ...], default: Any = _MISSING) -> str:
+        value = self.raw(name, default)
+        if value not in allowed:
+            raise ConfigError(
+                f"context key '{self.key(name)}': expected one of {', '.join(allowed)}, got {_show(value)}"
+            )
+        return cast(str, value)
+
+    def integer(self, name: str, low: int, high: int, default: Any = _MISSING) -> int:
+        value = self.raw(name, default)
+        if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+            raise ConfigError(
+                f"context key '{self.key(name)}': expected an integer from {low} to {high}, got {_show(value)}"
+            )
+        return value
+
+    def number(self, name: str, low: float, high: float, default: Any = _MISSING) -> float:
+        value = self.raw(name, default)
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not low <= value <= high:
+            raise ConfigError(
+                f"context key '{self.key(name)}': expected a number from {low} to {high}, got {_show(value)}"
+            )
+        return float(value)
+
+    def boolean(self, name: str, default: Any = _MISSING) -> bool:
+        value = self.raw(name, default)
+        if not isinstance(value, bool):
+            raise ConfigError(f"context key '{self.key(name)}': expected true or false, got {_show(value)}")
+        return value
+
+    def items(self, name: str, default: Any = _MISSING) -> list[tuple[str, Any]]:
+        value = self.raw(name, default)
+        if not isinstance(value, list):
+            raise ConfigError(f"context key '{self.key(name)}': expected a list, got {_show(value)}")
+        return [(f"{self.key(name)}[{i}]", item) for i, item in enumerate(value)]
+
+    def tags(self, name: str) -> dict[str, str]:
+        value = self.raw(name, {})
+        if not isinstance(value, Mapping) or not all(
+            isinstance(k, str) and isinstance(v, str) and k and len(k) <= 128 and len(v) <= 256
+            for k, v in value.items()
+        ):
+            raise ConfigError(
+                f"context key '{self.key(name)}': expected an object of string tag names to string values"
+            )
+        return dict(sorted(value.items()))
+
+    def reject_unknown(self, known: tuple[str, ...]) -> None:
+        for name in self._data:
+            if name not in known:
+                raise ConfigError(
+                    f"context key '{self.key(name)}' is not a known setting; expected one of {', '.join(known)}"
+                )
+
+
+def _show(value: Any) -> str:
+    return "nothing" if value is _MISSING or value is None else repr(value)
+
+
+# --------------------------------------------------------------------------- sections
+
+
+def _network(r: _Reader) -> NetworkConfig:
+    r.reject_unknown(
+        (
+            "mode",
+            "cidr",
+            "maxAzs",
+            "interfaceEndpoints",
+            "flowLogRetentionDays",
+            "vpcId",
+            "subnetIds",
+            "availabilityZones",
+            "securityGroupId",
+        )
+    )
+    mode = cast(NetworkMode, r.choice("mode", ("create", "existing"), "create"))
+    endpoints = []
+    for key, name in r.items("interfaceEndpoints", list(DEFAULT_INTERFACE_ENDPOINTS)):
+        if name not in INTERFACE_ENDPOINTS:
+            raise ConfigError(
+                f"context key '{key}': expected one of {', '.join(INTERFACE_ENDPOINTS)}, got {_show(name)}"
+            )
+        endpoints.append(name)
+    retention = r.integer("flowLogRetentionDays", 1, 3653, 365)
+    if retention not in _LOG_RETENTION_DAYS:
+        raise ConfigError(
+            f"context key '{r.key('flowLogRetentionDays')}': expected one of "
+            f"{', '.join(map(str, _LOG_RETENTION_DAYS))}, got {retention}"
+        )
+    common = {
+        "mode": mode,
+        "cidr": r.string("cidr", _CIDR_RE, "an IPv4 CIDR from /16 to /28", "10.42.0.0/16"),
+        "max_azs": r.integer("maxAzs", 2, 6, 2),
+        "interface_endpoints": tuple(sorted(set(endpoints))),
+        "flow_log_retention_days": retention,
+    }
+    if mode == "create":
+        return NetworkConfig(**common)
+    subnets = tuple(
+        _check(key, value, _SUBNET_RE, "a subnet ID (subnet-...)") for key, value in r.items("subnetIds")
+    )
+    azs = tuple(
+        _check(key, value, re.compile(r"^[a-z]{2}(-gov)?-[a-z]+-\d[a-z]$"), "an availability zone name")
+        for key, value in r.items("availabilityZones")
+    )
+    if len(subnets) < 2 or len(azs) != len(subnets):
+        raise ConfigError(
+            f"context key '{r.key('subnetIds')}': an existing network needs at least 2 private subnets "
+            f"in different AZs, with '{r.key('availabilityZones')}' naming the AZ of each"
+        )
+    if len(set(azs)) < 2:
+        raise ConfigError(f"context key '{r.key('availabilityZones')}': subnets must span at least 2 AZs")
+    return NetworkConfig(
+        **common,
+        vpc_id=r.string("vpcId", _VPC_RE, "a VPC ID (vpc-...)"),
+        subnet_ids=subnets,
+        availability_zones=azs,
+        security_group_id=r.optional_string("securityGroupId", _SG_RE, "a security group ID (sg-...)"),
+    )
+
+
+_LOG_RETENTION_DAYS: Final[tuple[int, ...]] = (
+    1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
+)  # fmt: skip
+
+
+def _check(key: str, value: Any, pattern: re.Pattern[str], hint: str) -> str:
+    if not isinstance(value, str) or not pattern.match(value):
+        raise ConfigError(f"context key '{key}': expected {hint}, got {_show(value)}")
+    return value
+
+
+def _studio(r: _Reader) -> StudioConfig:
+    r.reject_unknown(("idleTimeoutMinutes", "users"))
+    users: list[StudioUser] = []
+    for key, item in r.items("users", []):
+        u = _Reader(item, key)
+        u.reject_unknown(("name", "persona"))
+        users.append(
+            StudioUser(
+                name=u.string("name", _USER_RE, "a user profile name (letters, digits, hyphens; up to 63)"),
+                persona=cast(Persona, u.choice("persona", PERSONAS)),
+            )
+        )
+    names = [u.name for u in users]
+    if len(set(names)) != len(names):
+        raise ConfigError(f"context key '{r.key('users')}': user names must be unique, got {names}")
+    return StudioConfig(
+        idle_timeout_minutes=r.integer("idleTimeoutMinutes", 60, 525600, 120),
+        users=tuple(users),
+    )
+
+
+def _instances(r: _Reader) -> InstanceConfig:
+    r.reject_unknown(("processing", "training", "endpoint"))
+    hint = "a SageMaker instance type such as ml.m5.large"
+    return InstanceConfig(
+        processing=r.string("processing", _INSTANCE_RE, hint, "ml.m5.large"),
+        training=r.string("training", _INSTANCE_RE, hint, "ml.m5.xlarge"),
+        endpoint=r.string("endpoint", _INSTANCE_RE, hint, "ml.m5.large"),
+    )
+
+
+def _pipeline(r: _Reader) -> PipelineConfig:
+    r.reject_unknown(("qualityThreshold", "championMargin", "useSpot", "maxRuntimeSeconds"))
+    return PipelineConfig(
+        quality_threshold=r.number("qualityThreshold", 0.0, 1.0, 0.7),
+        champion_margin=r.number("championMargin", 0.0, 1.0, 0.01),
+        use_spot=r.boolean("useSpot", False),
+        max_runtime_seconds=r.integer("maxRuntimeSeconds", 60, 432000, 3600),
+    )
+
+
+def _environment(name: str, r: _Reader) -> EnvironmentConfig:
+    r.reject_unknown(("account", "region", "network", "studio", "instances", "pipeline", "tags"))
+    return EnvironmentConfig(
+        name=name,
+        account=r.optional_string("account", _ACCOUNT_RE, "a 12-digit AWS account ID"),
+        region=r.optional_string("region", _REGION_RE, "an AWS region such as eu-west-1"),
+        network=_network(r.child("network", {})),
+        studio=_studio(r.child("studio", {})),
+        instances=_instances(r.child("instances", {})),
+        pipeline=_pipeline(r.child("pipeline", {})),
+        tags=r.tags("tags"),
+    )
+
+
+def load_config(context: Mapping[str, Any], env_name: str | None = None) -> AppConfig:
+    """Build the typed config for one environment from CDK context.
+
+    Args:
+        context: the CDK context values (``cdk.json`` merged with ``-c`` flags).
+        env_name: the environment to load; defaults to the context key ``env``.
+
+    Returns:
+        The frozen :class:`AppConfig`.
+
+    Raises:
+        ConfigError: a key is missing or invalid; the message names it and what it accepts.
+    """
+    root = _Reader(context, "")
+    project = root.child("project")
+    project.reject_unknown(("name", "tags"))
+    project_name = project.string(
+        "name", _NAME_RE, "a lowercase name of 3-32 letters, digits and hyphens, starting with a letter"
+    )
+    environments = root.child("environments")
+    names = tuple(sorted(environments._data))
+    if not names:
+        raise ConfigError("context key 'environments': define at least one environment")
+    for env in names:
+        if not _NAME_RE.match(env):
+            raise ConfigError(
+                f"context key 'environments.{env}': environment names are lowercase letters, digits and hyphens"
+            )
+    chosen = env_name if env_name is not None else root.raw("env", _MISSING)
+    if chosen not in names:
+        raise ConfigError(f"context key 'env': expected one of {', '.join(names)}, got {_show(chosen)}")
+    return AppConfig(
+        project_name=project_name,
+        env=_environment(cast(str, chosen), environments.child(cast(str, chosen))),
+        tags=project.tags("tags"),
+    )
