@@ -1,0 +1,1 @@
+"""On-demand benchmarks; results are written down in benchmarks/README.md."""
