@@ -64,6 +64,8 @@ GATE_METRIC_PATH: Final = "quality_gate.value"
 #: JsonGet path of the floor the candidate must reach to beat the champion
 #: (champion value minus margin; the lowest possible value when there is no champion).
 GATE_CHAMPION_FLOOR_PATH: Final = "quality_gate.champion_floor"
+#: JsonGet path of the gate metric's name (the pipeline's fail message quotes it).
+GATE_METRIC_NAME_PATH: Final = "quality_gate.metric"
 #: Gate metric per problem type (all higher-is-better).
 GATE_METRIC_BY_PROBLEM: Final[dict[str, str]] = {
     "binary": "auc",

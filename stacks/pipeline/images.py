@@ -1,0 +1,39 @@
+"""Where the SageMaker XGBoost framework image lives, per region, for an env-agnostic stack.
+
+The stack has no region at synth, so the image URI cannot be a literal. The region -> ECR
+registry account table is read from the SDK's own bundled ``image_uri_config/xgboost.json``
+(a file in the pinned package: offline, deterministic) and becomes a CloudFormation mapping;
+the definition names the image as ``${Registry}.dkr.ecr.${AWS::Region}.${AWS::URLSuffix}/...``.
+One image, one set of library versions, serves every step: preprocess, train, evaluate and
+the registered model.
+"""
+
+from __future__ import annotations
+
+import json
+from importlib import resources
+from typing import Final
+
+#: The framework version every step runs (xgboost 3.0.5; matches requirements.txt).
+XGBOOST_VERSION: Final = "3.0-5"
+XGBOOST_REPOSITORY: Final = "sagemaker-xgboost"
+
+
+def xgboost_registries(version: str = XGBOOST_VERSION) -> dict[str, str]:
+    """Return ``{region: ECR registry account}`` for the XGBoost training image, sorted by region.
+
+    Raises:
+        KeyError: the SDK's table has no such version (the pinned SDK is older than the image).
+    """
+    table = resources.files("sagemaker.core").joinpath("image_uri_config", "xgboost.json")
+    config = json.loads(table.read_text(encoding="utf-8"))
+    versions = config["training"]["versions"]
+    if version not in versions:
+        raise KeyError(f"xgboost {version} is not in the SageMaker SDK's image table: {sorted(versions)}")
+    registries: dict[str, str] = versions[version]["registries"]
+    return dict(sorted(registries.items()))
+
+
+def image_uri(registry: str, region: str, url_suffix: str, version: str = XGBOOST_VERSION) -> str:
+    """Return the image URI from its parts (each may be a placeholder resolved at deploy time)."""
+    return f"{registry}.dkr.ecr.{region}.{url_suffix}/{XGBOOST_REPOSITORY}:{version}"

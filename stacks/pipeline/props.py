@@ -1,0 +1,71 @@
+"""What the pipeline definition is built from: deployment inputs, parameters, key prefixes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Final
+
+from ml_code import contract
+from stacks.pipeline.requests import JobSettings
+from stacks.pipeline.sdk import ParameterFloat, ParameterString
+
+#: Key prefixes in the artifact bucket: raw data is read from DATA_PREFIX, every run writes
+#: under RUNS_PREFIX/<execution id>/ (the execution role is scoped to exactly these).
+DATA_PREFIX: Final = "data/"
+DEFAULT_INPUT_PREFIX: Final = "data/raw/"
+RUNS_PREFIX: Final = "pipeline-runs/"
+#: The brief's training hyperparameters (script-mode ``--name value`` arguments of train.py).
+TRAINING_HYPERPARAMETERS: Final[dict[str, str]] = {
+    "num_round": "300",
+    "max_depth": "5",
+    "eta": "0.1",
+    "subsample": "0.9",
+    "early_stopping_rounds": "20",
+    "seed": "42",
+}
+EVALUATION_PROPERTY_FILE: Final = "EvaluationReport"
+DEFAULT_TARGET_COLUMN: Final = "target"
+
+
+@dataclass(frozen=True, kw_only=True)
+class DefinitionProps:
+    """Inputs of the definition. Strings may be deploy-time placeholders such as ``${Bucket}``."""
+
+    job: JobSettings
+    artifact_bucket: str
+    code_uri: str
+    region: str
+    model_package_group_name: str
+    processing_instance_type: str
+    training_instance_type: str
+    endpoint_instance_type: str
+    quality_threshold: float
+    champion_margin: float
+    use_spot: bool
+
+
+@dataclass(frozen=True)
+class PipelineParameters:
+    """The pipeline parameters: their names are the run API (each run may override any)."""
+
+    input_uri: Any
+    target: Any
+    problem: Any
+    processing_type: Any
+    training_type: Any
+    threshold: Any
+    margin: Any
+
+    @classmethod
+    def create(cls, props: DefinitionProps) -> PipelineParameters:
+        return cls(
+            ParameterString(
+                "InputDataUri", default_value=f"s3://{props.artifact_bucket}/{DEFAULT_INPUT_PREFIX}"
+            ),
+            ParameterString("TargetColumn", default_value=DEFAULT_TARGET_COLUMN),
+            ParameterString("ProblemType", default_value="binary", enum_values=list(contract.PROBLEM_TYPES)),
+            ParameterString("ProcessingInstanceType", default_value=props.processing_instance_type),
+            ParameterString("TrainingInstanceType", default_value=props.training_instance_type),
+            ParameterFloat("QualityThreshold", default_value=props.quality_threshold),
+            ParameterFloat("ChampionMargin", default_value=props.champion_margin),
+        )

@@ -1,0 +1,154 @@
+"""SageMaker API requests for the pipeline's job steps, with every security setting explicit.
+
+Values may be pipeline expressions (parameters, step properties, ``Join``); the SDK compiler
+turns them into ``{"Get": ...}`` / ``{"Std:Join": ...}``. Requests omit the job name: SageMaker
+Pipelines names each job itself.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Final
+
+from ml_code import contract
+
+#: Where the training toolkit finds a channel's files (/opt/ml/input/data/<channel>).
+TRAINING_CHANNEL_ROOT: Final = "/opt/ml/input/data"
+#: Channel that carries the source bundle into a network-isolated training container.
+CODE_CHANNEL: Final = "code"
+CHECKPOINT_LOCAL_PATH: Final = "/opt/ml/checkpoints"
+VOLUME_SIZE_GB: Final = 30
+
+
+@dataclass(frozen=True, kw_only=True)
+class JobSettings:
+    """What every job of the pipeline shares: identity, encryption, network, time limit."""
+
+    role_arn: str
+    kms_key_arn: str
+    image_uri: str
+    subnet_ids: tuple[str, ...]
+    security_group_ids: tuple[str, ...]
+    max_runtime_seconds: int
+
+    def vpc_config(self) -> dict[str, Any]:
+        return {"SecurityGroupIds": list(self.security_group_ids), "Subnets": list(self.subnet_ids)}
+
+
+def s3_input(name: str, uri: Any, local_path: str) -> dict[str, Any]:
+    """A processing input copying an S3 prefix (or one object) into ``local_path`` before start."""
+    return {
+        "InputName": name,
+        "AppManaged": False,
+        "S3Input": {
+            "S3Uri": uri,
+            "LocalPath": local_path,
+            "S3DataType": "S3Prefix",
+            "S3InputMode": "File",
+            "S3DataDistributionType": "FullyReplicated",
+        },
+    }
+
+
+def s3_output(name: str, uri: Any, local_path: str) -> dict[str, Any]:
+    """A processing output uploading ``local_path`` to ``uri`` when the job ends."""
+    return {
+        "OutputName": name,
+        "AppManaged": False,
+        "S3Output": {"S3Uri": uri, "LocalPath": local_path, "S3UploadMode": "EndOfJob"},
+    }
+
+
+def processing_request(
+    *,
+    job: JobSettings,
+    instance_type: Any,
+    entrypoint: Sequence[str],
+    arguments: Sequence[Any],
+    inputs: Sequence[Mapping[str, Any]],
+    outputs: Sequence[Mapping[str, Any]],
+    network_isolation: bool,
+    environment: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
+    """Return a ``CreateProcessingJob`` request (without ``ProcessingJobName``)."""
+    request: dict[str, Any] = {
+        "ProcessingResources": {
+            "ClusterConfig": {
+                "InstanceCount": 1,
+                "InstanceType": instance_type,
+                "VolumeSizeInGB": VOLUME_SIZE_GB,
+                "VolumeKmsKeyId": job.kms_key_arn,
+            }
+        },
+        "AppSpecification": {
+            "ImageUri": job.image_uri,
+            "ContainerEntrypoint": list(entrypoint),
+            "ContainerArguments": list(arguments),
+        },
+        "ProcessingInputs": list(inputs),
+        "ProcessingOutputConfig": {"Outputs": list(outputs), "KmsKeyId": job.kms_key_arn},
+        "NetworkConfig": {
+            "EnableInterContainerTrafficEncryption": True,
+            "EnableNetworkIsolation": network_isolation,
+            "VpcConfig": job.vpc_config(),
+        },
+        "StoppingCondition": {"MaxRuntimeInSeconds": job.max_runtime_seconds},
+        "RoleArn": job.role_arn,
+    }
+    if environment:
+        request["Environment"] = dict(environment)
+    return request
+
+
+def training_request(
+    *,
+    job: JobSettings,
+    instance_type: Any,
+    hyperparameters: Mapping[str, Any],
+    channels: Mapping[str, Any],
+    output_uri: Any,
+    use_spot: bool,
+    checkpoint_uri: Any,
+) -> dict[str, Any]:
+    """Return a ``CreateTrainingJob`` request (without ``TrainingJobName``).
+
+    ``channels`` maps channel name -> S3 URI. Managed spot (when ``use_spot``) waits up to twice
+    the run time for capacity and checkpoints to ``checkpoint_uri`` so an interrupted job resumes.
+    """
+    stopping: dict[str, Any] = {"MaxRuntimeInSeconds": job.max_runtime_seconds}
+    request: dict[str, Any] = {
+        "AlgorithmSpecification": {"TrainingImage": job.image_uri, "TrainingInputMode": "File"},
+        "HyperParameters": dict(hyperparameters),
+        "InputDataConfig": [
+            {
+                "ChannelName": name,
+                "DataSource": {
+                    "S3DataSource": {
+                        "S3DataType": "S3Prefix",
+                        "S3Uri": uri,
+                        "S3DataDistributionType": "FullyReplicated",
+                    }
+                },
+                **({} if name == CODE_CHANNEL else {"ContentType": contract.CONTENT_TYPE_CSV}),
+            }
+            for name, uri in channels.items()
+        ],
+        "OutputDataConfig": {"S3OutputPath": output_uri, "KmsKeyId": job.kms_key_arn},
+        "ResourceConfig": {
+            "InstanceCount": 1,
+            "InstanceType": instance_type,
+            "VolumeSizeInGB": VOLUME_SIZE_GB,
+            "VolumeKmsKeyId": job.kms_key_arn,
+        },
+        "StoppingCondition": stopping,
+        "RoleArn": job.role_arn,
+        "VpcConfig": job.vpc_config(),
+        "EnableNetworkIsolation": True,
+        "EnableInterContainerTrafficEncryption": True,
+        "EnableManagedSpotTraining": use_spot,
+    }
+    if use_spot:
+        stopping["MaxWaitTimeInSeconds"] = 2 * job.max_runtime_seconds
+        request["CheckpointConfig"] = {"S3Uri": checkpoint_uri, "LocalPath": CHECKPOINT_LOCAL_PATH}
+    return request
