@@ -1,0 +1,287 @@
+"""The fitted feature transformer: raw tabular rows in, a float32 matrix out.
+
+Fitted once by preprocess on the training split, saved as JSON (never pickle, so the
+model loads in the SageMaker XGBoost container whatever its scikit-learn version) and
+applied by serving to raw request rows. It also owns the label <-> class-index mapping.
+
+Per raw feature:
+- numeric: median imputation, plus a ``<name>__missing`` indicator column when the
+  training data had missing values in it;
+- categorical: one-hot over the (up to ``max_categories`` most frequent) categories seen
+  in training, plus ``<name>=__other__`` (unseen) and ``<name>=__missing__`` buckets.
+
+Serving API (stable; ml_code/inference.py builds on it):
+- ``FeatureTransformer.from_json(text)`` / ``.to_json()``
+- ``.feature_names``: raw feature order a CSV row must follow
+- ``.transform_rows(rows)``: rows are sequences of raw values (str | float | int | bool |
+  None; ``None``/``""``/NaN mean missing) in ``feature_names`` order, or mappings by
+  feature name; returns ``np.ndarray[float32]`` of shape (len(rows), len(output_names));
+  raises :class:`~ml_code.errors.PayloadError` naming the row and column
+- ``.labels``: class labels by class index (None for regression); ``.decode(indices)``
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Final, cast
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+
+from ml_code.contract import PROBLEM_TYPES
+from ml_code.errors import DataValidationError, PayloadError
+
+FORMAT_VERSION: Final = 1
+MAX_CATEGORIES: Final = 50
+OTHER: Final = "__other__"
+MISSING: Final = "__missing__"
+
+RawValue = str | float | int | bool | None
+Label = int | str
+
+
+def normalize_category(value: object) -> str | None:
+    """Return the canonical string of a categorical value, or None when it is missing."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        stripped = value.strip()
+        return stripped or None
+    if isinstance(value, bool | np.bool_):
+        return str(bool(value))
+    if isinstance(value, float | np.floating):
+        if math.isnan(value):
+            return None
+        # JSON clients send 1.0 for the category "1"
+        return str(int(value)) if float(value).is_integer() else str(float(value))
+    return str(value)
+
+
+def _labels_of(target: pd.Series[Any]) -> list[Label]:
+    """Sorted distinct labels: ints when every label is integral, else strings."""
+    values = target.dropna().unique().tolist()
+    if all(isinstance(v, int | float | bool | np.number) for v in values):
+        if not all(float(v).is_integer() for v in values):
+            raise DataValidationError(
+                f"target {target.name!r} has non-integer numeric labels (e.g. {values[:3]}); "
+                "use --problem-type regression for a continuous target"
+            )
+        return sorted({int(v) for v in values})
+    return sorted({str(v).strip() for v in values})
+
+
+@dataclass
+class FeatureTransformer:
+    """Fitted transform from raw features to the model's float32 matrix (see module doc)."""
+
+    target: str
+    problem_type: str
+    features: list[dict[str, Any]]
+    labels: list[Label] | None = None
+    _plan: list[tuple[Any, ...]] = field(init=False, repr=False, compare=False)
+    output_names: list[str] = field(init=False, compare=False)
+
+    def __post_init__(self) -> None:
+        if self.problem_type not in PROBLEM_TYPES:
+            raise ValueError(f"problem_type must be one of {PROBLEM_TYPES}, got {self.problem_type!r}")
+        self.output_names, self._plan = [], []
+        for raw_index, spec in enumerate(self.features):
+            name, start = spec["name"], len(self.output_names)
+            if spec["kind"] == "numeric":
+                self.output_names.append(name)
+                indicator = start + 1 if spec["missing_indicator"] else -1
+                if spec["missing_indicator"]:
+                    self.output_names.append(f"{name}__missing")
+                self._plan.append((raw_index, name, True, start, float(spec["median"]), indicator))
+            else:
+                cats = list(spec["categories"])
+                self.output_names += [f"{name}={c}" for c in [*cats, OTHER, MISSING]]
+                lookup = {c: start + i for i, c in enumerate(cats)}
+                other, missing = start + len(cats), start + len(cats) + 1
+                self._plan.append((raw_index, name, False, lookup, other, missing))
+
+    # ------------------------------------------------------------------ fitting
+    @classmethod
+    def fit(
+        cls, frame: pd.DataFrame, target: str, problem_type: str, max_categories: int = MAX_CATEGORIES
+    ) -> FeatureTransformer:
+        """Fit on a raw frame that includes ``target``; raises DataValidationError on unusable columns."""
+        if target not in frame.columns:
+            raise DataValidationError(f"target column {target!r} not found; columns: {list(frame.columns)}")
+        specs: list[dict[str, Any]] = []
+        for name in (c for c in frame.columns if c != target):
+            column = frame[name]
+            if column.isna().all():
+                raise DataValidationError(f"feature column {name!r} has no values (all missing)")
+            if pd.api.types.is_numeric_dtype(column) and not pd.api.types.is_bool_dtype(column):
+                specs.append({
+                    "name": str(name), "kind": "numeric", "dtype": str(column.dtype),
+                    "median": float(column.median()), "missing_indicator": bool(column.isna().any()),
+                })  # fmt: skip
+            else:
+                counts = Counter(c for c in map(normalize_category, column) if c is not None)
+                ranked = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[:max_categories]
+                specs.append({
+                    "name": str(name), "kind": "categorical", "dtype": str(column.dtype),
+                    "categories": sorted(str(c) for c, _ in ranked),
+                })  # fmt: skip
+        labels = None if problem_type == "regression" else _labels_of(frame[target])
+        return cls(target=target, problem_type=problem_type, features=specs, labels=labels)
+
+    @property
+    def feature_names(self) -> list[str]:
+        """Raw feature names in the order rows must follow."""
+        return [str(spec["name"]) for spec in self.features]
+
+    # ------------------------------------------------------------------ transforming
+    def transform_frame(self, frame: pd.DataFrame) -> npt.NDArray[np.float32]:
+        """Transform a raw frame (extra columns such as the target are ignored).
+
+        Raises DataValidationError naming a missing feature or a non-numeric numeric column.
+        """
+        absent = [n for n in self.feature_names if n not in frame.columns]
+        if absent:
+            raise DataValidationError(f"feature columns {absent} not found; columns: {list(frame.columns)}")
+        out = np.zeros((len(frame), len(self.output_names)), dtype=np.float32)
+        for _, name, numeric, *rest in self._plan:
+            if numeric:
+                start, median, indicator = rest
+                try:
+                    values = pd.to_numeric(frame[name].replace("", np.nan)).to_numpy(dtype=np.float64)
+                except (ValueError, TypeError) as exc:
+                    raise DataValidationError(
+                        f"numeric column {name!r} has a non-numeric value: {exc}"
+                    ) from exc
+                missing = np.isnan(values)
+                out[:, start] = np.where(missing, median, values)
+                if indicator >= 0:
+                    out[:, indicator] = missing
+            else:
+                lookup, other, missing_col = rest
+                for row, value in enumerate(normalize_category(v) for v in frame[name]):
+                    out[row, missing_col if value is None else lookup.get(value, other)] = 1.0
+        return out
+
+    def transform_rows(
+        self, rows: Sequence[Sequence[RawValue] | Mapping[str, RawValue]]
+    ) -> npt.NDArray[np.float32]:
+        """Transform raw request rows (see module doc); raises PayloadError naming row and column."""
+        width, names = len(self.output_names), self.feature_names
+        flat = [0.0] * (width * len(rows))
+        for r, raw_row in enumerate(rows):
+            row = self._as_sequence(r, raw_row, names)
+            base = r * width
+            for raw_index, name, numeric, *rest in self._plan:
+                value = row[raw_index]
+                if numeric:
+                    start, median, indicator = rest
+                    number = _to_number(value, r, name)
+                    if number is None:
+                        flat[base + start] = median
+                        if indicator >= 0:
+                            flat[base + indicator] = 1.0
+                    else:
+                        flat[base + start] = number
+                else:
+                    lookup, other, missing_col = rest
+                    category = normalize_category(value)
+                    flat[base + (missing_col if category is None else lookup.get(category, other))] = 1.0
+        return np.array(flat, dtype=np.float32).reshape(len(rows), width)
+
+    @staticmethod
+    def _as_sequence(r: int, row: object, names: list[str]) -> Sequence[RawValue]:
+        if isinstance(row, Mapping):
+            unknown = sorted(set(row) - set(names))
+            absent = [n for n in names if n not in row]
+            if unknown or absent:
+                raise PayloadError(f"row {r}: unknown features {unknown}, missing features {absent}")
+            return [row[n] for n in names]
+        if isinstance(row, str | bytes) or not isinstance(row, Sequence):
+            raise PayloadError(f"row {r}: expected a list of {len(names)} values, got {type(row).__name__}")
+        if len(row) != len(names):
+            raise PayloadError(
+                f"row {r} has {len(row)} values; expected {len(names)} in this order: {', '.join(names)}"
+            )
+        return cast(Sequence[RawValue], row)
+
+    # ------------------------------------------------------------------ labels
+    def encode_target(self, target: pd.Series[Any]) -> npt.NDArray[np.float64]:
+        """Class index per label (classification) or the float target (regression)."""
+        if self.labels is None:
+            return target.astype(np.float64).to_numpy()
+        index: dict[Label, int] = {label: i for i, label in enumerate(self.labels)}
+        convert = _as_int_label if isinstance(self.labels[0], int) else _as_str_label
+        as_label = [convert(v) for v in target]
+        unknown = sorted({str(v) for v in as_label if v not in index})
+        if unknown:
+            raise DataValidationError(f"target {self.target!r} has labels unseen in training: {unknown[:10]}")
+        return np.array([index[v] for v in as_label], dtype=np.float64)
+
+    def decode(self, indices: Sequence[int] | npt.NDArray[np.integer[Any]]) -> list[Label]:
+        """Labels for class indices; raises ValueError for a regression transformer."""
+        if self.labels is None:
+            raise ValueError("a regression transformer has no class labels")
+        return [self.labels[int(i)] for i in indices]
+
+    # ------------------------------------------------------------------ persistence
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "format_version": FORMAT_VERSION, "target": self.target, "problem_type": self.problem_type,
+            "labels": self.labels, "features": self.features, "output_names": self.output_names,
+        }  # fmt: skip
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), indent=2, sort_keys=True)
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> FeatureTransformer:
+        """Rebuild from :meth:`to_dict`; raises ValueError for another format version."""
+        if data.get("format_version") != FORMAT_VERSION:
+            raise ValueError(
+                f"transformer format_version {data.get('format_version')!r} is not {FORMAT_VERSION}"
+            )
+        return cls(
+            target=data["target"], problem_type=data["problem_type"],
+            features=list(data["features"]), labels=data["labels"],
+        )  # fmt: skip
+
+    @classmethod
+    def from_json(cls, text: str) -> FeatureTransformer:
+        return cls.from_dict(json.loads(text))
+
+
+def _as_int_label(value: Any) -> Label:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return str(value)
+
+
+def _as_str_label(value: Any) -> Label:
+    return str(value).strip()
+
+
+def _to_number(value: RawValue, row: int, column: str) -> float | None:
+    """A numeric cell as float (None when missing); raises PayloadError for anything else."""
+    if value is None:
+        return None
+    if isinstance(value, float | int):
+        number = float(value)
+    else:
+        text = str(value).strip()
+        if not text:
+            return None
+        try:
+            number = float(text)
+        except ValueError:
+            raise PayloadError(f"row {row}, column {column!r}: expected a number, got {value!r}") from None
+    if math.isnan(number):
+        return None
+    if math.isinf(number):
+        raise PayloadError(f"row {row}, column {column!r}: {value!r} is not a finite number")
+    return number
