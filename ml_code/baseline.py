@@ -1,0 +1,129 @@
+"""Drift baseline of the raw training features, shaped like SageMaker Model Monitor's files.
+
+``statistics.json`` follows Model Monitor's statistics schema (``dataset.item_count``; per
+feature ``inferred_type`` and ``numerical_statistics`` with a 10-bucket distribution, or
+``string_statistics`` with category counts) plus two keys of our own per numeric feature,
+``quantiles`` and ``missing_rate``, which the drift check uses. ``constraints.json`` follows
+Model Monitor's constraints schema (completeness, non-negativity, allowed categories).
+The model package registers both as its data-quality baseline.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Any, Final
+
+import numpy as np
+import pandas as pd
+
+from ml_code.features import normalize_category
+
+VERSION: Final = 0.0
+BUCKETS: Final = 10
+QUANTILES: Final = (0.0, 0.05, 0.25, 0.5, 0.75, 0.95, 1.0)
+#: Beyond this many distinct values a string feature gets no domain constraint (an ID, free text).
+MAX_DOMAIN_SIZE: Final = 100
+
+
+def _is_numeric(column: pd.Series[Any]) -> bool:
+    return bool(pd.api.types.is_numeric_dtype(column) and not pd.api.types.is_bool_dtype(column))
+
+
+def _numeric_stats(column: pd.Series[Any]) -> dict[str, Any]:
+    values = column.dropna().to_numpy(dtype=np.float64)
+    common = {"num_present": len(values), "num_missing": int(column.isna().sum())}
+    if len(values) == 0:
+        return {"common": common}
+    counts, edges = np.histogram(values, bins=BUCKETS)
+    buckets = [
+        {"lower_bound": float(lo), "upper_bound": float(hi), "count": int(n)}
+        for lo, hi, n in zip(edges[:-1], edges[1:], counts, strict=True)
+    ]
+    return {
+        "common": common,
+        "mean": float(values.mean()),
+        "sum": float(values.sum()),
+        "std_dev": float(values.std()),
+        "min": float(values.min()),
+        "max": float(values.max()),
+        "distribution": {"kll": {"buckets": buckets}},
+        "quantiles": {str(q): float(np.quantile(values, q)) for q in QUANTILES},
+    }
+
+
+def _string_stats(column: pd.Series[Any]) -> dict[str, Any]:
+    counts = Counter(c for c in map(normalize_category, column) if c is not None)
+    present = sum(counts.values())
+    return {
+        "common": {"num_present": present, "num_missing": len(column) - present},
+        "distinct_count": len(counts),
+        "distribution": {
+            "categorical": {
+                "buckets": [{"value": v, "count": n} for v, n in sorted(counts.items(), key=lambda kv: kv[0])]
+            }
+        },
+    }
+
+
+def compute_statistics(frame: pd.DataFrame) -> dict[str, Any]:
+    """Model-Monitor-style statistics of every column of ``frame`` (pass the features only).
+
+    Raises ValueError for a frame without rows or columns.
+    """
+    if frame.empty:
+        raise ValueError("cannot compute a baseline of an empty frame")
+    features = []
+    for name in frame.columns:
+        column = frame[name]
+        missing_rate = float(column.isna().mean())
+        if _is_numeric(column):
+            present = column.dropna()
+            integral = bool(pd.api.types.is_integer_dtype(column) or (present % 1 == 0).all())
+            stats = {**_numeric_stats(column), "missing_rate": missing_rate}
+            features.append({
+                "name": str(name), "inferred_type": "Integral" if integral else "Fractional",
+                "numerical_statistics": stats,
+            })  # fmt: skip
+        else:
+            string = _string_stats(column)
+            string["missing_rate"] = string["common"]["num_missing"] / len(column)
+            features.append({"name": str(name), "inferred_type": "String", "string_statistics": string})
+    return {"version": VERSION, "dataset": {"item_count": len(frame)}, "features": features}
+
+
+def suggest_constraints(stats: dict[str, Any]) -> dict[str, Any]:
+    """Model-Monitor-style constraints derived from :func:`compute_statistics` output.
+
+    Raises KeyError when ``stats`` lacks the ``features`` list.
+    """
+    constraints = []
+    for feature in stats["features"]:
+        kind = "numerical_statistics" if "numerical_statistics" in feature else "string_statistics"
+        common = feature[kind]["common"]
+        total = common["num_present"] + common["num_missing"]
+        entry: dict[str, Any] = {
+            "name": feature["name"],
+            "inferred_type": feature["inferred_type"],
+            "completeness": common["num_present"] / total if total else 0.0,
+        }
+        if kind == "numerical_statistics":
+            entry["num_constraints"] = {"is_non_negative": feature[kind].get("min", 0.0) >= 0}
+        elif feature[kind]["distinct_count"] <= MAX_DOMAIN_SIZE:
+            buckets = feature[kind]["distribution"]["categorical"]["buckets"]
+            entry["string_constraints"] = {"domains": [b["value"] for b in buckets]}
+        constraints.append(entry)
+    return {
+        "version": VERSION,
+        "features": constraints,
+        "monitoring_config": {
+            "evaluate_constraints": "Enabled",
+            "emit_metrics": "Enabled",
+            "datatype_check_threshold": 1.0,
+            "domain_content_threshold": 1.0,
+            "distribution_constraints": {
+                "perform_comparison": "Enabled",
+                "comparison_threshold": 0.1,
+                "comparison_method": "Robust",
+            },
+        },
+    }
