@@ -37,6 +37,9 @@ EVALUATION_OUTPUT: Final = "evaluation"
 EVALUATION_DIR: Final = "/opt/ml/processing/output/evaluation"
 
 # ----------------------------------------------------------------- training channels
+#: Training container dirs (SageMaker also passes them as SM_CHANNEL_<NAME> / SM_MODEL_DIR).
+TRAINING_CHANNEL_ROOT: Final = "/opt/ml/input/data"
+TRAINING_MODEL_DIR: Final = "/opt/ml/model"
 TRAIN_CHANNEL: Final = "train"
 VALIDATION_CHANNEL: Final = "validation"
 #: Training data files (inside each channel / output dir).

@@ -1,0 +1,202 @@
+"""Train step: XGBoost with early stopping on the validation split.
+
+Pure functions (:func:`load_split`, :func:`xgb_params`, :func:`train_booster`,
+:func:`model_meta`, :func:`train`) behind a thin :func:`main` that maps the training
+container (XGBoost framework script mode): ``python3 train.py [--num_round 300]
+[--max_depth 5] [--eta 0.1] [--subsample 0.9] [--early_stopping_rounds 20] [--seed 42]``
+with ``SM_CHANNEL_TRAIN``, ``SM_CHANNEL_VALIDATION`` and ``SM_MODEL_DIR`` (each also a
+``--train-dir`` / ``--validation-dir`` / ``--model-dir`` flag).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import platform
+import sys
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+import xgboost as xgb
+
+from ml_code import contract
+from ml_code.container import run_step, sm_env_path
+from ml_code.errors import DataValidationError
+from ml_code.features import FeatureTransformer
+
+LOG = logging.getLogger(__name__)
+
+Matrix = npt.NDArray[np.float32]
+Vector = npt.NDArray[np.float64]
+
+
+@dataclass(frozen=True, kw_only=True)
+class Hyperparameters:
+    """The training job's hyperparameters (names as SageMaker passes them)."""
+
+    num_round: int = 300
+    max_depth: int = 5
+    eta: float = 0.1
+    subsample: float = 0.9
+    early_stopping_rounds: int = 20
+    seed: int = 42
+
+
+def load_split(path: Path, transformer: FeatureTransformer) -> tuple[Matrix, Vector]:
+    """Features and target of a split CSV written by preprocess.
+
+    Raises DataValidationError naming the file: unreadable/empty, wrong header, non-numeric
+    cells, missing targets or class indices outside the transformer's labels.
+    """
+    try:
+        frame = pd.read_csv(path)
+    except (OSError, pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
+        raise DataValidationError(f"cannot read {path}: {exc}") from exc
+    expected = [contract.TARGET_COLUMN_IN_SPLITS, *transformer.output_names]
+    if list(frame.columns) != expected:
+        raise DataValidationError(
+            f"{path.name} header does not match transformer.json: expected {len(expected)} columns "
+            f"starting {expected[:3]}, got {len(frame.columns)} starting {list(frame.columns)[:3]}"
+        )
+    if frame.empty:
+        raise DataValidationError(f"{path.name} has no rows")
+    bad = [str(c) for c in frame.columns if not pd.api.types.is_numeric_dtype(frame[c])]
+    if bad:
+        raise DataValidationError(f"{path.name} has non-numeric values in columns {bad[:5]}")
+    target = frame.pop(contract.TARGET_COLUMN_IN_SPLITS).to_numpy(dtype=np.float64)
+    if np.isnan(target).any():
+        raise DataValidationError(f"{path.name} has {int(np.isnan(target).sum())} rows without a target")
+    if transformer.labels is not None:
+        n_classes = len(transformer.labels)
+        if not np.isin(target, np.arange(n_classes)).all():
+            raise DataValidationError(f"{path.name} has class indices outside 0..{n_classes - 1}")
+    return frame.to_numpy(dtype=np.float32), target
+
+
+def xgb_params(problem_type: str, n_classes: int, hp: Hyperparameters) -> dict[str, Any]:
+    """Booster parameters; the last eval metric is the one early stopping watches."""
+    objective: dict[str, dict[str, Any]] = {
+        "binary": {"objective": "binary:logistic", "eval_metric": ["logloss", "auc"]},
+        "multiclass": {"objective": "multi:softprob", "num_class": n_classes, "eval_metric": ["mlogloss"]},
+        "regression": {"objective": "reg:squarederror", "eval_metric": ["rmse"]},
+    }
+    if problem_type not in objective:
+        raise ValueError(f"problem_type must be one of {contract.PROBLEM_TYPES}, got {problem_type!r}")
+    return {
+        **objective[problem_type],
+        "max_depth": hp.max_depth,
+        "eta": hp.eta,
+        "subsample": hp.subsample,
+        "seed": hp.seed,
+        "tree_method": "hist",
+        "verbosity": 1,
+    }
+
+
+def train_booster(
+    train: tuple[Matrix, Vector],
+    validation: tuple[Matrix, Vector],
+    params: dict[str, Any],
+    hp: Hyperparameters,
+) -> xgb.Booster:
+    """Train with early stopping; return the booster cut at its best iteration.
+
+    Cutting makes the saved model predict with the best trees by default, so serving needs
+    no ``iteration_range``.
+    """
+    dtrain, dvalid = xgb.DMatrix(*train), xgb.DMatrix(*validation)
+    booster = xgb.train(
+        params,
+        dtrain,
+        num_boost_round=hp.num_round,
+        evals=[(dtrain, "train"), (dvalid, "validation")],
+        early_stopping_rounds=hp.early_stopping_rounds,
+        verbose_eval=max(1, hp.num_round // 10),
+    )
+    best = booster.best_iteration
+    best_score = booster.best_score
+    booster = booster[: best + 1]
+    booster.set_attr(best_iteration=str(best), best_score=str(best_score))
+    return booster
+
+
+def model_meta(booster: xgb.Booster, transformer: FeatureTransformer, hp: Hyperparameters) -> dict[str, Any]:
+    """What the model package records next to the model: problem, labels, features, versions."""
+    return {
+        "problem_type": transformer.problem_type,
+        "target": transformer.target,
+        "labels": transformer.labels,
+        "feature_names": transformer.feature_names,
+        "output_names": transformer.output_names,
+        "best_iteration": int(booster.attr("best_iteration") or 0),
+        "best_score": float(booster.attr("best_score") or "nan"),
+        "num_boosted_rounds": booster.num_boosted_rounds(),
+        "hyperparameters": asdict(hp),
+        "library_versions": {
+            "python": platform.python_version(),
+            "xgboost": xgb.__version__,
+            "numpy": np.__version__,
+            "pandas": pd.__version__,
+        },
+    }
+
+
+def train(train_dir: Path, validation_dir: Path, model_dir: Path, hp: Hyperparameters) -> dict[str, Any]:
+    """Train from the two channels and write the model artefacts; returns the model meta."""
+    transformer_path = train_dir / contract.TRANSFORMER_FILE
+    if not transformer_path.is_file():
+        raise DataValidationError(f"{contract.TRANSFORMER_FILE} not found in the train channel {train_dir}")
+    transformer = FeatureTransformer.from_json(transformer_path.read_text(encoding="utf-8"))
+    train_split = load_split(train_dir / contract.TRAIN_FILE, transformer)
+    validation_split = load_split(validation_dir / contract.VALIDATION_FILE, transformer)
+    n_classes = len(transformer.labels or ())
+    booster = train_booster(
+        train_split, validation_split, xgb_params(transformer.problem_type, n_classes, hp), hp
+    )
+    meta = model_meta(booster, transformer, hp)
+    model_dir.mkdir(parents=True, exist_ok=True)
+    booster.save_model(str(model_dir / contract.MODEL_FILE))
+    (model_dir / contract.TRANSFORMER_FILE).write_text(transformer.to_json(), encoding="utf-8")
+    (model_dir / contract.MODEL_META_FILE).write_text(json.dumps(meta, indent=2), encoding="utf-8")
+    return meta
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description="Train XGBoost on the preprocessed splits.")
+    for field, default in asdict(Hyperparameters()).items():
+        parser.add_argument(f"--{field}", type=type(default), default=default)
+    parser.add_argument("--train-dir", type=Path, default=None, help="default: $SM_CHANNEL_TRAIN")
+    parser.add_argument("--validation-dir", type=Path, default=None, help="default: $SM_CHANNEL_VALIDATION")
+    parser.add_argument("--model-dir", type=Path, default=None, help="default: $SM_MODEL_DIR")
+    # The framework container may pass hyperparameters this script does not use; ignore them.
+    args, unknown = parser.parse_known_args(argv)
+    if unknown:
+        LOG.warning("ignoring unknown arguments: %s", unknown)
+    return args
+
+
+def _run(argv: list[str] | None) -> None:
+    args = parse_args(argv)
+    hp = Hyperparameters(**{k: getattr(args, k) for k in asdict(Hyperparameters())})
+    root = contract.TRAINING_CHANNEL_ROOT
+    meta = train(
+        args.train_dir or sm_env_path("SM_CHANNEL_TRAIN", f"{root}/{contract.TRAIN_CHANNEL}"),
+        args.validation_dir or sm_env_path("SM_CHANNEL_VALIDATION", f"{root}/{contract.VALIDATION_CHANNEL}"),
+        args.model_dir or sm_env_path("SM_MODEL_DIR", contract.TRAINING_MODEL_DIR),
+        hp,
+    )
+    LOG.info("best iteration %d, validation score %.4f", meta["best_iteration"], meta["best_score"])
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the training job; 0 on success, else 1 with the reason in the failure file."""
+    return run_step(lambda: _run(argv), contract.FAILURE_FILE)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
