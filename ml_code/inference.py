@@ -1,0 +1,141 @@
+"""Serving handlers on the SageMaker hosting contract: raw feature rows in, predictions out.
+
+``model_fn``/``input_fn``/``predict_fn``/``output_fn`` are what the XGBoost framework
+container's script mode (and ``ml_code.serve`` locally) call. The model dir holds the
+booster (contract.MODEL_FILE) and the fitted FeatureTransformer (contract.TRANSFORMER_FILE),
+so callers send *raw* rows and never re-implement preprocessing.
+
+Request bodies (Content-Type; parameters such as ``charset`` are ignored, UTF-8 only):
+
+- ``text/csv``: one row per line, values in ``feature_names`` order, no header (a first
+  line equal to the feature names is skipped); an empty cell is a missing value.
+- ``application/json``: ``{"instances": [row, ...]}``, a bare list of rows, a single list
+  row ``[v, ...]`` or a single object row ``{"name": v, ...}``; a row is a list in
+  ``feature_names`` order or an object keyed by feature name; ``null``/``NaN`` = missing.
+- ``application/jsonlines``: one row (list or object) per non-blank line.
+
+Responses (Accept; ``*/*`` or none -> the request's own format), one record per row:
+binary ``predicted_label`` + ``probability`` (of the positive class); multiclass
+``predicted_label`` + ``probabilities`` by label; regression ``score``. JSON wraps the
+records as ``{"predictions": [...]}``; JSON lines writes one record per line; CSV writes
+``label,probability`` / ``label,p(label_0),p(label_1),...`` (in ``labels`` order) /
+``score`` per line, without a header.
+
+Bad requests raise :class:`~ml_code.errors.PayloadError` subclasses naming the problem.
+Only the stdlib, numpy and xgboost run per request (no pandas), to stay fast.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+import xgboost as xgb
+
+from ml_code import payload_codec as codec
+from ml_code.contract import MODEL_FILE, TRANSFORMER_FILE
+from ml_code.features import FeatureTransformer, Label
+
+__all__ = ["Model", "Payload", "Prediction", "input_fn", "model_fn", "output_fn", "predict_fn"]
+
+Payload = codec.Payload
+
+
+@dataclass(frozen=True)
+class Model:
+    """A loaded model: the booster plus the transformer that feeds it."""
+
+    booster: xgb.Booster
+    transformer: FeatureTransformer
+
+    @property
+    def problem_type(self) -> str:
+        return self.transformer.problem_type
+
+
+@dataclass(frozen=True)
+class Prediction:
+    """Raw model output for a batch, plus what output_fn needs to encode it."""
+
+    problem_type: str
+    values: npt.NDArray[np.float32]  # (n,) probability/score, or (n, k) class probabilities
+    labels: list[Label] | None
+    request_content_type: str
+
+
+def model_fn(model_dir: str) -> Model:
+    """Load the booster and transformer from ``model_dir``.
+
+    Raises FileNotFoundError naming a missing artefact, ValueError when the two disagree.
+    """
+    root = Path(model_dir)
+    for name in (MODEL_FILE, TRANSFORMER_FILE):
+        if not (root / name).is_file():
+            raise FileNotFoundError(f"{name} not found in model dir {root} (found: {sorted(root.iterdir())})")
+    transformer = FeatureTransformer.from_json((root / TRANSFORMER_FILE).read_text(encoding="utf-8"))
+    booster = xgb.Booster(model_file=str(root / MODEL_FILE))
+    # One worker per core serves requests; OpenMP threads per request would oversubscribe.
+    booster.set_param({"nthread": 1})
+    if booster.num_features() != len(transformer.output_names):
+        raise ValueError(
+            f"model expects {booster.num_features()} features but the transformer produces "
+            f"{len(transformer.output_names)}; {MODEL_FILE} and {TRANSFORMER_FILE} are from different runs"
+        )
+    return Model(booster=booster, transformer=transformer)
+
+
+def input_fn(body: bytes | str, content_type: str) -> Payload:
+    """Parse a request body into rows; raises PayloadError (415 for an unknown content type)."""
+    return codec.decode(body, content_type)
+
+
+def predict_fn(data: Payload, model: Model) -> Prediction:
+    """Transform the raw rows and predict; raises PayloadError naming a bad row or column."""
+    rows = data.rows
+    names = model.transformer.feature_names
+    if data.content_type == codec.CSV and rows and rows[0] == names:
+        rows = rows[1:]  # a header line
+        if not rows:
+            raise codec.PayloadError("the CSV body holds only a header line; send at least one row")
+    matrix = model.transformer.transform_rows(rows)
+    values = np.asarray(model.booster.inplace_predict(matrix), dtype=np.float32)
+    if model.problem_type == "multiclass" and values.ndim == 1:
+        # multi:softmax returns class indices; present them as one-hot probabilities
+        values = np.eye(len(model.transformer.labels or []), dtype=np.float32)[values.astype(np.int64)]
+    return Prediction(
+        problem_type=model.problem_type,
+        values=values,
+        labels=model.transformer.labels,
+        request_content_type=data.content_type,
+    )
+
+
+def output_fn(prediction: Prediction, accept: str) -> tuple[bytes, str]:
+    """Encode predictions for ``accept``; raises UnsupportedAcceptError (406) when none fits."""
+    content_type = codec.negotiate(accept, default=prediction.request_content_type)
+    records = _records(prediction)
+    return codec.encode(records, content_type), content_type
+
+
+def _records(prediction: Prediction) -> list[dict[str, Any]]:
+    """One output record per row (see module doc)."""
+    values = prediction.values
+    if prediction.problem_type == "regression":
+        return [{"score": float(f"{v:.7g}")} for v in values.tolist()]
+    labels = prediction.labels or []
+    # Probabilities are float32; 7 decimals keep their precision without float64 noise.
+    probs = np.round(values.astype(np.float64), 7)
+    if prediction.problem_type == "binary":
+        return [
+            {"predicted_label": labels[1] if p >= 0.5 else labels[0], "probability": p}
+            for p in probs.tolist()
+        ]
+    winners = probs.argmax(axis=1).tolist()
+    keys = [str(label) for label in labels]
+    return [
+        {"predicted_label": labels[w], "probabilities": dict(zip(keys, row, strict=True))}
+        for w, row in zip(winners, probs.tolist(), strict=True)
+    ]

@@ -1,0 +1,185 @@
+"""Request bodies to raw rows, prediction records to response bodies (stdlib only).
+
+The wire formats are documented in ml_code/inference.py, whose handlers call this module.
+Everything here is model-agnostic: checking rows against the model's features (column
+count, names, numbers) happens in FeatureTransformer.transform_rows.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, Final
+
+from ml_code.contract import (
+    CONTENT_TYPE_CSV,
+    CONTENT_TYPE_JSON,
+    CONTENT_TYPE_JSONLINES,
+    SUPPORTED_CONTENT_TYPES,
+)
+from ml_code.errors import PayloadError, UnsupportedAcceptError, UnsupportedContentTypeError
+
+CSV: Final = CONTENT_TYPE_CSV
+JSON: Final = CONTENT_TYPE_JSON
+JSONLINES: Final = CONTENT_TYPE_JSONLINES
+_SCALARS: Final = frozenset({str, int, float, bool, type(None)})
+_SUPPORTED_TEXT: Final = ", ".join(SUPPORTED_CONTENT_TYPES)
+
+Row = list[Any] | dict[str, Any]
+
+__all__ = ["CSV", "JSON", "JSONLINES", "Payload", "PayloadError", "decode", "encode", "negotiate"]
+
+
+@dataclass(frozen=True)
+class Payload:
+    """Parsed request: raw rows (lists in feature order or objects by name) and their format."""
+
+    rows: list[Row]
+    content_type: str
+
+
+def media_type(header: str | None) -> str:
+    """``text/csv; charset=utf-8`` -> ``text/csv``."""
+    return (header or "").split(";", 1)[0].strip().lower()
+
+
+def decode(body: bytes | str, content_type: str | None) -> Payload:
+    """Parse ``body``; raises UnsupportedContentTypeError (415) or PayloadError (400)."""
+    kind = media_type(content_type)
+    if kind not in SUPPORTED_CONTENT_TYPES:
+        raise UnsupportedContentTypeError(
+            f"unsupported Content-Type {content_type!r}; send one of: {_SUPPORTED_TEXT}"
+        )
+    if isinstance(body, bytes | bytearray | memoryview):
+        try:
+            text = bytes(body).decode("utf-8-sig")
+        except UnicodeDecodeError as exc:
+            raise PayloadError(f"body is not valid UTF-8 (byte {exc.start}: {exc.reason})") from None
+    else:
+        text = body.removeprefix("\ufeff")
+    if not text.strip():
+        raise PayloadError("empty body: send at least one row")
+    if kind == CSV:
+        rows = _csv_rows(text)
+    elif kind == JSON:
+        rows = _json_rows(_load_json(text, "JSON body"))
+    else:
+        rows = [_jsonlines_row(n, line) for n, line in enumerate(text.splitlines(), 1) if line.strip()]
+    return Payload(rows=rows, content_type=kind)
+
+
+def _csv_rows(text: str) -> list[Row]:
+    reader = csv.reader(io.StringIO(text, newline=""))
+    try:
+        rows: list[Row] = [row for row in reader if row]  # blank lines separate nothing
+    except csv.Error as exc:
+        raise PayloadError(f"malformed CSV at line {reader.line_num}: {exc}") from None
+    if not rows:
+        raise PayloadError("empty body: send at least one row")
+    return rows
+
+
+def _load_json(text: str, what: str) -> Any:
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise PayloadError(
+            f"malformed {what} at line {exc.lineno} column {exc.colno} (char {exc.pos}): {exc.msg}"
+        ) from None
+    except (ValueError, RecursionError) as exc:  # e.g. a 5000-digit integer, 10k nested lists
+        raise PayloadError(f"unusable {what}: {type(exc).__name__}: {str(exc)[:200]}") from None
+
+
+def _json_rows(doc: Any) -> list[Row]:
+    """Accepts {"instances": [rows]}, [rows], a single list row or a single object row."""
+    if isinstance(doc, dict):
+        if len(doc) == 1 and isinstance(doc.get("instances"), list):
+            rows = doc["instances"]
+            if not rows:
+                raise PayloadError('"instances" is empty: send at least one row')
+            return [_checked_row(i, row, f"instances[{i}]") for i, row in enumerate(rows)]
+        return [_checked_row(0, doc, "the JSON object")]
+    if isinstance(doc, list):
+        if not doc:
+            raise PayloadError("the JSON list is empty: send at least one row")
+        if all(type(v) in _SCALARS for v in doc):
+            return [doc]  # a single list row
+        return [_checked_row(i, row, f"element {i}") for i, row in enumerate(doc)]
+    raise PayloadError(
+        f'JSON body must be {{"instances": [...]}}, a list or an object; got {type(doc).__name__}'
+    )
+
+
+def _jsonlines_row(line_no: int, line: str) -> Row:
+    return _checked_row(line_no - 1, _load_json(line, f"JSON on line {line_no}"), f"line {line_no}")
+
+
+def _checked_row(index: int, row: Any, where: str) -> Row:
+    """A list or object of scalar values; raises PayloadError naming the row and the value."""
+    if isinstance(row, list):
+        for col, value in enumerate(row):
+            if type(value) not in _SCALARS:
+                raise PayloadError(
+                    f"row {index} ({where}), column {col}: expected a scalar, got {type(value).__name__}"
+                )
+        return row
+    if isinstance(row, dict):
+        for key, value in row.items():
+            if type(value) not in _SCALARS:
+                raise PayloadError(
+                    f"row {index} ({where}), key {key!r}: expected a scalar, got {type(value).__name__}"
+                )
+        return row
+    raise PayloadError(f"row {index} ({where}): expected a list or an object, got {type(row).__name__}")
+
+
+def negotiate(accept: str | None, default: str) -> str:
+    """The response content type for an Accept header (q-values honoured, ``*/*`` -> ``default``).
+
+    Raises UnsupportedAcceptError (406) when no listed type can be produced.
+    """
+    if not accept or not accept.strip():
+        return default
+    ranked: list[tuple[float, int, str]] = []
+    for position, part in enumerate(accept.split(",")):
+        media, *params = part.split(";")
+        quality = 1.0
+        for param in params:
+            key, _, value = param.partition("=")
+            if key.strip().lower() == "q":
+                try:
+                    quality = float(value)
+                except ValueError:
+                    quality = 0.0
+        if quality > 0:
+            ranked.append((-quality, position, media.strip().lower()))
+    for _, _, media in sorted(ranked):
+        if media in SUPPORTED_CONTENT_TYPES:
+            return media
+        if media == "*/*":
+            return default
+        if media == "application/*":
+            return default if default.startswith("application/") else JSON
+        if media == "text/*":
+            return CSV
+    raise UnsupportedAcceptError(f"cannot produce Accept {accept!r}; supported: {_SUPPORTED_TEXT}")
+
+
+def encode(records: Sequence[dict[str, Any]], content_type: str) -> bytes:
+    """Serialize prediction records as JSON, JSON lines or header-less CSV."""
+    if content_type == JSON:
+        return json.dumps({"predictions": records}, separators=(",", ":")).encode("utf-8")
+    if content_type == JSONLINES:
+        return "".join(json.dumps(r, separators=(",", ":")) + "\n" for r in records).encode("utf-8")
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    for record in records:
+        probabilities = record.get("probabilities")
+        if probabilities is not None:
+            writer.writerow([record["predicted_label"], *probabilities.values()])
+        else:
+            writer.writerow(list(record.values()))
+    return out.getvalue().encode("utf-8")
