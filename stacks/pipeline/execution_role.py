@@ -1,0 +1,209 @@
+"""The pipeline's execution role: what SageMaker Pipelines and its jobs may do, and no more.
+
+SageMaker Pipelines creates each job with this role and each job runs as it (the definition
+passes it as every job's ``RoleArn``), so one role covers both: start/describe/stop the
+pipeline's own jobs, register versions in this project's model group only, read raw data and the
+code bundle, write run outputs, use the project key, write SageMaker logs, and attach ENIs in
+the project VPC. The policy is a customer-managed policy (no inline policy, no AWS-managed one).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import aws_cdk as cdk
+from aws_cdk import aws_ec2 as ec2
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_s3 as s3
+from constructs import Construct
+
+from stacks.pipeline.props import DATA_PREFIX, RUNS_PREFIX
+
+#: SageMaker Pipelines names every job it starts ``pipelines-<execution>-<step>-<hash>``.
+JOB_NAME_PREFIX = "pipelines-"
+
+
+@dataclass(frozen=True, kw_only=True)
+class ExecutionRoleProps:
+    """Everything the role is scoped to."""
+
+    key: kms.IKey
+    artifact_bucket: s3.IBucket
+    code_bucket_name: str
+    code_object_key: str
+    model_package_group_name: str
+    model_package_group_arn: str
+    image_repository_arn: str
+    vpc: ec2.IVpc
+    subnet_ids: list[str]
+    security_group: ec2.ISecurityGroup
+
+
+class PipelineExecutionRole(Construct):
+    """A role SageMaker assumes to run the training pipeline; see the module docstring."""
+
+    def __init__(self, scope: Construct, construct_id: str, *, props: ExecutionRoleProps) -> None:
+        super().__init__(scope, construct_id)
+        self.role = iam.Role(
+            self,
+            "Role",
+            assumed_by=iam.ServicePrincipal("sagemaker.amazonaws.com"),
+            description="Runs the SageMaker training pipeline and its jobs",
+        )
+        bucket = props.artifact_bucket
+        #: Wildcard resources scoped by this project's names -> why (for the nag acknowledgements).
+        self.scoped_wildcards = {
+            bucket.arn_for_objects(f"{DATA_PREFIX}*"): "Reads the raw data under data/ (InputDataUri).",
+            bucket.arn_for_objects(
+                f"{RUNS_PREFIX}*"
+            ): "Jobs write and read outputs under pipeline-runs/<run>/.",
+            _arn(self, "sagemaker", f"model-package/{props.model_package_group_name}/*"): (
+                "Versions are named <group>/<n> at registration; limited to this project's group."
+            ),
+        }
+        self.policy = iam.ManagedPolicy(
+            self, "Policy", statements=_statements(self, props, self.role), roles=[self.role]
+        )
+
+
+def _arn(scope: Construct, service: str, resource: str) -> str:
+    return cdk.Stack.of(scope).format_arn(
+        service=service, resource=resource, arn_format=cdk.ArnFormat.NO_RESOURCE_NAME
+    )
+
+
+def _statements(scope: Construct, p: ExecutionRoleProps, role: iam.IRole) -> list[iam.PolicyStatement]:
+    jobs = [
+        _arn(scope, "sagemaker", f"{kind}/{JOB_NAME_PREFIX}*") for kind in ("processing-job", "training-job")
+    ]
+    bucket = p.artifact_bucket
+    code_bucket_arn = f"arn:{cdk.Aws.PARTITION}:s3:::{p.code_bucket_name}"
+    vpc_arn = _arn(scope, "ec2", f"vpc/{p.vpc.vpc_id}")
+    eni_arn = _arn(scope, "ec2", "network-interface/*")
+    return [
+        iam.PolicyStatement(
+            sid="PipelineJobs",
+            actions=[
+                "sagemaker:AddTags",
+                "sagemaker:CreateProcessingJob",
+                "sagemaker:CreateTrainingJob",
+                "sagemaker:DescribeProcessingJob",
+                "sagemaker:DescribeTrainingJob",
+                "sagemaker:StopProcessingJob",
+                "sagemaker:StopTrainingJob",
+            ],
+            resources=jobs,
+        ),
+        iam.PolicyStatement(
+            sid="RegisterAndFindModels",
+            actions=["sagemaker:CreateModelPackage", "sagemaker:DescribeModelPackage"],
+            resources=[
+                p.model_package_group_arn,
+                _arn(scope, "sagemaker", f"model-package/{p.model_package_group_name}/*"),
+            ],
+        ),
+        # ListModelPackages has no resource-level permissions; the evaluate step uses it to
+        # find the approved champion (it filters by this project's group name itself).
+        iam.PolicyStatement(
+            sid="ListModelVersions", actions=["sagemaker:ListModelPackages"], resources=["*"]
+        ),
+        iam.PolicyStatement(
+            sid="PassOwnRoleToJobs",
+            actions=["iam:PassRole"],
+            resources=[role.role_arn],
+            conditions={"StringEquals": {"iam:PassedToService": "sagemaker.amazonaws.com"}},
+        ),
+        iam.PolicyStatement(
+            sid="ListDataAndRuns",
+            actions=["s3:ListBucket"],
+            resources=[bucket.bucket_arn],
+            conditions={"StringLike": {"s3:prefix": [f"{DATA_PREFIX}*", f"{RUNS_PREFIX}*"]}},
+        ),
+        iam.PolicyStatement(
+            sid="ReadData", actions=["s3:GetObject"], resources=[bucket.arn_for_objects(f"{DATA_PREFIX}*")]
+        ),
+        iam.PolicyStatement(
+            sid="ReadWriteRuns",
+            actions=["s3:AbortMultipartUpload", "s3:GetObject", "s3:PutObject"],
+            resources=[bucket.arn_for_objects(f"{RUNS_PREFIX}*")],
+        ),
+        iam.PolicyStatement(
+            sid="ReadCodeBundle",
+            actions=["s3:GetObject"],
+            resources=[f"{code_bucket_arn}/{p.code_object_key}"],
+        ),
+        iam.PolicyStatement(
+            sid="ListCodeBundle",
+            actions=["s3:ListBucket"],
+            resources=[code_bucket_arn],
+            conditions={"StringEquals": {"s3:prefix": p.code_object_key}},
+        ),
+        iam.PolicyStatement(
+            sid="UseProjectKey",
+            actions=["kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms:GenerateDataKey"],
+            resources=[p.key.key_arn],
+        ),
+        # Job volumes are encrypted through grants SageMaker creates on the job's behalf.
+        iam.PolicyStatement(
+            sid="GrantKeyToJobVolumes",
+            actions=["kms:CreateGrant"],
+            resources=[p.key.key_arn],
+            conditions={"Bool": {"kms:GrantIsForAWSResource": "true"}},
+        ),
+        iam.PolicyStatement(
+            sid="PullXgboostImage",
+            actions=["ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"],
+            resources=[p.image_repository_arn],
+        ),
+        # GetAuthorizationToken has no resource-level permissions.
+        iam.PolicyStatement(sid="EcrLogin", actions=["ecr:GetAuthorizationToken"], resources=["*"]),
+        iam.PolicyStatement(
+            sid="JobLogs",
+            actions=[
+                "logs:CreateLogGroup",
+                "logs:CreateLogStream",
+                "logs:DescribeLogStreams",
+                "logs:PutLogEvents",
+            ],
+            resources=[_arn(scope, "logs", "log-group:/aws/sagemaker/*")],
+        ),
+        iam.PolicyStatement(
+            sid="JobMetrics",
+            actions=["cloudwatch:PutMetricData"],
+            resources=["*"],
+            conditions={"StringLike": {"cloudwatch:namespace": "/aws/sagemaker/*"}},
+        ),
+        # Describe* calls have no resource-level permissions.
+        iam.PolicyStatement(
+            sid="InspectNetwork",
+            actions=[
+                "ec2:DescribeDhcpOptions",
+                "ec2:DescribeNetworkInterfaces",
+                "ec2:DescribeSecurityGroups",
+                "ec2:DescribeSubnets",
+                "ec2:DescribeVpcs",
+            ],
+            resources=["*"],
+        ),
+        iam.PolicyStatement(
+            sid="CreateJobEnis",
+            actions=["ec2:CreateNetworkInterface"],
+            resources=[
+                eni_arn,
+                p.security_group.security_group_id
+                and _arn(scope, "ec2", f"security-group/{p.security_group.security_group_id}"),
+                *(_arn(scope, "ec2", f"subnet/{subnet}") for subnet in p.subnet_ids),
+            ],
+        ),
+        iam.PolicyStatement(
+            sid="ManageJobEnisInProjectVpc",
+            actions=[
+                "ec2:CreateNetworkInterfacePermission",
+                "ec2:DeleteNetworkInterface",
+                "ec2:DeleteNetworkInterfacePermission",
+            ],
+            resources=[eni_arn],
+            conditions={"ArnEquals": {"ec2:Vpc": vpc_arn}},
+        ),
+    ]
