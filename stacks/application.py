@@ -1,0 +1,77 @@
+"""The whole platform: which stacks exist, how they are wired, and the guardrails on them.
+
+``app.py`` calls :func:`build_platform` once with the typed config. Stack names are stable
+(``<project>-<env>-<part>``) so ``cdk deploy`` always targets the same CloudFormation stacks.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Final
+
+import aws_cdk as cdk
+
+from stacks.config import AppConfig
+from stacks.data_stack import DataStack
+from stacks.guardrails import add_guardrails
+from stacks.network_stack import NetworkStack
+from stacks.studio_stack import StudioStack
+
+#: Environment names held to production-only rules (e.g. redundant endpoints).
+PRODUCTION_ENVIRONMENTS: Final[tuple[str, ...]] = ("prod", "production")
+
+
+@dataclass(frozen=True, kw_only=True)
+class Platform:
+    """Handles on every stack, for tests and for stacks added later."""
+
+    data: DataStack
+    network: NetworkStack
+    studio: StudioStack
+
+
+def build_platform(app: cdk.App, config: AppConfig) -> Platform:
+    """Create every stack of ``config.env`` in ``app`` and register the guardrails.
+
+    Returns:
+        The :class:`Platform` with each stack.
+    """
+    prefix = config.prefix
+    env = (
+        cdk.Environment(account=config.env.account, region=config.env.region)
+        if config.env.account or config.env.region
+        else None  # env-agnostic: the same template deploys to any account/region
+    )
+
+    # ---- stacks (add new ones below, wiring resources, not names) ----
+    data = DataStack(app, f"{prefix}-data", prefix=prefix, env=env, description=f"{prefix}: data stores")
+    network = NetworkStack(
+        app,
+        f"{prefix}-network",
+        network=config.env.network,
+        flow_log_key=data.key,
+        env=env,
+        description=f"{prefix}: private network",
+    )
+    studio = StudioStack(
+        app,
+        f"{prefix}-studio",
+        prefix=prefix,
+        studio=config.env.studio,
+        vpc=network.vpc,
+        subnets=network.subnets,
+        security_group=network.sagemaker_security_group,
+        key=data.key,
+        artifact_bucket=data.artifact_bucket,
+        model_package_group_name=data.model_package_group_name,
+        env=env,
+        description=f"{prefix}: SageMaker Studio",
+    )
+    platform = Platform(data=data, network=network, studio=studio)
+    # ---- end of stacks ----
+
+    for stack in (data, network, studio):
+        for key, value in config.all_tags.items():
+            cdk.Tags.of(stack).add(key, value)
+    add_guardrails(app, production=config.env.name in PRODUCTION_ENVIRONMENTS)
+    return platform

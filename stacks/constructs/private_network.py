@@ -1,0 +1,104 @@
+"""A VPC with no route to the internet, reaching AWS only through VPC endpoints."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Final, cast
+
+import aws_cdk as cdk
+from aws_cdk import aws_ec2 as ec2
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_logs as logs
+from constructs import Construct
+
+from stacks.config import INTERFACE_ENDPOINTS
+from stacks.constructs.nag import acknowledge
+
+#: Studio and notebook endpoints live under ``aws.sagemaker.REGION.*``, not ``com.amazonaws``.
+_SERVICE_PREFIXES: Final[Mapping[str, str]] = {"studio": "aws.sagemaker", "notebook": "aws.sagemaker"}
+
+
+@dataclass(frozen=True, kw_only=True)
+class PrivateNetworkProps:
+    """What the network needs: its CIDR, AZ count, endpoints and flow-log settings."""
+
+    cidr: str
+    max_azs: int
+    interface_endpoints: tuple[str, ...]
+    flow_log_retention_days: int
+    flow_log_key: kms.IKey
+
+
+class PrivateNetwork(Construct):
+    """PRIVATE_ISOLATED subnets (no NAT, no IGW), flow logs, an S3 gateway endpoint and the
+    configured interface endpoints behind a security group that only admits HTTPS from the VPC.
+    """
+
+    def __init__(self, scope: Construct, construct_id: str, *, props: PrivateNetworkProps) -> None:
+        super().__init__(scope, construct_id)
+        self.vpc = ec2.Vpc(
+            self,
+            "Vpc",
+            ip_addresses=ec2.IpAddresses.cidr(props.cidr),
+            max_azs=props.max_azs,
+            nat_gateways=0,
+            create_internet_gateway=False,
+            subnet_configuration=[
+                ec2.SubnetConfiguration(
+                    name="Private", subnet_type=ec2.SubnetType.PRIVATE_ISOLATED, cidr_mask=20
+                )
+            ],
+            # The restricting custom resource would add a Lambda function to an otherwise
+            # function-free stack; nothing here is attached to the default group (see below).
+            restrict_default_security_group=False,
+            gateway_endpoints={
+                "S3": ec2.GatewayVpcEndpointOptions(service=ec2.GatewayVpcEndpointAwsService.S3)
+            },
+        )
+        self.flow_log_group = logs.LogGroup(
+            self,
+            "FlowLogGroup",
+            encryption_key=props.flow_log_key,
+            removal_policy=cdk.RemovalPolicy.RETAIN,
+        )
+        # Config already checked the value against CloudWatch's allowed retention periods.
+        cast(
+            logs.CfnLogGroup, self.flow_log_group.node.default_child
+        ).retention_in_days = props.flow_log_retention_days
+        flow_log = self.vpc.add_flow_log(
+            "FlowLog",
+            destination=ec2.FlowLogDestination.to_cloud_watch_logs(self.flow_log_group),
+            traffic_type=ec2.FlowLogTrafficType.ALL,
+        )
+        acknowledge(
+            flow_log.node.find_child("IAMRole").node.find_child("DefaultPolicy"),
+            "NIST.800.53.R5-IAMNoInlinePolicy",
+            "CDK's policy for the flow-log delivery role: it only lets VPC Flow Logs write to "
+            "this one log group and belongs to no human or workload identity.",
+        )
+        self.endpoint_security_group = ec2.SecurityGroup(
+            self,
+            "EndpointSecurityGroup",
+            vpc=self.vpc,
+            description="Interface endpoints: HTTPS from inside the VPC only",
+            allow_all_outbound=False,
+        )
+        self.endpoint_security_group.add_ingress_rule(
+            ec2.Peer.ipv4(props.cidr), ec2.Port.tcp(443), "HTTPS from the VPC to AWS APIs"
+        )
+        subnets = ec2.SubnetSelection(subnet_type=ec2.SubnetType.PRIVATE_ISOLATED)
+        for name in props.interface_endpoints:
+            suffix = INTERFACE_ENDPOINTS[name]
+            self.vpc.add_interface_endpoint(
+                _pascal(name),
+                service=ec2.InterfaceVpcEndpointAwsService(suffix, prefix=_SERVICE_PREFIXES.get(suffix)),
+                private_dns_enabled=True,
+                subnets=subnets,
+                security_groups=[self.endpoint_security_group],
+                open=False,
+            )
+
+
+def _pascal(snake: str) -> str:
+    return "".join(part.capitalize() for part in snake.split("_")) + "Endpoint"

@@ -1,0 +1,56 @@
+"""S3 buckets with the platform's baseline: TLS-only, no public access, versioned, retained."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import aws_cdk as cdk
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_s3 as s3
+from constructs import Construct
+
+
+@dataclass(frozen=True, kw_only=True)
+class SecureBucketProps:
+    """Encryption and logging choices; everything else is fixed policy.
+
+    ``key=None`` means S3-managed keys, which S3 server access logging requires of its target.
+    """
+
+    key: kms.IKey | None
+    access_log_bucket: s3.IBucket | None
+    access_log_prefix: str | None = None
+    noncurrent_version_days: int = 90
+    expiration_days: int | None = None
+
+
+def secure_bucket(scope: Construct, construct_id: str, *, props: SecureBucketProps) -> s3.Bucket:
+    """Create a retained, versioned, TLS-only bucket that blocks all public access.
+
+    Returns the bucket; its CloudFormation logical ID is pinned to ``construct_id``.
+    """
+    bucket = s3.Bucket(
+        scope,
+        construct_id,
+        encryption=s3.BucketEncryption.KMS if props.key else s3.BucketEncryption.S3_MANAGED,
+        encryption_key=props.key,
+        bucket_key_enabled=True if props.key else None,
+        versioned=True,
+        enforce_ssl=True,
+        block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
+        object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+        server_access_logs_bucket=props.access_log_bucket,
+        server_access_logs_prefix=props.access_log_prefix,
+        removal_policy=cdk.RemovalPolicy.RETAIN,
+        lifecycle_rules=[
+            s3.LifecycleRule(
+                id="TidyVersionsAndUploads",
+                noncurrent_version_expiration=cdk.Duration.days(props.noncurrent_version_days),
+                abort_incomplete_multipart_upload_after=cdk.Duration.days(7),
+                expiration=cdk.Duration.days(props.expiration_days) if props.expiration_days else None,
+            )
+        ],
+    )
+    # Pinned so a refactor of construct paths never replaces a bucket full of data.
+    bucket.node.default_child.override_logical_id(construct_id)  # type: ignore[union-attr]
+    return bucket

@@ -1,0 +1,93 @@
+"""Studio stack: the VpcOnly SageMaker Studio domain, persona roles and user profiles."""
+
+from __future__ import annotations
+
+from typing import cast
+
+import aws_cdk as cdk
+from aws_cdk import aws_ec2 as ec2
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_s3 as s3
+from aws_cdk import aws_sagemaker as sagemaker
+from constructs import Construct
+
+from stacks.config import PERSONAS, Persona, StudioConfig
+from stacks.constructs.persona_roles import PersonaRole, PersonaRoleProps
+from stacks.constructs.studio_acknowledgements import acknowledge_persona_role, artifact_objects_finding
+from stacks.constructs.studio_domain import StudioDomain, StudioDomainProps, user_profile
+
+
+class StudioStack(cdk.Stack):
+    """A Studio domain nobody reaches from the internet, with one role per persona.
+
+    Attributes:
+        domain: the ``AWS::SageMaker::Domain`` L1 (``attr_domain_id``, ``attr_domain_arn``).
+        roles: the execution role of each persona (``data_scientist``, ``ml_engineer``).
+        user_profiles: the ``AWS::SageMaker::UserProfile`` L1s by user name.
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        prefix: str,
+        studio: StudioConfig,
+        vpc: ec2.IVpc,
+        subnets: list[ec2.ISubnet],
+        security_group: ec2.ISecurityGroup,
+        key: kms.IKey,
+        artifact_bucket: s3.IBucket,
+        model_package_group_name: str,
+        env: cdk.Environment | None = None,
+        description: str | None = None,
+    ) -> None:
+        super().__init__(scope, construct_id, env=env, description=description)
+        personas: dict[Persona, PersonaRole] = {}
+        for name in PERSONAS:
+            persona = cast(Persona, name)
+            personas[persona] = PersonaRole(
+                self,
+                "".join(part.capitalize() for part in persona.split("_")),
+                props=PersonaRoleProps(
+                    prefix=prefix,
+                    persona=persona,
+                    artifact_bucket=artifact_bucket,
+                    key=key,
+                    model_package_group_name=model_package_group_name,
+                    vpc_id=vpc.vpc_id,
+                ),
+            )
+        self.roles: dict[Persona, iam.IRole] = {name: p.role for name, p in personas.items()}
+
+        self.domain: sagemaker.CfnDomain = StudioDomain(
+            self,
+            "Studio",
+            props=StudioDomainProps(
+                domain_name=f"{prefix}-studio",
+                vpc_id=vpc.vpc_id,
+                subnet_ids=[subnet.subnet_id for subnet in subnets],
+                security_group_id=security_group.security_group_id,
+                kms_key_arn=key.key_arn,
+                # The least-privileged persona is the default for anyone without a profile role.
+                default_execution_role_arn=personas["data_scientist"].role.role_arn,
+                idle_timeout_minutes=studio.idle_timeout_minutes,
+            ),
+        ).domain
+        for role in personas.values():
+            role.allow_studio_apps(self.domain.attr_domain_id)
+            acknowledge_persona_role(
+                role, artifact_objects=artifact_objects_finding(artifact_bucket.stack.stack_name)
+            )
+
+        self.user_profiles: dict[str, sagemaker.CfnUserProfile] = {
+            user.name: user_profile(
+                self,
+                domain=self.domain,
+                name=user.name,
+                execution_role_arn=personas[user.persona].role.role_arn,
+                security_group_id=security_group.security_group_id,
+            )
+            for user in studio.users
+        }
