@@ -1,0 +1,151 @@
+"""Train: split loading checks, objectives, early stopping, artefacts, main()'s failure file."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+import xgboost as xgb
+
+from ml_code import contract
+from ml_code.errors import DataValidationError
+from ml_code.features import FeatureTransformer
+from ml_code.preprocess import preprocess, write_outputs
+from ml_code.sample_data import generate
+from ml_code.train import Hyperparameters, load_split, main, train, train_booster, xgb_params
+
+FAST = Hyperparameters(num_round=30, max_depth=3, early_stopping_rounds=5)
+
+
+@pytest.fixture(scope="module")
+def splits(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("splits")
+    result = preprocess(generate(300, seed=9), "churn", "binary")
+    write_outputs(result, {name: root / name for name in contract.PREPROCESS_OUTPUTS})
+    return root
+
+
+@pytest.fixture(scope="module")
+def transformer(splits: Path) -> FeatureTransformer:
+    return FeatureTransformer.from_json((splits / "train" / contract.TRANSFORMER_FILE).read_text())
+
+
+def test_load_split_returns_float32_features_and_the_target(
+    splits: Path, transformer: FeatureTransformer
+) -> None:
+    features, target = load_split(splits / "train" / contract.TRAIN_FILE, transformer)
+    assert features.dtype == np.float32
+    assert features.shape[1] == len(transformer.output_names)
+    assert set(np.unique(target)) == {0.0, 1.0}
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ("", "cannot read"),
+        ("a,b\n1,2\n", "header does not match transformer.json"),
+        (None, "has no rows"),
+        ("non-numeric", "non-numeric values in columns"),
+        ("no-target", "1 rows without a target"),
+        ("bad-class", r"class indices outside 0..1"),
+    ],
+)
+def test_load_split_rejects_bad_files_naming_them(
+    tmp_path: Path, splits: Path, transformer: FeatureTransformer, content: str | None, message: str
+) -> None:
+    # GIVEN a split file broken in one way
+    good = (splits / "train" / contract.TRAIN_FILE).read_text().splitlines()
+    header, first = good[0], good[1].split(",")
+    lines = {
+        None: [header],
+        "non-numeric": [header, ",".join([first[0], "abc", *first[2:]])],
+        "no-target": [header, ",".join(["", *first[1:]])],
+        "bad-class": [header, ",".join(["3", *first[1:]])],
+    }
+    text = content if content not in lines else "\n".join(lines[content]) + "\n"
+    path = tmp_path / "train.csv"
+    path.write_text(text or "")
+    # WHEN it is loaded THEN the error names the file's problem
+    with pytest.raises(DataValidationError, match=message):
+        load_split(path, transformer)
+
+
+@pytest.mark.parametrize(
+    ("problem", "objective", "last_metric"),
+    [("binary", "binary:logistic", "auc"), ("multiclass", "multi:softprob", "mlogloss"),
+     ("regression", "reg:squarederror", "rmse")],
+)  # fmt: skip
+def test_objective_and_early_stopping_metric_follow_the_problem(
+    problem: str, objective: str, last_metric: str
+) -> None:
+    params = xgb_params(problem, 3, Hyperparameters(max_depth=4, eta=0.3, seed=1))
+    assert params["objective"] == objective
+    assert params["eval_metric"][-1] == last_metric
+    assert (params["max_depth"], params["eta"], params["seed"]) == (4, 0.3, 1)
+    assert params.get("num_class") == (3 if problem == "multiclass" else None)
+
+
+def test_unknown_problem_type_is_rejected() -> None:
+    with pytest.raises(ValueError, match="problem_type must be one of"):
+        xgb_params("ranking", 0, Hyperparameters())
+
+
+def test_booster_is_cut_at_its_best_iteration_and_is_reproducible(
+    splits: Path, transformer: FeatureTransformer
+) -> None:
+    train_split = load_split(splits / "train" / contract.TRAIN_FILE, transformer)
+    valid_split = load_split(splits / "validation" / contract.VALIDATION_FILE, transformer)
+    params = xgb_params("binary", 2, FAST)
+    first = train_booster(train_split, valid_split, params, FAST)
+    second = train_booster(train_split, valid_split, params, FAST)
+    assert first.num_boosted_rounds() == int(first.attr("best_iteration") or -1) + 1
+    data = xgb.DMatrix(valid_split[0])
+    np.testing.assert_array_equal(first.predict(data), second.predict(data))
+
+
+def test_train_writes_model_transformer_and_meta(splits: Path, tmp_path: Path) -> None:
+    meta = train(splits / "train", splits / "validation", tmp_path, FAST)
+    assert {p.name for p in tmp_path.iterdir()} == {
+        contract.MODEL_FILE, contract.TRANSFORMER_FILE, contract.MODEL_META_FILE,
+    }  # fmt: skip
+    written = json.loads((tmp_path / contract.MODEL_META_FILE).read_text())
+    assert written == meta
+    assert (written["problem_type"], written["labels"], written["target"]) == ("binary", [0, 1], "churn")
+    assert written["library_versions"]["xgboost"] == xgb.__version__
+    booster = xgb.Booster()
+    booster.load_model(str(tmp_path / contract.MODEL_FILE))
+    assert booster.num_features() == len(written["output_names"])
+
+
+def test_train_without_transformer_is_a_data_error(tmp_path: Path) -> None:
+    with pytest.raises(DataValidationError, match=r"transformer\.json not found in the train channel"):
+        train(tmp_path, tmp_path, tmp_path / "model", FAST)
+
+
+def test_main_reads_sm_env_and_ignores_unknown_hyperparameters(
+    splits: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SM_CHANNEL_TRAIN", str(splits / "train"))
+    monkeypatch.setenv("SM_CHANNEL_VALIDATION", str(splits / "validation"))
+    monkeypatch.setenv("SM_MODEL_DIR", str(tmp_path / "model"))
+    assert main(["--num_round", "5", "--sagemaker_program", "train.py"]) == 0
+    assert json.loads((tmp_path / "model" / contract.MODEL_META_FILE).read_text())["num_boosted_rounds"] <= 5
+
+
+def test_main_writes_the_failure_file_for_a_bad_training_file(
+    splits: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # GIVEN a train channel whose train.csv is garbage
+    channel = tmp_path / "train"
+    channel.mkdir()
+    (channel / contract.TRANSFORMER_FILE).write_text(
+        (splits / "train" / contract.TRANSFORMER_FILE).read_text()
+    )
+    (channel / contract.TRAIN_FILE).write_text("this is not,the header\n1,2\n")
+    monkeypatch.setenv(contract.OPT_ML_ROOT_ENV, str(tmp_path))
+    # WHEN training runs THEN it exits 1 with the reason where SageMaker looks for it
+    code = main(["--train-dir", str(channel), "--validation-dir", str(splits / "validation")])
+    assert code == 1
+    assert "train.csv header does not match" in (tmp_path / "output" / "failure").read_text()
