@@ -1,0 +1,171 @@
+"""Local model server on the SageMaker hosting contract (``/ping``, ``/invocations``).
+
+CLI: ``python -m ml_code.serve --model DIR|model.tar.gz [--port 8080] [--host 127.0.0.1]
+[--workers N]``. Honours SAGEMAKER_BIND_TO_PORT, SAGEMAKER_MODEL_SERVER_WORKERS (default:
+one per CPU) and SAGEMAKER_MODEL_SERVER_TIMEOUT (seconds, default 60); flags win.
+
+Design: N worker processes (one per core: parsing, transforming and xgboost's call
+overhead hold the GIL, so processes, not threads, scale on cores) share one listening
+socket; each runs uvicorn's asyncio loop with the raw ASGI app of ml_code.serving_app.
+uvicorn's supervisor restarts a worker that dies. The socket is created here with
+``IPPROTO_TCP`` so asyncio sets TCP_NODELAY on accepted connections: uvicorn's own
+multi-worker socket does not, and Nagle's algorithm then adds ~40 ms to every
+keep-alive response (measured; see benchmarks/README.md).
+
+Programmatic use (smoke tests, the offline demo): :func:`serve_in_thread` and
+:func:`serve_subprocess` are context managers yielding the base URL.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import os
+import socket
+import sys
+import tarfile
+import tempfile
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Final
+
+import uvicorn
+
+from ml_code import inference
+from ml_code.contract import SERVING_PORT
+from ml_code.serving_app import InvocationsApp
+from ml_code.serving_client import start_server_process, stop_server_process, wait_until_ready
+
+MODEL_DIR_ENV: Final = "MLOPS_SERVE_MODEL_DIR"  # parent -> worker processes only
+PORT_ENV: Final = "SAGEMAKER_BIND_TO_PORT"
+WORKERS_ENV: Final = "SAGEMAKER_MODEL_SERVER_WORKERS"
+TIMEOUT_ENV: Final = "SAGEMAKER_MODEL_SERVER_TIMEOUT"
+
+
+@contextlib.contextmanager
+def model_directory(path: str | Path) -> Iterator[Path]:
+    """A model dir as given, or a model.tar.gz extracted to a temp dir (removed on exit).
+
+    Raises FileNotFoundError for a missing path, tarfile.TarError for a bad archive.
+    """
+    source = Path(path)
+    if source.is_dir():
+        yield source
+        return
+    if not source.is_file():
+        raise FileNotFoundError(f"model path {source} does not exist")
+    with tempfile.TemporaryDirectory(prefix="mlops-model-") as tmp, tarfile.open(source, "r:*") as tar:
+        tar.extractall(tmp, filter="data")  # "data" refuses absolute paths, links out, devices
+        yield Path(tmp)
+
+
+def create_app(model_dir: str | Path, timeout_seconds: float | None = None) -> InvocationsApp:
+    """Load the model with model_fn and wrap it in the ASGI app."""
+    timeout = timeout_seconds if timeout_seconds is not None else float(os.environ.get(TIMEOUT_ENV, "60"))
+    return InvocationsApp(inference.model_fn(str(model_dir)), timeout_seconds=timeout)
+
+
+def app_from_env() -> InvocationsApp:
+    """uvicorn factory for worker processes: the parent passes the model dir in the environment."""
+    return create_app(os.environ[MODEL_DIR_ENV])
+
+
+def bind_socket(host: str, port: int) -> socket.socket:
+    """A listening TCP socket (port 0 picks a free one); IPPROTO_TCP so TCP_NODELAY gets set."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((host, port))
+    sock.listen(2048)
+    sock.set_inheritable(True)
+    return sock
+
+
+def _config(app: InvocationsApp | str, workers: int = 1, access_log: bool = False) -> uvicorn.Config:
+    return uvicorn.Config(
+        app,
+        factory=isinstance(app, str),
+        workers=workers,
+        lifespan="off",
+        access_log=access_log,
+        log_level="info",
+        server_header=False,
+        # The SageMaker front end reuses connections; keep idle ones open past its 60 s timeout.
+        timeout_keep_alive=75,
+        # Spawning a worker imports xgboost and loads the model: seconds on a busy host.
+        timeout_worker_healthcheck=30,
+    )
+
+
+def run(model_dir: Path, sock: socket.socket, workers: int, access_log: bool = False) -> None:
+    """Serve until SIGINT/SIGTERM: one process in place, or a supervisor with N workers."""
+    if workers <= 1:
+        uvicorn.Server(_config(create_app(model_dir), access_log=access_log)).run(sockets=[sock])
+        return
+    os.environ[MODEL_DIR_ENV] = str(model_dir)
+    config = _config(f"{__name__}:app_from_env", workers=workers, access_log=access_log)
+    uvicorn.supervisors.Multiprocess(config, sockets=[sock]).run()
+
+
+@contextlib.contextmanager
+def serve_in_thread(model: str | Path, host: str = "127.0.0.1", port: int = 0) -> Iterator[str]:
+    """Serve ``model`` (dir or tar.gz) from a thread of this process; yields the base URL."""
+    with model_directory(model) as model_dir:
+        app = create_app(model_dir)
+        sock = bind_socket(host, port)
+        server = uvicorn.Server(_config(app))
+        thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+        thread.start()
+        url = f"http://{host}:{sock.getsockname()[1]}"
+        try:
+            wait_until_ready(url, timeout=30)
+            yield url
+        finally:
+            server.should_exit = True
+            thread.join(timeout=10)
+            sock.close()
+            app.close()
+
+
+@contextlib.contextmanager
+def serve_subprocess(
+    model: str | Path, host: str = "127.0.0.1", port: int = 0, workers: int = 2, timeout: float = 60
+) -> Iterator[str]:
+    """Run ``python -m ml_code.serve`` as a child process; yields its base URL once /ping answers."""
+    command = [sys.executable, "-m", __name__, "--model", str(model), "--host", host]
+    process, url = start_server_process([*command, "--port", str(port), "--workers", str(workers)], timeout)
+    try:
+        yield url
+    finally:
+        stop_server_process(process)
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description="Serve a model on the SageMaker hosting contract.")
+    parser.add_argument("--model", required=True, help="model dir or model.tar.gz")
+    parser.add_argument("--host", default="127.0.0.1", help="0.0.0.0 inside a container")
+    parser.add_argument("--port", type=int, default=int(os.environ.get(PORT_ENV) or SERVING_PORT))
+    default_workers = int(os.environ.get(WORKERS_ENV) or 0) or len(os.sched_getaffinity(0))
+    parser.add_argument("--workers", type=int, default=default_workers)
+    parser.add_argument("--access-log", action="store_true", help="log every request")
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    try:
+        with model_directory(args.model) as model_dir:
+            inference.model_fn(str(model_dir))  # fail here, with the reason, not in N workers
+            sock = bind_socket(args.host, args.port)
+            url = f"http://{args.host}:{sock.getsockname()[1]}"
+            print(f"serving {args.model} on {url} with {args.workers} worker(s)", flush=True)
+            run(model_dir, sock, args.workers, args.access_log)
+    except (OSError, ValueError, tarfile.TarError) as exc:
+        print(f"ml_code.serve: cannot serve {args.model}: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

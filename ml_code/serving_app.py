@@ -1,0 +1,149 @@
+"""The hosting contract as a raw ASGI app: ``GET /ping`` and ``POST /invocations``.
+
+No web framework: one small callable keeps the per-request cost to the handlers
+themselves. Status codes: a PayloadError's own status (400/406/413/415) with its message
+as a plain-text body; 413 before reading a body whose Content-Length (or, when chunked,
+whose running size) passes SageMaker's 6 MB limit; 504 when a prediction outlives the
+server timeout; anything unexpected is a 500 with a generic message and a logged
+traceback, and the worker keeps serving.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from collections.abc import Awaitable, Callable, MutableMapping
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, Final
+
+from ml_code import inference
+from ml_code.contract import MAX_PAYLOAD_BYTES
+from ml_code.errors import PayloadError, PayloadTooLargeError
+
+Scope = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
+Send = Callable[[MutableMapping[str, Any]], Awaitable[None]]
+
+LOG: Final = logging.getLogger("ml_code.serve")
+#: Bodies up to this size are handled on the event loop (well under a millisecond);
+#: larger ones go to a thread so /ping keeps answering while a big batch is predicted.
+INLINE_BODY_BYTES: Final = 16 * 1024
+_TEXT: Final = [(b"content-type", b"text/plain; charset=utf-8")]
+
+
+class InvocationsApp:
+    """ASGI app serving one loaded model through the four inference handlers."""
+
+    def __init__(
+        self,
+        model: inference.Model,
+        *,
+        timeout_seconds: float = 60.0,
+        max_body_bytes: int = MAX_PAYLOAD_BYTES,
+        threads: int = 2,
+    ) -> None:
+        self.model = model
+        self.timeout_seconds = timeout_seconds
+        self.max_body_bytes = max_body_bytes
+        self._pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="predict")
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "lifespan":
+            await _lifespan(receive, send)
+            return
+        if scope["type"] != "http":
+            return
+        path, method = scope["path"], scope["method"]
+        if path == "/invocations":
+            if method == "POST":
+                await self._invoke(scope, receive, send)
+            else:
+                await _respond(send, 405, b"use POST /invocations", _TEXT)
+        elif path == "/ping":
+            # The model is loaded before this app exists, so answering means ready.
+            await _respond(send, 200, b"", _TEXT)
+        elif path == "/execution-parameters" and method == "GET":
+            # Read by SageMaker batch transform to size its requests.
+            params = {"MaxConcurrentTransforms": 1, "BatchStrategy": "MULTI_RECORD", "MaxPayloadInMB": 6}
+            await _respond(send, 200, json.dumps(params).encode(), [(b"content-type", b"application/json")])
+        else:
+            await _respond(send, 404, f"no route for {method} {path}".encode(), _TEXT)
+
+    async def _invoke(self, scope: Scope, receive: Receive, send: Send) -> None:
+        headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]}
+        try:
+            body = await self._read_body(headers.get("content-length"), receive)
+            if body is None:
+                return  # the client went away
+            args = (body, headers.get("content-type", ""), headers.get("accept", ""))
+            if len(body) <= INLINE_BODY_BYTES:
+                out, content_type = self.handle(*args)
+            else:
+                future = asyncio.get_running_loop().run_in_executor(self._pool, self.handle, *args)
+                out, content_type = await asyncio.wait_for(future, self.timeout_seconds)
+        except PayloadError as exc:
+            await _respond(send, exc.status, str(exc).encode("utf-8"), _TEXT)
+            return
+        except TimeoutError:
+            LOG.error("prediction exceeded %.0f s; answered 504", self.timeout_seconds)
+            message = f"prediction took longer than {self.timeout_seconds:g} s"
+            await _respond(send, 504, message.encode(), _TEXT)
+            return
+        except Exception:
+            LOG.exception("unexpected error while serving /invocations")
+            await _respond(send, 500, b"internal error while predicting; see the server log", _TEXT)
+            return
+        await _respond(send, 200, out, [(b"content-type", content_type.encode("latin-1"))])
+
+    def handle(self, body: bytes, content_type: str, accept: str) -> tuple[bytes, str]:
+        """The four handlers in a row (what one request runs)."""
+        data = inference.input_fn(body, content_type)
+        return inference.output_fn(inference.predict_fn(data, self.model), accept)
+
+    async def _read_body(self, content_length: str | None, receive: Receive) -> bytes | None:
+        """The request body, or None on disconnect; raises PayloadTooLargeError past the limit."""
+        if content_length is not None and int(content_length) > self.max_body_bytes:
+            raise self._too_large(int(content_length))
+        chunks: list[bytes] = []
+        size = 0
+        while True:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                return None
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            if size > self.max_body_bytes:  # chunked uploads announce no length
+                raise self._too_large(size, at_least=True)
+            chunks.append(chunk)
+            if not message.get("more_body", False):
+                return b"".join(chunks)
+
+    def _too_large(self, size: int, *, at_least: bool = False) -> PayloadTooLargeError:
+        more = "more than " if at_least else ""
+        return PayloadTooLargeError(
+            f"request body is {more}{size} bytes; the limit is {self.max_body_bytes} bytes "
+            "(SageMaker real-time endpoints accept at most 6 MB)"
+        )
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=False, cancel_futures=True)
+
+
+async def _respond(send: Send, status: int, body: bytes, headers: list[tuple[bytes, bytes]]) -> None:
+    await send({
+        "type": "http.response.start",
+        "status": status,
+        "headers": [*headers, (b"content-length", str(len(body)).encode())],
+    })  # fmt: skip
+    await send({"type": "http.response.body", "body": body})
+
+
+async def _lifespan(receive: Receive, send: Send) -> None:
+    while True:
+        message = await receive()
+        if message["type"] == "lifespan.startup":
+            await send({"type": "lifespan.startup.complete"})
+        elif message["type"] == "lifespan.shutdown":
+            await send({"type": "lifespan.shutdown.complete"})
+            return
