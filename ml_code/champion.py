@@ -57,7 +57,8 @@ def find_champion(sagemaker: Any, s3: Any, group_name: str, metric: str | None =
     """The newest Approved version of ``group_name`` with a readable report, or None.
 
     ``sagemaker`` and ``s3`` are boto3 clients. Raises ClientError when the group cannot be
-    listed (missing group, missing permission): that is a setup problem to surface, not skip.
+    listed (e.g. a missing permission): treating that as "no champion" would let any candidate
+    through the gate, so it surfaces instead.
     """
     pages = sagemaker.get_paginator("list_model_packages").paginate(
         ModelPackageGroupName=group_name,
