@@ -15,6 +15,7 @@ from stacks.config import AppConfig
 from stacks.data_stack import DataStack
 from stacks.guardrails import add_guardrails
 from stacks.network_stack import NetworkStack
+from stacks.pipeline_stack import PipelineStack
 from stacks.studio_stack import StudioStack
 
 #: Environment names held to production-only rules (e.g. redundant endpoints).
@@ -28,6 +29,7 @@ class Platform:
     data: DataStack
     network: NetworkStack
     studio: StudioStack
+    pipeline: PipelineStack
 
 
 def build_platform(app: cdk.App, config: AppConfig) -> Platform:
@@ -67,10 +69,24 @@ def build_platform(app: cdk.App, config: AppConfig) -> Platform:
         env=env,
         description=f"{prefix}: SageMaker Studio",
     )
-    platform = Platform(data=data, network=network, studio=studio)
+    pipeline = PipelineStack(
+        app,
+        f"{prefix}-pipeline",
+        config=config,
+        key=data.key,
+        artifact_bucket=data.artifact_bucket,
+        model_package_group_name=data.model_package_group_name,
+        model_package_group_arn=data.model_package_group_arn,
+        vpc=network.vpc,
+        subnets=network.subnets,
+        security_group=network.sagemaker_security_group,
+        env=env,
+        description=f"{prefix}: training pipeline",
+    )
+    platform = Platform(data=data, network=network, studio=studio, pipeline=pipeline)
     # ---- end of stacks ----
 
-    for stack in (data, network, studio):
+    for stack in (data, network, studio, pipeline):
         for key, value in config.all_tags.items():
             cdk.Tags.of(stack).add(key, value)
     add_guardrails(app, production=config.env.name in PRODUCTION_ENVIRONMENTS)

@@ -137,5 +137,6 @@ class PipelineStack(cdk.Stack):
             role_arn=self.execution_role.role.role_arn,
             pipeline_definition={"PipelineDefinitionBody": cdk.Fn.sub(definition, variables)},
         )
-        self.pipeline.node.add_dependency(self.execution_role)
+        # The policy must be attached before SageMaker validates the role on CreatePipeline.
+        self.pipeline.node.add_dependency(self.execution_role.policy)
         self.pipeline_name = self.pipeline.pipeline_name

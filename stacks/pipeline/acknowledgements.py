@@ -10,6 +10,7 @@ acknowledgements; everything else is acknowledged up front.
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import aws_cdk as cdk
@@ -67,6 +68,8 @@ def render(value: Any) -> str:
             return f"<{arg[0]}.{arg[1]}>"
         if fn == "Fn::ImportValue" and isinstance(arg, str):
             return arg
+        if fn == "Fn::GetStackOutput":  # a weak cross-stack reference: printed as compact JSON
+            return json.dumps(value, separators=(",", ":"))
         if fn == "Fn::Join":
             return str(arg[0]).join(render(part) for part in arg[1])
     raise ValueError(f"cannot render {value!r} as a cdk-nag resource name")
