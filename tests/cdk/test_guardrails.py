@@ -24,7 +24,8 @@ def _findings(app: cdk.App) -> set[str]:
     try:
         app.synth()
     except RuntimeError as error:
-        assert "ValidationFailed" in str(error)
+        if "ValidationFailed" not in str(error):
+            raise
         report = json.loads((Path(app.outdir) / "validation-report.json").read_text())
         return {
             violation["ruleName"]
