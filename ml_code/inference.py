@@ -36,6 +36,7 @@ import numpy.typing as npt
 import xgboost as xgb
 
 from ml_code import payload_codec as codec
+from ml_code.batch_features import BatchTransformer
 from ml_code.contract import MODEL_FILE, TRANSFORMER_FILE
 from ml_code.features import FeatureTransformer, Label
 
@@ -50,6 +51,7 @@ class Model:
 
     booster: xgb.Booster
     transformer: FeatureTransformer
+    batch: BatchTransformer  # transform_rows, column-wise for large batches
 
     @property
     def problem_type(self) -> str:
@@ -84,7 +86,7 @@ def model_fn(model_dir: str) -> Model:
             f"model expects {booster.num_features()} features but the transformer produces "
             f"{len(transformer.output_names)}; {MODEL_FILE} and {TRANSFORMER_FILE} are from different runs"
         )
-    return Model(booster=booster, transformer=transformer)
+    return Model(booster=booster, transformer=transformer, batch=BatchTransformer(transformer))
 
 
 def input_fn(body: bytes | str, content_type: str) -> Payload:
@@ -100,7 +102,7 @@ def predict_fn(data: Payload, model: Model) -> Prediction:
         rows = rows[1:]  # a header line
         if not rows:
             raise codec.PayloadError("the CSV body holds only a header line; send at least one row")
-    matrix = model.transformer.transform_rows(rows)
+    matrix = model.batch.transform_rows(rows)
     values = np.asarray(model.booster.inplace_predict(matrix), dtype=np.float32)
     if model.problem_type == "multiclass" and values.ndim == 1:
         # multi:softmax returns class indices; present them as one-hot probabilities
@@ -116,26 +118,44 @@ def predict_fn(data: Payload, model: Model) -> Prediction:
 def output_fn(prediction: Prediction, accept: str) -> tuple[bytes, str]:
     """Encode predictions for ``accept``; raises UnsupportedAcceptError (406) when none fits."""
     content_type = codec.negotiate(accept, default=prediction.request_content_type)
-    records = _records(prediction)
-    return codec.encode(records, content_type), content_type
+    if content_type == codec.CSV:
+        return _csv(prediction).encode("utf-8"), content_type
+    return codec.encode(_records(prediction), content_type), content_type
+
+
+def _scores(values: npt.NDArray[np.float32]) -> list[float]:
+    """Regression values at float32 precision (7 significant digits, no float64 noise)."""
+    return [float(f"{v:.7g}") for v in values.tolist()]
+
+
+def _probabilities(values: npt.NDArray[np.float32]) -> list[Any]:
+    """Probabilities rounded to 7 decimals (their float32 precision), as Python floats."""
+    rounded: list[Any] = np.round(values.astype(np.float64), 7).tolist()
+    return rounded
 
 
 def _records(prediction: Prediction) -> list[dict[str, Any]]:
     """One output record per row (see module doc)."""
-    values = prediction.values
     if prediction.problem_type == "regression":
-        return [{"score": float(f"{v:.7g}")} for v in values.tolist()]
+        return [{"score": v} for v in _scores(prediction.values)]
     labels = prediction.labels or []
-    # Probabilities are float32; 7 decimals keep their precision without float64 noise.
-    probs = np.round(values.astype(np.float64), 7)
+    probs = _probabilities(prediction.values)
     if prediction.problem_type == "binary":
-        return [
-            {"predicted_label": labels[1] if p >= 0.5 else labels[0], "probability": p}
-            for p in probs.tolist()
-        ]
-    winners = probs.argmax(axis=1).tolist()
+        return [{"predicted_label": labels[p >= 0.5], "probability": p} for p in probs]
     keys = [str(label) for label in labels]
     return [
         {"predicted_label": labels[w], "probabilities": dict(zip(keys, row, strict=True))}
-        for w, row in zip(winners, probs.tolist(), strict=True)
+        for w, row in zip(prediction.values.argmax(axis=1).tolist(), probs, strict=True)
     ]
+
+
+def _csv(prediction: Prediction) -> str:
+    """Header-less CSV lines built straight from the arrays (the fast path for big batches)."""
+    if prediction.problem_type == "regression":
+        return "".join(f"{v!r}\n" for v in _scores(prediction.values))
+    labels = codec.csv_cells(prediction.labels or [])
+    probs = _probabilities(prediction.values)
+    if prediction.problem_type == "binary":
+        return "".join(f"{labels[p >= 0.5]},{p!r}\n" for p in probs)
+    winners = prediction.values.argmax(axis=1).tolist()
+    return "".join(f"{labels[w]},{','.join(map(repr, row))}\n" for w, row in zip(winners, probs, strict=True))

@@ -168,6 +168,16 @@ def negotiate(accept: str | None, default: str) -> str:
     raise UnsupportedAcceptError(f"cannot produce Accept {accept!r}; supported: {_SUPPORTED_TEXT}")
 
 
+def csv_cells(values: Sequence[Any]) -> list[str]:
+    """Each value as one CSV cell (quoted when it holds a comma, quote or newline)."""
+    cells = []
+    for value in values:
+        out = io.StringIO()
+        csv.writer(out, lineterminator="").writerow([value])
+        cells.append(out.getvalue())
+    return cells
+
+
 def encode(records: Sequence[dict[str, Any]], content_type: str) -> bytes:
     """Serialize prediction records as JSON, JSON lines or header-less CSV."""
     if content_type == JSON:
