@@ -38,7 +38,9 @@ def _with_std(metric: Metric, y_true: Array, scores: Array, seed: int) -> dict[s
     for _ in range(RESAMPLES):
         index = rng.choice(len(y_true), size=size, replace=False)
         samples.append(float(metric(y_true[index], scores[index])))
-    return {"value": value, "standard_deviation": float(np.std(samples))}
+    std = float(np.std(samples))
+    # A resample can lack a class (AUC undefined); keep the report strict JSON like SageMaker's.
+    return {"value": value, "standard_deviation": std if np.isfinite(std) else "NaN"}
 
 
 def _confusion(y_true: Array, y_pred: Array, labels: Sequence[Any]) -> dict[str, dict[str, int]]:

@@ -115,11 +115,12 @@ def train_booster(
         dtrain,
         num_boost_round=hp.num_round,
         evals=[(dtrain, "train"), (dvalid, "validation")],
-        early_stopping_rounds=hp.early_stopping_rounds,
+        early_stopping_rounds=hp.early_stopping_rounds or None,  # 0 turns early stopping off
         verbose_eval=max(1, hp.num_round // 10),
     )
-    best = booster.best_iteration
-    best_score = booster.best_score
+    if not hp.early_stopping_rounds:
+        return booster
+    best, best_score = booster.best_iteration, booster.best_score
     booster = booster[: best + 1]
     booster.set_attr(best_iteration=str(best), best_score=str(best_score))
     return booster
@@ -133,8 +134,8 @@ def model_meta(booster: xgb.Booster, transformer: FeatureTransformer, hp: Hyperp
         "labels": transformer.labels,
         "feature_names": transformer.feature_names,
         "output_names": transformer.output_names,
-        "best_iteration": int(booster.attr("best_iteration") or 0),
-        "best_score": float(booster.attr("best_score") or "nan"),
+        "best_iteration": int(booster.attr("best_iteration") or booster.num_boosted_rounds() - 1),
+        "best_score": float(score) if (score := booster.attr("best_score")) else None,
         "num_boosted_rounds": booster.num_boosted_rounds(),
         "hyperparameters": asdict(hp),
         "library_versions": {
@@ -190,7 +191,7 @@ def _run(argv: list[str] | None) -> None:
         args.model_dir or sm_env_path("SM_MODEL_DIR", contract.TRAINING_MODEL_DIR),
         hp,
     )
-    LOG.info("best iteration %d, validation score %.4f", meta["best_iteration"], meta["best_score"])
+    LOG.info("kept %d rounds; best validation score %s", meta["num_boosted_rounds"], meta["best_score"])
 
 
 def main(argv: list[str] | None = None) -> int:

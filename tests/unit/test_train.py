@@ -14,7 +14,7 @@ from ml_code.errors import DataValidationError
 from ml_code.features import FeatureTransformer
 from ml_code.preprocess import preprocess, write_outputs
 from ml_code.sample_data import generate
-from ml_code.train import Hyperparameters, load_split, main, train, train_booster, xgb_params
+from ml_code.train import Hyperparameters, load_split, main, model_meta, train, train_booster, xgb_params
 
 FAST = Hyperparameters(num_round=30, max_depth=3, early_stopping_rounds=5)
 
@@ -103,6 +103,15 @@ def test_booster_is_cut_at_its_best_iteration_and_is_reproducible(
     assert first.num_boosted_rounds() == int(first.attr("best_iteration") or -1) + 1
     data = xgb.DMatrix(valid_split[0])
     np.testing.assert_array_equal(first.predict(data), second.predict(data))
+
+
+def test_zero_early_stopping_rounds_keeps_every_round(splits: Path, transformer: FeatureTransformer) -> None:
+    train_split = load_split(splits / "train" / contract.TRAIN_FILE, transformer)
+    valid_split = load_split(splits / "validation" / contract.VALIDATION_FILE, transformer)
+    hp = Hyperparameters(num_round=7, early_stopping_rounds=0)
+    booster = train_booster(train_split, valid_split, xgb_params("binary", 2, hp), hp)
+    assert booster.num_boosted_rounds() == 7
+    assert model_meta(booster, transformer, hp)["best_score"] is None
 
 
 def test_train_writes_model_transformer_and_meta(splits: Path, tmp_path: Path) -> None:
