@@ -1,0 +1,234 @@
+"""Pipeline stack: the CfnPipeline and its Fn::Sub definition, the execution role, the code asset.
+
+Most tests read the session's whole-app synth (guardrails included, so it also proves the stack
+has zero unacknowledged cdk-nag/SageMaker findings); the spot switch builds a second app.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import re
+import tarfile
+from pathlib import Path
+from typing import Any
+
+import aws_cdk as cdk
+import pytest
+from aws_cdk import aws_ec2 as ec2
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_s3 as s3
+from platform_synth import SynthesizedPlatform, cdk_context, resources
+
+from stacks.config import load_config
+from stacks.pipeline.source_bundle import SHIMS
+from stacks.pipeline_stack import PipelineStack
+
+_VARIABLE = re.compile(r"\$\{([^}]+)\}")
+
+
+@pytest.fixture(scope="module")
+def template(synthesized: SynthesizedPlatform) -> dict[str, Any]:
+    path = synthesized.outdir / f"{synthesized.config.prefix}-pipeline.template.json"
+    return json.loads(path.read_text())
+
+
+def _only(template: dict[str, Any], resource_type: str) -> tuple[str, dict[str, Any]]:
+    [(logical_id, resource)] = resources(template, resource_type).items()
+    return logical_id, resource["Properties"]
+
+
+def _body(template: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    body = _only(template, "AWS::SageMaker::Pipeline")[1]["PipelineDefinition"]["PipelineDefinitionBody"]
+    text, variables = body["Fn::Sub"]
+    return text, variables
+
+
+def _definition(template: dict[str, Any]) -> dict[str, Any]:
+    return json.loads(_body(template)[0])
+
+
+def _steps(definition: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    steps = {s["Name"]: s for s in definition["Steps"]}
+    for branch in ("IfSteps", "ElseSteps"):
+        steps.update({s["Name"]: s for s in steps["QualityGate"]["Arguments"][branch]})
+    return steps
+
+
+def _statements(template: dict[str, Any]) -> list[dict[str, Any]]:
+    return _only(template, "AWS::IAM::ManagedPolicy")[1]["PolicyDocument"]["Statement"]
+
+
+# ------------------------------------------------------------------ the pipeline resource
+
+
+def test_pipeline_resource_carries_the_definition_as_fn_sub(template, synthesized):
+    role_id, _ = _only(template, "AWS::IAM::Role")
+    _, pipeline = _only(template, "AWS::SageMaker::Pipeline")
+    assert pipeline["PipelineName"] == f"{synthesized.config.prefix}-training"
+    assert pipeline["RoleArn"] == {"Fn::GetAtt": [role_id, "Arn"]}
+    text, variables = _body(template)
+    # every ${...} in the JSON is a declared variable or a pseudo parameter
+    used = set(_VARIABLE.findall(text))
+    assert used - set(variables) == {"AWS::Region", "AWS::URLSuffix"}
+    assert set(variables) <= used
+    assert [s["Name"] for s in _definition(template)["Steps"]] == [
+        "Preprocess",
+        "Train",
+        "Evaluate",
+        "QualityGate",
+    ]
+    assert len(text.encode()) < 1_000_000  # PipelineDefinitionBody limit
+
+
+def test_image_resolves_per_region_from_the_sdk_table(template):
+    text, variables = _body(template)
+    assert variables["ImageRegistry"] == {
+        "Fn::FindInMap": ["XgboostImageRegistry", {"Ref": "AWS::Region"}, "Account"]
+    }
+    assert template["Mappings"]["XgboostImageRegistry"]["us-east-1"] == {"Account": "683313688378"}
+    image = "${ImageRegistry}.dkr.ecr.${AWS::Region}.${AWS::URLSuffix}/sagemaker-xgboost:3.0-5"
+    steps = _steps(json.loads(text))
+    assert steps["Train"]["Arguments"]["AlgorithmSpecification"]["TrainingImage"] == image
+    assert steps["Preprocess"]["Arguments"]["AppSpecification"]["ImageUri"] == image
+    assert steps["Register"]["Arguments"]["InferenceSpecification"]["Containers"][0]["Image"] == image
+
+
+def test_jobs_encrypt_volumes_and_outputs_with_the_project_key(template):
+    _, variables = _body(template)
+    assert "DataKey" in json.dumps(variables["KmsKeyArn"])
+    steps = _steps(_definition(template))
+    for name in ("Preprocess", "Evaluate"):
+        arguments = steps[name]["Arguments"]
+        assert arguments["ProcessingResources"]["ClusterConfig"]["VolumeKmsKeyId"] == "${KmsKeyArn}"
+        assert arguments["ProcessingOutputConfig"]["KmsKeyId"] == "${KmsKeyArn}"
+        assert arguments["NetworkConfig"]["EnableInterContainerTrafficEncryption"] is True
+    train = steps["Train"]["Arguments"]
+    assert train["ResourceConfig"]["VolumeKmsKeyId"] == "${KmsKeyArn}"
+    assert train["OutputDataConfig"]["KmsKeyId"] == "${KmsKeyArn}"
+    assert train["EnableInterContainerTrafficEncryption"] is True
+
+
+def test_jobs_run_in_the_project_vpc_isolated_where_the_container_allows(template, synthesized):
+    _, variables = _body(template)
+    subnets = [v for k, v in variables.items() if k.startswith("Subnet")]
+    assert len(subnets) == len(synthesized.platform.network.subnets) >= 2
+    assert "network" in json.dumps(variables["SecurityGroup"])
+    vpc = {
+        "SecurityGroupIds": ["${SecurityGroup}"],
+        "Subnets": [f"${{Subnet{i}}}" for i in range(len(subnets))],
+    }
+    steps = _steps(_definition(template))
+    assert steps["Preprocess"]["Arguments"]["NetworkConfig"]["VpcConfig"] == vpc
+    assert steps["Evaluate"]["Arguments"]["NetworkConfig"]["VpcConfig"] == vpc
+    assert steps["Train"]["Arguments"]["VpcConfig"] == vpc
+    assert steps["Preprocess"]["Arguments"]["NetworkConfig"]["EnableNetworkIsolation"] is True
+    assert steps["Train"]["Arguments"]["EnableNetworkIsolation"] is True
+    # evaluate calls the SageMaker API for the champion lookup
+    assert steps["Evaluate"]["Arguments"]["NetworkConfig"]["EnableNetworkIsolation"] is False
+
+
+def test_code_comes_from_the_bundle_asset(template, synthesized):
+    # GIVEN the one file asset of the stack, as the CLI would publish it
+    manifest = json.loads(
+        (synthesized.outdir / f"{synthesized.config.prefix}-pipeline.assets.json").read_text()
+    )
+    [asset] = [a for a in manifest["files"].values() if not a["source"]["path"].endswith(".template.json")]
+    [destination] = asset["destinations"].values()
+    key = destination["objectKey"]
+    # THEN the definition names exactly that object, and it is a source bundle with the shims
+    text, variables = _body(template)
+    assert f"s3://${{CodeBucket}}/{key}" in text
+    assert "cdk-" in json.dumps(variables["CodeBucket"])
+    with tarfile.open(synthesized.outdir / asset["source"]["path"]) as bundle:
+        names = bundle.getnames()
+    assert set(SHIMS) <= set(names)
+    assert "ml_code/contract.py" in names
+
+
+# ------------------------------------------------------------------ the execution role
+
+
+def test_role_is_assumed_by_sagemaker_with_only_its_own_policy(template):
+    policy_id, _ = _only(template, "AWS::IAM::ManagedPolicy")
+    _, role = _only(template, "AWS::IAM::Role")
+    assert role["AssumeRolePolicyDocument"]["Statement"] == [
+        {"Action": "sts:AssumeRole", "Effect": "Allow", "Principal": {"Service": "sagemaker.amazonaws.com"}}
+    ]
+    assert role.get("ManagedPolicyArns") in (None, [])
+    assert not resources(template, "AWS::IAM::Policy")  # no inline policies
+    assert _only(template, "AWS::IAM::ManagedPolicy")[1]["Roles"] == [
+        {"Ref": _only(template, "AWS::IAM::Role")[0]}
+    ]
+    assert "arn:aws:iam::aws:policy" not in json.dumps(template)
+    assert policy_id
+
+
+def test_no_wildcard_actions_and_pass_role_only_to_sagemaker_for_itself(template):
+    role_id, _ = _only(template, "AWS::IAM::Role")
+    statements = _statements(template)
+    actions = [
+        a for s in statements for a in ([s["Action"]] if isinstance(s["Action"], str) else s["Action"])
+    ]
+    assert not [a for a in actions if a.endswith("*")]
+    [pass_role] = [s for s in statements if "iam:PassRole" in json.dumps(s["Action"])]
+    assert pass_role["Resource"] == {"Fn::GetAtt": [role_id, "Arn"]}
+    assert pass_role["Condition"] == {"StringEquals": {"iam:PassedToService": "sagemaker.amazonaws.com"}}
+
+
+def test_sagemaker_and_s3_access_is_scoped_to_this_project(template, synthesized):
+    statements = {s["Sid"]: s for s in _statements(template)}
+    jobs = json.dumps(statements["PipelineJobs"]["Resource"])
+    assert "processing-job/pipelines-*" in jobs
+    assert "training-job/pipelines-*" in jobs
+    register = json.dumps(statements["RegisterAndFindModels"]["Resource"])
+    assert f"model-package/{synthesized.config.prefix}-models/*" in register
+    assert json.dumps(statements["ReadData"]["Resource"]).endswith('"/data/*"]]}')
+    assert json.dumps(statements["ReadWriteRuns"]["Resource"]).endswith('"/pipeline-runs/*"]]}')
+    # the only Resource "*" statements are for actions without resource-level permissions
+    unscoped = {sid for sid, s in statements.items() if s["Resource"] == "*"}
+    assert unscoped == {"ListModelVersions", "EcrLogin", "JobMetrics", "InspectNetwork"}
+    assert statements["JobMetrics"]["Condition"] == {
+        "StringLike": {"cloudwatch:namespace": "/aws/sagemaker/*"}
+    }
+    assert "ec2:Vpc" in json.dumps(statements["ManageJobEnisInProjectVpc"]["Condition"])
+
+
+# ------------------------------------------------------------------ the spot switch
+
+
+def _pipeline_app(tmp_path: Path, *, use_spot: bool) -> dict[str, Any]:
+    context = copy.deepcopy(cdk_context())
+    context["environments"]["dev"]["pipeline"]["useSpot"] = use_spot
+    config = load_config(context)
+    app = cdk.App(outdir=str(tmp_path))
+    base = cdk.Stack(app, "Base")
+    isolated = ec2.SubnetConfiguration(name="p", subnet_type=ec2.SubnetType.PRIVATE_ISOLATED)
+    vpc = ec2.Vpc(base, "Vpc", max_azs=2, nat_gateways=0, subnet_configuration=[isolated])
+    stack = PipelineStack(
+        app,
+        "Pipeline",
+        config=config,
+        key=kms.Key(base, "Key"),
+        artifact_bucket=s3.Bucket(base, "Bucket"),
+        model_package_group_name="demo-models",
+        model_package_group_arn="arn:aws:sagemaker:eu-west-1:111122223333:model-package-group/demo-models",
+        vpc=vpc,
+        subnets=ec2.SubnetSelection(subnet_type=ec2.SubnetType.PRIVATE_ISOLATED),
+        security_group=ec2.SecurityGroup(base, "Sg", vpc=vpc),
+        build_dir=tmp_path / "build",
+    )
+    return app.synth().get_stack_by_name(stack.stack_name).template
+
+
+def test_spot_switch_changes_only_the_training_job(template, tmp_path):
+    # GIVEN the dev config (spot on) and the same config with spot off
+    on = _steps(_definition(template))["Train"]["Arguments"]
+    off = _steps(_definition(_pipeline_app(tmp_path, use_spot=False)))["Train"]["Arguments"]
+    # THEN spot waits for capacity and checkpoints to the artifact bucket; on-demand does neither
+    assert on["EnableManagedSpotTraining"] is True
+    assert on["StoppingCondition"]["MaxWaitTimeInSeconds"] >= on["StoppingCondition"]["MaxRuntimeInSeconds"]
+    assert "${ArtifactBucket}" in json.dumps(on["CheckpointConfig"]["S3Uri"])
+    assert off["EnableManagedSpotTraining"] is False
+    assert "CheckpointConfig" not in off
+    assert "MaxWaitTimeInSeconds" not in off["StoppingCondition"]
