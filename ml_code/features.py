@@ -196,6 +196,11 @@ class FeatureTransformer:
     @staticmethod
     def _as_sequence(r: int, row: object, names: list[str]) -> Sequence[RawValue]:
         if isinstance(row, Mapping):
+            if len(row) == len(names):
+                try:  # the common case, without building sets per row
+                    return [row[n] for n in names]
+                except KeyError:
+                    pass
             unknown = sorted(set(row) - set(names))
             absent = [n for n in names if n not in row]
             if unknown or absent:

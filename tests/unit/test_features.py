@@ -79,6 +79,7 @@ def test_both_transform_paths_agree_on_realistic_data() -> None:
         ("1,gold,2", "row 0: expected a list of 3 values, got str"),
         ({"age": 1, "plan": "gold"}, "row 0: unknown features [], missing features ['visits']"),
         ({"age": 1, "plan": "x", "visits": 2, "zip": 1}, "unknown features ['zip']"),
+        ({"age": 1, "plan": "x", "zip": 2}, "unknown features ['zip'], missing features ['visits']"),
     ],
 )
 def test_transform_rows_rejects_bad_rows_naming_row_and_column(
