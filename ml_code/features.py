@@ -18,6 +18,11 @@ Serving API (stable; ml_code/inference.py builds on it):
   feature name; returns ``np.ndarray[float32]`` of shape (len(rows), len(output_names));
   raises :class:`~ml_code.errors.PayloadError` naming the row and column
 - ``.labels``: class labels by class index (None for regression); ``.decode(indices)``
+
+``.features`` (one dict per raw feature: ``name``, ``kind`` numeric|categorical, ``dtype``,
+``median`` + ``missing_indicator`` or ``categories``) and the output-name formats above are
+transformer.json format_version 1: ml_code/batch_features.py builds its column-wise serving
+path on them, so changing either means a new format version.
 """
 
 from __future__ import annotations
