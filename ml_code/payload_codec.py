@@ -26,6 +26,8 @@ CSV: Final = CONTENT_TYPE_CSV
 JSON: Final = CONTENT_TYPE_JSON
 JSONLINES: Final = CONTENT_TYPE_JSONLINES
 _SCALARS: Final = frozenset({str, int, float, bool, type(None)})
+#: JSON integers beyond float range cannot be features (float() would overflow).
+_MAX_INT: Final = 2**1023
 _SUPPORTED_TEXT: Final = ", ".join(SUPPORTED_CONTENT_TYPES)
 
 Row = list[Any] | dict[str, Any]
@@ -106,7 +108,7 @@ def _json_rows(doc: Any) -> list[Row]:
         if not doc:
             raise PayloadError("the JSON list is empty: send at least one row")
         if all(type(v) in _SCALARS for v in doc):
-            return [doc]  # a single list row
+            return [_checked_row(0, doc, "the JSON list")]  # a single list row
         return [_checked_row(i, row, f"element {i}") for i, row in enumerate(doc)]
     raise PayloadError(
         f'JSON body must be {{"instances": [...]}}, a list or an object; got {type(doc).__name__}'
@@ -121,19 +123,21 @@ def _checked_row(index: int, row: Any, where: str) -> Row:
     """A list or object of scalar values; raises PayloadError naming the row and the value."""
     if isinstance(row, list):
         for col, value in enumerate(row):
-            if type(value) not in _SCALARS:
-                raise PayloadError(
-                    f"row {index} ({where}), column {col}: expected a scalar, got {type(value).__name__}"
-                )
+            _check_value(value, f"row {index} ({where}), column {col}")
         return row
     if isinstance(row, dict):
         for key, value in row.items():
-            if type(value) not in _SCALARS:
-                raise PayloadError(
-                    f"row {index} ({where}), key {key!r}: expected a scalar, got {type(value).__name__}"
-                )
+            _check_value(value, f"row {index} ({where}), key {key!r}")
         return row
     raise PayloadError(f"row {index} ({where}): expected a list or an object, got {type(row).__name__}")
+
+
+def _check_value(value: Any, where: str) -> None:
+    kind = type(value)
+    if kind not in _SCALARS:
+        raise PayloadError(f"{where}: expected a scalar value, got {kind.__name__}")
+    if kind is int and not -_MAX_INT < value < _MAX_INT:
+        raise PayloadError(f"{where}: the integer is too large to be a number feature")
 
 
 def negotiate(accept: str | None, default: str) -> str:
