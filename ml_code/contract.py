@@ -91,7 +91,11 @@ PROCESSING_MESSAGE_FILE: Final = "/opt/ml/output/message"
 CONTENT_TYPE_CSV: Final = "text/csv"
 CONTENT_TYPE_JSON: Final = "application/json"
 CONTENT_TYPE_JSONLINES: Final = "application/jsonlines"
-SUPPORTED_CONTENT_TYPES: Final[tuple[str, ...]] = (CONTENT_TYPE_CSV, CONTENT_TYPE_JSON, CONTENT_TYPE_JSONLINES)
+SUPPORTED_CONTENT_TYPES: Final[tuple[str, ...]] = (
+    CONTENT_TYPE_CSV,
+    CONTENT_TYPE_JSON,
+    CONTENT_TYPE_JSONLINES,
+)
 #: SageMaker real-time endpoints reject request bodies above 6 MB.
 MAX_PAYLOAD_BYTES: Final = 6 * 1024 * 1024
 SERVING_PORT: Final = 8080

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Final, Literal, TypeVar, cast
 
 Persona = Literal["data_scientist", "ml_engineer"]
@@ -206,7 +206,8 @@ class _Reader:
         value = self.raw(name, default)
         if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
             raise ConfigError(
-                f"context key '{self.key(name)}': expected an integer from {low} to {high}, got {_show(value)}"
+                f"context key '{self.key(name)}': expected an integer from {low} to {high}, "
+                f"got {_show(value)}"
             )
         return value
 
@@ -245,7 +246,8 @@ class _Reader:
         for name in self._data:
             if name not in known:
                 raise ConfigError(
-                    f"context key '{self.key(name)}' is not a known setting; expected one of {', '.join(known)}"
+                    f"context key '{self.key(name)}' is not a known setting; "
+                    f"expected one of {', '.join(known)}"
                 )
 
 
@@ -284,15 +286,15 @@ def _network(r: _Reader) -> NetworkConfig:
             f"context key '{r.key('flowLogRetentionDays')}': expected one of "
             f"{', '.join(map(str, _LOG_RETENTION_DAYS))}, got {retention}"
         )
-    common = {
-        "mode": mode,
-        "cidr": r.string("cidr", _CIDR_RE, "an IPv4 CIDR from /16 to /28", "10.42.0.0/16"),
-        "max_azs": r.integer("maxAzs", 2, 6, 2),
-        "interface_endpoints": tuple(sorted(set(endpoints))),
-        "flow_log_retention_days": retention,
-    }
+    created = NetworkConfig(
+        mode=mode,
+        cidr=r.string("cidr", _CIDR_RE, "an IPv4 CIDR from /16 to /28", "10.42.0.0/16"),
+        max_azs=r.integer("maxAzs", 2, 6, 2),
+        interface_endpoints=tuple(sorted(set(endpoints))),
+        flow_log_retention_days=retention,
+    )
     if mode == "create":
-        return NetworkConfig(**common)
+        return created
     subnets = tuple(
         _check(key, value, _SUBNET_RE, "a subnet ID (subnet-...)") for key, value in r.items("subnetIds")
     )
@@ -307,8 +309,8 @@ def _network(r: _Reader) -> NetworkConfig:
         )
     if len(set(azs)) < 2:
         raise ConfigError(f"context key '{r.key('availabilityZones')}': subnets must span at least 2 AZs")
-    return NetworkConfig(
-        **common,
+    return replace(
+        created,
         vpc_id=r.string("vpcId", _VPC_RE, "a VPC ID (vpc-...)"),
         subnet_ids=subnets,
         availability_zones=azs,
@@ -408,7 +410,8 @@ def load_config(context: Mapping[str, Any], env_name: str | None = None) -> AppC
     for env in names:
         if not _NAME_RE.match(env):
             raise ConfigError(
-                f"context key 'environments.{env}': environment names are lowercase letters, digits and hyphens"
+                f"context key 'environments.{env}': environment names are lowercase letters, "
+                "digits and hyphens"
             )
     chosen = env_name if env_name is not None else root.raw("env", _MISSING)
     if chosen not in names:
