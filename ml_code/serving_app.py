@@ -85,7 +85,7 @@ class InvocationsApp:
         except PayloadError as exc:
             await _respond(send, exc.status, str(exc).encode("utf-8"), _TEXT)
             return
-        except TimeoutError:
+        except asyncio.TimeoutError:  # noqa: UP041 - not yet the builtin TimeoutError on Python 3.10
             LOG.error("prediction exceeded %.0f s; answered 504", self.timeout_seconds)
             message = f"prediction took longer than {self.timeout_seconds:g} s"
             await _respond(send, 504, message.encode(), _TEXT)
