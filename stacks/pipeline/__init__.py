@@ -1,5 +1,4 @@
-"""The SageMaker training pipeline as code: definition, source bundle and image lookup.
+"""The SageMaker training pipeline as code: definition, source bundle, image lookup, execution role.
 
-Import cost: the SageMaker SDK takes a few seconds to import, so ``stacks.pipeline`` exposes its
-submodules lazily; only ``definition`` (and ``sdk``) pull the SDK in.
+Only ``definition`` (through ``sdk``) imports the SageMaker SDK, which takes a few seconds.
 """

@@ -10,13 +10,25 @@ the registered model.
 
 from __future__ import annotations
 
+import importlib.util
 import json
-from importlib import resources
+from pathlib import Path
 from typing import Final
 
 #: The framework version every step runs (xgboost 3.0.5; matches requirements.txt).
 XGBOOST_VERSION: Final = "3.0-5"
 XGBOOST_REPOSITORY: Final = "sagemaker-xgboost"
+
+
+def _sdk_table(framework: str) -> Path:
+    """The SDK's bundled image table, found without importing the SDK (a slow, client-creating import)."""
+    spec = importlib.util.find_spec("sagemaker")
+    roots = list(spec.submodule_search_locations or []) if spec else []
+    for root in roots:
+        table = Path(root, "core", "image_uri_config", f"{framework}.json")
+        if table.is_file():
+            return table
+    raise FileNotFoundError(f"the SageMaker SDK's image_uri_config/{framework}.json is not installed")
 
 
 def xgboost_registries(version: str = XGBOOST_VERSION) -> dict[str, str]:
@@ -25,8 +37,7 @@ def xgboost_registries(version: str = XGBOOST_VERSION) -> dict[str, str]:
     Raises:
         KeyError: the SDK's table has no such version (the pinned SDK is older than the image).
     """
-    table = resources.files("sagemaker.core").joinpath("image_uri_config", "xgboost.json")
-    config = json.loads(table.read_text(encoding="utf-8"))
+    config = json.loads(_sdk_table("xgboost").read_text(encoding="utf-8"))
     versions = config["training"]["versions"]
     if version not in versions:
         raise KeyError(f"xgboost {version} is not in the SageMaker SDK's image table: {sorted(versions)}")
