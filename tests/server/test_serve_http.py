@@ -15,7 +15,7 @@ import pytest
 from serving_models import build_model, raw_rows, tar_model
 
 from ml_code import contract, inference
-from ml_code.serve import serve_in_thread, serve_subprocess
+from ml_code.serve import parse_args, serve_in_thread, serve_subprocess
 from ml_code.serving_app import INLINE_BODY_BYTES, InvocationsApp
 from ml_code.serving_client import Response, invoke
 
@@ -195,3 +195,14 @@ def test_model_tar_gz_served_by_worker_processes(model_dir: Path, tmp_path: Path
 def test_cli_reports_a_bad_model_path(tmp_path: Path) -> None:
     with pytest.raises(RuntimeError, match="exited"), serve_subprocess(tmp_path / "missing.tar.gz"):
         pass
+
+
+def test_cli_honours_sagemaker_env_and_flags_win(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SAGEMAKER_BIND_TO_PORT", "9090")
+    monkeypatch.setenv("SAGEMAKER_MODEL_SERVER_WORKERS", "3")
+    from_env = parse_args(["--model", "m"])
+    flags = parse_args(["--model", "m", "--port", "8081", "--workers", "1"])
+    assert (from_env.port, from_env.workers) == (9090, 3)
+    assert (flags.port, flags.workers) == (8081, 1)
+    monkeypatch.delenv("SAGEMAKER_BIND_TO_PORT")
+    assert parse_args(["--model", "m"]).port == contract.SERVING_PORT
