@@ -25,7 +25,7 @@ from stacks.pipeline.acknowledgements import acknowledge_role_wildcards
 from stacks.pipeline.definition import build_definition
 from stacks.pipeline.execution_role import ExecutionRoleProps, PipelineExecutionRole
 from stacks.pipeline.images import XGBOOST_REPOSITORY, image_uri, xgboost_registries
-from stacks.pipeline.props import DefinitionProps
+from stacks.pipeline.props import DATA_PREFIX, RUNS_PREFIX, DefinitionProps
 from stacks.pipeline.requests import JobSettings
 from stacks.pipeline.source_bundle import build_bundle
 
@@ -93,7 +93,15 @@ class PipelineStack(cdk.Stack):
                 security_group=security_group,
             ),
         )
-        acknowledge_role_wildcards(self.execution_role.policy, self.execution_role.scoped_wildcards)
+        acknowledge_role_wildcards(
+            self.execution_role.policy,
+            bucket=artifact_bucket,
+            bucket_prefixes={
+                DATA_PREFIX: "Reads the raw training data under data/ (the InputDataUri parameter).",
+                RUNS_PREFIX: "Jobs write and read their outputs under pipeline-runs/<execution id>/.",
+            },
+            group_name=model_package_group_name,
+        )
 
         variables = {
             "ArtifactBucket": artifact_bucket.bucket_name,

@@ -1,45 +1,46 @@
 """cdk-nag acknowledgements for the pipeline execution role, each with a reviewer-grade reason.
 
 cdk-nag names a wildcard finding by the rendered resource, e.g.
-``AwsSolutions-IAM5[Resource::<Bucket.Arn>/data/*]``. When the bucket lives in another stack its
-ARN renders as an ``Fn::ImportValue`` export name that only exists once CDK has resolved
-cross-stack references. So the bucket-prefix acknowledgements are added by a construct
-validation, which CDK runs after that resolution and before the policy plugins read the
-acknowledgements; everything else is acknowledged up front.
+``AwsSolutions-IAM5[Resource::<ArtifactBucket.Arn>/data/*]``; a bucket from another stack renders
+as the cross-stack reference CDK will create (``Fn::GetStackOutput`` of a ``Publish/Output...``
+output for weak references, this app's setting). The IDs are computed here, at construction
+time, so every acknowledgement names exactly one wildcard and a new wildcard stays a finding;
+the whole-app guardrail synth fails if a rendering ever drifts.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
+import re
 from typing import Any
 
 import aws_cdk as cdk
-import jsii
-from constructs import Construct, IConstruct, IValidation
+from aws_cdk import aws_s3 as s3
+from constructs import IConstruct
 
 _IAM5 = "AwsSolutions-IAM5"
 _ACCOUNT_ARN = "arn:<AWS::Partition>:{service}:<AWS::Region>:<AWS::AccountId>:{resource}"
+_WEAK_REFERENCES = "@aws-cdk/core:defaultCrossStackReferences"
+_JOB_NAMES = (
+    "SageMaker Pipelines names each job pipelines-<execution>-<step>-<hash> at run time; the prefix "
+    "is as narrow as the service allows."
+)
 
 #: Fixed wildcard resources of the role -> why each is needed.
 FIXED_WILDCARDS: dict[str, str] = {
-    "Resource::*": (
+    "*": (
         "Only for actions without resource-level permissions: sagemaker:ListModelPackages (champion "
         "lookup), ecr:GetAuthorizationToken, ec2:Describe* for job ENIs, and cloudwatch:PutMetricData "
         "(limited by a namespace condition to /aws/sagemaker/*)."
     ),
-    "Resource::" + _ACCOUNT_ARN.format(service="sagemaker", resource="processing-job/pipelines-*"): (
-        "SageMaker Pipelines names each job pipelines-<execution>-<step>-<hash> at run time; the prefix "
-        "is as narrow as the service allows."
-    ),
-    "Resource::" + _ACCOUNT_ARN.format(service="sagemaker", resource="training-job/pipelines-*"): (
-        "SageMaker Pipelines names each job pipelines-<execution>-<step>-<hash> at run time; the prefix "
-        "is as narrow as the service allows."
-    ),
-    "Resource::" + _ACCOUNT_ARN.format(service="logs", resource="log-group:/aws/sagemaker/*"): (
+    _ACCOUNT_ARN.format(service="sagemaker", resource="processing-job/pipelines-*"): _JOB_NAMES,
+    _ACCOUNT_ARN.format(service="sagemaker", resource="training-job/pipelines-*"): _JOB_NAMES,
+    _ACCOUNT_ARN.format(service="logs", resource="log-group:/aws/sagemaker/*"): (
         "SageMaker jobs write to /aws/sagemaker/ProcessingJobs and /aws/sagemaker/TrainingJobs with "
         "one stream per job; scoped to SageMaker's log groups."
     ),
-    "Resource::" + _ACCOUNT_ARN.format(service="ec2", resource="network-interface/*"): (
+    _ACCOUNT_ARN.format(service="ec2", resource="network-interface/*"): (
         "SageMaker creates and deletes one ENI per job in the project subnets; ENI IDs are unknown in "
         "advance, creation is limited to the project subnets and security group and "
         "permission/deletion to the project VPC (ec2:Vpc condition)."
@@ -53,10 +54,10 @@ def acknowledge(scope: IConstruct, finding: str, reason: str) -> None:
 
 
 def render(value: Any) -> str:
-    """Render a resolved CloudFormation value the way cdk-nag prints it in a finding ID.
+    """Render a resolved same-stack CloudFormation value the way cdk-nag prints it.
 
     Raises:
-        ValueError: an intrinsic this renderer does not know (the nag test would then fail).
+        ValueError: an intrinsic this renderer does not know.
     """
     if isinstance(value, str):
         return value
@@ -66,31 +67,58 @@ def render(value: Any) -> str:
             return f"<{arg}>"
         if fn == "Fn::GetAtt":
             return f"<{arg[0]}.{arg[1]}>"
-        if fn == "Fn::ImportValue" and isinstance(arg, str):
-            return arg
-        if fn == "Fn::GetStackOutput":  # a weak cross-stack reference: printed as compact JSON
-            return json.dumps(value, separators=(",", ":"))
         if fn == "Fn::Join":
             return str(arg[0]).join(render(part) for part in arg[1])
     raise ValueError(f"cannot render {value!r} as a cdk-nag resource name")
 
 
-@jsii.implements(IValidation)
-class _AcknowledgeResolved:
-    """Acknowledges wildcard resources once their tokens can be rendered (see module docstring)."""
-
-    def __init__(self, scope: Construct, resources: dict[str, str]) -> None:
-        self._scope, self._resources = scope, resources
-
-    def validate(self) -> list[str]:
-        stack = cdk.Stack.of(self._scope)
-        for resource, reason in self._resources.items():
-            acknowledge(self._scope, f"{_IAM5}[Resource::{render(stack.resolve(resource))}]", reason)
-        return []
+def _unique_id(components: list[str]) -> str:
+    """CDK's ``makeUniqueId`` (logical IDs of generated constructs such as cross-stack outputs)."""
+    components = [c for c in components if c != "Default"]
+    digest = hashlib.md5("/".join(components).encode(), usedforsecurity=False).hexdigest()[:8].upper()
+    human: list[str] = []
+    for component in components:
+        if not human or not human[-1].endswith(component):
+            human.append(component)
+    return "".join(re.sub(r"[^A-Za-z0-9]", "", c) for c in human if c != "Resource")[:240] + digest
 
 
-def acknowledge_role_wildcards(policy: Construct, resources: dict[str, str]) -> None:
-    """Acknowledge the fixed wildcards plus ``resources`` (ARN, possibly a token -> reason) on ``policy``."""
+def reference(consumer: IConstruct, token: str, producer: cdk.Stack) -> str:
+    """How cdk-nag renders ``token`` (an attribute of a resource in ``producer``) in ``consumer``'s stack.
+
+    Raises:
+        ValueError: a strong (export/import) cross-stack reference, which this app does not use.
+    """
+    stack = cdk.Stack.of(consumer)
+    resolved = producer.resolve(token)
+    if producer is stack:
+        return render(resolved)
+    if stack.node.try_get_context(_WEAK_REFERENCES) != "weak":
+        raise ValueError(f"only weak cross-stack references are rendered; set {_WEAK_REFERENCES} to weak")
+    output = _unique_id(["Publish", "Output" + json.dumps(resolved, separators=(",", ":"))])
+    region = stack.resolve(producer.region)
+    weak = {"Fn::GetStackOutput": {"StackName": producer.stack_name, "Region": region, "OutputName": output}}
+    return json.dumps(weak, separators=(",", ":"))
+
+
+def acknowledge_role_wildcards(
+    policy: IConstruct, *, bucket: s3.IBucket, bucket_prefixes: dict[str, str], group_name: str
+) -> None:
+    """Acknowledge every deliberate wildcard of the execution role's ``policy`` (and nothing else).
+
+    Raises:
+        ValueError: ``group_name`` is a token (its rendering would not be known).
+    """
+    if cdk.Token.is_unresolved(group_name):
+        raise ValueError("the model package group name must be a literal to scope the role")
     for resource, reason in FIXED_WILDCARDS.items():
-        acknowledge(policy, f"{_IAM5}[{resource}]", reason)
-    policy.node.add_validation(_AcknowledgeResolved(policy, resources))
+        acknowledge(policy, f"{_IAM5}[Resource::{resource}]", reason)
+    bucket_arn = reference(policy, bucket.bucket_arn, cdk.Stack.of(bucket))
+    for prefix, reason in bucket_prefixes.items():
+        acknowledge(policy, f"{_IAM5}[Resource::{bucket_arn}/{prefix}*]", reason)
+    versions = _ACCOUNT_ARN.format(service="sagemaker", resource=f"model-package/{group_name}/*")
+    acknowledge(
+        policy,
+        f"{_IAM5}[Resource::{versions}]",
+        "Versions are named <group>/<n> at registration; limited to this project's model package group.",
+    )

@@ -51,17 +51,6 @@ class PipelineExecutionRole(Construct):
             assumed_by=iam.ServicePrincipal("sagemaker.amazonaws.com"),
             description="Runs the SageMaker training pipeline and its jobs",
         )
-        bucket = props.artifact_bucket
-        #: Wildcard resources scoped by this project's names -> why (for the nag acknowledgements).
-        self.scoped_wildcards = {
-            bucket.arn_for_objects(f"{DATA_PREFIX}*"): "Reads the raw data under data/ (InputDataUri).",
-            bucket.arn_for_objects(
-                f"{RUNS_PREFIX}*"
-            ): "Jobs write and read outputs under pipeline-runs/<run>/.",
-            _arn(self, "sagemaker", f"model-package/{props.model_package_group_name}/*"): (
-                "Versions are named <group>/<n> at registration; limited to this project's group."
-            ),
-        }
         self.policy = iam.ManagedPolicy(
             self, "Policy", statements=_statements(self, props, self.role), roles=[self.role]
         )

@@ -21,6 +21,7 @@ from aws_cdk import aws_s3 as s3
 from platform_synth import SynthesizedPlatform, cdk_context, resources
 
 from stacks.config import load_config
+from stacks.pipeline.acknowledgements import reference
 from stacks.pipeline.source_bundle import SHIMS
 from stacks.pipeline_stack import PipelineStack
 
@@ -201,7 +202,7 @@ def _pipeline_app(tmp_path: Path, *, use_spot: bool) -> dict[str, Any]:
     context = copy.deepcopy(cdk_context())
     context["environments"]["dev"]["pipeline"]["useSpot"] = use_spot
     config = load_config(context)
-    app = cdk.App(outdir=str(tmp_path))
+    app = cdk.App(context=context, outdir=str(tmp_path))
     base = cdk.Stack(app, "Base")
     isolated = ec2.SubnetConfiguration(name="p", subnet_type=ec2.SubnetType.PRIVATE_ISOLATED)
     vpc = ec2.Vpc(base, "Vpc", max_azs=2, nat_gateways=0, subnet_configuration=[isolated])
@@ -232,3 +233,21 @@ def test_spot_switch_changes_only_the_training_job(template, tmp_path):
     assert off["EnableManagedSpotTraining"] is False
     assert "CheckpointConfig" not in off
     assert "MaxWaitTimeInSeconds" not in off["StoppingCondition"]
+
+
+def test_acknowledged_bucket_reference_names_the_output_the_data_stack_publishes(synthesized):
+    # GIVEN how the acknowledgements render the artifact bucket's ARN in the pipeline stack
+    platform = synthesized.platform
+    bucket = platform.data.artifact_bucket
+    rendered = json.loads(
+        reference(platform.pipeline.execution_role.policy, bucket.bucket_arn, platform.data)
+    )
+    # THEN it is the weak reference the synthesized templates actually use
+    output = rendered["Fn::GetStackOutput"]["OutputName"]
+    assert output in synthesized.raw["data"]["Outputs"]
+    pipeline_template = (
+        synthesized.outdir / f"{synthesized.config.prefix}-pipeline.template.json"
+    ).read_text()
+    assert json.dumps(rendered, separators=(",", ":")) in json.dumps(
+        json.loads(pipeline_template), separators=(",", ":")
+    )
