@@ -11,6 +11,10 @@ from typing import Final, Literal
 
 ProblemType = Literal["binary", "multiclass", "regression"]
 PROBLEM_TYPES: Final[tuple[str, ...]] = ("binary", "multiclass", "regression")
+#: The bundled sample dataset (ml_code.sample_data): its target column and problem type, which
+#: are also the pipeline's default TargetColumn / ProblemType parameters.
+SAMPLE_TARGET_COLUMN: Final = "churn"
+SAMPLE_PROBLEM_TYPE: Final = "binary"
 
 # ----------------------------------------------------------------- container paths
 #: Root of every SageMaker container path. Locally, the env var below maps it to a folder.

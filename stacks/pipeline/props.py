@@ -24,7 +24,6 @@ TRAINING_HYPERPARAMETERS: Final[dict[str, str]] = {
     "seed": "42",
 }
 EVALUATION_PROPERTY_FILE: Final = "EvaluationReport"
-DEFAULT_TARGET_COLUMN: Final = "target"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -62,8 +61,12 @@ class PipelineParameters:
             ParameterString(
                 "InputDataUri", default_value=f"s3://{props.artifact_bucket}/{DEFAULT_INPUT_PREFIX}"
             ),
-            ParameterString("TargetColumn", default_value=DEFAULT_TARGET_COLUMN),
-            ParameterString("ProblemType", default_value="binary", enum_values=list(contract.PROBLEM_TYPES)),
+            ParameterString("TargetColumn", default_value=contract.SAMPLE_TARGET_COLUMN),
+            ParameterString(
+                "ProblemType",
+                default_value=contract.SAMPLE_PROBLEM_TYPE,
+                enum_values=list(contract.PROBLEM_TYPES),
+            ),
             ParameterString("ProcessingInstanceType", default_value=props.processing_instance_type),
             ParameterString("TrainingInstanceType", default_value=props.training_instance_type),
             ParameterFloat("QualityThreshold", default_value=props.quality_threshold),

@@ -286,7 +286,7 @@ def test_train_runs_train_py_in_script_mode_with_the_brief_hyperparameters(steps
 def test_parameters_and_their_defaults(definition):
     assert {p["Name"]: (p["Type"], p["DefaultValue"]) for p in definition["Parameters"]} == {
         "InputDataUri": ("String", "s3://artifacts-bucket/data/raw/"),
-        "TargetColumn": ("String", "target"),
+        "TargetColumn": ("String", contract.SAMPLE_TARGET_COLUMN),
         "ProblemType": ("String", "binary"),
         "ProcessingInstanceType": ("String", "ml.m5.large"),
         "TrainingInstanceType": ("String", "ml.m5.xlarge"),
