@@ -5,6 +5,18 @@ SDK v3 and no AWS call. Everything deployment-specific (role, bucket, key, code 
 arrives as a string; the stack passes ``${Name}`` placeholders that its ``Fn::Sub`` resolves at
 deploy time, and tests pass literals. See ``steps.py`` for why job steps carry hand-written
 requests rather than the SDK's job helpers.
+
+Shape (what a runner of this definition needs):
+
+* ``Preprocess`` (Processing: ``CreateProcessingJob``) -> ``Train`` (Training: ``CreateTrainingJob``)
+  -> ``Evaluate`` (Processing, property file ``EvaluationReport``) -> ``QualityGate`` (Condition)
+  -> ``Register`` (RegisterModel: ``CreateModelPackage``) | ``QualityGateFailed`` (Fail).
+* Processing steps get the bundle as input ``code`` (one S3 object, landing under its own name in
+  ``contract.CODE_DIR``) and run ``/bin/sh -c 'cd CODE_DIR && tar -xzf <name> && exec python3
+  <step>.py "$@"' sh <ContainerArguments...>``.
+* Training runs network-isolated, so the bundle is the ``code`` channel and
+  ``sagemaker_submit_directory`` is its container path ``/opt/ml/input/data/code/<name>``.
+* Every output lands under ``s3://<bucket>/pipeline-runs/<execution id>/<step>/...``.
 """
 
 from __future__ import annotations
