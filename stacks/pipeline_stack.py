@@ -22,7 +22,7 @@ from constructs import Construct
 
 from stacks.config import AppConfig
 from stacks.pipeline.acknowledgements import acknowledge_role_wildcards
-from stacks.pipeline.definition import build_definition
+from stacks.pipeline.cache import cached_definition
 from stacks.pipeline.execution_role import ExecutionRoleProps, PipelineExecutionRole
 from stacks.pipeline.images import XGBOOST_REPOSITORY, image_uri, xgboost_registries
 from stacks.pipeline.props import DATA_PREFIX, RUNS_PREFIX, DefinitionProps
@@ -114,7 +114,7 @@ class PipelineStack(cdk.Stack):
             **{f"Subnet{i}": subnet for i, subnet in enumerate(subnet_ids)},
         }
         settings = config.env.pipeline
-        definition = build_definition(
+        definition = cached_definition(
             DefinitionProps(
                 job=JobSettings(
                     role_arn=_var("RoleArn"),
@@ -136,6 +136,7 @@ class PipelineStack(cdk.Stack):
                 use_spot=settings.use_spot,
             ),
             name=f"{config.prefix}-training",
+            cache_dir=build_dir,
         )
         self.pipeline = sagemaker.CfnPipeline(
             self,

@@ -27,12 +27,12 @@ from typing import Any
 from ml_code import contract
 from stacks.pipeline import requests as rq
 from stacks.pipeline.gate import quality_gate
+from stacks.pipeline.parameters import PipelineParameters
 from stacks.pipeline.props import (
     EVALUATION_PROPERTY_FILE,
     RUNS_PREFIX,
     TRAINING_HYPERPARAMETERS,
     DefinitionProps,
-    PipelineParameters,
 )
 from stacks.pipeline.sdk import (
     ExecutionVariables,

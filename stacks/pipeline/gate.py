@@ -11,7 +11,8 @@ from __future__ import annotations
 from typing import Any
 
 from ml_code import contract
-from stacks.pipeline.props import DefinitionProps, PipelineParameters
+from stacks.pipeline.parameters import PipelineParameters
+from stacks.pipeline.props import DefinitionProps
 from stacks.pipeline.register import model_package_request
 from stacks.pipeline.sdk import (
     ConditionGreaterThanOrEqualTo,

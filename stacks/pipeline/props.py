@@ -1,13 +1,11 @@
-"""What the pipeline definition is built from: deployment inputs, parameters, key prefixes."""
+"""What the pipeline definition is built from: deployment inputs and S3 key prefixes (no SDK import)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Final
+from typing import Final
 
-from ml_code import contract
 from stacks.pipeline.requests import JobSettings
-from stacks.pipeline.sdk import ParameterFloat, ParameterString
 
 #: Key prefixes in the artifact bucket: raw data is read from DATA_PREFIX, every run writes
 #: under RUNS_PREFIX/<execution id>/ (the execution role is scoped to exactly these).
@@ -41,34 +39,3 @@ class DefinitionProps:
     quality_threshold: float
     champion_margin: float
     use_spot: bool
-
-
-@dataclass(frozen=True)
-class PipelineParameters:
-    """The pipeline parameters: their names are the run API (each run may override any)."""
-
-    input_uri: Any
-    target: Any
-    problem: Any
-    processing_type: Any
-    training_type: Any
-    threshold: Any
-    margin: Any
-
-    @classmethod
-    def create(cls, props: DefinitionProps) -> PipelineParameters:
-        return cls(
-            ParameterString(
-                "InputDataUri", default_value=f"s3://{props.artifact_bucket}/{DEFAULT_INPUT_PREFIX}"
-            ),
-            ParameterString("TargetColumn", default_value=contract.SAMPLE_TARGET_COLUMN),
-            ParameterString(
-                "ProblemType",
-                default_value=contract.SAMPLE_PROBLEM_TYPE,
-                enum_values=list(contract.PROBLEM_TYPES),
-            ),
-            ParameterString("ProcessingInstanceType", default_value=props.processing_instance_type),
-            ParameterString("TrainingInstanceType", default_value=props.training_instance_type),
-            ParameterFloat("QualityThreshold", default_value=props.quality_threshold),
-            ParameterFloat("ChampionMargin", default_value=props.champion_margin),
-        )

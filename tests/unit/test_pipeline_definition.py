@@ -21,6 +21,7 @@ import pytest
 from botocore.validate import ParamValidator
 
 from ml_code import contract
+from stacks.pipeline.cache import cache_key, cached_definition
 from stacks.pipeline.definition import build_definition
 from stacks.pipeline.props import TRAINING_HYPERPARAMETERS, DefinitionProps
 from stacks.pipeline.requests import JobSettings
@@ -328,6 +329,7 @@ socket.create_connection = refuse
 sys.path.insert(0, sys.argv[1])
 sys.path.insert(0, sys.argv[2])
 from test_pipeline_definition import props
+from stacks.pipeline.cache import cache_key, cached_definition
 from stacks.pipeline.definition import build_definition
 sys.stdout.write(build_definition(props(), name="demo-dev-training"))
 """
@@ -408,3 +410,58 @@ def test_shims_run_the_package_entry_points(tmp_path):
 def test_bundle_of_a_non_package_is_refused(tmp_path):
     with pytest.raises(FileNotFoundError, match="not a Python package"):
         build_bundle(tmp_path, tmp_path / "out")
+
+
+# ------------------------------------------------------------------ the definition cache
+
+
+def test_cache_hit_is_the_fresh_build_and_inputs_change_the_key(tmp_path):
+    # GIVEN an empty cache
+    fresh = build_definition(props(), name="demo-dev-training")
+    # WHEN the same input is asked for twice
+    first = cached_definition(props(), name="demo-dev-training", cache_dir=tmp_path)
+    second = cached_definition(props(), name="demo-dev-training", cache_dir=tmp_path)
+    # THEN both are the fresh build, stored once; any input change is a different entry
+    assert first == second == fresh
+    assert len(list(tmp_path.glob("definition-*.json"))) == 1
+    assert cache_key(props(use_spot=False), name="demo-dev-training") != cache_key(
+        props(), name="demo-dev-training"
+    )
+    assert cache_key(props(), name="other") != cache_key(props(), name="demo-dev-training")
+
+
+def test_damaged_cache_entry_is_rebuilt(tmp_path):
+    entry = tmp_path / f"definition-{cache_key(props(), name='n')}.json"
+    entry.write_text('{"Steps": [')
+    assert json.loads(cached_definition(props(), name="n", cache_dir=tmp_path))["Version"] == "2020-12-01"
+    assert json.loads(entry.read_text())["Version"] == "2020-12-01"
+
+
+_BUILD_PLATFORM = """
+import json, sys
+from pathlib import Path
+sys.path.insert(0, sys.argv[1])
+import aws_cdk as cdk
+from stacks.application import build_platform
+from stacks.config import load_config
+context = json.loads((Path(sys.argv[1]) / "cdk.json").read_text())["context"]
+build_platform(cdk.App(context=context, outdir=sys.argv[2]), load_config(context))
+print(json.dumps(sorted(m for m in sys.modules if m.startswith("sagemaker"))))
+"""
+
+
+def test_a_warm_synth_does_not_import_the_sdk(tmp_path):
+    def build_platform() -> list[str]:
+        done = subprocess.run(
+            [sys.executable, "-c", _BUILD_PLATFORM, str(ROOT), str(tmp_path)],
+            capture_output=True, text=True, timeout=300, check=False,
+        )  # fmt: skip
+        assert done.returncode == 0, done.stderr[-3000:]
+        return json.loads(done.stdout.strip().splitlines()[-1])
+
+    # GIVEN a build of the whole platform (which fills the cache if it was cold)
+    build_platform()
+    # WHEN a fresh process builds it again
+    sdk_modules = build_platform()
+    # THEN it never imported the SageMaker SDK
+    assert sdk_modules == []
