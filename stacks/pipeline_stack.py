@@ -4,6 +4,8 @@ The definition is generated in Python (``stacks.pipeline.definition``) with ``${
 placeholders for everything only known at deploy time; ``PipelineDefinitionBody`` is an
 ``Fn::Sub`` of that JSON, so CloudFormation fills in the role, bucket, key, VPC, code location
 and the region's XGBoost image. The code is one deterministic ``sourcedir.tar.gz`` file asset.
+The built definition is cached by content hash (``stacks.pipeline.cache``), so only a synth
+whose inputs changed pays for the SageMaker SDK import.
 """
 
 from __future__ import annotations
@@ -30,7 +32,7 @@ from stacks.pipeline.requests import JobSettings
 from stacks.pipeline.source_bundle import build_bundle
 
 _ROOT: Final = Path(__file__).resolve().parent.parent
-#: Where the bundle is written before CDK stages it (gitignored).
+#: Where the bundle and the cached definitions are written (gitignored; `make clean` empties it).
 DEFAULT_BUILD_DIR: Final = _ROOT / ".build" / "pipeline"
 DEFAULT_SOURCE_DIR: Final = _ROOT / "ml_code"
 
