@@ -1,0 +1,140 @@
+"""The embedded AWS stand-in: a moto server on 127.0.0.1 and boto3 clients for it.
+
+Everything offline talks to AWS through boto3 with an `endpoint_url`, so the same code
+points at real AWS by dropping the endpoint.
+"""
+
+from __future__ import annotations
+
+import socket
+import time
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import boto3
+from botocore.config import Config
+from botocore.exceptions import ClientError
+
+from offline.cfn import REGION
+
+FAKE_CREDENTIALS = {"aws_access_key_id": "offline", "aws_secret_access_key": "offline"}
+
+
+@dataclass(frozen=True)
+class LocalAws:
+    """Where the stand-in listens, and how to make clients for it."""
+
+    endpoint_url: str
+
+    def client(self, service: str) -> Any:
+        return boto3.client(
+            service,
+            endpoint_url=self.endpoint_url,
+            region_name=REGION,
+            config=Config(retries={"max_attempts": 2, "mode": "standard"}),
+            **FAKE_CREDENTIALS,
+        )
+
+    def step_environment(self) -> dict[str, str]:
+        """Env vars that point a step's own boto3 calls at the stand-in."""
+        return {
+            "AWS_ENDPOINT_URL": self.endpoint_url,
+            "AWS_ACCESS_KEY_ID": FAKE_CREDENTIALS["aws_access_key_id"],
+            "AWS_SECRET_ACCESS_KEY": FAKE_CREDENTIALS["aws_secret_access_key"],
+            "AWS_DEFAULT_REGION": REGION,
+            "AWS_REGION": REGION,
+        }
+
+    # ------------------------------------------------------------------ S3 helpers
+    def ensure_bucket(self, bucket: str) -> None:
+        s3 = self.client("s3")
+        try:
+            s3.head_bucket(Bucket=bucket)
+        except ClientError:
+            s3.create_bucket(Bucket=bucket)
+
+    def upload_file(self, path: Path, uri: str) -> None:
+        bucket, key = split_s3_uri(uri)
+        self.ensure_bucket(bucket)
+        self.client("s3").upload_file(str(path), bucket, key)
+
+    def upload_dir(self, directory: Path, uri: str) -> list[str]:
+        """Upload every file below `directory` under the `uri` prefix; returns the keys."""
+        bucket, prefix = split_s3_uri(uri)
+        self.ensure_bucket(bucket)
+        s3 = self.client("s3")
+        keys = []
+        for path in sorted(p for p in directory.rglob("*") if p.is_file()):
+            key = "/".join(x for x in (prefix.rstrip("/"), path.relative_to(directory).as_posix()) if x)
+            s3.upload_file(str(path), bucket, key)
+            keys.append(key)
+        return keys
+
+    def download_prefix(self, uri: str, destination: Path) -> list[Path]:
+        """SageMaker's S3Prefix semantics: every object whose key starts with the prefix.
+
+        An object whose key *is* the prefix lands under its base name.
+        """
+        bucket, prefix = split_s3_uri(uri)
+        s3 = self.client("s3")
+        files = []
+        for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
+            for obj in page.get("Contents", []):
+                key = obj["Key"]
+                relative = key[len(prefix) :].lstrip("/") or key.rsplit("/", 1)[-1]
+                target = destination / relative
+                target.parent.mkdir(parents=True, exist_ok=True)
+                s3.download_file(bucket, key, str(target))
+                files.append(target)
+        return files
+
+    def read_object(self, uri: str) -> bytes:
+        bucket, key = split_s3_uri(uri)
+        body: bytes = self.client("s3").get_object(Bucket=bucket, Key=key)["Body"].read()
+        return body
+
+
+def split_s3_uri(uri: str) -> tuple[str, str]:
+    """`s3://bucket/key` -> (bucket, key); anything else is a clear error."""
+    if not isinstance(uri, str) or not uri.startswith("s3://"):
+        raise ValueError(f"expected an s3:// URI, got {uri!r}")
+    bucket, _, key = uri[len("s3://") :].partition("/")
+    return bucket, key
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+@contextmanager
+def moto_server(port: int | None = None) -> Iterator[LocalAws]:
+    """Run a moto server on 127.0.0.1 for the duration of the block."""
+    import logging
+
+    from moto.server import ThreadedMotoServer
+
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)  # no access log on the terminal
+    port = port or _free_port()
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server.start()
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                with urllib.request.urlopen(f"{url}/moto-api/", timeout=2):  # noqa: S310 (loopback)
+                    break
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise RuntimeError(f"the moto server on {url} did not start within 30 s") from None
+                time.sleep(0.1)
+        yield LocalAws(endpoint_url=url)
+    finally:
+        server.stop()
