@@ -10,6 +10,7 @@ references (`Fn::ImportValue`, `Fn::GetStackOutput`) into the exporting stack.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 from dataclasses import dataclass, field
@@ -115,8 +116,6 @@ def standin_name(stack: str, logical_id: str, resource_type: str, properties: An
 
 
 def _short(text: str) -> str:
-    import hashlib
-
     return hashlib.sha256(text.encode()).hexdigest()[:17]
 
 
@@ -134,7 +133,7 @@ class _Resolver:
         if not isinstance(value, dict):
             return value
         if len(value) == 1:
-            (key, arg), = value.items()
+            ((key, arg),) = value.items()
             if key == "Ref" or key.startswith("Fn::"):
                 return self.intrinsic(key, arg, where)
         return {k: self.resolve(v, f"{where}.{k}") for k, v in value.items()}
@@ -215,7 +214,7 @@ class _Resolver:
 
     def join(self, arg: Any, where: str) -> str:
         delimiter, items = arg
-        return delimiter.join(str(x) for x in self.resolve(items, where))
+        return str(delimiter).join(str(x) for x in self.resolve(items, where))
 
     def select(self, arg: Any, where: str) -> Any:
         index, items = arg

@@ -23,7 +23,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from ml_code import contract
+from ml_code import contract, sample_data
 from offline.cfn import Assembly
 from offline.local_aws import LocalAws, moto_server, split_s3_uri
 from offline.runner import RunResult, run_pipeline
@@ -43,7 +43,9 @@ def synth(env_name: str, out_dir: Path) -> Assembly:
     command = ["npx", "--no-install", "cdk", "synth", "--no-notices", "--quiet", "-c", f"env={env_name}"]
     command += ["--output", str(out_dir)]
     started = time.monotonic()
-    completed = subprocess.run(command, cwd=ROOT, env={**os.environ, **CDK_ENV}, check=False, capture_output=True, text=True)
+    completed = subprocess.run(
+        command, cwd=ROOT, env={**os.environ, **CDK_ENV}, check=False, capture_output=True, text=True
+    )
     if completed.returncode != 0:
         sys.stderr.write(completed.stdout + completed.stderr)
         raise SystemExit(f"cdk synth failed (exit {completed.returncode}); see the output above")
@@ -62,7 +64,9 @@ def pipeline_definition(assembly: Assembly) -> tuple[str, dict[str, Any]]:
         raise SystemExit(f"expected one AWS::SageMaker::Pipeline in the assembly, found {len(pipelines)}")
     stack, logical_id, resource = pipelines[0]
     props = resource["Properties"]
-    body = assembly.resolve(stack, props["PipelineDefinition"]["PipelineDefinitionBody"], f"{stack}/{logical_id}")
+    body = assembly.resolve(
+        stack, props["PipelineDefinition"]["PipelineDefinitionBody"], f"{stack}/{logical_id}"
+    )
     name = assembly.resolve(stack, props.get("PipelineName", logical_id))
     return str(name), json.loads(body)
 
@@ -89,10 +93,8 @@ def upload_data(aws: LocalAws, definition: dict[str, Any], data: Path | None, wo
     """Put the training data where the pipeline's InputDataUri default points."""
     uri = next(p["DefaultValue"] for p in definition["Parameters"] if p["Name"] == "InputDataUri")
     if data is None:
-        from ml_code.sample_data import generate
-
         data = work / "sample.csv"
-        generate(rows=4000, seed=7).to_csv(data, index=False)
+        sample_data.generate(rows=4000, seed=7).to_csv(data, index=False)
         print(f"Sample data: 4000 churn rows → {data}")
     bucket, prefix = split_s3_uri(uri)
     aws.upload_file(data, f"s3://{bucket}/{prefix.rstrip('/')}/{data.name}")
@@ -129,13 +131,19 @@ def print_run(result: RunResult, aws: LocalAws) -> dict[str, Any] | None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--env", default="dev", help="environment in cdk.json (default dev)")
     parser.add_argument("--data", type=Path, help="your own CSV instead of the sample data")
     parser.add_argument("--target", help="target column of --data")
     parser.add_argument("--problem-type", choices=contract.PROBLEM_TYPES, help="problem type of --data")
-    parser.add_argument("--work-dir", type=Path, default=ROOT / ".demo", help="where runs go (default .demo/)")
-    parser.add_argument("--runs", type=int, default=2, choices=(1, 2), help="1 = register only; 2 = also champion")
+    parser.add_argument(
+        "--work-dir", type=Path, default=ROOT / ".demo", help="where runs go (default .demo/)"
+    )
+    parser.add_argument(
+        "--runs", type=int, default=2, choices=(1, 2), help="1 = register only; 2 = also champion"
+    )
     args = parser.parse_args(argv)
     if args.data is not None and not (args.target and args.problem_type):
         parser.error("--data needs --target and --problem-type (make demo DATA=… TARGET=… PROBLEM=…)")
@@ -152,13 +160,15 @@ def main(argv: list[str] | None = None) -> int:
         print(f"AWS stand-in: moto server at {aws.endpoint_url}")
         group = provision(assembly, aws, pipeline_name, definition)
         upload_data(aws, definition, args.data, work)
-        results = []
+        results: list[RunResult] = []
         for run in range(args.runs):
             if run == 1:
                 _approve(aws, results[0])
-                print("\nApproved version 1; running again: the new version must beat it (champion/challenger).")
+                print(
+                    "\nApproved version 1; running again: the new version must beat it (champion/challenger)."
+                )
             print()
-            result = run_pipeline(definition, aws, work / "runs", overrides)
+            result = run_pipeline(definition, aws, work / "runs", overrides=overrides)
             results.append(result)
             print_run(result, aws)
             if result.status != "Succeeded":
@@ -194,7 +204,9 @@ def _print_artefacts(results: list[RunResult], group: str, aws: LocalAws) -> Non
             f"  registered:        {group} v{package.get('ModelPackageVersion')} "
             f"{package['ModelApprovalStatus']} {package['ModelPackageArn']}"
         )
-    status = "all runs succeeded" if all(r.status == "Succeeded" for r in results) else f"FAILED: {last.failure}"
+    status = (
+        "all runs succeeded" if all(r.status == "Succeeded" for r in results) else f"FAILED: {last.failure}"
+    )
     print(f"  result:            {status}")
 
 

@@ -64,7 +64,7 @@ class Scope:
         if not isinstance(value, dict):
             return value
         if len(value) == 1:
-            (key, arg), = value.items()
+            ((key, arg),) = value.items()
             if key == "Get":
                 return self.get(arg)
             if key == "Std:Join":

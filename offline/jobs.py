@@ -63,7 +63,9 @@ class JobContext:
     def run(self, command: list[str], env: dict[str, str], cwd: Path, failure_file: str) -> None:
         """Run the job's command; a non-zero exit raises with the job's failure reason."""
         with self.log_path.open("ab") as log:
-            result = subprocess.run(command, env=env, cwd=cwd, stdout=log, stderr=subprocess.STDOUT, check=False)
+            result = subprocess.run(
+                command, env=env, cwd=cwd, stdout=log, stderr=subprocess.STDOUT, check=False
+            )
         if result.returncode != 0:
             reason_file = self.local(failure_file)
             reason = reason_file.read_text().strip() if reason_file.exists() else ""
@@ -85,11 +87,19 @@ def run_processing(job: JobContext, args: Mapping[str, Any]) -> dict[str, Any]:
     for output in outputs:
         job.local(output["S3Output"]["LocalPath"]).mkdir(parents=True, exist_ok=True)
     app = args["AppSpecification"]
-    command = [job.map_text(str(x)) for x in [*app.get("ContainerEntrypoint", []), *app.get("ContainerArguments", [])]]
+    command = [
+        job.map_text(str(x))
+        for x in [*app.get("ContainerEntrypoint", []), *app.get("ContainerArguments", [])]
+    ]
     if not command:
         raise StepFailedError("the processing job has no ContainerEntrypoint to run locally")
-    job.run(command, job.environment(args.get("Environment", {})), job.step_dir, contract.PROCESSING_MESSAGE_FILE)
-    properties: dict[str, Any] = {"ProcessingJobStatus": "Completed", "ProcessingOutputConfig": {"Outputs": {}}}
+    job.run(
+        command, job.environment(args.get("Environment", {})), job.step_dir, contract.PROCESSING_MESSAGE_FILE
+    )
+    properties: dict[str, Any] = {
+        "ProcessingJobStatus": "Completed",
+        "ProcessingOutputConfig": {"Outputs": {}},
+    }
     for output in outputs:
         s3 = output["S3Output"]
         job.aws.upload_dir(job.local(s3["LocalPath"]), s3["S3Uri"])
@@ -113,7 +123,9 @@ def run_training(job: JobContext, args: Mapping[str, Any], job_name: str) -> dic
     program = hyperparameters.get("sagemaker_program")
     submit = hyperparameters.get("sagemaker_submit_directory")
     if not program or not submit:
-        raise StepFailedError("only script mode (sagemaker_program + sagemaker_submit_directory) runs locally")
+        raise StepFailedError(
+            "only script mode (sagemaker_program + sagemaker_submit_directory) runs locally"
+        )
     code_dir = job.local(f"{contract.OPT_ML}/code")
     _unpack_code(job, submit, code_dir)
     model_dir = job.local(f"{contract.OPT_ML}/model")

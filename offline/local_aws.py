@@ -6,6 +6,7 @@ points at real AWS by dropping the endpoint.
 
 from __future__ import annotations
 
+import logging
 import socket
 import time
 import urllib.request
@@ -18,6 +19,7 @@ from typing import Any
 import boto3
 from botocore.config import Config
 from botocore.exceptions import ClientError
+from moto.server import ThreadedMotoServer
 
 from offline.cfn import REGION
 
@@ -116,10 +118,6 @@ def _free_port() -> int:
 @contextmanager
 def moto_server(port: int | None = None) -> Iterator[LocalAws]:
     """Run a moto server on 127.0.0.1 for the duration of the block."""
-    import logging
-
-    from moto.server import ThreadedMotoServer
-
     logging.getLogger("werkzeug").setLevel(logging.ERROR)  # no access log on the terminal
     port = port or _free_port()
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)

@@ -57,8 +57,12 @@ class PipelineDefinitionError(ValueError):
     """The definition itself is unusable (unknown parameter, cycle, bad reference)."""
 
 
-def _flatten(steps: list[dict[str, Any]], parent: str | None, branch: bool | None) -> list[tuple]:
-    out: list[tuple] = []
+#: A step with the condition step (and branch) it sits under, if any.
+Entry = tuple[dict[str, Any], str | None, bool | None]
+
+
+def _flatten(steps: list[dict[str, Any]], parent: str | None, branch: bool | None) -> list[Entry]:
+    out: list[Entry] = []
     for step in steps:
         out.append((step, parent, branch))
         if step.get("Type") == "Condition":
@@ -91,10 +95,15 @@ def coerce_parameters(definition: Mapping[str, Any], overrides: Mapping[str, Any
     for name, spec in declared.items():
         raw = overrides.get(name, spec.get("DefaultValue"))
         if raw is None:
-            raise PipelineDefinitionError(f"pipeline parameter {name!r} has no default and no value was given")
+            raise PipelineDefinitionError(
+                f"pipeline parameter {name!r} has no default and no value was given"
+            )
         kind = spec.get("Type", "String")
         try:
-            value: Any = {"Integer": int, "Float": float, "Boolean": _boolean}.get(kind, str)(raw)
+            convert: Callable[[Any], Any] = {"Integer": int, "Float": float, "Boolean": _boolean}.get(
+                kind, str
+            )
+            value = convert(raw)
         except ValueError:
             raise PipelineDefinitionError(f"pipeline parameter {name!r} is {kind}, got {raw!r}") from None
         if spec.get("EnumValues") and value not in spec["EnumValues"]:
@@ -117,140 +126,182 @@ def run_pipeline(
     definition: Mapping[str, Any],
     aws: LocalAws,
     run_root: Path,
+    *,
     overrides: Mapping[str, Any] | None = None,
     log: Callable[[str], None] = print,
     execution_id: str | None = None,
 ) -> RunResult:
-    """Execute `definition` locally. Returns the result; step failures do not raise."""
-    execution_id = execution_id or uuid.uuid4().hex[:12]
-    run_dir = run_root / execution_id
-    run_dir.mkdir(parents=True, exist_ok=True)
-    entries = _flatten(list(definition.get("Steps", [])), None, None)
-    names = [e[0]["Name"] for e in entries]
-    if len(set(names)) != len(names):
-        raise PipelineDefinitionError(f"step names must be unique, got {names}")
-    scope = Scope(
-        parameters=coerce_parameters(definition, overrides or {}),
-        execution={
-            "PipelineExecutionId": execution_id,
-            "PipelineExecutionArn": f"arn:aws:sagemaker:us-east-1:123456789012:pipeline/{PIPELINE_NAME}/execution/{execution_id}",
-            "PipelineName": PIPELINE_NAME,
-            "StartDateTime": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-            "CurrentDateTime": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-        },
-    )
-    records = {name: StepRecord(name=name, type=e[0]["Type"]) for name, e in zip(names, entries, strict=True)}
-    property_files: dict[str, dict[str, dict[str, Any]]] = {
-        e[0]["Name"]: {p["PropertyFileName"]: p for p in e[0].get("PropertyFiles", [])} for e in entries
-    }
+    """Execute `definition` locally under `run_root/<execution id>`.
 
-    def read_property_file(step: str, name: str) -> Any:
-        spec = property_files.get(step, {}).get(name)
+    Returns the result; a failing step ends the run with status Failed rather than raising.
+
+    Raises:
+        PipelineDefinitionError: the definition cannot run (unknown parameter or step,
+            a dependency cycle, duplicate step names).
+    """
+    execution = _Execution(
+        definition,
+        aws,
+        run_root=run_root,
+        overrides=overrides or {},
+        execution_id=execution_id or uuid.uuid4().hex[:12],
+        log=log,
+    )
+    return execution.run()
+
+
+class _Execution:
+    """The state of one run: its scope, step records and branch outcomes."""
+
+    def __init__(
+        self,
+        definition: Mapping[str, Any],
+        aws: LocalAws,
+        *,
+        run_root: Path,
+        overrides: Mapping[str, Any],
+        execution_id: str,
+        log: Callable[[str], None],
+    ) -> None:
+        self.aws = aws
+        self.log = log
+        self.execution_id = execution_id
+        self.run_dir = run_root / execution_id
+        self.entries = _flatten(list(definition.get("Steps", [])), None, None)
+        names = [e[0]["Name"] for e in self.entries]
+        if len(set(names)) != len(names):
+            raise PipelineDefinitionError(f"step names must be unique, got {names}")
+        now = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+        arn = f"arn:aws:sagemaker:us-east-1:123456789012:pipeline/{PIPELINE_NAME}"
+        self.scope = Scope(
+            parameters=coerce_parameters(definition, overrides),
+            execution={
+                "PipelineExecutionId": execution_id,
+                "PipelineExecutionArn": f"{arn}/execution/{execution_id}",
+                "PipelineName": PIPELINE_NAME,
+                "StartDateTime": now,
+                "CurrentDateTime": now,
+            },
+            read_property_file=self._read_property_file,
+        )
+        self.records = {e[0]["Name"]: StepRecord(name=e[0]["Name"], type=e[0]["Type"]) for e in self.entries}
+        self.property_files = {
+            e[0]["Name"]: {p["PropertyFileName"]: p for p in e[0].get("PropertyFiles", [])}
+            for e in self.entries
+        }
+        self.depends = {
+            e[0]["Name"]: _references(e[0].get("Arguments", {}))
+            | set(e[0].get("DependsOn", []))
+            | ({e[1]} if e[1] else set())
+            for e in self.entries
+        }
+        for name, deps in self.depends.items():
+            missing = deps - set(names)
+            if missing:
+                raise PipelineDefinitionError(
+                    f"step {name!r} refers to unknown step(s) {', '.join(sorted(missing))}"
+                )
+        self.branch_taken: dict[str, bool] = {}
+        self.result = RunResult(
+            execution_id=execution_id,
+            status="Executing",
+            run_dir=self.run_dir,
+            steps=list(self.records.values()),
+        )
+
+    def _read_property_file(self, step: str, name: str) -> Any:
+        spec = self.property_files.get(step, {}).get(name)
         if spec is None:
             raise ExpressionError(f"step {step!r} declares no property file {name!r}")
-        output = scope.get(f"Steps.{step}.ProcessingOutputConfig.Outputs['{spec['OutputName']}'].S3Output.S3Uri")
-        return json.loads(aws.read_object(f"{output.rstrip('/')}/{spec['FilePath']}"))
+        output = self.scope.get(
+            f"Steps.{step}.ProcessingOutputConfig.Outputs['{spec['OutputName']}'].S3Output.S3Uri"
+        )
+        return json.loads(self.aws.read_object(f"{output.rstrip('/')}/{spec['FilePath']}"))
 
-    scope.read_property_file = read_property_file
-    depends = {
-        e[0]["Name"]: (_references(e[0].get("Arguments", {})) | set(e[0].get("DependsOn", [])))
-        | ({e[1]} if e[1] else set())
-        for e in entries
-    }
-    for name, deps in depends.items():
-        missing = deps - set(names)
-        if missing:
-            raise PipelineDefinitionError(f"step {name!r} refers to unknown step(s) {', '.join(sorted(missing))}")
-    branch_taken: dict[str, bool] = {}
-    result = RunResult(execution_id=execution_id, status="Executing", run_dir=run_dir, steps=list(records.values()))
-    log(f"▶ pipeline execution {execution_id} ({len(entries)} steps) in {run_dir}")
-    pending = list(entries)
-    while pending and result.status == "Executing":
-        ready = [e for e in pending if all(records[d].status in ("Succeeded", "Skipped") for d in depends[e[0]["Name"]])]
-        if not ready:
-            stuck = ", ".join(e[0]["Name"] for e in pending)
-            raise PipelineDefinitionError(f"steps {stuck} wait on each other (a dependency cycle)")
-        step, parent, branch = ready[0]
-        pending.remove(ready[0])
-        record = records[step["Name"]]
-        skipped_dep = any(records[d].status == "Skipped" for d in depends[step["Name"]] if d != parent)
-        if (parent is not None and branch_taken.get(parent) != branch) or skipped_dep:
-            record.status = "Skipped"
-            record.message = "branch not taken" if not skipped_dep else "a step it needs was skipped"
-            log(f"  ⤼ {record.name:<20} skipped ({record.message})")
-            continue
-        _run_step(step, record, scope, aws, run_dir, execution_id, branch_taken, result, log)
-    if result.status == "Executing":
-        result.status = "Succeeded"
-    result.properties = scope.properties
-    return result
+    def _ready(self, entry: Entry) -> bool:
+        return all(self.records[d].status in ("Succeeded", "Skipped") for d in self.depends[entry[0]["Name"]])
 
+    def run(self) -> RunResult:
+        self.run_dir.mkdir(parents=True, exist_ok=True)
+        self.log(f"▶ pipeline execution {self.execution_id} ({len(self.entries)} steps) in {self.run_dir}")
+        pending = list(self.entries)
+        while pending and self.result.status == "Executing":
+            ready = [e for e in pending if self._ready(e)]
+            if not ready:
+                stuck = ", ".join(e[0]["Name"] for e in pending)
+                raise PipelineDefinitionError(f"steps {stuck} wait on each other (a dependency cycle)")
+            step, parent, branch = ready[0]
+            pending.remove(ready[0])
+            record = self.records[step["Name"]]
+            needs = (d for d in self.depends[record.name] if d != parent)
+            skipped_dependency = any(self.records[d].status == "Skipped" for d in needs)
+            if skipped_dependency or (parent is not None and self.branch_taken.get(parent) != branch):
+                record.status = "Skipped"
+                record.message = "a step it needs was skipped" if skipped_dependency else "branch not taken"
+                self.log(f"  ⤼ {record.name:<20} skipped ({record.message})")
+                continue
+            self._run_step(step, record)
+        if self.result.status == "Executing":
+            self.result.status = "Succeeded"
+        self.result.properties = self.scope.properties
+        return self.result
 
-def _run_step(
-    step: Mapping[str, Any],
-    record: StepRecord,
-    scope: Scope,
-    aws: LocalAws,
-    run_dir: Path,
-    execution_id: str,
-    branch_taken: dict[str, bool],
-    result: RunResult,
-    log: Callable[[str], None],
-) -> None:
-    log(f"  ● {record.name:<20} {record.type} …")
-    started = time.monotonic()
-    record.status = "Executing"
-    try:
+    def _run_step(self, step: Mapping[str, Any], record: StepRecord) -> None:
+        self.log(f"  ● {record.name:<20} {record.type} …")
+        started = time.monotonic()
+        record.status = "Executing"
+        try:
+            self.scope.properties[record.name] = self._execute(step, record)
+        except (StepFailedError, ExpressionError) as err:
+            self._fail(record, str(err), started)
+            return
+        except Exception as err:  # boto3 errors, unreadable files: the run fails naming the step
+            self._fail(record, f"{type(err).__name__}: {err}", started)
+            return
+        record.status = "Succeeded"
+        record.seconds = time.monotonic() - started
+        extra = f" → {record.outputs['Outcome']}" if "Outcome" in record.outputs else ""
+        self.log(f"  ✓ {record.name:<20} {record.seconds:.1f}s{extra}")
+
+    def _fail(self, record: StepRecord, message: str, started: float) -> None:
+        record.status = "Failed"
+        record.message = record.message or message
+        record.seconds = time.monotonic() - started
+        self.result.status = "Failed"
+        self.result.failure = f"step {record.name!r} ({record.type}) failed: {message}"
+        self.log(f"  ✗ {record.name:<20} failed after {record.seconds:.1f}s: {message.splitlines()[0]}")
+
+    def _execute(self, step: Mapping[str, Any], record: StepRecord) -> dict[str, Any]:
+        """Run one step; returns its properties (what later steps can `Get`)."""
         kind = record.type
         if kind == "Condition":
-            outcome = all(scope.condition(c) for c in step["Arguments"]["Conditions"])
-            branch_taken[record.name] = outcome
+            outcome = all(self.scope.condition(c) for c in step["Arguments"]["Conditions"])
+            self.branch_taken[record.name] = outcome
             record.outputs["Outcome"] = str(outcome).lower()
-            scope.properties[record.name] = {"Outcome": outcome}
-        elif kind == "Fail":
-            message = str(scope.resolve(step["Arguments"].get("ErrorMessage", "")))
-            record.message = message
-            scope.properties[record.name] = {}
-            raise StepFailedError(message or "Fail step reached")
-        elif kind == "Processing":
-            job = JobContext(run_dir / record.name, aws)
-            scope.properties[record.name] = run_processing(job, scope.resolve(step["Arguments"]))
-            for name, out in scope.properties[record.name]["ProcessingOutputConfig"]["Outputs"].items():
-                record.outputs[name] = out["S3Output"]["S3Uri"]
-        elif kind == "Training":
-            job = JobContext(run_dir / record.name, aws)
-            job_name = f"pipelines-{execution_id}-{record.name}".lower()
-            scope.properties[record.name] = run_training(job, scope.resolve(step["Arguments"]), job_name)
-            record.outputs["model"] = scope.properties[record.name]["ModelArtifacts"]["S3ModelArtifacts"]
-        elif kind == "RegisterModel":
-            arguments = scope.resolve(step["Arguments"])
-            response = aws.client("sagemaker").create_model_package(**arguments)
-            arn = response["ModelPackageArn"]
-            scope.properties[record.name] = {"ModelPackageArn": arn}
-            record.outputs["ModelPackageArn"] = arn
-            result.model_package_arn = arn
-        else:
-            raise StepFailedError(
-                f"step type {kind!r} cannot run locally (the offline runner runs Processing, Training, "
-                "RegisterModel, Condition and Fail steps)"
+            return {"Outcome": outcome}
+        if kind == "Fail":
+            record.message = str(self.scope.resolve(step["Arguments"].get("ErrorMessage", "")))
+            raise StepFailedError(record.message or "Fail step reached")
+        if kind == "Processing":
+            properties = run_processing(
+                JobContext(self.run_dir / record.name, self.aws), self.scope.resolve(step["Arguments"])
             )
-    except (StepFailedError, ExpressionError) as err:
-        record.status = "Failed"
-        record.message = record.message or str(err)
-        result.status = "Failed"
-        result.failure = f"step {record.name!r} ({record.type}) failed: {err}"
-        record.seconds = time.monotonic() - started
-        log(f"  ✗ {record.name:<20} failed after {record.seconds:.1f}s: {str(err).splitlines()[0]}")
-        return
-    except Exception as err:  # boto3 errors, unreadable files: the run fails naming the step
-        record.status = "Failed"
-        record.message = f"{type(err).__name__}: {err}"
-        result.status = "Failed"
-        result.failure = f"step {record.name!r} ({record.type}) failed: {record.message}"
-        record.seconds = time.monotonic() - started
-        log(f"  ✗ {record.name:<20} failed after {record.seconds:.1f}s: {record.message}")
-        return
-    record.status = "Succeeded"
-    record.seconds = time.monotonic() - started
-    extra = f" → {record.outputs['Outcome']}" if "Outcome" in record.outputs else ""
-    log(f"  ✓ {record.name:<20} {record.seconds:.1f}s{extra}")
+            for name, out in properties["ProcessingOutputConfig"]["Outputs"].items():
+                record.outputs[name] = out["S3Output"]["S3Uri"]
+            return properties
+        if kind == "Training":
+            job_name = f"pipelines-{self.execution_id}-{record.name}".lower()
+            job = JobContext(self.run_dir / record.name, self.aws)
+            properties = run_training(job, self.scope.resolve(step["Arguments"]), job_name)
+            record.outputs["model"] = properties["ModelArtifacts"]["S3ModelArtifacts"]
+            return properties
+        if kind == "RegisterModel":
+            arguments = self.scope.resolve(step["Arguments"])
+            arn = self.aws.client("sagemaker").create_model_package(**arguments)["ModelPackageArn"]
+            record.outputs["ModelPackageArn"] = arn
+            self.result.model_package_arn = arn
+            return {"ModelPackageArn": arn}
+        raise StepFailedError(
+            f"step type {kind!r} cannot run locally (the offline runner runs Processing, Training, "
+            "RegisterModel, Condition and Fail steps)"
+        )
