@@ -100,10 +100,7 @@ def coerce_parameters(definition: Mapping[str, Any], overrides: Mapping[str, Any
             )
         kind = spec.get("Type", "String")
         try:
-            convert: Callable[[Any], Any] = {"Integer": int, "Float": float, "Boolean": _boolean}.get(
-                kind, str
-            )
-            value = convert(raw)
+            value = _CONVERTERS.get(kind, str)(raw)
         except ValueError:
             raise PipelineDefinitionError(f"pipeline parameter {name!r} is {kind}, got {raw!r}") from None
         if spec.get("EnumValues") and value not in spec["EnumValues"]:
@@ -115,11 +112,15 @@ def coerce_parameters(definition: Mapping[str, Any], overrides: Mapping[str, Any
 
 
 def _boolean(raw: Any) -> bool:
+    """Pipeline Boolean parameters: a bool, or the strings true/false in any case."""
     if isinstance(raw, bool):
         return raw
     if str(raw).lower() in ("true", "false"):
         return str(raw).lower() == "true"
     raise ValueError(raw)
+
+
+_CONVERTERS: dict[str, Callable[[Any], Any]] = {"Integer": int, "Float": float, "Boolean": _boolean}
 
 
 def run_pipeline(
