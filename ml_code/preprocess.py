@@ -4,7 +4,7 @@ Pure functions (:func:`read_raw`, :func:`validate`, :func:`split`, :func:`prepro
 :func:`write_outputs`) behind a thin :func:`main` that maps the processing container:
 ``python3 preprocess.py --target-column COL --problem-type {binary,multiclass,regression}
 [--validation-fraction 0.15] [--test-fraction 0.15] [--seed 42]
-[--input-dir DIR] [--output-dir NAME=DIR ...]``.
+[--input-dir DIR] [--output-root DIR]``.
 """
 
 from __future__ import annotations
