@@ -58,6 +58,21 @@ MODEL_FILE: Final = "xgboost-model.json"
 TRANSFORMER_FILE: Final = "transformer.json"
 MODEL_META_FILE: Final = "model-meta.json"
 
+#: Serving code travels inside model.tar.gz (a network-isolated endpoint cannot fetch it
+#: from S3): the training job copies the package here, under the model dir.
+MODEL_CODE_DIR: Final = "code"
+#: Where that folder is in a hosting container, for SAGEMAKER_SUBMIT_DIRECTORY.
+MODEL_CODE_CONTAINER_DIR: Final = "/opt/ml/model/code"
+#: The serving entry point SageMaker's framework containers import (SAGEMAKER_PROGRAM).
+SERVING_PROGRAM: Final = "inference.py"
+#: Its source: a shim re-exporting the four handlers of ml_code.inference.
+SERVING_SHIM_SOURCE: Final = '''"""Serving entry point (generated): the ml_code.inference handlers."""
+
+from ml_code.inference import input_fn, model_fn, output_fn, predict_fn
+
+__all__ = ["input_fn", "model_fn", "output_fn", "predict_fn"]
+'''
+
 # ----------------------------------------------------------------- baseline (drift)
 BASELINE_STATISTICS_FILE: Final = "statistics.json"
 BASELINE_CONSTRAINTS_FILE: Final = "constraints.json"

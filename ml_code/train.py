@@ -14,6 +14,7 @@ import argparse
 import json
 import logging
 import platform
+import shutil
 import sys
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -164,7 +165,25 @@ def train(train_dir: Path, validation_dir: Path, model_dir: Path, hp: Hyperparam
     booster.save_model(str(model_dir / contract.MODEL_FILE))
     (model_dir / contract.TRANSFORMER_FILE).write_text(transformer.to_json(), encoding="utf-8")
     (model_dir / contract.MODEL_META_FILE).write_text(json.dumps(meta, indent=2), encoding="utf-8")
+    package_serving_code(model_dir)
     return meta
+
+
+def package_serving_code(model_dir: Path) -> Path:
+    """Copy this ml_code package and the serving shim into ``model_dir/code``; returns that dir.
+
+    The hosting container imports ``inference.py`` from SAGEMAKER_SUBMIT_DIRECTORY, which
+    the registered model points at this folder, so the model carries its own serving code.
+    """
+    code_dir = model_dir / contract.MODEL_CODE_DIR
+    if code_dir.exists():
+        shutil.rmtree(code_dir)
+    package = Path(__file__).resolve().parent
+    shutil.copytree(
+        package, code_dir / package.name, ignore=shutil.ignore_patterns("__pycache__", "*.py[co]")
+    )
+    (code_dir / contract.SERVING_PROGRAM).write_text(contract.SERVING_SHIM_SOURCE, encoding="utf-8")
+    return code_dir
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:

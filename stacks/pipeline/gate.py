@@ -51,7 +51,6 @@ def quality_gate(
         arguments=model_package_request(
             group_name=props.model_package_group_name,
             image_uri=props.job.image_uri,
-            code_uri=props.code_uri,
             region=props.region,
             model_data=train.properties.ModelArtifacts.S3ModelArtifacts,
             evaluation_uri=Join(on="/", values=[evaluation_uri, contract.EVALUATION_FILE]),

@@ -23,7 +23,6 @@ def model_package_request(
     *,
     group_name: str,
     image_uri: str,
-    code_uri: str,
     region: str,
     model_data: Any,
     evaluation_uri: Any,
@@ -46,8 +45,10 @@ def model_package_request(
                     "Image": image_uri,
                     "ModelDataUrl": model_data,
                     "Environment": {
-                        "SAGEMAKER_PROGRAM": "inference.py",
-                        "SAGEMAKER_SUBMIT_DIRECTORY": code_uri,
+                        "SAGEMAKER_PROGRAM": contract.SERVING_PROGRAM,
+                        # Inside model.tar.gz (train.py puts it there): endpoints run with
+                        # network isolation and could not download code from S3.
+                        "SAGEMAKER_SUBMIT_DIRECTORY": contract.MODEL_CODE_CONTAINER_DIR,
                         "SAGEMAKER_CONTAINER_LOG_LEVEL": "20",
                         "SAGEMAKER_REGION": region,
                     },

@@ -214,7 +214,7 @@ def test_register_step_registers_the_trained_model_with_its_report(steps):
     assert container["ModelDataUrl"] == _get("Steps.Train.ModelArtifacts.S3ModelArtifacts")
     assert container["Image"] == steps["Train"]["Arguments"]["AlgorithmSpecification"]["TrainingImage"]
     assert container["Environment"]["SAGEMAKER_PROGRAM"] == "inference.py"
-    assert container["Environment"]["SAGEMAKER_SUBMIT_DIRECTORY"] == BUNDLE_URI
+    assert container["Environment"]["SAGEMAKER_SUBMIT_DIRECTORY"] == contract.MODEL_CODE_CONTAINER_DIR
     assert request["ModelApprovalStatus"] == "PendingManualApproval"
     assert request["ModelPackageGroupName"] == "demo-dev-models"
     assert request["ModelMetrics"]["ModelQuality"]["Statistics"]["S3Uri"] == {

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -117,7 +119,7 @@ def test_zero_early_stopping_rounds_keeps_every_round(splits: Path, transformer:
 def test_train_writes_model_transformer_and_meta(splits: Path, tmp_path: Path) -> None:
     meta = train(splits / "train", splits / "validation", tmp_path, FAST)
     assert {p.name for p in tmp_path.iterdir()} == {
-        contract.MODEL_FILE, contract.TRANSFORMER_FILE, contract.MODEL_META_FILE,
+        contract.MODEL_FILE, contract.TRANSFORMER_FILE, contract.MODEL_META_FILE, contract.MODEL_CODE_DIR,
     }  # fmt: skip
     written = json.loads((tmp_path / contract.MODEL_META_FILE).read_text())
     assert written == meta
@@ -126,6 +128,34 @@ def test_train_writes_model_transformer_and_meta(splits: Path, tmp_path: Path) -
     booster = xgb.Booster()
     booster.load_model(str(tmp_path / contract.MODEL_FILE))
     assert booster.num_features() == len(written["output_names"])
+
+
+def test_model_dir_carries_serving_code_that_serves_it(splits: Path, tmp_path: Path) -> None:
+    # GIVEN a trained model directory, copied away from this repository
+    model_dir = tmp_path / "opt" / "ml" / "model"
+    train(splits / "train", splits / "validation", model_dir, FAST)
+    code_dir = model_dir / contract.MODEL_CODE_DIR
+    assert not list(code_dir.rglob("__pycache__"))
+    # WHEN a fresh interpreter imports only the model's own code (as SAGEMAKER_SUBMIT_DIRECTORY)
+    script = (
+        "import sys, inference\n"
+        "assert inference.__file__.startswith(sys.argv[1]), inference.__file__\n"
+        "import ml_code; assert ml_code.__file__.startswith(sys.argv[1]), ml_code.__file__\n"
+        "model = inference.model_fn(sys.argv[2])\n"
+        "row = ','.join([''] * len(model.transformer.feature_names))\n"
+        "prediction = inference.predict_fn(inference.input_fn(row, 'text/csv'), model)\n"
+        "body, ctype = inference.output_fn(prediction, 'text/csv')\n"
+        "print(ctype, body.decode().strip())\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script, str(code_dir), str(model_dir)],
+        cwd=code_dir, env={"PYTHONPATH": str(code_dir), "PATH": "/usr/bin:/bin"},
+        capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    # THEN the handlers load the model and answer a (all-missing) CSV row
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("text/csv ")
+    assert (code_dir / contract.SERVING_PROGRAM).read_text() == contract.SERVING_SHIM_SOURCE
 
 
 def test_train_without_transformer_is_a_data_error(tmp_path: Path) -> None:
