@@ -44,6 +44,10 @@ EVALUATION_DIR: Final = "/opt/ml/processing/output/evaluation"
 #: Training container dirs (SageMaker also passes them as SM_CHANNEL_<NAME> / SM_MODEL_DIR).
 TRAINING_CHANNEL_ROOT: Final = "/opt/ml/input/data"
 TRAINING_MODEL_DIR: Final = "/opt/ml/model"
+#: Managed spot training syncs this folder with the job's CheckpointConfig S3 URI, so a
+#: job restarted after an interruption finds its last checkpoint here.
+CHECKPOINT_DIR: Final = "/opt/ml/checkpoints"
+CHECKPOINT_FILE: Final = "xgboost-checkpoint.json"
 TRAIN_CHANNEL: Final = "train"
 VALIDATION_CHANNEL: Final = "validation"
 #: Training data files (inside each channel / output dir).

@@ -26,7 +26,7 @@ import pandas as pd
 import xgboost as xgb
 
 from ml_code import contract
-from ml_code.container import run_step, sm_env_path
+from ml_code.container import container_path, run_step, sm_env_path
 from ml_code.errors import DataValidationError
 from ml_code.features import FeatureTransformer
 
@@ -99,27 +99,63 @@ def xgb_params(problem_type: str, n_classes: int, hp: Hyperparameters) -> dict[s
     }
 
 
+class Checkpoint(xgb.callback.TrainingCallback):
+    """Overwrite one checkpoint file every ``interval`` rounds (atomically, via a rename)."""
+
+    def __init__(self, path: Path, interval: int = 10) -> None:
+        super().__init__()
+        self.path = path
+        self.interval = interval
+
+    def after_iteration(self, model: Any, epoch: int, evals_log: Any) -> bool:
+        if (epoch + 1) % self.interval == 0:
+            partial = self.path.with_suffix(".partial.json")
+            model.save_model(str(partial))
+            partial.replace(self.path)
+        return False  # never stops training
+
+
+def resume_from(checkpoint_dir: Path | None) -> xgb.Booster | None:
+    """The booster of the last checkpoint in ``checkpoint_dir``, if any."""
+    if checkpoint_dir is None or not (checkpoint_dir / contract.CHECKPOINT_FILE).is_file():
+        return None
+    booster = xgb.Booster()
+    booster.load_model(str(checkpoint_dir / contract.CHECKPOINT_FILE))
+    LOG.info("resuming from checkpoint after %d rounds", booster.num_boosted_rounds())
+    return booster
+
+
 def train_booster(
     train: tuple[Matrix, Vector],
     validation: tuple[Matrix, Vector],
     params: dict[str, Any],
     hp: Hyperparameters,
+    checkpoint_dir: Path | None = None,
 ) -> xgb.Booster:
     """Train with early stopping; return the booster cut at its best iteration.
 
     Cutting makes the saved model predict with the best trees by default, so serving needs
-    no ``iteration_range``.
+    no ``iteration_range``. With ``checkpoint_dir`` (spot training), a checkpoint is written
+    every 10 rounds and a restarted job continues from the last one.
     """
     dtrain, dvalid = xgb.DMatrix(*train), xgb.DMatrix(*validation)
+    resumed = resume_from(checkpoint_dir)
+    done = resumed.num_boosted_rounds() if resumed is not None else 0
+    callbacks: list[xgb.callback.TrainingCallback] = []
+    if checkpoint_dir is not None:
+        checkpoint_dir.mkdir(parents=True, exist_ok=True)
+        callbacks.append(Checkpoint(checkpoint_dir / contract.CHECKPOINT_FILE))
     booster = xgb.train(
         params,
         dtrain,
-        num_boost_round=hp.num_round,
+        num_boost_round=max(0, hp.num_round - done),
         evals=[(dtrain, "train"), (dvalid, "validation")],
         early_stopping_rounds=hp.early_stopping_rounds or None,  # 0 turns early stopping off
         verbose_eval=max(1, hp.num_round // 10),
+        xgb_model=resumed,
+        callbacks=callbacks,
     )
-    if not hp.early_stopping_rounds:
+    if not hp.early_stopping_rounds or not hasattr(booster, "best_iteration"):
         return booster
     best, best_score = booster.best_iteration, booster.best_score
     booster = booster[: best + 1]
@@ -148,7 +184,13 @@ def model_meta(booster: xgb.Booster, transformer: FeatureTransformer, hp: Hyperp
     }
 
 
-def train(train_dir: Path, validation_dir: Path, model_dir: Path, hp: Hyperparameters) -> dict[str, Any]:
+def train(
+    train_dir: Path,
+    validation_dir: Path,
+    model_dir: Path,
+    hp: Hyperparameters,
+    checkpoint_dir: Path | None = None,
+) -> dict[str, Any]:
     """Train from the two channels and write the model artefacts; returns the model meta."""
     transformer_path = train_dir / contract.TRANSFORMER_FILE
     if not transformer_path.is_file():
@@ -158,7 +200,7 @@ def train(train_dir: Path, validation_dir: Path, model_dir: Path, hp: Hyperparam
     validation_split = load_split(validation_dir / contract.VALIDATION_FILE, transformer)
     n_classes = len(transformer.labels or ())
     booster = train_booster(
-        train_split, validation_split, xgb_params(transformer.problem_type, n_classes, hp), hp
+        train_split, validation_split, xgb_params(transformer.problem_type, n_classes, hp), hp, checkpoint_dir
     )
     meta = model_meta(booster, transformer, hp)
     model_dir.mkdir(parents=True, exist_ok=True)
@@ -193,6 +235,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--train-dir", type=Path, default=None, help="default: $SM_CHANNEL_TRAIN")
     parser.add_argument("--validation-dir", type=Path, default=None, help="default: $SM_CHANNEL_VALIDATION")
     parser.add_argument("--model-dir", type=Path, default=None, help="default: $SM_MODEL_DIR")
+    parser.add_argument(
+        "--checkpoint-dir", type=Path, default=None, help="default: /opt/ml/checkpoints when it exists"
+    )
     # The framework container may pass hyperparameters this script does not use; ignore them.
     args, unknown = parser.parse_known_args(argv)
     if unknown:
@@ -209,8 +254,14 @@ def _run(argv: list[str] | None) -> None:
         args.validation_dir or sm_env_path("SM_CHANNEL_VALIDATION", f"{root}/{contract.VALIDATION_CHANNEL}"),
         args.model_dir or sm_env_path("SM_MODEL_DIR", contract.TRAINING_MODEL_DIR),
         hp,
+        args.checkpoint_dir or _existing(container_path(contract.CHECKPOINT_DIR)),
     )
     LOG.info("kept %d rounds; best validation score %s", meta["num_boosted_rounds"], meta["best_score"])
+
+
+def _existing(path: Path) -> Path | None:
+    # SageMaker creates the checkpoint folder only for jobs with a CheckpointConfig.
+    return path if path.is_dir() else None
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -14,10 +14,10 @@ from typing import Any, Final
 from ml_code import contract
 
 #: Where the training toolkit finds a channel's files (/opt/ml/input/data/<channel>).
-TRAINING_CHANNEL_ROOT: Final = "/opt/ml/input/data"
+TRAINING_CHANNEL_ROOT: Final = contract.TRAINING_CHANNEL_ROOT
 #: Channel that carries the source bundle into a network-isolated training container.
 CODE_CHANNEL: Final = "code"
-CHECKPOINT_LOCAL_PATH: Final = "/opt/ml/checkpoints"
+CHECKPOINT_LOCAL_PATH: Final = contract.CHECKPOINT_DIR
 VOLUME_SIZE_GB: Final = 30
 
 

@@ -188,3 +188,46 @@ def test_main_writes_the_failure_file_for_a_bad_training_file(
     code = main(["--train-dir", str(channel), "--validation-dir", str(splits / "validation")])
     assert code == 1
     assert "train.csv header does not match" in (tmp_path / "output" / "failure").read_text()
+
+
+def test_checkpoints_are_written_while_training(splits: Path, tmp_path: Path) -> None:
+    hp = Hyperparameters(num_round=25, max_depth=2, early_stopping_rounds=0)
+    train(splits / "train", splits / "validation", tmp_path / "model", hp, tmp_path / "ckpt")
+    checkpoint = xgb.Booster()
+    checkpoint.load_model(str(tmp_path / "ckpt" / contract.CHECKPOINT_FILE))
+    assert checkpoint.num_boosted_rounds() == 20  # the last multiple of the 10-round interval
+    assert not list((tmp_path / "ckpt").glob("*.partial.json"))
+
+
+def test_an_interrupted_job_resumes_from_its_checkpoint(
+    splits: Path, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    # GIVEN a checkpoint left by a spot job interrupted after 10 of 25 rounds
+    ckpt = tmp_path / "ckpt"
+    first = Hyperparameters(num_round=10, max_depth=2, early_stopping_rounds=0)
+    train(splits / "train", splits / "validation", tmp_path / "first", first, ckpt)
+    saved = xgb.Booster()
+    saved.load_model(str(ckpt / contract.CHECKPOINT_FILE))
+    # WHEN the restarted job trains with the full round count and the same checkpoint folder
+    full = Hyperparameters(num_round=25, max_depth=2, early_stopping_rounds=0)
+    with caplog.at_level("INFO"):
+        meta = train(splits / "train", splits / "validation", tmp_path / "model", full, ckpt)
+    # THEN it continues from round 10 rather than starting over, keeping the first 10 trees
+    assert "resuming from checkpoint after 10 rounds" in caplog.text
+    assert meta["num_boosted_rounds"] == 25
+    model = xgb.Booster()
+    model.load_model(str(tmp_path / "model" / contract.MODEL_FILE))
+    assert model[:10].save_raw("json") == saved.save_raw("json")
+
+
+def test_main_uses_the_container_checkpoint_dir_only_when_it_exists(
+    splits: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(contract.OPT_ML_ROOT_ENV, str(tmp_path / "opt_ml"))
+    args = ["--train-dir", str(splits / "train"), "--validation-dir", str(splits / "validation")]
+    args += ["--model-dir", str(tmp_path / "m1"), "--num_round", "12", "--early_stopping_rounds", "0"]
+    assert main(args) == 0
+    assert not (tmp_path / "opt_ml" / "checkpoints").exists()
+    (tmp_path / "opt_ml" / "checkpoints").mkdir(parents=True)
+    assert main([*args[:-6], "--model-dir", str(tmp_path / "m2"), "--num_round", "12"]) == 0
+    assert (tmp_path / "opt_ml" / "checkpoints" / contract.CHECKPOINT_FILE).is_file()
