@@ -52,8 +52,10 @@ class Assembly:
         for stack, template in self.templates.items():
             for output_id, output in template.get("Outputs", {}).items():
                 export = output.get("Export", {}).get("Name")
-                if isinstance(export, str):
-                    self._exports[export] = (stack, output_id)
+                if export is not None:
+                    # Export names may be intrinsics themselves (`${AWS::StackName}-Foo`).
+                    name = _Resolver(self, stack).resolve(export, f"{stack}.Outputs.{output_id}.Export")
+                    self._exports[str(name)] = (stack, output_id)
 
     def resources_of_type(self, resource_type: str) -> list[tuple[str, str, dict[str, Any]]]:
         """All (stack, logical id, resource) of a CloudFormation type, in a stable order."""
@@ -115,6 +117,29 @@ def standin_name(stack: str, logical_id: str, resource_type: str, properties: An
     return f"local-{slug}"
 
 
+#: How an ARN names a resource of a type, after `arn:aws:<service>:<region>:<account>:`.
+_ARN_RESOURCE = {
+    "AWS::IAM::Role": "role/",
+    "AWS::IAM::ManagedPolicy": "policy/",
+    "AWS::KMS::Key": "key/",
+    "AWS::SageMaker::ModelPackageGroup": "model-package-group/",
+    "AWS::SageMaker::Pipeline": "pipeline/",
+    "AWS::SageMaker::Domain": "domain/",
+    "AWS::Lambda::Function": "function:",
+    "AWS::Logs::LogGroup": "log-group:",
+}
+#: Services whose ARNs carry no region (IAM, S3) or no account (S3).
+_GLOBAL = {"iam": (False, True), "s3": (False, False)}
+
+
+def standin_arn(resource_type: str, name: str) -> str:
+    """A plausible ARN for a stand-in resource of `resource_type` named `name`."""
+    service = resource_type.split("::")[1].lower()
+    with_region, with_account = _GLOBAL.get(service, (True, True))
+    region, account = REGION if with_region else "", ACCOUNT if with_account else ""
+    return f"arn:{PARTITION}:{service}:{region}:{account}:{_ARN_RESOURCE.get(resource_type, '')}{name}"
+
+
 def _short(text: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:17]
 
@@ -136,6 +161,8 @@ class _Resolver:
             ((key, arg),) = value.items()
             if key == "Ref" or key.startswith("Fn::"):
                 return self.intrinsic(key, arg, where)
+            if key == "Condition" and isinstance(arg, str):
+                return self.condition(arg, where)
         return {k: self.resolve(v, f"{where}.{k}") for k, v in value.items()}
 
     def intrinsic(self, name: str, arg: Any, where: str) -> Any:
@@ -149,6 +176,12 @@ class _Resolver:
             "Fn::FindInMap": self.find_in_map,
             "Fn::ImportValue": self.import_value,
             "Fn::GetStackOutput": self.get_stack_output,
+            "Fn::GetAZs": self.get_azs,
+            "Fn::If": self.if_,
+            "Fn::Equals": self.equals,
+            "Fn::Not": self.not_,
+            "Fn::And": self.and_,
+            "Fn::Or": self.or_,
         }
         handler = handlers.get(name)
         if handler is None:
@@ -179,22 +212,44 @@ class _Resolver:
         return standin_name(self.stack, name, resource["Type"], resource.get("Properties"))
 
     def get_att(self, arg: Any, where: str) -> str:
-        logical_id, attribute = arg.split(".", 1) if isinstance(arg, str) else arg
+        logical_id, attribute = arg.split(".", 1) if isinstance(arg, str) else self.resolve(arg, where)
         assert self.template is not None
         resource = self.template.get("Resources", {}).get(logical_id)
         if resource is None:
             raise IntrinsicError(f"{where}: Fn::GetAtt of unknown resource {logical_id!r}")
         name = standin_name(self.stack, logical_id, resource["Type"], resource.get("Properties"))
-        service = resource["Type"].split("::")[1].lower()
         if attribute == "Arn" or attribute.endswith("Arn"):
-            if service == "iam":
-                return f"arn:{PARTITION}:iam::{ACCOUNT}:role/{name}"
-            if service == "s3":
-                return f"arn:{PARTITION}:s3:::{name}"
-            return f"arn:{PARTITION}:{service}:{REGION}:{ACCOUNT}:{name}"
+            return standin_arn(resource["Type"], name)
         if attribute == "GroupId":
             return standin_name(self.stack, logical_id, "AWS::EC2::SecurityGroup")
         return name
+
+    # -- conditions (Fn::If and the condition functions it uses)
+    def condition(self, name: str, where: str) -> bool:
+        assert self.template is not None
+        if name not in self.template.get("Conditions", {}):
+            raise IntrinsicError(f"{where}: condition {name!r} is not in the template's Conditions")
+        return bool(self.resolve(self.template["Conditions"][name], f"Conditions.{name}"))
+
+    def if_(self, arg: Any, where: str) -> Any:
+        name, when_true, when_false = arg
+        return self.resolve(when_true if self.condition(name, where) else when_false, where)
+
+    def equals(self, arg: Any, where: str) -> bool:
+        left, right = self.resolve(arg, where)
+        return bool(left == right)
+
+    def not_(self, arg: Any, where: str) -> bool:
+        return not self.resolve(arg[0], where)
+
+    def and_(self, arg: Any, where: str) -> bool:
+        return all(self.resolve(arg, where))
+
+    def or_(self, arg: Any, where: str) -> bool:
+        return any(self.resolve(arg, where))
+
+    def get_azs(self, arg: Any, where: str) -> list[str]:
+        return [f"{REGION}{zone}" for zone in "abc"]
 
     def sub(self, arg: Any, where: str) -> str:
         template, variables = (arg, {}) if isinstance(arg, str) else (arg[0], arg[1])

@@ -40,7 +40,12 @@ def lookup(data: Any, path: str, what: str) -> Any:
     current = data
     for token in parse_path(path):
         try:
-            current = current[token]
+            # Lists SageMaker lets you index by name or position (ProcessingOutputConfig.Outputs)
+            # are kept by name; a position then means the n-th in definition order.
+            if isinstance(current, dict) and isinstance(token, int):
+                current = list(current.values())[token]
+            else:
+                current = current[token]
         except (KeyError, IndexError, TypeError):
             raise ExpressionError(f"{what} has no property {path!r} (missing {token!r})") from None
     return current
@@ -56,6 +61,8 @@ class Scope:
     properties: dict[str, dict[str, Any]] = field(default_factory=dict)
     #: reads a JSON property file: (step name, property file name) -> parsed JSON
     read_property_file: Callable[[str, str], Any] | None = None
+    #: reads a JSON document from an S3 URI
+    read_s3_json: Callable[[str], Any] | None = None
 
     def resolve(self, value: Any) -> Any:
         """Return `value` with every expression inside it evaluated."""
@@ -71,6 +78,8 @@ class Scope:
                 return str(arg.get("On", "")).join(_text(self.resolve(v)) for v in arg["Values"])
             if key == "Std:JsonGet":
                 return self.json_get(arg)
+            if key.startswith("Std:"):
+                raise ExpressionError(f"pipeline function {key} is not supported offline")
         return {k: self.resolve(v) for k, v in value.items()}
 
     def get(self, reference: str) -> Any:
@@ -91,6 +100,14 @@ class Scope:
         raise ExpressionError(f"unknown reference {reference!r}")
 
     def json_get(self, arg: Mapping[str, Any]) -> Any:
+        """`Std:JsonGet` over a step's declared property file, or (newer SDKs) any S3 URI."""
+        if "S3Uri" in arg:
+            uri = str(self.resolve(arg["S3Uri"]))
+            if self.read_s3_json is None:
+                raise ExpressionError("Std:JsonGet with an S3Uri used where S3 cannot be read")
+            return lookup(self.read_s3_json(uri), str(arg["Path"]), f"JSON file {uri}")
+        if "PropertyFile" not in arg:
+            raise ExpressionError(f"Std:JsonGet needs a PropertyFile or an S3Uri, got {sorted(arg)}")
         property_file = arg["PropertyFile"]
         reference = property_file["Get"] if isinstance(property_file, dict) else str(property_file)
         parts = reference.split(".")

@@ -2,10 +2,10 @@
 
 Given the definition JSON (the one in the synthesized template, intrinsics resolved) and
 parameter overrides, :func:`run_pipeline` resolves parameters, step properties and
-expressions, runs processing and training steps as local processes, performs the
-register step as a real `CreateModelPackage` call against the AWS stand-in, follows
-condition and fail steps, and reports each step. A step type it cannot run locally
-fails the run with a message saying so; nothing is skipped silently.
+expressions, runs processing and training steps as local processes, makes the register
+(and create-model) calls for real against the AWS stand-in, follows condition and fail
+steps, and reports each step. A step type it cannot run locally fails the run with a
+message saying so; nothing is skipped silently.
 """
 
 from __future__ import annotations
@@ -18,11 +18,18 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from offline.cfn import ACCOUNT, REGION
+from offline.definition import PipelineDefinitionError, StepEntry, coerce_parameters, dependencies, flatten
 from offline.expressions import ExpressionError, Scope
-from offline.jobs import JobContext, StepFailedError, run_processing, run_training
+from offline.jobs import JobContext, StepFailedError, run_processing
 from offline.local_aws import LocalAws
+from offline.training import run_training
+
+__all__ = ["PipelineDefinitionError", "RunResult", "StepRecord", "run_pipeline"]
 
 PIPELINE_NAME = "offline-pipeline"
+#: Step types the runner executes; anything else fails the run, named.
+RUNNABLE_TYPES = ("Processing", "Training", "RegisterModel", "Model", "Condition", "Fail")
 
 
 @dataclass
@@ -31,10 +38,12 @@ class StepRecord:
 
     name: str
     type: str
-    status: str = "NotStarted"  # Succeeded | Failed | Skipped | Executing
+    status: str = "NotStarted"  # Executing | Succeeded | Failed | Skipped | NotStarted
     seconds: float = 0.0
     outputs: dict[str, str] = field(default_factory=dict)
     message: str = ""
+    #: where the local run differs from SageMaker for this step (spot training, ...)
+    notes: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -47,80 +56,15 @@ class RunResult:
     steps: list[StepRecord]
     failure: str = ""
     model_package_arn: str | None = None
+    #: the CreateModelPackage request as sent (expressions resolved), for the summary
+    model_package_request: dict[str, Any] = field(default_factory=dict)
     properties: dict[str, dict[str, Any]] = field(default_factory=dict)
+    #: the parameter values the run used (defaults overlaid with overrides)
+    parameters: dict[str, Any] = field(default_factory=dict)
+    seconds: float = 0.0
 
     def step(self, name: str) -> StepRecord:
         return next(s for s in self.steps if s.name == name)
-
-
-class PipelineDefinitionError(ValueError):
-    """The definition itself is unusable (unknown parameter, cycle, bad reference)."""
-
-
-#: A step with the condition step (and branch) it sits under, if any.
-Entry = tuple[dict[str, Any], str | None, bool | None]
-
-
-def _flatten(steps: list[dict[str, Any]], parent: str | None, branch: bool | None) -> list[Entry]:
-    out: list[Entry] = []
-    for step in steps:
-        out.append((step, parent, branch))
-        if step.get("Type") == "Condition":
-            out += _flatten(step["Arguments"].get("IfSteps", []), step["Name"], True)
-            out += _flatten(step["Arguments"].get("ElseSteps", []), step["Name"], False)
-    return out
-
-
-def _references(value: Any) -> set[str]:
-    """Names of the steps an expression tree refers to."""
-    if isinstance(value, list):
-        return set().union(*(_references(v) for v in value)) if value else set()
-    if isinstance(value, dict):
-        if set(value) == {"Get"} and isinstance(value["Get"], str) and value["Get"].startswith("Steps."):
-            return {value["Get"].split(".")[1]}
-        return set().union(*(_references(v) for v in value.values())) if value else set()
-    return set()
-
-
-def coerce_parameters(definition: Mapping[str, Any], overrides: Mapping[str, Any]) -> dict[str, Any]:
-    """Parameter values: defaults overlaid with overrides, typed as the definition says."""
-    declared = {p["Name"]: p for p in definition.get("Parameters", [])}
-    unknown = set(overrides) - set(declared)
-    if unknown:
-        raise PipelineDefinitionError(
-            f"unknown pipeline parameter(s) {', '.join(sorted(unknown))}; the definition has "
-            f"{', '.join(sorted(declared))}"
-        )
-    values: dict[str, Any] = {}
-    for name, spec in declared.items():
-        raw = overrides.get(name, spec.get("DefaultValue"))
-        if raw is None:
-            raise PipelineDefinitionError(
-                f"pipeline parameter {name!r} has no default and no value was given"
-            )
-        kind = spec.get("Type", "String")
-        try:
-            value = _CONVERTERS.get(kind, str)(raw)
-        except ValueError:
-            raise PipelineDefinitionError(f"pipeline parameter {name!r} is {kind}, got {raw!r}") from None
-        if spec.get("EnumValues") and value not in spec["EnumValues"]:
-            raise PipelineDefinitionError(
-                f"pipeline parameter {name!r} must be one of {', '.join(spec['EnumValues'])}, got {value!r}"
-            )
-        values[name] = value
-    return values
-
-
-def _boolean(raw: Any) -> bool:
-    """Pipeline Boolean parameters: a bool, or the strings true/false in any case."""
-    if isinstance(raw, bool):
-        return raw
-    if str(raw).lower() in ("true", "false"):
-        return str(raw).lower() == "true"
-    raise ValueError(raw)
-
-
-_CONVERTERS: dict[str, Callable[[Any], Any]] = {"Integer": int, "Float": float, "Boolean": _boolean}
 
 
 def run_pipeline(
@@ -131,6 +75,7 @@ def run_pipeline(
     overrides: Mapping[str, Any] | None = None,
     log: Callable[[str], None] = print,
     execution_id: str | None = None,
+    pipeline_name: str = PIPELINE_NAME,
 ) -> RunResult:
     """Execute `definition` locally under `run_root/<execution id>`.
 
@@ -143,9 +88,9 @@ def run_pipeline(
     execution = _Execution(
         definition,
         aws,
-        run_root=run_root,
+        run_dir=run_root / (execution_id or uuid.uuid4().hex[:12]),
         overrides=overrides or {},
-        execution_id=execution_id or uuid.uuid4().hex[:12],
+        pipeline_name=pipeline_name,
         log=log,
     )
     return execution.run()
@@ -159,100 +104,95 @@ class _Execution:
         definition: Mapping[str, Any],
         aws: LocalAws,
         *,
-        run_root: Path,
+        run_dir: Path,
         overrides: Mapping[str, Any],
-        execution_id: str,
+        pipeline_name: str,
         log: Callable[[str], None],
     ) -> None:
         self.aws = aws
         self.log = log
-        self.execution_id = execution_id
-        self.run_dir = run_root / execution_id
-        self.entries = _flatten(list(definition.get("Steps", [])), None, None)
-        names = [e[0]["Name"] for e in self.entries]
-        if len(set(names)) != len(names):
-            raise PipelineDefinitionError(f"step names must be unique, got {names}")
+        self.execution_id = run_dir.name
+        self.run_dir = run_dir
+        self.entries = flatten(list(definition.get("Steps", [])))
+        self.depends = dependencies(self.entries)
         now = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
-        arn = f"arn:aws:sagemaker:us-east-1:123456789012:pipeline/{PIPELINE_NAME}"
+        pipeline_arn = f"arn:aws:sagemaker:{REGION}:{ACCOUNT}:pipeline/{pipeline_name}"
         self.scope = Scope(
             parameters=coerce_parameters(definition, overrides),
             execution={
-                "PipelineExecutionId": execution_id,
-                "PipelineExecutionArn": f"{arn}/execution/{execution_id}",
-                "PipelineName": PIPELINE_NAME,
+                "PipelineExecutionId": self.execution_id,
+                "PipelineExecutionArn": f"{pipeline_arn}/execution/{self.execution_id}",
+                "PipelineName": pipeline_name,
+                "PipelineArn": pipeline_arn,
                 "StartDateTime": now,
                 "CurrentDateTime": now,
             },
             read_property_file=self._read_property_file,
+            read_s3_json=lambda uri: json.loads(self.aws.read_object(uri)),
         )
-        self.records = {e[0]["Name"]: StepRecord(name=e[0]["Name"], type=e[0]["Type"]) for e in self.entries}
-        self.property_files = {
-            e[0]["Name"]: {p["PropertyFileName"]: p for p in e[0].get("PropertyFiles", [])}
-            for e in self.entries
-        }
-        self.depends = {
-            e[0]["Name"]: _references(e[0].get("Arguments", {}))
-            | set(e[0].get("DependsOn", []))
-            | ({e[1]} if e[1] else set())
-            for e in self.entries
-        }
-        for name, deps in self.depends.items():
-            missing = deps - set(names)
-            if missing:
-                raise PipelineDefinitionError(
-                    f"step {name!r} refers to unknown step(s) {', '.join(sorted(missing))}"
-                )
+        self.records = {e.name: StepRecord(name=e.name, type=e.type) for e in self.entries}
         self.branch_taken: dict[str, bool] = {}
         self.result = RunResult(
-            execution_id=execution_id,
+            execution_id=self.execution_id,
             status="Executing",
-            run_dir=self.run_dir,
+            run_dir=run_dir,
             steps=list(self.records.values()),
         )
 
     def _read_property_file(self, step: str, name: str) -> Any:
-        spec = self.property_files.get(step, {}).get(name)
+        entry = next(e for e in self.entries if e.name == step)
+        spec = next((p for p in entry.step.get("PropertyFiles", []) if p["PropertyFileName"] == name), None)
         if spec is None:
             raise ExpressionError(f"step {step!r} declares no property file {name!r}")
         output = self.scope.get(
             f"Steps.{step}.ProcessingOutputConfig.Outputs['{spec['OutputName']}'].S3Output.S3Uri"
         )
-        return json.loads(self.aws.read_object(f"{output.rstrip('/')}/{spec['FilePath']}"))
-
-    def _ready(self, entry: Entry) -> bool:
-        return all(self.records[d].status in ("Succeeded", "Skipped") for d in self.depends[entry[0]["Name"]])
+        return json.loads(self.aws.read_object(f"{str(output).rstrip('/')}/{spec['FilePath']}"))
 
     def run(self) -> RunResult:
+        started = time.monotonic()
         self.run_dir.mkdir(parents=True, exist_ok=True)
         self.log(f"▶ pipeline execution {self.execution_id} ({len(self.entries)} steps) in {self.run_dir}")
         pending = list(self.entries)
         while pending and self.result.status == "Executing":
-            ready = [e for e in pending if self._ready(e)]
-            if not ready:
-                stuck = ", ".join(e[0]["Name"] for e in pending)
+            entry = next((e for e in pending if self._ready(e)), None)
+            if entry is None:
+                stuck = ", ".join(e.name for e in pending)
                 raise PipelineDefinitionError(f"steps {stuck} wait on each other (a dependency cycle)")
-            step, parent, branch = ready[0]
-            pending.remove(ready[0])
-            record = self.records[step["Name"]]
-            needs = (d for d in self.depends[record.name] if d != parent)
-            skipped_dependency = any(self.records[d].status == "Skipped" for d in needs)
-            if skipped_dependency or (parent is not None and self.branch_taken.get(parent) != branch):
-                record.status = "Skipped"
-                record.message = "a step it needs was skipped" if skipped_dependency else "branch not taken"
-                self.log(f"  ⤼ {record.name:<20} skipped ({record.message})")
+            pending.remove(entry)
+            skip_reason = self._skip_reason(entry)
+            if skip_reason:
+                record = self.records[entry.name]
+                record.status, record.message = "Skipped", skip_reason
+                self.log(f"  ⤼ {entry.name:<20} skipped ({skip_reason})")
                 continue
-            self._run_step(step, record)
+            self._run_step(entry)
         if self.result.status == "Executing":
             self.result.status = "Succeeded"
         self.result.properties = self.scope.properties
+        self.result.parameters = self.scope.parameters
+        self.result.seconds = time.monotonic() - started
+        self.log(
+            f"■ pipeline execution {self.execution_id}: {self.result.status} in {self.result.seconds:.1f}s"
+        )
         return self.result
 
-    def _run_step(self, step: Mapping[str, Any], record: StepRecord) -> None:
+    def _ready(self, entry: StepEntry) -> bool:
+        return all(self.records[d].status in ("Succeeded", "Skipped") for d in self.depends[entry.name])
+
+    def _skip_reason(self, entry: StepEntry) -> str:
+        if entry.parent is not None and self.branch_taken.get(entry.parent) != entry.branch:
+            return f"branch of {entry.parent} not taken"
+        skipped = sorted(d for d in self.depends[entry.name] if self.records[d].status == "Skipped")
+        return f"needs skipped step(s) {', '.join(skipped)}" if skipped else ""
+
+    def _run_step(self, entry: StepEntry) -> None:
+        record = self.records[entry.name]
         self.log(f"  ● {record.name:<20} {record.type} …")
         started = time.monotonic()
         record.status = "Executing"
         try:
-            self.scope.properties[record.name] = self._execute(step, record)
+            self.scope.properties[record.name] = self._execute(entry, record)
         except (StepFailedError, ExpressionError) as err:
             self._fail(record, str(err), started)
             return
@@ -263,6 +203,8 @@ class _Execution:
         record.seconds = time.monotonic() - started
         extra = f" → {record.outputs['Outcome']}" if "Outcome" in record.outputs else ""
         self.log(f"  ✓ {record.name:<20} {record.seconds:.1f}s{extra}")
+        for note in record.notes:
+            self.log(f"      note: {note}")
 
     def _fail(self, record: StepRecord, message: str, started: float) -> None:
         record.status = "Failed"
@@ -272,37 +214,50 @@ class _Execution:
         self.result.failure = f"step {record.name!r} ({record.type}) failed: {message}"
         self.log(f"  ✗ {record.name:<20} failed after {record.seconds:.1f}s: {message.splitlines()[0]}")
 
-    def _execute(self, step: Mapping[str, Any], record: StepRecord) -> dict[str, Any]:
+    def _job(self, record: StepRecord, kind: str) -> JobContext:
+        job_name = f"pipelines-{self.execution_id}-{record.name}".lower()
+        self.scope.execution[kind] = job_name
+        self.scope.execution["CurrentDateTime"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+        job = JobContext(self.run_dir / record.name, self.aws, job_name)
+        job.notes = record.notes
+        return job
+
+    def _execute(self, entry: StepEntry, record: StepRecord) -> dict[str, Any]:
         """Run one step; returns its properties (what later steps can `Get`)."""
-        kind = record.type
+        kind, arguments = record.type, entry.step.get("Arguments", {})
         if kind == "Condition":
-            outcome = all(self.scope.condition(c) for c in step["Arguments"]["Conditions"])
+            # The SDK serializes a list of conditions, all of which must hold (AND).
+            outcome = all(self.scope.condition(c) for c in arguments.get("Conditions", []))
             self.branch_taken[record.name] = outcome
             record.outputs["Outcome"] = str(outcome).lower()
             return {"Outcome": outcome}
         if kind == "Fail":
-            record.message = str(self.scope.resolve(step["Arguments"].get("ErrorMessage", "")))
-            raise StepFailedError(record.message or "Fail step reached")
+            record.message = str(self.scope.resolve(arguments.get("ErrorMessage", "")))
+            raise StepFailedError(record.message or "the pipeline reached a Fail step")
         if kind == "Processing":
-            properties = run_processing(
-                JobContext(self.run_dir / record.name, self.aws), self.scope.resolve(step["Arguments"])
-            )
+            job = self._job(record, "ProcessingJobName")
+            properties = run_processing(job, self.scope.resolve(arguments))
             for name, out in properties["ProcessingOutputConfig"]["Outputs"].items():
                 record.outputs[name] = out["S3Output"]["S3Uri"]
             return properties
         if kind == "Training":
-            job_name = f"pipelines-{self.execution_id}-{record.name}".lower()
-            job = JobContext(self.run_dir / record.name, self.aws)
-            properties = run_training(job, self.scope.resolve(step["Arguments"]), job_name)
+            job = self._job(record, "TrainingJobName")
+            properties = run_training(job, self.scope.resolve(arguments))
             record.outputs["model"] = properties["ModelArtifacts"]["S3ModelArtifacts"]
             return properties
         if kind == "RegisterModel":
-            arguments = self.scope.resolve(step["Arguments"])
-            arn = self.aws.client("sagemaker").create_model_package(**arguments)["ModelPackageArn"]
+            request = self.scope.resolve(arguments)
+            arn = self.aws.client("sagemaker").create_model_package(**request)["ModelPackageArn"]
             record.outputs["ModelPackageArn"] = arn
-            self.result.model_package_arn = arn
+            self.result.model_package_arn, self.result.model_package_request = arn, request
             return {"ModelPackageArn": arn}
+        if kind == "Model":
+            request = self.scope.resolve(arguments)
+            request.setdefault("ModelName", f"pipelines-{self.execution_id}-{record.name}".lower())
+            arn = self.aws.client("sagemaker").create_model(**request)["ModelArn"]
+            record.outputs["ModelName"] = request["ModelName"]
+            return {"ModelName": request["ModelName"], "ModelArn": arn}
         raise StepFailedError(
-            f"step type {kind!r} cannot run locally (the offline runner runs Processing, Training, "
-            "RegisterModel, Condition and Fail steps)"
+            f"step type {kind!r} cannot run locally; "
+            f"the offline runner runs {', '.join(RUNNABLE_TYPES)} steps"
         )

@@ -1,0 +1,119 @@
+"""Stand up what a synthesized pipeline needs in the AWS stand-in.
+
+From a cloud assembly: the pipeline definition with its intrinsics resolved, the buckets
+the templates declare, the CDK file assets at the keys the templates name, the model
+package group, the pipeline itself, and the training data at the pipeline's input URI.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from offline.cfn import ACCOUNT, PARTITION, Assembly
+from offline.local_aws import LocalAws, split_s3_uri
+
+#: The pipeline parameter naming the raw data prefix (stacks/pipeline/parameters.py).
+INPUT_DATA_PARAMETER = "InputDataUri"
+
+
+class ProvisionError(RuntimeError):
+    """The assembly lacks something the offline run needs; the message says what."""
+
+
+@dataclass(frozen=True)
+class OfflinePipeline:
+    """The synthesized pipeline, resolved for the stand-in."""
+
+    name: str
+    definition: dict[str, Any]
+    role_arn: str
+    model_package_group: str
+
+
+def pipeline_from(assembly: Assembly) -> OfflinePipeline:
+    """The assembly's one `AWS::SageMaker::Pipeline`, definition body resolved.
+
+    The body is a JSON string, possibly wrapped in `Fn::Sub`/`Fn::Join`; either way the
+    resolved value is parsed as JSON.
+
+    Raises:
+        ProvisionError: not exactly one pipeline or model package group, or an unparsable body.
+    """
+    pipelines = assembly.resources_of_type("AWS::SageMaker::Pipeline")
+    if len(pipelines) != 1:
+        raise ProvisionError(f"expected one AWS::SageMaker::Pipeline in the assembly, found {len(pipelines)}")
+    stack, logical_id, resource = pipelines[0]
+    props = resource["Properties"]
+    where = f"{stack}/{logical_id}"
+    body = props.get("PipelineDefinition", {}).get("PipelineDefinitionBody")
+    if body is None:
+        raise ProvisionError(f"{where}: only an inline PipelineDefinitionBody runs offline (no S3 location)")
+    resolved = assembly.resolve(stack, body, f"{where}.PipelineDefinitionBody")
+    try:
+        definition = resolved if isinstance(resolved, dict) else json.loads(resolved)
+    except json.JSONDecodeError as err:
+        raise ProvisionError(f"{where}: the resolved definition body is not JSON: {err}") from None
+    groups = assembly.resources_of_type("AWS::SageMaker::ModelPackageGroup")
+    if len(groups) != 1:
+        raise ProvisionError(f"expected one model package group in the assembly, found {len(groups)}")
+    return OfflinePipeline(
+        name=str(assembly.resolve(stack, props.get("PipelineName", logical_id), f"{where}.PipelineName")),
+        definition=definition,
+        role_arn=str(
+            assembly.resolve(
+                stack,
+                props.get("RoleArn", f"arn:{PARTITION}:iam::{ACCOUNT}:role/offline"),
+                f"{where}.RoleArn",
+            )
+        ),
+        model_package_group=str(assembly.resolve(groups[0][0], {"Ref": groups[0][1]})),
+    )
+
+
+def provision(assembly: Assembly, aws: LocalAws, pipeline: OfflinePipeline) -> int:
+    """Create the buckets, upload the file assets, create the group and the pipeline.
+
+    Returns the number of asset files uploaded.
+    """
+    for stack, logical_id, _ in assembly.resources_of_type("AWS::S3::Bucket"):
+        aws.ensure_bucket(assembly.resolve(stack, {"Ref": logical_id}))
+    uploaded = 0
+    for path, bucket, key in assembly.asset_files():
+        if path.is_dir():
+            # Directory assets are zipped by the CLI when it publishes them; do the same.
+            with tempfile.TemporaryDirectory() as tmp:
+                archive = shutil.make_archive(str(Path(tmp) / "asset"), "zip", path)
+                aws.upload_file(Path(archive), f"s3://{bucket}/{key}")
+        elif path.is_file():
+            aws.upload_file(path, f"s3://{bucket}/{key}")
+        else:
+            raise ProvisionError(f"asset {path} listed in the assembly's *.assets.json does not exist")
+        uploaded += 1
+    sm = aws.client("sagemaker")
+    sm.create_model_package_group(
+        ModelPackageGroupName=pipeline.model_package_group, ModelPackageGroupDescription="offline stand-in"
+    )
+    sm.create_pipeline(
+        PipelineName=pipeline.name,
+        PipelineDefinition=json.dumps(pipeline.definition),
+        RoleArn=pipeline.role_arn,
+    )
+    return uploaded
+
+
+def upload_data(aws: LocalAws, pipeline: OfflinePipeline, data: Path) -> str:
+    """Put `data` under the prefix the pipeline's input-data parameter defaults to; returns its URI."""
+    parameter = next(
+        (p for p in pipeline.definition.get("Parameters", []) if p["Name"] == INPUT_DATA_PARAMETER), None
+    )
+    if parameter is None or "DefaultValue" not in parameter:
+        raise ProvisionError(f"the pipeline has no {INPUT_DATA_PARAMETER} parameter with a default")
+    bucket, prefix = split_s3_uri(parameter["DefaultValue"])
+    uri = f"s3://{bucket}/{prefix.rstrip('/')}/{data.name}"
+    aws.upload_file(data, uri)
+    return uri

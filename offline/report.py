@@ -1,0 +1,67 @@
+"""The run summary printed after an offline pipeline execution.
+
+Per step: status, duration, outputs, why it was skipped or failed, and where the local
+run differs from SageMaker. Then the registered model version, read back from the
+(local) registry, with the metrics of the report it was registered with.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from offline.local_aws import LocalAws
+from offline.runner import RunResult
+
+#: Metrics shown per registered version, in this order when present (the rest follow).
+_HEADLINE_METRICS = ("auc", "accuracy", "f1", "precision", "recall", "r2", "rmse", "mae")
+
+
+def summary_lines(result: RunResult, aws: LocalAws) -> list[str]:
+    """The summary of `result` as lines of text (registry reads go to `aws`)."""
+    lines = [f"Execution {result.execution_id}: {result.status} in {result.seconds:.1f}s"]
+    for step in result.steps:
+        lines.append(f"  {step.name:<20} {step.type:<14} {step.status:<11} {step.seconds:6.1f}s")
+        lines += [f"      {key}: {value}" for key, value in step.outputs.items()]
+        if step.status in ("Skipped", "Failed") and step.message:
+            lines.append(f"      {step.status.lower()}: {step.message.splitlines()[0]}")
+        lines += [f"      note: {note}" for note in step.notes]
+    if result.failure:
+        lines.append(f"  ! {result.failure.splitlines()[0]}")
+    if result.model_package_arn:
+        lines += registered_lines(result, aws)
+    return lines
+
+
+def registered_lines(result: RunResult, aws: LocalAws) -> list[str]:
+    """The registered version as the registry reports it, and its model-quality metrics."""
+    assert result.model_package_arn is not None
+    package = aws.client("sagemaker").describe_model_package(ModelPackageName=result.model_package_arn)
+    lines = [
+        f"  Registered: {package.get('ModelPackageGroupName')} version {package.get('ModelPackageVersion')} "
+        f"({package['ModelApprovalStatus']}) {result.model_package_arn}"
+    ]
+    uri = (
+        result.model_package_request.get("ModelMetrics", {})
+        .get("ModelQuality", {})
+        .get("Statistics", {})
+        .get("S3Uri")
+    )
+    if uri:
+        metrics = headline_metrics(json.loads(aws.read_object(uri)))
+        shown = ", ".join(f"{name} {value:.4f}" for name, value in metrics.items())
+        lines.append(f"  Metrics ({uri}): {shown or 'none found'}")
+    return lines
+
+
+def headline_metrics(report: dict[str, Any], limit: int = 6) -> dict[str, float]:
+    """Scalar `{"value": x}` metrics of a model-quality report, headline ones first."""
+    found: dict[str, float] = {}
+    for section in report.values():
+        if not isinstance(section, dict):
+            continue
+        for name, metric in section.items():
+            if isinstance(metric, dict) and isinstance(metric.get("value"), (int, float)):
+                found[name] = float(metric["value"])
+    ordered = [n for n in _HEADLINE_METRICS if n in found] + [n for n in found if n not in _HEADLINE_METRICS]
+    return {name: found[name] for name in ordered[:limit]}
