@@ -6,7 +6,7 @@ every step in its `DependsOn`, and the condition step whose branch holds it.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -35,7 +35,7 @@ class StepEntry:
 
 
 def flatten(
-    steps: list[Mapping[str, Any]], parent: str | None = None, branch: bool | None = None
+    steps: Sequence[Mapping[str, Any]], parent: str | None = None, branch: bool | None = None
 ) -> list[StepEntry]:
     """Every step in definition order, condition branches inlined after their condition."""
     out: list[StepEntry] = []
