@@ -133,6 +133,10 @@ def moto_server(port: int | None = None) -> Iterator[LocalAws]:
                 if time.monotonic() > deadline:
                     raise RuntimeError(f"the moto server on {url} did not start within 30 s") from None
                 time.sleep(0.1)
+        # moto keeps its state per process, not per server: start each server empty.
+        reset = urllib.request.Request(f"{url}/moto-api/reset", method="POST")  # noqa: S310 (loopback)
+        with urllib.request.urlopen(reset, timeout=5):  # noqa: S310 (loopback)
+            pass
         yield LocalAws(endpoint_url=url)
     finally:
         server.stop()

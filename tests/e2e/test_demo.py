@@ -1,0 +1,162 @@
+"""`make demo` end to end: the synthesized pipeline definition run offline against moto.
+
+One real `cdk synth` (the CLI, into a temporary cdk.out) feeds every test here; each test
+then runs `offline.demo` on it with its own work folder and moto server.
+"""
+
+from __future__ import annotations
+
+import json
+import tarfile
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from ml_code import contract
+from offline import demo
+from offline.cfn import Assembly
+from offline.provision import pipeline_from
+
+pytestmark = [pytest.mark.slow, pytest.mark.cli]
+
+
+@pytest.fixture(scope="module")
+def cdk_out(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("synth") / "cdk.out"
+    demo.synth("dev", out)
+    return out
+
+
+def run_demo(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, list[str]]:
+    code = demo.main(list(args))
+    return code, capsys.readouterr().out.splitlines()
+
+
+def artefact(lines: list[str], label: str) -> list[str]:
+    return [line.split(":", 1)[1].strip() for line in lines if line.startswith(f"  {label}:")]
+
+
+def test_demo_registers_a_version_then_gates_a_second_against_it(
+    cdk_out: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # WHEN the demo runs the synthesized definition twice on the sample data
+    code, lines = run_demo(capsys, "--cdk-out", str(cdk_out), "--work-dir", str(tmp_path))
+    # THEN both runs succeed and the registry holds v1 (approved between the runs) and v2
+    assert code == 0, "\n".join(lines[-40:])
+    assert lines[-1] == "  result:            all runs succeeded"
+    registered = artefact(lines, "registered")
+    assert len(registered) == 2
+    assert registered[0].split()[1:3] == ["v1", "Approved"]
+    assert registered[1].split()[1:3] == ["v2", "PendingManualApproval"]
+    v1_arn = registered[0].split()[-1]
+    # ... the first run had no champion; the second was gated against v1's own report
+    assert lines.count("  Gate outcome: passed → registered") == 2
+    assert any("no approved champion yet" in line for line in lines)
+    [report_path] = artefact(lines, "evaluation report")
+    report = json.loads(Path(report_path).read_text())
+    gate = report[contract.GATE_SECTION]
+    assert gate["champion_model_package_arn"] == v1_arn
+    assert gate["champion_floor"] == pytest.approx(gate["champion_value"] - 0.01)
+    assert gate["value"] >= gate["champion_floor"]
+    # ... and the artefacts the last lines name are on disk: the model with its serving code, plots
+    [model] = artefact(lines, "model")
+    with tarfile.open(model) as tar:
+        names = tar.getnames()
+    assert contract.MODEL_FILE in names
+    assert f"{contract.MODEL_CODE_DIR}/{contract.SERVING_PROGRAM}" in names
+    plots = artefact(lines, "plot")
+    assert plots
+    assert all(Path(plot).stat().st_size > 0 for plot in plots)
+    # ... the run folder is the execution moto recorded
+    [run_folder] = artefact(lines, "run folder")
+    assert Path(run_folder).parent == tmp_path / "runs"
+
+
+def test_the_demo_runs_the_definition_the_template_holds(cdk_out: Path) -> None:
+    # GIVEN the pipeline's definition body as CloudFormation receives it (JSON with ${...} tokens)
+    [template] = [
+        json.loads(p.read_text())
+        for p in cdk_out.glob("*.template.json")
+        if "SageMaker::Pipeline" in p.read_text()
+    ]
+    [resource] = [r for r in template["Resources"].values() if r["Type"] == "AWS::SageMaker::Pipeline"]
+    body = resource["Properties"]["PipelineDefinition"]["PipelineDefinitionBody"]
+    raw = (
+        body
+        if isinstance(body, str)
+        else body["Fn::Sub"]
+        if isinstance(body["Fn::Sub"], str)
+        else body["Fn::Sub"][0]
+    )
+    # WHEN the demo resolves it
+    resolved = pipeline_from(Assembly.load(cdk_out)).definition
+    # THEN it is the same document with only the tokens substituted
+    assert_same_but_tokens(json.loads(raw), resolved, "definition")
+    names = {p["Name"] for p in resolved["Parameters"]}
+    assert {demo.TARGET_PARAMETER, demo.PROBLEM_PARAMETER, "InputDataUri"} <= names
+
+
+def assert_same_but_tokens(raw: object, resolved: object, where: str) -> None:
+    if isinstance(raw, dict):
+        assert isinstance(resolved, dict), where
+        assert raw.keys() == resolved.keys(), where
+        for key in raw:
+            assert_same_but_tokens(raw[key], resolved[key], f"{where}.{key}")
+    elif isinstance(raw, list):
+        assert isinstance(resolved, list), where
+        assert len(raw) == len(resolved), where
+        for i, (a, b) in enumerate(zip(raw, resolved, strict=True)):
+            assert_same_but_tokens(a, b, f"{where}[{i}]")
+    elif isinstance(raw, str) and "${" in raw:
+        assert isinstance(resolved, str), where
+        assert "${" not in resolved, where
+    else:
+        assert raw == resolved, where
+
+
+def regression_csv(path: Path, *, signal: float, rows: int = 400) -> Path:
+    """A small regression dataset: a numeric target driven by `signal` x its features."""
+    rng = np.random.default_rng(3)
+    x1, x2 = rng.normal(size=rows), rng.normal(size=rows)
+    colour = rng.choice(["red", "green", "blue"], size=rows)
+    noise = rng.normal(size=rows)
+    target = signal * (3 * x1 - 2 * x2 + (colour == "red")) + noise
+    pd.DataFrame({"x1": x1, "x2": x2, "colour": colour, "price": target}).to_csv(path, index=False)
+    return path
+
+
+def test_the_demo_takes_a_users_own_data(
+    cdk_out: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    data = regression_csv(tmp_path / "houses.csv", signal=2.0)
+    code, lines = run_demo(
+        capsys,
+        *("--cdk-out", str(cdk_out), "--work-dir", str(tmp_path / "work"), "--runs", "1"),
+        *("--data", str(data), "--target", "price", "--problem-type", "regression"),
+    )
+    assert code == 0, "\n".join(lines[-40:])
+    assert any(line.startswith("  Gate: challenger r2 ") for line in lines)
+    [registered] = artefact(lines, "registered")
+    assert registered.split()[1:3] == ["v1", "PendingManualApproval"]
+
+
+def test_a_model_below_the_threshold_ends_in_the_fail_step(
+    cdk_out: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # GIVEN data whose target is noise: no model reaches the default r2 threshold
+    data = regression_csv(tmp_path / "noise.csv", signal=0.0)
+    code, lines = run_demo(
+        capsys,
+        *("--cdk-out", str(cdk_out), "--work-dir", str(tmp_path / "work"), "--runs", "1"),
+        *("--data", str(data), "--target", "price", "--problem-type", "regression"),
+    )
+    # THEN the run fails in the fail step, with the resolved message, and nothing is registered
+    assert code == 1
+    assert "  Gate outcome: failed → Fail step" in lines
+    assert lines[-1].startswith(
+        "  result:            FAILED: step 'QualityGateFailed' (Fail) failed: Quality gate"
+    )
+    assert "r2 = " in lines[-1]
+    assert not artefact(lines, "registered")
