@@ -12,7 +12,7 @@ import time
 import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -31,15 +31,22 @@ class LocalAws:
     """Where the stand-in listens, and how to make clients for it."""
 
     endpoint_url: str
+    # Creating a boto3 client costs ~20 ms (service model loading); a run makes hundreds of
+    # calls, so each service gets one client (boto3 clients are thread-safe). Buckets known to
+    # exist are remembered likewise.
+    _clients: dict[str, Any] = field(default_factory=dict, init=False, repr=False, compare=False)
+    _buckets: set[str] = field(default_factory=set, init=False, repr=False, compare=False)
 
     def client(self, service: str) -> Any:
-        return boto3.client(
-            service,
-            endpoint_url=self.endpoint_url,
-            region_name=REGION,
-            config=Config(retries={"max_attempts": 2, "mode": "standard"}),
-            **FAKE_CREDENTIALS,
-        )
+        if service not in self._clients:
+            self._clients[service] = boto3.client(
+                service,
+                endpoint_url=self.endpoint_url,
+                region_name=REGION,
+                config=Config(retries={"max_attempts": 2, "mode": "standard"}),
+                **FAKE_CREDENTIALS,
+            )
+        return self._clients[service]
 
     def step_environment(self) -> dict[str, str]:
         """Env vars that point a step's own boto3 calls at the stand-in."""
@@ -53,11 +60,15 @@ class LocalAws:
 
     # ------------------------------------------------------------------ S3 helpers
     def ensure_bucket(self, bucket: str) -> None:
+        """Create `bucket` in the stand-in unless it exists (S3 buckets appear on first use)."""
+        if bucket in self._buckets:
+            return
         s3 = self.client("s3")
         try:
             s3.head_bucket(Bucket=bucket)
         except ClientError:
             s3.create_bucket(Bucket=bucket)
+        self._buckets.add(bucket)
 
     def upload_file(self, path: Path, uri: str) -> None:
         bucket, key = split_s3_uri(uri)
