@@ -9,8 +9,10 @@ are uploaded back. Training (script mode) lives in :mod:`offline.training`.
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
+import time
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -19,6 +21,8 @@ from ml_code import contract
 from offline.cfn import ACCOUNT, REGION
 from offline.local_aws import LocalAws
 
+#: `/opt/ml` as a path (not the start of `/opt/mlflow`), anywhere in a string.
+_OPT_ML_PATH = re.compile(re.escape(contract.OPT_ML) + r"(?![\w.-])")
 #: Log lines of a failed job quoted in its error.
 _TAIL_LINES = 15
 
@@ -38,6 +42,8 @@ class JobContext:
         self.aws = aws
         #: Things the local run does differently from SageMaker, reported with the step.
         self.notes: list[str] = []
+        #: Wall time of the job's own command (the rest of a step is the runner's overhead).
+        self.process_seconds = 0.0
         self.root.mkdir(parents=True, exist_ok=True)
         self._shim = step_dir / "bin"
         self._shim.mkdir(exist_ok=True)
@@ -57,7 +63,8 @@ class JobContext:
         return self.root / container_path[len(contract.OPT_ML) :].lstrip("/")
 
     def map_text(self, text: str) -> str:
-        return text.replace(contract.OPT_ML, str(self.root))
+        """Every `/opt/ml` path in `text` (a command-line word, an env value) mapped to the job's folder."""
+        return _OPT_ML_PATH.sub(lambda _: str(self.root), text)
 
     def environment(self, extra: Mapping[str, str]) -> dict[str, str]:
         """The job's environment: ours minus SM_/AWS_ settings, plus the stand-in and `extra`."""
@@ -75,6 +82,7 @@ class JobContext:
     ) -> None:
         """Run the job's command; a non-zero exit raises with the job's own failure reason."""
         cwd.mkdir(parents=True, exist_ok=True)
+        started = time.monotonic()
         with self.log_path.open("ab") as log:
             try:
                 result = subprocess.run(
@@ -92,6 +100,8 @@ class JobContext:
                 ) from None
             except OSError as err:
                 raise StepFailedError(f"cannot start {command[0]!r}: {err}") from None
+            finally:
+                self.process_seconds += time.monotonic() - started
         if result.returncode != 0:
             reason_file = self.local(failure_file)
             reason = reason_file.read_text(errors="replace").strip() if reason_file.exists() else ""

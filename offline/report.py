@@ -21,7 +21,8 @@ def summary_lines(result: RunResult, aws: LocalAws) -> list[str]:
     """The summary of `result` as lines of text (registry reads go to `aws`)."""
     lines = [f"Execution {result.execution_id}: {result.status} in {result.seconds:.1f}s"]
     for step in result.steps:
-        lines.append(f"  {step.name:<20} {step.type:<14} {step.status:<11} {step.seconds:6.1f}s")
+        process = f" (its process {step.process_seconds:.1f}s)" if step.process_seconds else ""
+        lines.append(f"  {step.name:<20} {step.type:<14} {step.status:<11} {step.seconds:6.1f}s{process}")
         lines += [f"      {key}: {value}" for key, value in step.outputs.items()]
         if step.status in ("Skipped", "Failed") and step.message:
             lines.append(f"      {step.status.lower()}: {step.message.splitlines()[0]}")

@@ -44,6 +44,8 @@ class StepRecord:
     message: str = ""
     #: where the local run differs from SageMaker for this step (spot training, ...)
     notes: list[str] = field(default_factory=list)
+    #: of `seconds`, the time the job's own process ran (the rest is transfers and set-up)
+    process_seconds: float = 0.0
 
 
 @dataclass
@@ -236,13 +238,19 @@ class _Execution:
             raise StepFailedError(record.message or "the pipeline reached a Fail step")
         if kind == "Processing":
             job = self._job(record, "ProcessingJobName")
-            properties = run_processing(job, self.scope.resolve(arguments))
+            try:
+                properties = run_processing(job, self.scope.resolve(arguments))
+            finally:
+                record.process_seconds = job.process_seconds
             for name, out in properties["ProcessingOutputConfig"]["Outputs"].items():
                 record.outputs[name] = out["S3Output"]["S3Uri"]
             return properties
         if kind == "Training":
             job = self._job(record, "TrainingJobName")
-            properties = run_training(job, self.scope.resolve(arguments))
+            try:
+                properties = run_training(job, self.scope.resolve(arguments))
+            finally:
+                record.process_seconds = job.process_seconds
             record.outputs["model"] = properties["ModelArtifacts"]["S3ModelArtifacts"]
             return properties
         if kind == "RegisterModel":

@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 
+from offline.jobs import JobContext
 from offline.local_aws import LocalAws, moto_server
 from offline.runner import RunResult, run_pipeline
 
@@ -363,3 +364,9 @@ def test_training_the_runner_cannot_emulate_fails_named(
     result = run(aws, tmp_path, step)
     assert result.status == "Failed"
     assert message in result.failure
+
+
+def test_only_opt_ml_paths_are_mapped_into_the_job_folder(aws: LocalAws, tmp_path: Path) -> None:
+    job = JobContext(tmp_path / "Step", aws, "job")
+    mapped = job.map_text('cd /opt/ml/processing && run "/opt/ml" /opt/mlflow/x')
+    assert mapped == f'cd {job.root}/processing && run "{job.root}" /opt/mlflow/x'
