@@ -26,6 +26,8 @@ def summary_lines(result: RunResult, aws: LocalAws) -> list[str]:
         lines += [f"      {key}: {value}" for key, value in step.outputs.items()]
         if step.status in ("Skipped", "Failed") and step.message:
             lines.append(f"      {step.status.lower()}: {step.message.splitlines()[0]}")
+        if step.status == "Failed" and step.log_path is not None:
+            lines.append(f"      job log: {step.log_path}")
         lines += [f"      note: {note}" for note in step.notes]
     if result.failure:
         lines.append(f"  ! {result.failure.splitlines()[0]}")

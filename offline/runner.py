@@ -46,6 +46,8 @@ class StepRecord:
     notes: list[str] = field(default_factory=list)
     #: of `seconds`, the time the job's own process ran (the rest is transfers and set-up)
     process_seconds: float = 0.0
+    #: the job's stdout/stderr, for processing and training steps
+    log_path: Path | None = None
 
 
 @dataclass
@@ -222,6 +224,7 @@ class _Execution:
         self.scope.execution["CurrentDateTime"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
         job = JobContext(self.run_dir / record.name, self.aws, job_name)
         job.notes = record.notes
+        record.log_path = job.log_path
         return job
 
     def _execute(self, entry: StepEntry, record: StepRecord) -> dict[str, Any]:

@@ -208,6 +208,9 @@ def test_failing_processing_job_reports_its_message_file(aws: LocalAws, tmp_path
         "step 'Prep' (Processing) failed: exited with code 1: target column 'churn' not found"
     )
     assert result.step("After").status == "NotStarted"
+    log_path = result.step("Prep").log_path
+    assert log_path is not None
+    assert log_path.is_file()
 
 
 @pytest.mark.parametrize(
