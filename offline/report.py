@@ -29,8 +29,8 @@ def summary_lines(result: RunResult, aws: LocalAws) -> list[str]:
         if step.status == "Failed" and step.log_path is not None:
             lines.append(f"      job log: {step.log_path}")
         lines += [f"      note: {note}" for note in step.notes]
-    if result.failure:
-        lines.append(f"  ! {result.failure.splitlines()[0]}")
+    if result.failure:  # in full: a failed job's message carries the last lines of its log
+        lines += [f"  ! {line}" for line in result.failure.splitlines()]
     if result.model_package_arn:
         lines += registered_lines(result, aws)
     return lines
