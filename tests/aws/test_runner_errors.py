@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from offline.local_aws import LocalAws, moto_server
-from offline.runner import run_pipeline
+from offline.runner import PipelineDefinitionError, run_pipeline
 
 BUCKET = "errors-bucket"
 
@@ -135,3 +135,21 @@ def test_an_input_prefix_with_a_console_folder_marker_downloads_its_files(
     # THEN the data arrives and the marker is a folder, as SageMaker treats it
     assert (tmp_path / "data" / "data.csv").read_text() == "x\n1\n"
     assert files == [tmp_path / "data" / "data.csv"]
+
+
+@pytest.mark.xfail(
+    strict=True, reason="the runner finds a dependency cycle only when it reaches it, after running steps"
+)
+def test_a_dependency_cycle_is_refused_before_any_step_runs(aws: LocalAws, tmp_path: Path) -> None:
+    # GIVEN a runnable first step, then two steps waiting on each other
+    first = definition("evaluation.json", '{"score": 0.75}')["Steps"][0]
+    cycle = [
+        {"Name": "B", "Type": "Fail", "DependsOn": ["Evaluate", "C"]},
+        {"Name": "C", "Type": "Fail", "DependsOn": ["B"]},
+    ]
+    cyclic = {"Version": "2020-12-01", "Parameters": [], "Steps": [first, *cycle]}
+    # WHEN it is run, THEN it is refused as a definition error, as SageMaker refuses it at
+    # CreatePipeline, before the first step spends its minutes
+    with pytest.raises(PipelineDefinitionError, match="B, C"):
+        run_pipeline(cyclic, aws, tmp_path, log=lambda _: None)
+    assert not list(tmp_path.iterdir())
