@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import tarfile
 from collections.abc import Mapping
 from pathlib import Path
@@ -162,13 +163,23 @@ def _prepare_checkpoints(job: JobContext, args: Mapping[str, Any]) -> dict[str, 
 
 
 def _unpack_code(job: JobContext, submit: str, code_dir: Path) -> None:
-    if submit.startswith("s3://"):
-        tarball = job.step_dir / "sourcedir.tar.gz"
-        tarball.write_bytes(job.aws.read_object(submit))
-    else:
-        tarball = job.local(submit)
-    if not tarball.is_file():
-        raise StepFailedError(f"sagemaker_submit_directory {submit!r} is not a file in the job")
+    """Put the program's code in the code dir the way the training toolkit does
+    (`files.download_and_extract`): an `s3://` tarball is downloaded and unpacked; a path in
+    the job (usually under a `code` channel) is unpacked if it is a tarball, copied if it is
+    a folder, and copied into the code dir if it is a single file."""
     code_dir.mkdir(parents=True, exist_ok=True)
-    with tarfile.open(tarball) as tar:
-        tar.extractall(code_dir, filter="data")
+    if submit.startswith("s3://"):
+        source = job.step_dir / "sourcedir.tar.gz"
+        source.write_bytes(job.aws.read_object(submit))
+    else:
+        source = job.local(submit)
+    if source.is_dir():
+        shutil.copytree(source, code_dir, dirs_exist_ok=True)
+    elif source.is_file() and tarfile.is_tarfile(source):
+        with tarfile.open(source) as tar:
+            tar.extractall(code_dir, filter="data")
+    elif source.is_file() and not submit.startswith("s3://"):
+        shutil.copy2(source, code_dir)
+    else:
+        what = "is not a tarball" if source.is_file() else "is not a file or folder in the job"
+        raise StepFailedError(f"sagemaker_submit_directory {submit!r} {what}")

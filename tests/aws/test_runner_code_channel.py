@@ -98,19 +98,13 @@ def training_definition(code_prefix: str, submit_directory: str) -> dict[str, An
     return {"Version": "2020-12-01", "Parameters": [], "Steps": [step]}
 
 
-#: Reported to the lead with the fix (offline/training.py `_unpack_code`); drop with it.
-RUNNER_UNPACKS_ONLY_TARBALLS = pytest.mark.xfail(
-    strict=True, reason="offline.training._unpack_code only unpacks tarballs, unlike the toolkit"
-)
-
-
 @pytest.mark.parametrize(
     ("code_prefix", "submit_directory"),
     [
         ("packed/", "/opt/ml/input/data/code/sourcedir.tar.gz"),
         # the toolkit copies a folder (or a single file) as it is; only tarballs are unpacked
-        pytest.param("unpacked/", "/opt/ml/input/data/code", marks=RUNNER_UNPACKS_ONLY_TARBALLS),
-        pytest.param("single/", "/opt/ml/input/data/code/train.py", marks=RUNNER_UNPACKS_ONLY_TARBALLS),
+        ("unpacked/", "/opt/ml/input/data/code"),
+        ("single/", "/opt/ml/input/data/code/train.py"),
     ],
     ids=["tarball", "folder", "single file"],
 )
