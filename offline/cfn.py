@@ -96,7 +96,14 @@ _NAME_PROPERTIES = {
     "AWS::S3::Bucket": "BucketName",
     "AWS::SageMaker::ModelPackageGroup": "ModelPackageGroupName",
     "AWS::SageMaker::Pipeline": "PipelineName",
+    "AWS::SageMaker::Model": "ModelName",
+    "AWS::SageMaker::EndpointConfig": "EndpointConfigName",
+    "AWS::SageMaker::Endpoint": "EndpointName",
     "AWS::IAM::Role": "RoleName",
+    "AWS::IAM::ManagedPolicy": "ManagedPolicyName",
+    "AWS::KMS::Alias": "AliasName",
+    "AWS::Lambda::Function": "FunctionName",
+    "AWS::Logs::LogGroup": "LogGroupName",
 }
 
 
@@ -209,7 +216,7 @@ class _Resolver:
         resource = self.template.get("Resources", {}).get(name)
         if resource is None:
             raise IntrinsicError(f"{where}: Ref to {name!r}, which is neither a parameter nor a resource")
-        return standin_name(self.stack, name, resource["Type"], resource.get("Properties"))
+        return self.resource_name(name, resource, where)
 
     def get_att(self, arg: Any, where: str) -> str:
         logical_id, attribute = arg.split(".", 1) if isinstance(arg, str) else self.resolve(arg, where)
@@ -217,12 +224,20 @@ class _Resolver:
         resource = self.template.get("Resources", {}).get(logical_id)
         if resource is None:
             raise IntrinsicError(f"{where}: Fn::GetAtt of unknown resource {logical_id!r}")
-        name = standin_name(self.stack, logical_id, resource["Type"], resource.get("Properties"))
+        name = self.resource_name(logical_id, resource, where)
         if attribute == "Arn" or attribute.endswith("Arn"):
             return standin_arn(resource["Type"], name)
         if attribute == "GroupId":
             return standin_name(self.stack, logical_id, "AWS::EC2::SecurityGroup")
         return name
+
+    def resource_name(self, logical_id: str, resource: dict[str, Any], where: str) -> str:
+        """A resource's name: its name property, resolved when it is an intrinsic (CDK renders
+        `f"x-{Aws.ACCOUNT_ID}"` as `Fn::Join`), else a deterministic stand-in."""
+        explicit = (resource.get("Properties") or {}).get(_NAME_PROPERTIES.get(resource["Type"], ""))
+        if explicit is not None and not isinstance(explicit, str):
+            return str(self.resolve(explicit, f"{where} (name of {logical_id})"))
+        return standin_name(self.stack, logical_id, resource["Type"], resource.get("Properties"))
 
     # -- conditions (Fn::If and the condition functions it uses)
     def condition(self, name: str, where: str) -> bool:

@@ -88,7 +88,21 @@ def dependencies(entries: list[StepEntry]) -> dict[str, set[str]]:
             raise PipelineDefinitionError(
                 f"step {name!r} refers to unknown step(s) {', '.join(sorted(missing))}"
             )
+    _refuse_cycles(depends)
     return depends
+
+
+def _refuse_cycles(depends: Mapping[str, set[str]]) -> None:
+    """Raise naming the steps that wait on each other, as CreatePipeline refuses them up front."""
+    done: set[str] = set()
+    progress = True
+    while progress:
+        ready = {name for name, needs in depends.items() if name not in done and needs <= done}
+        done |= ready
+        progress = bool(ready)
+    stuck = sorted(set(depends) - done)
+    if stuck:
+        raise PipelineDefinitionError(f"steps {', '.join(stuck)} wait on each other (a dependency cycle)")
 
 
 def coerce_parameters(definition: Mapping[str, Any], overrides: Mapping[str, Any]) -> dict[str, Any]:

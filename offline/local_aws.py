@@ -98,6 +98,8 @@ class LocalAws:
         for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
             for obj in page.get("Contents", []):
                 key = obj["Key"]
+                if key.endswith("/"):
+                    continue  # a console "folder" marker, not a file: SageMaker skips it too
                 relative = key[len(prefix) :].lstrip("/") or key.rsplit("/", 1)[-1]
                 target = destination / relative
                 target.parent.mkdir(parents=True, exist_ok=True)

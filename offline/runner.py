@@ -18,6 +18,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from botocore.exceptions import ClientError
+
 from offline.cfn import ACCOUNT, REGION
 from offline.definition import PipelineDefinitionError, StepEntry, coerce_parameters, dependencies, flatten
 from offline.expressions import ExpressionError, Scope
@@ -151,7 +153,21 @@ class _Execution:
         output = self.scope.get(
             f"Steps.{step}.ProcessingOutputConfig.Outputs['{spec['OutputName']}'].S3Output.S3Uri"
         )
-        return json.loads(self.aws.read_object(f"{str(output).rstrip('/')}/{spec['FilePath']}"))
+        uri = f"{str(output).rstrip('/')}/{spec['FilePath']}"
+        what = f"property file {name!r} of step {step!r} ({uri})"
+        try:
+            body = self.aws.read_object(uri)
+        except ClientError as err:
+            why = str(err)
+            if err.response.get("Error", {}).get("Code") in ("NoSuchKey", "404"):
+                why = (
+                    f"no such object (the step wrote no {spec['FilePath']} in output {spec['OutputName']!r})"
+                )
+            raise ExpressionError(f"{what}: {why}") from None
+        try:
+            return json.loads(body)
+        except ValueError as err:
+            raise ExpressionError(f"{what} is not JSON: {err}") from None
 
     def run(self) -> RunResult:
         started = time.monotonic()

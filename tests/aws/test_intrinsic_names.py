@@ -28,11 +28,6 @@ TEMPLATE: dict[str, Any] = {
     },
 }
 
-#: Reported to the lead with the fix (offline/cfn.py: resolve the name property); drop with it.
-NAME_PROPERTY_NOT_RESOLVED = pytest.mark.xfail(
-    strict=True, reason="offline.cfn.standin_name ignores a name property that is not a plain string"
-)
-
 
 @pytest.mark.parametrize(
     ("value", "expected"),
@@ -47,7 +42,6 @@ NAME_PROPERTY_NOT_RESOLVED = pytest.mark.xfail(
         ({"Fn::Sub": "s3://${Data}/raw/"}, "s3://data-123456789012-us-east-1/raw/"),
     ],
 )
-@NAME_PROPERTY_NOT_RESOLVED
 def test_a_name_given_as_an_intrinsic_is_the_resources_ref(value: Any, expected: str) -> None:
     assembly = Assembly(templates={"stack": TEMPLATE})
     assert assembly.resolve("stack", value) == expected

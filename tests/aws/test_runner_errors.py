@@ -88,12 +88,6 @@ def definition(file_name: str, body: str, data_uri: str | None = None) -> dict[s
     return {"Version": "2020-12-01", "Parameters": [], "Steps": [evaluate, gate]}
 
 
-#: Reported to the lead with the fix (offline/runner.py `_read_property_file`); drop with it.
-PROPERTY_FILE_ERRORS_UNNAMED = pytest.mark.xfail(
-    strict=True, reason="a missing or unparsable property file fails with the S3/JSON error alone"
-)
-
-
 @pytest.mark.parametrize(
     ("file_name", "body", "message"),
     [
@@ -102,7 +96,6 @@ PROPERTY_FILE_ERRORS_UNNAMED = pytest.mark.xfail(
     ],
     ids=["missing", "not JSON"],
 )
-@PROPERTY_FILE_ERRORS_UNNAMED
 def test_an_unreadable_property_file_is_named_with_its_location(
     aws: LocalAws, tmp_path: Path, file_name: str, body: str, message: str
 ) -> None:
@@ -122,10 +115,6 @@ def test_a_readable_property_file_drives_the_condition(aws: LocalAws, tmp_path: 
     assert result.step("Gate").outputs == {"Outcome": "true"}
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="LocalAws.download_prefix writes a folder-marker key ('prefix/') onto the input folder itself",
-)
 def test_an_input_prefix_with_a_console_folder_marker_downloads_its_files(
     aws: LocalAws, tmp_path: Path
 ) -> None:
@@ -137,9 +126,6 @@ def test_an_input_prefix_with_a_console_folder_marker_downloads_its_files(
     assert files == [tmp_path / "data" / "data.csv"]
 
 
-@pytest.mark.xfail(
-    strict=True, reason="the runner finds a dependency cycle only when it reaches it, after running steps"
-)
 def test_a_dependency_cycle_is_refused_before_any_step_runs(aws: LocalAws, tmp_path: Path) -> None:
     # GIVEN a runnable first step, then two steps waiting on each other
     first = definition("evaluation.json", '{"score": 0.75}')["Steps"][0]
