@@ -18,8 +18,8 @@ from pathlib import Path
 from typing import Any
 
 from ml_code import contract
-from offline.cfn import ACCOUNT, REGION
 from offline.local_aws import LocalAws
+from offline.standins import ACCOUNT, REGION
 
 #: `/opt/ml` as a path (not the start of `/opt/mlflow`), anywhere in a string.
 _OPT_ML_PATH = re.compile(re.escape(contract.OPT_ML) + r"(?![\w.-])")

@@ -14,8 +14,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from offline.cfn import ACCOUNT, PARTITION, Assembly
+from offline.cfn import Assembly
 from offline.local_aws import LocalAws, split_s3_uri
+from offline.standins import ACCOUNT, PARTITION
 
 #: The pipeline parameter naming the raw data prefix (stacks/pipeline/parameters.py).
 INPUT_DATA_PARAMETER = "InputDataUri"

@@ -20,11 +20,11 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from offline.cfn import ACCOUNT, REGION
 from offline.definition import PipelineDefinitionError, StepEntry, coerce_parameters, dependencies, flatten
 from offline.expressions import ExpressionError, Scope
 from offline.jobs import JobContext, StepFailedError, run_processing
 from offline.local_aws import LocalAws
+from offline.standins import ACCOUNT, REGION
 from offline.training import run_training
 
 __all__ = ["PipelineDefinitionError", "RunResult", "StepRecord", "run_pipeline"]
