@@ -102,6 +102,23 @@ def run_pipeline(
     return execution.run()
 
 
+def step_notes(step: Mapping[str, Any]) -> list[str]:
+    """Settings of a step the local run accepts but cannot honour, said out loud."""
+    notes = []
+    if step.get("CacheConfig", {}).get("Enabled"):
+        notes.append("step caching: not applied locally (the step always runs)")
+    if step.get("RetryPolicies"):
+        notes.append("retry policies: not applied locally (a failure fails the run at once)")
+    arguments = step.get("Arguments", {})
+    resources = arguments.get("ProcessingResources", {}).get("ClusterConfig") or arguments.get(
+        "ResourceConfig"
+    )
+    count = (resources or {}).get("InstanceCount", 1)
+    if isinstance(count, int) and count > 1:
+        notes.append(f"InstanceCount {count}: runs as one local process (one host, all the data)")
+    return notes
+
+
 class _Execution:
     """The state of one run: its scope, step records and branch outcomes."""
 
@@ -211,6 +228,7 @@ class _Execution:
         self.log(f"  ● {record.name:<20} {record.type} …")
         started = time.monotonic()
         record.status = "Executing"
+        record.notes += step_notes(entry.step)
         try:
             self.scope.properties[record.name] = self._execute(entry, record)
         except (StepFailedError, ExpressionError) as err:

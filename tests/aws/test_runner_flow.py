@@ -311,3 +311,21 @@ def test_register_errors_from_the_service_name_the_step(aws: LocalAws, tmp_path:
     assert result.status == "Failed"
     assert result.failure.startswith("step 'Register' (RegisterModel) failed: ParamValidationError")
     assert "ModelPackageGroupNam" in result.failure
+
+
+def test_settings_the_local_run_cannot_honour_are_reported(aws: LocalAws, tmp_path: Path) -> None:
+    definition = gated_definition()
+    evaluate = definition["Steps"][0]
+    evaluate["CacheConfig"] = {"Enabled": True, "ExpireAfter": "P30D"}
+    evaluate["RetryPolicies"] = [{"ExceptionType": ["Step.SERVICE_FAULT"], "MaxAttempts": 3}]
+    evaluate["Arguments"]["ProcessingResources"] = {
+        "ClusterConfig": {"InstanceCount": 2, "InstanceType": "x"}
+    }
+    result = run(aws, tmp_path, definition)
+    assert result.status == "Succeeded", result.failure
+    assert result.step("Evaluate").notes == [
+        "step caching: not applied locally (the step always runs)",
+        "retry policies: not applied locally (a failure fails the run at once)",
+        "InstanceCount 2: runs as one local process (one host, all the data)",
+    ]
+    assert "      note: step caching: not applied locally (the step always runs)" in LOG
