@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import os
+import resource
 import shutil
 import statistics
 import subprocess
@@ -63,10 +64,12 @@ def at(root: Path, container_path: str) -> Path:
 
 
 def direct_run(
-    work: Path, bundle: Path, data: Path, commands: dict[str, list[str]], aws: LocalAws
+    work: Path, bundle: Path, data: Path, commands: dict[str, list[str]], aws: LocalAws, *, checkpoints: bool
 ) -> tuple[float, dict[str, float]]:
     """Preprocess, train, evaluate as plain processes handing over local folders.
 
+    With `checkpoints` (the definition's training step has a CheckpointConfig), the checkpoint
+    folder exists as SageMaker creates it, so train.py does the same checkpointing work.
     Returns the wall seconds of the whole sequence and of each script.
     """
     code = work / "code"
@@ -92,6 +95,8 @@ def direct_run(
     for channel in (contract.TRAIN_CHANNEL, contract.VALIDATION_CHANNEL):
         shutil.copytree(at(pre, contract.PREPROCESS_OUTPUTS[channel]), channels / channel)
     model_dir = at(trn, contract.TRAINING_MODEL_DIR)
+    if checkpoints:
+        at(trn, contract.CHECKPOINT_DIR).mkdir(parents=True)
     run(
         "Train", trn, SM_MODEL_DIR=str(model_dir),
         SM_CHANNEL_TRAIN=str(channels / contract.TRAIN_CHANNEL),
@@ -111,13 +116,25 @@ class Samples:
 
     direct: list[float] = field(default_factory=list)
     runner: list[float] = field(default_factory=list)
+    #: CPU seconds (this process, with the moto server thread, plus its children) per round
+    direct_cpu: list[float] = field(default_factory=list)
+    runner_cpu: list[float] = field(default_factory=list)
     steps: dict[str, list[tuple[float, float, float]]] = field(default_factory=dict)
+
+
+def cpu_seconds() -> float:
+    """User + system CPU of this process (runner, moto server thread) and its finished children."""
+    own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
 
 
 def measure(args: argparse.Namespace, tmp: Path) -> Samples:
     assembly = Assembly.load(args.cdk_out) if args.cdk_out else synth("dev", tmp / "cdk.out")
     pipeline = pipeline_from(assembly)
     commands = step_commands(pipeline)
+    checkpoints = any(
+        "CheckpointConfig" in step.get("Arguments", {}) for step in pipeline.definition["Steps"]
+    )
     [bundle] = [path for path, _, _ in assembly.asset_files() if path.name.endswith(".tar.gz")]
     data = tmp / "sample.csv"
     sample_data.generate(rows=ROWS, seed=7).to_csv(data, index=False)
@@ -126,10 +143,15 @@ def measure(args: argparse.Namespace, tmp: Path) -> Samples:
         provision(assembly, aws, pipeline)
         upload_data(aws, pipeline, data)
         for i in range(args.rounds):  # interleaved, so machine load hits both alike
-            direct, per_script = direct_run(tmp / f"direct{i}", bundle, data, commands, aws)
-            started = time.perf_counter()
+            cpu = cpu_seconds()
+            direct, per_script = direct_run(
+                tmp / f"direct{i}", bundle, data, commands, aws, checkpoints=checkpoints
+            )
+            samples.direct_cpu.append(cpu_seconds() - cpu)
+            cpu, started = cpu_seconds(), time.perf_counter()
             result = run_pipeline(pipeline.definition, aws, tmp / "runs", log=lambda _: None)
             samples.runner.append(time.perf_counter() - started)
+            samples.runner_cpu.append(cpu_seconds() - cpu)
             samples.direct.append(direct)
             if result.status != "Succeeded":
                 raise SystemExit(f"the offline run failed: {result.failure}")
@@ -137,7 +159,11 @@ def measure(args: argparse.Namespace, tmp: Path) -> Samples:
                 if step.name in per_script:
                     sample = (per_script[step.name], step.seconds, step.process_seconds)
                     samples.steps.setdefault(step.name, []).append(sample)
-            print(f"round {i + 1}: direct {direct:.2f}s, runner {samples.runner[-1]:.2f}s", flush=True)
+            print(
+                f"round {i + 1}: direct {direct:.2f}s ({samples.direct_cpu[-1]:.2f} CPU s), "
+                f"runner {samples.runner[-1]:.2f}s ({samples.runner_cpu[-1]:.2f} CPU s)",
+                flush=True,
+            )
     return samples
 
 
@@ -161,6 +187,7 @@ def render(samples: Samples, rounds: int) -> str:
     per_round = ", ".join(f"{r - 1:+.1%}" for r in ratios)
     overhead = statistics.median(ratios) - 1
     verdict = "within" if overhead < 0.10 else "over"
+    cpu_overhead = statistics.median(samples.runner_cpu) / statistics.median(samples.direct_cpu) - 1
     rows = []
     for name, values in samples.steps.items():
         script, step, process = (min(column) for column in zip(*values, strict=True))
@@ -173,10 +200,12 @@ def render(samples: Samples, rounds: int) -> str:
             f"the synthesized pipeline on the {ROWS}-row churn sample, {rounds} interleaved rounds.",
             "*Direct*: `python3 preprocess.py`, `train.py`, `evaluate.py` from the unpacked source bundle",
             "with the definition's own arguments, handing over local folders (and tarring the model, as",
-            "evaluate reads model.tar.gz). *Runner*: `run_pipeline` on the definition from cdk.out, every",
+            "evaluate reads model.tar.gz; the checkpoint folder exists when the definition asks for",
+            "checkpoints). *Runner*: `run_pipeline` on the definition from cdk.out, every",
             "transfer through the moto S3 stand-in, the bundle unpacked per job, condition and register.",
             "Both look up the champion in the same moto server. Overhead is the median of the per-round",
             "ratios (paired, so load from other work on the machine cancels out); seconds are minimums.",
+            "CPU seconds (this process with the moto thread, plus children) are less load-sensitive.",
             "",
             "| What | Value |",
             "|---|---|",
@@ -184,6 +213,8 @@ def render(samples: Samples, rounds: int) -> str:
             f"| offline runner: the whole pipeline (min) | {min(samples.runner):.2f} s |",
             f"| overhead per round: {per_round} | **{overhead:+.1%}** median |",
             f"| goal < 10% | {verdict} the goal |",
+            f"| CPU seconds, direct / runner (median) | {statistics.median(samples.direct_cpu):.2f} / "
+            f"{statistics.median(samples.runner_cpu):.2f} ({cpu_overhead:+.1%}) |",
             "",
             "| Step (min s) | script run directly | runner step | of which the job's process | difference |",
             "|---|---|---|---|---|",
