@@ -288,7 +288,10 @@ def _network(r: _Reader) -> NetworkConfig:
         )
     created = NetworkConfig(
         mode=mode,
-        cidr=r.string("cidr", _CIDR_RE, "an IPv4 CIDR from /16 to /28", "10.42.0.0/16"),
+        # An existing VPC's CIDR drives security-group rules, so it must be stated, not assumed.
+        cidr=r.string(
+            "cidr", _CIDR_RE, "an IPv4 CIDR from /16 to /28", "10.42.0.0/16" if mode == "create" else _MISSING
+        ),
         max_azs=r.integer("maxAzs", 2, 6, 2),
         interface_endpoints=tuple(sorted(set(endpoints))),
         flow_log_retention_days=retention,

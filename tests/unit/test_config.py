@@ -46,6 +46,7 @@ def test_existing_network_loads() -> None:
     def existing(c: dict[str, Any]) -> None:
         _dev(c)["network"] = {
             "mode": "existing",
+            "cidr": "172.31.0.0/16",
             "vpcId": "vpc-0123456789abcdef0",
             "subnetIds": ["subnet-0aaaaaaaaaaaaaaaa", "subnet-0bbbbbbbbbbbbbbbb"],
             "availabilityZones": ["eu-west-1a", "eu-west-1b"],
@@ -55,6 +56,24 @@ def test_existing_network_loads() -> None:
     network = load_config(_context(existing)).env.network
     assert network.vpc_id == "vpc-0123456789abcdef0"
     assert network.availability_zones == ("eu-west-1a", "eu-west-1b")
+    assert network.cidr == "172.31.0.0/16"
+
+
+def test_existing_network_must_state_its_cidr() -> None:
+    # The existing VPC's range drives security-group rules; a default would be a silent lie.
+    def existing(c: dict[str, Any]) -> None:
+        _dev(c)["network"] = {
+            "mode": "existing",
+            "vpcId": "vpc-0123456789abcdef0",
+            "subnetIds": ["subnet-0aaaaaaaaaaaaaaaa", "subnet-0bbbbbbbbbbbbbbbb"],
+            "availabilityZones": ["eu-west-1a", "eu-west-1b"],
+        }
+
+    with pytest.raises(ConfigError, match=r"'environments\.dev\.network\.cidr' is missing"):
+        load_config(_context(existing))
+
+
+_EXISTING_BASE = {"mode": "existing", "cidr": "10.9.0.0/16", "vpcId": "vpc-0123456789abcdef0"}
 
 
 def _set(path: str, value: Any) -> Callable[[dict[str, Any]], None]:
@@ -99,12 +118,12 @@ INVALID = [
      "environments.dev.network.interfaceEndpoints[1]", "sagemaker_api"),
     (_set("environments.dev.network.flowLogRetentionDays", 100),
      "environments.dev.network.flowLogRetentionDays", "90, 120"),
-    (_set("environments.dev.network", {"mode": "existing", "vpcId": "vpc-0123456789abcdef0"}),
+    (_set("environments.dev.network", {**_EXISTING_BASE}),
      "environments.dev.network.subnetIds", "missing"),
-    (_set("environments.dev.network", {"mode": "existing", "vpcId": "vpc-0123456789abcdef0",
+    (_set("environments.dev.network", {**_EXISTING_BASE,
       "subnetIds": ["subnet-0aaaaaaaaaaaaaaaa"], "availabilityZones": ["eu-west-1a"]}),
      "environments.dev.network.subnetIds", "at least 2"),
-    (_set("environments.dev.network", {"mode": "existing", "vpcId": "vpc-0123456789abcdef0",
+    (_set("environments.dev.network", {**_EXISTING_BASE,
       "subnetIds": ["subnet-0aaaaaaaaaaaaaaaa", "subnet-0bbbbbbbbbbbbbbbb"],
       "availabilityZones": ["eu-west-1a", "eu-west-1a"]}),
      "environments.dev.network.availabilityZones", "2 AZs"),
