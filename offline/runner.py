@@ -261,6 +261,20 @@ class _Execution:
         record.log_path = job.log_path
         return job
 
+    def _run_job(
+        self,
+        record: StepRecord,
+        name_property: str,
+        run: Callable[[JobContext, Any], dict[str, Any]],
+        arguments: Any,
+    ) -> dict[str, Any]:
+        """Run a job step locally; its process time is recorded even when it fails."""
+        job = self._job(record, name_property)
+        try:
+            return run(job, self.scope.resolve(arguments))
+        finally:
+            record.process_seconds = job.process_seconds
+
     def _execute(self, entry: StepEntry, record: StepRecord) -> dict[str, Any]:
         """Run one step; returns its properties (what later steps can `Get`)."""
         kind, arguments = record.type, entry.step.get("Arguments", {})
@@ -274,20 +288,12 @@ class _Execution:
             record.message = str(self.scope.resolve(arguments.get("ErrorMessage", "")))
             raise StepFailedError(record.message or "the pipeline reached a Fail step")
         if kind == "Processing":
-            job = self._job(record, "ProcessingJobName")
-            try:
-                properties = run_processing(job, self.scope.resolve(arguments))
-            finally:
-                record.process_seconds = job.process_seconds
+            properties = self._run_job(record, "ProcessingJobName", run_processing, arguments)
             for name, out in properties["ProcessingOutputConfig"]["Outputs"].items():
                 record.outputs[name] = out["S3Output"]["S3Uri"]
             return properties
         if kind == "Training":
-            job = self._job(record, "TrainingJobName")
-            try:
-                properties = run_training(job, self.scope.resolve(arguments))
-            finally:
-                record.process_seconds = job.process_seconds
+            properties = self._run_job(record, "TrainingJobName", run_training, arguments)
             record.outputs["model"] = properties["ModelArtifacts"]["S3ModelArtifacts"]
             return properties
         if kind == "RegisterModel":
