@@ -6,6 +6,8 @@ Pick an environment with ``-c env=NAME`` (default: the ``env`` key in cdk.json).
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import aws_cdk as cdk
 
 from stacks.application import build_platform
@@ -17,7 +19,10 @@ CONTEXT_KEYS = ("env", "project", "environments")
 def main() -> None:
     app = cdk.App()
     context = {key: app.node.try_get_context(key) for key in CONTEXT_KEYS}
-    config = load_config({k: v for k, v in context.items() if v is not None})
+    # Approved-model files (written by `python -m release.resolve`) are read relative to here.
+    config = load_config(
+        {k: v for k, v in context.items() if v is not None}, project_root=Path(__file__).parent
+    )
     build_platform(app, config)
     app.synth()
 

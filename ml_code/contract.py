@@ -122,3 +122,27 @@ SUPPORTED_CONTENT_TYPES: Final[tuple[str, ...]] = (
 #: SageMaker real-time endpoints reject request bodies above 6 MB.
 MAX_PAYLOAD_BYTES: Final = 6 * 1024 * 1024
 SERVING_PORT: Final = 8080
+
+# ----------------------------------------------------------------- data capture and drift
+#: The drift check (``ml_code/monitor.py``) as a processing job: where its inputs and outputs sit.
+MONITOR_BASELINE_DIR: Final = "/opt/ml/processing/input/baseline"  # statistics.json + constraints.json
+MONITOR_CAPTURE_DIR: Final = "/opt/ml/processing/input/capture"  # *.jsonl, any depth
+MONITOR_REPORT_OUTPUT: Final = "report"
+MONITOR_REPORT_DIR: Final = "/opt/ml/processing/output/report"
+#: Model Monitor's file name and shape: {"violations": [{"feature_name", "constraint_check_type",
+#: "description"}]}.
+VIOLATIONS_FILE: Final = "constraint_violations.json"
+#: Our per-feature numbers, read by the metrics publisher (functions/drift_metrics.py):
+#: {"endpoint_name", "records", "violations", "features": [{"feature_name", "distance",
+#: "threshold", "missing_rate", "unseen_categories", "drifted"}]}.
+DRIFT_METRICS_FILE: Final = "drift_metrics.json"
+#: CloudWatch namespace and metric names the publisher writes (dimensions EndpointName[, Feature]).
+DRIFT_NAMESPACE: Final = "MLOpsPlatform/Drift"
+DRIFT_METRIC_DISTANCE: Final = "FeatureDistance"  # EndpointName, Feature
+DRIFT_METRIC_MISSING: Final = "FeatureMissingRate"  # EndpointName, Feature
+DRIFT_METRIC_VIOLATIONS: Final = "Violations"  # EndpointName
+DRIFT_METRIC_RECORDS: Final = "RecordsChecked"  # EndpointName
+#: SageMaker data capture layout: <capture prefix>/<endpoint>/<variant>/yyyy/mm/dd/hh/<name>.jsonl
+CAPTURE_FILE_SUFFIX: Final = ".jsonl"
+#: Capture prefix inside the artifact bucket (endpoint configs write under it).
+CAPTURE_PREFIX: Final = "data-capture"

@@ -16,7 +16,18 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
-from typing import Any, Final, Literal, TypeVar, cast
+from pathlib import Path
+from typing import Any, Final, Literal, cast
+
+from stacks.config_reader import MISSING, ConfigError, Reader, check, show
+from stacks.config_release import (
+    DeliveryConfig,
+    MonitoringConfig,
+    StageConfig,
+    read_delivery,
+    read_endpoints,
+    read_monitoring,
+)
 
 Persona = Literal["data_scientist", "ml_engineer"]
 PERSONAS: Final[tuple[str, ...]] = ("data_scientist", "ml_engineer")
@@ -63,10 +74,6 @@ _CIDR_RE = re.compile(r"^(\d{1,3}\.){3}\d{1,3}/(1[6-9]|2[0-8])$")
 _VPC_RE = re.compile(r"^vpc-[0-9a-f]{8,17}$")
 _SUBNET_RE = re.compile(r"^subnet-[0-9a-f]{8,17}$")
 _SG_RE = re.compile(r"^sg-[0-9a-f]{8,17}$")
-
-
-class ConfigError(ValueError):
-    """A context entry is missing or invalid; the message names the key."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -130,7 +137,15 @@ class EnvironmentConfig:
     studio: StudioConfig
     instances: InstanceConfig
     pipeline: PipelineConfig
+    delivery: DeliveryConfig
+    #: Endpoint stages in rollout order (staging, prod).
+    endpoints: tuple[StageConfig, ...]
+    monitoring: MonitoringConfig
     tags: Mapping[str, str]
+
+    def stage(self, name: str) -> StageConfig:
+        """The endpoint stage called ``name``."""
+        return next(s for s in self.endpoints if s.name == name)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -155,110 +170,10 @@ class AppConfig:
         return merged
 
 
-# --------------------------------------------------------------------------- readers
-
-T = TypeVar("T")
-_MISSING: Final = object()
-
-
-class _Reader:
-    """Reads one mapping of context, naming every key by its full dotted path."""
-
-    def __init__(self, data: Any, path: str) -> None:
-        if not isinstance(data, Mapping):
-            raise ConfigError(f"context key '{path}': expected an object, got {_show(data)}")
-        self._data = cast(Mapping[str, Any], data)
-        self.path = path
-
-    def key(self, name: str) -> str:
-        return f"{self.path}.{name}" if self.path else name
-
-    def raw(self, name: str, default: Any = _MISSING) -> Any:
-        if name in self._data and self._data[name] is not None:
-            return self._data[name]
-        if default is _MISSING:
-            raise ConfigError(f"context key '{self.key(name)}' is missing")
-        return default
-
-    def child(self, name: str, default: Any = _MISSING) -> _Reader:
-        return _Reader(self.raw(name, default), self.key(name))
-
-    def string(self, name: str, pattern: re.Pattern[str], hint: str, default: Any = _MISSING) -> str:
-        value = self.raw(name, default)
-        if not isinstance(value, str) or not pattern.match(value):
-            raise ConfigError(f"context key '{self.key(name)}': expected {hint}, got {_show(value)}")
-        return value
-
-    def optional_string(self, name: str, pattern: re.Pattern[str], hint: str) -> str | None:
-        if self.raw(name, None) is None:
-            return None
-        return self.string(name, pattern, hint)
-
-    def choice(self, name: str, allowed: tuple[str, ...], default: Any = _MISSING) -> str:
-        value = self.raw(name, default)
-        if value not in allowed:
-            raise ConfigError(
-                f"context key '{self.key(name)}': expected one of {', '.join(allowed)}, got {_show(value)}"
-            )
-        return cast(str, value)
-
-    def integer(self, name: str, low: int, high: int, default: Any = _MISSING) -> int:
-        value = self.raw(name, default)
-        if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-            raise ConfigError(
-                f"context key '{self.key(name)}': expected an integer from {low} to {high}, "
-                f"got {_show(value)}"
-            )
-        return value
-
-    def number(self, name: str, low: float, high: float, default: Any = _MISSING) -> float:
-        value = self.raw(name, default)
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or not low <= value <= high:
-            raise ConfigError(
-                f"context key '{self.key(name)}': expected a number from {low} to {high}, got {_show(value)}"
-            )
-        return float(value)
-
-    def boolean(self, name: str, default: Any = _MISSING) -> bool:
-        value = self.raw(name, default)
-        if not isinstance(value, bool):
-            raise ConfigError(f"context key '{self.key(name)}': expected true or false, got {_show(value)}")
-        return value
-
-    def items(self, name: str, default: Any = _MISSING) -> list[tuple[str, Any]]:
-        value = self.raw(name, default)
-        if not isinstance(value, list):
-            raise ConfigError(f"context key '{self.key(name)}': expected a list, got {_show(value)}")
-        return [(f"{self.key(name)}[{i}]", item) for i, item in enumerate(value)]
-
-    def tags(self, name: str) -> dict[str, str]:
-        value = self.raw(name, {})
-        if not isinstance(value, Mapping) or not all(
-            isinstance(k, str) and isinstance(v, str) and k and len(k) <= 128 and len(v) <= 256
-            for k, v in value.items()
-        ):
-            raise ConfigError(
-                f"context key '{self.key(name)}': expected an object of string tag names to string values"
-            )
-        return dict(sorted(value.items()))
-
-    def reject_unknown(self, known: tuple[str, ...]) -> None:
-        for name in self._data:
-            if name not in known:
-                raise ConfigError(
-                    f"context key '{self.key(name)}' is not a known setting; "
-                    f"expected one of {', '.join(known)}"
-                )
-
-
-def _show(value: Any) -> str:
-    return "nothing" if value is _MISSING or value is None else repr(value)
-
-
 # --------------------------------------------------------------------------- sections
 
 
-def _network(r: _Reader) -> NetworkConfig:
+def _network(r: Reader) -> NetworkConfig:
     r.reject_unknown(
         (
             "mode",
@@ -277,7 +192,7 @@ def _network(r: _Reader) -> NetworkConfig:
     for key, name in r.items("interfaceEndpoints", list(DEFAULT_INTERFACE_ENDPOINTS)):
         if name not in INTERFACE_ENDPOINTS:
             raise ConfigError(
-                f"context key '{key}': expected one of {', '.join(INTERFACE_ENDPOINTS)}, got {_show(name)}"
+                f"context key '{key}': expected one of {', '.join(INTERFACE_ENDPOINTS)}, got {show(name)}"
             )
         endpoints.append(name)
     retention = r.integer("flowLogRetentionDays", 1, 3653, 365)
@@ -290,7 +205,7 @@ def _network(r: _Reader) -> NetworkConfig:
         mode=mode,
         # An existing VPC's CIDR drives security-group rules, so it must be stated, not assumed.
         cidr=r.string(
-            "cidr", _CIDR_RE, "an IPv4 CIDR from /16 to /28", "10.42.0.0/16" if mode == "create" else _MISSING
+            "cidr", _CIDR_RE, "an IPv4 CIDR from /16 to /28", "10.42.0.0/16" if mode == "create" else MISSING
         ),
         max_azs=r.integer("maxAzs", 2, 6, 2),
         interface_endpoints=tuple(sorted(set(endpoints))),
@@ -299,10 +214,10 @@ def _network(r: _Reader) -> NetworkConfig:
     if mode == "create":
         return created
     subnets = tuple(
-        _check(key, value, _SUBNET_RE, "a subnet ID (subnet-...)") for key, value in r.items("subnetIds")
+        check(key, value, _SUBNET_RE, "a subnet ID (subnet-...)") for key, value in r.items("subnetIds")
     )
     azs = tuple(
-        _check(key, value, re.compile(r"^[a-z]{2}(-gov)?-[a-z]+-\d[a-z]$"), "an availability zone name")
+        check(key, value, re.compile(r"^[a-z]{2}(-gov)?-[a-z]+-\d[a-z]$"), "an availability zone name")
         for key, value in r.items("availabilityZones")
     )
     if len(subnets) < 2 or len(azs) != len(subnets):
@@ -326,17 +241,11 @@ _LOG_RETENTION_DAYS: Final[tuple[int, ...]] = (
 )  # fmt: skip
 
 
-def _check(key: str, value: Any, pattern: re.Pattern[str], hint: str) -> str:
-    if not isinstance(value, str) or not pattern.match(value):
-        raise ConfigError(f"context key '{key}': expected {hint}, got {_show(value)}")
-    return value
-
-
-def _studio(r: _Reader) -> StudioConfig:
+def _studio(r: Reader) -> StudioConfig:
     r.reject_unknown(("idleTimeoutMinutes", "users"))
     users: list[StudioUser] = []
     for key, item in r.items("users", []):
-        u = _Reader(item, key)
+        u = Reader(item, key)
         u.reject_unknown(("name", "persona"))
         users.append(
             StudioUser(
@@ -353,7 +262,7 @@ def _studio(r: _Reader) -> StudioConfig:
     )
 
 
-def _instances(r: _Reader) -> InstanceConfig:
+def _instances(r: Reader) -> InstanceConfig:
     r.reject_unknown(("processing", "training", "endpoint"))
     hint = "a SageMaker instance type such as ml.m5.large"
     return InstanceConfig(
@@ -363,7 +272,7 @@ def _instances(r: _Reader) -> InstanceConfig:
     )
 
 
-def _pipeline(r: _Reader) -> PipelineConfig:
+def _pipeline(r: Reader) -> PipelineConfig:
     r.reject_unknown(("qualityThreshold", "championMargin", "useSpot", "maxRuntimeSeconds"))
     return PipelineConfig(
         quality_threshold=r.number("qualityThreshold", 0.0, 1.0, 0.7),
@@ -373,26 +282,49 @@ def _pipeline(r: _Reader) -> PipelineConfig:
     )
 
 
-def _environment(name: str, r: _Reader) -> EnvironmentConfig:
-    r.reject_unknown(("account", "region", "network", "studio", "instances", "pipeline", "tags"))
+def _environment(name: str, r: Reader, root: Path | None) -> EnvironmentConfig:
+    r.reject_unknown(
+        (
+            "account",
+            "region",
+            "network",
+            "studio",
+            "instances",
+            "pipeline",
+            "delivery",
+            "endpoints",
+            "monitoring",
+            "tags",
+        )
+    )
+    instances = _instances(r.child("instances", {}))
     return EnvironmentConfig(
         name=name,
         account=r.optional_string("account", _ACCOUNT_RE, "a 12-digit AWS account ID"),
         region=r.optional_string("region", _REGION_RE, "an AWS region such as eu-west-1"),
         network=_network(r.child("network", {})),
         studio=_studio(r.child("studio", {})),
-        instances=_instances(r.child("instances", {})),
+        instances=instances,
         pipeline=_pipeline(r.child("pipeline", {})),
+        delivery=read_delivery(r.child("delivery", {})),
+        endpoints=read_endpoints(
+            r.child("endpoints", {}), env_name=name, default_instance_type=instances.endpoint, root=root
+        ),
+        monitoring=read_monitoring(r.child("monitoring", {})),
         tags=r.tags("tags"),
     )
 
 
-def load_config(context: Mapping[str, Any], env_name: str | None = None) -> AppConfig:
+def load_config(
+    context: Mapping[str, Any], env_name: str | None = None, *, project_root: Path | None = None
+) -> AppConfig:
     """Build the typed config for one environment from CDK context.
 
     Args:
         context: the CDK context values (``cdk.json`` merged with ``-c`` flags).
         env_name: the environment to load; defaults to the context key ``env``.
+        project_root: where endpoint stages' approved-model files are read from. None (tests,
+            tools) reads none, so no endpoint stage has an approved model.
 
     Returns:
         The frozen :class:`AppConfig`.
@@ -400,7 +332,7 @@ def load_config(context: Mapping[str, Any], env_name: str | None = None) -> AppC
     Raises:
         ConfigError: a key is missing or invalid; the message names it and what it accepts.
     """
-    root = _Reader(context, "")
+    root = Reader(context, "")
     project = root.child("project")
     project.reject_unknown(("name", "tags"))
     project_name = project.string(
@@ -416,11 +348,11 @@ def load_config(context: Mapping[str, Any], env_name: str | None = None) -> AppC
                 f"context key 'environments.{env}': environment names are lowercase letters, "
                 "digits and hyphens"
             )
-    chosen = env_name if env_name is not None else root.raw("env", _MISSING)
+    chosen = env_name if env_name is not None else root.raw("env", MISSING)
     if chosen not in names:
-        raise ConfigError(f"context key 'env': expected one of {', '.join(names)}, got {_show(chosen)}")
+        raise ConfigError(f"context key 'env': expected one of {', '.join(names)}, got {show(chosen)}")
     return AppConfig(
         project_name=project_name,
-        env=_environment(cast(str, chosen), environments.child(cast(str, chosen))),
+        env=_environment(cast(str, chosen), environments.child(cast(str, chosen)), project_root),
         tags=project.tags("tags"),
     )

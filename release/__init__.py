@@ -1,0 +1,1 @@
+"""Release tooling run at deploy time (never at synth): resolve, smoke-test, promote."""
