@@ -6,14 +6,17 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Final
 
 import aws_cdk as cdk
 
 from stacks.config import AppConfig
 from stacks.data_stack import DataStack
+from stacks.delivery_stack import DeliveryStack
+from stacks.endpoint_stack import EndpointStack, endpoint_name
 from stacks.guardrails import add_guardrails
+from stacks.monitoring_stack import MonitoringStack
 from stacks.network_stack import NetworkStack
 from stacks.pipeline_stack import PipelineStack
 from stacks.studio_stack import StudioStack
@@ -30,6 +33,10 @@ class Platform:
     network: NetworkStack
     studio: StudioStack
     pipeline: PipelineStack
+    monitoring: MonitoringStack
+    delivery: DeliveryStack
+    #: Endpoint stacks by stage name; a stage is absent until its approved-model file exists.
+    endpoints: dict[str, EndpointStack] = field(default_factory=dict)
 
 
 def build_platform(app: cdk.App, config: AppConfig) -> Platform:
@@ -83,10 +90,67 @@ def build_platform(app: cdk.App, config: AppConfig) -> Platform:
         env=env,
         description=f"{prefix}: training pipeline",
     )
-    platform = Platform(data=data, network=network, studio=studio, pipeline=pipeline)
+    monitoring = MonitoringStack(
+        app,
+        f"{prefix}-monitoring",
+        config=config,
+        key=data.key,
+        artifact_bucket=data.artifact_bucket,
+        vpc=network.vpc,
+        subnets=network.subnets,
+        security_group=network.sagemaker_security_group,
+        training_pipeline_name=pipeline.pipeline_name,
+        model_package_group_name=data.model_package_group_name,
+        env=env,
+        description=f"{prefix}: drift monitoring, dashboards and notifications",
+    )
+    delivery = DeliveryStack(
+        app,
+        f"{prefix}-delivery",
+        config=config,
+        key=data.key,
+        artifact_bucket=data.artifact_bucket,
+        training_pipeline_name=pipeline.pipeline_name,
+        model_package_group_name=data.model_package_group_name,
+        model_package_group_arn=data.model_package_group_arn,
+        notification_topic=monitoring.topic,
+        env=env,
+        description=f"{prefix}: push-to-train and approve-to-deploy pipelines",
+    )
+    endpoints: dict[str, EndpointStack] = {}
+    for stage in config.env.endpoints:
+        if stage.approved_model is None:
+            continue  # nothing approved yet: `python -m release.resolve` writes stage.model_file
+        endpoints[stage.name] = EndpointStack(
+            app,
+            f"{prefix}-endpoint-{stage.name}",
+            prefix=prefix,
+            stage=stage,
+            approved=stage.approved_model,
+            key=data.key,
+            artifact_bucket=data.artifact_bucket,
+            vpc=network.vpc,
+            subnets=network.subnets,
+            security_group=network.sagemaker_security_group,
+            alarm_topic=monitoring.topic,
+            env=env,
+            description=f"{prefix}: {stage.name} endpoint (model version {stage.approved_model.version})",
+        )
+        monitoring.add_drift_schedule(
+            endpoints[stage.name], stage=stage, endpoint_name=endpoint_name(prefix, stage.name)
+        )
+    platform = Platform(
+        data=data,
+        network=network,
+        studio=studio,
+        pipeline=pipeline,
+        monitoring=monitoring,
+        delivery=delivery,
+        endpoints=endpoints,
+    )
     # ---- end of stacks ----
 
-    for stack in (data, network, studio, pipeline):
+    for stack in (data, network, studio, pipeline, monitoring, delivery, *endpoints.values()):
         for key, value in config.all_tags.items():
             cdk.Tags.of(stack).add(key, value)
     add_guardrails(app, production=config.env.name in PRODUCTION_ENVIRONMENTS)

@@ -12,6 +12,7 @@ from typing import Any
 import aws_cdk as cdk
 from aws_cdk.assertions import Template
 
+from release.contract import ApprovedModel
 from stacks.application import Platform, build_platform
 from stacks.config import AppConfig, load_config
 
@@ -34,23 +35,55 @@ class SynthesizedPlatform:
     outdir: Path
 
 
+#: The approved model version the synthesized endpoint stages serve in tests.
+APPROVED = ApprovedModel(
+    model_package_arn="arn:aws:sagemaker:eu-west-1:111122223333:model-package/mlops-demo-dev-models/3",
+    model_package_group="mlops-demo-dev-models",
+    version=3,
+    image_uri="141502667606.dkr.ecr.eu-west-1.amazonaws.com/sagemaker-xgboost:3.0-5",
+    model_data_url="s3://artifacts-bucket/pipeline-runs/exec-1/train/output/model.tar.gz",
+    environment={"SAGEMAKER_PROGRAM": "inference.py", "SAGEMAKER_SUBMIT_DIRECTORY": "/opt/ml/model/code"},
+    baseline_statistics_uri="s3://artifacts-bucket/pipeline-runs/exec-1/preprocess/baseline/statistics.json",
+    baseline_constraints_uri="s3://artifacts-bucket/pipeline-runs/exec-1/preprocess/baseline/constraints.json",
+    smoke_samples_uri="s3://artifacts-bucket/pipeline-runs/exec-1/preprocess/test/smoke-samples.json",
+)
+
+
+def approved_project_root(root: Path, context: Mapping[str, Any], env: str | None = None) -> Path:
+    """Write :data:`APPROVED` to every endpoint stage's model file under ``root``; return ``root``."""
+    config = load_config(context, env)
+    for stage in config.env.endpoints:
+        APPROVED.write(root / stage.model_file)
+    return root
+
+
 def synth_platform(
-    outdir: Path, *, env: str | None = None, edit: Callable[[dict[str, Any]], None] | None = None
+    outdir: Path,
+    *,
+    env: str | None = None,
+    edit: Callable[[dict[str, Any]], None] | None = None,
+    approved: bool = True,
 ) -> SynthesizedPlatform:
     """Build the whole platform from cdk.json's context (optionally edited) and synthesize it.
 
     ``app.synth()`` runs every guardrail plugin, so this raises on any unacknowledged finding.
+    With ``approved`` (the default) every endpoint stage has an approved model, so the endpoint
+    stacks are synthesized too; without it they are absent, as on a fresh clone.
     """
     context = copy.deepcopy(cdk_context())
     if edit is not None:
         edit(context)
-    config = load_config(context, env)
+    root = approved_project_root(outdir / "project", context, env) if approved else None
+    config = load_config(context, env, project_root=root)
     app = cdk.App(context=context, outdir=str(outdir))
     platform = build_platform(app, config)
     assembly = app.synth()
+    # Every stack but the training pipeline (its template embeds the whole definition and has
+    # its own fixture in test_pipeline_stack.py), keyed by the part after the prefix.
     raw = {
-        part: assembly.get_stack_by_name(f"{config.prefix}-{part}").template
-        for part in ("data", "network", "studio")
+        stack.stack_name.removeprefix(f"{config.prefix}-"): stack.template
+        for stack in assembly.stacks
+        if stack.stack_name != f"{config.prefix}-pipeline"
     }
     templates = {part: Template.from_json(template) for part, template in raw.items()}
     return SynthesizedPlatform(config=config, platform=platform, templates=templates, raw=raw, outdir=outdir)
