@@ -146,3 +146,6 @@ DRIFT_METRIC_RECORDS: Final = "RecordsChecked"  # EndpointName
 CAPTURE_FILE_SUFFIX: Final = ".jsonl"
 #: Capture prefix inside the artifact bucket (endpoint configs write under it).
 CAPTURE_PREFIX: Final = "data-capture"
+#: Raw sample records (JSON list, no target) the preprocess step keeps from the test split, so
+#: the post-deploy smoke test sends the model the kind of data it was trained on.
+SMOKE_SAMPLES_FILE: Final = "smoke-samples.json"

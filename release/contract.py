@@ -15,13 +15,15 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Final
 
+from ml_code import contract
+
 #: Bumped when a field changes meaning; readers refuse other versions.
 SCHEMA_VERSION: Final = 1
 #: ``CustomerMetadataProperties`` key of a model version: S3 URI of raw sample payloads
 #: (a JSON list of records, no target) taken from that run's test split, for the smoke test.
 SMOKE_SAMPLES_METADATA_KEY: Final = "SmokeSamplesUri"
-#: File name of those samples in the preprocess step's test output.
-SMOKE_SAMPLES_FILE: Final = "smoke-samples.json"
+#: File name of those samples in the preprocess step's test output (one constant, shared with ml_code).
+SMOKE_SAMPLES_FILE: Final = contract.SMOKE_SAMPLES_FILE
 
 _PACKAGE_ARN: Final = re.compile(
     r"^arn:aws[a-z-]*:sagemaker:[a-z0-9-]+:\d{12}:model-package/[A-Za-z0-9-]{1,63}/\d+$"
