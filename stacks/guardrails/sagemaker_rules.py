@@ -29,6 +29,7 @@ from typing import Any, Final
 NOT_APPLICABLE: Final = None
 Result = list[str] | None
 Props = Mapping[str, Any]
+Check = Callable[[str, Props], Result]
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -115,8 +116,35 @@ def endpoint_config_kms(resource_type: str, props: Props) -> Result:
     return findings
 
 
+#: Tag the endpoint stacks put on endpoint configs: the stage (``staging``/``prod``) they serve.
+STAGE_TAG: Final = "EndpointStage"
+
+
+def _stage_tag(props: Props) -> str | None:
+    tags = props.get("Tags")
+    for tag in tags if isinstance(tags, list) else []:
+        if isinstance(tag, Mapping) and tag.get("Key") == STAGE_TAG and isinstance(tag.get("Value"), str):
+            return str(tag["Value"])
+    return None
+
+
+def endpoint_redundancy_for(production_env: bool) -> Check:
+    """EndpointRedundant's check: a config tagged with its stage is held to it when the stage is
+    ``prod``; an untagged config when the whole environment is production."""
+
+    def check(resource_type: str, props: Props) -> Result:
+        if resource_type != "AWS::SageMaker::EndpointConfig":
+            return NOT_APPLICABLE
+        stage = _stage_tag(props)
+        if (stage == "prod") if stage is not None else production_env:
+            return endpoint_config_redundant(resource_type, props)
+        return NOT_APPLICABLE
+
+    return check
+
+
 def endpoint_config_redundant(resource_type: str, props: Props) -> Result:
-    """In production, every instance-backed production variant runs >= 2 instances (SageMaker.4)."""
+    """Every instance-backed production variant runs >= 2 instances (SageMaker.4)."""
     if resource_type != "AWS::SageMaker::EndpointConfig":
         return NOT_APPLICABLE
     variants = props.get("ProductionVariants")
@@ -264,14 +292,14 @@ def rules(*, production: bool) -> tuple[SageMakerRule, ...]:
             check=pipeline_jobs_encrypted,
         ),
     ]
-    if production:
-        all_rules.append(
-            SageMakerRule(
-                rule_id="EndpointRedundant",
-                info="A production variant has InitialInstanceCount < 2 (or not a literal).",
-                explanation="With one instance an AZ outage or instance failure takes the "
-                "endpoint down (Security Hub SageMaker.4).",
-                check=endpoint_config_redundant,
-            )
+    all_rules.append(
+        SageMakerRule(
+            rule_id="EndpointRedundant",
+            info="A prod-stage (or, untagged, production-environment) variant has "
+            "InitialInstanceCount < 2 (or not a literal).",
+            explanation="With one instance an AZ outage or instance failure takes the "
+            "endpoint down (Security Hub SageMaker.4).",
+            check=endpoint_redundancy_for(production),
         )
+    )
     return tuple(all_rules)

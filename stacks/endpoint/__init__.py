@@ -1,0 +1,1 @@
+"""Constructs of one endpoint stage: the model and its role, rollback alarms, autoscaling."""

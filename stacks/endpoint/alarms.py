@@ -1,0 +1,90 @@
+"""Rollback alarms of one endpoint: 5xx errors and model latency, with actions ENABLED.
+
+These alarms do two jobs: SageMaker's blue/green deployment watches them and rolls back when one
+fires during the baking period, and they notify the team's SNS topic at any time. Their names are
+fixed (``<endpoint>-5xx``, ``<endpoint>-model-latency``) because ``AutoRollbackConfiguration``
+refers to alarms by name.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import aws_cdk as cdk
+from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import aws_cloudwatch_actions as actions
+from aws_cdk import aws_sns as sns
+from constructs import Construct
+
+from stacks.config_release import AlarmConfig
+
+VARIANT: str = "AllTraffic"
+
+
+@dataclass(frozen=True, kw_only=True)
+class RollbackAlarmsProps:
+    """Which endpoint, thresholds, and where alarms notify."""
+
+    endpoint_name: str
+    alarms: AlarmConfig
+    topic: sns.ITopic
+
+
+class RollbackAlarms(Construct):
+    """The endpoint's 5xx and latency alarms."""
+
+    def __init__(self, scope: Construct, construct_id: str, *, props: RollbackAlarmsProps) -> None:
+        super().__init__(scope, construct_id)
+        dims = {"EndpointName": props.endpoint_name, "VariantName": VARIANT}
+        period = cdk.Duration.minutes(1)
+        errors = cloudwatch.Metric(
+            namespace="AWS/SageMaker",
+            metric_name="Invocation5XXErrors",
+            dimensions_map=dims,
+            statistic="Sum",
+            period=period,
+        )
+        latency = cloudwatch.Metric(
+            namespace="AWS/SageMaker",
+            metric_name="ModelLatency",  # microseconds
+            dimensions_map=dims,
+            statistic="p99",
+            period=period,
+        )
+        minutes = props.alarms.evaluation_minutes
+        self.errors = cloudwatch.Alarm(
+            self,
+            "Errors",
+            alarm_name=f"{props.endpoint_name}-5xx",
+            alarm_description=f"{props.endpoint_name}: over {props.alarms.max_5xx_errors} 5xx a minute "
+            "(rolls back a deployment in progress)",
+            metric=errors,
+            threshold=props.alarms.max_5xx_errors,
+            comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+            evaluation_periods=minutes,
+            datapoints_to_alarm=minutes,
+            treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+            actions_enabled=True,
+        )
+        self.latency = cloudwatch.Alarm(
+            self,
+            "Latency",
+            alarm_name=f"{props.endpoint_name}-model-latency",
+            alarm_description=f"{props.endpoint_name}: p99 over {props.alarms.max_model_latency_ms} ms "
+            "(rolls back a deployment in progress)",
+            metric=latency,
+            threshold=props.alarms.max_model_latency_ms * 1000,
+            comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+            evaluation_periods=minutes,
+            datapoints_to_alarm=minutes,
+            treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+            actions_enabled=True,
+        )
+        for alarm in (self.errors, self.latency):
+            alarm.add_alarm_action(actions.SnsAction(props.topic))
+            alarm.add_ok_action(actions.SnsAction(props.topic))
+
+    @property
+    def names(self) -> list[str]:
+        """Alarm names, for ``AutoRollbackConfiguration``."""
+        return [self.errors.alarm_name, self.latency.alarm_name]
