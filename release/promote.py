@@ -1,0 +1,93 @@
+"""Promote (or roll back) an endpoint stage to an Approved model version, by hand or from the build.
+
+``python -m release.promote --env ENV --stage STAGE [--version N] [--region R]``
+
+Reads the environment's typed config from ``cdk.json`` (the same keys ``app.py`` reads), resolves
+the newest Approved version (or exactly version N) of ``<prefix>-models`` into that stage's
+approved-model file, and prints, on its last line, the stack to ``cdk deploy`` next
+(``<prefix>-endpoint-<stage>``). Exit 2 with a one-line message when nothing is deployable or the
+config is wrong.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import boto3
+
+from release.registry import ResolveError
+from release.resolve import resolve_to_file
+from stacks.config import load_config
+from stacks.config_reader import ConfigError
+from stacks.config_release import STAGES
+
+#: The context keys app.py reads from cdk.json.
+CONTEXT_KEYS = ("env", "project", "environments")
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+@dataclass(frozen=True)
+class Target:
+    """Where a promotion writes and what it deploys."""
+
+    group: str
+    model_file: Path
+    stack: str
+
+
+def release_target(root: Path, env: str, stage: str) -> Target:
+    """The model package group, the stage's approved-model file and its endpoint stack.
+
+    Raises:
+        ConfigError: no/invalid cdk.json, an unknown environment or stage.
+    """
+    if stage not in STAGES:
+        raise ConfigError(f"unknown stage {stage!r}; expected one of {', '.join(STAGES)}")
+    try:
+        context = json.loads((root / "cdk.json").read_text(encoding="utf-8"))["context"]
+    except (OSError, ValueError, KeyError) as exc:
+        raise ConfigError(f"{root / 'cdk.json'}: cannot read its context ({exc})") from None
+    # project_root=None: the stage's current model file is not read (it is about to be replaced).
+    config = load_config({k: context[k] for k in CONTEXT_KEYS if k in context}, env)
+    prefix = config.prefix
+    return Target(
+        group=f"{prefix}-models",
+        model_file=root / config.env.stage(stage).model_file,
+        stack=f"{prefix}-endpoint-{stage}",
+    )
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="python -m release.promote",
+        description="Write a stage's approved-model file; then `cdk deploy` the printed stack.",
+    )
+    parser.add_argument("--env", required=True, help="environment in cdk.json (e.g. dev)")
+    parser.add_argument("--stage", required=True, help=f"endpoint stage: {', '.join(STAGES)}")
+    parser.add_argument("--version", type=int, default=None, help="exact Approved version (roll back)")
+    parser.add_argument("--region", default=None, help="AWS region (default: the SDK's)")
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None, sagemaker: Any = None, root: Path = PROJECT_ROOT) -> int:
+    """CLI entry point: 0 with the stack name on the last line, 2 with a one-line message."""
+    args = parse_args(argv)
+    try:
+        target = release_target(root, args.env, args.stage)
+        client = sagemaker or boto3.client("sagemaker", region_name=args.region)
+        model = resolve_to_file(client, target.group, target.model_file, args.version)
+    except (ConfigError, ResolveError) as exc:
+        print(f"release.promote: {exc}", file=sys.stderr)
+        return 2
+    print(f"{args.stage}: {model.model_package_group} version {model.version} -> {target.model_file}")
+    print(target.stack)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
