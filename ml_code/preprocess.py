@@ -31,6 +31,8 @@ LOG = logging.getLogger(__name__)
 TEST_RAW_FILE: Final = "test_raw.csv"
 #: More distinct labels than this almost always means a continuous target.
 MAX_CLASSES: Final = 100
+#: How many raw test records the model version keeps for the post-deploy smoke test.
+SMOKE_SAMPLES: Final = 50
 
 
 def read_raw(input_dir: Path) -> pd.DataFrame:
@@ -189,6 +191,14 @@ def preprocess(
     )  # fmt: skip
 
 
+def smoke_samples(test_raw: pd.DataFrame, target: str, limit: int = SMOKE_SAMPLES) -> list[dict[str, Any]]:
+    """The first ``limit`` raw test records without ``target``: original column names and values,
+    missing values as ``None`` (JSON null) -- what a client would send the endpoint."""
+    features = test_raw.drop(columns=[target]).head(limit)
+    records: list[dict[str, Any]] = json.loads(features.to_json(orient="records", double_precision=15))
+    return records
+
+
 def write_outputs(result: PreprocessResult, dirs: Mapping[str, Path]) -> None:
     """Write the files of the contract into ``dirs`` (keys as contract.PREPROCESS_OUTPUTS)."""
     for path in dirs.values():
@@ -198,6 +208,8 @@ def write_outputs(result: PreprocessResult, dirs: Mapping[str, Path]) -> None:
         frame.to_csv(dirs[name] / files[name], index=False)
     (dirs["train"] / contract.TRANSFORMER_FILE).write_text(result.transformer.to_json(), encoding="utf-8")
     result.test_raw.to_csv(dirs["test"] / TEST_RAW_FILE, index=False)
+    samples = smoke_samples(result.test_raw, result.transformer.target)
+    (dirs["test"] / contract.SMOKE_SAMPLES_FILE).write_text(json.dumps(samples, indent=1), encoding="utf-8")
     for file, content in (
         (contract.BASELINE_STATISTICS_FILE, result.statistics),
         (contract.BASELINE_CONSTRAINTS_FILE, result.constraints),

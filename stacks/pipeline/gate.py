@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from ml_code import contract
+from release.contract import SMOKE_SAMPLES_METADATA_KEY
 from stacks.pipeline.parameters import PipelineParameters
 from stacks.pipeline.props import DefinitionProps
 from stacks.pipeline.register import model_package_request
@@ -44,6 +45,9 @@ def quality_gate(
         contract.EVALUATION_OUTPUT
     ].S3Output.S3Uri
     baseline_uri = preprocess.properties.ProcessingOutputConfig.Outputs["baseline"].S3Output.S3Uri
+    test_uri = preprocess.properties.ProcessingOutputConfig.Outputs["test"].S3Output.S3Uri
+    # The post-deploy smoke test (release.smoke) sends the version these raw test records.
+    smoke_samples_uri = Join(on="/", values=[test_uri, contract.SMOKE_SAMPLES_FILE])
     register = RequestStep(
         name="Register",
         step_type=StepTypeEnum.REGISTER_MODEL,
@@ -57,7 +61,11 @@ def quality_gate(
             statistics_uri=Join(on="/", values=[baseline_uri, contract.BASELINE_STATISTICS_FILE]),
             constraints_uri=Join(on="/", values=[baseline_uri, contract.BASELINE_CONSTRAINTS_FILE]),
             endpoint_instance_type=props.endpoint_instance_type,
-            metadata={"ProblemType": p.problem, "TargetColumn": p.target},
+            metadata={
+                "ProblemType": p.problem,
+                "TargetColumn": p.target,
+                SMOKE_SAMPLES_METADATA_KEY: smoke_samples_uri,
+            },
         ),
     )
     value = gate_value(contract.GATE_METRIC_PATH)

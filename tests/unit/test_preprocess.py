@@ -12,7 +12,17 @@ import pytest
 from ml_code import contract
 from ml_code.errors import DataValidationError
 from ml_code.features import FeatureTransformer
-from ml_code.preprocess import TEST_RAW_FILE, main, preprocess, read_raw, split, validate, write_outputs
+from ml_code.preprocess import (
+    SMOKE_SAMPLES,
+    TEST_RAW_FILE,
+    main,
+    preprocess,
+    read_raw,
+    smoke_samples,
+    split,
+    validate,
+    write_outputs,
+)
 from ml_code.sample_data import generate
 
 
@@ -175,3 +185,25 @@ def test_main_reports_a_missing_target_in_the_message_file(
     assert code == 1
     message = (tmp_path / "output" / "message").read_text()
     assert "target column 'label' not found; columns found: ['tenure_months'" in message
+
+
+# ----------------------------------------------------------------- smoke samples
+def test_smoke_samples_are_raw_test_records_without_the_target(tmp_path: Path, churn: pd.DataFrame) -> None:
+    # GIVEN preprocessed churn data with a missing value in the test split
+    result = preprocess(churn, "churn", "binary", seed=7)
+    result.test_raw.loc[0, "monthly_charges"] = np.nan
+    # WHEN the outputs are written
+    write_outputs(result, {name: tmp_path / name for name in contract.PREPROCESS_OUTPUTS})
+    # THEN the test dir holds up to 50 raw test records, original names and values, no target
+    samples = json.loads((tmp_path / "test" / contract.SMOKE_SAMPLES_FILE).read_text())
+    assert len(samples) == min(SMOKE_SAMPLES, len(result.test_raw))
+    features = [c for c in churn.columns if c != "churn"]
+    assert all(list(record) == features for record in samples)
+    assert samples[0]["monthly_charges"] is None  # missing stays missing (JSON null)
+    assert samples[1] == result.test_raw.drop(columns=["churn"]).iloc[1].to_dict()
+
+
+def test_smoke_samples_are_capped(churn: pd.DataFrame) -> None:
+    frame = pd.concat([churn] * 2, ignore_index=True)
+    assert len(smoke_samples(frame, "churn", limit=5)) == 5
+    assert len(smoke_samples(frame.head(3), "churn")) == 3
