@@ -1,0 +1,192 @@
+"""release.smoke: a real local model server passes; 5xx, wrong schema, slow and moto's canned
+endpoint fail, each naming the check and the sample."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+from botocore.exceptions import ClientError
+from moto import mock_aws
+from serving_models import build_model
+
+from ml_code import contract
+from ml_code.serve import serve_in_thread
+from release import smoke
+from release.contract import ApprovedModel
+from release.invokers import InvokeError, Invoker, InvokeResult, endpoint_invoker, url_invoker
+from release.schema import prediction_problem
+
+BUCKET = "artifacts"
+SAMPLES_KEY = "run/test/smoke-samples.json"
+OK = json.dumps({"predictions": [{"predicted_label": "yes", "probability": 0.25}]}).encode()
+
+
+@pytest.fixture(scope="module")
+def model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return build_model(tmp_path_factory.mktemp("binary"), "binary")
+
+
+@pytest.fixture(scope="module")
+def samples(model_dir: Path) -> list[dict[str, Any]]:
+    """The samples preprocess wrote next to the test split of this model's run."""
+    data: list[dict[str, Any]] = json.loads(
+        (model_dir.parent / "pre" / "test" / contract.SMOKE_SAMPLES_FILE).read_text()
+    )
+    return data
+
+
+def canned(status: int = 200, body: bytes = OK, latency_ms: float = 5.0) -> Invoker:
+    def invoke(_body: bytes, _content_type: str) -> InvokeResult:
+        return InvokeResult(status, body, "application/json", latency_ms)
+
+    return invoke
+
+
+def test_a_real_local_model_server_passes(model_dir: Path, samples: list[dict[str, Any]]) -> None:
+    with serve_in_thread(model_dir) as url:
+        report = smoke.run_smoke(url_invoker(url), samples[:10], max_latency_ms=60_000, target=url)
+    assert report.passed, report.summary()
+    assert report.samples == 10
+    assert len(report.latencies_ms) == 10
+    assert "PASSED" in report.summary()
+
+
+@pytest.mark.parametrize("problem_type", ["multiclass", "regression"])
+def test_every_problem_types_output_passes_the_schema(tmp_path: Path, problem_type: str) -> None:
+    model = build_model(tmp_path, problem_type, rows=200)
+    records = json.loads((tmp_path / "pre" / "test" / contract.SMOKE_SAMPLES_FILE).read_text())
+    with serve_in_thread(model) as url:
+        report = smoke.run_smoke(url_invoker(url), records[:3], max_latency_ms=60_000)
+    assert report.passed, report.summary()
+
+
+def test_server_errors_fail_the_status_check_naming_the_sample() -> None:
+    report = smoke.run_smoke(canned(503, b"overloaded"), [{"a": 1}, {"a": 2}], max_latency_ms=1000)
+    assert not report.passed
+    assert [(f.check, f.sample) for f in report.failures] == [("status", 0), ("status", 1)]
+    assert str(report.failures[0]) == "status check failed for sample 0: HTTP 503: overloaded"
+
+
+@pytest.mark.parametrize(
+    ("body", "reason"),
+    [
+        (b'{"predictions": [{"label": 1}]}', "unexpected keys"),
+        (b'{"predictions": [{"predicted_label": 1, "probability": 1.5}]}', "not in [0, 1]"),
+        (b'{"predictions": []}', "one record"),
+        (b'{"predictions": [{"score": 1}, {"score": 2}]}', "one record"),
+        (b"0.3\n", "one record"),
+        (b"yes,0.3\n", "not JSON"),
+    ],
+)
+def test_wrong_schema_fails_the_schema_check(body: bytes, reason: str) -> None:
+    report = smoke.run_smoke(canned(body=body), [{"a": 1}], max_latency_ms=1000)
+    assert [(f.check, f.sample) for f in report.failures] == [("schema", 0)]
+    assert reason in report.failures[0].detail
+
+
+def test_slow_responses_fail_the_latency_check() -> None:
+    # GIVEN 19 fast answers and 1 slow one the p95 ignores, then a second slow one it does not
+    fast = [5.0] * 18
+    latencies = iter([*fast, 900.0, 2500.0])
+
+    def invoke(_body: bytes, _content_type: str) -> InvokeResult:
+        return InvokeResult(200, OK, "application/json", next(latencies))
+
+    report = smoke.run_smoke(invoke, [{"a": i} for i in range(20)], max_latency_ms=800)
+    assert report.p95_ms == 900.0
+    assert [f.check for f in report.failures] == ["latency"]
+    assert "p95 900.0 ms > bound 800 ms (slowest: sample 19, 2500.0 ms)" in str(report.failures[0])
+
+
+def test_p95_is_the_nearest_rank() -> None:
+    assert smoke.p95([float(i) for i in range(1, 101)]) == 95.0
+    assert smoke.p95([3.0]) == 3.0
+
+
+def test_an_unreachable_server_is_a_setup_error() -> None:
+    with pytest.raises(smoke.SmokeSetupError, match="cannot reach"):
+        smoke.run_smoke(url_invoker("http://127.0.0.1:9", timeout=2), [{"a": 1}], max_latency_ms=1000)
+
+
+@pytest.mark.parametrize(
+    ("record", "ok"),
+    [
+        ({"score": 3.5}, True),
+        ({"score": float("nan")}, False),
+        ({"predicted_label": "b", "probabilities": {"a": 0.25, "b": 0.75}}, True),
+        ({"predicted_label": "c", "probabilities": {"a": 0.25, "b": 0.75}}, False),
+        ({"predicted_label": "a", "probabilities": {"a": 0.5, "b": 0.75}}, False),
+        ({"predicted_label": True, "probability": 0.9}, True),
+        ({"predicted_label": None, "probability": 0.9}, False),
+        ([0.3], False),
+    ],
+)
+def test_prediction_schema(record: Any, ok: bool) -> None:
+    assert (prediction_problem(record) is None) is ok
+
+
+# ----------------------------------------------------------------- SageMaker endpoint, under moto
+@pytest.fixture
+def aws(tmp_path: Path, samples: list[dict[str, Any]]) -> Iterator[Path]:
+    """moto with the samples in S3 and an approved-model file pointing at them."""
+    with mock_aws():
+        s3 = boto3.client("s3")
+        s3.create_bucket(Bucket=BUCKET)
+        s3.put_object(Bucket=BUCKET, Key=SAMPLES_KEY, Body=json.dumps(samples).encode())
+        model_file = tmp_path / "staging.json"
+        ApprovedModel(
+            model_package_arn="arn:aws:sagemaker:us-east-1:123456789012:model-package/g/3",
+            model_package_group="g",
+            version=3,
+            image_uri="image",
+            model_data_url=f"s3://{BUCKET}/run/model.tar.gz",
+            smoke_samples_uri=f"s3://{BUCKET}/{SAMPLES_KEY}",
+        ).write(model_file)
+        yield model_file
+
+
+def test_moto_endpoint_canned_body_fails_the_schema_check(
+    aws: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # moto's InvokeEndpoint answers every request with the static body "body": not a prediction
+    code = smoke.main(["--model-file", str(aws), "--endpoint", "demo-staging", "--samples", "3"])
+    out = capsys.readouterr().out
+    assert code == 1
+    assert "FAILED (3 failure(s))" in out
+    assert "schema check failed for sample 0: body is not JSON: b'body'" in out
+
+
+def test_samples_are_loaded_from_the_model_versions_uri(aws: Path, samples: list[dict[str, Any]]) -> None:
+    loaded = smoke.load_samples(boto3.client("s3"), f"s3://{BUCKET}/{SAMPLES_KEY}", 5)
+    assert loaded == samples[:5]
+
+
+def test_missing_samples_exit_2(aws: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    boto3.client("s3").delete_object(Bucket=BUCKET, Key=SAMPLES_KEY)
+    assert smoke.main(["--model-file", str(aws), "--endpoint", "demo-staging"]) == 2
+    assert "cannot read smoke samples" in capsys.readouterr().err
+
+
+def test_a_model_error_keeps_the_containers_status() -> None:
+    class Runtime:
+        def invoke_endpoint(self, **_: Any) -> Any:
+            error = {"Error": {"Code": "ModelError", "Message": "boom"}, "OriginalStatusCode": 500,
+                     "OriginalMessage": "predict failed"}  # fmt: skip
+            raise ClientError(error, "InvokeEndpoint")  # type: ignore[arg-type]
+
+    result = endpoint_invoker(Runtime(), "e")(b"{}", "application/json")
+    assert (result.status, result.body) == (500, b"predict failed")
+
+
+def test_a_missing_endpoint_is_an_invoke_error() -> None:
+    class Runtime:
+        def invoke_endpoint(self, **_: Any) -> Any:
+            raise ClientError({"Error": {"Code": "ValidationError", "Message": "no such endpoint"}}, "Invoke")
+
+    with pytest.raises(InvokeError, match="ValidationError: no such endpoint"):
+        endpoint_invoker(Runtime(), "e")(b"{}", "application/json")
