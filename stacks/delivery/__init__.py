@@ -1,0 +1,1 @@
+"""Delivery constructs: the commands builds run, the approval event pattern, the pipelines' roles."""

@@ -1,0 +1,91 @@
+"""cdk-nag acknowledgements for the grants CodePipeline and CodeBuild generate, with reasons.
+
+CDK writes these policies itself (pipeline and action roles, CodeBuild's service role); they are
+scoped to the one artifact bucket, the one KMS key and the project's own log group and report
+groups. Each wildcard is acknowledged by its exact rendered name on the construct that owns it, so
+a new wildcard is still a finding.
+"""
+
+from __future__ import annotations
+
+import aws_cdk as cdk
+from aws_cdk import aws_codebuild as codebuild
+from aws_cdk import aws_s3 as s3
+from constructs import IConstruct
+
+from stacks.constructs.nag import acknowledge
+from stacks.pipeline.acknowledgements import reference
+
+_IAM5 = "AwsSolutions-IAM5"
+_ACCOUNT_ARN = "arn:<AWS::Partition>:{service}:<AWS::Region>:<AWS::AccountId>:{resource}"
+#: CDK's artifact grants on the bucket and its key: action wildcards -> why they are acceptable.
+ARTIFACT_ACTIONS: dict[str, str] = {
+    "kms:GenerateDataKey*": "CDK's grant to write pipeline artifacts with the project key (that key only).",
+    "kms:ReEncrypt*": "CDK's grant to read/write artifacts encrypted with the project key (that key only).",
+    "s3:Abort*": "CDK's write grant for pipeline artifacts, on the artifact bucket only.",
+    "s3:DeleteObject*": "CDK's write grant for pipeline artifacts, on the artifact bucket only.",
+    "s3:GetBucket*": "CDK's read grant on the artifact bucket (location, versioning) for artifacts.",
+    "s3:GetObject*": "CDK's read grant for pipeline artifacts (object and version), artifact bucket only.",
+    "s3:List*": "CDK's read grant lists the artifact bucket to fetch pipeline artifacts.",
+}
+
+
+def acknowledge_artifact_grants(scope: IConstruct, bucket: s3.IBucket) -> None:
+    """The artifact-bucket and key grants CDK gives a pipeline, its actions or a build project."""
+    for action, reason in ARTIFACT_ACTIONS.items():
+        acknowledge(scope, f"{_IAM5}[Action::{action}]", reason)
+    arn = reference(scope, bucket.bucket_arn, cdk.Stack.of(bucket))
+    acknowledge(
+        scope,
+        f"{_IAM5}[Resource::{arn}/*]",
+        "Pipeline artifacts are objects with generated names in the artifact bucket; CDK grants on "
+        "its objects.",
+    )
+    acknowledge(
+        scope,
+        "NIST.800.53.R5-IAMNoInlinePolicy",
+        "CDK attaches these generated grants (pipeline, action and CodeBuild roles) as inline policies; "
+        "each is scoped to the artifact bucket, the project key and the one action the role runs.",
+    )
+
+
+def acknowledge_project(project: codebuild.PipelineProject) -> None:
+    """CodeBuild's own log-group and report-group grants of one project."""
+    stack = cdk.Stack.of(project)
+    child = project.node.default_child
+    assert isinstance(child, cdk.CfnElement)
+    logical = stack.get_logical_id(child)
+    logs = _ACCOUNT_ARN.format(service="logs", resource=f"log-group:/aws/codebuild/<{logical}>:*")
+    reports = _ACCOUNT_ARN.format(service="codebuild", resource=f"report-group/<{logical}>-*")
+    acknowledge(
+        project,
+        f"{_IAM5}[Resource::{logs}]",
+        "CodeBuild's default grant on the project's own /aws/codebuild/<project> log streams.",
+    )
+    acknowledge(
+        project,
+        f"{_IAM5}[Resource::{reports}]",
+        "CodeBuild's default grant on the project's own test report groups (<project>-*).",
+    )
+
+
+def acknowledge_deploy_project(project: IConstruct, *, group: str, bucket: s3.IBucket) -> None:
+    """The deliberate wildcards of a deploy build's own policy (resolve and smoke test)."""
+    acknowledge(
+        project,
+        f"{_IAM5}[Resource::*]",
+        "sagemaker:ListModelPackages has no resource-level permissions (the resolve tool lists the "
+        "approved versions of this project's group).",
+    )
+    versions = _ACCOUNT_ARN.format(service="sagemaker", resource=f"model-package/{group}/*")
+    acknowledge(
+        project,
+        f"{_IAM5}[Resource::{versions}]",
+        "Versions are named <group>/<n>; the deploy builds describe versions of this project's group only.",
+    )
+    runs = reference(project, bucket.bucket_arn, cdk.Stack.of(bucket))
+    acknowledge(
+        project,
+        f"{_IAM5}[Resource::{runs}/pipeline-runs/*]",
+        "The smoke test reads the approved version's sample payloads under pipeline-runs/<execution>/.",
+    )
