@@ -1,0 +1,155 @@
+"""Deploy a synthesized endpoint stack to the local AWS stand-in (model, endpoint config, endpoint).
+
+:func:`deploy_endpoint_stack` applies a stack's ``AWS::SageMaker::Model``, ``::EndpointConfig``
+and ``::Endpoint`` resources, as synthesized, to moto: properties are resolved with
+:meth:`offline.cfn.Assembly.resolve`, fitted to the ``Create*`` API's botocore input shape
+(CloudFormation-only properties are dropped and listed, strings become the numbers and booleans
+the shape asks for) and validated against it before the call. Models and endpoint configs are
+immutable: one that already exists under its name is kept (the endpoint stack names them
+``<endpoint>-v<version>``, so a new version is a new name). An existing endpoint is updated to
+the new config through :func:`offline.sagemaker_fakes.update_endpoint` (moto lacks
+``UpdateEndpoint``; see that module for what it does not emulate).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Final
+
+from botocore.exceptions import ClientError, ParamValidationError
+from botocore.model import Shape
+from botocore.validate import validate_parameters
+
+from offline.cfn import Assembly
+from offline.local_aws import LocalAws
+from offline.sagemaker_fakes import SERVICE_MODEL, update_endpoint
+
+#: CloudFormation type -> (Create operation, name parameter, Describe operation), in deploy order.
+RESOURCES: Final = (
+    ("AWS::SageMaker::Model", "CreateModel", "ModelName", "describe_model"),
+    (
+        "AWS::SageMaker::EndpointConfig",
+        "CreateEndpointConfig",
+        "EndpointConfigName",
+        "describe_endpoint_config",
+    ),
+    ("AWS::SageMaker::Endpoint", "CreateEndpoint", "EndpointName", "describe_endpoint"),
+)
+
+
+class DeployError(RuntimeError):
+    """The stack cannot be applied; the message names the resource and the problem."""
+
+
+@dataclass(frozen=True)
+class DeployResult:
+    """What one deploy did."""
+
+    stack: str
+    endpoint_name: str
+    endpoint_config_name: str
+    #: "created Model demo-v1", "kept EndpointConfig demo-v1", "updated Endpoint demo", ...
+    actions: tuple[str, ...]
+    #: Whether an existing endpoint was switched to a new config.
+    updated: bool
+    #: "<logical id>.<property path>" of CloudFormation properties the API has no parameter for.
+    dropped: tuple[str, ...]
+
+
+def fit_to_shape(value: Any, shape: Shape, path: str, dropped: list[str]) -> Any:
+    """``value`` restricted to ``shape``'s members (others appended to ``dropped``), with
+    CloudFormation's string scalars converted to the shape's integer/float/boolean types.
+    Empty strings (``AWS::NoValue`` once resolved) are removed, as CloudFormation removes them."""
+    kind = shape.type_name
+    if kind == "structure" and isinstance(value, dict):
+        members = shape.members
+        out = {}
+        for key, item in value.items():
+            if key not in members:
+                dropped.append(f"{path}.{key}")
+            elif item != "":
+                out[key] = fit_to_shape(item, members[key], f"{path}.{key}", dropped)
+        return out
+    if kind == "list" and isinstance(value, list):
+        member = shape.member
+        return [fit_to_shape(item, member, f"{path}[{i}]", dropped) for i, item in enumerate(value)]
+    if kind == "map" and isinstance(value, dict):
+        return {k: fit_to_shape(v, shape.value, f"{path}.{k}", dropped) for k, v in value.items()}
+    return _scalar(value, kind)
+
+
+def _scalar(value: Any, kind: str) -> Any:
+    """CloudFormation renders numbers and booleans as strings at times; the API wants types."""
+    if not isinstance(value, str):
+        return value
+    if kind in ("integer", "long"):
+        return int(value)
+    if kind in ("float", "double"):
+        return float(value)
+    return value.lower() == "true" if kind == "boolean" else value
+
+
+def _exists(client: Any, describe: str, name_param: str, name: str) -> dict[str, Any] | None:
+    try:
+        found: dict[str, Any] = getattr(client, describe)(**{name_param: name})
+    except ClientError:
+        return None
+    return found
+
+
+def deploy_endpoint_stack(assembly: Assembly, stack_name: str, aws: LocalAws) -> DeployResult:
+    """Create (or update) the stack's SageMaker model(s), endpoint config(s) and its one endpoint.
+
+    Raises:
+        DeployError: the stack is not in the assembly, has not exactly one endpoint, or a resolved
+            request does not fit the API (the message names the resource).
+    """
+    if stack_name not in assembly.templates:
+        raise DeployError(f"stack {stack_name!r} is not in the assembly ({sorted(assembly.templates)})")
+    client = aws.client("sagemaker")
+    endpoints = [r for r in assembly.resources_of_type("AWS::SageMaker::Endpoint") if r[0] == stack_name]
+    if len(endpoints) != 1:
+        raise DeployError(f"stack {stack_name!r} has {len(endpoints)} AWS::SageMaker::Endpoint, expected 1")
+    actions: list[str] = []
+    dropped: list[str] = []
+    updated = False
+    request: dict[str, Any] = {}
+    for cfn_type, operation, name_param, describe in RESOURCES:
+        shape = SERVICE_MODEL.operation_model(operation).input_shape
+        kind = cfn_type.rsplit("::", 1)[-1]
+        for stack, logical_id, resource in assembly.resources_of_type(cfn_type):
+            if stack != stack_name:
+                continue
+            where = f"{stack}.{logical_id}"
+            properties = assembly.resolve(stack, resource.get("Properties", {}), where)
+            request = fit_to_shape(properties, shape, logical_id, dropped)
+            request[name_param] = assembly.resolve(stack, {"Ref": logical_id}, where)
+            try:
+                validate_parameters(request, shape)
+            except ParamValidationError as exc:
+                raise DeployError(f"{where}: the resolved {operation} request is invalid: {exc}") from None
+            name = request[name_param]
+            current = _exists(client, describe, name_param, name)
+            if current is None:
+                getattr(client, describe.replace("describe_", "create_"))(**request)
+                actions.append(f"created {kind} {name}")
+            elif cfn_type != "AWS::SageMaker::Endpoint":
+                actions.append(f"kept {kind} {name} (exists; immutable)")
+            elif current["EndpointConfigName"] == request["EndpointConfigName"]:
+                actions.append(f"kept {kind} {name} (already on {request['EndpointConfigName']})")
+            else:
+                update = {k: request[k] for k in ("EndpointName", "EndpointConfigName", "DeploymentConfig")
+                          if k in request}  # fmt: skip
+                account = aws.client("sts").get_caller_identity()["Account"]
+                update_endpoint(client, account, **update)
+                change = f"{current['EndpointConfigName']} -> {update['EndpointConfigName']}"
+                actions.append(f"updated {kind} {name}: {change}")
+                updated = True
+    return DeployResult(
+        stack=stack_name,
+        endpoint_name=request["EndpointName"],
+        endpoint_config_name=request["EndpointConfigName"],
+        actions=tuple(actions),
+        updated=updated,
+        dropped=tuple(dropped),
+    )

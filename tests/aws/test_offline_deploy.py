@@ -1,0 +1,167 @@
+"""offline.deploy and the UpdateEndpoint fake, on a hand-written endpoint stack and a moto server."""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Iterator
+from typing import Any
+
+import boto3
+import pytest
+from botocore.exceptions import ClientError, ParamValidationError
+from moto import mock_aws
+from moto.core import DEFAULT_ACCOUNT_ID
+
+from offline.cfn import Assembly
+from offline.deploy import DeployError, deploy_endpoint_stack
+from offline.local_aws import LocalAws, moto_server
+from offline.sagemaker_fakes import update_endpoint
+
+STACK = "demo-endpoint-staging"
+PACKAGE = "arn:aws:sagemaker:us-east-1:123456789012:model-package/demo-models/1"
+
+
+def template(version: int) -> dict[str, Any]:
+    """The shape of the endpoint stack's SageMaker resources (names versioned, as it names them)."""
+    return {
+        "Resources": {
+            "Role": {"Type": "AWS::IAM::Role", "Properties": {"AssumeRolePolicyDocument": {}}},
+            "Key": {"Type": "AWS::KMS::Key", "Properties": {"KeyPolicy": {}}},
+            "Model": {
+                "Type": "AWS::SageMaker::Model",
+                "Properties": {
+                    "ModelName": f"demo-staging-v{version}",
+                    "ExecutionRoleArn": {"Fn::GetAtt": ["Role", "Arn"]},
+                    "Containers": [{"ModelPackageName": PACKAGE.replace("/1", f"/{version}")}],
+                    "EnableNetworkIsolation": True,
+                    "VpcConfig": {"Subnets": ["subnet-1"], "SecurityGroupIds": ["sg-1"]},
+                },
+            },
+            "EndpointConfig": {
+                "Type": "AWS::SageMaker::EndpointConfig",
+                "Properties": {
+                    "EndpointConfigName": f"demo-staging-v{version}",
+                    "ProductionVariants": [{
+                        "ModelName": {"Fn::GetAtt": ["Model", "ModelName"]}, "VariantName": "AllTraffic",
+                        "InitialInstanceCount": "2", "InstanceType": "ml.m5.large",
+                        "InitialVariantWeight": 1,
+                    }],
+                    "KmsKeyId": {"Fn::GetAtt": ["Key", "Arn"]},
+                    "DataCaptureConfig": {
+                        "EnableCapture": "true", "InitialSamplingPercentage": 100,
+                        "DestinationS3Uri": "s3://artifacts/data-capture",
+                        "CaptureOptions": [{"CaptureMode": "Input"}, {"CaptureMode": "Output"}],
+                    },
+                    "Tags": [{"Key": "Stage", "Value": "staging"}],
+                },
+            },
+            "Endpoint": {
+                "Type": "AWS::SageMaker::Endpoint",
+                "Properties": {
+                    "EndpointName": "demo-staging",
+                    "EndpointConfigName": {"Fn::GetAtt": ["EndpointConfig", "EndpointConfigName"]},
+                    "RetainAllVariantProperties": False,  # CloudFormation-only on create
+                },
+            },
+        }
+    }  # fmt: skip
+
+
+@pytest.fixture
+def aws() -> Iterator[LocalAws]:
+    with moto_server() as local:
+        yield local
+
+
+def test_deploy_creates_model_config_and_endpoint(aws: LocalAws) -> None:
+    result = deploy_endpoint_stack(Assembly({STACK: template(1)}), STACK, aws)
+    sagemaker = aws.client("sagemaker")
+    endpoint = sagemaker.describe_endpoint(EndpointName="demo-staging")
+    assert endpoint["EndpointConfigName"] == "demo-staging-v1"
+    config = sagemaker.describe_endpoint_config(EndpointConfigName="demo-staging-v1")
+    assert config["ProductionVariants"][0]["ModelName"] == "demo-staging-v1"
+    assert config["ProductionVariants"][0]["InitialInstanceCount"] == 2  # CFN string -> API integer
+    assert config["KmsKeyId"].startswith("arn:aws:kms:")
+    model = sagemaker.describe_model(ModelName="demo-staging-v1")
+    assert model["Containers"] == [{"ModelPackageName": PACKAGE}]
+    assert result.actions == (
+        "created Model demo-staging-v1", "created EndpointConfig demo-staging-v1",
+        "created Endpoint demo-staging",
+    )  # fmt: skip
+    assert result.dropped == ("Endpoint.RetainAllVariantProperties",)
+    assert not result.updated
+
+
+def test_second_deploy_of_a_new_version_updates_the_endpoint(aws: LocalAws) -> None:
+    deploy_endpoint_stack(Assembly({STACK: template(1)}), STACK, aws)
+    result = deploy_endpoint_stack(Assembly({STACK: template(2)}), STACK, aws)
+    assert result.updated
+    assert result.actions[-1] == "updated Endpoint demo-staging: demo-staging-v1 -> demo-staging-v2"
+    endpoint = aws.client("sagemaker").describe_endpoint(EndpointName="demo-staging")
+    assert endpoint["EndpointConfigName"] == "demo-staging-v2"
+
+
+def test_redeploying_the_same_version_changes_nothing(aws: LocalAws) -> None:
+    deploy_endpoint_stack(Assembly({STACK: template(1)}), STACK, aws)
+    result = deploy_endpoint_stack(Assembly({STACK: template(1)}), STACK, aws)
+    assert not result.updated
+    assert all(action.startswith("kept") for action in result.actions)
+
+
+def test_a_request_the_api_rejects_names_the_resource(aws: LocalAws) -> None:
+    broken = copy.deepcopy(template(1))
+    broken["Resources"]["EndpointConfig"]["Properties"]["ProductionVariants"] = "not-a-list"
+    with pytest.raises(DeployError, match=r"demo-endpoint-staging.EndpointConfig: .*CreateEndpointConfig"):
+        deploy_endpoint_stack(Assembly({STACK: broken}), STACK, aws)
+
+
+def test_a_stack_without_an_endpoint_is_refused(aws: LocalAws) -> None:
+    with pytest.raises(DeployError, match="has 0 AWS::SageMaker::Endpoint"):
+        deploy_endpoint_stack(Assembly({STACK: {"Resources": {}}}), STACK, aws)
+    with pytest.raises(DeployError, match="not in the assembly"):
+        deploy_endpoint_stack(Assembly({STACK: {"Resources": {}}}), "other", aws)
+
+
+# ----------------------------------------------------------------- the UpdateEndpoint fake
+@pytest.fixture
+def sagemaker() -> Iterator[Any]:
+    with mock_aws():
+        client = boto3.client("sagemaker", region_name="us-east-1")
+        client.create_model(ModelName="m", ExecutionRoleArn="arn:aws:iam::123456789012:role/r")
+        for config in ("c1", "c2"):
+            client.create_endpoint_config(
+                EndpointConfigName=config,
+                ProductionVariants=[{"ModelName": "m", "VariantName": "AllTraffic",
+                                     "InitialInstanceCount": 1, "InstanceType": "ml.m5.large"}],
+            )  # fmt: skip
+        client.create_endpoint(EndpointName="e", EndpointConfigName="c1")
+        yield client
+
+
+def test_fake_update_points_the_endpoint_at_the_new_config(sagemaker: Any) -> None:
+    answer = update_endpoint(sagemaker, DEFAULT_ACCOUNT_ID, EndpointName="e", EndpointConfigName="c2")
+    endpoint = sagemaker.describe_endpoint(EndpointName="e")
+    assert endpoint["EndpointConfigName"] == "c2"
+    assert answer == {"EndpointArn": endpoint["EndpointArn"]}
+
+
+def test_fake_rejects_a_parameter_the_service_model_lacks(sagemaker: Any) -> None:
+    # GIVEN a misspelt parameter (EndpointConfig instead of EndpointConfigName)
+    with pytest.raises(ParamValidationError, match='Unknown parameter in input: "EndpointConfig"'):
+        update_endpoint(sagemaker, DEFAULT_ACCOUNT_ID, EndpointName="e", EndpointConfig="c2")
+    assert sagemaker.describe_endpoint(EndpointName="e")["EndpointConfigName"] == "c1"
+
+
+def test_fake_rejects_a_wrong_type_as_boto3_would(sagemaker: Any) -> None:
+    with pytest.raises(ParamValidationError, match="RetainAllVariantProperties"):
+        update_endpoint(
+            sagemaker, DEFAULT_ACCOUNT_ID, EndpointName="e", EndpointConfigName="c2",
+            RetainAllVariantProperties="yes",
+        )  # fmt: skip
+
+
+@pytest.mark.parametrize(("endpoint", "config"), [("missing", "c2"), ("e", "missing")])
+def test_fake_requires_the_endpoint_and_config_to_exist(sagemaker: Any, endpoint: str, config: str) -> None:
+    with pytest.raises(ClientError, match="Could not find"):
+        update_endpoint(sagemaker, DEFAULT_ACCOUNT_ID, EndpointName=endpoint, EndpointConfigName=config)
+    assert sagemaker.describe_endpoint(EndpointName="e")["EndpointConfigName"] == "c1"
