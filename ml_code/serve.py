@@ -33,6 +33,7 @@ from typing import Final
 import uvicorn
 
 from ml_code import inference
+from ml_code.capture import CaptureWriter
 from ml_code.contract import SERVING_PORT
 from ml_code.serving_app import InvocationsApp
 from ml_code.serving_client import start_server_process, stop_server_process, wait_until_ready
@@ -109,10 +110,23 @@ def run(model_dir: Path, sock: socket.socket, workers: int, access_log: bool = F
 
 
 @contextlib.contextmanager
-def serve_in_thread(model: str | Path, host: str = "127.0.0.1", port: int = 0) -> Iterator[str]:
-    """Serve ``model`` (dir or tar.gz) from a thread of this process; yields the base URL."""
+def serve_in_thread(
+    model: str | Path,
+    host: str = "127.0.0.1",
+    port: int = 0,
+    *,
+    capture_dir: Path | None = None,
+    endpoint_name: str = "local",
+) -> Iterator[str]:
+    """Serve ``model`` (dir or tar.gz) from a thread of this process; yields the base URL.
+
+    With ``capture_dir``, requests are captured like an endpoint with data capture on, under
+    ``capture_dir/<endpoint_name>/AllTraffic/yyyy/mm/dd/hh/``.
+    """
     with model_directory(model) as model_dir:
         app = create_app(model_dir)
+        if capture_dir is not None:
+            app.capture = CaptureWriter(capture_dir, endpoint_name)
         sock = bind_socket(host, port)
         server = uvicorn.Server(_config(app))
         thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)

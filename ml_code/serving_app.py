@@ -18,6 +18,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Final
 
 from ml_code import inference
+from ml_code.capture import CaptureWriter
 from ml_code.contract import MAX_PAYLOAD_BYTES
 from ml_code.errors import PayloadError, PayloadTooLargeError
 
@@ -42,8 +43,11 @@ class InvocationsApp:
         timeout_seconds: float = 60.0,
         max_body_bytes: int = MAX_PAYLOAD_BYTES,
         threads: int = 2,
+        capture: CaptureWriter | None = None,
     ) -> None:
         self.model = model
+        #: When set, every answered request is recorded in SageMaker's data-capture format.
+        self.capture = capture
         self.timeout_seconds = timeout_seconds
         self.max_body_bytes = max_body_bytes
         self._pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="predict")
@@ -95,6 +99,8 @@ class InvocationsApp:
             await _respond(send, 500, b"internal error while predicting; see the server log", _TEXT)
             return
         await _respond(send, 200, out, [(b"content-type", content_type.encode("latin-1"))])
+        if self.capture is not None:
+            self.capture.write(body, headers.get("content-type", ""), out, content_type)
 
     def handle(self, body: bytes, content_type: str, accept: str) -> tuple[bytes, str]:
         """The four handlers in a row (what one request runs)."""
