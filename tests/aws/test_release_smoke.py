@@ -190,3 +190,15 @@ def test_a_missing_endpoint_is_an_invoke_error() -> None:
 
     with pytest.raises(InvokeError, match="ValidationError: no such endpoint"):
         endpoint_invoker(Runtime(), "e")(b"{}", "application/json")
+
+
+def test_cli_against_a_local_model_server_passes(
+    aws: Path, model_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # GIVEN the model served locally and its approved-model file pointing at its own samples (moto S3)
+    with serve_in_thread(model_dir) as url:
+        code = smoke.main(
+            ["--model-file", str(aws), "--url", url, "--samples", "5", "--max-latency-ms", "60000"]
+        )
+    assert code == 0, capsys.readouterr()
+    assert f"smoke test of {url}: 5 sample(s)" in capsys.readouterr().out
