@@ -184,7 +184,8 @@ def _deployment(stage: StageConfig, alarm_names: list[str]) -> sagemaker.CfnEndp
     step = sagemaker.CfnEndpoint.CapacitySizeProperty(type="CAPACITY_PERCENT", value=rollout.step_percent)
     routing = sagemaker.CfnEndpoint.TrafficRoutingConfigProperty(
         type=rollout.mode.upper(),
-        wait_interval_in_seconds=wait if rollout.mode != "all_at_once" else None,
+        # Required for every type (botocore's model); for all-at-once it is the baking period.
+        wait_interval_in_seconds=wait,
         canary_size=step if rollout.mode == "canary" else None,
         linear_step_size=step if rollout.mode == "linear" else None,
     )

@@ -34,6 +34,7 @@ from stacks.pipeline.props import (
     TRAINING_HYPERPARAMETERS,
     DefinitionProps,
 )
+from stacks.pipeline.requests import step_command
 from stacks.pipeline.sdk import (
     ExecutionVariables,
     Join,
@@ -44,19 +45,7 @@ from stacks.pipeline.sdk import (
 )
 from stacks.pipeline.steps import RequestStep
 
-
-def step_command(script: str, code_file: str) -> list[str]:
-    """The processing entrypoint: unpack the source bundle, then run ``script`` with the job args.
-
-    A processing input cannot unpack a tarball, so the container does it; ``sh -c '...' sh ARGS``
-    hands the job's ``ContainerArguments`` to the script as ``"$@"``.
-    """
-    return [
-        "/bin/sh",
-        "-c",
-        f'cd {contract.CODE_DIR} && tar -xzf {code_file} && exec python3 {script} "$@"',
-        "sh",
-    ]
+__all__ = ["build_definition", "step_command"]
 
 
 def _run_uri(bucket: str, *parts: str) -> Join:

@@ -36,6 +36,20 @@ class JobSettings:
         return {"SecurityGroupIds": list(self.security_group_ids), "Subnets": list(self.subnet_ids)}
 
 
+def step_command(script: str, code_file: str) -> list[str]:
+    """The processing entrypoint: unpack the source bundle, then run ``script`` with the job args.
+
+    A processing input cannot unpack a tarball, so the container does it; ``sh -c '...' sh ARGS``
+    hands the job's ``ContainerArguments`` to the script as ``"$@"``.
+    """
+    return [
+        "/bin/sh",
+        "-c",
+        f'cd {contract.CODE_DIR} && tar -xzf {code_file} && exec python3 {script} "$@"',
+        "sh",
+    ]
+
+
 def s3_input(name: str, uri: Any, local_path: str) -> dict[str, Any]:
     """A processing input copying an S3 prefix (or one object) into ``local_path`` before start."""
     return {
