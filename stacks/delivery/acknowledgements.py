@@ -15,6 +15,7 @@ from constructs import IConstruct
 
 from stacks.constructs.nag import acknowledge
 from stacks.pipeline.acknowledgements import reference
+from stacks.pipeline.props import RUNS_PREFIX
 
 _IAM5 = "AwsSolutions-IAM5"
 _ACCOUNT_ARN = "arn:<AWS::Partition>:{service}:<AWS::Region>:<AWS::AccountId>:{resource}"
@@ -86,6 +87,6 @@ def acknowledge_deploy_project(project: IConstruct, *, group: str, bucket: s3.IB
     runs = reference(project, bucket.bucket_arn, cdk.Stack.of(bucket))
     acknowledge(
         project,
-        f"{_IAM5}[Resource::{runs}/pipeline-runs/*]",
-        "The smoke test reads the approved version's sample payloads under pipeline-runs/<execution>/.",
+        f"{_IAM5}[Resource::{runs}/{RUNS_PREFIX}*]",
+        f"The smoke test reads the approved version's sample payloads under {RUNS_PREFIX}<execution>/.",
     )

@@ -12,22 +12,22 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
+from stacks.delivery import commands
 from stacks.delivery.acknowledgements import acknowledge_project
-
-#: The CDK bootstrap roles (default qualifier) the CDK CLI assumes to publish assets and deploy.
-BOOTSTRAP_ROLES: tuple[str, ...] = ("deploy", "file-publishing", "image-publishing", "lookup")
 
 
 @dataclass(frozen=True, kw_only=True)
 class BuildProjectProps:
-    """The commands a build runs and what its role may do besides deploying through CDK."""
+    """The commands a build runs and what its role may do (see :mod:`stacks.delivery.role_policies`)."""
 
     name: str
     commands: Sequence[str]
     key: kms.IKey
     statements: Sequence[iam.PolicyStatement] = ()
+    #: Files (relative to the source root) the build hands to later actions.
     artifact_files: Sequence[str] = ()
-    deploys_with_cdk: bool = True
+    #: Environment variables exported as CodePipeline variables of the action.
+    exported_variables: Sequence[str] = ()
 
 
 class BuildProject(Construct):
@@ -35,7 +35,6 @@ class BuildProject(Construct):
 
     def __init__(self, scope: Construct, construct_id: str, *, props: BuildProjectProps) -> None:
         super().__init__(scope, construct_id)
-        stack = cdk.Stack.of(self)
         log_group = logs.LogGroup(
             self,
             "Logs",
@@ -43,13 +42,16 @@ class BuildProject(Construct):
             retention=logs.RetentionDays.ONE_YEAR,
             removal_policy=cdk.RemovalPolicy.RETAIN,
         )
+        env: dict[str, object] = {"shell": "bash"}
+        if props.exported_variables:
+            env["exported-variables"] = list(props.exported_variables)
         spec: dict[str, object] = {
             "version": "0.2",
-            "env": {"shell": "bash"},
+            "env": env,
             "phases": {
                 "install": {
-                    "runtime-versions": {"python": "3.11", "nodejs": "20"},
-                    "commands": ["make setup"],
+                    "runtime-versions": {"python": "3.11", "nodejs": "22"},
+                    "commands": [commands.SETUP],
                 },
                 "build": {"commands": list(props.commands)},
             },
@@ -74,23 +76,6 @@ class BuildProject(Construct):
         )
         role = self.project.role
         assert role is not None
-        policy = iam.ManagedPolicy(self, "Policy", roles=[role])
-        if props.deploys_with_cdk:
-            policy.add_statements(
-                iam.PolicyStatement(
-                    sid="DeployThroughCdkBootstrapRoles",
-                    actions=["sts:AssumeRole"],
-                    resources=[
-                        stack.format_arn(
-                            service="iam",
-                            region="",
-                            resource="role",
-                            resource_name=f"cdk-hnb659fds-{kind}-role-{stack.account}-{stack.region}",
-                        )
-                        for kind in BOOTSTRAP_ROLES
-                    ],
-                )
-            )
-        for statement in props.statements:
-            policy.add_statements(statement)
+        # A customer-managed policy (not CDK's inline DefaultPolicy) holds what the build does.
+        iam.ManagedPolicy(self, "Policy", roles=[role], statements=list(props.statements))
         acknowledge_project(self.project)

@@ -1,59 +1,100 @@
-"""The shell commands the delivery builds run, in one place (buildspecs and README agree).
+"""The shell commands the delivery builds run, in one place (buildspecs, Makefile and README agree).
 
-Every command goes through the Makefile or the pinned `.venv`, so CodeBuild runs exactly what a
+Every command goes through the Makefile or the pinned ``.venv``, so CodeBuild runs exactly what a
 developer runs: ``make setup`` creates the venv and installs the CDK CLI from package-lock.json.
+The same three steps ship a model to a stage from the deploy pipeline and by hand (``make
+promote``): write the stage's approved-model file (``release.resolve``), ``cdk deploy`` that
+stage's endpoint stack alone, smoke-test the endpoint.
 """
 
 from __future__ import annotations
 
 from typing import Final
 
+from stacks.config_release import StageConfig
+from stacks.endpoint_stack import endpoint_name
+
 PY: Final = ".venv/bin/python"
-#: The pinned CDK CLI, quiet and offline-safe (same flags as the Makefile's).
+#: The pinned CDK CLI, quiet (same variables as the Makefile's ``CDK``).
 CDK: Final = (
     "CDK_DISABLE_VERSION_CHECK=1 CDK_DISABLE_CLI_TELEMETRY=true "
     "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION=20 npx --no-install cdk"
 )
+SETUP: Final = "make setup"
+TEST: Final = "make test"
+#: Exported by the staging build (CodePipeline variable ``#{Staging.MODEL_VERSION}``).
+VERSION_VARIABLE: Final = "MODEL_VERSION"
 
 
 def deploy(stack: str, env: str) -> str:
-    """``cdk deploy`` of exactly one stack (its dependencies are deployed already)."""
+    """``cdk deploy`` of exactly one stack (the stacks it references are deployed already)."""
     return f"{CDK} deploy {stack} --exclusively --require-approval never --no-notices -c env={env}"
+
+
+def start_training(prefix: str) -> str:
+    """Start one execution of the training pipeline, reason = the pushed commit; does not wait."""
+    return (
+        f"{PY} -m release.start_pipeline --pipeline {prefix}-training "
+        '--reason "push $CODEBUILD_RESOLVED_SOURCE_VERSION"'
+    )
 
 
 def build_commands(*, env: str, prefix: str) -> list[str]:
     """Push → tests → the SageMaker pipeline updated to the pushed definition → one execution."""
+    return [TEST, deploy(f"{prefix}-pipeline", env), start_training(prefix)]
+
+
+def resolve(*, group: str, out: str, version: str | None = None) -> str:
+    """Write ``out`` for the newest Approved version of ``group``, or exactly ``version``.
+
+    ``release.resolve`` exits 2 (failing the build) when nothing is deployable, e.g. the version
+    was rejected or deleted while the deploy waited at the manual gate.
+    """
+    exact = "" if version is None else f" --version {version}"
+    return f"{PY} -m release.resolve --group {group}{exact} --out {out}"
+
+
+def read_version(model_file: str) -> str:
+    """``export MODEL_VERSION=<version in model_file>`` (validated by the file's own reader)."""
+    reader = (
+        "import sys; from pathlib import Path; from release.contract import ApprovedModel; "
+        "print(ApprovedModel.read(Path(sys.argv[1])).version)"
+    )
+    return f"export {VERSION_VARIABLE}=$({PY} -c '{reader}' {model_file})"
+
+
+def smoke(*, prefix: str, stage: StageConfig) -> str:
+    """The smoke test of the stage's endpoint with its configured sample count and latency bound."""
+    endpoint = endpoint_name(prefix, stage.name)
+    return (
+        f"{PY} -m release.smoke --endpoint {endpoint} --model-file {stage.model_file} "
+        f"--samples {stage.smoke_test.samples} --max-latency-ms {stage.smoke_test.max_latency_ms}"
+    )
+
+
+def ship_commands(*, env: str, prefix: str, group: str, stage: StageConfig, version: str | None) -> list[str]:
+    """Resolve → deploy the stage's endpoint stack → smoke-test it; a failing command fails the build.
+
+    ``version`` None ships the newest Approved version (and exports its number as
+    ``MODEL_VERSION``); otherwise exactly that one (a number for a roll back or promotion by
+    hand, or ``$MODEL_VERSION`` as read from the staging build's file).
+    """
     return [
-        "make test",
-        deploy(f"{prefix}-pipeline", env),
-        f"{PY} -m release.start_pipeline --pipeline {prefix}-training "
-        '--reason "push $CODEBUILD_RESOLVED_SOURCE_VERSION"',
+        resolve(group=group, out=stage.model_file, version=version),
+        *([read_version(stage.model_file)] if version is None else []),
+        deploy(f"{prefix}-endpoint-{stage.name}", env),
+        smoke(prefix=prefix, stage=stage),
     ]
 
 
-def stage_commands(
-    *,
-    env: str,
-    prefix: str,
-    stage: str,
-    model_file: str,
-    samples: int,
-    max_latency_ms: int,
-    resolve_from: str | None,
-) -> list[str]:
-    """Resolve (or take over) the approved model, deploy the stage's endpoint stack, smoke-test it.
+def staging_commands(*, env: str, prefix: str, group: str, stage: StageConfig) -> list[str]:
+    """The newest Approved version to staging, smoke-tested."""
+    return ship_commands(env=env, prefix=prefix, group=group, stage=stage, version=None)
 
-    ``resolve_from`` None asks the Model Registry for the newest approved version; otherwise the
-    file at that path (the staging stage's answer) is copied, so prod ships what staging tested.
-    """
-    resolve = (
-        f"{PY} -m release.promote --env {env} --stage {stage}"
-        if resolve_from is None
-        else f"mkdir -p $(dirname {model_file}) && cp {resolve_from} {model_file}"
-    )
+
+def prod_commands(*, env: str, prefix: str, group: str, stage: StageConfig, staged_file: str) -> list[str]:
+    """Exactly the version staging tested (``staged_file``), re-checked as still Approved, to prod."""
     return [
-        resolve,
-        deploy(f"{prefix}-endpoint-{stage}", env),
-        f"{PY} -m release.smoke --endpoint {prefix}-{stage} --model-file {model_file} "
-        f"--samples {samples} --max-latency-ms {max_latency_ms}",
+        read_version(staged_file),
+        *ship_commands(env=env, prefix=prefix, group=group, stage=stage, version=f"${VERSION_VARIABLE}"),
     ]

@@ -1,4 +1,8 @@
-"""Delivery: push → test/deploy/start, approval → staging → manual gate → prod, scheduled retraining."""
+"""Delivery: push → test/update/start, approval → staging → manual gate → prod, scheduled retraining.
+
+The session synth is cdk.json's dev (no connection: S3 fallback, no schedule); one module-scoped
+variant adds a CodeConnections source and a retraining schedule.
+"""
 
 from __future__ import annotations
 
@@ -11,19 +15,26 @@ from platform_synth import SynthesizedPlatform, resources, synth_platform
 from stacks.delivery.events import approval_pattern
 
 CONNECTION = "arn:aws:codeconnections:eu-west-1:111122223333:connection/0a1b2c3d-1111-2222-3333-444455556666"
+PREFIX = "mlops-demo-dev"
+GROUP = f"{PREFIX}-models"
 
 
 @pytest.fixture(scope="module")
 def connected(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
-    """dev with a CodeConnections source and weekly retraining (one variant synth)."""
+    """dev with a CodeConnections source and weekly retraining (the one variant synth)."""
 
     def edit(context: dict[str, Any]) -> None:
         context["environments"]["dev"]["delivery"] = {
-            "source": {"connectionArn": CONNECTION, "repository": "acme/churn", "branch": "main"},
+            "source": {"connectionArn": CONNECTION, "repository": "acme/churn", "branch": "release"},
             "retrainSchedule": "rate(7 days)",
         }
 
     return synth_platform(tmp_path_factory.mktemp("connected"), edit=edit, approved=False).raw["delivery"]
+
+
+@pytest.fixture
+def default(synthesized: SynthesizedPlatform) -> dict[str, Any]:
+    return synthesized.raw["delivery"]
 
 
 def _pipelines(template: dict[str, Any]) -> dict[str, dict[str, Any]]:
@@ -31,101 +42,223 @@ def _pipelines(template: dict[str, Any]) -> dict[str, dict[str, Any]]:
     return {p["Properties"]["Name"]: p["Properties"] for p in found}
 
 
-def _buildspec(template: dict[str, Any], name: str) -> dict[str, Any]:
-    (project,) = [
-        p["Properties"]
-        for p in resources(template, "AWS::CodeBuild::Project").values()
+def _project(template: dict[str, Any], name: str) -> tuple[str, dict[str, Any]]:
+    (found,) = [
+        (k, p["Properties"])
+        for k, p in resources(template, "AWS::CodeBuild::Project").items()
         if p["Properties"]["Name"] == name
     ]
-    return json.loads(project["Source"]["BuildSpec"])
+    return found
 
 
-def test_push_source_is_the_connection_filtered_to_ml_code(connected: dict[str, Any]) -> None:
-    build = _pipelines(connected)["mlops-demo-dev-build"]
+def _buildspec(template: dict[str, Any], name: str) -> dict[str, Any]:
+    spec: dict[str, Any] = json.loads(_project(template, name)[1]["Source"]["BuildSpec"])
+    return spec
+
+
+def _commands(template: dict[str, Any], name: str) -> list[str]:
+    commands: list[str] = _buildspec(template, name)["phases"]["build"]["commands"]
+    return commands
+
+
+def _own_statements(template: dict[str, Any], project: str) -> list[dict[str, Any]]:
+    """Statements of the customer-managed policy on a project's role (what the build itself does)."""
+    role = _project(template, project)[1]["ServiceRole"]["Fn::GetAtt"][0]
+    (policy,) = [
+        p["Properties"]["PolicyDocument"]["Statement"]
+        for p in resources(template, "AWS::IAM::ManagedPolicy").values()
+        if p["Properties"].get("Roles") == [{"Ref": role}]
+    ]
+    return list(policy)
+
+
+def test_push_source_is_the_connection_filtered_to_the_branch_and_ml_code(connected: dict[str, Any]) -> None:
+    build = _pipelines(connected)[f"{PREFIX}-build"]
     assert build["PipelineType"] == "V2"
     (source,) = build["Stages"][0]["Actions"]
     assert source["ActionTypeId"]["Provider"] == "CodeStarSourceConnection"
     assert source["Configuration"]["FullRepositoryId"] == "acme/churn"
+    assert source["Configuration"]["BranchName"] == "release"
     (trigger,) = build["Triggers"]
-    push = trigger["GitConfiguration"]["Push"][0]
-    assert push["Branches"]["Includes"] == ["main"]
+    assert trigger["GitConfiguration"]["SourceActionName"] == source["Name"]
+    (push,) = trigger["GitConfiguration"]["Push"]
+    assert push["Branches"]["Includes"] == ["release"]
     assert push["FilePaths"]["Includes"] == ["ml_code/**"]
-    deploy_source = _pipelines(connected)["mlops-demo-dev-deploy"]["Stages"][0]["Actions"][0]
-    assert deploy_source["Configuration"]["DetectChanges"] is False  # only approvals start deploys
+    deploy = _pipelines(connected)[f"{PREFIX}-deploy"]
+    assert deploy["Stages"][0]["Actions"][0]["Configuration"]["DetectChanges"] is False
+    assert "Triggers" not in deploy  # only approvals start deploys
 
 
-def test_without_a_connection_the_source_is_an_s3_object(synthesized: SynthesizedPlatform) -> None:
-    build = _pipelines(synthesized.raw["delivery"])["mlops-demo-dev-build"]
-    (source,) = build["Stages"][0]["Actions"]
+def test_without_a_connection_the_source_is_a_polled_s3_object(default: dict[str, Any]) -> None:
+    pipelines = _pipelines(default)
+    (source,) = pipelines[f"{PREFIX}-build"]["Stages"][0]["Actions"]
     assert source["ActionTypeId"]["Provider"] == "S3"
-    assert source["Configuration"]["S3ObjectKey"] == "source/mlops-demo-dev.zip"
-    assert "Triggers" not in build
+    assert source["Configuration"]["S3ObjectKey"] == f"source/{PREFIX}.zip"
+    assert source["Configuration"]["PollForSourceChanges"] is True
+    assert "Triggers" not in pipelines[f"{PREFIX}-build"]
+    deploy_source = pipelines[f"{PREFIX}-deploy"]["Stages"][0]["Actions"][0]
+    assert deploy_source["Configuration"]["PollForSourceChanges"] is False
+    assert "SourceObject" in default["Outputs"]
 
 
-def test_build_tests_then_updates_the_pipeline_then_starts_it(synthesized: SynthesizedPlatform) -> None:
-    spec = _buildspec(synthesized.raw["delivery"], "mlops-demo-dev-build")
+def test_both_pipelines_are_v2_with_kms_artifact_stores(default: dict[str, Any]) -> None:
+    pipelines = _pipelines(default)
+    assert sorted(pipelines) == [f"{PREFIX}-build", f"{PREFIX}-deploy"]
+    for pipeline in pipelines.values():
+        assert pipeline["PipelineType"] == "V2"
+        store = pipeline["ArtifactStore"]
+        assert store["EncryptionKey"]["Type"] == "KMS"
+        assert "data" in json.dumps(store["EncryptionKey"]["Id"]).lower()  # the data stack's key
+
+
+def test_build_tests_then_updates_the_pipeline_then_starts_it(default: dict[str, Any]) -> None:
+    spec = _buildspec(default, f"{PREFIX}-build")
     assert spec["phases"]["install"]["commands"] == ["make setup"]
-    commands = spec["phases"]["build"]["commands"]
-    assert commands[0] == "make test"
-    assert "deploy mlops-demo-dev-pipeline --exclusively" in commands[1]
-    assert "release.start_pipeline --pipeline mlops-demo-dev-training" in commands[2]
+    assert spec["phases"]["install"]["runtime-versions"]["python"] == "3.11"
+    test, deploy, start = _commands(default, f"{PREFIX}-build")
+    assert test == "make test"
+    assert f"cdk deploy {PREFIX}-pipeline --exclusively --require-approval never" in deploy
+    assert deploy.endswith("-c env=dev")
+    assert start.startswith(f".venv/bin/python -m release.start_pipeline --pipeline {PREFIX}-training ")
+    assert '--reason "push $CODEBUILD_RESOLVED_SOURCE_VERSION"' in start
 
 
-def test_approval_rule_starts_the_deploy_pipeline_only(synthesized: SynthesizedPlatform) -> None:
-    template = synthesized.raw["delivery"]
-    (rule,) = resources(template, "AWS::Events::Rule").values()
-    assert rule["Properties"]["EventPattern"] == approval_pattern("mlops-demo-dev-models")
+def test_build_role_may_deploy_through_cdk_and_start_only_the_training_pipeline(
+    default: dict[str, Any],
+) -> None:
+    assume, start = _own_statements(default, f"{PREFIX}-build")
+    assert assume["Action"] == "sts:AssumeRole"
+    roles = json.dumps(assume["Resource"])
+    for kind in ("deploy", "file-publishing", "image-publishing", "lookup"):
+        assert f":role/cdk-hnb659fds-{kind}-role-" in roles
+    assert "*" not in roles
+    assert sorted(start["Action"]) == ["sagemaker:DescribePipeline", "sagemaker:StartPipelineExecution"]
+    assert json.dumps(start["Resource"]).endswith(f':pipeline/{PREFIX}-training"]]}}')
+
+
+def test_approval_rule_matches_this_group_and_starts_the_deploy_pipeline(default: dict[str, Any]) -> None:
+    (rule,) = resources(default, "AWS::Events::Rule").values()
+    assert rule["Properties"]["EventPattern"] == approval_pattern(GROUP)
+    assert "EventBusName" not in rule["Properties"]  # the default bus, where SageMaker publishes
     (target,) = rule["Properties"]["Targets"]
-    deploy_id = next(
-        k for k, v in resources(template, "AWS::CodePipeline::Pipeline").items() if "Deploy" in k
-    )
-    assert deploy_id in json.dumps(target["Arn"])
+    (deploy_id,) = [
+        k
+        for k, v in resources(default, "AWS::CodePipeline::Pipeline").items()
+        if v["Properties"]["Name"] == f"{PREFIX}-deploy"
+    ]
+    assert {"Ref": deploy_id} in target["Arn"]["Fn::Join"][1]
+    role = default["Resources"][target["RoleArn"]["Fn::GetAtt"][0]]
+    assert role["Properties"]["AssumeRolePolicyDocument"]["Statement"][0]["Principal"] == {
+        "Service": "events.amazonaws.com"
+    }
 
 
-def test_deploy_goes_staging_then_manual_gate_then_prod(synthesized: SynthesizedPlatform) -> None:
-    deploy = _pipelines(synthesized.raw["delivery"])["mlops-demo-dev-deploy"]
+def test_deploy_goes_staging_then_manual_gate_then_prod(default: dict[str, Any]) -> None:
+    deploy = _pipelines(default)[f"{PREFIX}-deploy"]
     assert [s["Name"] for s in deploy["Stages"]] == ["Source", "Staging", "Approve", "Prod"]
+    (staging,) = deploy["Stages"][1]["Actions"]
     (gate,) = deploy["Stages"][2]["Actions"]
-    assert gate["ActionTypeId"]["Provider"] == "Manual"
-    staging = _buildspec(synthesized.raw["delivery"], "mlops-demo-dev-deploy-staging")["phases"]["build"][
-        "commands"
-    ]
-    assert "release.promote --env dev --stage staging" in staging[0]
-    assert "deploy mlops-demo-dev-endpoint-staging" in staging[1]
-    assert "release.smoke --endpoint mlops-demo-dev-staging" in staging[2]
-    prod = _buildspec(synthesized.raw["delivery"], "mlops-demo-dev-deploy-prod")["phases"]["build"][
-        "commands"
-    ]
-    assert (
-        prod[0].startswith("mkdir -p")
-    )
-    assert (
-        "cp $CODEBUILD_SRC_DIR_Staging/" in prod[0]
-    )
-    assert "deploy mlops-demo-dev-endpoint-prod" in prod[1]
+    (prod,) = deploy["Stages"][3]["Actions"]
+    assert gate["ActionTypeId"] == {
+        "Category": "Approval",
+        "Owner": "AWS",
+        "Provider": "Manual",
+        "Version": "1",
+    }
+    assert "#{Staging.MODEL_VERSION}" in gate["Configuration"]["CustomData"]
+    assert "NotificationArn" in gate["Configuration"]
+    assert staging["Namespace"] == "Staging"
+    assert [a["Name"] for a in staging["OutputArtifacts"]] == ["Staging"]
+    assert {a["Name"] for a in prod["InputArtifacts"]} == {"Source", "Staging"}
 
 
-def test_builds_are_encrypted_and_not_privileged(synthesized: SynthesizedPlatform) -> None:
-    for project in resources(synthesized.raw["delivery"], "AWS::CodeBuild::Project").values():
+def test_staging_resolves_deploys_and_smoke_tests_with_its_config(default: dict[str, Any]) -> None:
+    spec = _buildspec(default, f"{PREFIX}-deploy-staging")
+    assert spec["env"]["exported-variables"] == ["MODEL_VERSION"]
+    assert spec["artifacts"]["files"] == [".build/release/dev-staging.json"]
+    resolve, export, deploy, smoke = spec["phases"]["build"]["commands"]
+    assert (
+        resolve
+        == f".venv/bin/python -m release.resolve --group {GROUP} --out .build/release/dev-staging.json"
+    )
+    assert export.startswith("export MODEL_VERSION=$(")
+    assert f"cdk deploy {PREFIX}-endpoint-staging --exclusively --require-approval never" in deploy
+    assert smoke == (
+        f".venv/bin/python -m release.smoke --endpoint {PREFIX}-staging "
+        "--model-file .build/release/dev-staging.json --samples 20 --max-latency-ms 3000"
+    )
+
+
+def test_prod_ships_the_version_staging_tested(default: dict[str, Any]) -> None:
+    read, resolve, deploy, smoke = _commands(default, f"{PREFIX}-deploy-prod")
+    assert read.startswith("export MODEL_VERSION=$(")
+    assert read.endswith(" $CODEBUILD_SRC_DIR_Staging/.build/release/dev-staging.json)")
+    assert resolve == (
+        f".venv/bin/python -m release.resolve --group {GROUP} --version $MODEL_VERSION "
+        "--out .build/release/dev-prod.json"
+    )
+    assert f"cdk deploy {PREFIX}-endpoint-prod --exclusively" in deploy
+    assert smoke.endswith("--model-file .build/release/dev-prod.json --samples 20 --max-latency-ms 1000")
+
+
+@pytest.mark.parametrize("stage", ["staging", "prod"])
+def test_deploy_roles_invoke_only_their_own_endpoint(default: dict[str, Any], stage: str) -> None:
+    statements = {s["Sid"]: s for s in _own_statements(default, f"{PREFIX}-deploy-{stage}")}
+    assert set(statements) == {
+        "DeployThroughCdkBootstrapRoles",
+        "ListModelVersions",
+        "DescribeVersionsOfThisGroup",
+        "InvokeTheStageEndpoint",
+        "ReadSmokeSamples",
+        "DecryptSmokeSamples",
+    }
+    invoke = json.dumps(statements["InvokeTheStageEndpoint"]["Resource"])
+    assert invoke.endswith(f':endpoint/{PREFIX}-{stage}"]]}}')
+    assert statements["ListModelVersions"]["Resource"] == "*"  # no resource-level permission exists
+    assert f"model-package/{GROUP}/*" in json.dumps(statements["DescribeVersionsOfThisGroup"]["Resource"])
+    assert "/pipeline-runs/*" in json.dumps(statements["ReadSmokeSamples"]["Resource"])
+
+
+def test_builds_are_encrypted_logged_and_unprivileged(default: dict[str, Any]) -> None:
+    projects = resources(default, "AWS::CodeBuild::Project")
+    assert len(projects) == 3
+    groups = resources(default, "AWS::Logs::LogGroup")
+    for project in projects.values():
         props = project["Properties"]
         assert "EncryptionKey" in props
         assert props["Environment"]["PrivilegedMode"] is False
-    for group in resources(synthesized.raw["delivery"], "AWS::Logs::LogGroup").values():
-        assert "KmsKeyId" in group["Properties"]
+        assert props["Environment"]["Image"] == "aws/codebuild/standard:7.0"
+        group = props["LogsConfig"]["CloudWatchLogs"]["GroupName"]["Ref"]
+        assert "KmsKeyId" in groups[group]["Properties"]
+        assert groups[group]["Properties"]["RetentionInDays"] > 0
 
 
 def test_scheduled_retraining_may_only_start_the_training_pipeline(connected: dict[str, Any]) -> None:
     (schedule,) = resources(connected, "AWS::Scheduler::Schedule").values()
-    assert schedule["Properties"]["ScheduleExpression"] == "rate(7 days)"
-    assert "pipeline/mlops-demo-dev-training" in json.dumps(schedule["Properties"]["Target"]["Arn"])
-    (policy,) = [
-        p
-        for k, p in resources(connected, "AWS::IAM::ManagedPolicy").items()
-        if k.startswith("RetrainSchedulePolicy")
+    props = schedule["Properties"]
+    assert props["ScheduleExpression"] == "rate(7 days)"
+    assert props["FlexibleTimeWindow"] == {"Mode": "OFF"}
+    assert "KmsKeyArn" in props
+    assert json.dumps(props["Target"]["Arn"]).endswith(f':pipeline/{PREFIX}-training"]]}}')
+    role = connected["Resources"][props["Target"]["RoleArn"]["Fn::GetAtt"][0]]
+    (trust,) = role["Properties"]["AssumeRolePolicyDocument"]["Statement"]
+    assert trust["Principal"] == {"Service": "scheduler.amazonaws.com"}
+    assert "aws:SourceAccount" in trust["Condition"]["StringEquals"]
+    # GIVEN every policy attached to the role WHEN its statements are collected THEN it may start
+    # the training pipeline and decrypt the schedule's own target with the key, nothing else.
+    role_id = props["Target"]["RoleArn"]["Fn::GetAtt"][0]
+    statements = [
+        s
+        for kind in ("AWS::IAM::ManagedPolicy", "AWS::IAM::Policy")
+        for p in resources(connected, kind).values()
+        if {"Ref": role_id} in p["Properties"].get("Roles", [])
+        for s in p["Properties"]["PolicyDocument"]["Statement"]
     ]
-    (statement,) = policy["Properties"]["PolicyDocument"]["Statement"]
-    assert statement["Action"] == "sagemaker:StartPipelineExecution"
+    assert sorted(s["Action"] for s in statements) == ["kms:Decrypt", "sagemaker:StartPipelineExecution"]
+    (start,) = [s for s in statements if s["Action"] == "sagemaker:StartPipelineExecution"]
+    assert start["Resource"] == props["Target"]["Arn"]
+    assert "ManagedPolicyArns" not in role["Properties"]
 
 
-def test_no_schedule_unless_configured(synthesized: SynthesizedPlatform) -> None:
-    assert not resources(synthesized.raw["delivery"], "AWS::Scheduler::Schedule")
+def test_no_schedule_unless_configured(default: dict[str, Any]) -> None:
+    assert not resources(default, "AWS::Scheduler::Schedule")

@@ -1,0 +1,41 @@
+"""Approval → deploy: an EventBridge rule on the default bus that starts the deploy pipeline.
+
+The pattern (:func:`stacks.delivery.events.approval_pattern`) matches only a version of this
+project's group changing to ``Approved``; the target role may only start that one pipeline.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from aws_cdk import aws_codepipeline as codepipeline
+from aws_cdk import aws_events as events
+from aws_cdk import aws_events_targets as targets
+from constructs import Construct
+
+from stacks.delivery.events import approval_pattern
+
+
+@dataclass(frozen=True, kw_only=True)
+class ApprovalRuleProps:
+    """Whose approvals count, and what they start."""
+
+    group: str
+    deploy_pipeline: codepipeline.IPipeline
+
+
+class ApprovalRule(Construct):
+    """The rule (``rule``) with the deploy pipeline as its only target."""
+
+    def __init__(self, scope: Construct, construct_id: str, *, props: ApprovalRuleProps) -> None:
+        super().__init__(scope, construct_id)
+        pattern = approval_pattern(props.group)
+        self.rule = events.Rule(
+            self,
+            "Rule",
+            description=f"Deploy when a version of {props.group} is approved",
+            event_pattern=events.EventPattern(
+                source=pattern["source"], detail_type=pattern["detail-type"], detail=pattern["detail"]
+            ),
+            targets=[targets.CodePipeline(props.deploy_pipeline)],
+        )

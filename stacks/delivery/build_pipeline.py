@@ -1,0 +1,78 @@
+"""Push → ``<prefix>-build``: test the pushed code, update the SageMaker pipeline, start one run.
+
+The build does not wait for training: ``release.start_pipeline`` prints the execution ARN and its
+console link into the build log and returns. Training, evaluation and registration run in
+SageMaker; a registered version then waits for a person's approval in the Model Registry.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import aws_cdk as cdk
+from aws_cdk import aws_codepipeline as codepipeline
+from aws_cdk import aws_codepipeline_actions as actions
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_s3 as s3
+from constructs import Construct
+
+from stacks.delivery import commands, role_policies
+from stacks.delivery.acknowledgements import acknowledge_artifact_grants
+from stacks.delivery.build_project import BuildProject, BuildProjectProps
+from stacks.delivery.codepipeline_v2 import v2_pipeline
+from stacks.delivery.source import PipelineSource
+
+
+@dataclass(frozen=True, kw_only=True)
+class BuildPipelineProps:
+    """Names, the source, and the resources the build uses."""
+
+    prefix: str
+    env_name: str
+    training_pipeline_name: str
+    source: PipelineSource
+    key: kms.IKey
+    artifact_bucket: s3.IBucket
+
+
+class BuildPipeline(Construct):
+    """The build CodePipeline (V2) and its CodeBuild project; ``pipeline`` and ``project`` exposed."""
+
+    def __init__(self, scope: Construct, construct_id: str, *, props: BuildPipelineProps) -> None:
+        super().__init__(scope, construct_id)
+        stack = cdk.Stack.of(self)
+        build = BuildProject(
+            self,
+            "Build",
+            props=BuildProjectProps(
+                name=f"{props.prefix}-build",
+                commands=commands.build_commands(env=props.env_name, prefix=props.prefix),
+                key=props.key,
+                statements=[
+                    role_policies.cdk_deploy(stack),
+                    role_policies.start_pipeline(stack, props.training_pipeline_name),
+                ],
+            ),
+        )
+        acknowledge_artifact_grants(build, props.artifact_bucket)
+        self.project = build.project
+        source = codepipeline.Artifact("Source")
+        source_action = props.source.action(source, on_push=True)
+        self.pipeline = v2_pipeline(
+            self,
+            "Pipeline",
+            name=f"{props.prefix}-build",
+            bucket=props.artifact_bucket,
+            stages=[
+                codepipeline.StageProps(stage_name="Source", actions=[source_action]),
+                codepipeline.StageProps(
+                    stage_name="TestAndTrain",
+                    actions=[
+                        actions.CodeBuildAction(
+                            action_name="TestUpdateStart", project=build.project, input=source
+                        )
+                    ],
+                ),
+            ],
+            triggers=props.source.push_triggers(source_action),
+        )

@@ -1,0 +1,136 @@
+"""``<prefix>-deploy``: Source → Staging (resolve, deploy, smoke test) → Approve → Prod.
+
+Started only by the approval rule (its source action has no trigger). CodePipeline also runs a
+pipeline once when it is created; with nothing approved yet that first run stops at Staging,
+where ``release.resolve`` reports that no version is deployable.
+
+Prod ships exactly the version staging smoke-tested: the staging build hands on its model file
+and exports ``MODEL_VERSION`` (shown in the manual approval); the prod build resolves that
+version again, which fails if it was rejected or deleted while waiting at the gate.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import aws_cdk as cdk
+from aws_cdk import aws_codepipeline as codepipeline
+from aws_cdk import aws_codepipeline_actions as actions
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_s3 as s3
+from aws_cdk import aws_sns as sns
+from constructs import Construct
+
+from stacks.config_release import StageConfig
+from stacks.delivery import commands, role_policies
+from stacks.delivery.acknowledgements import acknowledge_artifact_grants, acknowledge_deploy_project
+from stacks.delivery.build_project import BuildProject, BuildProjectProps
+from stacks.delivery.codepipeline_v2 import v2_pipeline
+from stacks.delivery.source import PipelineSource
+from stacks.endpoint_stack import endpoint_name
+
+STAGED: str = "Staging"  # artifact name and variables namespace of the staging build
+
+
+@dataclass(frozen=True, kw_only=True)
+class DeployPipelineProps:
+    """The two stages, the model group, the source and the resources the builds use."""
+
+    prefix: str
+    env_name: str
+    group: str
+    staging: StageConfig
+    prod: StageConfig
+    source: PipelineSource
+    key: kms.IKey
+    artifact_bucket: s3.IBucket
+    approval_topic: sns.ITopic
+
+
+class DeployPipeline(Construct):
+    """The deploy CodePipeline (V2) and a CodeBuild project per stage; ``pipeline`` exposed."""
+
+    def __init__(self, scope: Construct, construct_id: str, *, props: DeployPipelineProps) -> None:
+        super().__init__(scope, construct_id)
+        p = props
+        staging_project = self._project(
+            p,
+            p.staging,
+            commands.staging_commands(env=p.env_name, prefix=p.prefix, group=p.group, stage=p.staging),
+            artifact_files=[p.staging.model_file],
+        )
+        prod_project = self._project(
+            p,
+            p.prod,
+            commands.prod_commands(
+                env=p.env_name,
+                prefix=p.prefix,
+                group=p.group,
+                stage=p.prod,
+                staged_file=f"$CODEBUILD_SRC_DIR_{STAGED}/{p.staging.model_file}",
+            ),
+            artifact_files=[],
+        )
+        source, staged = codepipeline.Artifact("Source"), codepipeline.Artifact(STAGED)
+        staging_action = actions.CodeBuildAction(
+            action_name="ResolveDeploySmokeTest",
+            project=staging_project,
+            input=source,
+            outputs=[staged],
+            variables_namespace=STAGED,
+        )
+        version = staging_action.variable(commands.VERSION_VARIABLE)
+        gate = actions.ManualApprovalAction(
+            action_name="ApproveProd",
+            notification_topic=p.approval_topic,
+            additional_information=(
+                f"Model version {version} of {p.group} passed its smoke test on {p.prefix}-staging. "
+                f"Approve to roll version {version} out to {p.prefix}-prod (canary, alarm rollback)."
+            ),
+        )
+        prod_action = actions.CodeBuildAction(
+            action_name="DeploySmokeTest", project=prod_project, input=source, extra_inputs=[staged]
+        )
+        self.pipeline = v2_pipeline(
+            self,
+            "Pipeline",
+            name=f"{p.prefix}-deploy",
+            bucket=p.artifact_bucket,
+            stages=[
+                codepipeline.StageProps(
+                    stage_name="Source", actions=[p.source.action(source, on_push=False)]
+                ),
+                codepipeline.StageProps(stage_name="Staging", actions=[staging_action]),
+                codepipeline.StageProps(stage_name="Approve", actions=[gate]),
+                codepipeline.StageProps(stage_name="Prod", actions=[prod_action]),
+            ],
+        )
+
+    def _project(
+        self, p: DeployPipelineProps, stage: StageConfig, build: list[str], *, artifact_files: list[str]
+    ) -> cdk.aws_codebuild.PipelineProject:
+        stack = cdk.Stack.of(self)
+        project = BuildProject(
+            self,
+            stage.name.capitalize(),
+            props=BuildProjectProps(
+                name=f"{p.prefix}-deploy-{stage.name}",
+                commands=build,
+                key=p.key,
+                statements=[
+                    role_policies.cdk_deploy(stack),
+                    *role_policies.read_registry(stack, p.group),
+                    *role_policies.smoke_test(
+                        stack,
+                        endpoint=endpoint_name(p.prefix, stage.name),
+                        bucket=p.artifact_bucket,
+                        key=p.key,
+                    ),
+                ],
+                artifact_files=artifact_files,
+                exported_variables=[commands.VERSION_VARIABLE],
+            ),
+        )
+        acknowledge_artifact_grants(project, p.artifact_bucket)
+        acknowledge_deploy_project(project, group=p.group, bucket=p.artifact_bucket)
+        return project.project
