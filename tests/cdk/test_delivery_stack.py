@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 from platform_synth import SynthesizedPlatform, resources, synth_platform
 
+from stacks.delivery import commands
 from stacks.delivery.events import approval_pattern
 
 CONNECTION = "arn:aws:codeconnections:eu-west-1:111122223333:connection/0a1b2c3d-1111-2222-3333-444455556666"
@@ -262,3 +263,17 @@ def test_scheduled_retraining_may_only_start_the_training_pipeline(connected: di
 
 def test_no_schedule_unless_configured(default: dict[str, Any]) -> None:
     assert not resources(default, "AWS::Scheduler::Schedule")
+
+
+def test_a_hand_promotion_runs_the_same_steps_for_a_named_version(synthesized: SynthesizedPlatform) -> None:
+    # GIVEN prod's config WHEN the commands for `make promote VERSION=7 STAGE=prod` are built THEN
+    # they are the pipeline's prod steps with the version fixed: resolve exactly 7, deploy, smoke.
+    prod = synthesized.config.env.stage("prod")
+    resolve, deploy, smoke = commands.ship_commands(
+        env="dev", prefix=PREFIX, group=GROUP, stage=prod, version="7"
+    )
+    assert (
+        resolve == f".venv/bin/python -m release.resolve --group {GROUP} --version 7 --out {prod.model_file}"
+    )
+    pipeline_prod = _commands(synthesized.raw["delivery"], f"{PREFIX}-deploy-prod")
+    assert [deploy, smoke] == pipeline_prod[2:]
