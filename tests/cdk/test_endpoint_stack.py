@@ -89,7 +89,9 @@ def test_prod_autoscales_on_invocations_per_instance(synthesized: SynthesizedPla
 
 def test_model_role_reads_only_its_own_model_version(synthesized: SynthesizedPlatform) -> None:
     template = synthesized.raw["endpoint-prod"]
-    (policy,) = resources(template, "AWS::IAM::ManagedPolicy").values()
+    (policy,) = [
+        p for k, p in resources(template, "AWS::IAM::ManagedPolicy").items() if k.startswith("HostedModel")
+    ]
     statements = {s["Sid"]: s for s in policy["Properties"]["PolicyDocument"]["Statement"]}
     read = statements["ReadThisModelVersion"]
     assert read["Action"] == "s3:GetObject"

@@ -1,0 +1,1 @@
+"""Monitoring constructs: the drift-check pipeline, its schedule, alarms, retraining trigger, dashboards."""

@@ -1,0 +1,166 @@
+"""The drift-check SageMaker pipeline, its execution role and its code bundle.
+
+The role starts from the training pipeline role's statements (jobs, code, key, image, logs, VPC)
+minus what the check never does (register or list models, read raw data, write training runs),
+plus: read baselines (``pipeline-runs/*``), read capture (``data-capture/*``), write
+``drift-checks/*``, and invoke the metrics-publishing function.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import aws_cdk as cdk
+from aws_cdk import aws_ec2 as ec2
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_s3 as s3
+from aws_cdk import aws_s3_assets as s3_assets
+from aws_cdk import aws_sagemaker as sagemaker
+from constructs import Construct
+
+from ml_code import contract
+from stacks.config_release import MonitoringConfig
+from stacks.monitoring.definition import CHECKS_PREFIX, DriftDefinitionProps, definition_json
+from stacks.pipeline.acknowledgements import acknowledge_role_wildcards
+from stacks.pipeline.execution_role import ExecutionRoleProps, _statements
+from stacks.pipeline.images import XGBOOST_REPOSITORY, image_uri, xgboost_registries
+from stacks.pipeline.props import RUNS_PREFIX
+from stacks.pipeline.requests import JobSettings
+from stacks.pipeline.source_bundle import build_bundle
+
+_NOT_NEEDED = frozenset({"RegisterAndFindModels", "ListModelVersions", "ReadData", "ReadWriteRuns"})
+
+
+@dataclass(frozen=True, kw_only=True)
+class DriftPipelineProps:
+    """Where the check runs and what it may touch."""
+
+    name: str
+    monitoring: MonitoringConfig
+    instance_type: str
+    max_runtime_seconds: int
+    key: kms.IKey
+    artifact_bucket: s3.IBucket
+    vpc: ec2.IVpc
+    subnet_ids: Sequence[str]
+    security_group: ec2.ISecurityGroup
+    publisher: lambda_.IFunction
+    model_package_group_name: str
+    source_dir: Path
+    build_dir: Path
+
+
+def _var(name: str) -> str:
+    return "${" + name + "}"
+
+
+class DriftPipeline(Construct):
+    """``CfnPipeline`` ``<prefix>-drift-check`` and its least-privilege role."""
+
+    def __init__(self, scope: Construct, construct_id: str, *, props: DriftPipelineProps) -> None:
+        super().__init__(scope, construct_id)
+        stack = cdk.Stack.of(self)
+        bundle = s3_assets.Asset(
+            self, "SourceBundle", path=str(build_bundle(props.source_dir, props.build_dir))
+        )
+        registries = cdk.CfnMapping(
+            self, "ImageRegistry", mapping={r: {"Account": a} for r, a in xgboost_registries().items()}
+        )
+        registry = registries.find_in_map(cdk.Aws.REGION, "Account")
+        self.role = iam.Role(
+            self, "Role", assumed_by=iam.ServicePrincipal("sagemaker.amazonaws.com"),
+            description="Runs the drift-check pipeline and its processing job",
+        )  # fmt: skip
+        role_props = ExecutionRoleProps(
+            key=props.key,
+            artifact_bucket=props.artifact_bucket,
+            code_bucket_name=bundle.s3_bucket_name,
+            code_object_key=bundle.s3_object_key,
+            model_package_group_name=props.model_package_group_name,
+            model_package_group_arn="",
+            image_repository_arn=stack.format_arn(
+                service="ecr", account=registry, resource="repository", resource_name=XGBOOST_REPOSITORY
+            ),
+            vpc=props.vpc,
+            subnet_ids=list(props.subnet_ids),
+            security_group=props.security_group,
+        )
+        bucket = props.artifact_bucket
+        statements = [s for s in _statements(self, role_props, self.role) if s.sid not in _NOT_NEEDED]
+        statements += [
+            iam.PolicyStatement(
+                sid="ReadBaselinesAndCapture",
+                actions=["s3:GetObject"],
+                resources=[
+                    bucket.arn_for_objects(f"{RUNS_PREFIX}*"),
+                    bucket.arn_for_objects(f"{contract.CAPTURE_PREFIX}/*"),
+                ],
+            ),
+            iam.PolicyStatement(
+                sid="WriteDriftChecks",
+                actions=["s3:AbortMultipartUpload", "s3:GetObject", "s3:PutObject"],
+                resources=[bucket.arn_for_objects(f"{CHECKS_PREFIX}*")],
+            ),
+            iam.PolicyStatement(
+                sid="PublishMetricsStep",
+                actions=["lambda:InvokeFunction"],
+                resources=[props.publisher.function_arn],
+            ),
+        ]
+        self.policy = iam.ManagedPolicy(self, "Policy", statements=statements, roles=[self.role])
+        acknowledge_role_wildcards(
+            self.policy,
+            bucket=bucket,
+            bucket_prefixes={
+                RUNS_PREFIX: "Reads the deployed version's baseline (pipeline-runs/<execution>/preprocess/).",
+                f"{contract.CAPTURE_PREFIX}/": "Reads endpoint data capture (<endpoint>/<variant>/...).",
+                CHECKS_PREFIX: "Each check writes its report under drift-checks/<execution id>/.",
+            },
+            group_name=props.model_package_group_name,
+        )
+        m = props.monitoring
+        definition = definition_json(
+            DriftDefinitionProps(
+                job=JobSettings(
+                    role_arn=_var("RoleArn"),
+                    kms_key_arn=_var("KmsKeyArn"),
+                    image_uri=image_uri(_var("ImageRegistry"), _var("AWS::Region"), _var("AWS::URLSuffix")),
+                    subnet_ids=tuple(_var(f"Subnet{i}") for i in range(len(props.subnet_ids))),
+                    security_group_ids=(_var("SecurityGroup"),),
+                    max_runtime_seconds=props.max_runtime_seconds,
+                ),
+                artifact_bucket=_var("ArtifactBucket"),
+                code_uri=f"s3://{_var('CodeBucket')}/{bundle.s3_object_key}",
+                function_arn=_var("PublisherArn"),
+                instance_type=props.instance_type,
+                threshold=m.drift_threshold,
+                missing_tolerance=m.missing_rate_tolerance,
+                feature_thresholds=m.feature_thresholds,
+            )
+        )
+        variables = {
+            "ArtifactBucket": bucket.bucket_name,
+            "CodeBucket": bundle.s3_bucket_name,
+            "ImageRegistry": registry,
+            "KmsKeyArn": props.key.key_arn,
+            "PublisherArn": props.publisher.function_arn,
+            "RoleArn": self.role.role_arn,
+            "SecurityGroup": props.security_group.security_group_id,
+            **{f"Subnet{i}": s for i, s in enumerate(props.subnet_ids)},
+        }
+        self.pipeline = sagemaker.CfnPipeline(
+            self,
+            "Pipeline",
+            pipeline_name=props.name,
+            pipeline_description="Drift check of captured endpoint traffic against its version's baseline",
+            role_arn=self.role.role_arn,
+            pipeline_definition={"PipelineDefinitionBody": cdk.Fn.sub(definition, variables)},
+        )
+        self.pipeline.node.add_dependency(self.policy)
+        self.arn = stack.format_arn(
+            service="sagemaker", resource="pipeline", resource_name=props.name.lower()
+        )

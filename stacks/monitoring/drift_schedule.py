@@ -1,0 +1,82 @@
+"""The schedule that runs one endpoint's drift check, in that endpoint's stack.
+
+It lives with the endpoint because it carries the deployed version's baseline location: a new
+approved version redeploys the endpoint stack and so re-points the check at the new baseline.
+The role may only start the drift-check pipeline.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import aws_cdk as cdk
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_scheduler as scheduler
+from constructs import Construct
+
+from ml_code import contract
+
+
+@dataclass(frozen=True, kw_only=True)
+class DriftScheduleProps:
+    """What to check, against what, how often."""
+
+    pipeline_name: str
+    endpoint_name: str
+    bucket_name: str
+    baseline_uri: str
+    lookback_hours: int
+    expression: str
+
+
+class DriftSchedule(Construct):
+    """EventBridge Scheduler → ``StartPipelineExecution`` of the drift check."""
+
+    def __init__(self, scope: Construct, construct_id: str, *, props: DriftScheduleProps) -> None:
+        super().__init__(scope, construct_id)
+        stack = cdk.Stack.of(self)
+        pipeline_arn = stack.format_arn(
+            service="sagemaker", resource="pipeline", resource_name=props.pipeline_name.lower()
+        )
+        role = iam.Role(
+            self,
+            "Role",
+            assumed_by=iam.ServicePrincipal(
+                "scheduler.amazonaws.com", conditions={"StringEquals": {"aws:SourceAccount": stack.account}}
+            ),
+            description=f"Starts the drift check of {props.endpoint_name}",
+        )
+        policy = iam.ManagedPolicy(
+            self,
+            "Policy",
+            roles=[role],
+            statements=[
+                iam.PolicyStatement(actions=["sagemaker:StartPipelineExecution"], resources=[pipeline_arn])
+            ],
+        )
+        parameters = {
+            "EndpointName": props.endpoint_name,
+            "CaptureUri": f"s3://{props.bucket_name}/{contract.CAPTURE_PREFIX}/{props.endpoint_name}/",
+            "BaselineUri": props.baseline_uri,
+            "LookbackHours": str(props.lookback_hours),
+        }
+        self.schedule = scheduler.CfnSchedule(
+            self,
+            "Schedule",
+            description=f"Drift check of {props.endpoint_name} against its model version's baseline",
+            schedule_expression=props.expression,
+            flexible_time_window=scheduler.CfnSchedule.FlexibleTimeWindowProperty(mode="OFF"),
+            target=scheduler.CfnSchedule.TargetProperty(
+                arn=pipeline_arn,
+                role_arn=role.role_arn,
+                sage_maker_pipeline_parameters=scheduler.CfnSchedule.SageMakerPipelineParametersProperty(
+                    pipeline_parameter_list=[
+                        scheduler.CfnSchedule.SageMakerPipelineParameterProperty(name=k, value=v)
+                        for k, v in parameters.items()
+                    ]
+                ),
+                retry_policy=scheduler.CfnSchedule.RetryPolicyProperty(maximum_retry_attempts=3),
+            ),
+        )
+        self.schedule.node.add_dependency(policy)
+        self.parameters = parameters

@@ -1,0 +1,106 @@
+"""Monitoring: drift pipeline, schedule per monitored stage, alarms → retraining, dashboards, alerts."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from platform_synth import SynthesizedPlatform, resources, synth_platform
+
+from ml_code import contract
+
+
+def _props(template: dict[str, Any], resource_type: str) -> list[dict[str, Any]]:
+    return [r["Properties"] for r in resources(template, resource_type).values()]
+
+
+def test_drift_pipeline_exists_with_its_lambda_step(synthesized: SynthesizedPlatform) -> None:
+    (pipeline,) = _props(synthesized.raw["monitoring"], "AWS::SageMaker::Pipeline")
+    assert pipeline["PipelineName"] == "mlops-demo-dev-drift-check"
+    body, variables = pipeline["PipelineDefinition"]["PipelineDefinitionBody"]["Fn::Sub"]
+    steps = {s["Name"]: s for s in json.loads(body)["Steps"]}
+    assert steps["PublishDriftMetrics"]["FunctionArn"] == "${PublisherArn}"
+    assert "Fn::GetAtt" in variables["PublisherArn"]
+
+
+def test_only_the_capturing_stage_is_scheduled(synthesized: SynthesizedPlatform) -> None:
+    (schedule,) = _props(synthesized.raw["endpoint-prod"], "AWS::Scheduler::Schedule")
+    assert not resources(synthesized.raw["endpoint-staging"], "AWS::Scheduler::Schedule")  # serverless
+    target = schedule["Target"]
+    assert "pipeline/mlops-demo-dev-drift-check" in json.dumps(target["Arn"])
+    params = {p["Name"]: p["Value"] for p in target["SageMakerPipelineParameters"]["PipelineParameterList"]}
+    assert params["EndpointName"] == "mlops-demo-dev-prod"
+    assert params["BaselineUri"].endswith("/preprocess/baseline/")
+    assert "data-capture/mlops-demo-dev-prod/" in json.dumps(params["CaptureUri"])
+    (policy,) = [p for k, p in resources(synthesized.raw["endpoint-prod"], "AWS::IAM::ManagedPolicy").items()
+                 if k.startswith("DriftSchedule")]  # fmt: skip
+    (statement,) = policy["Properties"]["PolicyDocument"]["Statement"]
+    assert statement["Action"] == "sagemaker:StartPipelineExecution"
+
+
+def test_drift_alarm_is_enabled_and_feeds_the_retrain_rule(synthesized: SynthesizedPlatform) -> None:
+    template = synthesized.raw["monitoring"]
+    (alarm,) = _props(template, "AWS::CloudWatch::Alarm")
+    assert alarm["AlarmName"] == "mlops-demo-dev-prod-drift"
+    assert alarm["ActionsEnabled"] is True
+    assert alarm["Namespace"] == contract.DRIFT_NAMESPACE
+    assert alarm["MetricName"] == contract.DRIFT_METRIC_VIOLATIONS
+    assert alarm["AlarmActions"]
+    rules = {r["Description"]: r for r in _props(template, "AWS::Events::Rule")}
+    retrain = next(r for d, r in rules.items() if "drift alarm" in d)
+    assert retrain["EventPattern"]["detail"] == {
+        "alarmName": ["mlops-demo-dev-prod-drift"],
+        "state": {"value": ["ALARM"]},
+    }
+    (target,) = retrain["Targets"]
+    trigger_id = next(
+        k for k in resources(template, "AWS::Lambda::Function") if k.startswith("RetrainTrigger")
+    )
+    assert trigger_id in json.dumps(target["Arn"])
+
+
+def test_retrain_trigger_runs_one_at_a_time_with_the_interval(synthesized: SynthesizedPlatform) -> None:
+    functions = resources(synthesized.raw["monitoring"], "AWS::Lambda::Function")
+    trigger = next(v["Properties"] for k, v in functions.items() if k.startswith("RetrainTrigger"))
+    assert trigger["ReservedConcurrentExecutions"] == 1
+    env = trigger["Environment"]["Variables"]
+    assert env["PIPELINE_NAME"] == "mlops-demo-dev-training"
+    assert env["MIN_INTERVAL_SECONDS"] == str(24 * 3600)
+    assert "KmsKeyArn" in trigger
+
+
+def test_failed_runs_and_pending_approvals_notify_the_topic(synthesized: SynthesizedPlatform) -> None:
+    rules = _props(synthesized.raw["monitoring"], "AWS::Events::Rule")
+    patterns = [r["EventPattern"] for r in rules]
+    assert any(p["detail"].get("currentPipelineExecutionStatus") == ["Failed"] for p in patterns)
+    assert any(p["detail"].get("ModelApprovalStatus") == ["PendingManualApproval"] for p in patterns)
+    (topic,) = _props(synthesized.raw["monitoring"], "AWS::SNS::Topic")
+    assert "KmsMasterKeyId" in topic
+
+
+def test_a_dashboard_per_stage(synthesized: SynthesizedPlatform) -> None:
+    dashboards = _props(synthesized.raw["monitoring"], "AWS::CloudWatch::Dashboard")
+    names = sorted(d["DashboardName"] for d in dashboards)
+    assert names == ["mlops-demo-dev-prod", "mlops-demo-dev-staging"]
+    body = json.dumps(dashboards)
+    for metric in (
+        "Invocation5XXErrors",
+        "ModelLatency",
+        contract.DRIFT_METRIC_VIOLATIONS,
+        "ExecutionFailed",
+    ):
+        assert metric in body
+
+
+@pytest.fixture(scope="module")
+def staging_env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    return synth_platform(tmp_path_factory.mktemp("staging-env"), env="staging").raw
+
+
+def test_emails_from_config_subscribe_to_the_topic(staging_env: dict[str, Any]) -> None:
+    (subscription,) = _props(staging_env["monitoring"], "AWS::SNS::Subscription")
+    assert subscription["Protocol"] == "email"
+    assert subscription["Endpoint"] == "ml-platform@example.com"
+    # the staging environment's staging stage runs on an instance and captures: both are monitored
+    assert len(_props(staging_env["monitoring"], "AWS::CloudWatch::Alarm")) == 2
