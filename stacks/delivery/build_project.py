@@ -28,6 +28,8 @@ class BuildProjectProps:
     artifact_files: Sequence[str] = ()
     #: Environment variables exported as CodePipeline variables of the action.
     exported_variables: Sequence[str] = ()
+    #: Build timeout (deploy builds wait for CloudFormation to finish an endpoint rollout).
+    timeout_minutes: int = 60
 
 
 class BuildProject(Construct):
@@ -69,7 +71,7 @@ class BuildProject(Construct):
                 privileged=False,
             ),
             encryption_key=props.key,
-            timeout=cdk.Duration.minutes(60),
+            timeout=cdk.Duration.minutes(props.timeout_minutes),
             logging=codebuild.LoggingOptions(
                 cloud_watch=codebuild.CloudWatchLoggingOptions(log_group=log_group)
             ),

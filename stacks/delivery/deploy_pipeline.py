@@ -12,8 +12,10 @@ version again, which fails if it was rejected or deleted while waiting at the ga
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Final
 
 import aws_cdk as cdk
+from aws_cdk import aws_codebuild as codebuild
 from aws_cdk import aws_codepipeline as codepipeline
 from aws_cdk import aws_codepipeline_actions as actions
 from aws_cdk import aws_kms as kms
@@ -29,7 +31,8 @@ from stacks.delivery.codepipeline_v2 import v2_pipeline
 from stacks.delivery.source import PipelineSource
 from stacks.endpoint_stack import endpoint_name
 
-STAGED: str = "Staging"  # artifact name and variables namespace of the staging build
+STAGED: Final = "Staging"  # artifact name and variables namespace of the staging build
+DEPLOY_TIMEOUT_MINUTES: Final = 120
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -83,6 +86,10 @@ class DeployPipeline(Construct):
         gate = actions.ManualApprovalAction(
             action_name="ApproveProd",
             notification_topic=p.approval_topic,
+            external_entity_link=(
+                f"https://{cdk.Aws.REGION}.console.aws.amazon.com/sagemaker/home?region={cdk.Aws.REGION}"
+                f"#/endpoints/{endpoint_name(p.prefix, p.staging.name)}"
+            ),
             additional_information=(
                 f"Model version {version} of {p.group} passed its smoke test on {p.prefix}-staging. "
                 f"Approve to roll version {version} out to {p.prefix}-prod (canary, alarm rollback)."
@@ -108,7 +115,7 @@ class DeployPipeline(Construct):
 
     def _project(
         self, p: DeployPipelineProps, stage: StageConfig, build: list[str], *, artifact_files: list[str]
-    ) -> cdk.aws_codebuild.PipelineProject:
+    ) -> codebuild.PipelineProject:
         stack = cdk.Stack.of(self)
         project = BuildProject(
             self,
@@ -129,6 +136,9 @@ class DeployPipeline(Construct):
                 ],
                 artifact_files=artifact_files,
                 exported_variables=[commands.VERSION_VARIABLE],
+                # CloudFormation waits for the endpoint: create or blue/green update with canary
+                # wait, baking and termination wait (see the stage's rollout config)
+                timeout_minutes=DEPLOY_TIMEOUT_MINUTES,
             ),
         )
         acknowledge_artifact_grants(project, p.artifact_bucket)

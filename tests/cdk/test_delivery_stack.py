@@ -168,6 +168,7 @@ def test_deploy_goes_staging_then_manual_gate_then_prod(default: dict[str, Any])
     }
     assert "#{Staging.MODEL_VERSION}" in gate["Configuration"]["CustomData"]
     assert "NotificationArn" in gate["Configuration"]
+    assert f"#/endpoints/{PREFIX}-staging" in json.dumps(gate["Configuration"]["ExternalEntityLink"])
     assert staging["Namespace"] == "Staging"
     assert [a["Name"] for a in staging["OutputArtifacts"]] == ["Staging"]
     assert {a["Name"] for a in prod["InputArtifacts"]} == {"Source", "Staging"}
@@ -232,6 +233,8 @@ def test_builds_are_encrypted_logged_and_unprivileged(default: dict[str, Any]) -
         group = props["LogsConfig"]["CloudWatchLogs"]["GroupName"]["Ref"]
         assert "KmsKeyId" in groups[group]["Properties"]
         assert groups[group]["Properties"]["RetentionInDays"] > 0
+        # deploy builds outlast CloudFormation's blue/green endpoint rollout
+        assert props["TimeoutInMinutes"] == (120 if "-deploy-" in props["Name"] else 60)
 
 
 def test_scheduled_retraining_may_only_start_the_training_pipeline(connected: dict[str, Any]) -> None:
