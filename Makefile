@@ -17,7 +17,7 @@ CDK := CDK_DISABLE_VERSION_CHECK=1 CDK_DISABLE_CLI_TELEMETRY=true \
        JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION=20 npx --no-install cdk
 CDK_OUT ?= cdk.out
 
-.PHONY: help setup synth demo test lint format serve deploy destroy diff bench lock clean
+.PHONY: help setup synth demo test lint format serve deploy destroy diff promote bench lock clean
 
 help: ## Show this help
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[36m%-10s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -60,6 +60,13 @@ diff: setup ## cdk diff against the account in your AWS credentials (ENV=...)
 
 deploy: setup ## cdk deploy every stack of ENV (needs AWS credentials and a bootstrapped account)
 	$(CDK) deploy --no-notices -c env=$(ENV) --all --require-approval broadening
+
+promote: setup ## Ship an approved version to a stage by hand (roll back/forward): make promote STAGE=prod [VERSION=3] [ENV=dev]
+	@test -n "$(STAGE)" || { echo "usage: make promote STAGE=staging|prod [VERSION=N] [ENV=dev]"; exit 2; }
+	@out=$$($(PY) -m release.promote --env $(ENV) --stage $(STAGE) $(if $(VERSION),--version $(VERSION))) || exit $$?; \
+	 echo "$$out"; stack=$$(echo "$$out" | tail -n1); file=$$(echo "$$out" | head -n1 | sed 's/.* -> //'); \
+	 $(CDK) deploy "$$stack" --exclusively --require-approval never --no-notices -c env=$(ENV) && \
+	 $(PY) -m release.smoke --endpoint "$${stack/-endpoint-/-}" --model-file "$$file"
 
 destroy: setup ## cdk destroy ENV's stacks (stateful resources are retained)
 	$(CDK) destroy --no-notices -c env=$(ENV) --all

@@ -13,15 +13,18 @@ import aws_cdk as cdk
 from stacks.application import build_platform
 from stacks.config import load_config
 
-CONTEXT_KEYS = ("env", "project", "environments")
+CONTEXT_KEYS = ("env", "project", "environments", "approvedModelRoot")
 
 
 def main() -> None:
     app = cdk.App()
     context = {key: app.node.try_get_context(key) for key in CONTEXT_KEYS}
-    # Approved-model files (written by `python -m release.resolve`) are read relative to here.
+    # Approved-model files (written by `python -m release.resolve`) are read relative to the
+    # project root, or to `-c approvedModelRoot=DIR` (the offline demo keeps its own there).
+    root = context.pop("approvedModelRoot", None)
     config = load_config(
-        {k: v for k, v in context.items() if v is not None}, project_root=Path(__file__).parent
+        {k: v for k, v in context.items() if v is not None},
+        project_root=Path(str(root)) if root else Path(__file__).parent,
     )
     build_platform(app, config)
     app.synth()
