@@ -16,6 +16,9 @@ from botocore.exceptions import ClientError
 from release.contract import SMOKE_SAMPLES_METADATA_KEY, ApprovedModel, ApprovedModelError
 
 APPROVED: Final = "Approved"
+#: ``CustomerMetadataProperties`` key under which the pipeline's register step records the
+#: problem type (binary, multiclass, regression) of a version (stacks/pipeline/gate.py).
+PROBLEM_TYPE_METADATA_KEY: Final = "ProblemType"
 
 
 class ResolveError(Exception):
@@ -114,3 +117,17 @@ def approved_model(described: Mapping[str, Any]) -> ApprovedModel:
         return ApprovedModel.from_mapping(data, arn)
     except ApprovedModelError as exc:
         raise ResolveError(str(exc)) from None
+
+
+def recorded_problem_type(sagemaker: Any, package_arn: str) -> str | None:
+    """The problem type recorded with the model version ``package_arn`` (None if not recorded).
+
+    Raises:
+        ResolveError: the version cannot be described (deleted, no permission).
+    """
+    try:
+        described = sagemaker.describe_model_package(ModelPackageName=package_arn)
+    except ClientError as exc:
+        raise ResolveError(f"{package_arn}: cannot describe it: {exc}") from None
+    value = (described.get("CustomerMetadataProperties") or {}).get(PROBLEM_TYPE_METADATA_KEY)
+    return None if value is None else str(value)

@@ -1,82 +1,38 @@
 """Post-deploy smoke test: the model's own test samples, response schema and p95 latency checked.
 
 ``python -m release.smoke --model-file FILE (--endpoint NAME | --url http://host:port)
-[--samples N] [--max-latency-ms MS] [--region R]``
+[--samples N] [--max-latency-ms MS] [--problem-type T] [--region R]``
 
 The samples are raw feature records from the model version's test split
 (``ApprovedModel.smoke_samples_uri``). Each is sent alone as ``application/json``
 (``{"instances": [record]}``); a response must be 200 and hold exactly one prediction of the
-shape ``ml_code.inference.output_fn`` writes. Exit 0 when every check passes, 1 naming each
-failed check and sample, 2 when the test cannot run (no samples, model unreachable).
+shape ``ml_code.inference.output_fn`` writes for the version's problem type (``--problem-type``,
+else the one recorded with the version in the Model Registry; see :mod:`release.schema`). Exit 0
+when every check passes, 1 naming each failed check and sample, 2 when the test cannot run (no
+samples, model unreachable, version not readable).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import math
 import sys
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import boto3
 from botocore.exceptions import BotoCoreError, ClientError
 
-from ml_code.contract import CONTENT_TYPE_JSON
+from ml_code.contract import CONTENT_TYPE_JSON, PROBLEM_TYPES
 from release.contract import ApprovedModel, ApprovedModelError
 from release.invokers import InvokeError, Invoker, InvokeResult, endpoint_invoker, url_invoker
-from release.schema import prediction_problem
+from release.registry import ResolveError, recorded_problem_type
+from release.schema import SchemaChecker
+from release.smoke_report import Failure, SmokeReport, p95
 
 
 class SmokeSetupError(Exception):
     """The smoke test cannot run (no/invalid samples, unreachable model); the message says why."""
-
-
-@dataclass(frozen=True)
-class Failure:
-    """One failed check: which (``status``, ``schema``, ``latency``), which sample, and why."""
-
-    check: str
-    sample: int | None
-    detail: str
-
-    def __str__(self) -> str:
-        where = f"sample {self.sample}" if self.sample is not None else "all samples"
-        return f"{self.check} check failed for {where}: {self.detail}"
-
-
-@dataclass(frozen=True)
-class SmokeReport:
-    """What :func:`run_smoke` found."""
-
-    target: str
-    samples: int
-    latencies_ms: tuple[float, ...]
-    p95_ms: float
-    max_latency_ms: float
-    failures: tuple[Failure, ...]
-
-    @property
-    def passed(self) -> bool:
-        return not self.failures
-
-    def summary(self) -> str:
-        """Readable lines for a build log: the verdict, then one line per failure."""
-        verdict = "PASSED" if self.passed else f"FAILED ({len(self.failures)} failure(s))"
-        lines = [
-            f"smoke test of {self.target}: {self.samples} sample(s), p95 latency {self.p95_ms:.1f} ms "
-            f"(bound {self.max_latency_ms:g} ms): {verdict}"
-        ]
-        return "\n".join([*lines, *(f"  - {failure}" for failure in self.failures)])
-
-
-def p95(latencies: list[float]) -> float:
-    """Nearest-rank 95th percentile (0 for no values)."""
-    if not latencies:
-        return 0.0
-    ordered = sorted(latencies)
-    return ordered[max(math.ceil(0.95 * len(ordered)) - 1, 0)]
 
 
 def load_samples(s3: Any, uri: str, limit: int) -> list[dict[str, Any]]:
@@ -95,7 +51,7 @@ def load_samples(s3: Any, uri: str, limit: int) -> list[dict[str, Any]]:
     return data[:limit]
 
 
-def check_response(result: InvokeResult) -> str | None:
+def check_response(result: InvokeResult, checker: SchemaChecker, sample: int) -> str | None:
     """Why a response fails the status or schema check (``"status: ..."``/``"schema: ..."``), or None."""
     if result.status != 200:
         return f"status: HTTP {result.status}: {result.body[:200].decode('utf-8', 'replace')}"
@@ -106,20 +62,31 @@ def check_response(result: InvokeResult) -> str | None:
     predictions = document.get("predictions") if isinstance(document, dict) else None
     if not isinstance(predictions, list) or len(predictions) != 1:
         return f'schema: expected {{"predictions": [one record]}}, got {str(document)[:120]}'
-    problem = prediction_problem(predictions[0])
+    problem = checker.check(predictions[0], sample)
     return None if problem is None else f"schema: {problem}"
 
 
 def run_smoke(
-    invoker: Invoker, samples: list[dict[str, Any]], *, max_latency_ms: float, target: str = "model"
+    invoker: Invoker,
+    samples: list[dict[str, Any]],
+    *,
+    max_latency_ms: float,
+    target: str = "model",
+    problem_type: str | None = None,
 ) -> SmokeReport:
     """Send each sample alone, check every response and the p95 latency; return the report.
 
+    ``problem_type`` is the model's (binary, multiclass, regression); None when not recorded, and
+    then every prediction must at least have the shape of the first valid one.
+
     Raises:
-        SmokeSetupError: no samples, or the model cannot be reached at all.
+        SmokeSetupError: no samples, an unknown problem type, or the model cannot be reached.
     """
     if not samples:
         raise SmokeSetupError("no smoke samples to send")
+    if problem_type is not None and problem_type not in PROBLEM_TYPES:
+        raise SmokeSetupError(f"problem type {problem_type!r} is not one of {', '.join(PROBLEM_TYPES)}")
+    checker = SchemaChecker(problem_type)
     failures: list[Failure] = []
     latencies: list[float] = []
     for index, record in enumerate(samples):
@@ -129,7 +96,7 @@ def run_smoke(
         except InvokeError as exc:
             raise SmokeSetupError(f"cannot reach {target}: {exc}") from None
         latencies.append(result.latency_ms)
-        problem = check_response(result)
+        problem = check_response(result, checker, index)
         if problem is not None:
             check, _, detail = problem.partition(": ")
             failures.append(Failure(check, index, detail))
@@ -141,7 +108,9 @@ def run_smoke(
             f"(slowest: sample {slowest}, {latencies[slowest]:.1f} ms)"
         )
         failures.append(Failure("latency", None, detail))
-    return SmokeReport(target, len(samples), tuple(latencies), percentile, max_latency_ms, tuple(failures))
+    return SmokeReport(
+        target, len(samples), tuple(latencies), percentile, max_latency_ms, tuple(failures), problem_type
+    )
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -152,6 +121,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     where.add_argument("--url", help="model server URL (POST <url>/invocations)")
     parser.add_argument("--samples", type=int, default=20, help="send at most this many samples")
     parser.add_argument("--max-latency-ms", type=float, default=2000.0, help="bound on p95 latency")
+    parser.add_argument(
+        "--problem-type", choices=PROBLEM_TYPES, help="default: the one recorded with the model version"
+    )
     parser.add_argument("--region", default=None, help="AWS region (default: the SDK's)")
     return parser.parse_args(argv)
 
@@ -166,13 +138,18 @@ def main(argv: list[str] | None = None) -> int:
         samples = load_samples(
             boto3.client("s3", region_name=args.region), model.smoke_samples_uri, args.samples
         )
+        problem_type = args.problem_type or recorded_problem_type(
+            boto3.client("sagemaker", region_name=args.region), model.model_package_arn
+        )
         if args.endpoint:
             runtime = boto3.client("sagemaker-runtime", region_name=args.region)
             invoker, target = endpoint_invoker(runtime, args.endpoint), f"endpoint {args.endpoint}"
         else:
             invoker, target = url_invoker(args.url), args.url
-        report = run_smoke(invoker, samples, max_latency_ms=args.max_latency_ms, target=target)
-    except (OSError, ApprovedModelError, SmokeSetupError) as exc:
+        report = run_smoke(
+            invoker, samples, max_latency_ms=args.max_latency_ms, target=target, problem_type=problem_type
+        )
+    except (OSError, ApprovedModelError, ResolveError, SmokeSetupError) as exc:
         print(f"release.smoke: {exc}", file=sys.stderr)
         return 2
     print(report.summary())

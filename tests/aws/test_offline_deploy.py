@@ -10,7 +10,7 @@ import boto3
 import pytest
 from botocore.exceptions import ClientError, ParamValidationError
 from moto import mock_aws
-from moto.core import DEFAULT_ACCOUNT_ID
+from moto.core.models import DEFAULT_ACCOUNT_ID
 
 from offline.cfn import Assembly
 from offline.deploy import DeployError, deploy_endpoint_stack

@@ -12,6 +12,8 @@ import boto3
 import pytest
 from botocore.exceptions import ClientError
 from moto import mock_aws
+from moto.core.models import DEFAULT_ACCOUNT_ID
+from moto.sagemaker.models import sagemaker_backends
 from serving_models import build_model
 
 from ml_code import contract
@@ -20,6 +22,7 @@ from release import smoke
 from release.contract import ApprovedModel
 from release.invokers import InvokeError, Invoker, InvokeResult, endpoint_invoker, url_invoker
 from release.schema import prediction_problem
+from release.smoke_report import p95
 
 BUCKET = "artifacts"
 SAMPLES_KEY = "run/test/smoke-samples.json"
@@ -28,7 +31,8 @@ OK = json.dumps({"predictions": [{"predicted_label": "yes", "probability": 0.25}
 
 @pytest.fixture(scope="module")
 def model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return build_model(tmp_path_factory.mktemp("binary"), "binary")
+    model: Path = build_model(tmp_path_factory.mktemp("binary"), "binary")
+    return model
 
 
 @pytest.fixture(scope="module")
@@ -49,7 +53,9 @@ def canned(status: int = 200, body: bytes = OK, latency_ms: float = 5.0) -> Invo
 
 def test_a_real_local_model_server_passes(model_dir: Path, samples: list[dict[str, Any]]) -> None:
     with serve_in_thread(model_dir) as url:
-        report = smoke.run_smoke(url_invoker(url), samples[:10], max_latency_ms=60_000, target=url)
+        report = smoke.run_smoke(
+            url_invoker(url), samples[:10], max_latency_ms=60_000, target=url, problem_type="binary"
+        )
     assert report.passed, report.summary()
     assert report.samples == 10
     assert len(report.latencies_ms) == 10
@@ -61,7 +67,9 @@ def test_every_problem_types_output_passes_the_schema(tmp_path: Path, problem_ty
     model = build_model(tmp_path, problem_type, rows=200)
     records = json.loads((tmp_path / "pre" / "test" / contract.SMOKE_SAMPLES_FILE).read_text())
     with serve_in_thread(model) as url:
-        report = smoke.run_smoke(url_invoker(url), records[:3], max_latency_ms=60_000)
+        report = smoke.run_smoke(
+            url_invoker(url), records[:3], max_latency_ms=60_000, problem_type=problem_type
+        )
     assert report.passed, report.summary()
 
 
@@ -104,8 +112,8 @@ def test_slow_responses_fail_the_latency_check() -> None:
 
 
 def test_p95_is_the_nearest_rank() -> None:
-    assert smoke.p95([float(i) for i in range(1, 101)]) == 95.0
-    assert smoke.p95([3.0]) == 3.0
+    assert p95([float(i) for i in range(1, 101)]) == 95.0
+    assert p95([3.0]) == 3.0
 
 
 def test_an_unreachable_server_is_a_setup_error() -> None:
@@ -131,23 +139,44 @@ def test_prediction_schema(record: Any, ok: bool) -> None:
 
 
 # ----------------------------------------------------------------- SageMaker endpoint, under moto
+def approved_model_file(path: Path, metadata: dict[str, str]) -> Path:
+    """Register a version with ``metadata`` in (moto's) registry; write its approved-model file."""
+    sagemaker = boto3.client("sagemaker")
+    sagemaker.create_model_package_group(ModelPackageGroupName="g")
+    arn = sagemaker.create_model_package(
+        ModelPackageGroupName="g",
+        ModelApprovalStatus="Approved",
+        InferenceSpecification={
+            "Containers": [{"Image": "image", "ModelDataUrl": f"s3://{BUCKET}/run/model.tar.gz"}],
+            "SupportedContentTypes": ["application/json"], "SupportedResponseMIMETypes": ["application/json"],
+        },
+        CustomerMetadataProperties=metadata,
+    )["ModelPackageArn"]  # fmt: skip
+    ApprovedModel(
+        model_package_arn=arn,
+        model_package_group="g",
+        version=1,
+        image_uri="image",
+        model_data_url=f"s3://{BUCKET}/run/model.tar.gz",
+        smoke_samples_uri=f"s3://{BUCKET}/{SAMPLES_KEY}",
+    ).write(path)
+    return path
+
+
 @pytest.fixture
-def aws(tmp_path: Path, samples: list[dict[str, Any]]) -> Iterator[Path]:
-    """moto with the samples in S3 and an approved-model file pointing at them."""
+def moto(samples: list[dict[str, Any]]) -> Iterator[None]:
+    """moto with the binary model's samples in S3."""
     with mock_aws():
         s3 = boto3.client("s3")
         s3.create_bucket(Bucket=BUCKET)
         s3.put_object(Bucket=BUCKET, Key=SAMPLES_KEY, Body=json.dumps(samples).encode())
-        model_file = tmp_path / "staging.json"
-        ApprovedModel(
-            model_package_arn="arn:aws:sagemaker:us-east-1:123456789012:model-package/g/3",
-            model_package_group="g",
-            version=3,
-            image_uri="image",
-            model_data_url=f"s3://{BUCKET}/run/model.tar.gz",
-            smoke_samples_uri=f"s3://{BUCKET}/{SAMPLES_KEY}",
-        ).write(model_file)
-        yield model_file
+        yield
+
+
+@pytest.fixture
+def aws(moto: None, tmp_path: Path) -> Path:
+    """The approved-model file of a registered binary version whose samples are in S3."""
+    return approved_model_file(tmp_path / "staging.json", {"ProblemType": "binary"})
 
 
 def test_moto_endpoint_canned_body_fails_the_schema_check(
@@ -177,7 +206,7 @@ def test_a_model_error_keeps_the_containers_status() -> None:
         def invoke_endpoint(self, **_: Any) -> Any:
             error = {"Error": {"Code": "ModelError", "Message": "boom"}, "OriginalStatusCode": 500,
                      "OriginalMessage": "predict failed"}  # fmt: skip
-            raise ClientError(error, "InvokeEndpoint")  # type: ignore[arg-type]
+            raise ClientError(error, "InvokeEndpoint")
 
     result = endpoint_invoker(Runtime(), "e")(b"{}", "application/json")
     assert (result.status, result.body) == (500, b"predict failed")
@@ -201,4 +230,91 @@ def test_cli_against_a_local_model_server_passes(
             ["--model-file", str(aws), "--url", url, "--samples", "5", "--max-latency-ms", "60000"]
         )
     assert code == 0, capsys.readouterr()
-    assert f"smoke test of {url}: 5 sample(s)" in capsys.readouterr().out
+    assert f"smoke test of {url} (binary): 5 sample(s)" in capsys.readouterr().out
+
+
+def test_cli_checks_the_problem_type_recorded_with_the_version(
+    moto: None, tmp_path: Path, model_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # GIVEN the binary model served, but its version recorded as a regression model
+    model_file = approved_model_file(tmp_path / "staging.json", {"ProblemType": "regression"})
+    with serve_in_thread(model_dir) as url:
+        code = smoke.main(["--model-file", str(model_file), "--url", url, "--samples", "2"])
+    out = capsys.readouterr().out
+    assert code == 1
+    assert "(regression): 2 sample(s)" in out
+    assert "schema check failed for sample 0: a binary prediction" in out
+    assert "from a regression model" in out
+
+
+def test_cli_problem_type_flag_wins_and_unrecorded_type_compares_shapes(
+    moto: None, tmp_path: Path, model_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    model_file = approved_model_file(tmp_path / "staging.json", {})
+    with serve_in_thread(model_dir) as url:
+        unrecorded = smoke.main(["--model-file", str(model_file), "--url", url, "--samples", "2"])
+        assert "(problem type not recorded): 2 sample(s)" in capsys.readouterr().out
+        flagged = ["--model-file", str(model_file), "--url", url, "--samples", "2", "--problem-type"]
+        assert smoke.main([*flagged, "binary"]) == 0
+        assert smoke.main([*flagged, "multiclass"]) == 1
+    assert unrecorded == 0
+
+
+def test_cli_with_a_deleted_version_exits_2(aws: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    arn = ApprovedModel.read(aws).model_package_arn
+    sagemaker_backends[DEFAULT_ACCOUNT_ID]["us-east-1"].model_packages.pop(arn)
+    assert smoke.main(["--model-file", str(aws), "--url", "http://127.0.0.1:9"]) == 2
+    assert f"release.smoke: {arn}: cannot describe it" in capsys.readouterr().err
+
+
+# ----------------------------------------------------------------- checks across predictions
+def sequence(*bodies: dict[str, Any]) -> Invoker:
+    replies = iter(bodies)
+
+    def invoke(_body: bytes, _content_type: str) -> InvokeResult:
+        return InvokeResult(200, json.dumps({"predictions": [next(replies)]}).encode(), "", 1.0)
+
+    return invoke
+
+
+def test_a_model_answering_in_two_shapes_fails_without_a_recorded_type() -> None:
+    invoker = sequence({"score": 1.5}, {"predicted_label": "a", "probability": 0.2})
+    report = smoke.run_smoke(invoker, [{"a": 1}, {"a": 2}], max_latency_ms=1000)
+    assert [(f.check, f.sample) for f in report.failures] == [("schema", 1)]
+    assert "a binary prediction" in report.failures[0].detail
+
+
+def test_binary_labels_must_follow_the_probability() -> None:
+    invoker = sequence(
+        {"predicted_label": "yes", "probability": 0.9},
+        {"predicted_label": "no", "probability": 0.1},
+        {"predicted_label": "no", "probability": 0.7},  # the other label above 0.5
+        {"predicted_label": "yes", "probability": 0.2},  # the same label on both sides
+    )
+    report = smoke.run_smoke(
+        invoker, [{"a": i} for i in range(4)], max_latency_ms=1000, problem_type="binary"
+    )
+    assert [f.sample for f in report.failures] == [2, 3]
+    assert "'no' at probability >= 0.5, 'yes' for sample 0" in report.failures[0].detail
+    assert "'yes' at probability < 0.5, 'no' for sample 1" in report.failures[1].detail
+
+
+def test_an_unknown_problem_type_cannot_run() -> None:
+    with pytest.raises(smoke.SmokeSetupError, match="'ranking' is not one of"):
+        smoke.run_smoke(canned(), [{"a": 1}], max_latency_ms=1000, problem_type="ranking")
+
+
+@pytest.mark.parametrize(
+    ("record", "expected", "problem"),
+    [
+        ({"score": 2.0}, "regression", None),
+        ({"score": 2.0}, "binary", "a regression prediction"),
+        ({"predicted_label": "a", "probabilities": {"a": 0.25, "b": 0.75}}, "multiclass", "most probable"),
+        ({"predicted_label": "a", "probabilities": {"a": 0.5, "b": 0.5}}, "multiclass", None),
+    ],
+)
+def test_prediction_against_the_expected_problem_type(
+    record: dict[str, Any], expected: str, problem: str | None
+) -> None:
+    found = prediction_problem(record, expected)
+    assert found is None if problem is None else problem in str(found)
