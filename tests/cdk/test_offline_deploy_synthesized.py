@@ -1,0 +1,67 @@
+"""offline.deploy on the endpoint stacks as synthesized (session fixture): every property reaches
+the API, and a new version rolls the endpoint through the UpdateEndpoint fake."""
+
+from __future__ import annotations
+
+import copy
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from platform_synth import APPROVED, SynthesizedPlatform
+
+from offline.cfn import Assembly
+from offline.deploy import deploy_endpoint_stack
+from offline.local_aws import LocalAws, moto_server
+from stacks.config_release import STAGES
+from stacks.endpoint_stack import endpoint_name
+
+
+@pytest.fixture(scope="module")
+def aws() -> Iterator[LocalAws]:
+    with moto_server() as local:
+        yield local
+
+
+def assembly_of(synthesized: SynthesizedPlatform) -> Assembly:
+    """The session's templates (all but the pipeline's, which endpoint stacks do not reference)."""
+    prefix = synthesized.config.prefix
+    return Assembly({f"{prefix}-{part}": copy.deepcopy(t) for part, t in synthesized.raw.items()})
+
+
+def next_version(template: dict[str, Any], prefix: str, stage: str) -> dict[str, Any]:
+    """The same stack for the next model version (what a re-synth after a new approval changes)."""
+    old, new = f"{endpoint_name(prefix, stage)}-v{APPROVED.version}", f"-v{APPROVED.version + 1}"
+    text = json.dumps(template).replace(old, f"{endpoint_name(prefix, stage)}{new}")
+    text = text.replace(f"model-package/{APPROVED.model_package_group}/{APPROVED.version}\"",
+                        f"model-package/{APPROVED.model_package_group}/{APPROVED.version + 1}\"")  # fmt: skip
+    changed: dict[str, Any] = json.loads(text)
+    assert changed != template, "the versioned names were not found: update this helper"
+    return changed
+
+
+@pytest.mark.parametrize("stage", STAGES)
+def test_synthesized_endpoint_stack_deploys_then_updates(
+    synthesized: SynthesizedPlatform, aws: LocalAws, stage: str
+) -> None:
+    prefix = synthesized.config.prefix
+    stack, name = f"{prefix}-endpoint-{stage}", endpoint_name(prefix, stage)
+    assembly = assembly_of(synthesized)
+    # WHEN the stack is deployed to the stand-in
+    created = deploy_endpoint_stack(assembly, stack, aws)
+    # THEN all three resources exist and no synthesized property was left out of the requests
+    assert [a.split()[0] for a in created.actions] == ["created"] * 3
+    assert created.dropped == (), "these CloudFormation properties are not applied offline"
+    sagemaker = aws.client("sagemaker")
+    assert sagemaker.describe_endpoint(EndpointName=name)["EndpointConfigName"] == f"{name}-v3"
+    # WHEN the next version's stack is deployed (its DeploymentConfig goes through the fake)
+    assembly.templates[stack] = next_version(assembly.templates[stack], prefix, stage)
+    updated = deploy_endpoint_stack(Assembly(assembly.templates), stack, aws)
+    # THEN the endpoint now serves the new config, whose model is the new package version
+    assert updated.updated
+    assert updated.actions[-1] == f"updated Endpoint {name}: {name}-v3 -> {name}-v4"
+    config = sagemaker.describe_endpoint_config(EndpointConfigName=f"{name}-v4")
+    model = sagemaker.describe_model(ModelName=config["ProductionVariants"][0]["ModelName"])
+    assert model["Containers"][0]["ModelPackageName"].endswith(f"/{APPROVED.model_package_group}/4")
+    assert sagemaker.describe_endpoint(EndpointName=name)["EndpointConfigName"] == f"{name}-v4"
