@@ -33,15 +33,19 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 @dataclass(frozen=True)
 class Target:
-    """Where a promotion writes and what it deploys."""
+    """Where a promotion writes, what it deploys, and how that stage is smoke-tested."""
 
     group: str
     model_file: Path
     stack: str
+    #: ``stacks.endpoint_stack.endpoint_name`` (not imported: it would load the CDK).
+    endpoint: str
+    smoke_samples: int
+    smoke_max_latency_ms: int
 
 
 def release_target(root: Path, env: str, stage: str) -> Target:
-    """The model package group, the stage's approved-model file and its endpoint stack.
+    """The model package group, the stage's approved-model file, endpoint stack and smoke test.
 
     Raises:
         ConfigError: no/invalid cdk.json, an unknown environment or stage.
@@ -54,17 +58,21 @@ def release_target(root: Path, env: str, stage: str) -> Target:
         raise ConfigError(f"{root / 'cdk.json'}: cannot read its context ({exc})") from None
     # project_root=None: the stage's current model file is not read (it is about to be replaced).
     config = load_config({k: context[k] for k in CONTEXT_KEYS if k in context}, env)
-    prefix = config.prefix
+    prefix, stage_config = config.prefix, config.env.stage(stage)
     return Target(
         group=f"{prefix}-models",
-        model_file=root / config.env.stage(stage).model_file,
+        model_file=root / stage_config.model_file,
         stack=f"{prefix}-endpoint-{stage}",
+        endpoint=f"{prefix}-{stage}",
+        smoke_samples=stage_config.smoke_test.samples,
+        smoke_max_latency_ms=stage_config.smoke_test.max_latency_ms,
     )
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         prog="python -m release.promote",
+        allow_abbrev=False,
         description="Write a stage's approved-model file; then `cdk deploy` the printed stack.",
     )
     parser.add_argument("--env", required=True, help="environment in cdk.json (e.g. dev)")

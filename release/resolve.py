@@ -50,6 +50,7 @@ def _positive(text: str) -> int:
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         prog="python -m release.resolve",
+        allow_abbrev=False,
         description="Write the approved-model file for the newest (or a named) Approved model version.",
     )
     parser.add_argument("--group", required=True, help="model package group name")

@@ -8,11 +8,13 @@ One record per input row, by problem type:
 - regression: ``{"score": x}`` with x a finite number.
 
 :func:`prediction_problem` checks one record; :class:`SchemaChecker` checks a run of them against
-the model's problem type (as recorded with the model version) and against each other.
+the model's problem type (as recorded with the model version) and against each other;
+:func:`response_problem` checks a whole response to one single-record request.
 """
 
 from __future__ import annotations
 
+import json
 import math
 from typing import Any, Final
 
@@ -122,3 +124,18 @@ class SchemaChecker:
             return f"predicted_label {label!r} on both sides of 0.5 (also sample {other[1]})"
         self._binary.setdefault(positive, (label, sample))
         return None
+
+
+def response_problem(status: int, body: bytes, checker: SchemaChecker, sample: int) -> str | None:
+    """Why the response to ``sample`` (sent alone) fails: ``"status: ..."`` or ``"schema: ..."``; or None."""
+    if status != 200:
+        return f"status: HTTP {status}: {body[:200].decode('utf-8', 'replace')}"
+    try:
+        document = json.loads(body)
+    except ValueError:
+        return f"schema: body is not JSON: {body[:80]!r}"
+    predictions = document.get("predictions") if isinstance(document, dict) else None
+    if not isinstance(predictions, list) or len(predictions) != 1:
+        return f'schema: expected {{"predictions": [one record]}}, got {str(document)[:120]}'
+    problem = checker.check(predictions[0], sample)
+    return None if problem is None else f"schema: {problem}"

@@ -1,7 +1,9 @@
 """Post-deploy smoke test: the model's own test samples, response schema and p95 latency checked.
 
 ``python -m release.smoke --model-file FILE (--endpoint NAME | --url http://host:port)
-[--samples N] [--max-latency-ms MS] [--problem-type T] [--region R]``
+[--samples N] [--max-latency-ms MS] [--problem-type T] [--region R]``, or
+``python -m release.smoke --env ENV --stage STAGE [...]``: that stage's endpoint, model file,
+sample count and latency bound from ``cdk.json`` (what ``make promote`` runs after the deploy).
 
 The samples are raw feature records from the model version's test split
 (``ApprovedModel.smoke_samples_uri``). Each is sent alone as ``application/json``
@@ -25,10 +27,12 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from ml_code.contract import CONTENT_TYPE_JSON, PROBLEM_TYPES
 from release.contract import ApprovedModel, ApprovedModelError
-from release.invokers import InvokeError, Invoker, InvokeResult, endpoint_invoker, url_invoker
+from release.invokers import InvokeError, Invoker, endpoint_invoker, url_invoker
+from release.promote import PROJECT_ROOT, release_target
 from release.registry import ResolveError, recorded_problem_type
-from release.schema import SchemaChecker
+from release.schema import SchemaChecker, response_problem
 from release.smoke_report import Failure, SmokeReport, p95
+from stacks.config_reader import ConfigError
 
 
 class SmokeSetupError(Exception):
@@ -49,21 +53,6 @@ def load_samples(s3: Any, uri: str, limit: int) -> list[dict[str, Any]]:
     if not isinstance(data, list) or not data or not all(isinstance(r, dict) for r in data):
         raise SmokeSetupError(f"smoke samples {uri}: expected a non-empty JSON list of objects")
     return data[:limit]
-
-
-def check_response(result: InvokeResult, checker: SchemaChecker, sample: int) -> str | None:
-    """Why a response fails the status or schema check (``"status: ..."``/``"schema: ..."``), or None."""
-    if result.status != 200:
-        return f"status: HTTP {result.status}: {result.body[:200].decode('utf-8', 'replace')}"
-    try:
-        document = json.loads(result.body)
-    except ValueError:
-        return f"schema: body is not JSON: {result.body[:80]!r}"
-    predictions = document.get("predictions") if isinstance(document, dict) else None
-    if not isinstance(predictions, list) or len(predictions) != 1:
-        return f'schema: expected {{"predictions": [one record]}}, got {str(document)[:120]}'
-    problem = checker.check(predictions[0], sample)
-    return None if problem is None else f"schema: {problem}"
 
 
 def run_smoke(
@@ -96,7 +85,7 @@ def run_smoke(
         except InvokeError as exc:
             raise SmokeSetupError(f"cannot reach {target}: {exc}") from None
         latencies.append(result.latency_ms)
-        problem = check_response(result, checker, index)
+        problem = response_problem(result.status, result.body, checker, index)
         if problem is not None:
             check, _, detail = problem.partition(": ")
             failures.append(Failure(check, index, detail))
@@ -113,25 +102,57 @@ def run_smoke(
     )
 
 
-def parse_args(argv: list[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="python -m release.smoke", description=__doc__.split("\n")[0])
-    parser.add_argument("--model-file", required=True, type=Path, help="approved-model JSON file")
+def _positive(kind: type[int] | type[float]) -> Any:
+    def parse(text: str) -> int | float:
+        value = kind(text)
+        if value <= 0:
+            raise argparse.ArgumentTypeError(f"expected a number > 0, got {text}")
+        return value
+
+    return parse
+
+
+def parse_args(argv: list[str] | None, root: Path = PROJECT_ROOT) -> argparse.Namespace:
+    """The arguments; ``--env``/``--stage`` fill in the rest from ``root``'s cdk.json.
+
+    Raises:
+        ConfigError: ``--stage`` names no stage of ``--env`` (or the config is invalid).
+    """
+    parser = argparse.ArgumentParser(
+        prog="python -m release.smoke", description=__doc__.split("\n")[0], allow_abbrev=False
+    )
+    parser.add_argument("--model-file", type=Path, help="approved-model JSON file")
     where = parser.add_mutually_exclusive_group(required=True)
     where.add_argument("--endpoint", help="SageMaker endpoint name")
     where.add_argument("--url", help="model server URL (POST <url>/invocations)")
-    parser.add_argument("--samples", type=int, default=20, help="send at most this many samples")
-    parser.add_argument("--max-latency-ms", type=float, default=2000.0, help="bound on p95 latency")
+    where.add_argument("--stage", help="the endpoint stage of --env in cdk.json (staging, prod)")
+    parser.add_argument("--env", help="environment in cdk.json (with --stage)")
+    parser.add_argument("--samples", type=_positive(int), help="send at most this many samples (default 20)")
+    parser.add_argument("--max-latency-ms", type=_positive(float), help="bound on p95 latency (default 2000)")
     parser.add_argument(
         "--problem-type", choices=PROBLEM_TYPES, help="default: the one recorded with the model version"
     )
     parser.add_argument("--region", default=None, help="AWS region (default: the SDK's)")
-    return parser.parse_args(argv)
+    args = parser.parse_args(argv)
+    if (args.stage is None) != (args.env is None):
+        parser.error("--env and --stage go together")
+    if args.stage is not None:
+        target = release_target(root, args.env, args.stage)
+        args.endpoint, args.model_file = target.endpoint, args.model_file or target.model_file
+        args.samples = args.samples or target.smoke_samples
+        args.max_latency_ms = args.max_latency_ms or float(target.smoke_max_latency_ms)
+    elif args.model_file is None:
+        parser.error("--model-file is required with --endpoint or --url")
+    args.samples, args.max_latency_ms = args.samples or 20, args.max_latency_ms or 2000.0
+    return args
 
 
-def main(argv: list[str] | None = None) -> int:
+def main(argv: list[str] | None = None, root: Path = PROJECT_ROOT) -> int:
     """CLI entry point: 0 passed, 1 a check failed, 2 the test could not run."""
-    args = parse_args(argv)
     try:
+        args = parse_args(argv, root)
+        if not args.model_file.is_file():
+            raise SmokeSetupError(f"{args.model_file}: no approved-model file (release.resolve writes it)")
         model = ApprovedModel.read(args.model_file)
         if model.smoke_samples_uri is None:
             raise SmokeSetupError(f"{args.model_file}: version {model.version} has no smoke samples URI")
@@ -149,7 +170,7 @@ def main(argv: list[str] | None = None) -> int:
         report = run_smoke(
             invoker, samples, max_latency_ms=args.max_latency_ms, target=target, problem_type=problem_type
         )
-    except (OSError, ApprovedModelError, ResolveError, SmokeSetupError) as exc:
+    except (OSError, ApprovedModelError, ConfigError, ResolveError, SmokeSetupError) as exc:
         print(f"release.smoke: {exc}", file=sys.stderr)
         return 2
     print(report.summary())

@@ -102,7 +102,7 @@ def start(sagemaker: Any, pipeline: str, reason: str, parameters: dict[str, str]
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
-        prog="python -m release.start_pipeline", description=__doc__.split("\n")[0]
+        prog="python -m release.start_pipeline", allow_abbrev=False, description=__doc__.split("\n")[0]
     )
     parser.add_argument("--pipeline", required=True, help="pipeline name (or ARN)")
     parser.add_argument("--reason", required=True, help="why it runs (recorded as the description)")

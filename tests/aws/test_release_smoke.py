@@ -23,6 +23,8 @@ from release.contract import ApprovedModel
 from release.invokers import InvokeError, Invoker, InvokeResult, endpoint_invoker, url_invoker
 from release.schema import prediction_problem
 from release.smoke_report import p95
+from stacks.config import load_config
+from stacks.endpoint_stack import endpoint_name
 
 BUCKET = "artifacts"
 SAMPLES_KEY = "run/test/smoke-samples.json"
@@ -318,3 +320,50 @@ def test_prediction_against_the_expected_problem_type(
 ) -> None:
     found = prediction_problem(record, expected)
     assert found is None if problem is None else problem in str(found)
+
+
+# ----------------------------------------------------------------- a stage from cdk.json (make promote)
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    (tmp_path / "cdk.json").write_text(Path("cdk.json").read_text())
+    return tmp_path
+
+
+def test_a_stage_brings_its_endpoint_model_file_and_bounds_from_config(project: Path) -> None:
+    args = smoke.parse_args(["--env", "dev", "--stage", "prod"], project)
+    config = load_config(json.loads((project / "cdk.json").read_text())["context"], "dev")
+    prod = config.env.stage("prod")
+    assert args.endpoint == endpoint_name(config.prefix, "prod")
+    assert args.model_file == project / prod.model_file
+    assert (args.samples, args.max_latency_ms) == (prod.smoke_test.samples, prod.smoke_test.max_latency_ms)
+    explicit = smoke.parse_args(["--env", "dev", "--stage", "prod", "--samples", "3"], project)
+    assert explicit.samples == 3
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["--stage", "prod"], "--env and --stage go together"),
+        (["--endpoint", "e"], "--model-file is required"),
+        (["--endpoint", "e", "--model-file", "m.json", "--samples", "0"], "expected a number > 0"),
+    ],
+)
+def test_incomplete_arguments_exit_2(
+    argv: list[str], message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        smoke.parse_args(argv)
+    assert exit_info.value.code == 2
+    assert message in capsys.readouterr().err
+
+
+def test_an_unknown_stage_exits_2(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert smoke.main(["--env", "dev", "--stage", "qa"], project) == 2
+    assert capsys.readouterr().err.startswith("release.smoke: unknown stage 'qa'")
+
+
+def test_a_stage_without_a_resolved_model_file_exits_2(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert smoke.main(["--env", "dev", "--stage", "staging"], project) == 2
+    assert "dev-staging.json: no approved-model file" in capsys.readouterr().err
