@@ -61,7 +61,12 @@ def parse_parameters(items: list[str]) -> dict[str, str]:
 
 
 def console_url(arn: str, region: str) -> str:
-    """SageMaker console link to the execution (pipeline and execution id from its ARN)."""
+    """SageMaker console link to the execution (pipeline and execution id from its ARN).
+
+    Best effort: the console's URL fragments are not an API and SageMaker Studio now hosts
+    pipeline views, so the link may land on the pipeline list; the ARN printed with it is exact.
+    The pipeline name is the ARN's (SageMaker lower-cases it there; the console accepts that).
+    """
     match = re.search(r":pipeline/([^/]+)/execution/([^/]+)$", arn)
     if match is None:
         return f"https://{region}.console.aws.amazon.com/sagemaker/home?region={region}#/pipelines"
