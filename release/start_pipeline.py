@@ -65,7 +65,8 @@ def console_url(arn: str, region: str) -> str:
 
     Best effort: the console's URL fragments are not an API and SageMaker Studio now hosts
     pipeline views, so the link may land on the pipeline list; the ARN printed with it is exact.
-    The pipeline name is the ARN's (SageMaker lower-cases it there; the console accepts that).
+    The pipeline name is taken from the ARN, where SageMaker lower-cases it (unverified offline
+    whether the console route accepts a mixed-case name in that form).
     """
     match = re.search(r":pipeline/([^/]+)/execution/([^/]+)$", arn)
     if match is None:
