@@ -70,6 +70,7 @@ def main(argv: list[str] | None = None, sagemaker: Any = None) -> int:
         print(f"release.resolve: {exc}", file=sys.stderr)
         return 2
     print(f"{args.out}: {model.model_package_group} version {model.version} ({model.model_package_arn})")
+    print(f"  model data {model.model_data_url}; smoke samples {model.smoke_samples_uri or 'none recorded'}")
     return 0
 
 

@@ -80,11 +80,16 @@ def test_newest_approved_version_wins_and_carries_its_baseline_and_samples(sagem
     assert model.smoke_samples_uri == "s3://art/r2/smoke-samples.json"
 
 
-def test_named_older_approved_version_is_resolved(sagemaker: Any, tmp_path: Path) -> None:
+def test_named_older_approved_version_is_resolved(
+    sagemaker: Any, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     register(sagemaker, "Approved", "r1")
     register(sagemaker, "Approved", "r2")
     out = tmp_path / "models" / "prod.json"
     assert resolve.main(["--group", GROUP, "--out", str(out), "--version", "1"], sagemaker) == 0
+    printed = capsys.readouterr().out
+    assert f"{out}: {GROUP} version 1 (" in printed
+    assert "model data s3://art/r1/model.tar.gz; smoke samples s3://art/r1/smoke-samples.json" in printed
     written = ApprovedModel.read(out)
     assert written.version == 1
     assert written.model_data_url == "s3://art/r1/model.tar.gz"
