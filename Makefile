@@ -64,9 +64,9 @@ deploy: setup ## cdk deploy every stack of ENV (needs AWS credentials and a boot
 promote: setup ## Ship an approved version to a stage by hand (roll back/forward): make promote STAGE=prod [VERSION=3] [ENV=dev]
 	@test -n "$(STAGE)" || { echo "usage: make promote STAGE=staging|prod [VERSION=N] [ENV=dev]"; exit 2; }
 	@out=$$($(PY) -m release.promote --env $(ENV) --stage $(STAGE) $(if $(VERSION),--version $(VERSION))) || exit $$?; \
-	 echo "$$out"; stack=$$(echo "$$out" | tail -n1); file=$$(echo "$$out" | head -n1 | sed 's/.* -> //'); \
+	 echo "$$out"; stack=$$(echo "$$out" | tail -n1); \
 	 $(CDK) deploy "$$stack" --exclusively --require-approval never --no-notices -c env=$(ENV) && \
-	 $(PY) -m release.smoke --endpoint "$${stack/-endpoint-/-}" --model-file "$$file"
+	 $(PY) -m release.smoke --env $(ENV) --stage $(STAGE)
 
 destroy: setup ## cdk destroy ENV's stacks (stateful resources are retained)
 	$(CDK) destroy --no-notices -c env=$(ENV) --all

@@ -22,6 +22,9 @@ SCHEMA_VERSION: Final = 1
 #: ``CustomerMetadataProperties`` key of a model version: S3 URI of raw sample payloads
 #: (a JSON list of records, no target) taken from that run's test split, for the smoke test.
 SMOKE_SAMPLES_METADATA_KEY: Final = "SmokeSamplesUri"
+#: ``CustomerMetadataProperties`` key of the problem type a version was trained for (the smoke
+#: test checks predictions against it).
+PROBLEM_TYPE_METADATA_KEY: Final = "ProblemType"
 #: File name of those samples in the preprocess step's test output (one constant, shared with ml_code).
 SMOKE_SAMPLES_FILE: Final = contract.SMOKE_SAMPLES_FILE
 

@@ -13,12 +13,16 @@ from typing import Any, Final
 
 from botocore.exceptions import ClientError
 
-from release.contract import SMOKE_SAMPLES_METADATA_KEY, ApprovedModel, ApprovedModelError
+from release.contract import (
+    PROBLEM_TYPE_METADATA_KEY,
+    SMOKE_SAMPLES_METADATA_KEY,
+    ApprovedModel,
+    ApprovedModelError,
+)
 
 APPROVED: Final = "Approved"
 #: ``CustomerMetadataProperties`` key under which the pipeline's register step records the
 #: problem type (binary, multiclass, regression) of a version (stacks/pipeline/gate.py).
-PROBLEM_TYPE_METADATA_KEY: Final = "ProblemType"
 
 
 class ResolveError(Exception):

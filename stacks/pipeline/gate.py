@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from ml_code import contract
-from release.contract import SMOKE_SAMPLES_METADATA_KEY
+from release.contract import PROBLEM_TYPE_METADATA_KEY, SMOKE_SAMPLES_METADATA_KEY
 from stacks.pipeline.parameters import PipelineParameters
 from stacks.pipeline.props import DefinitionProps
 from stacks.pipeline.register import model_package_request
@@ -62,7 +62,7 @@ def quality_gate(
             constraints_uri=Join(on="/", values=[baseline_uri, contract.BASELINE_CONSTRAINTS_FILE]),
             endpoint_instance_type=props.endpoint_instance_type,
             metadata={
-                "ProblemType": p.problem,
+                PROBLEM_TYPE_METADATA_KEY: p.problem,
                 "TargetColumn": p.target,
                 SMOKE_SAMPLES_METADATA_KEY: smoke_samples_uri,
             },
