@@ -27,8 +27,10 @@ from ml_code import contract, sample_data
 from offline.cfn import Assembly
 from offline.local_aws import LocalAws, moto_server
 from offline.provision import OfflinePipeline, pipeline_from, provision, upload_data
+from offline.release_demo import approve, resolve_stages, ship
 from offline.report import summary_lines
 from offline.runner import RunResult, run_pipeline
+from stacks.config import load_config
 
 ROOT = Path(__file__).resolve().parent.parent
 CDK_ENV = {
@@ -41,11 +43,13 @@ SAMPLE_ROWS = 4000
 TARGET_PARAMETER, PROBLEM_PARAMETER = "TargetColumn", "ProblemType"
 
 
-def synth(env_name: str, out_dir: Path) -> Assembly:
-    """Run the real `cdk synth` into `out_dir` and load the result."""
+def synth(env_name: str, out_dir: Path, context: dict[str, str] | None = None) -> Assembly:
+    """Run the real `cdk synth` into `out_dir` (extra `-c` values from `context`) and load it."""
     if out_dir.exists():
         shutil.rmtree(out_dir)
     command = ["npx", "--no-install", "cdk", "synth", "--no-notices", "--quiet", "-c", f"env={env_name}"]
+    for key, value in (context or {}).items():
+        command += ["-c", f"{key}={value}"]
     started = time.monotonic()
     completed = subprocess.run(
         [*command, "--output", str(out_dir)],
@@ -160,6 +164,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--runs", type=int, default=2, choices=(1, 2), help="1 = register only; 2 = also champion"
     )
+    parser.add_argument(
+        "--no-release", action="store_true", help="stop after training (no deploy, smoke test or drift)"
+    )
     args = parser.parse_args(argv)
     if args.data is not None and not (args.target and args.problem_type):
         parser.error("--data needs --target and --problem-type (make demo DATA=… TARGET=… PROBLEM=…)")
@@ -195,15 +202,39 @@ def main(argv: list[str] | None = None) -> int:
             if results[-1].status != "Succeeded":
                 break
         print("\n".join(artefact_lines(results, pipeline.model_package_group, aws)))
-    return 0 if all(r.status == "Succeeded" for r in results) else 1
+        if not all(r.status == "Succeeded" for r in results):
+            return 1
+        if not args.no_release:
+            return release_loop(aws, args.env, work, results)
+    return 0
+
+
+def release_loop(aws: LocalAws, env_name: str, work: Path, results: Sequence[RunResult]) -> int:
+    """Approve the newest version, resolve, synthesize the endpoint stacks, deploy, smoke-test."""
+    newest = next((r.model_package_arn for r in reversed(results) if r.model_package_arn), None)
+    if newest is None:
+        print("\nNo version was registered (the gate held), so there is nothing to deploy.")
+        return 0
+    print(f"\nRelease: a reviewer approves {newest}; the approval event starts the deploy pipeline.")
+    approve(aws, newest)
+    context = json.loads((ROOT / "cdk.json").read_text())["context"]
+    config = load_config({k: context[k] for k in ("env", "project", "environments")}, env_name)
+    root = work / "project"
+    approved = resolve_stages(aws, config, root)
+    print(
+        f"  resolved the newest approved version into {', '.join(s.model_file for s in config.env.endpoints)}"
+    )
+    assembly = synth(env_name, work / "cdk.out.release", context={"approvedModelRoot": str(root)})
+    with ship(aws, config, assembly, work, approved) as shipped:
+        print(f"  prod model served at {shipped.prod_url}, capturing to {shipped.capture_dir}")
+    print("  result:            released to staging and prod; both smoke tests passed")
+    return 0
 
 
 def _approve(aws: LocalAws, result: RunResult) -> None:
     if result.model_package_arn is None:
         raise SystemExit("the first run registered no model version, so there is nothing to approve")
-    aws.client("sagemaker").update_model_package(
-        ModelPackageArn=result.model_package_arn, ModelApprovalStatus="Approved"
-    )
+    approve(aws, result.model_package_arn)
 
 
 if __name__ == "__main__":

@@ -1,0 +1,195 @@
+"""`make demo`, the last act: drifted traffic → drift check → alarm → retraining starts.
+
+1. Drifted customers (the sample generator's drift knob) are sent to the locally served prod
+   model, which captures them in SageMaker's data-capture format; the capture is uploaded where
+   the prod endpoint config would write it.
+2. The drift-check pipeline from the synthesized monitoring stack runs with the parameters the
+   prod endpoint stack's schedule passes (endpoint, capture prefix, the version's baseline):
+   ``ml_code/monitor.py`` as a local processing job, then the metrics Lambda step against the
+   stand-in's CloudWatch.
+3. The report is drawn (a PNG a person can read) and printed.
+4. The drift alarm's rule from the template (metric, threshold) is evaluated against those
+   metrics (moto stores alarms but never evaluates them); on ALARM the retraining trigger — the
+   synthesized Lambda's own code — decides, and its execution is run by the offline runner.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from ml_code import contract, sample_data
+from ml_code.drift_plots import drift_chart, drift_table
+from ml_code.serving_client import invoke
+from offline.cfn import Assembly
+from offline.local_aws import LocalAws
+
+DRIFTED_ROWS = 400
+BATCH = 10
+
+
+@dataclass(frozen=True)
+class DriftCheck:
+    """The drift check's parameters (from the schedule), its report, and the drawing of it."""
+
+    parameters: dict[str, str]
+    metrics: dict[str, Any]
+    violations: list[dict[str, str]]
+    chart: Path
+
+
+def send_drifted_traffic(url: str, rows: int = DRIFTED_ROWS, seed: int = 2026) -> int:
+    """POST drifted customers to ``url`` in JSON batches; returns how many were answered."""
+    frame = sample_data.generate(rows, seed=seed, drift=1.0).drop(columns=[contract.SAMPLE_TARGET_COLUMN])
+    records = json.loads(frame.to_json(orient="records"))
+    answered = 0
+    for start in range(0, len(records), BATCH):
+        body = json.dumps(records[start : start + BATCH]).encode()
+        if invoke(url, body, content_type=contract.CONTENT_TYPE_JSON).status == 200:
+            answered += len(records[start : start + BATCH])
+    return answered
+
+
+def schedule_parameters(assembly: Assembly, stack: str) -> dict[str, str]:
+    """The drift-check parameters the stage's schedule passes (resolved like CloudFormation would)."""
+    found = assembly.resources_of_type("AWS::Scheduler::Schedule")
+    for owner, logical_id, resource in found:
+        if owner == stack:
+            where = f"{stack}/{logical_id}"
+            target = assembly.resolve(stack, resource["Properties"]["Target"], where)
+            listed = target["SageMakerPipelineParameters"]["PipelineParameterList"]
+            return {p["Name"]: str(p["Value"]) for p in listed}
+    raise SystemExit(f"{stack} has no drift schedule (is its stage capturing data?)")
+
+
+def upload_capture(aws: LocalAws, capture_dir: Path, capture_uri: str, endpoint_name: str) -> int:
+    """Upload the local capture files where the endpoint config would have written them."""
+    keys = aws.upload_dir(capture_dir / endpoint_name, capture_uri)
+    return len(keys)
+
+
+def read_report(
+    aws: LocalAws, bucket: str, execution_id: str, work: Path
+) -> tuple[dict[str, Any], list[Any], Path]:
+    """The check's two report files from the stand-in, and the chart drawn from them."""
+    base = f"s3://{bucket}/drift-checks/{execution_id}/report"
+    metrics = json.loads(aws.read_object(f"{base}/{contract.DRIFT_METRICS_FILE}"))
+    violations = json.loads(aws.read_object(f"{base}/{contract.VIOLATIONS_FILE}"))["violations"]
+    chart = drift_chart(metrics, work / "drift" / f"{execution_id}.png")
+    return metrics, violations, chart
+
+
+def drift_lines(check: DriftCheck) -> list[str]:
+    """What the demo prints about the check."""
+    metrics = check.metrics
+    lines = [
+        f"  drift check of {metrics['endpoint_name']}: {metrics['records']} captured records, "
+        f"{len(check.violations)} violation(s)",
+        *drift_table(metrics),
+    ]
+    lines += [f"    - {v['constraint_check_type']}: {v['description']}" for v in check.violations[:8]]
+    lines.append(f"  drift chart:       {check.chart}")
+    return lines
+
+
+def alarm_of(assembly: Assembly, alarm_name: str) -> dict[str, Any]:
+    """The drift alarm's resolved properties from the synthesized monitoring stack."""
+    for stack, logical_id, resource in assembly.resources_of_type("AWS::CloudWatch::Alarm"):
+        props = assembly.resolve(stack, resource["Properties"], f"{stack}/{logical_id}")
+        if props.get("AlarmName") == alarm_name:
+            return dict(props)
+    raise SystemExit(f"no alarm named {alarm_name} in the assembly")
+
+
+def evaluate_alarm(aws: LocalAws, alarm: Mapping[str, Any]) -> tuple[str, str]:
+    """Evaluate ``alarm`` on the stand-in's metrics (moto stores alarms, never evaluates them).
+
+    Records the result with SetAlarmState and returns (state, reason).
+    """
+    cloudwatch = aws.client("cloudwatch")
+    cloudwatch.put_metric_alarm(
+        **{
+            k: alarm[k]
+            for k in (
+                "AlarmName",
+                "Namespace",
+                "MetricName",
+                "Statistic",
+                "Period",
+                "EvaluationPeriods",
+                "Threshold",
+                "ComparisonOperator",
+            )
+            if k in alarm
+        },
+        Dimensions=alarm.get("Dimensions", []),
+        ActionsEnabled=bool(alarm.get("ActionsEnabled", True)),
+    )
+    now = datetime.now(UTC)
+    stats = cloudwatch.get_metric_statistics(
+        Namespace=alarm["Namespace"], MetricName=alarm["MetricName"], Dimensions=alarm.get("Dimensions", []),
+        StartTime=datetime.fromtimestamp(now.timestamp() - 2 * int(alarm["Period"]), UTC), EndTime=now,
+        Period=int(alarm["Period"]), Statistics=[alarm["Statistic"]],
+    )["Datapoints"]  # fmt: skip
+    value = max((p[alarm["Statistic"]] for p in stats), default=None)
+    breaching = value is not None and _compare(value, alarm["ComparisonOperator"], float(alarm["Threshold"]))
+    state = "ALARM" if breaching else "OK"
+    reason = f"{alarm['MetricName']} {alarm['Statistic']} = {value} vs threshold {alarm['Threshold']}"
+    cloudwatch.set_alarm_state(AlarmName=alarm["AlarmName"], StateValue=state, StateReason=reason)
+    return state, reason
+
+
+def _compare(value: float, operator: str, threshold: float) -> bool:
+    return {
+        "GreaterThanOrEqualToThreshold": value >= threshold,
+        "GreaterThanThreshold": value > threshold,
+        "LessThanThreshold": value < threshold,
+        "LessThanOrEqualToThreshold": value <= threshold,
+    }[operator]
+
+
+def alarm_event(alarm_name: str, state: str, reason: str) -> dict[str, Any]:
+    """The EventBridge event CloudWatch emits for an alarm state change."""
+    return {
+        "version": "0",
+        "source": "aws.cloudwatch",
+        "detail-type": "CloudWatch Alarm State Change",
+        "time": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "detail": {"alarmName": alarm_name, "state": {"value": state, "reason": reason}},
+    }
+
+
+@contextmanager
+def lambda_environment(aws: LocalAws, variables: Mapping[str, str]) -> Iterator[None]:
+    """Run a handler in-process with its template environment and boto3 pointed at the stand-in."""
+    saved = dict(os.environ)
+    os.environ.update({**aws.step_environment(), **variables})
+    try:
+        yield
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+
+
+def function_of(assembly: Assembly, prefix: str) -> tuple[str, dict[str, str]]:
+    """(handler, environment) of the synthesized Lambda whose logical ID starts with ``prefix``."""
+    for stack, logical_id, resource in assembly.resources_of_type("AWS::Lambda::Function"):
+        if logical_id.startswith(prefix):
+            props = assembly.resolve(stack, resource["Properties"], f"{stack}/{logical_id}")
+            return str(props["Handler"]), {k: str(v) for k, v in props["Environment"]["Variables"].items()}
+    raise SystemExit(f"no Lambda function {prefix}* in the assembly")
+
+
+def trigger_retraining(
+    aws: LocalAws, assembly: Assembly, event: dict[str, Any], handler: Callable[..., dict[str, Any]]
+) -> dict[str, Any]:
+    """Call the retraining trigger with the template's environment; returns its decision."""
+    _, variables = function_of(assembly, "RetrainTrigger")
+    with lambda_environment(aws, variables):
+        return handler(event, None)

@@ -1,0 +1,168 @@
+"""`make demo`, after registration: approve → resolve → deploy → serve → smoke test.
+
+The same tools the deploy pipeline runs, against the AWS stand-in:
+
+1. A person approves the new version (here: the demo, through the Model Registry API).
+2. ``release.resolve`` asks the registry for the newest approved version and writes each stage's
+   approved-model file, exactly as the deploy build does; the app is synthesized again, so the
+   endpoint stacks now exist, built from those files.
+3. ``offline.deploy`` applies each endpoint stack's model, endpoint config and endpoint to the
+   stand-in (moto lacks UpdateEndpoint; a small fake checked against botocore's model stands in).
+4. The model artifact the registry points at is served by the local model server (the endpoint's
+   container contract), with data capture on like the prod endpoint config, and
+   ``release.smoke`` runs the same smoke test the pipeline runs against the real endpoint.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ml_code.serve import serve_in_thread
+from offline.cfn import Assembly
+from offline.deploy import DeployResult, deploy_endpoint_stack
+from offline.local_aws import LocalAws
+from release.contract import ApprovedModel
+from release.invokers import url_invoker
+from release.registry import recorded_problem_type
+from release.resolve import resolve_to_file
+from release.smoke import load_samples, run_smoke
+from release.smoke_report import SmokeReport
+from stacks.config import AppConfig
+
+
+@dataclass(frozen=True)
+class Release:
+    """One stage's deployment: what was resolved, what the stand-in got, how the smoke test went."""
+
+    stage: str
+    approved: ApprovedModel
+    deployed: DeployResult
+    smoke: SmokeReport | None = None
+
+
+def approve(aws: LocalAws, package_arn: str) -> None:
+    """Approve ``package_arn`` as a reviewer would.
+
+    moto's UpdateModelPackage drops CustomerMetadataProperties it is not sent (AWS keeps them),
+    so they are sent back unchanged; the smoke samples' location lives there.
+    """
+    sagemaker = aws.client("sagemaker")
+    metadata = sagemaker.describe_model_package(ModelPackageName=package_arn).get(
+        "CustomerMetadataProperties", {}
+    )
+    sagemaker.update_model_package(
+        ModelPackageArn=package_arn, ModelApprovalStatus="Approved", CustomerMetadataProperties=metadata
+    )
+
+
+def resolve_stages(aws: LocalAws, config: AppConfig, root: Path) -> dict[str, ApprovedModel]:
+    """Write every stage's approved-model file under ``root`` (what the deploy build does)."""
+    group = f"{config.prefix}-models"
+    return {
+        stage.name: resolve_to_file(aws.client("sagemaker"), group, root / stage.model_file)
+        for stage in config.env.endpoints
+    }
+
+
+def deploy_stage(
+    assembly: Assembly, aws: LocalAws, prefix: str, stage: str, approved: ApprovedModel
+) -> Release:
+    """Apply ``<prefix>-endpoint-<stage>`` to the stand-in."""
+    return Release(stage, approved, deploy_endpoint_stack(assembly, f"{prefix}-endpoint-{stage}", aws))
+
+
+@contextmanager
+def serve_version(
+    aws: LocalAws, approved: ApprovedModel, work: Path, *, endpoint_name: str, capture_dir: Path | None
+) -> Iterator[str]:
+    """Serve the version's ``model.tar.gz`` (fetched from the stand-in) locally; yields its URL."""
+    artifact = work / "served" / f"v{approved.version}" / "model.tar.gz"
+    artifact.parent.mkdir(parents=True, exist_ok=True)
+    artifact.write_bytes(aws.read_object(approved.model_data_url))
+    with serve_in_thread(artifact, capture_dir=capture_dir, endpoint_name=endpoint_name) as url:
+        yield url
+
+
+def smoke(
+    aws: LocalAws, approved: ApprovedModel, url: str, *, samples: int, max_latency_ms: int
+) -> SmokeReport:
+    """The pipeline's smoke test, against the local server at ``url``."""
+    if approved.smoke_samples_uri is None:
+        raise SystemExit(f"version {approved.version} has no smoke samples (SmokeSamplesUri)")
+    payloads = load_samples(aws.client("s3"), approved.smoke_samples_uri, limit=samples)
+    problem = recorded_problem_type(aws.client("sagemaker"), approved.model_package_arn)
+    return run_smoke(
+        url_invoker(url), payloads, max_latency_ms=max_latency_ms, target=url, problem_type=problem
+    )
+
+
+def release_lines(release: Release) -> list[str]:
+    """What the demo prints for one stage."""
+    lines = [
+        f"  {release.stage}: version {release.approved.version} ({release.approved.model_package_arn})",
+        f"    deployed to the stand-in: {'; '.join(release.deployed.actions)}",
+    ]
+    if release.deployed.dropped:
+        lines.append(f"    not sent (no API parameter): {', '.join(release.deployed.dropped)}")
+    if release.smoke is not None:
+        lines += [f"    {line}" for line in release.smoke.summary().splitlines()]
+    return lines
+
+
+def describe(aws: LocalAws, endpoint_name: str) -> dict[str, Any]:
+    """The stand-in's view of an endpoint (name, config, status)."""
+    found = aws.client("sagemaker").describe_endpoint(EndpointName=endpoint_name)
+    plain: dict[str, Any] = json.loads(json.dumps(found, default=str))
+    return plain
+
+
+@dataclass(frozen=True)
+class Shipped:
+    """The release path's outcome: both stages, and the prod server still serving."""
+
+    releases: list[Release]
+    prod_url: str
+    capture_dir: Path
+
+
+@contextmanager
+def ship(
+    aws: LocalAws, config: AppConfig, assembly: Assembly, work: Path, approved: dict[str, ApprovedModel]
+) -> Iterator[Shipped]:
+    """Deploy and smoke-test staging, pass the gate, then prod; yield while
+    the prod model is served (with data capture) so traffic can be sent to it.
+
+    ``assembly`` is synthesized with ``-c approvedModelRoot=<root>`` after :func:`resolve_stages`
+    wrote ``approved`` there, so its endpoint stacks are built from those files.
+    """
+    prefix = config.prefix
+    releases: list[Release] = []
+    staging_cfg, prod_cfg = config.env.stage("staging"), config.env.stage("prod")
+    staging = deploy_stage(assembly, aws, prefix, "staging", approved["staging"])
+    with serve_version(
+        aws, staging.approved, work, endpoint_name=staging.deployed.endpoint_name, capture_dir=None
+    ) as url:
+        report = smoke(aws, staging.approved, url, samples=staging_cfg.smoke_test.samples,
+                       max_latency_ms=staging_cfg.smoke_test.max_latency_ms)  # fmt: skip
+    releases.append(Release("staging", staging.approved, staging.deployed, report))
+    print("\n".join(release_lines(releases[-1])))
+    if not report.passed:
+        raise SystemExit("staging smoke test failed: the deploy pipeline stops here")
+    print("  manual gate: approved (in the deploy pipeline a person approves this action)")
+    prod = deploy_stage(assembly, aws, prefix, "prod", approved["prod"])
+    capture = work / "capture"
+    with serve_version(
+        aws, prod.approved, work, endpoint_name=prod.deployed.endpoint_name, capture_dir=capture
+    ) as url:
+        report = smoke(aws, prod.approved, url, samples=prod_cfg.smoke_test.samples,
+                       max_latency_ms=prod_cfg.smoke_test.max_latency_ms)  # fmt: skip
+        releases.append(Release("prod", prod.approved, prod.deployed, report))
+        print("\n".join(release_lines(releases[-1])))
+        if not report.passed:
+            raise SystemExit("prod smoke test failed")
+        yield Shipped(releases=releases, prod_url=url, capture_dir=capture)
