@@ -5,14 +5,17 @@ approved-model file (``StageConfig.model_file``); the deploy pipeline does that 
 synth never asks AWS which model is approved.
 
 Changing the approved version renames the model and the endpoint config (both carry the version),
-so CloudFormation creates new ones and *updates* the endpoint in place, which is what runs
-SageMaker's blue/green deployment: canary or linear traffic shifting from config, and automatic
-rollback when one of the stage's alarms (5xx, p99 model latency; actions enabled) fires.
+so CloudFormation creates new ones and *updates* the endpoint (fixed name, pinned logical ID) in
+place, which is what runs SageMaker's blue/green deployment: canary or linear traffic shifting
+from config, and automatic rollback when one of the stage's alarms (5xx, p99 model latency;
+actions enabled, notifying the alert topic) fires. The constructs live in :mod:`stacks.endpoint`.
 
 Operational note (AWS docs, "Update endpoints that use auto scaling"): with autoscaling attached,
 an update that changes the *instance type* fails until the variant is deregistered as a scalable
-target; changing the model (every normal release) is allowed. To change the instance type,
-deregister first (``aws application-autoscaling deregister-scalable-target``), then deploy.
+target; changing the model (every normal release) is allowed. To change a stage's instance type:
+``aws application-autoscaling deregister-scalable-target --service-namespace sagemaker
+--resource-id endpoint/<endpoint>/variant/AllTraffic --scalable-dimension
+sagemaker:variant:DesiredInstanceCount``, then deploy the stack (which registers it again).
 """
 
 from __future__ import annotations
@@ -20,21 +23,20 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import aws_cdk as cdk
-from aws_cdk import aws_applicationautoscaling as appscaling
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
-from aws_cdk import aws_sagemaker as sagemaker
 from aws_cdk import aws_sns as sns
 from constructs import Construct
 
 from ml_code import contract
 from release.contract import ApprovedModel
 from stacks.config_release import StageConfig
-from stacks.constructs.nag import acknowledge
-from stacks.endpoint.alarms import VARIANT, RollbackAlarms, RollbackAlarmsProps
+from stacks.endpoint.alarms import RollbackAlarms, RollbackAlarmsProps
+from stacks.endpoint.autoscaling import VariantAutoscaling, VariantAutoscalingProps
+from stacks.endpoint.guarded_endpoint import GuardedEndpoint, GuardedEndpointProps
 from stacks.endpoint.model import HostedModel, HostedModelProps
-from stacks.guardrails.sagemaker_rules import STAGE_TAG
+from stacks.endpoint.serving_config import VARIANT, ServingConfig, ServingConfigProps
 
 
 def endpoint_name(prefix: str, stage: str) -> str:
@@ -42,8 +44,22 @@ def endpoint_name(prefix: str, stage: str) -> str:
     return f"{prefix}-{stage}"
 
 
+def versioned_name(prefix: str, stage: str, version: int) -> str:
+    """``<endpoint>-v<version>``: the name of the model and endpoint config serving ``version``."""
+    return f"{endpoint_name(prefix, stage)}-v{version}"
+
+
 class EndpointStack(cdk.Stack):
-    """Model, endpoint config and endpoint of one stage, with alarms, autoscaling and rollback."""
+    """Model, endpoint config and endpoint of one stage, with alarms, autoscaling and rollback.
+
+    Attributes:
+        endpoint_name: the fixed endpoint name.
+        capture_uri: ``s3://<artifact bucket>/data-capture`` (whether or not this stage captures).
+        hosted, serving, alarms, guarded: the constructs; ``autoscaling`` is None unless configured.
+
+    Raises:
+        ValueError: an approved image that is not an ECR URI, or a rollout SageMaker would reject.
+    """
 
     def __init__(
         self,
@@ -63,141 +79,71 @@ class EndpointStack(cdk.Stack):
     ) -> None:
         super().__init__(scope, construct_id, **kwargs)  # type: ignore[arg-type]
         self.endpoint_name = endpoint_name(prefix, stage.name)
-        versioned = f"{self.endpoint_name}-v{approved.version}"
+        versioned = versioned_name(prefix, stage.name, approved.version)
         subnet_list = (
-            subnets
-            if not isinstance(subnets, ec2.SubnetSelection)
-            else vpc.select_subnets(**subnets._values).subnets
+            vpc.select_subnets(**subnets._values).subnets  # jsii structs keep their fields in _values
+            if isinstance(subnets, ec2.SubnetSelection)
+            else list(subnets)
         )
-        hosted = HostedModel(
+        self.capture_uri = f"s3://{artifact_bucket.bucket_name}/{contract.CAPTURE_PREFIX}"
+        capturing = stage.serverless is None and stage.data_capture_percent > 0
+        self.hosted = HostedModel(
             self,
             "HostedModel",
             props=HostedModelProps(
                 name=versioned,
+                endpoint_name=self.endpoint_name,
                 approved=approved,
                 key=key,
                 artifact_bucket=artifact_bucket,
-                subnets=list(subnet_list),
+                vpc=vpc,
+                subnets=subnet_list,
                 security_group=security_group,
+                capture_prefix=f"{contract.CAPTURE_PREFIX}/{self.endpoint_name}/" if capturing else None,
             ),
         )
-        self.capture_uri = f"s3://{artifact_bucket.bucket_name}/{contract.CAPTURE_PREFIX}"
-        self.endpoint_config = sagemaker.CfnEndpointConfig(
+        self.serving = ServingConfig(
             self,
             "EndpointConfig",
-            endpoint_config_name=versioned,
-            production_variants=[_variant(stage, hosted.model.attr_model_name)],
-            kms_key_id=None if stage.serverless else key.key_arn,
-            data_capture_config=_capture(stage, self.capture_uri, key)
-            if stage.data_capture_percent
-            else None,
-            tags=[cdk.CfnTag(key=STAGE_TAG, value=stage.name)],
+            props=ServingConfigProps(
+                name=versioned,
+                stage=stage,
+                model_name=self.hosted.model.attr_model_name,
+                key=key,
+                capture_uri=self.capture_uri,
+            ),
         )
-        if stage.serverless is not None:
-            reason = (
-                "Serverless endpoints have no ML storage volume and SageMaker rejects KmsKeyId on a "
-                "serverless config; they cannot capture data either, so no payload rests on endpoint storage."
-            )
-            acknowledge(
-                self.endpoint_config, "NIST.800.53.R5-SageMakerEndpointConfigurationKMSKeyConfigured", reason
-            )
-            acknowledge(self.endpoint_config, "SageMaker-EndpointConfigKms[KmsKeyId]", reason)
         self.alarms = RollbackAlarms(
             self,
             "RollbackAlarms",
             props=RollbackAlarmsProps(
-                endpoint_name=self.endpoint_name, alarms=stage.alarms, topic=alarm_topic
+                endpoint_name=self.endpoint_name, variant_name=VARIANT, alarms=stage.alarms, topic=alarm_topic
             ),
         )
-        self.endpoint = sagemaker.CfnEndpoint(
+        self.guarded = GuardedEndpoint(
             self,
             "Endpoint",
-            endpoint_name=self.endpoint_name,
-            endpoint_config_name=self.endpoint_config.attr_endpoint_config_name,
-            deployment_config=_deployment(stage, self.alarms.names),
+            props=GuardedEndpointProps(
+                endpoint_name=self.endpoint_name,
+                endpoint_config_name=self.serving.config.attr_endpoint_config_name,
+                stage=stage,
+                alarm_names=self.alarms.names,
+            ),
         )
-        self.endpoint.apply_removal_policy(cdk.RemovalPolicy.DESTROY)
-        if stage.autoscaling is not None:
-            target = appscaling.ScalableTarget(
+        self.autoscaling = (
+            VariantAutoscaling(
                 self,
-                "ScalableTarget",
-                service_namespace=appscaling.ServiceNamespace.SAGEMAKER,
-                resource_id=f"endpoint/{self.endpoint_name}/variant/{VARIANT}",
-                scalable_dimension="sagemaker:variant:DesiredInstanceCount",
-                min_capacity=stage.autoscaling.min_capacity,
-                max_capacity=stage.autoscaling.max_capacity,
+                "Autoscaling",
+                props=VariantAutoscalingProps(
+                    endpoint=self.guarded.endpoint,
+                    endpoint_name=self.endpoint_name,
+                    variant_name=VARIANT,
+                    scaling=stage.autoscaling,
+                ),
             )
-            target.node.add_dependency(self.endpoint)
-            target.scale_to_track_metric(
-                "InvocationsPerInstance",
-                target_value=stage.autoscaling.target_invocations_per_instance,
-                predefined_metric=appscaling.PredefinedMetric.SAGEMAKER_VARIANT_INVOCATIONS_PER_INSTANCE,
-                scale_in_cooldown=cdk.Duration.minutes(5),
-                scale_out_cooldown=cdk.Duration.minutes(1),
-            )
+            if stage.autoscaling is not None and stage.serverless is None
+            else None
+        )
         cdk.CfnOutput(self, "EndpointName", value=self.endpoint_name)
         cdk.CfnOutput(self, "ModelPackageArn", value=approved.model_package_arn)
         cdk.CfnOutput(self, "ModelVersion", value=str(approved.version))
-
-
-def _variant(stage: StageConfig, model_name: str) -> sagemaker.CfnEndpointConfig.ProductionVariantProperty:
-    if stage.serverless is not None:
-        return sagemaker.CfnEndpointConfig.ProductionVariantProperty(
-            variant_name=VARIANT,
-            model_name=model_name,
-            serverless_config=sagemaker.CfnEndpointConfig.ServerlessConfigProperty(
-                memory_size_in_mb=stage.serverless.memory_size_mb,
-                max_concurrency=stage.serverless.max_concurrency,
-            ),
-        )
-    return sagemaker.CfnEndpointConfig.ProductionVariantProperty(
-        variant_name=VARIANT,
-        model_name=model_name,
-        instance_type=stage.instance_type,
-        initial_instance_count=stage.instance_count,
-        initial_variant_weight=1.0,
-    )
-
-
-def _capture(
-    stage: StageConfig, uri: str, key: kms.IKey
-) -> sagemaker.CfnEndpointConfig.DataCaptureConfigProperty:
-    return sagemaker.CfnEndpointConfig.DataCaptureConfigProperty(
-        enable_capture=True,
-        initial_sampling_percentage=stage.data_capture_percent,
-        destination_s3_uri=uri,
-        kms_key_id=key.key_arn,
-        capture_options=[
-            sagemaker.CfnEndpointConfig.CaptureOptionProperty(capture_mode="Input"),
-            sagemaker.CfnEndpointConfig.CaptureOptionProperty(capture_mode="Output"),
-        ],
-        capture_content_type_header=sagemaker.CfnEndpointConfig.CaptureContentTypeHeaderProperty(
-            csv_content_types=[contract.CONTENT_TYPE_CSV],
-            json_content_types=[contract.CONTENT_TYPE_JSON, contract.CONTENT_TYPE_JSONLINES],
-        ),
-    )
-
-
-def _deployment(stage: StageConfig, alarm_names: list[str]) -> sagemaker.CfnEndpoint.DeploymentConfigProperty:
-    rollout = stage.rollout
-    wait = rollout.wait_minutes * 60
-    step = sagemaker.CfnEndpoint.CapacitySizeProperty(type="CAPACITY_PERCENT", value=rollout.step_percent)
-    routing = sagemaker.CfnEndpoint.TrafficRoutingConfigProperty(
-        type=rollout.mode.upper(),
-        # Required for every type (botocore's model); for all-at-once it is the baking period.
-        wait_interval_in_seconds=wait,
-        canary_size=step if rollout.mode == "canary" else None,
-        linear_step_size=step if rollout.mode == "linear" else None,
-    )
-    steps = 1 if rollout.mode != "linear" else -(-100 // rollout.step_percent)
-    return sagemaker.CfnEndpoint.DeploymentConfigProperty(
-        blue_green_update_policy=sagemaker.CfnEndpoint.BlueGreenUpdatePolicyProperty(
-            traffic_routing_configuration=routing,
-            termination_wait_in_seconds=rollout.termination_wait_minutes * 60,
-            # Room for every traffic step plus a final bake, on top of provisioning the green fleet.
-            maximum_execution_timeout_in_seconds=min(28800, 1800 + wait * (steps + 1)),
-        ),
-        auto_rollback_configuration=sagemaker.CfnEndpoint.AutoRollbackConfigProperty(
-            alarms=[sagemaker.CfnEndpoint.AlarmProperty(alarm_name=name) for name in alarm_names]
-        ),
-    )

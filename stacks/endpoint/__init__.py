@@ -1,1 +1,6 @@
-"""Constructs of one endpoint stage: the model and its role, rollback alarms, autoscaling."""
+"""Constructs of one endpoint stage, one concern each (wired by :mod:`stacks.endpoint_stack`).
+
+``model`` (the approved package, isolated in the VPC) with ``execution_role``; ``serving_config``
+(variant, KMS, data capture); ``alarms`` (5xx and latency, actions enabled); ``guarded_endpoint``
+(blue/green updates rolling back on those alarms); ``autoscaling`` (target tracking).
+"""

@@ -18,14 +18,13 @@ from constructs import Construct
 
 from stacks.config_release import AlarmConfig
 
-VARIANT: str = "AllTraffic"
-
 
 @dataclass(frozen=True, kw_only=True)
 class RollbackAlarmsProps:
     """Which endpoint, thresholds, and where alarms notify."""
 
     endpoint_name: str
+    variant_name: str
     alarms: AlarmConfig
     topic: sns.ITopic
 
@@ -35,7 +34,7 @@ class RollbackAlarms(Construct):
 
     def __init__(self, scope: Construct, construct_id: str, *, props: RollbackAlarmsProps) -> None:
         super().__init__(scope, construct_id)
-        dims = {"EndpointName": props.endpoint_name, "VariantName": VARIANT}
+        dims = {"EndpointName": props.endpoint_name, "VariantName": props.variant_name}
         period = cdk.Duration.minutes(1)
         errors = cloudwatch.Metric(
             namespace="AWS/SageMaker",
@@ -52,12 +51,13 @@ class RollbackAlarms(Construct):
             period=period,
         )
         minutes = props.alarms.evaluation_minutes
+        name, limits = props.endpoint_name, props.alarms
+        rolls_back = f"for {minutes} minutes (rolls back a deployment in progress)"
         self.errors = cloudwatch.Alarm(
             self,
             "Errors",
             alarm_name=f"{props.endpoint_name}-5xx",
-            alarm_description=f"{props.endpoint_name}: over {props.alarms.max_5xx_errors} 5xx a minute "
-            "(rolls back a deployment in progress)",
+            alarm_description=f"{name}: more than {limits.max_5xx_errors} 5xx errors a minute {rolls_back}",
             metric=errors,
             threshold=props.alarms.max_5xx_errors,
             comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
@@ -70,8 +70,7 @@ class RollbackAlarms(Construct):
             self,
             "Latency",
             alarm_name=f"{props.endpoint_name}-model-latency",
-            alarm_description=f"{props.endpoint_name}: p99 over {props.alarms.max_model_latency_ms} ms "
-            "(rolls back a deployment in progress)",
+            alarm_description=f"{name}: p99 model latency over {limits.max_model_latency_ms} ms {rolls_back}",
             metric=latency,
             threshold=props.alarms.max_model_latency_ms * 1000,
             comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,

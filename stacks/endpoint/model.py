@@ -1,19 +1,18 @@
-"""The hosted model of one stage: an execution role scoped to one model version, and the model.
+"""The hosted model of one stage: the approved model package, served isolated in the VPC.
 
 The model is created from the approved *model package* (the registry entry a human approved), not
 from a loose image + artifact pair, so what is served is exactly what was reviewed. It runs with
-network isolation inside the platform's private subnets.
+network isolation inside the platform's private subnets, as a role scoped to this one version
+(:mod:`stacks.endpoint.execution_role`).
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 import aws_cdk as cdk
 from aws_cdk import aws_ec2 as ec2
-from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sagemaker as sagemaker
@@ -21,126 +20,56 @@ from constructs import Construct
 
 from release.contract import ApprovedModel
 from stacks.constructs.nag import acknowledge
+from stacks.endpoint.execution_role import ExecutionRoleProps, ModelExecutionRole
+from stacks.pipeline.acknowledgements import reference
 
-_IMAGE = re.compile(
-    r"^(?P<account>\d{12})\.dkr\.ecr\.(?P<region>[a-z0-9-]+)\.amazonaws\.com(\.cn)?/(?P<repo>[^:@]+)"
-)
+_IAM5 = "AwsSolutions-IAM5"
+_ACCOUNT_ARN = "arn:<AWS::Partition>:{service}:<AWS::Region>:<AWS::AccountId>:{resource}"
 
 
 @dataclass(frozen=True, kw_only=True)
 class HostedModelProps:
     """What the hosted model needs."""
 
+    #: Model name; carries the version, so a new version is a new model.
     name: str
+    endpoint_name: str
     approved: ApprovedModel
     key: kms.IKey
     artifact_bucket: s3.IBucket
+    vpc: ec2.IVpc
     subnets: Sequence[ec2.ISubnet]
     security_group: ec2.ISecurityGroup
-
-
-def model_data_key(approved: ApprovedModel) -> str:
-    """The object key of the version's model.tar.gz inside its bucket."""
-    return approved.model_data_url.removeprefix("s3://").partition("/")[2]
+    #: Key prefix of this endpoint's captured data (``data-capture/<endpoint>/``), or None.
+    capture_prefix: str | None
 
 
 class HostedModel(Construct):
-    """``CfnModel`` from the approved package, with its least-privilege execution role."""
+    """``model`` (a ``CfnModel`` from the approved package) and ``execution`` (its role)."""
 
     def __init__(self, scope: Construct, construct_id: str, *, props: HostedModelProps) -> None:
         super().__init__(scope, construct_id)
-        stack = cdk.Stack.of(self)
-        self.role = iam.Role(
+        subnet_ids = [s.subnet_id for s in props.subnets]
+        self.execution = ModelExecutionRole(
             self,
             "ExecutionRole",
-            assumed_by=iam.ServicePrincipal("sagemaker.amazonaws.com"),
-            description=f"Serves version {props.approved.version} of {props.approved.model_package_group}",
-        )
-        # A customer-managed policy (ours, not an AWS-managed one), so it can be reviewed on its own.
-        policy = iam.ManagedPolicy(self, "Policy", roles=[self.role])
-        policy.add_statements(
-            iam.PolicyStatement(
-                sid="ReadThisModelVersion",
-                actions=["s3:GetObject"],
-                resources=[props.artifact_bucket.arn_for_objects(model_data_key(props.approved))],
-            ),
-            iam.PolicyStatement(
-                sid="DescribeThePackage",
-                actions=["sagemaker:DescribeModelPackage"],
-                resources=[props.approved.model_package_arn],
-            ),
-            iam.PolicyStatement(
-                sid="DecryptModelData",
-                actions=["kms:Decrypt", "kms:DescribeKey"],
-                resources=[props.key.key_arn],
-            ),
-            iam.PolicyStatement(
-                sid="PullServingImage",
-                actions=[
-                    "ecr:BatchGetImage",
-                    "ecr:GetDownloadUrlForLayer",
-                    "ecr:BatchCheckLayerAvailability",
-                ],
-                resources=[_repository_arn(stack, props.approved.image_uri)],
-            ),
-            iam.PolicyStatement(
-                sid="EcrLogin",
-                actions=["ecr:GetAuthorizationToken"],
-                resources=["*"],  # no resource level
-            ),
-            iam.PolicyStatement(
-                sid="WriteEndpointLogs",
-                actions=["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"],
-                resources=[
-                    stack.format_arn(
-                        service="logs",
-                        resource="log-group",
-                        resource_name="/aws/sagemaker/Endpoints/*",
-                        arn_format=cdk.ArnFormat.COLON_RESOURCE_NAME,
-                    )
-                ],
-            ),
-            iam.PolicyStatement(
-                sid="PublishEndpointMetrics",
-                actions=["cloudwatch:PutMetricData"],
-                resources=["*"],  # PutMetricData has no resource level; the namespace is pinned
-                conditions={"StringEquals": {"cloudwatch:namespace": "/aws/sagemaker/Endpoints"}},
-            ),
-            iam.PolicyStatement(
-                sid="AttachToPrivateSubnets",
-                actions=[
-                    "ec2:CreateNetworkInterface",
-                    "ec2:CreateNetworkInterfacePermission",
-                    "ec2:DeleteNetworkInterface",
-                    "ec2:DeleteNetworkInterfacePermission",
-                    "ec2:DescribeNetworkInterfaces",
-                    "ec2:DescribeVpcs",
-                    "ec2:DescribeDhcpOptions",
-                    "ec2:DescribeSubnets",
-                    "ec2:DescribeSecurityGroups",
-                ],
-                resources=["*"],  # SageMaker creates the ENIs; EC2 describes have no resource level
+            props=ExecutionRoleProps(
+                endpoint_name=props.endpoint_name,
+                approved=props.approved,
+                key=props.key,
+                artifact_bucket=props.artifact_bucket,
+                vpc=props.vpc,
+                subnet_ids=subnet_ids,
+                security_group=props.security_group,
+                capture_prefix=props.capture_prefix,
             ),
         )
-        acknowledge(
-            policy,
-            "AwsSolutions-IAM5[Resource::*]",
-            "ecr:GetAuthorizationToken, cloudwatch:PutMetricData (namespace-pinned) and the EC2 ENI and "
-            "describe calls SageMaker makes to place the model in the VPC have no resource-level "
-            "permissions.",
-        )
-        acknowledge(
-            policy,
-            "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:logs:<AWS::Region>:<AWS::AccountId>:log-group:"
-            "/aws/sagemaker/Endpoints/*]",
-            "SageMaker names each endpoint's log group /aws/sagemaker/Endpoints/<endpoint>; the wildcard is "
-            "that prefix only.",
-        )
+        _acknowledge_wildcards(self.execution, props)
         self.model = sagemaker.CfnModel(
             self,
             "Model",
             model_name=props.name,
-            execution_role_arn=self.role.role_arn,
+            execution_role_arn=self.execution.role.role_arn,
             containers=[
                 sagemaker.CfnModel.ContainerDefinitionProperty(
                     model_package_name=props.approved.model_package_arn
@@ -148,21 +77,32 @@ class HostedModel(Construct):
             ],
             enable_network_isolation=True,
             vpc_config=sagemaker.CfnModel.VpcConfigProperty(
-                subnets=[s.subnet_id for s in props.subnets],
-                security_group_ids=[props.security_group.security_group_id],
+                subnets=subnet_ids, security_group_ids=[props.security_group.security_group_id]
             ),
         )
-        self.model.node.add_dependency(policy)
+        # SageMaker checks the role's permissions when it creates the model.
+        self.model.node.add_dependency(self.execution.policy)
 
 
-def _repository_arn(stack: cdk.Stack, image_uri: str) -> str:
-    match = _IMAGE.match(image_uri)
-    if match is None:
-        raise ValueError(f"approved model image {image_uri!r} is not an ECR image URI")
-    return stack.format_arn(
-        service="ecr",
-        account=match["account"],
-        region=match["region"],
-        resource="repository",
-        resource_name=match["repo"],
-    )
+def _acknowledge_wildcards(execution: ModelExecutionRole, props: HostedModelProps) -> None:
+    """One acknowledgement per deliberate wildcard of the role's policy (a new one stays a finding)."""
+    policy = execution.policy
+    logs = f"log-group:/aws/sagemaker/Endpoints/{props.endpoint_name}:log-stream:*"
+    reasons = {
+        "*": "Only actions without resource-level permissions: ecr:GetAuthorizationToken, the EC2 "
+        "Describe* calls SageMaker makes to place the model in the VPC, and cloudwatch:PutMetricData "
+        "(a condition pins the /aws/sagemaker/Endpoints namespace).",
+        _ACCOUNT_ARN.format(service="logs", resource=logs): "SageMaker writes one log stream per "
+        "instance and container (names generated at run time) in this endpoint's own log group.",
+        _ACCOUNT_ARN.format(service="ec2", resource="network-interface/*"): "SageMaker creates one ENI "
+        "per instance; their IDs are unknown in advance. Creation is limited to the project subnets "
+        "and security group, permission and deletion to the project VPC (ec2:Vpc condition).",
+    }
+    if props.capture_prefix:
+        bucket_arn = reference(policy, props.artifact_bucket.bucket_arn, cdk.Stack.of(props.artifact_bucket))
+        reasons[f"{bucket_arn}/{props.capture_prefix}*"] = (
+            "SageMaker writes captured requests under <endpoint>/<variant>/yyyy/mm/dd/hh/<generated "
+            "name>.jsonl; limited to this endpoint's capture prefix, write only."
+        )
+    for resource, reason in reasons.items():
+        acknowledge(policy, f"{_IAM5}[Resource::{resource}]", reason)

@@ -4,9 +4,11 @@ Because it is a real NagPack, findings fail ``app.synth()`` exactly like AwsSolu
 acknowledged the same way (``cdk.Validations.of(construct).acknowledge(...)`` with the id
 ``SageMaker-<Rule>`` or ``SageMaker-<Rule>[<finding>]``).
 
-Rules read each resource's *synthesized* properties from its stack's template in the cloud
-assembly, so escape-hatch overrides are checked too; when no template exists yet (a pack run
-directly with ``validate_scope``) the construct's own properties are resolved instead.
+Rules read each resource's *synthesized* properties (and, for rules that follow references,
+the other resources of its stack) from its stack's template in the cloud assembly, so
+escape-hatch overrides are checked too; when no template exists yet (a pack run directly with
+``validate_scope``) the construct's own properties are resolved instead, and rules that need the
+rest of the stack see none of it (so what they cannot verify is a finding).
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ import aws_cdk as cdk
 import jsii
 from cdk_nag import IApplyRule, NagMessageLevel, NagPack, NagRuleCompliance
 
-from stacks.guardrails.sagemaker_rules import Props, SageMakerRule, rules
+from stacks.guardrails.sagemaker_rules import Props, Resources, SageMakerRule, rules
 
 PACK_NAME = "SageMaker"
 
@@ -28,10 +30,13 @@ PACK_NAME = "SageMaker"
 class _AppliedRule:
     """Bridges one Python rule to cdk-nag's ``applyRule`` (jsii needs real properties)."""
 
-    def __init__(self, rule: SageMakerRule, node: cdk.CfnResource, props: Props) -> None:
+    def __init__(
+        self, rule: SageMakerRule, node: cdk.CfnResource, props: Props, resources: Resources
+    ) -> None:
         self._rule = rule
         self._node = node
         self._props = props
+        self._resources = resources
 
     @property
     def node(self) -> cdk.CfnResource:
@@ -54,7 +59,7 @@ class _AppliedRule:
         return self._rule.rule_id
 
     def rule(self, node: cdk.CfnResource) -> NagRuleCompliance | list[str]:
-        result = self._rule.check(node.cfn_resource_type, self._props)
+        result = self._rule.apply(node.cfn_resource_type, self._props, self._resources)
         if result is None:
             return NagRuleCompliance.NOT_APPLICABLE
         if not result:
@@ -78,11 +83,12 @@ class SageMakerChecks(NagPack):
     def _check_resource(self, node: cdk.CfnResource) -> None:
         if not node.cfn_resource_type.startswith("AWS::SageMaker::"):
             return  # every rule is about SageMaker; skip the jsii round trips
-        props = self._properties(node)
+        props, resources = self._synthesized(node)
         for rule in self._rules:
-            self._apply_rule(_AppliedRule(rule, node, props))  # type: ignore[arg-type]
+            self._apply_rule(_AppliedRule(rule, node, props, resources))  # type: ignore[arg-type]
 
-    def _properties(self, node: cdk.CfnResource) -> Props:
+    def _synthesized(self, node: cdk.CfnResource) -> tuple[Props, Resources]:
+        """The resource's properties and its stack's ``Resources``, as synthesized."""
         stack = cdk.Stack.of(node)
         stage = cdk.Stage.of(stack)
         outdir = stage.outdir if stage is not None else None
@@ -92,8 +98,11 @@ class SageMakerChecks(NagPack):
             if key not in self._templates:
                 with open(path, encoding="utf-8") as handle:
                     self._templates[key] = json.load(handle)
-            resource = self._templates[key].get("Resources", {}).get(stack.get_logical_id(node))
+            resources = self._templates[key].get("Resources", {})
+            # node.logical_id resolves to the ID in the template (override_logical_id included);
+            # stack.get_logical_id would give the allocated one.
+            resource = resources.get(stack.resolve(node.logical_id))
             if isinstance(resource, dict):
-                return dict(resource.get("Properties", {}))
+                return dict(resource.get("Properties", {})), resources
         rendered = stack.resolve(node._render_properties(node._cfn_properties))
-        return rendered if isinstance(rendered, dict) else {}
+        return (rendered if isinstance(rendered, dict) else {}), {}

@@ -1,0 +1,166 @@
+"""The execution role of one stage's hosted model: exactly what serving that version needs.
+
+SageMaker assumes it to pull the serving image, read this version's model artifact, place the
+model's network interfaces in the project VPC, write the endpoint's logs and (when the stage
+captures traffic) write captured requests under ``data-capture/<endpoint>/``. The permissions are
+a customer-managed policy of our own (no inline policy, no AWS-managed one).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import aws_cdk as cdk
+from aws_cdk import aws_ec2 as ec2
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_s3 as s3
+from constructs import Construct
+
+from release.contract import ApprovedModel
+
+_IMAGE = re.compile(
+    r"^(?P<account>\d{12})\.dkr\.ecr\.(?P<region>[a-z0-9-]+)\.amazonaws\.com(\.cn)?/(?P<repo>[^:@]+)[:@]"
+)
+
+
+@dataclass(frozen=True, kw_only=True)
+class ExecutionRoleProps:
+    """Everything the role is scoped to."""
+
+    endpoint_name: str
+    approved: ApprovedModel
+    key: kms.IKey
+    artifact_bucket: s3.IBucket
+    vpc: ec2.IVpc
+    subnet_ids: Sequence[str]
+    security_group: ec2.ISecurityGroup
+    #: Key prefix SageMaker writes this endpoint's captured data under, or None (capture off).
+    capture_prefix: str | None
+
+
+def model_data_key(approved: ApprovedModel) -> str:
+    """The object key of the version's model.tar.gz inside its bucket."""
+    return approved.model_data_url.removeprefix("s3://").partition("/")[2]
+
+
+def repository_arn(stack: cdk.Stack, image_uri: str) -> str:
+    """ARN of the ECR repository of ``<account>.dkr.ecr.<region>.amazonaws.com/<repo>:<tag>``.
+
+    Raises:
+        ValueError: ``image_uri`` is not an ECR image URI with a tag or digest.
+    """
+    match = _IMAGE.match(image_uri)
+    if match is None:
+        raise ValueError(f"approved model image {image_uri!r} is not an ECR image URI (<repo>:<tag>)")
+    return stack.format_arn(
+        service="ecr",
+        account=match["account"],
+        region=match["region"],
+        resource="repository",
+        resource_name=match["repo"],
+    )
+
+
+class ModelExecutionRole(Construct):
+    """``role`` (assumed by SageMaker) and ``policy`` (its only permissions)."""
+
+    def __init__(self, scope: Construct, construct_id: str, *, props: ExecutionRoleProps) -> None:
+        super().__init__(scope, construct_id)
+        self.role = iam.Role(
+            self,
+            "Role",
+            assumed_by=iam.ServicePrincipal("sagemaker.amazonaws.com"),
+            description=f"Serves version {props.approved.version} of {props.approved.model_package_group} "
+            f"on {props.endpoint_name}",
+        )
+        statements = _statements(self, props)
+        self.policy = iam.ManagedPolicy(self, "Policy", statements=statements, roles=[self.role])
+
+
+def _arn(stack: cdk.Stack, service: str, resource: str) -> str:
+    return stack.format_arn(service=service, resource=resource, arn_format=cdk.ArnFormat.NO_RESOURCE_NAME)
+
+
+def _statements(scope: Construct, p: ExecutionRoleProps) -> list[iam.PolicyStatement]:
+    stack = cdk.Stack.of(scope)
+    log_group = _arn(stack, "logs", f"log-group:/aws/sagemaker/Endpoints/{p.endpoint_name}")
+    eni = _arn(stack, "ec2", "network-interface/*")
+    statements = [
+        iam.PolicyStatement(
+            sid="ReadThisModelVersion",
+            actions=["s3:GetObject"],
+            resources=[p.artifact_bucket.arn_for_objects(model_data_key(p.approved))],
+        ),
+        iam.PolicyStatement(
+            sid="DescribeThePackage",
+            actions=["sagemaker:DescribeModelPackage"],
+            resources=[p.approved.model_package_arn],
+        ),
+        iam.PolicyStatement(
+            sid="UseDataKey",
+            actions=["kms:Decrypt", "kms:DescribeKey"]
+            + (["kms:Encrypt", "kms:GenerateDataKey"] if p.capture_prefix else []),
+            resources=[p.key.key_arn],
+        ),
+        iam.PolicyStatement(
+            sid="PullServingImage",
+            actions=["ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer", "ecr:BatchCheckLayerAvailability"],
+            resources=[repository_arn(stack, p.approved.image_uri)],
+        ),
+        iam.PolicyStatement(
+            sid="WriteEndpointLogs",
+            actions=["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"],
+            resources=[log_group, f"{log_group}:log-stream:*"],
+        ),
+        # No resource-level permissions: the ECR token, EC2 describes and PutMetricData
+        # (pinned to SageMaker's endpoint namespace by a condition).
+        iam.PolicyStatement(
+            sid="NoResourceLevel",
+            actions=[
+                "ecr:GetAuthorizationToken",
+                "ec2:DescribeDhcpOptions",
+                "ec2:DescribeNetworkInterfaces",
+                "ec2:DescribeSecurityGroups",
+                "ec2:DescribeSubnets",
+                "ec2:DescribeVpcs",
+            ],
+            resources=["*"],
+        ),
+        iam.PolicyStatement(
+            sid="PublishEndpointMetrics",
+            actions=["cloudwatch:PutMetricData"],
+            resources=["*"],
+            conditions={"StringEquals": {"cloudwatch:namespace": "/aws/sagemaker/Endpoints"}},
+        ),
+        iam.PolicyStatement(
+            sid="CreateModelEnis",
+            actions=["ec2:CreateNetworkInterface"],
+            resources=[
+                eni,
+                _arn(stack, "ec2", f"security-group/{p.security_group.security_group_id}"),
+                *(_arn(stack, "ec2", f"subnet/{subnet}") for subnet in p.subnet_ids),
+            ],
+        ),
+        iam.PolicyStatement(
+            sid="ManageModelEnisInProjectVpc",
+            actions=[
+                "ec2:CreateNetworkInterfacePermission",
+                "ec2:DeleteNetworkInterface",
+                "ec2:DeleteNetworkInterfacePermission",
+            ],
+            resources=[eni],
+            conditions={"ArnEquals": {"ec2:Vpc": _arn(stack, "ec2", f"vpc/{p.vpc.vpc_id}")}},
+        ),
+    ]
+    if p.capture_prefix:
+        statements.append(
+            iam.PolicyStatement(
+                sid="WriteCapturedData",
+                actions=["s3:PutObject"],
+                resources=[p.artifact_bucket.arn_for_objects(f"{p.capture_prefix}*")],
+            )
+        )
+    return statements
