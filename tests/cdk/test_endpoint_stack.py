@@ -1,4 +1,5 @@
-"""Endpoint stages: the approved package served with KMS, capture, redundancy and guarded rollout."""
+"""Endpoint stages as synthesized (session fixture): the approved package served with KMS,
+capture, redundancy, autoscaling and a guarded rollout on enabled alarms."""
 
 from __future__ import annotations
 
@@ -6,21 +7,57 @@ import json
 from pathlib import Path
 from typing import Any
 
+import pytest
 from platform_synth import APPROVED, SynthesizedPlatform, resources, synth_platform
+
+from stacks.endpoint.guarded_endpoint import MAX_EXECUTION_SECONDS
 
 
 def _one(template: dict[str, Any], resource_type: str) -> dict[str, Any]:
     found = list(resources(template, resource_type).values())
     assert len(found) == 1, f"expected one {resource_type}, got {len(found)}"
-    return found[0]["Properties"]
+    return dict(found[0]["Properties"])
+
+
+def _data_stack_output(value: Any) -> str:
+    """The data stack output a (weak) cross-stack reference reads."""
+    output = value["Fn::GetStackOutput"]
+    assert output["StackName"] == "mlops-demo-dev-data"
+    return str(output["OutputName"])
+
+
+def _statements(template: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """The model execution role's policy statements, by Sid."""
+    (policy,) = [
+        p for k, p in resources(template, "AWS::IAM::ManagedPolicy").items() if k.startswith("HostedModel")
+    ]
+    return {s["Sid"]: s for s in policy["Properties"]["PolicyDocument"]["Statement"]}
 
 
 def test_model_comes_from_the_approved_package_isolated_in_the_vpc(synthesized: SynthesizedPlatform) -> None:
     model = _one(synthesized.raw["endpoint-prod"], "AWS::SageMaker::Model")
     assert model["Containers"] == [{"ModelPackageName": APPROVED.model_package_arn}]
     assert model["EnableNetworkIsolation"] is True
-    assert len(model["VpcConfig"]["Subnets"]) >= 2
-    assert model["ModelName"].endswith(f"-v{APPROVED.version}")  # a new version replaces the model
+    assert len(model["VpcConfig"]["Subnets"]) >= 2  # SageMaker spreads instances over their AZs
+    assert len(model["VpcConfig"]["SecurityGroupIds"]) == 1
+
+
+@pytest.mark.parametrize("stage", ["staging", "prod"])
+def test_a_new_version_replaces_model_and_config_and_updates_the_fixed_endpoint(
+    synthesized: SynthesizedPlatform, stage: str
+) -> None:
+    template = synthesized.raw[f"endpoint-{stage}"]
+    versioned = f"mlops-demo-dev-{stage}-v{APPROVED.version}"
+    assert _one(template, "AWS::SageMaker::Model")["ModelName"] == versioned
+    assert _one(template, "AWS::SageMaker::EndpointConfig")["EndpointConfigName"] == versioned
+    # The endpoint keeps its name and logical ID, so CloudFormation updates it (blue/green).
+    (logical_id,) = resources(template, "AWS::SageMaker::Endpoint")
+    assert logical_id == "Endpoint"
+    assert template["Resources"]["Endpoint"]["Properties"]["EndpointName"] == f"mlops-demo-dev-{stage}"
+    outputs = {k: v["Value"] for k, v in template["Outputs"].items() if not k.startswith("Export")}
+    assert outputs["EndpointName"] == f"mlops-demo-dev-{stage}"
+    assert outputs["ModelPackageArn"] == APPROVED.model_package_arn
+    assert outputs["ModelVersion"] == str(APPROVED.version)
 
 
 def test_prod_runs_two_instances_with_kms_and_captures_to_the_artifact_bucket(
@@ -28,46 +65,93 @@ def test_prod_runs_two_instances_with_kms_and_captures_to_the_artifact_bucket(
 ) -> None:
     config = _one(synthesized.raw["endpoint-prod"], "AWS::SageMaker::EndpointConfig")
     (variant,) = config["ProductionVariants"]
+    assert variant["VariantName"] == "AllTraffic"
     assert variant["InitialInstanceCount"] >= 2
-    assert "KmsKeyId" in config
+    assert variant["InstanceType"] == synthesized.config.env.stage("prod").instance_type
+    assert "DataKeyArn" in _data_stack_output(config["KmsKeyId"])
     capture = config["DataCaptureConfig"]
     assert capture["EnableCapture"] is True
     assert capture["InitialSamplingPercentage"] == synthesized.config.env.stage("prod").data_capture_percent
-    assert "KmsKeyId" in capture
+    assert "DataKeyArn" in _data_stack_output(capture["KmsKeyId"])
     assert {o["CaptureMode"] for o in capture["CaptureOptions"]} == {"Input", "Output"}
-    assert "data-capture" in str(capture["DestinationS3Uri"])
+    assert capture["CaptureContentTypeHeader"]["CsvContentTypes"] == ["text/csv"]
+    assert "application/json" in capture["CaptureContentTypeHeader"]["JsonContentTypes"]
+    scheme, bucket, prefix = capture["DestinationS3Uri"]["Fn::Join"][1]
+    assert (scheme, prefix) == ("s3://", "/data-capture")
+    assert "ArtifactBucket" in _data_stack_output(bucket)
     assert {"Key": "EndpointStage", "Value": "prod"} in config["Tags"]
 
 
 def test_staging_is_serverless_without_capture(synthesized: SynthesizedPlatform) -> None:
     config = _one(synthesized.raw["endpoint-staging"], "AWS::SageMaker::EndpointConfig")
     (variant,) = config["ProductionVariants"]
-    assert variant["ServerlessConfig"]["MemorySizeInMB"] == 2048
+    assert variant["ServerlessConfig"] == {"MaxConcurrency": 5, "MemorySizeInMB": 2048}
     assert "InstanceType" not in variant
     assert "DataCaptureConfig" not in config
+    assert "KmsKeyId" not in config  # SageMaker rejects it on serverless configs (acknowledged)
+    assert {"Key": "EndpointStage", "Value": "staging"} in config["Tags"]
+    assert not resources(synthesized.raw["endpoint-staging"], "AWS::ApplicationAutoScaling::ScalableTarget")
 
 
-def test_rollout_is_canary_with_rollback_on_enabled_alarms(synthesized: SynthesizedPlatform) -> None:
-    template = synthesized.raw["endpoint-prod"]
+def _rollback_alarms(template: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """The alarms the endpoint's AutoRollbackConfiguration names, by metric."""
     endpoint = _one(template, "AWS::SageMaker::Endpoint")
+    referenced = [
+        a["AlarmName"]["Ref"] for a in endpoint["DeploymentConfig"]["AutoRollbackConfiguration"]["Alarms"]
+    ]
+    alarms = {k: v["Properties"] for k, v in resources(template, "AWS::CloudWatch::Alarm").items()}
+    return {alarms[k]["MetricName"]: alarms[k] for k in referenced}
+
+
+@pytest.mark.parametrize("stage", ["staging", "prod"])
+def test_rollback_alarms_are_enabled_notify_and_watch_this_variant(
+    synthesized: SynthesizedPlatform, stage: str
+) -> None:
+    alarms = _rollback_alarms(synthesized.raw[f"endpoint-{stage}"])
+    limits = synthesized.config.env.stage(stage).alarms
+    assert set(alarms) == {"Invocation5XXErrors", "ModelLatency"}
+    for alarm in alarms.values():
+        assert alarm["ActionsEnabled"] is True  # AWS samples ship these disabled
+        (action,) = alarm["AlarmActions"]
+        assert action["Fn::GetStackOutput"]["StackName"] == "mlops-demo-dev-monitoring"  # the alert topic
+        assert alarm["TreatMissingData"] == "notBreaching"  # an idle endpoint is not failing
+        assert alarm["Namespace"] == "AWS/SageMaker"
+        assert alarm["Dimensions"] == [
+            {"Name": "EndpointName", "Value": f"mlops-demo-dev-{stage}"},
+            {"Name": "VariantName", "Value": "AllTraffic"},
+        ]
+        assert alarm["EvaluationPeriods"] * alarm["Period"] == limits.evaluation_minutes * 60
+    errors, latency = alarms["Invocation5XXErrors"], alarms["ModelLatency"]
+    assert errors["AlarmName"] == f"mlops-demo-dev-{stage}-5xx"
+    assert (errors["Statistic"], errors["Threshold"]) == ("Sum", limits.max_5xx_errors)
+    assert latency["AlarmName"] == f"mlops-demo-dev-{stage}-model-latency"
+    assert latency["ExtendedStatistic"] == "p99"
+    assert latency["Threshold"] == limits.max_model_latency_ms * 1000  # ModelLatency is in microseconds
+
+
+def test_prod_rolls_out_canary_within_sagemakers_timeout(synthesized: SynthesizedPlatform) -> None:
+    endpoint = _one(synthesized.raw["endpoint-prod"], "AWS::SageMaker::Endpoint")
+    rollout = synthesized.config.env.stage("prod").rollout
     policy = endpoint["DeploymentConfig"]["BlueGreenUpdatePolicy"]
     routing = policy["TrafficRoutingConfiguration"]
-    assert routing["Type"] == "CANARY"
-    assert routing["CanarySize"] == {"Type": "CAPACITY_PERCENT", "Value": 10}
-    assert routing["WaitIntervalInSeconds"] == 600
-    rollback = endpoint["DeploymentConfig"]["AutoRollbackConfiguration"]["Alarms"]
-    alarms = resources(template, "AWS::CloudWatch::Alarm")
-    by_logical_id = {logical_id: props["Properties"] for logical_id, props in alarms.items()}
-    referenced = [a["AlarmName"]["Ref"] for a in rollback]
-    assert len(referenced) == 2
-    for logical_id in referenced:
-        alarm = by_logical_id[logical_id]
-        assert alarm["ActionsEnabled"] is True  # AWS samples ship these disabled
-        assert alarm["AlarmActions"], "a rollback alarm should also notify"
-    metrics = {by_logical_id[i]["MetricName"] for i in referenced}
-    assert metrics == {"Invocation5XXErrors", "ModelLatency"}
-    latency = next(by_logical_id[i] for i in referenced if by_logical_id[i]["MetricName"] == "ModelLatency")
-    assert latency["Threshold"] == synthesized.config.env.stage("prod").alarms.max_model_latency_ms * 1000
+    assert routing == {
+        "Type": "CANARY",
+        "CanarySize": {"Type": "CAPACITY_PERCENT", "Value": rollout.step_percent},
+        "WaitIntervalInSeconds": rollout.wait_minutes * 60,
+    }
+    assert policy["TerminationWaitInSeconds"] == rollout.termination_wait_minutes * 60
+    # SageMaker wants the timeout above every wait: two bakes (canary, rest) and the termination wait.
+    waits = 2 * routing["WaitIntervalInSeconds"] + policy["TerminationWaitInSeconds"]
+    assert waits < policy["MaximumExecutionTimeoutInSeconds"] <= MAX_EXECUTION_SECONDS
+
+
+def test_serverless_staging_updates_all_at_once_with_rollback(synthesized: SynthesizedPlatform) -> None:
+    endpoint = _one(synthesized.raw["endpoint-staging"], "AWS::SageMaker::Endpoint")
+    routing = endpoint["DeploymentConfig"]["BlueGreenUpdatePolicy"]["TrafficRoutingConfiguration"]
+    assert routing["Type"] == "ALL_AT_ONCE"
+    assert "CanarySize" not in routing
+    assert "LinearStepSize" not in routing
+    assert len(endpoint["DeploymentConfig"]["AutoRollbackConfiguration"]["Alarms"]) == 2
 
 
 def test_prod_autoscales_on_invocations_per_instance(synthesized: SynthesizedPlatform) -> None:
@@ -75,32 +159,61 @@ def test_prod_autoscales_on_invocations_per_instance(synthesized: SynthesizedPla
     scaling = synthesized.config.env.stage("prod").autoscaling
     assert scaling is not None
     target = _one(template, "AWS::ApplicationAutoScaling::ScalableTarget")
-    assert target["MinCapacity"] == scaling.min_capacity
-    assert target["MaxCapacity"] == scaling.max_capacity
+    assert (target["MinCapacity"], target["MaxCapacity"]) == (scaling.min_capacity, scaling.max_capacity)
+    assert target["MinCapacity"] >= 2
     assert target["ResourceId"] == "endpoint/mlops-demo-dev-prod/variant/AllTraffic"
+    assert target["ScalableDimension"] == "sagemaker:variant:DesiredInstanceCount"
+    assert "AWSServiceRoleForApplicationAutoScaling_SageMakerEndpoint" in json.dumps(target["RoleARN"])
+    (target_id,) = resources(template, "AWS::ApplicationAutoScaling::ScalableTarget")
+    assert "Endpoint" in template["Resources"][target_id]["DependsOn"]  # the variant must exist first
     policy = _one(template, "AWS::ApplicationAutoScaling::ScalingPolicy")
     tracking = policy["TargetTrackingScalingPolicyConfiguration"]
     assert tracking["TargetValue"] == scaling.target_invocations_per_instance
     assert tracking["PredefinedMetricSpecification"]["PredefinedMetricType"] == (
         "SageMakerVariantInvocationsPerInstance"
     )
-    assert not resources(synthesized.raw["endpoint-staging"], "AWS::ApplicationAutoScaling::ScalableTarget")
 
 
-def test_model_role_reads_only_its_own_model_version(synthesized: SynthesizedPlatform) -> None:
+def test_prod_model_role_is_scoped_to_its_version_endpoint_and_capture(
+    synthesized: SynthesizedPlatform,
+) -> None:
     template = synthesized.raw["endpoint-prod"]
-    (policy,) = [
-        p for k, p in resources(template, "AWS::IAM::ManagedPolicy").items() if k.startswith("HostedModel")
-    ]
-    statements = {s["Sid"]: s for s in policy["Properties"]["PolicyDocument"]["Statement"]}
+    statements = _statements(template)
     read = statements["ReadThisModelVersion"]
     assert read["Action"] == "s3:GetObject"
-    assert "/pipeline-runs/exec-1/train/output/model.tar.gz" in json.dumps(read["Resource"])
-    assert "*" not in json.dumps(read["Resource"])
+    assert read["Resource"]["Fn::Join"][1][1] == "/pipeline-runs/exec-1/train/output/model.tar.gz"
+    assert statements["DescribeThePackage"]["Resource"] == APPROVED.model_package_arn
+    ecr = json.dumps(statements["PullServingImage"]["Resource"])
+    assert ":ecr:eu-west-1:141502667606:repository/sagemaker-xgboost" in ecr
+    logs = json.dumps(statements["WriteEndpointLogs"]["Resource"])
+    assert "/aws/sagemaker/Endpoints/mlops-demo-dev-prod:log-stream:*" in logs
+    assert "Endpoints/*" not in logs
+    capture = statements["WriteCapturedData"]
+    assert capture["Action"] == "s3:PutObject"
+    assert capture["Resource"]["Fn::Join"][1][1] == "/data-capture/mlops-demo-dev-prod/*"
+    assert "kms:GenerateDataKey" in statements["UseDataKey"]["Action"]
+    assert statements["ManageModelEnisInProjectVpc"]["Condition"]["ArnEquals"]["ec2:Vpc"]
+    # Every "*" resource is an action without resource-level permissions.
+    for statement in statements.values():
+        if statement["Resource"] == "*":
+            assert statement["Sid"] in {"NoResourceLevel", "PublishEndpointMetrics"}
+
+
+def test_staging_model_role_cannot_write_capture(synthesized: SynthesizedPlatform) -> None:
+    statements = _statements(synthesized.raw["endpoint-staging"])
+    assert "WriteCapturedData" not in statements
+    assert statements["UseDataKey"]["Action"] == ["kms:Decrypt", "kms:DescribeKey"]
+
+
+@pytest.mark.parametrize("stage", ["staging", "prod"])
+def test_no_inline_or_aws_managed_policies(synthesized: SynthesizedPlatform, stage: str) -> None:
+    template = synthesized.raw[f"endpoint-{stage}"]
     assert not resources(template, "AWS::IAM::Policy")
     for role in resources(template, "AWS::IAM::Role").values():
-        assert "ManagedPolicyArns" not in role["Properties"] or all(
-            "arn:aws:iam::aws:policy" not in str(arn) for arn in role["Properties"]["ManagedPolicyArns"]
+        assert "Policies" not in role["Properties"]
+        assert all(
+            "arn:aws:iam::aws:policy" not in json.dumps(arn)
+            for arn in role["Properties"].get("ManagedPolicyArns", [])
         )
 
 
