@@ -275,7 +275,7 @@ def test_models_and_endpoint_configs(tmp_path: Path) -> None:
 
 def test_notebook_instances(tmp_path: Path) -> None:
     app, stack = _tiny_app(tmp_path)
-    common = {"instance_type": "ml.t3.medium", "role_arn": "arn:aws:iam::111122223333:role/r"}
+    common: dict[str, Any] = {"instance_type": "ml.t3.medium", "role_arn": "arn:aws:iam::111122223333:role/r"}
     sagemaker.CfnNotebookInstance(
         stack, "Good", root_access="Disabled", direct_internet_access="Disabled",
         subnet_id="subnet-0123456789abcdef0", security_group_ids=["sg-0123456789abcdef0"], **common,
