@@ -1,5 +1,5 @@
-"""Endpoint rollout and naming rules that need no synth: what SageMaker would reject fails early,
-with a message naming the problem, and every accepted rollout fits SageMaker's limits."""
+"""Endpoint rollout, image and serving-config rules that need no synth: what SageMaker would reject
+fails early, with a message naming the problem, and every accepted rollout fits SageMaker's limits."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import re
 
 import aws_cdk as cdk
 import pytest
+from aws_cdk import aws_kms as kms
 from aws_cdk.aws_sagemaker import CfnEndpoint
 from platform_synth import cdk_context
 
@@ -20,6 +21,7 @@ from stacks.endpoint.guarded_endpoint import (
     execution_timeout_seconds,
     traffic_shifts,
 )
+from stacks.endpoint.serving_config import ServingConfig, ServingConfigProps
 
 ALARMS = ["demo-5xx", "demo-model-latency"]
 
@@ -97,3 +99,19 @@ def test_repository_arn_comes_from_the_image_uri() -> None:
     assert arn["Fn::Join"][1][-1] == ":ecr:us-east-1:763104351884:repository/team/xgb"
     with pytest.raises(ValueError, match=re.escape("'public.ecr.aws/x/y:1' is not an ECR image URI")):
         repository_arn(stack, "public.ecr.aws/x/y:1")
+
+
+def test_serverless_config_refuses_data_capture() -> None:
+    # GIVEN the serverless staging stage with capture switched on (the config loader refuses this too)
+    staging = dataclasses.replace(load_config(cdk_context()).env.stage("staging"), data_capture_percent=10)
+    stack = cdk.Stack(cdk.App(), "S")
+    props = ServingConfigProps(
+        name="demo-staging-v1",
+        stage=staging,
+        model_name="m",
+        key=kms.Key(stack, "Key"),
+        capture_uri="s3://b/c",
+    )
+    # THEN the endpoint config is not built
+    with pytest.raises(ValueError, match="'staging': serverless endpoints cannot capture data"):
+        ServingConfig(stack, "Config", props=props)
