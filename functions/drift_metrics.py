@@ -5,78 +5,113 @@ The drift check itself runs network-isolated and cannot call CloudWatch; this st
 feature, ``FeatureDistance`` and ``FeatureMissingRate``. The drift alarm watches ``Violations``.
 
 Event (the step's Arguments): ``{"report_uri": "s3://.../drift_metrics.json", "endpoint_name": ...}``.
-Returns ``{"violations": n}`` (the step's output parameter).
+Returns ``{"violations": n}`` (the step's output parameter). Environment: ``METRIC_NAMESPACE``.
+Standard library and boto3 only (this folder is the Lambda code asset).
 """
 
 from __future__ import annotations
 
 import json
+import math
 import os
 from typing import Any
 
 import boto3
 
+#: Must equal ``ml_code.contract.DRIFT_NAMESPACE`` (a test pins it; Lambda code cannot import ml_code).
 DEFAULT_NAMESPACE = "MLOpsPlatform/Drift"
-#: PutMetricData takes at most 1000 metric data items per call.
+#: PutMetricData takes at most 1000 metrics per call (MetricData and EntityMetricData together).
 BATCH = 1000
 
 
 def metric_data(report: dict[str, Any]) -> list[dict[str, Any]]:
-    """CloudWatch metric data of one report.
+    """CloudWatch metric data of one ``drift_metrics.json`` report.
 
     Raises:
-        ValueError: a field is missing or has the wrong type (names the field).
+        ValueError: a field is missing, has the wrong type or is not a finite number (names it).
     """
-    endpoint = _field(report, "endpoint_name", str)
+    if not isinstance(report, dict):
+        raise ValueError(f"drift report: expected a JSON object, got {type(report).__name__}")
+    endpoint = _text(report, "endpoint_name")
     endpoint_dim = [{"Name": "EndpointName", "Value": endpoint}]
     data = [
-        {
-            "MetricName": "Violations",
-            "Dimensions": endpoint_dim,
-            "Value": float(_field(report, "violations", int)),
-        },
-        {
-            "MetricName": "RecordsChecked",
-            "Dimensions": endpoint_dim,
-            "Value": float(_field(report, "records", int)),
-        },
+        {"MetricName": "Violations", "Dimensions": endpoint_dim, "Value": _count(report, "violations")},
+        {"MetricName": "RecordsChecked", "Dimensions": endpoint_dim, "Value": _count(report, "records")},
     ]
-    for index, feature in enumerate(_field(report, "features", list)):
+    features = report.get("features")
+    if not isinstance(features, list):
+        raise ValueError(f"drift report field 'features': expected a list, got {features!r}")
+    for index, feature in enumerate(features):
+        where = f"features[{index}]."
         if not isinstance(feature, dict):
-            raise ValueError(f"features[{index}]: expected an object")
-        dims = [
-            *endpoint_dim,
-            {"Name": "Feature", "Value": _field(feature, "feature_name", str, f"features[{index}].")},
-        ]
+            raise ValueError(f"drift report field 'features[{index}]': expected an object, got {feature!r}")
+        dims = [*endpoint_dim, {"Name": "Feature", "Value": _text(feature, "feature_name", where)}]
         for metric, key in (("FeatureDistance", "distance"), ("FeatureMissingRate", "missing_rate")):
-            value = _field(feature, key, (int, float), f"features[{index}].")
-            data.append({"MetricName": metric, "Dimensions": dims, "Value": float(value)})
+            data.append({"MetricName": metric, "Dimensions": dims, "Value": _number(feature, key, where)})
     return data
 
 
-def _field(data: dict[str, Any], name: str, kind: Any, where: str = "") -> Any:
+def _text(data: dict[str, Any], name: str, where: str = "") -> str:
     value = data.get(name)
-    if not isinstance(value, kind) or isinstance(value, bool):
-        raise ValueError(f"drift report field '{where}{name}': expected {kind}, got {value!r}")
+    if not isinstance(value, str) or not value:
+        raise ValueError(f"drift report field '{where}{name}': expected a non-empty string, got {value!r}")
     return value
 
 
-def handler(event: dict[str, Any], context: Any = None) -> dict[str, int]:
-    """Read the report at ``event["report_uri"]`` and publish its metrics."""
-    uri = event.get("report_uri", "")
-    if not isinstance(uri, str) or not uri.startswith("s3://"):
-        raise ValueError(f"report_uri: expected an s3:// URI, got {uri!r}")
-    bucket, _, key = uri[len("s3://") :].partition("/")
-    body = boto3.client("s3").get_object(Bucket=bucket, Key=key)["Body"].read()
-    report = json.loads(body)
-    data = metric_data(report)
-    cloudwatch = boto3.client("cloudwatch")
-    namespace = os.environ.get("METRIC_NAMESPACE", DEFAULT_NAMESPACE)
+def _count(data: dict[str, Any], name: str) -> float:
+    value = data.get(name)
+    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+        raise ValueError(f"drift report field '{name}': expected a count (integer >= 0), got {value!r}")
+    return float(value)
+
+
+def _number(data: dict[str, Any], name: str, where: str) -> float:
+    value = data.get(name)
+    # CloudWatch refuses NaN and infinities; a report carrying one is broken, not "no drift".
+    if not isinstance(value, (int, float)) or isinstance(value, bool) or not math.isfinite(value):
+        raise ValueError(f"drift report field '{where}{name}': expected a finite number, got {value!r}")
+    return float(value)
+
+
+def publish(cloudwatch: Any, namespace: str, data: list[dict[str, Any]]) -> int:
+    """Put ``data`` in calls of at most :data:`BATCH` metrics; returns the number of calls."""
+    calls = 0
     for start in range(0, len(data), BATCH):
         cloudwatch.put_metric_data(Namespace=namespace, MetricData=data[start : start + BATCH])
-    print(
-        json.dumps(
-            {"published": len(data), "endpoint": report["endpoint_name"], "violations": report["violations"]}
+        calls += 1
+    return calls
+
+
+def _split_s3_uri(uri: Any) -> tuple[str, str]:
+    bucket, _, key = str(uri)[len("s3://") :].partition("/")
+    if not isinstance(uri, str) or not uri.startswith("s3://") or not bucket or not key:
+        raise ValueError(f"report_uri: expected s3://bucket/key, got {uri!r}")
+    return bucket, key
+
+
+def handler(event: dict[str, Any], context: Any = None) -> dict[str, int]:
+    """Read the report at ``event["report_uri"]``, publish its metrics, return its violation count.
+
+    Raises:
+        ValueError: a bad ``report_uri``, a report that is not JSON or is malformed, or a report
+            about another endpoint than ``event["endpoint_name"]``.
+    """
+    bucket, key = _split_s3_uri(event.get("report_uri"))
+    body = boto3.client("s3").get_object(Bucket=bucket, Key=key)["Body"].read()
+    try:
+        report = json.loads(body)
+    except ValueError as err:
+        raise ValueError(f"drift report {event['report_uri']} is not JSON: {err}") from None
+    data = metric_data(report)
+    expected = event.get("endpoint_name")
+    if expected is not None and expected != report["endpoint_name"]:
+        raise ValueError(
+            f"drift report {event['report_uri']} is about endpoint {report['endpoint_name']!r}, "
+            f"but this step checks {expected!r}"
         )
-    )
-    return {"violations": int(report["violations"])}
+    namespace = os.environ.get("METRIC_NAMESPACE") or DEFAULT_NAMESPACE
+    calls = publish(boto3.client("cloudwatch"), namespace, data)
+    violations = int(report["violations"])
+    summary = {"endpoint": report["endpoint_name"], "published": len(data), "calls": calls}
+    print(json.dumps({**summary, "namespace": namespace, "violations": violations}))
+    return {"violations": violations}

@@ -1,11 +1,13 @@
 """Drift alarm → retraining, at most once per interval and never beside a running execution.
 
 Target of an EventBridge rule on the drift alarms' ``CloudWatch Alarm State Change`` events. The
-decision is a pure function of the pipeline's recent executions (tested on its own); the handler
-only lists executions, decides, and starts one with the reason in its description. The Lambda
-runs with reserved concurrency 1, so two alarms firing together cannot both pass the check.
+decision (:func:`decide`) is a pure function of the pipeline's recent executions; the handler
+only lists executions, decides, and starts one with the reason in its description (which is how
+later decisions recognise drift-triggered runs). The function runs with reserved concurrency 1,
+so two alarms firing together are handled one after the other and the second sees the first's
+execution; the idempotency token makes an EventBridge retry of the same alarm start nothing new.
 
-Environment: ``PIPELINE_NAME``, ``MIN_INTERVAL_SECONDS``.
+Environment: ``PIPELINE_NAME``, ``MIN_INTERVAL_SECONDS``. Standard library and boto3 only.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ import json
 import os
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 import boto3
@@ -23,6 +25,10 @@ import boto3
 #: Executions started by this trigger carry this description prefix (the rate cap counts them).
 REASON_PREFIX = "drift:"
 RUNNING = frozenset({"Executing", "Stopping"})
+#: PipelineExecutionDescription's maximum length (botocore's service model).
+DESCRIPTION_MAX = 3072
+#: How many of the newest executions are checked (ListPipelineExecutions pages of 100).
+LOOKBACK_EXECUTIONS = 500
 
 
 @dataclass(frozen=True)
@@ -37,6 +43,8 @@ class Execution:
 
 @dataclass(frozen=True)
 class Decision:
+    """Whether to start a retraining run, and why (logged and returned)."""
+
     start: bool
     reason: str
 
@@ -53,55 +61,77 @@ def decide(executions: Sequence[Execution], now: datetime, min_interval_seconds:
         and (now - e.started).total_seconds() < min_interval_seconds
     ]
     if recent:
-        return Decision(False, f"a drift retraining started at {recent[0].started.isoformat()} (rate cap)")
+        newest = max(recent, key=lambda e: e.started)
+        return Decision(
+            False,
+            f"a drift retraining started at {newest.started.isoformat()}, less than "
+            f"{min_interval_seconds}s ago (rate cap): {newest.arn}",
+        )
     return Decision(True, "no execution running and none drift-triggered within the interval")
 
 
-def recent_executions(client: Any, pipeline: str, limit: int = 50) -> list[Execution]:
-    """The pipeline's newest executions, with descriptions (the summaries lack them)."""
-    summaries = client.list_pipeline_executions(
-        PipelineName=pipeline, SortBy="CreationTime", SortOrder="Descending", MaxResults=limit
-    )["PipelineExecutionSummaries"]
-    found = []
-    for summary in summaries:
-        arn = summary["PipelineExecutionArn"]
-        detail = client.describe_pipeline_execution(PipelineExecutionArn=arn)
-        found.append(
-            Execution(
-                arn=arn,
-                status=summary.get("PipelineExecutionStatus", detail.get("PipelineExecutionStatus", "")),
-                started=_aware(summary.get("StartTime") or detail["CreationTime"]),
-                description=detail.get("PipelineExecutionDescription", "") or "",
-            )
+def recent_executions(client: Any, pipeline: str, limit: int = LOOKBACK_EXECUTIONS) -> list[Execution]:
+    """The pipeline's newest executions (at most ``limit``); summaries carry status and description."""
+    pages = client.get_paginator("list_pipeline_executions").paginate(
+        PipelineName=pipeline,
+        SortBy="CreationTime",
+        SortOrder="Descending",
+        PaginationConfig={"MaxItems": limit, "PageSize": 100},
+    )
+    return [
+        Execution(
+            arn=summary["PipelineExecutionArn"],
+            status=summary.get("PipelineExecutionStatus", ""),
+            started=_aware(summary["StartTime"]),
+            description=summary.get("PipelineExecutionDescription") or "",
         )
-    return found
+        for page in pages
+        for summary in page["PipelineExecutionSummaries"]
+    ]
 
 
 def _aware(value: datetime) -> datetime:
-    return value if value.tzinfo else value.replace(tzinfo=timezone.utc)  # noqa: UP017
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def _setting(name: str) -> str:
+    value = os.environ.get(name, "")
+    if not value:
+        raise RuntimeError(f"environment variable {name} is not set")
+    return value
+
+
+def description(alarm: str, reason: str) -> str:
+    """The execution description: the prefix the rate cap counts, the alarm and its reason."""
+    text = f"{REASON_PREFIX} {alarm} — {' '.join(reason.split())}"
+    return text[:DESCRIPTION_MAX]
 
 
 def handler(event: dict[str, Any], context: Any = None, *, now: datetime | None = None) -> dict[str, Any]:
-    """Handle one alarm state change; returns (and logs) the decision."""
-    detail = event.get("detail", {})
-    alarm = detail.get("alarmName", "unknown alarm")
-    state = detail.get("state", {})
+    """Handle one alarm state change; returns (and logs as one JSON line) the decision.
+
+    Raises:
+        RuntimeError: ``PIPELINE_NAME`` or ``MIN_INTERVAL_SECONDS`` is not set.
+    """
+    detail = event.get("detail") or {}
+    alarm = str(detail.get("alarmName", "unknown alarm"))
+    state = detail.get("state") or {}
     if state.get("value") != "ALARM":
         ignored = {"start": False, "reason": f"{alarm} is {state.get('value')}, not ALARM", "alarm": alarm}
         print(json.dumps(ignored))
         return ignored
-    pipeline = os.environ["PIPELINE_NAME"]
+    pipeline = _setting("PIPELINE_NAME")
+    interval = int(_setting("MIN_INTERVAL_SECONDS"))
     client = boto3.client("sagemaker")
-    moment = now or datetime.now(timezone.utc)  # noqa: UP017
-    decision = decide(recent_executions(client, pipeline), moment, int(os.environ["MIN_INTERVAL_SECONDS"]))
-    result: dict[str, Any] = {**asdict(decision), "alarm": alarm}
+    moment = now or datetime.now(UTC)
+    decision = decide(recent_executions(client, pipeline), moment, interval)
+    result: dict[str, Any] = {**asdict(decision), "alarm": alarm, "pipeline": pipeline}
     if decision.start:
-        description = f"{REASON_PREFIX} {alarm}: {state.get('reason', '')}"[:3072]
         started = client.start_pipeline_execution(
             PipelineName=pipeline,
-            PipelineExecutionDisplayName=f"drift-{moment.strftime('%Y%m%d-%H%M%S')}",
-            PipelineExecutionDescription=description,
-            # Same alarm in the same minute = the same request: SageMaker starts it once.
+            PipelineExecutionDisplayName=f"drift-{moment:%Y%m%d-%H%M%S}",
+            PipelineExecutionDescription=description(alarm, str(state.get("reason", ""))),
+            # The same alarm in the same minute (an EventBridge retry) is the same request.
             ClientRequestToken=hashlib.sha256(f"{alarm}@{moment:%Y%m%d%H%M}".encode()).hexdigest()[:40],
         )
         result["execution_arn"] = started["PipelineExecutionArn"]

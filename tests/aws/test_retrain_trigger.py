@@ -7,14 +7,15 @@ are set on moto's in-process backend objects (``FakePipelineExecution``) directl
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import boto3
 import pytest
 from moto import mock_aws
-from moto.core import DEFAULT_ACCOUNT_ID
+from moto.core.models import DEFAULT_ACCOUNT_ID
 from moto.sagemaker.models import sagemaker_backends
 
 from functions import retrain_trigger
@@ -22,7 +23,7 @@ from functions.retrain_trigger import Execution, decide
 
 PIPELINE = "mlops-demo-dev-training"
 REGION = "us-east-1"
-NOW = datetime(2026, 11, 28, 19, 0, tzinfo=timezone.utc)  # noqa: UP017
+NOW = datetime(2026, 11, 28, 19, 0, tzinfo=UTC)
 HOUR = 3600
 
 
@@ -67,7 +68,21 @@ def test_starts_a_run_with_the_reason_when_idle(sagemaker: Any) -> None:
     result = retrain_trigger.handler(_alarm(), now=NOW)
     assert result["start"] is True
     (execution,) = _executions()
-    assert execution.pipeline_execution_description.startswith("drift: mlops-demo-dev-prod-drift")
+    assert result["execution_arn"] == execution.arn
+    assert execution.pipeline_execution_description == "drift: mlops-demo-dev-prod-drift — Violations >= 1"
+    # moto checks neither pattern nor length: check them against the botocore service model
+    model = sagemaker.meta.service_model
+    name_shape = model.shape_for("PipelineExecutionName")
+    assert re.fullmatch(name_shape.metadata["pattern"], execution.pipeline_execution_display_name)
+    assert len(execution.pipeline_execution_display_name) <= name_shape.metadata["max"]
+    token = model.shape_for("IdempotencyToken").metadata
+    assert token["min"] <= len(execution.client_request_token) <= token["max"]
+
+
+def test_a_long_multiline_reason_fits_the_description_limit() -> None:
+    text = retrain_trigger.description("alarm", "line one\nline two " + "x" * 5000)
+    assert text.startswith("drift: alarm — line one line two x")
+    assert len(text) == retrain_trigger.DESCRIPTION_MAX == 3072
 
 
 def test_never_starts_beside_a_running_execution(sagemaker: Any) -> None:
@@ -107,9 +122,24 @@ def test_other_alarm_states_are_ignored(sagemaker: Any, state: str) -> None:
     assert _executions() == []
 
 
+@pytest.mark.parametrize("missing", ["PIPELINE_NAME", "MIN_INTERVAL_SECONDS"])
+def test_a_missing_setting_is_named(sagemaker: Any, monkeypatch: pytest.MonkeyPatch, missing: str) -> None:
+    monkeypatch.delenv(missing)
+    with pytest.raises(RuntimeError, match=missing):
+        retrain_trigger.handler(_alarm(), now=NOW)
+    assert _executions() == []
+
+
 def test_decide_is_pure() -> None:
     done = Execution("a", "Succeeded", NOW - timedelta(hours=30), "drift: x")
     stopping = Execution("b", "Stopping", NOW, "push")
     assert decide([done], NOW, 24 * HOUR).start
     assert not decide([stopping, done], NOW, 24 * HOUR).start
     assert not decide([done], NOW, 31 * HOUR).start
+    # a long-running execution blocks however long ago it started; a failed drift run still counts
+    old_running = Execution("c", "Executing", NOW - timedelta(days=3), "push")
+    failed_drift = Execution("d", "Failed", NOW - timedelta(hours=1), "drift: y")
+    assert not decide([old_running], NOW, 24 * HOUR).start
+    capped = decide([done, failed_drift], NOW, 24 * HOUR)
+    assert not capped.start
+    assert capped.reason.endswith(": d")
