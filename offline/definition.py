@@ -128,7 +128,7 @@ def coerce_parameters(definition: Mapping[str, Any], overrides: Mapping[str, Any
             )
         kind = spec.get("Type", "String")
         try:
-            value = _CONVERTERS.get(kind, str)(raw)
+            value = typed_value(kind, raw)
         except ValueError:
             raise PipelineDefinitionError(f"pipeline parameter {name!r} is {kind}, got {raw!r}") from None
         if spec.get("EnumValues") and value not in spec["EnumValues"]:
@@ -137,6 +137,13 @@ def coerce_parameters(definition: Mapping[str, Any], overrides: Mapping[str, Any
             )
         values[name] = value
     return values
+
+
+def _string(raw: Any) -> str:
+    """Text as SageMaker writes it: a Boolean is ``true``/``false``."""
+    if isinstance(raw, bool):
+        return "true" if raw else "false"
+    return str(raw)
 
 
 def _boolean(raw: Any) -> bool:
@@ -149,9 +156,29 @@ def _boolean(raw: Any) -> bool:
 
 
 def _integer(raw: Any) -> int:
-    if isinstance(raw, float) and not raw.is_integer():
+    if isinstance(raw, bool) or (isinstance(raw, float) and not raw.is_integer()):
         raise ValueError(raw)
     return int(raw)
 
 
-_CONVERTERS: dict[str, Callable[[Any], Any]] = {"Integer": _integer, "Float": float, "Boolean": _boolean}
+def _float(raw: Any) -> float:
+    if isinstance(raw, bool):
+        raise ValueError(raw)
+    return float(raw)
+
+
+_CONVERTERS: dict[str, Callable[[Any], Any]] = {
+    "String": _string,
+    "Integer": _integer,
+    "Float": _float,
+    "Boolean": _boolean,
+}
+
+
+def typed_value(kind: str, raw: Any) -> Any:
+    """``raw`` as a pipeline value of type ``kind`` (String, Integer, Float or Boolean).
+
+    Raises:
+        ValueError: ``raw`` is not a value of that type.
+    """
+    return _CONVERTERS.get(kind, _CONVERTERS["String"])(raw)

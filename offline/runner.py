@@ -2,9 +2,11 @@
 
 Given the definition JSON (the one in the synthesized template, intrinsics resolved) and
 parameter overrides, :func:`run_pipeline` resolves parameters, step properties and
-expressions, runs processing and training steps as local processes, makes the register
-(and create-model) calls for real against the AWS stand-in, follows condition and fail
-steps, and reports each step. A step type it cannot run locally fails the run with a
+expressions, runs processing and training steps as local processes and Lambda steps with the
+synthesized functions' code (:mod:`offline.lambdas`), makes the register (and create-model)
+calls for real against the AWS stand-in, follows condition and fail steps, and reports each
+step. Requests are rendered as SageMaker renders them (:mod:`offline.api_shapes`: a Boolean
+in a string field is `true`). A step type it cannot run locally fails the run with a
 message saying so; nothing is skipped silently.
 """
 
@@ -20,9 +22,11 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from offline.api_shapes import as_text, render_request
 from offline.definition import PipelineDefinitionError, StepEntry, coerce_parameters, dependencies, flatten
 from offline.expressions import ExpressionError, Scope
 from offline.jobs import JobContext, StepFailedError, run_processing
+from offline.lambdas import LocalFunction, run_lambda_step
 from offline.local_aws import LocalAws
 from offline.standins import ACCOUNT, REGION
 from offline.training import run_training
@@ -31,7 +35,7 @@ __all__ = ["PipelineDefinitionError", "RunResult", "StepRecord", "run_pipeline"]
 
 PIPELINE_NAME = "offline-pipeline"
 #: Step types the runner executes; anything else fails the run, named.
-RUNNABLE_TYPES = ("Processing", "Training", "RegisterModel", "Model", "Condition", "Fail")
+RUNNABLE_TYPES = ("Processing", "Training", "RegisterModel", "Model", "Lambda", "Condition", "Fail")
 
 
 @dataclass
@@ -82,9 +86,11 @@ def run_pipeline(
     log: Callable[[str], None] = print,
     execution_id: str | None = None,
     pipeline_name: str = PIPELINE_NAME,
+    functions: Mapping[str, LocalFunction] | None = None,
 ) -> RunResult:
     """Execute `definition` locally under `run_root/<execution id>`.
 
+    `functions` are the Lambda functions steps may name by ARN (`offline.lambdas.functions_from`).
     Returns the result; a failing step ends the run with status Failed rather than raising.
 
     Raises:
@@ -98,6 +104,7 @@ def run_pipeline(
         overrides=overrides or {},
         pipeline_name=pipeline_name,
         log=log,
+        functions=functions or {},
     )
     return execution.run()
 
@@ -131,9 +138,11 @@ class _Execution:
         overrides: Mapping[str, Any],
         pipeline_name: str,
         log: Callable[[str], None],
+        functions: Mapping[str, LocalFunction],
     ) -> None:
         self.aws = aws
         self.log = log
+        self.functions = functions
         self.execution_id = run_dir.name
         self.run_dir = run_dir
         self.entries = flatten(list(definition.get("Steps", [])))
@@ -271,9 +280,13 @@ class _Execution:
         """Run a job step locally; its process time is recorded even when it fails."""
         job = self._job(record, name_property)
         try:
-            return run(job, self.scope.resolve(arguments))
+            return run(job, self._request(record.type, arguments))
         finally:
             record.process_seconds = job.process_seconds
+
+    def _request(self, kind: str, arguments: Any) -> Any:
+        """The step's API request: expressions resolved, rendered as SageMaker sends it."""
+        return render_request(self.aws.client("sagemaker"), kind, self.scope.resolve(arguments))
 
     def _execute(self, entry: StepEntry, record: StepRecord) -> dict[str, Any]:
         """Run one step; returns its properties (what later steps can `Get`)."""
@@ -297,17 +310,23 @@ class _Execution:
             record.outputs["model"] = properties["ModelArtifacts"]["S3ModelArtifacts"]
             return properties
         if kind == "RegisterModel":
-            request = self.scope.resolve(arguments)
+            request = self._request(kind, arguments)
             arn = self.aws.client("sagemaker").create_model_package(**request)["ModelPackageArn"]
             record.outputs["ModelPackageArn"] = arn
             self.result.model_package_arn, self.result.model_package_request = arn, request
             return {"ModelPackageArn": arn}
         if kind == "Model":
-            request = self.scope.resolve(arguments)
+            request = self._request(kind, arguments)
             request.setdefault("ModelName", f"pipelines-{self.execution_id}-{record.name}".lower())
             arn = self.aws.client("sagemaker").create_model(**request)["ModelArn"]
             record.outputs["ModelName"] = request["ModelName"]
             return {"ModelName": request["ModelName"], "ModelArn": arn}
+        if kind == "Lambda":
+            record.log_path = self.run_dir / record.name / "lambda.log"
+            event = self.scope.resolve(arguments)
+            properties = run_lambda_step(entry.step, event, self.functions, self.aws, record.log_path)
+            record.outputs.update({k: str(as_text(v)) for k, v in properties["OutputParameters"].items()})
+            return properties
         raise StepFailedError(
             f"step type {kind!r} cannot run locally; "
             f"the offline runner runs {', '.join(RUNNABLE_TYPES)} steps"
