@@ -1,64 +1,36 @@
-"""Lambda steps, run offline with the synthesized functions' own code.
+"""Lambda steps of a pipeline definition, run with the synthesized functions' own code.
 
 :func:`functions_from` maps every ``AWS::Lambda::Function`` of a cloud assembly to a
-:class:`LocalFunction`, keyed by the ARN its ``Fn::GetAtt … Arn`` resolves to — which is what a
-resolved pipeline definition's ``FunctionArn`` holds. Its code is the asset folder in ``cdk.out``
-that the template's ``Code.S3Bucket``/``S3Key`` names (found through the assets manifests), its
-environment the resolved ``Environment.Variables``.
+:class:`~offline.lambda_runtime.LocalFunction`, keyed by the ARN its ``Fn::GetAtt … Arn``
+resolves to — which is what a resolved pipeline definition's ``FunctionArn`` holds. Its code is
+the asset folder in ``cdk.out`` that the template's ``Code.S3Bucket``/``S3Key`` names (found
+through the assets manifests), its environment the resolved ``Environment.Variables``.
 
-:func:`run_lambda_step` calls the handler in this process the way Lambda would: the step's
-resolved Arguments as the JSON event, the function's environment with boto3 pointed at the
-stand-in, the handler's modules loaded afresh from the asset folder (and dropped afterwards).
-The declared output parameters, typed, become ``Steps.<name>.OutputParameters['<name>']``.
+:func:`run_lambda_step` calls the step's function with the step's resolved Arguments as the
+event (:mod:`offline.lambda_runtime`); the declared output parameters, typed, become the step's
+properties, ``Steps.<name>.OutputParameters['<name>']``.
 """
 
 from __future__ import annotations
 
-import importlib
-import json
-import os
-import sys
-import traceback
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager, redirect_stderr, redirect_stdout
-from dataclasses import dataclass, field
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
-
-import boto3
 
 from offline.cfn import Assembly, IntrinsicError
 from offline.definition import typed_value
 from offline.jobs import StepFailedError
+from offline.lambda_runtime import LocalFunction, invoke
 from offline.local_aws import LocalAws
 
-
-@dataclass(frozen=True)
-class LocalFunction:
-    """One synthesized function: where its code is, how to call it, or why it cannot run here."""
-
-    where: str
-    arn: str
-    handler: str
-    environment: Mapping[str, str] = field(default_factory=dict)
-    code_dir: Path | None = None
-    timeout_seconds: int = 3
-    #: why the function cannot run locally ("" when it can)
-    problem: str = ""
-
-
-@dataclass(frozen=True)
-class LambdaContext:
-    """The parts of Lambda's context object a handler commonly reads."""
-
-    function_name: str
-    invoked_function_arn: str
-    aws_request_id: str
-    memory_limit_in_mb: int = 128
-    function_version: str = "$LATEST"
-
-    def get_remaining_time_in_millis(self) -> int:
-        return 60_000  # the timeout is not enforced locally
+__all__ = [
+    "LocalFunction",
+    "function_by_id",
+    "functions_from",
+    "invoke",
+    "output_parameters",
+    "run_lambda_step",
+]
 
 
 def functions_from(assembly: Assembly) -> dict[str, LocalFunction]:
@@ -101,6 +73,21 @@ def _code_dir(
     return path, ""
 
 
+def function_by_id(functions: Mapping[str, LocalFunction], prefix: str) -> LocalFunction:
+    """The one function whose logical ID starts with `prefix` (CDK appends a hash: `RetrainTrigger…`).
+
+    Raises:
+        KeyError: no function, or several, match (the message lists them).
+    """
+    found = [f for f in functions.values() if f.where.split("/")[-1].startswith(prefix)]
+    if len(found) != 1:
+        listed = ", ".join(sorted(f.where for f in functions.values())) or "none"
+        raise KeyError(
+            f"expected one Lambda function {prefix}* in the assembly, found {len(found)}: {listed}"
+        )
+    return found[0]
+
+
 def run_lambda_step(
     step: Mapping[str, Any],
     event: Any,
@@ -119,43 +106,8 @@ def run_lambda_step(
     if function is None:
         known = ", ".join(sorted(functions)) or "none (no functions were given to the runner)"
         raise StepFailedError(f"FunctionArn {arn!r} is not a function of the assembly; known: {known}")
-    if function.problem or function.code_dir is None:
-        raise StepFailedError(f"function {function.where} cannot run locally: {function.problem}")
     response = invoke(function, event, aws, log_path)
     return {"OutputParameters": output_parameters(step, response)}
-
-
-def invoke(function: LocalFunction, event: Any, aws: LocalAws, log_path: Path) -> Any:
-    """Call the handler with `event` as Lambda would (JSON in, JSON out); returns its response.
-
-    The handler's prints and its traceback, if it raises, go to `log_path`.
-
-    Raises:
-        StepFailedError: the handler cannot be found, raised, or returned something that is not JSON.
-    """
-    assert function.code_dir is not None
-    module_name, _, attribute = function.handler.rpartition(".")
-    what = f"function {function.where} ({function.handler})"
-    module_file = (
-        function.code_dir / Path(*module_name.split(".")).with_suffix(".py") if module_name else None
-    )
-    if module_file is None or not module_file.is_file():
-        raise StepFailedError(f"{what}: no module {module_name or function.handler!r} in {function.code_dir}")
-    payload = json.loads(json.dumps(event))
-    context = LambdaContext(function.where.split("/")[-1], function.arn, log_path.parent.name)
-    log_path.parent.mkdir(parents=True, exist_ok=True)
-    with log_path.open("a") as log, _runtime(function, aws), redirect_stdout(log), redirect_stderr(log):
-        try:
-            response = getattr(importlib.import_module(module_name), attribute)(payload, context)
-        except Exception as err:
-            traceback.print_exc(file=log)
-            raise StepFailedError(
-                f"{what} raised {type(err).__name__}: {err} (traceback: {log_path})"
-            ) from None
-    try:
-        return json.loads(json.dumps(response))
-    except (TypeError, ValueError) as err:
-        raise StepFailedError(f"{what} returned a response that is not JSON: {err}") from None
 
 
 def output_parameters(step: Mapping[str, Any], response: Any) -> dict[str, Any]:
@@ -183,44 +135,3 @@ def output_parameters(step: Mapping[str, Any], response: Any) -> dict[str, Any]:
                 f"output parameter {name!r} is {kind}, the function returned {response[name]!r}"
             ) from None
     return values
-
-
-@contextmanager
-def _runtime(function: LocalFunction, aws: LocalAws) -> Iterator[None]:
-    """The function's environment, its code first on the path, a fresh boto3 session; all undone after."""
-    assert function.code_dir is not None
-    code = function.code_dir.resolve()
-    saved_env, saved_path = dict(os.environ), list(sys.path)
-    saved_session = boto3.DEFAULT_SESSION
-    # Modules of the same names loaded from elsewhere step aside (and come back after).
-    shadowed = _drop_modules(code)
-    os.environ.clear()
-    os.environ.update({k: v for k, v in saved_env.items() if not k.startswith("AWS_")})
-    os.environ.update({**function.environment, **aws.step_environment()})
-    os.environ["AWS_LAMBDA_FUNCTION_NAME"] = function.where.split("/")[-1]
-    sys.path.insert(0, str(code))
-    boto3.DEFAULT_SESSION = None  # a session made earlier holds other credentials and settings
-    importlib.invalidate_caches()
-    try:
-        yield
-    finally:
-        _drop_modules(code)  # the next call loads the code afresh, as a cold start would
-        sys.modules.update(shadowed)
-        boto3.DEFAULT_SESSION = saved_session
-        sys.path[:] = saved_path
-        os.environ.clear()
-        os.environ.update(saved_env)
-
-
-def _drop_modules(code: Path) -> dict[str, Any]:
-    """Remove from `sys.modules` what `code` holds or would shadow; returns what was removed."""
-    tops = {p.stem for p in code.glob("*.py")} | {
-        p.name for p in code.iterdir() if (p / "__init__.py").is_file()
-    }
-    dropped = {}
-    for name, module in list(sys.modules.items()):
-        location = getattr(module, "__file__", None) or ""
-        inside = bool(location) and Path(location).resolve().is_relative_to(code)
-        if inside or name.split(".")[0] in tops:
-            dropped[name] = sys.modules.pop(name)
-    return dropped

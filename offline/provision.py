@@ -1,8 +1,9 @@
 """Stand up what a synthesized pipeline needs in the AWS stand-in.
 
-From a cloud assembly: the pipeline definition with its intrinsics resolved, the buckets
-the templates declare, the CDK file assets at the keys the templates name, the model
-package group, the pipeline itself, and the training data at the pipeline's input URI.
+From a cloud assembly: a pipeline definition (picked by name suffix) with its intrinsics
+resolved, the buckets the templates declare, the CDK file assets at the keys the templates
+name, the model package group, the pipelines themselves, and the training data at the
+pipeline's input URI.
 """
 
 from __future__ import annotations
@@ -20,6 +21,9 @@ from offline.standins import ACCOUNT, PARTITION
 
 #: The pipeline parameter naming the raw data prefix (stacks/pipeline/parameters.py).
 INPUT_DATA_PARAMETER = "InputDataUri"
+#: Name suffixes of the platform's pipelines (`<prefix>-training`, `<prefix>-drift-check`).
+TRAINING_SUFFIX = "-training"
+DRIFT_CHECK_SUFFIX = "-drift-check"
 
 
 class ProvisionError(RuntimeError):
@@ -36,20 +40,20 @@ class OfflinePipeline:
     model_package_group: str
 
 
-def pipeline_from(assembly: Assembly) -> OfflinePipeline:
-    """The assembly's one `AWS::SageMaker::Pipeline`, definition body resolved.
+def pipeline_from(assembly: Assembly, suffix: str | None = None) -> OfflinePipeline:
+    """The assembly's `AWS::SageMaker::Pipeline` whose name ends with `suffix`, body resolved.
 
+    Without `suffix`: the training pipeline (:data:`TRAINING_SUFFIX`), or the assembly's only
+    pipeline whatever its name; :data:`DRIFT_CHECK_SUFFIX` picks the monitoring stack's.
     The body is a JSON string, possibly wrapped in `Fn::Sub`/`Fn::Join`; either way the
     resolved value is parsed as JSON.
 
     Raises:
-        ProvisionError: not exactly one pipeline or model package group, or an unparsable body.
+        ProvisionError: no pipeline (or several) of that name, not exactly one model package
+            group, or an unparsable body.
     """
-    pipelines = assembly.resources_of_type("AWS::SageMaker::Pipeline")
-    if len(pipelines) != 1:
-        raise ProvisionError(f"expected one AWS::SageMaker::Pipeline in the assembly, found {len(pipelines)}")
-    stack, logical_id, resource = pipelines[0]
-    props = resource["Properties"]
+    stack, logical_id, name = _select(assembly, suffix)
+    props = assembly.templates[stack]["Resources"][logical_id]["Properties"]
     where = f"{stack}/{logical_id}"
     body = props.get("PipelineDefinition", {}).get("PipelineDefinitionBody")
     if body is None:
@@ -62,17 +66,44 @@ def pipeline_from(assembly: Assembly) -> OfflinePipeline:
     groups = assembly.resources_of_type("AWS::SageMaker::ModelPackageGroup")
     if len(groups) != 1:
         raise ProvisionError(f"expected one model package group in the assembly, found {len(groups)}")
+    role = props.get("RoleArn", f"arn:{PARTITION}:iam::{ACCOUNT}:role/offline")
     return OfflinePipeline(
-        name=str(assembly.resolve(stack, props.get("PipelineName", logical_id), f"{where}.PipelineName")),
+        name=name,
         definition=definition,
-        role_arn=str(
-            assembly.resolve(
-                stack,
-                props.get("RoleArn", f"arn:{PARTITION}:iam::{ACCOUNT}:role/offline"),
-                f"{where}.RoleArn",
-            )
-        ),
+        role_arn=str(assembly.resolve(stack, role, f"{where}.RoleArn")),
         model_package_group=str(assembly.resolve(groups[0][0], {"Ref": groups[0][1]})),
+    )
+
+
+def _select(assembly: Assembly, suffix: str | None) -> tuple[str, str, str]:
+    """(stack, logical id, resolved name) of the pipeline `pipeline_from` means."""
+    pipelines = assembly.resources_of_type("AWS::SageMaker::Pipeline")
+    if not pipelines:
+        raise ProvisionError("expected one AWS::SageMaker::Pipeline in the assembly, found 0")
+    named: list[tuple[str, str, str]] = []
+    for stack, logical_id, resource in pipelines:
+        name = (resource.get("Properties") or {}).get("PipelineName", logical_id)
+        named.append(
+            (stack, logical_id, str(assembly.resolve(stack, name, f"{stack}/{logical_id}.PipelineName")))
+        )
+    wanted = suffix or TRAINING_SUFFIX
+    matches = [p for p in named if p[2].endswith(wanted)]
+    if suffix is None and not matches and len(named) == 1:
+        matches = named
+    if len(matches) != 1:
+        raise ProvisionError(
+            f"expected one AWS::SageMaker::Pipeline named *{wanted} in the assembly, found {len(matches)} "
+            f"(its pipelines: {', '.join(sorted(p[2] for p in named))})"
+        )
+    return matches[0]
+
+
+def create_pipeline(aws: LocalAws, pipeline: OfflinePipeline) -> None:
+    """Create `pipeline` in the stand-in's pipeline API (so executions can be started and listed)."""
+    aws.client("sagemaker").create_pipeline(
+        PipelineName=pipeline.name,
+        PipelineDefinition=json.dumps(pipeline.definition),
+        RoleArn=pipeline.role_arn,
     )
 
 
@@ -99,11 +130,7 @@ def provision(assembly: Assembly, aws: LocalAws, pipeline: OfflinePipeline) -> i
     sm.create_model_package_group(
         ModelPackageGroupName=pipeline.model_package_group, ModelPackageGroupDescription="offline stand-in"
     )
-    sm.create_pipeline(
-        PipelineName=pipeline.name,
-        PipelineDefinition=json.dumps(pipeline.definition),
-        RoleArn=pipeline.role_arn,
-    )
+    create_pipeline(aws, pipeline)
     return uploaded
 
 

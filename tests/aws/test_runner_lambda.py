@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 
 from offline.cfn import Assembly
-from offline.lambdas import LocalFunction, functions_from
+from offline.lambdas import LocalFunction, function_by_id, functions_from, invoke
 from offline.local_aws import LocalAws, moto_server
 from offline.runner import RunResult, run_pipeline
 
@@ -301,3 +301,16 @@ def test_a_handler_that_raises_fails_the_step_with_its_error_and_traceback(
     log = result.step("Publish").log_path
     assert log is not None
     assert 'raise RuntimeError("the report is unreadable")' in log.read_text()
+
+
+def test_a_function_is_found_by_its_logical_id_and_invoked_directly(
+    aws: LocalAws, tmp_path: Path, functions: dict[str, LocalFunction]
+) -> None:
+    # GIVEN the function CDK named Echo<hash> (here: Echo)
+    echo = function_by_id(functions, "Echo")
+    # WHEN it is invoked outside a pipeline (as the demo calls the retraining trigger)
+    response = invoke(echo, {"detail": {"state": {"value": "ALARM"}}}, aws, tmp_path / "echo.log")
+    # THEN it answers like the Lambda would
+    assert json.loads(response["seen"]) == {"detail": {"state": {"value": "ALARM"}}}
+    with pytest.raises(KeyError, match="expected one Lambda function Nope\\* in the assembly, found 0"):
+        function_by_id(functions, "Nope")
