@@ -111,7 +111,7 @@ def handler(event: dict[str, Any], context: Any = None, *, now: datetime | None 
     """Handle one alarm state change; returns (and logs as one JSON line) the decision.
 
     Raises:
-        RuntimeError: ``PIPELINE_NAME`` or ``MIN_INTERVAL_SECONDS`` is not set.
+        RuntimeError: ``PIPELINE_NAME`` or ``MIN_INTERVAL_SECONDS`` is not set (or not a number).
     """
     detail = event.get("detail") or {}
     alarm = str(detail.get("alarmName", "unknown alarm"))
@@ -121,7 +121,12 @@ def handler(event: dict[str, Any], context: Any = None, *, now: datetime | None 
         print(json.dumps(ignored))
         return ignored
     pipeline = _setting("PIPELINE_NAME")
-    interval = int(_setting("MIN_INTERVAL_SECONDS"))
+    try:
+        interval = int(_setting("MIN_INTERVAL_SECONDS"))
+    except ValueError:
+        raise RuntimeError(
+            f"MIN_INTERVAL_SECONDS must be whole seconds, got {os.environ['MIN_INTERVAL_SECONDS']!r}"
+        ) from None
     client = boto3.client("sagemaker")
     moment = now or datetime.now(UTC)
     decision = decide(recent_executions(client, pipeline), moment, interval)

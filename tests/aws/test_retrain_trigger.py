@@ -122,6 +122,14 @@ def test_other_alarm_states_are_ignored(sagemaker: Any, state: str) -> None:
     assert _executions() == []
 
 
+def test_an_interval_that_is_not_whole_seconds_is_named(
+    sagemaker: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("MIN_INTERVAL_SECONDS", "1d")
+    with pytest.raises(RuntimeError, match="MIN_INTERVAL_SECONDS must be whole seconds, got '1d'"):
+        retrain_trigger.handler(_alarm(), now=NOW)
+
+
 @pytest.mark.parametrize("missing", ["PIPELINE_NAME", "MIN_INTERVAL_SECONDS"])
 def test_a_missing_setting_is_named(sagemaker: Any, monkeypatch: pytest.MonkeyPatch, missing: str) -> None:
     monkeypatch.delenv(missing)
