@@ -2,8 +2,10 @@
 
 ``statistics.json`` follows Model Monitor's statistics schema (``dataset.item_count``; per
 feature ``inferred_type`` and ``numerical_statistics`` with a 10-bucket distribution, or
-``string_statistics`` with category counts) plus two keys of our own per numeric feature,
-``quantiles`` and ``missing_rate``, which the drift check uses. ``constraints.json`` follows
+``string_statistics`` with category counts) plus keys of our own per feature: ``missing_rate``
+and, for numbers, ``quantiles`` and ``quantile_bins`` (decile edges and the share of training
+values in each bin: the bins the drift check compares traffic in, robust to outliers where the
+equal-width histogram is not). ``constraints.json`` follows
 Model Monitor's constraints schema (completeness, non-negativity, allowed categories).
 The model package registers both as its data-quality baseline.
 """
@@ -21,12 +23,25 @@ from ml_code.features import normalize_category
 VERSION: Final = 0.0
 BUCKETS: Final = 10
 QUANTILES: Final = (0.0, 0.05, 0.25, 0.5, 0.75, 0.95, 1.0)
+#: Numeric drift bins: interior edges at these quantiles (deciles), ties merged.
+BIN_QUANTILES: Final = tuple(i / 10 for i in range(1, 10))
 #: Beyond this many distinct values a string feature gets no domain constraint (an ID, free text).
 MAX_DOMAIN_SIZE: Final = 100
 
 
 def _is_numeric(column: pd.Series[Any]) -> bool:
     return bool(pd.api.types.is_numeric_dtype(column) and not pd.api.types.is_bool_dtype(column))
+
+
+def quantile_bins(values: np.ndarray[Any, Any]) -> dict[str, list[float]]:
+    """Interior decile edges (distinct, ascending) and the share of ``values`` in each bin.
+
+    Bin ``i`` holds ``edges[i-1] <= x < edges[i]`` (open-ended at both ends, so traffic outside
+    the training range still lands in a bin); ``len(proportions) == len(edges) + 1``.
+    """
+    edges = np.unique(np.quantile(values, BIN_QUANTILES, method="lower"))  # data values: ties merge
+    counts = np.bincount(np.searchsorted(edges, values, side="right"), minlength=len(edges) + 1)
+    return {"edges": [float(e) for e in edges], "proportions": [float(c) for c in counts / len(values)]}
 
 
 def _numeric_stats(column: pd.Series[Any]) -> dict[str, Any]:
@@ -48,6 +63,7 @@ def _numeric_stats(column: pd.Series[Any]) -> dict[str, Any]:
         "max": float(values.max()),
         "distribution": {"kll": {"buckets": buckets}},
         "quantiles": {str(q): float(np.quantile(values, q)) for q in QUANTILES},
+        "quantile_bins": quantile_bins(values),
     }
 
 

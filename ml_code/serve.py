@@ -1,8 +1,9 @@
 """Local model server on the SageMaker hosting contract (``/ping``, ``/invocations``).
 
 CLI: ``python -m ml_code.serve --model DIR|model.tar.gz [--port 8080] [--host 127.0.0.1]
-[--workers N]``. Honours SAGEMAKER_BIND_TO_PORT, SAGEMAKER_MODEL_SERVER_WORKERS (default:
-one per CPU) and SAGEMAKER_MODEL_SERVER_TIMEOUT (seconds, default 60); flags win.
+[--workers N] [--capture-dir DIR [--endpoint-name NAME] [--capture-percent P]]``.
+Honours SAGEMAKER_BIND_TO_PORT, SAGEMAKER_MODEL_SERVER_WORKERS (default: one per CPU) and
+SAGEMAKER_MODEL_SERVER_TIMEOUT (seconds, default 60); flags win.
 
 Design: N worker processes (one per core: parsing, transforming and xgboost's call
 overhead hold the GIL, so processes, not threads, scale on cores) share one listening
@@ -14,11 +15,16 @@ keep-alive response (measured; see benchmarks/README.md).
 
 Programmatic use (smoke tests, the offline demo): :func:`serve_in_thread` and
 :func:`serve_subprocess` are context managers yielding the base URL.
+
+Data capture (off unless a capture dir is given): each worker queues the sampled
+request/response pairs to its own ml_code.capture.CaptureWriter, which appends them in
+SageMaker's format under ``<dir>/<endpoint>/AllTraffic/yyyy/mm/dd/hh/`` from its own thread.
 """
 
 from __future__ import annotations
 
 import argparse
+import atexit
 import contextlib
 import os
 import socket
@@ -42,6 +48,10 @@ MODEL_DIR_ENV: Final = "MLOPS_SERVE_MODEL_DIR"  # parent -> worker processes onl
 PORT_ENV: Final = "SAGEMAKER_BIND_TO_PORT"
 WORKERS_ENV: Final = "SAGEMAKER_MODEL_SERVER_WORKERS"
 TIMEOUT_ENV: Final = "SAGEMAKER_MODEL_SERVER_TIMEOUT"
+#: parent -> worker processes: where and how much to capture (unset: no capture).
+CAPTURE_DIR_ENV: Final = "MLOPS_SERVE_CAPTURE_DIR"
+CAPTURE_ENDPOINT_ENV: Final = "MLOPS_SERVE_CAPTURE_ENDPOINT"
+CAPTURE_PERCENT_ENV: Final = "MLOPS_SERVE_CAPTURE_PERCENT"
 
 
 @contextlib.contextmanager
@@ -68,8 +78,20 @@ def create_app(model_dir: str | Path, timeout_seconds: float | None = None) -> I
 
 
 def app_from_env() -> InvocationsApp:
-    """uvicorn factory for worker processes: the parent passes the model dir in the environment."""
-    return create_app(os.environ[MODEL_DIR_ENV])
+    """uvicorn factory for worker processes: the parent passes the model dir (and the capture
+    settings, if any) in the environment."""
+    app = create_app(os.environ[MODEL_DIR_ENV])
+    if os.environ.get(CAPTURE_DIR_ENV):
+        app.capture = _writer(Path(os.environ[CAPTURE_DIR_ENV]), os.environ[CAPTURE_ENDPOINT_ENV],
+                              float(os.environ[CAPTURE_PERCENT_ENV]))  # fmt: skip
+    return app
+
+
+def _writer(capture_dir: Path, endpoint_name: str, percent: float) -> CaptureWriter:
+    """A writer flushed and stopped at interpreter exit (a worker ends without closing its app)."""
+    writer = CaptureWriter(capture_dir, endpoint_name, sampling_percent=percent)
+    atexit.register(writer.close)
+    return writer
 
 
 def bind_socket(host: str, port: int) -> socket.socket:
@@ -99,10 +121,22 @@ def _config(app: InvocationsApp | str, workers: int = 1, access_log: bool = Fals
     )
 
 
-def run(model_dir: Path, sock: socket.socket, workers: int, access_log: bool = False) -> None:
-    """Serve until SIGINT/SIGTERM: one process in place, or a supervisor with N workers."""
+def run(
+    model_dir: Path, sock: socket.socket, workers: int, access_log: bool = False,
+    capture: tuple[Path, str, float] | None = None,
+) -> None:  # fmt: skip
+    """Serve until SIGINT/SIGTERM: one process in place, or a supervisor with N workers.
+
+    ``capture``: (capture dir, endpoint name, sampling percent) to record traffic.
+    """
+    if capture is not None:
+        os.environ.update({CAPTURE_DIR_ENV: str(capture[0]), CAPTURE_ENDPOINT_ENV: capture[1],
+                           CAPTURE_PERCENT_ENV: str(capture[2])})  # fmt: skip
     if workers <= 1:
-        uvicorn.Server(_config(create_app(model_dir), access_log=access_log)).run(sockets=[sock])
+        app = create_app(model_dir)
+        if capture is not None:
+            app.capture = _writer(*capture)
+        uvicorn.Server(_config(app, access_log=access_log)).run(sockets=[sock])
         return
     os.environ[MODEL_DIR_ENV] = str(model_dir)
     config = _config(f"{__name__}:app_from_env", workers=workers, access_log=access_log)
@@ -117,16 +151,19 @@ def serve_in_thread(
     *,
     capture_dir: Path | None = None,
     endpoint_name: str = "local",
+    capture_percent: float = 100.0,
 ) -> Iterator[str]:
     """Serve ``model`` (dir or tar.gz) from a thread of this process; yields the base URL.
 
-    With ``capture_dir``, requests are captured like an endpoint with data capture on, under
-    ``capture_dir/<endpoint_name>/AllTraffic/yyyy/mm/dd/hh/``.
+    With ``capture_dir``, ``capture_percent`` of the answered requests are captured like an
+    endpoint with data capture on, under ``capture_dir/<endpoint_name>/AllTraffic/yyyy/mm/dd/hh/``;
+    they are on disk on exit, or earlier after ``ml_code.capture.flush_all()``. Raises ValueError
+    for a percent outside [0, 100].
     """
     with model_directory(model) as model_dir:
         app = create_app(model_dir)
         if capture_dir is not None:
-            app.capture = CaptureWriter(capture_dir, endpoint_name)
+            app.capture = CaptureWriter(capture_dir, endpoint_name, sampling_percent=capture_percent)
         sock = bind_socket(host, port)
         server = uvicorn.Server(_config(app))
         thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
@@ -144,10 +181,18 @@ def serve_in_thread(
 
 @contextlib.contextmanager
 def serve_subprocess(
-    model: str | Path, host: str = "127.0.0.1", port: int = 0, workers: int = 2, timeout: float = 60
-) -> Iterator[str]:
-    """Run ``python -m ml_code.serve`` as a child process; yields its base URL once /ping answers."""
+    model: str | Path, host: str = "127.0.0.1", port: int = 0, workers: int = 2, timeout: float = 60,
+    *, capture_dir: Path | None = None, endpoint_name: str = "local", capture_percent: float = 100.0,
+) -> Iterator[str]:  # fmt: skip
+    """Run ``python -m ml_code.serve`` as a child process; yields its base URL once /ping answers.
+
+    Capture arguments as in :func:`serve_in_thread`; the workers' captures are on disk once the
+    context exits (the server is stopped with SIGTERM, and each worker flushes on exit).
+    """
     command = [sys.executable, "-m", __name__, "--model", str(model), "--host", host]
+    if capture_dir is not None:
+        command += ["--capture-dir", str(capture_dir), "--endpoint-name", endpoint_name,
+                    "--capture-percent", str(capture_percent)]  # fmt: skip
     process, url = start_server_process([*command, "--port", str(port), "--workers", str(workers)], timeout)
     try:
         yield url
@@ -163,7 +208,13 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     default_workers = int(os.environ.get(WORKERS_ENV) or 0) or len(os.sched_getaffinity(0))
     parser.add_argument("--workers", type=int, default=default_workers)
     parser.add_argument("--access-log", action="store_true", help="log every request")
-    return parser.parse_args(argv)
+    parser.add_argument("--capture-dir", type=Path, help="record traffic in SageMaker's data-capture format")
+    parser.add_argument("--endpoint-name", default="local", help="capture folder name (default: local)")
+    parser.add_argument("--capture-percent", type=float, default=100.0, help="share of requests captured")
+    args = parser.parse_args(argv)
+    if not 0 <= args.capture_percent <= 100:
+        parser.error(f"--capture-percent must be in [0, 100], got {args.capture_percent}")
+    return args
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -174,7 +225,10 @@ def main(argv: list[str] | None = None) -> int:
             sock = bind_socket(args.host, args.port)
             url = f"http://{args.host}:{sock.getsockname()[1]}"
             print(f"serving {args.model} on {url} with {args.workers} worker(s)", flush=True)
-            run(model_dir, sock, args.workers, args.access_log)
+            capture = (
+                (args.capture_dir, args.endpoint_name, args.capture_percent) if args.capture_dir else None
+            )
+            run(model_dir, sock, args.workers, args.access_log, capture)
     except (OSError, ValueError, tarfile.TarError) as exc:
         print(f"ml_code.serve: cannot serve {args.model}: {exc}", file=sys.stderr)
         return 1

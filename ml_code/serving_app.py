@@ -46,7 +46,8 @@ class InvocationsApp:
         capture: CaptureWriter | None = None,
     ) -> None:
         self.model = model
-        #: When set, every answered request is recorded in SageMaker's data-capture format.
+        #: When set, answered requests are queued for SageMaker's data-capture format (sampled;
+        #: written by the writer's own thread, so the response never waits for the disk).
         self.capture = capture
         self.timeout_seconds = timeout_seconds
         self.max_body_bytes = max_body_bytes
@@ -133,7 +134,10 @@ class InvocationsApp:
         )
 
     def close(self) -> None:
+        """Stop the prediction threads; flush and stop data capture."""
         self._pool.shutdown(wait=False, cancel_futures=True)
+        if self.capture is not None:
+            self.capture.close()
 
 
 async def _respond(send: Send, status: int, body: bytes, headers: list[tuple[bytes, bytes]]) -> None:

@@ -89,3 +89,20 @@ def test_empty_frame_is_rejected() -> None:
 def test_constraints_need_statistics_features() -> None:
     with pytest.raises(KeyError, match="features"):
         suggest_constraints({"version": 0.0})
+
+
+def test_numeric_features_carry_decile_bins_with_their_shares() -> None:
+    values = pd.DataFrame({"x": np.arange(1000.0), "few": np.tile([1, 2, 3, 4], 250)})
+    stats = compute_statistics(values)
+    bins = by_name(stats, "x")["numerical_statistics"]["quantile_bins"]
+    assert len(bins["edges"]) == 9
+    assert bins["edges"] == sorted(bins["edges"])
+    assert bins["proportions"] == pytest.approx([0.1] * 10, abs=0.002)
+    # ties merge: four distinct values give at most five bins, still summing to one
+    few = by_name(stats, "few")["numerical_statistics"]["quantile_bins"]
+    assert few["edges"] == [1.0, 2.0, 3.0, 4.0]
+    assert few["proportions"] == pytest.approx([0.0, 0.25, 0.25, 0.25, 0.25])
+    # the Model Monitor fields are all still there
+    assert {"distribution", "quantiles", "mean", "missing_rate"} <= set(
+        by_name(stats, "x")["numerical_statistics"]
+    )
