@@ -91,7 +91,7 @@ def _label(lo: float | None, hi: float | None) -> str:
         return f"< {hi:.4g}"
     if hi is None:
         return f">= {lo:.4g}"
-    return f"{lo:.4g} - {hi:.4g}"
+    return f"[{lo:.4g}, {hi:.4g})"
 
 
 def numeric_bins(stats: Mapping[str, Any], values: Counts) -> tuple[list[str], Counts, Counts]:
