@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
+import shutil
+import subprocess
+import sys
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -158,3 +162,23 @@ def test_a_few_bad_lines_are_skipped(processing: Path) -> None:
 def test_bad_arguments_exit_2_with_the_failure_file(processing: Path, bad: list[str]) -> None:
     assert monitor.main(["--endpoint-name", "ep", *bad]) == 2
     assert "invalid arguments" in (processing.parent / "output" / "message").read_text()
+
+
+def test_runs_as_a_script_in_a_fresh_interpreter(processing: Path, tmp_path: Path) -> None:
+    # GIVEN the package unpacked beside a top-level monitor.py, as the processing job runs it
+    code = tmp_path / "code"
+    shutil.copytree(
+        Path(monitor.__file__).parent, code / "ml_code", ignore=shutil.ignore_patterns("__pycache__")
+    )
+    (code / "monitor.py").write_text("from ml_code.monitor import main\n\nraise SystemExit(main())\n")
+    capture(processing, traffic(200, drift=1.0))
+    # WHEN it runs with only that folder importable
+    env = {**os.environ, contract.OPT_ML_ROOT_ENV: str(tmp_path), "PYTHONPATH": ""}
+    done = subprocess.run(
+        [sys.executable, "monitor.py", "--endpoint-name", "ep", "--threshold", "0.25"],
+        cwd=code, env=env, capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+    # THEN it exits 0 and leaves the reports where the job's output is uploaded from
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert report(processing, contract.DRIFT_METRICS_FILE)["violations"] > 0
+    assert "drifted:" in done.stdout
