@@ -40,10 +40,10 @@ class OfflinePipeline:
     model_package_group: str
 
 
-def pipeline_from(assembly: Assembly, suffix: str | None = None) -> OfflinePipeline:
-    """The assembly's `AWS::SageMaker::Pipeline` whose name ends with `suffix`, body resolved.
+def pipeline_from(assembly: Assembly, name_suffix: str | None = None) -> OfflinePipeline:
+    """The assembly's `AWS::SageMaker::Pipeline` whose name ends with `name_suffix`, body resolved.
 
-    Without `suffix`: the training pipeline (:data:`TRAINING_SUFFIX`), or the assembly's only
+    Without `name_suffix`: the training pipeline (:data:`TRAINING_SUFFIX`), or the assembly's only
     pipeline whatever its name; :data:`DRIFT_CHECK_SUFFIX` picks the monitoring stack's.
     The body is a JSON string, possibly wrapped in `Fn::Sub`/`Fn::Join`; either way the
     resolved value is parsed as JSON.
@@ -52,7 +52,7 @@ def pipeline_from(assembly: Assembly, suffix: str | None = None) -> OfflinePipel
         ProvisionError: no pipeline (or several) of that name, not exactly one model package
             group, or an unparsable body.
     """
-    stack, logical_id, name = _select(assembly, suffix)
+    stack, logical_id, name = _select(assembly, name_suffix)
     props = assembly.templates[stack]["Resources"][logical_id]["Properties"]
     where = f"{stack}/{logical_id}"
     body = props.get("PipelineDefinition", {}).get("PipelineDefinitionBody")

@@ -54,7 +54,7 @@ def test_the_default_is_the_training_pipeline() -> None:
 
 
 def test_the_drift_check_pipeline_by_its_suffix() -> None:
-    chosen = pipeline_from(Assembly(templates=PLATFORM), DRIFT_CHECK_SUFFIX)
+    chosen = pipeline_from(Assembly(templates=PLATFORM), name_suffix=DRIFT_CHECK_SUFFIX)
     assert chosen.name == "p-drift-check"
     assert chosen.definition["Steps"][0]["Name"] == "drift"
     assert chosen.role_arn == "arn:aws:iam::123456789012:role/local-a-monitoring-role"

@@ -245,19 +245,19 @@ def test_missing_property_fails_naming_the_step_and_the_path(aws: LocalAws, tmp_
 
 
 def test_a_step_type_that_cannot_run_locally_fails_the_run(aws: LocalAws, tmp_path: Path) -> None:
-    lambda_step = {
-        "Name": "Notify",
-        "Type": "Lambda",
-        "Arguments": {},
+    emr_step = {
+        "Name": "Crunch",
+        "Type": "EMR",
+        "Arguments": {"ClusterId": "j-1", "StepConfig": {"HadoopJarStep": {"Jar": "crunch.jar"}}},
         "DependsOn": ["Evaluate"],
-        "FunctionArn": "arn:aws:lambda:us-east-1:123456789012:function:notify",
     }
     definition = gated_definition()
-    definition["Steps"][1]["DependsOn"] = ["Notify"]
-    definition["Steps"].insert(1, lambda_step)
+    definition["Steps"][1]["DependsOn"] = ["Crunch"]
+    definition["Steps"].insert(1, emr_step)
     result = run(aws, tmp_path, definition)
     assert result.status == "Failed"
-    assert result.failure.startswith("step 'Notify' (Lambda) failed: step type 'Lambda' cannot run locally")
+    assert result.failure.startswith("step 'Crunch' (EMR) failed: step type 'EMR' cannot run locally")
+    assert "Lambda" in result.failure  # the message lists what does run
     assert result.step("Evaluate").status == "Succeeded"
     assert result.step("Gate").status == "NotStarted"
 
