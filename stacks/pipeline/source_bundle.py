@@ -37,6 +37,7 @@ if __name__ == "__main__":
 SHIMS: Final[dict[str, str]] = {
     "evaluate.py": _ENTRY_POINT.format(module="evaluate"),
     contract.SERVING_PROGRAM: contract.SERVING_SHIM_SOURCE,
+    "monitor.py": _ENTRY_POINT.format(module="monitor"),
     "preprocess.py": _ENTRY_POINT.format(module="preprocess"),
     "train.py": _ENTRY_POINT.format(module="train"),
 }
