@@ -105,14 +105,16 @@ def bind_socket(host: str, port: int) -> socket.socket:
     return sock
 
 
-def _config(app: InvocationsApp | str, workers: int = 1, access_log: bool = False) -> uvicorn.Config:
+def _config(
+    app: InvocationsApp | str, workers: int = 1, access_log: bool = False, log_level: str = "info"
+) -> uvicorn.Config:
     return uvicorn.Config(
         app,
         factory=isinstance(app, str),
         workers=workers,
         lifespan="off",
         access_log=access_log,
-        log_level="info",
+        log_level=log_level,
         server_header=False,
         # The SageMaker front end reuses connections; keep idle ones open past its 60 s timeout.
         timeout_keep_alive=75,
@@ -165,7 +167,8 @@ def serve_in_thread(
         if capture_dir is not None:
             app.capture = CaptureWriter(capture_dir, endpoint_name, sampling_percent=capture_percent)
         sock = bind_socket(host, port)
-        server = uvicorn.Server(_config(app))
+        # In-process callers (tests, the demo) print their own story; uvicorn says only problems.
+        server = uvicorn.Server(_config(app, log_level="warning"))
         thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
         thread.start()
         url = f"http://{host}:{sock.getsockname()[1]}"

@@ -112,6 +112,21 @@ def provision(assembly: Assembly, aws: LocalAws, pipeline: OfflinePipeline) -> i
 
     Returns the number of asset files uploaded.
     """
+    uploaded = upload_assets(assembly, aws)
+    sm = aws.client("sagemaker")
+    sm.create_model_package_group(
+        ModelPackageGroupName=pipeline.model_package_group, ModelPackageGroupDescription="offline stand-in"
+    )
+    create_pipeline(aws, pipeline)
+    return uploaded
+
+
+def upload_assets(assembly: Assembly, aws: LocalAws) -> int:
+    """Create the assembly's buckets and upload its file assets (as `cdk deploy` publishes them).
+
+    Idempotent, so a later synthesis of the same app (e.g. with endpoint stacks) can be uploaded
+    on top. Returns the number of asset files uploaded.
+    """
     for stack, logical_id, _ in assembly.resources_of_type("AWS::S3::Bucket"):
         aws.ensure_bucket(assembly.resolve(stack, {"Ref": logical_id}))
     uploaded = 0
@@ -126,11 +141,6 @@ def provision(assembly: Assembly, aws: LocalAws, pipeline: OfflinePipeline) -> i
         else:
             raise ProvisionError(f"asset {path} listed in the assembly's *.assets.json does not exist")
         uploaded += 1
-    sm = aws.client("sagemaker")
-    sm.create_model_package_group(
-        ModelPackageGroupName=pipeline.model_package_group, ModelPackageGroupDescription="offline stand-in"
-    )
-    create_pipeline(aws, pipeline)
     return uploaded
 
 
