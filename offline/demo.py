@@ -25,8 +25,17 @@ from typing import Any
 
 from ml_code import contract, sample_data
 from offline.cfn import Assembly
+from offline.drift_demo import (
+    alarm_event,
+    alarm_of,
+    check_drift,
+    drift_lines,
+    evaluate_alarm,
+    trigger_retraining,
+)
+from offline.lambdas import functions_from
 from offline.local_aws import LocalAws, moto_server
-from offline.provision import OfflinePipeline, pipeline_from, provision, upload_data
+from offline.provision import OfflinePipeline, pipeline_from, provision, upload_assets, upload_data
 from offline.release_demo import approve, resolve_stages, ship
 from offline.report import summary_lines
 from offline.runner import RunResult, run_pipeline
@@ -39,6 +48,8 @@ CDK_ENV = {
     "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": "20",
 }
 SAMPLE_ROWS = 4000
+#: Labelled rows of the drifted population that join the data before the retraining run.
+RECENT_ROWS = 2000
 #: Pipeline parameters a user's own data overrides (stacks/pipeline/parameters.py).
 TARGET_PARAMETER, PROBLEM_PARAMETER = "TargetColumn", "ProblemType"
 
@@ -70,16 +81,25 @@ def synth(env_name: str, out_dir: Path, context: dict[str, str] | None = None) -
 
 
 def run_and_report(
-    aws: LocalAws, pipeline: OfflinePipeline, overrides: dict[str, Any], runs_dir: Path
+    aws: LocalAws,
+    pipeline: OfflinePipeline,
+    overrides: dict[str, Any],
+    runs_dir: Path,
+    execution_arn: str | None = None,
 ) -> RunResult:
-    """One execution: recorded in the stand-in's pipeline API, run locally, summarized."""
+    """One execution: recorded in the stand-in's pipeline API, run locally, summarized.
+
+    ``execution_arn`` is an execution someone else started (the retraining trigger); without it
+    the demo starts one.
+    """
     # moto records the execution (and, being a stand-in, calls it Succeeded at once); its id
     # names the local run so the two can be matched. The local run's status is the truth.
-    started = aws.client("sagemaker").start_pipeline_execution(
-        PipelineName=pipeline.name,
-        PipelineParameters=[{"Name": k, "Value": str(v)} for k, v in overrides.items()],
-    )
-    execution_id = started["PipelineExecutionArn"].rsplit("/", 1)[-1]
+    if execution_arn is None:
+        execution_arn = aws.client("sagemaker").start_pipeline_execution(
+            PipelineName=pipeline.name,
+            PipelineParameters=[{"Name": k, "Value": str(v)} for k, v in overrides.items()],
+        )["PipelineExecutionArn"]
+    execution_id = execution_arn.rsplit("/", 1)[-1]
     result = run_pipeline(
         pipeline.definition,
         aws,
@@ -205,12 +225,20 @@ def main(argv: list[str] | None = None) -> int:
         if not all(r.status == "Succeeded" for r in results):
             return 1
         if not args.no_release:
-            return release_loop(aws, args.env, work, results)
+            return release_loop(aws, args.env, work, results, retrain=pipeline if args.data is None else None)
     return 0
 
 
-def release_loop(aws: LocalAws, env_name: str, work: Path, results: Sequence[RunResult]) -> int:
-    """Approve the newest version, resolve, synthesize the endpoint stacks, deploy, smoke-test."""
+def release_loop(
+    aws: LocalAws,
+    env_name: str,
+    work: Path,
+    results: Sequence[RunResult],
+    *,
+    retrain: OfflinePipeline | None,
+) -> int:
+    """Approve the newest version, resolve, synthesize the endpoint stacks, deploy, smoke-test;
+    then, with the sample data (``retrain`` is the training pipeline), the drift act."""
     newest = next((r.model_package_arn for r in reversed(results) if r.model_package_arn), None)
     if newest is None:
         print("\nNo version was registered (the gate held), so there is nothing to deploy.")
@@ -221,14 +249,71 @@ def release_loop(aws: LocalAws, env_name: str, work: Path, results: Sequence[Run
     config = load_config({k: context[k] for k in ("env", "project", "environments")}, env_name)
     root = work / "project"
     approved = resolve_stages(aws, config, root)
-    print(
-        f"  resolved the newest approved version into {', '.join(s.model_file for s in config.env.endpoints)}"
-    )
+    files = ", ".join(str(root / s.model_file) for s in config.env.endpoints)
+    print(f"  resolved the newest approved version into {files}")
     assembly = synth(env_name, work / "cdk.out.release", context={"approvedModelRoot": str(root)})
+    upload_assets(assembly, aws)  # the endpoint stacks' and functions' assets, as cdk deploy would
     with ship(aws, config, assembly, work, approved) as shipped:
         print(f"  prod model served at {shipped.prod_url}, capturing to {shipped.capture_dir}")
-    print("  result:            released to staging and prod; both smoke tests passed")
+        if retrain is None:
+            print("  released to staging and prod; both smoke tests passed")
+            print("  (the drift act needs the sample data's drift knob, so it runs only without --data)")
+            print("  result:            released to staging and prod; both smoke tests passed")
+            return 0
+        print("\nDrift: production traffic changes (the sample generator's drift knob).")
+        check = check_drift(aws, assembly, config.prefix, work, served=shipped)
+    print("\n".join(drift_lines(check)))
+    return retrain_loop(aws, assembly, config.prefix, work, retrain)
+
+
+def retrain_loop(
+    aws: LocalAws, assembly: Assembly, prefix: str, work: Path, training: OfflinePipeline
+) -> int:
+    """The drift alarm (evaluated on the published metrics) → the retraining trigger → a new run."""
+    alarm = alarm_of(assembly, f"{prefix}-prod-drift")
+    state, reason = evaluate_alarm(aws, alarm)
+    print(f"  alarm {alarm['AlarmName']}: {state} ({reason})")
+    if state != "ALARM":
+        print("  result:            released; the drift check found no drift, so nothing was retrained")
+        return 1
+    functions = functions_from(assembly)
+    log = work / "lambda-logs" / "retrain-trigger.log"
+    event = alarm_event(alarm["AlarmName"], state, reason)
+    decision = trigger_retraining(aws, functions, event, log)
+    print(f"  retraining trigger: {'start' if decision['start'] else 'no start'} — {decision['reason']}")
+    again = trigger_retraining(aws, functions, event, log)
+    print(f"  the same alarm again: {'start' if again['start'] else 'no start'} — {again['reason']}")
+    if not decision["start"] or again["start"]:
+        print("  result:            FAILED: the trigger should start exactly one retraining run")
+        return 1
+    execution_arn = str(decision["execution_arn"])
+    description = aws.client("sagemaker").describe_pipeline_execution(PipelineExecutionArn=execution_arn)
+    print(f"  retraining run {execution_arn}")
+    print(f"    reason recorded: {description.get('PipelineExecutionDescription', '')}")
+    recent = work / "recent.csv"
+    sample_data.generate(rows=RECENT_ROWS, seed=8, drift=1.0).to_csv(recent, index=False)
+    uri = upload_data(aws, training, recent)
+    print(f"  labelled recent traffic ({RECENT_ROWS} rows) joins the training data: {uri}")
+    result = run_and_report(aws, training, {}, work / "runs", execution_arn=execution_arn)
+    if result.status != "Succeeded":
+        print(f"  result:            FAILED: the retraining run: {result.failure.splitlines()[0]}")
+        return 1
+    version = _newest_version(aws, training.model_package_group)
+    print(
+        "  result:            released to staging and prod; drift detected on prod traffic; "
+        f"retraining registered {version} for review"
+    )
     return 0
+
+
+def _newest_version(aws: LocalAws, group: str) -> str:
+    packages = aws.client("sagemaker").list_model_packages(
+        ModelPackageGroupName=group, SortBy="CreationTime", SortOrder="Descending"
+    )["ModelPackageSummaryList"]
+    if not packages:
+        return "nothing"
+    newest = packages[0]
+    return f"v{newest.get('ModelPackageVersion')} ({newest['ModelApprovalStatus']})"
 
 
 def _approve(aws: LocalAws, result: RunResult) -> None:

@@ -16,19 +16,24 @@
 from __future__ import annotations
 
 import json
-import os
-from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from ml_code import contract, sample_data
+from ml_code.capture import flush_all
 from ml_code.drift_plots import drift_chart, drift_table
-from ml_code.serving_client import invoke
+from ml_code.drift_report import DISTRIBUTIONS_FILE
+from ml_code.serving_client import invoke as post
 from offline.cfn import Assembly
-from offline.local_aws import LocalAws
+from offline.lambdas import LocalFunction, function_by_id, functions_from, invoke
+from offline.local_aws import LocalAws, split_s3_uri
+from offline.provision import DRIFT_CHECK_SUFFIX, create_pipeline, pipeline_from
+from offline.release_demo import Shipped
+from offline.runner import run_pipeline
+from stacks.monitoring.definition import CHECKS_PREFIX
 
 DRIFTED_ROWS = 400
 BATCH = 10
@@ -51,7 +56,7 @@ def send_drifted_traffic(url: str, rows: int = DRIFTED_ROWS, seed: int = 2026) -
     answered = 0
     for start in range(0, len(records), BATCH):
         body = json.dumps(records[start : start + BATCH]).encode()
-        if invoke(url, body, content_type=contract.CONTENT_TYPE_JSON).status == 200:
+        if post(url, body, content_type=contract.CONTENT_TYPE_JSON).status == 200:
             answered += len(records[start : start + BATCH])
     return answered
 
@@ -77,11 +82,12 @@ def upload_capture(aws: LocalAws, capture_dir: Path, capture_uri: str, endpoint_
 def read_report(
     aws: LocalAws, bucket: str, execution_id: str, work: Path
 ) -> tuple[dict[str, Any], list[Any], Path]:
-    """The check's two report files from the stand-in, and the chart drawn from them."""
-    base = f"s3://{bucket}/drift-checks/{execution_id}/report"
+    """The check's report files from the stand-in, and the chart drawn from them."""
+    base = f"s3://{bucket}/{CHECKS_PREFIX}{execution_id}/report"
     metrics = json.loads(aws.read_object(f"{base}/{contract.DRIFT_METRICS_FILE}"))
     violations = json.loads(aws.read_object(f"{base}/{contract.VIOLATIONS_FILE}"))["violations"]
-    chart = drift_chart(metrics, work / "drift" / f"{execution_id}.png")
+    distributions = json.loads(aws.read_object(f"{base}/{DISTRIBUTIONS_FILE}"))
+    chart = drift_chart(metrics, work / "drift" / f"{execution_id}.png", distributions=distributions)
     return metrics, violations, chart
 
 
@@ -165,31 +171,46 @@ def alarm_event(alarm_name: str, state: str, reason: str) -> dict[str, Any]:
     }
 
 
-@contextmanager
-def lambda_environment(aws: LocalAws, variables: Mapping[str, str]) -> Iterator[None]:
-    """Run a handler in-process with its template environment and boto3 pointed at the stand-in."""
-    saved = dict(os.environ)
-    os.environ.update({**aws.step_environment(), **variables})
-    try:
-        yield
-    finally:
-        os.environ.clear()
-        os.environ.update(saved)
-
-
-def function_of(assembly: Assembly, prefix: str) -> tuple[str, dict[str, str]]:
-    """(handler, environment) of the synthesized Lambda whose logical ID starts with ``prefix``."""
-    for stack, logical_id, resource in assembly.resources_of_type("AWS::Lambda::Function"):
-        if logical_id.startswith(prefix):
-            props = assembly.resolve(stack, resource["Properties"], f"{stack}/{logical_id}")
-            return str(props["Handler"]), {k: str(v) for k, v in props["Environment"]["Variables"].items()}
-    raise SystemExit(f"no Lambda function {prefix}* in the assembly")
-
-
 def trigger_retraining(
-    aws: LocalAws, assembly: Assembly, event: dict[str, Any], handler: Callable[..., dict[str, Any]]
+    aws: LocalAws, functions: Mapping[str, LocalFunction], event: dict[str, Any], log_path: Path
 ) -> dict[str, Any]:
-    """Call the retraining trigger with the template's environment; returns its decision."""
-    _, variables = function_of(assembly, "RetrainTrigger")
-    with lambda_environment(aws, variables):
-        return handler(event, None)
+    """Deliver the alarm event to the synthesized retraining trigger (its own code and environment,
+    boto3 on the stand-in), as the EventBridge rule would; returns its decision."""
+    decision: dict[str, Any] = invoke(function_by_id(functions, "RetrainTrigger"), event, aws, log_path)
+    return decision
+
+
+def check_drift(aws: LocalAws, assembly: Assembly, prefix: str, work: Path, *, served: Shipped) -> DriftCheck:
+    """Send drifted traffic to the served prod model, upload its capture, run the drift check on it."""
+    endpoint, capture_dir = f"{prefix}-prod", served.capture_dir
+    answered = send_drifted_traffic(served.prod_url)
+    if not flush_all():
+        raise SystemExit("data capture did not flush in time; the drift check would miss requests")
+    print(f"  sent {answered} drifted requests (sample generator, drift=1.0) to the prod model")
+    parameters = schedule_parameters(assembly, f"{prefix}-endpoint-prod")
+    uploaded = upload_capture(aws, capture_dir, parameters["CaptureUri"], endpoint)
+    print(f"  uploaded {uploaded} capture file(s) → {parameters['CaptureUri']}")
+    pipeline = pipeline_from(assembly, name_suffix=DRIFT_CHECK_SUFFIX)
+    create_pipeline(aws, pipeline)
+    started = aws.client("sagemaker").start_pipeline_execution(
+        PipelineName=pipeline.name,
+        PipelineParameters=[{"Name": k, "Value": v} for k, v in parameters.items()],
+        PipelineExecutionDescription="scheduled drift check (demo)",
+    )
+    execution_id = started["PipelineExecutionArn"].rsplit("/", 1)[-1]
+    print(f"  running {pipeline.name} as its schedule would (execution {execution_id})")
+    result = run_pipeline(
+        pipeline.definition,
+        aws,
+        work / "drift-runs",
+        overrides=parameters,
+        execution_id=execution_id,
+        pipeline_name=pipeline.name,
+        functions=functions_from(assembly),
+        log=lambda line: print(f"    {line}"),
+    )
+    if result.status != "Succeeded":
+        raise SystemExit(f"the drift check failed: {result.failure}")
+    bucket = split_s3_uri(parameters["CaptureUri"])[0]
+    metrics, violations, chart = read_report(aws, bucket, execution_id, work)
+    return DriftCheck(parameters, metrics, violations, chart)

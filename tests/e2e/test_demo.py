@@ -45,7 +45,9 @@ def test_demo_registers_a_version_then_gates_a_second_against_it(
     code, lines = run_demo(capsys, "--cdk-out", str(cdk_out), "--work-dir", str(tmp_path))
     # THEN both runs succeed and the registry holds v1 (approved between the runs) and v2
     assert code == 0, "\n".join(lines[-40:])
-    assert lines[-1] == "  result:            all runs succeeded"
+    start = next(i for i, line in enumerate(lines) if line.startswith("Release: "))
+    lines, release = lines[:start], lines[start:]
+    assert lines[-2:] == ["  result:            all runs succeeded", ""]
     registered = artefact(lines, "registered")
     assert len(registered) == 2
     assert registered[0].split()[1:3] == ["v1", "Approved"]
@@ -72,15 +74,41 @@ def test_demo_registers_a_version_then_gates_a_second_against_it(
     # ... the run folder is the execution moto recorded
     [run_folder] = artefact(lines, "run folder")
     assert Path(run_folder).parent == tmp_path / "runs"
+    # ... v2 is approved and shipped: staging smoke-tested, the gate, prod smoke-tested
+    v2_arn = registered[1].split()[-1]
+    assert (
+        release[0] == f"Release: a reviewer approves {v2_arn}; the approval event starts the deploy pipeline."
+    )
+    shipped = [line.split(":")[0].strip() for line in release if line.endswith(f": version 2 ({v2_arn})")]
+    assert shipped == ["staging", "prod"]
+    assert sum("(binary)" in line and line.endswith(": PASSED") for line in release) == 2
+    assert "  manual gate: approved (in the deploy pipeline a person approves this action)" in release
+    # ... drifted traffic to prod is captured and the drift check finds it, with a chart
+    [check] = [line for line in release if line.startswith("  drift check of mlops-demo-dev-prod: ")]
+    records, violations = (int(word) for word in check.replace(",", "").split() if word.isdigit())
+    assert records >= 400
+    assert violations >= 3
+    [chart] = artefact(release, "drift chart")
+    assert Path(chart).read_bytes().startswith(b"\x89PNG")
+    # ... the alarm fires, the trigger starts one retraining run (and refuses the same alarm again)
+    assert any(line.startswith("  alarm mlops-demo-dev-prod-drift: ALARM (") for line in release)
+    assert any(line.startswith("  retraining trigger: start — ") for line in release)
+    assert any(
+        line.startswith("  the same alarm again: no start — ") and "rate cap" in line for line in release
+    )
+    [reason] = [line.split(": ", 1)[1] for line in release if line.startswith("    reason recorded: ")]
+    assert reason.startswith("drift: mlops-demo-dev-prod-drift — Violations Maximum = ")
+    # ... and that run, on data that now includes the drifted population, registers v3 for review
+    assert release[-1] == (
+        "  result:            released to staging and prod; drift detected on prod traffic; "
+        "retraining registered v3 (PendingManualApproval) for review"
+    )
 
 
 def test_the_demo_runs_the_definition_the_template_holds(cdk_out: Path) -> None:
     # GIVEN the pipeline's definition body as CloudFormation receives it (JSON with ${...} tokens)
-    [template] = [
-        json.loads(p.read_text())
-        for p in cdk_out.glob("*.template.json")
-        if "SageMaker::Pipeline" in p.read_text()
-    ]
+    # (the training pipeline's; the monitoring stack holds the drift check's)
+    [template] = [json.loads(p.read_text()) for p in cdk_out.glob("*-pipeline.template.json")]
     [resource] = [r for r in template["Resources"].values() if r["Type"] == "AWS::SageMaker::Pipeline"]
     body = resource["Properties"]["PipelineDefinition"]["PipelineDefinitionBody"]
     raw = (
@@ -140,6 +168,10 @@ def test_the_demo_takes_a_users_own_data(
     assert any(line.startswith("  Gate: challenger r2 ") for line in lines)
     [registered] = artefact(lines, "registered")
     assert registered.split()[1:3] == ["v1", "PendingManualApproval"]
+    # ... and the release path ships it (the smoke test checks regression answers), without the
+    # drift act, which needs the sample generator
+    assert sum("(regression)" in line and line.endswith(": PASSED") for line in lines) == 2
+    assert lines[-1] == "  result:            released to staging and prod; both smoke tests passed"
 
 
 def test_a_model_below_the_threshold_ends_in_the_fail_step(
