@@ -100,6 +100,7 @@ class EndpointStack(cdk.Stack):
                 subnets=subnet_list,
                 security_group=security_group,
                 capture_prefix=f"{contract.CAPTURE_PREFIX}/{self.endpoint_name}/" if capturing else None,
+                serverless=stage.serverless is not None,
             ),
         )
         self.serving = ServingConfig(

@@ -1,8 +1,9 @@
 """The execution role of one stage's hosted model: exactly what serving that version needs.
 
 SageMaker assumes it to pull the serving image, read this version's model artifact, place the
-model's network interfaces in the project VPC, write the endpoint's logs and (when the stage
-captures traffic) write captured requests under ``data-capture/<endpoint>/``. The permissions are
+model's network interfaces in the project VPC (instance stages; serverless has no VPC), write the
+endpoint's logs and (when the stage captures traffic) write captured requests under
+``data-capture/<endpoint>/``. The permissions are
 a customer-managed policy of our own (no inline policy, no AWS-managed one).
 """
 
@@ -34,7 +35,8 @@ class ExecutionRoleProps:
     approved: ApprovedModel
     key: kms.IKey
     artifact_bucket: s3.IBucket
-    vpc: ec2.IVpc
+    #: The project VPC the model's ENIs go in, or None (serverless: no VPC, no EC2 permissions).
+    vpc: ec2.IVpc | None
     subnet_ids: Sequence[str]
     security_group: ec2.ISecurityGroup
     #: Key prefix SageMaker writes this endpoint's captured data under, or None (capture off).
@@ -87,7 +89,6 @@ def _arn(stack: cdk.Stack, service: str, resource: str) -> str:
 def _statements(scope: Construct, p: ExecutionRoleProps) -> list[iam.PolicyStatement]:
     stack = cdk.Stack.of(scope)
     log_group = _arn(stack, "logs", f"log-group:/aws/sagemaker/Endpoints/{p.endpoint_name}")
-    eni = _arn(stack, "ec2", "network-interface/*")
     statements = [
         iam.PolicyStatement(
             sid="ReadThisModelVersion",
@@ -115,18 +116,22 @@ def _statements(scope: Construct, p: ExecutionRoleProps) -> list[iam.PolicyState
             actions=["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"],
             resources=[log_group, f"{log_group}:log-stream:*"],
         ),
-        # No resource-level permissions: the ECR token, EC2 describes and PutMetricData
+        # No resource-level permissions: the ECR token, EC2 describes (in a VPC) and PutMetricData
         # (pinned to SageMaker's endpoint namespace by a condition).
         iam.PolicyStatement(
             sid="NoResourceLevel",
-            actions=[
-                "ecr:GetAuthorizationToken",
-                "ec2:DescribeDhcpOptions",
-                "ec2:DescribeNetworkInterfaces",
-                "ec2:DescribeSecurityGroups",
-                "ec2:DescribeSubnets",
-                "ec2:DescribeVpcs",
-            ],
+            actions=["ecr:GetAuthorizationToken"]
+            + (
+                []
+                if p.vpc is None
+                else [
+                    "ec2:DescribeDhcpOptions",
+                    "ec2:DescribeNetworkInterfaces",
+                    "ec2:DescribeSecurityGroups",
+                    "ec2:DescribeSubnets",
+                    "ec2:DescribeVpcs",
+                ]
+            ),
             resources=["*"],
         ),
         iam.PolicyStatement(
@@ -135,6 +140,24 @@ def _statements(scope: Construct, p: ExecutionRoleProps) -> list[iam.PolicyState
             resources=["*"],
             conditions={"StringEquals": {"cloudwatch:namespace": "/aws/sagemaker/Endpoints"}},
         ),
+    ]
+    if p.vpc is not None:
+        statements += _eni_statements(stack, p, p.vpc)
+    if p.capture_prefix:
+        statements.append(
+            iam.PolicyStatement(
+                sid="WriteCapturedData",
+                actions=["s3:PutObject"],
+                resources=[p.artifact_bucket.arn_for_objects(f"{p.capture_prefix}*")],
+            )
+        )
+    return statements
+
+
+def _eni_statements(stack: cdk.Stack, p: ExecutionRoleProps, vpc: ec2.IVpc) -> list[iam.PolicyStatement]:
+    """The model's network interfaces: created in the project subnets, managed in the project VPC."""
+    eni = _arn(stack, "ec2", "network-interface/*")
+    return [
         iam.PolicyStatement(
             sid="CreateModelEnis",
             actions=["ec2:CreateNetworkInterface"],
@@ -152,15 +175,6 @@ def _statements(scope: Construct, p: ExecutionRoleProps) -> list[iam.PolicyState
                 "ec2:DeleteNetworkInterfacePermission",
             ],
             resources=[eni],
-            conditions={"ArnEquals": {"ec2:Vpc": _arn(stack, "ec2", f"vpc/{p.vpc.vpc_id}")}},
+            conditions={"ArnEquals": {"ec2:Vpc": _arn(stack, "ec2", f"vpc/{vpc.vpc_id}")}},
         ),
     ]
-    if p.capture_prefix:
-        statements.append(
-            iam.PolicyStatement(
-                sid="WriteCapturedData",
-                actions=["s3:PutObject"],
-                resources=[p.artifact_bucket.arn_for_objects(f"{p.capture_prefix}*")],
-            )
-        )
-    return statements

@@ -1,9 +1,12 @@
 """The hosted model of one stage: the approved model package, served isolated in the VPC.
 
 The model is created from the approved *model package* (the registry entry a human approved), not
-from a loose image + artifact pair, so what is served is exactly what was reviewed. It runs with
-network isolation inside the platform's private subnets, as a role scoped to this one version
-(:mod:`stacks.endpoint.execution_role`).
+from a loose image + artifact pair, so what is served is exactly what was reviewed. On instances
+it runs with network isolation inside the platform's private subnets, as a role scoped to this one
+version (:mod:`stacks.endpoint.execution_role`). Serverless Inference supports neither a VPC
+configuration nor network isolation (AWS lists both among its feature exclusions), so a serverless
+stage's model has neither, its role no EC2 permissions, and the finding is acknowledged with that
+reason; a stage that must stay in the VPC serves on instances.
 """
 
 from __future__ import annotations
@@ -24,6 +27,11 @@ from stacks.endpoint.execution_role import ExecutionRoleProps, ModelExecutionRol
 from stacks.pipeline.acknowledgements import reference
 
 _IAM5 = "AwsSolutions-IAM5"
+_SERVERLESS_NETWORK = (
+    "Serverless Inference rejects network isolation and VPC configuration (AWS feature exclusions); "
+    "serverless is a config option for idle dev/staging endpoints, the role still reads only this "
+    "version's artifact, and a stage that must be isolated in the VPC serves on instances."
+)
 _ACCOUNT_ARN = "arn:<AWS::Partition>:{service}:<AWS::Region>:<AWS::AccountId>:{resource}"
 
 
@@ -42,6 +50,8 @@ class HostedModelProps:
     security_group: ec2.ISecurityGroup
     #: Key prefix of this endpoint's captured data (``data-capture/<endpoint>/``), or None.
     capture_prefix: str | None
+    #: Served by Serverless Inference (no VPC config or network isolation there).
+    serverless: bool = False
 
 
 class HostedModel(Construct):
@@ -58,7 +68,7 @@ class HostedModel(Construct):
                 approved=props.approved,
                 key=props.key,
                 artifact_bucket=props.artifact_bucket,
-                vpc=props.vpc,
+                vpc=None if props.serverless else props.vpc,
                 subnet_ids=subnet_ids,
                 security_group=props.security_group,
                 capture_prefix=props.capture_prefix,
@@ -75,11 +85,17 @@ class HostedModel(Construct):
                     model_package_name=props.approved.model_package_arn
                 )
             ],
-            enable_network_isolation=True,
-            vpc_config=sagemaker.CfnModel.VpcConfigProperty(
+            enable_network_isolation=not props.serverless,
+            vpc_config=None
+            if props.serverless
+            else sagemaker.CfnModel.VpcConfigProperty(
                 subnets=subnet_ids, security_group_ids=[props.security_group.security_group_id]
             ),
         )
+        if props.serverless:
+            acknowledge(
+                self.model, "SageMaker-ModelNetworkIsolation[EnableNetworkIsolation]", _SERVERLESS_NETWORK
+            )
         # SageMaker checks the role's permissions when it creates the model.
         self.model.node.add_dependency(self.execution.policy)
 
@@ -90,14 +106,17 @@ def _acknowledge_wildcards(execution: ModelExecutionRole, props: HostedModelProp
     logs = f"log-group:/aws/sagemaker/Endpoints/{props.endpoint_name}:log-stream:*"
     reasons = {
         "*": "Only actions without resource-level permissions: ecr:GetAuthorizationToken, the EC2 "
-        "Describe* calls SageMaker makes to place the model in the VPC, and cloudwatch:PutMetricData "
-        "(a condition pins the /aws/sagemaker/Endpoints namespace).",
+        "Describe* calls SageMaker makes to place the model in the VPC (instance stages only), and "
+        "cloudwatch:PutMetricData (a condition pins the /aws/sagemaker/Endpoints namespace).",
         _ACCOUNT_ARN.format(service="logs", resource=logs): "SageMaker writes one log stream per "
         "instance and container (names generated at run time) in this endpoint's own log group.",
-        _ACCOUNT_ARN.format(service="ec2", resource="network-interface/*"): "SageMaker creates one ENI "
-        "per instance; their IDs are unknown in advance. Creation is limited to the project subnets "
-        "and security group, permission and deletion to the project VPC (ec2:Vpc condition).",
     }
+    if not props.serverless:
+        reasons[_ACCOUNT_ARN.format(service="ec2", resource="network-interface/*")] = (
+            "SageMaker creates one ENI per instance; their IDs are unknown in advance. Creation is "
+            "limited to the project subnets and security group, permission and deletion to the "
+            "project VPC (ec2:Vpc condition)."
+        )
     if props.capture_prefix:
         bucket_arn = reference(policy, props.artifact_bucket.bucket_arn, cdk.Stack.of(props.artifact_bucket))
         reasons[f"{bucket_arn}/{props.capture_prefix}*"] = (

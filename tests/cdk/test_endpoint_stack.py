@@ -93,6 +93,27 @@ def test_staging_is_serverless_without_capture(synthesized: SynthesizedPlatform)
     assert not resources(synthesized.raw["endpoint-staging"], "AWS::ApplicationAutoScaling::ScalableTarget")
 
 
+def test_serverless_staging_model_has_no_vpc_and_its_role_no_ec2(synthesized: SynthesizedPlatform) -> None:
+    # Serverless Inference rejects VpcConfig and network isolation (AWS's feature exclusions), so
+    # a serverless stage's model carries neither (the isolation finding is acknowledged) ...
+    template = synthesized.raw["endpoint-staging"]
+    model = _one(template, "AWS::SageMaker::Model")
+    assert model["Containers"] == [{"ModelPackageName": APPROVED.model_package_arn}]
+    assert "VpcConfig" not in model
+    assert model["EnableNetworkIsolation"] is False
+    # ... and its role has no EC2 permission at all (the prod role places ENIs in the VPC)
+    staging = _statements(template)
+    assert not [a for s in staging.values() for a in _actions(s) if a.startswith("ec2:")]
+    assert {"CreateModelEnis", "ManageModelEnisInProjectVpc"} <= set(
+        _statements(synthesized.raw["endpoint-prod"])
+    )
+
+
+def _actions(statement: dict[str, Any]) -> list[str]:
+    actions = statement["Action"]
+    return [actions] if isinstance(actions, str) else list(actions)
+
+
 def _rollback_alarms(template: dict[str, Any]) -> dict[str, dict[str, Any]]:
     """The alarms the endpoint's AutoRollbackConfiguration names, by metric."""
     endpoint = _one(template, "AWS::SageMaker::Endpoint")
