@@ -140,29 +140,39 @@ def ship(
     ``assembly`` is synthesized with ``-c approvedModelRoot=<root>`` after :func:`resolve_stages`
     wrote ``approved`` there, so its endpoint stacks are built from those files.
     """
-    prefix = config.prefix
-    releases: list[Release] = []
-    staging_cfg, prod_cfg = config.env.stage("staging"), config.env.stage("prod")
-    staging = deploy_stage(assembly, aws, prefix, "staging", approved["staging"])
-    with serve_version(
-        aws, staging.approved, work, endpoint_name=staging.deployed.endpoint_name, capture_dir=None
-    ) as url:
-        report = smoke(aws, staging.approved, url, samples=staging_cfg.smoke_test.samples,
-                       max_latency_ms=staging_cfg.smoke_test.max_latency_ms)  # fmt: skip
-    releases.append(Release("staging", staging.approved, staging.deployed, report))
-    print("\n".join(release_lines(releases[-1])))
-    if not report.passed:
+    with _deploy_and_smoke(
+        aws, config, assembly, work, approved["staging"], stage="staging", capture_dir=None
+    ) as (staged, _):
+        print("\n".join(release_lines(staged)))
+    if staged.smoke is None or not staged.smoke.passed:
         raise SystemExit("staging smoke test failed: the deploy pipeline stops here")
     print("  manual gate: approved (in the deploy pipeline a person approves this action)")
-    prod = deploy_stage(assembly, aws, prefix, "prod", approved["prod"])
     capture = work / "capture"
-    with serve_version(
-        aws, prod.approved, work, endpoint_name=prod.deployed.endpoint_name, capture_dir=capture
-    ) as url:
-        report = smoke(aws, prod.approved, url, samples=prod_cfg.smoke_test.samples,
-                       max_latency_ms=prod_cfg.smoke_test.max_latency_ms)  # fmt: skip
-        releases.append(Release("prod", prod.approved, prod.deployed, report))
-        print("\n".join(release_lines(releases[-1])))
-        if not report.passed:
+    with _deploy_and_smoke(
+        aws, config, assembly, work, approved["prod"], stage="prod", capture_dir=capture
+    ) as (prod, url):
+        print("\n".join(release_lines(prod)))
+        if prod.smoke is None or not prod.smoke.passed:
             raise SystemExit("prod smoke test failed")
-        yield Shipped(releases=releases, prod_url=url, capture_dir=capture)
+        yield Shipped(releases=[staged, prod], prod_url=url, capture_dir=capture)
+
+
+@contextmanager
+def _deploy_and_smoke(
+    aws: LocalAws,
+    config: AppConfig,
+    assembly: Assembly,
+    work: Path,
+    approved: ApprovedModel,
+    *,
+    stage: str,
+    capture_dir: Path | None,
+) -> Iterator[tuple[Release, str]]:
+    """Deploy ``stage``'s stack to the stand-in, serve its version, smoke-test it; yield while served."""
+    deployed = deploy_stage(assembly, aws, config.prefix, stage, approved)
+    bounds = config.env.stage(stage).smoke_test
+    with serve_version(
+        aws, approved, work, endpoint_name=deployed.deployed.endpoint_name, capture_dir=capture_dir
+    ) as url:
+        report = smoke(aws, approved, url, samples=bounds.samples, max_latency_ms=bounds.max_latency_ms)
+        yield Release(stage, approved, deployed.deployed, report), url
