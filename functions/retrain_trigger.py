@@ -1,13 +1,21 @@
 """Drift alarm → retraining, at most once per interval and never beside a running execution.
 
-Target of an EventBridge rule on the drift alarms' ``CloudWatch Alarm State Change`` events. The
-decision (:func:`decide`) is a pure function of the pipeline's recent executions; the handler
+Target of two EventBridge rules:
+
+* the drift alarms' ``CloudWatch Alarm State Change`` events (into ALARM): drift was just found;
+* the drift-check pipeline's successful executions: if a drift alarm is *still* in ALARM, drift
+  persists. An alarm that stays in ALARM sends no further state-change event, so without this a
+  refusal (a run was executing, or the rate cap) would drop persistent drift for good; with it,
+  persistent drift is reconsidered after every check and retrains once the interval has passed.
+
+The decision (:func:`decide`) is a pure function of the pipeline's recent executions; the handler
 only lists executions, decides, and starts one with the reason in its description (which is how
 later decisions recognise drift-triggered runs). The function runs with reserved concurrency 1,
 so two alarms firing together are handled one after the other and the second sees the first's
 execution; the idempotency token makes an EventBridge retry of the same alarm start nothing new.
 
-Environment: ``PIPELINE_NAME``, ``MIN_INTERVAL_SECONDS``. Standard library and boto3 only.
+Environment: ``PIPELINE_NAME``, ``MIN_INTERVAL_SECONDS``, and ``ALARM_NAMES`` (comma-separated,
+the drift alarms a drift-check completion re-reads). Standard library and boto3 only.
 """
 
 from __future__ import annotations
@@ -24,6 +32,8 @@ import boto3
 
 #: Executions started by this trigger carry this description prefix (the rate cap counts them).
 REASON_PREFIX = "drift:"
+ALARM_EVENT = "CloudWatch Alarm State Change"
+PIPELINE_EVENT = "SageMaker Model Building Pipeline Execution Status Change"
 RUNNING = frozenset({"Executing", "Stopping"})
 #: PipelineExecutionDescription's maximum length (botocore's service model).
 DESCRIPTION_MAX = 3072
@@ -108,18 +118,44 @@ def description(alarm: str, reason: str) -> str:
 
 
 def handler(event: dict[str, Any], context: Any = None, *, now: datetime | None = None) -> dict[str, Any]:
-    """Handle one alarm state change; returns (and logs as one JSON line) the decision.
+    """Handle one alarm state change or drift-check completion; returns (and logs) the decision.
 
     Raises:
-        RuntimeError: ``PIPELINE_NAME`` or ``MIN_INTERVAL_SECONDS`` is not set (or not a number).
+        RuntimeError: a setting is not set (or ``MIN_INTERVAL_SECONDS`` is not whole seconds).
+        ValueError: the event is neither kind.
     """
-    detail = event.get("detail") or {}
-    alarm = str(detail.get("alarmName", "unknown alarm"))
-    state = detail.get("state") or {}
-    if state.get("value") != "ALARM":
-        ignored = {"start": False, "reason": f"{alarm} is {state.get('value')}, not ALARM", "alarm": alarm}
+    kind = event.get("detail-type")
+    if kind == PIPELINE_EVENT:
+        alarm, state, reason = _alarm_in_alarm()
+    elif kind == ALARM_EVENT:
+        detail = event.get("detail") or {}
+        alarm = str(detail.get("alarmName", "unknown alarm"))
+        state = str((detail.get("state") or {}).get("value"))
+        reason = str((detail.get("state") or {}).get("reason", ""))
+    else:
+        raise ValueError(
+            f"unexpected event detail-type {kind!r}: expected {ALARM_EVENT!r} or {PIPELINE_EVENT!r}"
+        )
+    if state != "ALARM":
+        ignored = {"start": False, "reason": f"{alarm} is {state}, not ALARM", "alarm": alarm}
         print(json.dumps(ignored))
         return ignored
+    return _decide_and_start(alarm, reason, now or datetime.now(UTC))
+
+
+def _alarm_in_alarm() -> tuple[str, str, str]:
+    """(alarm, state, reason) of the first configured drift alarm in ALARM, else of the first one."""
+    names = [n for n in _setting("ALARM_NAMES").split(",") if n]
+    alarms = boto3.client("cloudwatch").describe_alarms(AlarmNames=names, AlarmTypes=["MetricAlarm"])
+    found = {a["AlarmName"]: a for a in alarms.get("MetricAlarms", [])}
+    for name in names:
+        if found.get(name, {}).get("StateValue") == "ALARM":
+            return name, "ALARM", f"still in ALARM after a drift check: {found[name].get('StateReason', '')}"
+    first = found.get(names[0], {}) if names else {}
+    return ", ".join(names) or "no alarms", str(first.get("StateValue", "missing")), ""
+
+
+def _decide_and_start(alarm: str, reason: str, moment: datetime) -> dict[str, Any]:
     pipeline = _setting("PIPELINE_NAME")
     try:
         interval = int(_setting("MIN_INTERVAL_SECONDS"))
@@ -128,14 +164,13 @@ def handler(event: dict[str, Any], context: Any = None, *, now: datetime | None 
             f"MIN_INTERVAL_SECONDS must be whole seconds, got {os.environ['MIN_INTERVAL_SECONDS']!r}"
         ) from None
     client = boto3.client("sagemaker")
-    moment = now or datetime.now(UTC)
     decision = decide(recent_executions(client, pipeline), moment, interval)
     result: dict[str, Any] = {**asdict(decision), "alarm": alarm, "pipeline": pipeline}
     if decision.start:
         started = client.start_pipeline_execution(
             PipelineName=pipeline,
             PipelineExecutionDisplayName=f"drift-{moment:%Y%m%d-%H%M%S}",
-            PipelineExecutionDescription=description(alarm, str(state.get("reason", ""))),
+            PipelineExecutionDescription=description(alarm, reason),
             # The same alarm in the same minute (an EventBridge retry) is the same request.
             ClientRequestToken=hashlib.sha256(f"{alarm}@{moment:%Y%m%d%H%M}".encode()).hexdigest()[:40],
         )

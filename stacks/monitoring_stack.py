@@ -69,6 +69,9 @@ class MonitoringStack(cdk.Stack):
         self._config = config
         self._bucket_name = artifact_bucket.bucket_name
         self.drift_pipeline_name = f"{prefix}-drift-check"
+        self.drift_pipeline_arn = self.format_arn(
+            service="sagemaker", resource="pipeline", resource_name=self.drift_pipeline_name.lower()
+        )
         training_arn = self.format_arn(
             service="sagemaker", resource="pipeline", resource_name=training_pipeline_name.lower()
         )
@@ -76,8 +79,10 @@ class MonitoringStack(cdk.Stack):
             self,
             "Alerts",
             props=AlertsProps(
+                topic_name=f"{prefix}-alerts",
                 emails=monitoring.notification_emails,
-                training_pipeline_arn=training_arn,
+                pipeline_arns=[training_arn, self.drift_pipeline_arn],
+                delivery_pipeline_names=[f"{prefix}-build", f"{prefix}-deploy"],
                 model_package_group_name=model_package_group_name,
             ),
         )
@@ -133,6 +138,9 @@ class MonitoringStack(cdk.Stack):
                 build_dir=build_dir,
             ),
         )
+        drift_alarm_names = sorted(
+            f"{endpoint_name(prefix, stage.name)}-drift" for stage in config.env.endpoints if monitored(stage)
+        )
         trigger = PythonFunction(
             self,
             "RetrainTrigger",
@@ -145,6 +153,7 @@ class MonitoringStack(cdk.Stack):
                 environment={
                     "PIPELINE_NAME": training_pipeline_name,
                     "MIN_INTERVAL_SECONDS": str(monitoring.retrain_min_interval_hours * 3600),
+                    "ALARM_NAMES": ",".join(drift_alarm_names),
                 },
                 statements=[
                     iam.PolicyStatement(
@@ -155,7 +164,8 @@ class MonitoringStack(cdk.Stack):
                             "sagemaker:StartPipelineExecution",
                         ],
                         resources=[training_arn, f"{training_arn}/execution/*"],
-                    )
+                    ),
+                    *self._read_alarms(drift_alarm_names),
                 ],
             ),
         )
@@ -207,6 +217,48 @@ class MonitoringStack(cdk.Stack):
                     )
                 ],
             )
+            # An alarm that stays in ALARM sends no further event: after every drift check, the
+            # trigger re-reads the alarms, so persistent drift is retried once the cap allows
+            # (and an event lost above is made up for within the hour).
+            events.Rule(
+                self,
+                "RecheckDriftAfterCheck",
+                description="A drift check finished: retrain if a drift alarm is still in ALARM",
+                event_pattern=events.EventPattern(
+                    source=["aws.sagemaker"],
+                    detail_type=["SageMaker Model Building Pipeline Execution Status Change"],
+                    detail={
+                        "pipelineArn": [self.drift_pipeline_arn],
+                        "currentPipelineExecutionStatus": ["Succeeded"],
+                    },
+                ),
+                targets=[
+                    targets.LambdaFunction(
+                        trigger.function, retry_attempts=4, max_event_age=cdk.Duration.hours(1)
+                    )
+                ],
+            )
+
+    def _read_alarms(self, names: Sequence[str]) -> list[iam.PolicyStatement]:
+        """DescribeAlarms on exactly the drift alarms (none when no stage is monitored)."""
+        arns = [
+            self.format_arn(
+                service="cloudwatch",
+                resource="alarm",
+                resource_name=name,
+                arn_format=cdk.ArnFormat.COLON_RESOURCE_NAME,
+            )
+            for name in names
+        ]
+        return (
+            [
+                iam.PolicyStatement(
+                    sid="ReadDriftAlarms", actions=["cloudwatch:DescribeAlarms"], resources=arns
+                )
+            ]
+            if arns
+            else []
+        )
 
     def _drift_alarm(self, stage: StageConfig, name: str) -> cloudwatch.Alarm:
         alarm = cloudwatch.Alarm(

@@ -151,3 +151,60 @@ def test_decide_is_pure() -> None:
     capped = decide([done, failed_drift], NOW, 24 * HOUR)
     assert not capped.start
     assert capped.reason.endswith(": d")
+
+
+def _check_succeeded() -> dict[str, Any]:
+    """The drift-check pipeline's completion event (what the second rule delivers)."""
+    return {
+        "source": "aws.sagemaker",
+        "detail-type": "SageMaker Model Building Pipeline Execution Status Change",
+        "detail": {"currentPipelineExecutionStatus": "Succeeded"},
+    }
+
+
+def _drift_alarm(state: str) -> None:
+    cloudwatch = boto3.client("cloudwatch", region_name=REGION)
+    cloudwatch.put_metric_alarm(
+        AlarmName="mlops-demo-dev-prod-drift", Namespace="MLOpsPlatform/Drift", MetricName="Violations",
+        Statistic="Maximum", Period=3600, EvaluationPeriods=1, Threshold=1,
+        ComparisonOperator="GreaterThanOrEqualToThreshold",
+    )  # fmt: skip
+    cloudwatch.set_alarm_state(
+        AlarmName="mlops-demo-dev-prod-drift", StateValue=state, StateReason="Violations >= 1"
+    )
+
+
+def test_persistent_drift_retrains_after_a_refusal(sagemaker: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    # GIVEN drift found while a push run executes: the alarm's only state-change event is refused
+    monkeypatch.setenv("ALARM_NAMES", "mlops-demo-dev-staging-drift,mlops-demo-dev-prod-drift")
+    _drift_alarm("ALARM")
+    _start(sagemaker, "push abc123", status="Executing", started=NOW - timedelta(minutes=5))
+    assert retrain_trigger.handler(_alarm(), now=NOW)["start"] is False
+    # WHEN the push run has finished and the next drift check completes with the alarm still in ALARM
+    _executions()[-1].pipeline_execution_status = "Succeeded"
+    result = retrain_trigger.handler(_check_succeeded(), now=NOW + timedelta(hours=1))
+    # THEN retraining starts, naming the alarm that is still firing
+    assert result["start"] is True
+    assert result["alarm"] == "mlops-demo-dev-prod-drift"
+    assert _executions()[-1].pipeline_execution_description.startswith(
+        "drift: mlops-demo-dev-prod-drift — still in ALARM after a drift check: "
+    )
+    # ... and the next check within the interval is rate-capped
+    _executions()[-1].start_time = (NOW + timedelta(hours=1)).replace(tzinfo=None)
+    assert retrain_trigger.handler(_check_succeeded(), now=NOW + timedelta(hours=2))["start"] is False
+
+
+def test_a_drift_check_with_the_alarm_ok_starts_nothing(
+    sagemaker: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("ALARM_NAMES", "mlops-demo-dev-prod-drift")
+    _drift_alarm("OK")
+    result = retrain_trigger.handler(_check_succeeded(), now=NOW)
+    assert result == {"start": False, "reason": "mlops-demo-dev-prod-drift is OK, not ALARM",
+                      "alarm": "mlops-demo-dev-prod-drift"}  # fmt: skip
+    assert _executions() == []
+
+
+def test_an_unknown_event_is_refused_by_name(sagemaker: Any) -> None:
+    with pytest.raises(ValueError, match="unexpected event detail-type 'Scheduled Event'"):
+        retrain_trigger.handler({"detail-type": "Scheduled Event", "detail": {}}, now=NOW)
