@@ -1,9 +1,12 @@
 """The team's alert topic (KMS-encrypted, TLS-only, email subscriptions) and the events it gets.
 
-Notified: failed training pipeline runs and model versions waiting for approval (EventBridge rules
-here), drift and rollback alarms (their alarm actions point at this topic). The topic has its own
-key because CloudWatch and EventBridge must be allowed to encrypt with it, which the data key's
-policy should not grant.
+Notified (EventBridge rules here): failed runs of the training and drift-check pipelines, failed
+build and deploy CodePipeline runs (a failed test, smoke test or endpoint update — CloudFormation
+rolling an endpoint back fails the deploy), and model versions waiting for approval. Drift and
+rollback alarms notify through their alarm actions. The topic has its own key because CloudWatch
+and EventBridge must be allowed to encrypt with it, which the data key's policy should not grant;
+CloudWatch and CodePipeline may use it only for this topic (SNS's ``aws:sns:topicArn``
+encryption context); EventBridge's grant is the one CDK's SNS rule target adds.
 """
 
 from __future__ import annotations
@@ -25,8 +28,12 @@ from constructs import Construct
 class AlertsProps:
     """Who is told, and about which pipeline and model group."""
 
+    topic_name: str
     emails: Sequence[str]
-    training_pipeline_arn: str
+    #: SageMaker pipelines whose failed executions are reported.
+    pipeline_arns: Sequence[str]
+    #: CodePipeline pipelines (build, deploy) whose failed executions are reported.
+    delivery_pipeline_names: Sequence[str]
     model_package_group_name: str
 
 
@@ -42,18 +49,30 @@ class Alerts(Construct):
             enable_key_rotation=True,
             removal_policy=cdk.RemovalPolicy.RETAIN,
         )
-        for service in ("cloudwatch.amazonaws.com", "events.amazonaws.com", "codepipeline.amazonaws.com"):
+        # Named, so the key policy can name the topic without a reference cycle (topic -> key).
+        topic_arn = cdk.Stack.of(self).format_arn(
+            service="sns", resource=props.topic_name, arn_format=cdk.ArnFormat.NO_RESOURCE_NAME
+        )
+        # (EventBridge's use of the key is granted by the SnsTopic rule targets below, as CDK does.)
+        for service in ("cloudwatch.amazonaws.com", "codepipeline.amazonaws.com"):
             self.key.add_to_resource_policy(
                 iam.PolicyStatement(
                     sid=f"Publish{service.split('.')[0].capitalize()}",
                     principals=[iam.ServicePrincipal(service)],
                     actions=["kms:Decrypt", "kms:GenerateDataKey*"],
                     resources=["*"],  # a key policy's resource is the key itself
-                    conditions={"StringEquals": {"aws:SourceAccount": cdk.Aws.ACCOUNT_ID}},
+                    # SNS names the topic in the encryption context of every data key it asks for
+                    # (a service principal's aws:SourceAccount is not documented for this path).
+                    conditions={"StringEquals": {"kms:EncryptionContext:aws:sns:topicArn": topic_arn}},
                 )
             )
         self.topic = sns.Topic(
-            self, "Topic", master_key=self.key, enforce_ssl=True, display_name="ML platform alerts"
+            self,
+            "Topic",
+            topic_name=props.topic_name,
+            master_key=self.key,
+            enforce_ssl=True,
+            display_name="ML platform alerts",
         )
         self.topic.add_to_resource_policy(
             iam.PolicyStatement(
@@ -72,14 +91,25 @@ class Alerts(Construct):
         self.pipeline_failed = events.Rule(
             self,
             "TrainingFailed",
-            description="A training pipeline execution failed",
+            description="A training or drift-check pipeline execution failed",
             event_pattern=events.EventPattern(
                 source=["aws.sagemaker"],
                 detail_type=["SageMaker Model Building Pipeline Execution Status Change"],
                 detail={
-                    "pipelineArn": [props.training_pipeline_arn],
+                    "pipelineArn": list(props.pipeline_arns),
                     "currentPipelineExecutionStatus": ["Failed"],
                 },
+            ),
+            targets=[targets.SnsTopic(self.topic)],
+        )
+        self.delivery_failed = events.Rule(
+            self,
+            "DeliveryFailed",
+            description="A build or deploy pipeline run failed (tests, smoke test, endpoint update)",
+            event_pattern=events.EventPattern(
+                source=["aws.codepipeline"],
+                detail_type=["CodePipeline Pipeline Execution State Change"],
+                detail={"pipeline": list(props.delivery_pipeline_names), "state": ["FAILED"]},
             ),
             targets=[targets.SnsTopic(self.topic)],
         )

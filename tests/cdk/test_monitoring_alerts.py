@@ -1,0 +1,99 @@
+"""Monitoring alerts and the persistent-drift recheck, as synthesized (session fixture)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from platform_synth import SynthesizedPlatform, resources
+
+
+def _rules(template: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """Event rules by logical ID prefix (CDK appends a hash)."""
+    return {
+        k.rstrip("0123456789ABCDEF"): v["Properties"]
+        for k, v in resources(template, "AWS::Events::Rule").items()
+    }
+
+
+def _rule(template: dict[str, Any], name: str) -> dict[str, Any]:
+    (found,) = [p for k, p in _rules(template).items() if name in k]
+    return found
+
+
+def _topic_id(template: dict[str, Any]) -> str:
+    (topic_id,) = resources(template, "AWS::SNS::Topic")
+    return topic_id
+
+
+def test_failed_runs_of_both_pipelines_and_of_delivery_notify_the_topic(
+    synthesized: SynthesizedPlatform,
+) -> None:
+    template = synthesized.raw["monitoring"]
+    topic = {"Ref": _topic_id(template)}
+    failed = _rule(template, "TrainingFailed")
+    arns = json.dumps(failed["EventPattern"]["detail"]["pipelineArn"])
+    assert "pipeline/mlops-demo-dev-training" in arns
+    assert "pipeline/mlops-demo-dev-drift-check" in arns
+    assert failed["EventPattern"]["detail"]["currentPipelineExecutionStatus"] == ["Failed"]
+    delivery = _rule(template, "DeliveryFailed")
+    assert delivery["EventPattern"] == {
+        "source": ["aws.codepipeline"],
+        "detail-type": ["CodePipeline Pipeline Execution State Change"],
+        "detail": {"pipeline": ["mlops-demo-dev-build", "mlops-demo-dev-deploy"], "state": ["FAILED"]},
+    }
+    approval = _rule(template, "AwaitingApproval")
+    assert approval["EventPattern"]["detail"] == {
+        "ModelPackageGroupName": ["mlops-demo-dev-models"],
+        "ModelApprovalStatus": ["PendingManualApproval"],
+    }
+    for rule in (failed, delivery, approval):
+        assert [t["Arn"] for t in rule["Targets"]] == [topic]
+    # the delivery stack names its pipelines as the rule expects
+    names = {
+        p["Properties"]["Name"]
+        for p in resources(synthesized.raw["delivery"], "AWS::CodePipeline::Pipeline").values()
+    }
+    assert names == {"mlops-demo-dev-build", "mlops-demo-dev-deploy"}
+
+
+def test_the_alert_key_encrypts_only_for_its_topic(synthesized: SynthesizedPlatform) -> None:
+    template = synthesized.raw["monitoring"]
+    (topic,) = [r["Properties"] for r in resources(template, "AWS::SNS::Topic").values()]
+    assert topic["TopicName"] == "mlops-demo-dev-alerts"
+    (key,) = [r["Properties"] for r in resources(template, "AWS::KMS::Key").values()]
+    services = {
+        s["Principal"]["Service"]: s for s in key["KeyPolicy"]["Statement"] if "Service" in s["Principal"]
+    }
+    # EventBridge's grant comes with CDK's SnsTopic target; alarms and pipelines are scoped to the topic
+    assert set(services) == {"cloudwatch.amazonaws.com", "events.amazonaws.com", "codepipeline.amazonaws.com"}
+    for service in ("cloudwatch.amazonaws.com", "codepipeline.amazonaws.com"):
+        (condition,) = services[service]["Condition"]["StringEquals"].items()
+        assert condition[0] == "kms:EncryptionContext:aws:sns:topicArn"
+        assert json.dumps(condition[1]).endswith(':mlops-demo-dev-alerts"]]}')
+
+
+def test_persistent_drift_is_rechecked_after_every_drift_check(synthesized: SynthesizedPlatform) -> None:
+    template = synthesized.raw["monitoring"]
+    recheck = _rule(template, "RecheckDriftAfterCheck")
+    detail = recheck["EventPattern"]["detail"]
+    assert "pipeline/mlops-demo-dev-drift-check" in json.dumps(detail["pipelineArn"])
+    assert detail["currentPipelineExecutionStatus"] == ["Succeeded"]
+    (target,) = recheck["Targets"]
+    functions = resources(template, "AWS::Lambda::Function")
+    trigger_id = next(k for k in functions if k.startswith("RetrainTrigger"))
+    assert trigger_id in json.dumps(target["Arn"])
+    assert (
+        functions[trigger_id]["Properties"]["Environment"]["Variables"]["ALARM_NAMES"]
+        == "mlops-demo-dev-prod-drift"
+    )
+    # ... and the trigger may read exactly that alarm
+    (policy,) = [
+        p["Properties"]
+        for k, p in resources(template, "AWS::IAM::ManagedPolicy").items()
+        if k.startswith("RetrainTrigger")
+    ]
+    statements = {s["Sid"]: s for s in policy["PolicyDocument"]["Statement"]}
+    read = statements["ReadDriftAlarms"]
+    assert read["Action"] == "cloudwatch:DescribeAlarms"
+    assert json.dumps(read["Resource"]).endswith(':alarm:mlops-demo-dev-prod-drift"]]}')
