@@ -15,13 +15,15 @@ from aws_cdk import aws_s3 as s3
 
 from stacks.pipeline.props import RUNS_PREFIX
 
-#: The CDK bootstrap roles (default qualifier) the CDK CLI assumes to publish assets and deploy.
-BOOTSTRAP_ROLES: Final[tuple[str, ...]] = ("deploy", "file-publishing", "image-publishing", "lookup")
+#: The CDK bootstrap roles (default qualifier) the CDK CLI assumes to publish file assets and
+#: deploy. Not the lookup role (the app makes no context lookups: synth is offline) nor the
+#: image-publishing one (the app has no Docker image assets); a build that needs either fails loudly.
+BOOTSTRAP_ROLES: Final[tuple[str, ...]] = ("deploy", "file-publishing")
 BOOTSTRAP_QUALIFIER: Final = "hnb659fds"
 
 
 def cdk_deploy(stack: cdk.Stack) -> iam.PolicyStatement:
-    """``sts:AssumeRole`` on the four bootstrap roles of this account and region, by full name."""
+    """``sts:AssumeRole`` on the bootstrap roles of :data:`BOOTSTRAP_ROLES`, by full name."""
     return iam.PolicyStatement(
         sid="DeployThroughCdkBootstrapRoles",
         actions=["sts:AssumeRole"],
