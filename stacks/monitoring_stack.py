@@ -68,6 +68,7 @@ class MonitoringStack(cdk.Stack):
         prefix, monitoring = config.prefix, config.env.monitoring
         self._config = config
         self._bucket_name = artifact_bucket.bucket_name
+        self._key = key
         self.drift_pipeline_name = f"{prefix}-drift-check"
         self.drift_pipeline_arn = self.format_arn(
             service="sagemaker", resource="pipeline", resource_name=self.drift_pipeline_name.lower()
@@ -303,5 +304,6 @@ class MonitoringStack(cdk.Stack):
                 baseline_uri=approved.baseline_statistics_uri.rsplit("/", 1)[0] + "/",
                 lookback_hours=self._config.env.monitoring.lookback_hours,
                 expression=self._config.env.monitoring.drift_schedule,
+                key=self._key,
             ),
         )

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 import aws_cdk as cdk
 from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
 from aws_cdk import aws_scheduler as scheduler
 from constructs import Construct
 
@@ -27,6 +28,8 @@ class DriftScheduleProps:
     baseline_uri: str
     lookback_hours: int
     expression: str
+    #: Encrypts the schedule's target input (its parameters) at rest.
+    key: kms.IKey
 
 
 class DriftSchedule(Construct):
@@ -38,11 +41,20 @@ class DriftSchedule(Construct):
         pipeline_arn = stack.format_arn(
             service="sagemaker", resource="pipeline", resource_name=props.pipeline_name.lower()
         )
+        name = f"{props.endpoint_name}-drift-check"
         role = iam.Role(
             self,
             "Role",
             assumed_by=iam.ServicePrincipal(
-                "scheduler.amazonaws.com", conditions={"StringEquals": {"aws:SourceAccount": stack.account}}
+                "scheduler.amazonaws.com",
+                conditions={
+                    "StringEquals": {
+                        "aws:SourceAccount": stack.account,
+                        "aws:SourceArn": stack.format_arn(
+                            service="scheduler", resource="schedule", resource_name=f"default/{name}"
+                        ),
+                    }
+                },
             ),
             description=f"Starts the drift check of {props.endpoint_name}",
         )
@@ -51,7 +63,14 @@ class DriftSchedule(Construct):
             "Policy",
             roles=[role],
             statements=[
-                iam.PolicyStatement(actions=["sagemaker:StartPipelineExecution"], resources=[pipeline_arn])
+                iam.PolicyStatement(
+                    sid="StartDriftCheck",
+                    actions=["sagemaker:StartPipelineExecution"],
+                    resources=[pipeline_arn],
+                ),
+                iam.PolicyStatement(
+                    sid="DecryptScheduleTarget", actions=["kms:Decrypt"], resources=[props.key.key_arn]
+                ),
             ],
         )
         parameters = {
@@ -63,6 +82,8 @@ class DriftSchedule(Construct):
         self.schedule = scheduler.CfnSchedule(
             self,
             "Schedule",
+            name=name,
+            kms_key_arn=props.key.key_arn,
             description=f"Drift check of {props.endpoint_name} against its model version's baseline",
             schedule_expression=props.expression,
             flexible_time_window=scheduler.CfnSchedule.FlexibleTimeWindowProperty(mode="OFF"),

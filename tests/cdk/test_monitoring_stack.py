@@ -35,8 +35,19 @@ def test_only_the_capturing_stage_is_scheduled(synthesized: SynthesizedPlatform)
     assert "data-capture/mlops-demo-dev-prod/" in json.dumps(params["CaptureUri"])
     (policy,) = [p for k, p in resources(synthesized.raw["endpoint-prod"], "AWS::IAM::ManagedPolicy").items()
                  if k.startswith("DriftSchedule")]  # fmt: skip
-    (statement,) = policy["Properties"]["PolicyDocument"]["Statement"]
-    assert statement["Action"] == "sagemaker:StartPipelineExecution"
+    statements = {s["Sid"]: s for s in policy["Properties"]["PolicyDocument"]["Statement"]}
+    assert set(statements) == {"StartDriftCheck", "DecryptScheduleTarget"}
+    assert statements["StartDriftCheck"]["Action"] == "sagemaker:StartPipelineExecution"
+    assert statements["DecryptScheduleTarget"]["Action"] == "kms:Decrypt"
+    # a named schedule with its input encrypted; only that schedule may assume the role
+    assert schedule["Name"] == "mlops-demo-dev-prod-drift-check"
+    assert "DataKeyArn" in json.dumps(schedule["KmsKeyArn"])
+    roles = resources(synthesized.raw["endpoint-prod"], "AWS::IAM::Role")
+    (role,) = [r["Properties"] for k, r in roles.items() if k.startswith("DriftSchedule")]
+    (trust,) = role["AssumeRolePolicyDocument"]["Statement"]
+    assert json.dumps(trust["Condition"]["StringEquals"]["aws:SourceArn"]).endswith(
+        ':schedule/default/mlops-demo-dev-prod-drift-check"]]}'
+    )
 
 
 def test_drift_alarm_is_enabled_and_feeds_the_retrain_rule(synthesized: SynthesizedPlatform) -> None:
