@@ -3,6 +3,7 @@ endpoint fail, each naming the check and the sample."""
 
 from __future__ import annotations
 
+import io
 import json
 from collections.abc import Iterator
 from pathlib import Path
@@ -11,6 +12,8 @@ from typing import Any
 import boto3
 import pytest
 from botocore.exceptions import ClientError
+from botocore.response import StreamingBody
+from botocore.stub import Stubber
 from moto import mock_aws
 from moto.core.models import DEFAULT_ACCOUNT_ID
 from moto.sagemaker.models import sagemaker_backends
@@ -367,3 +370,23 @@ def test_a_stage_without_a_resolved_model_file_exits_2(
 ) -> None:
     assert smoke.main(["--env", "dev", "--stage", "staging"], project) == 2
     assert "dev-staging.json: no approved-model file" in capsys.readouterr().err
+
+
+def test_an_endpoint_reply_reaches_the_smoke_test_as_sent() -> None:
+    # GIVEN a sagemaker-runtime client whose InvokeEndpoint is stubbed: botocore's Stubber checks
+    # the request against the service model, so the parameters must be exactly what AWS accepts
+    runtime = boto3.client("sagemaker-runtime", region_name="us-east-1")
+    body = b'[{"predicted_label": 1, "probability": 0.9}]'
+    with Stubber(runtime) as stub:
+        stub.add_response(
+            "invoke_endpoint",
+            {"Body": StreamingBody(io.BytesIO(body), len(body)), "ContentType": "application/json"},
+            {"EndpointName": "mlops-demo-dev-prod", "Body": b"[{}]", "ContentType": "application/json",
+             "Accept": "application/json"},
+        )  # fmt: skip
+        # WHEN the smoke test's endpoint invoker sends one sample
+        result = endpoint_invoker(runtime, "mlops-demo-dev-prod")(b"[{}]", "application/json")
+        stub.assert_no_pending_responses()
+    # THEN the reply is the endpoint's own status, body and content type, timed
+    assert (result.status, result.body, result.content_type) == (200, body, "application/json")
+    assert result.latency_ms >= 0
