@@ -8,6 +8,7 @@ are uploaded back. Training (script mode) lives in :mod:`offline.training`.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import subprocess
@@ -16,6 +17,8 @@ import time
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
+
+from botocore.exceptions import ClientError
 
 from ml_code import contract
 from offline.local_aws import LocalAws
@@ -112,11 +115,42 @@ class JobContext:
             )
 
     def download(self, uri: str, data_type: str, container_path: str, what: str) -> None:
-        """Fetch an S3 input (File mode, S3Prefix semantics) into the container path."""
+        """Fetch an S3 input (File mode, S3Prefix or ManifestFile semantics) into the container path."""
+        if data_type == "ManifestFile":
+            self._download_manifest(uri, self.local(container_path), what)
+            return
         if data_type != "S3Prefix":
-            raise StepFailedError(f"{what}: S3DataType {data_type!r} cannot run locally (only S3Prefix)")
+            raise StepFailedError(
+                f"{what}: S3DataType {data_type!r} cannot run locally (only S3Prefix and ManifestFile)"
+            )
         if not self.aws.download_prefix(uri, self.local(container_path)):
             raise StepFailedError(f"{what}: no objects under {uri}")
+
+    def _download_manifest(self, uri: str, destination: Path, what: str) -> None:
+        """SageMaker's ManifestFile semantics: ``[{"prefix": "s3://b/p/"}, "rel/key", ...]``; each
+        object lands at its path relative to the prefix."""
+        try:
+            listed = json.loads(self.aws.read_object(uri))
+        except ClientError as err:
+            raise StepFailedError(f"{what}: cannot read the manifest {uri}: {err}") from None
+        except ValueError as err:
+            raise StepFailedError(f"{what}: the manifest {uri} is not JSON: {err}") from None
+        head = listed[0] if isinstance(listed, list) and listed else None
+        prefix = head.get("prefix") if isinstance(head, dict) else None
+        entries = listed[1:] if isinstance(listed, list) else []
+        if not isinstance(prefix, str) or not prefix.startswith("s3://"):
+            raise StepFailedError(f'{what}: the manifest {uri} does not start with {{"prefix": "s3://..."}}')
+        if not entries or not all(isinstance(e, str) and e for e in entries):
+            raise StepFailedError(f"{what}: the manifest {uri} lists no objects (or a non-string entry)")
+        for entry in entries:
+            target = destination / entry
+            if not target.resolve().is_relative_to(destination.resolve()):
+                raise StepFailedError(f"{what}: manifest entry {entry!r} leaves the input folder")
+            target.parent.mkdir(parents=True, exist_ok=True)
+            try:
+                target.write_bytes(self.aws.read_object(prefix + entry))
+            except ClientError as err:
+                raise StepFailedError(f"{what}: manifest {uri} lists {prefix + entry}: {err}") from None
 
 
 def max_runtime(args: Mapping[str, Any]) -> float | None:

@@ -88,6 +88,11 @@ def aws() -> Iterator[LocalAws]:
         put(local, "splits/train/train.csv", b"y,x\n1,2\n")
         put(local, "splits/validation/validation.csv", b"y,x\n1,2\n")
         put(local, "ckpt/ckpt.txt", b"round-1")
+        raw = f"s3://{BUCKET}/data/raw/"
+        put(local, "manifests/raw", json.dumps([{"prefix": raw}, "more/b.csv", "a.csv"]).encode())
+        put(local, "manifests/empty", json.dumps([{"prefix": raw}]).encode())
+        put(local, "manifests/gone", json.dumps([{"prefix": raw}, "a.csv", "gone.csv"]).encode())
+        put(local, "manifests/escape", json.dumps([{"prefix": raw}, "../../code/x"]).encode())
         yield local
 
 
@@ -226,9 +231,48 @@ def test_failing_processing_job_reports_its_message_file(aws: LocalAws, tmp_path
         ),
         (
             s3_input(
-                "data", f"s3://{BUCKET}/m.json", "/opt/ml/processing/input/data", S3DataType="ManifestFile"
+                "data",
+                f"s3://{BUCKET}/m.json",
+                "/opt/ml/processing/input/data",
+                S3DataType="AugmentedManifestFile",
             ),
-            "processing input 'data': S3DataType 'ManifestFile' cannot run locally",
+            "processing input 'data': S3DataType 'AugmentedManifestFile' cannot run locally",
+        ),
+        (
+            s3_input(
+                "data",
+                f"s3://{BUCKET}/nothing.manifest",
+                "/opt/ml/processing/input/data",
+                S3DataType="ManifestFile",
+            ),
+            f"processing input 'data': cannot read the manifest s3://{BUCKET}/nothing.manifest",
+        ),
+        (
+            s3_input(
+                "data",
+                f"s3://{BUCKET}/manifests/empty",
+                "/opt/ml/processing/input/data",
+                S3DataType="ManifestFile",
+            ),
+            f"processing input 'data': the manifest s3://{BUCKET}/manifests/empty lists no objects",
+        ),
+        (
+            s3_input(
+                "data",
+                f"s3://{BUCKET}/manifests/gone",
+                "/opt/ml/processing/input/data",
+                S3DataType="ManifestFile",
+            ),
+            f"processing input 'data': manifest s3://{BUCKET}/manifests/gone lists s3://{BUCKET}/data/raw/gone.csv",
+        ),
+        (
+            s3_input(
+                "data",
+                f"s3://{BUCKET}/manifests/escape",
+                "/opt/ml/processing/input/data",
+                S3DataType="ManifestFile",
+            ),
+            "processing input 'data': manifest entry '../../code/x' leaves the input folder",
         ),
         ({"InputName": "athena", "DatasetDefinition": {}}, "processing input 'athena' is not an S3 input"),
         (
@@ -244,6 +288,29 @@ def test_inputs_the_runner_cannot_fetch_fail_named(
     result = run(aws, tmp_path, step)
     assert result.status == "Failed"
     assert message in result.failure
+
+
+def test_a_manifest_input_downloads_the_listed_objects_at_their_relative_paths(
+    aws: LocalAws, tmp_path: Path
+) -> None:
+    # GIVEN a manifest listing two of the three objects under data/raw/ (more/b.csv one level down)
+    inputs = [
+        s3_input("code", f"s3://{BUCKET}/code/job.py", "/opt/ml/processing/input/code"),
+        s3_input(
+            "data", f"s3://{BUCKET}/manifests/raw", "/opt/ml/processing/input/data", S3DataType="ManifestFile"
+        ),
+    ]
+    put(aws, "data/raw/not-listed.csv", b"x\n9\n")
+    step = processing_step("Prep", "--out", "/opt/ml/processing/output/report", inputs=inputs)
+    try:
+        # WHEN the job runs
+        result = run(aws, tmp_path, step)
+    finally:
+        aws.client("s3").delete_object(Bucket=BUCKET, Key="data/raw/not-listed.csv")
+    # THEN the job saw exactly the listed objects, each at its path relative to the manifest's prefix
+    assert result.status == "Succeeded", result.failure
+    seen = json.loads(aws.read_object(f"s3://{BUCKET}/runs/{result.execution_id}/Prep/seen.json"))
+    assert seen["files"] == ["a.csv", "more/b.csv"]
 
 
 def training_step(hyperparameters: dict[str, str], **extra: Any) -> dict[str, Any]:
