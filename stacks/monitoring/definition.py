@@ -1,9 +1,16 @@
-"""The drift-check pipeline definition: DriftCheck (processing) → PublishDriftMetrics (Lambda).
+"""The drift-check pipeline definition: SelectCapture (Lambda) → HasCapture (condition) →
+DriftCheck (processing) → PublishDriftMetrics (Lambda).
 
-Hand-written JSON (no SageMaker SDK import; this pipeline has no conditions or models to
-compile). ``${Name}`` placeholders are filled by the stack's ``Fn::Sub`` like the training
-pipeline's. The check runs ``ml_code/monitor.py`` from the same source bundle and image as
-training, network-isolated with encrypted inter-container traffic, KMS volumes and outputs.
+SelectCapture lists only the capture files of the lookback window's hours into a manifest, which
+DriftCheck reads as a ``ManifestFile`` input: the download follows the window, not the whole
+capture history, and an hour with no traffic skips the check (the execution succeeds having
+checked nothing) instead of failing on an empty input.
+
+Hand-written JSON (no SageMaker SDK import; the one condition is copied from the shape the SDK
+compiles for the training pipeline). ``${Name}`` placeholders are filled by the stack's
+``Fn::Sub`` like the training pipeline's. The check runs ``ml_code/monitor.py`` from the same
+source bundle and image as training, network-isolated with encrypted inter-container traffic,
+KMS volumes and outputs.
 """
 
 from __future__ import annotations
@@ -19,6 +26,8 @@ from stacks.pipeline import requests as rq
 #: Key prefix of every drift-check run's outputs (the roles are scoped to it).
 CHECKS_PREFIX: Final = "drift-checks/"
 PARAMETERS: Final = ("EndpointName", "CaptureUri", "BaselineUri", "LookbackHours")
+#: Where SelectCapture writes the window's manifest, under the execution's CHECKS_PREFIX folder.
+MANIFEST_FILE: Final = "capture.manifest"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -29,6 +38,7 @@ class DriftDefinitionProps:
     artifact_bucket: str
     code_uri: str
     function_arn: str
+    select_function_arn: str
     instance_type: str
     threshold: float
     missing_tolerance: float
@@ -37,6 +47,10 @@ class DriftDefinitionProps:
 
 def _param(name: str) -> dict[str, str]:
     return {"Get": f"Parameters.{name}"}
+
+
+def _output(step: str, name: str) -> dict[str, str]:
+    return {"Get": f"Steps.{step}.OutputParameters['{name}']"}
 
 
 def _check_uri(bucket: str, *parts: str) -> dict[str, Any]:
@@ -63,7 +77,12 @@ def build_drift_definition(props: DriftDefinitionProps) -> dict[str, Any]:
         inputs=[
             rq.s3_input("code", props.code_uri, contract.CODE_DIR),
             rq.s3_input("baseline", _param("BaselineUri"), contract.MONITOR_BASELINE_DIR),
-            rq.s3_input("capture", _param("CaptureUri"), contract.MONITOR_CAPTURE_DIR),
+            rq.s3_input(
+                "capture",
+                _output("SelectCapture", "manifest_uri"),
+                contract.MONITOR_CAPTURE_DIR,
+                data_type="ManifestFile",
+            ),
         ],
         outputs=[
             rq.s3_output(
@@ -86,24 +105,61 @@ def build_drift_definition(props: DriftDefinitionProps) -> dict[str, Any]:
         "PipelineExperimentConfig": None,
         "Steps": [
             {
-                "Name": "DriftCheck",
-                "Type": "Processing",
-                "Description": "Compare captured traffic with the deployed version's baseline",
-                "Arguments": check,
+                "Name": "SelectCapture",
+                "Type": "Lambda",
+                "Description": "List the capture files of the lookback window's hours into a manifest",
+                "FunctionArn": props.select_function_arn,
+                "Arguments": {
+                    "capture_uri": _param("CaptureUri"),
+                    "lookback_hours": _param("LookbackHours"),
+                    "manifest_uri": _check_uri(props.artifact_bucket, MANIFEST_FILE),
+                },
+                "OutputParameters": [
+                    {"OutputName": "files", "OutputType": "Integer"},
+                    {"OutputName": "manifest_uri", "OutputType": "String"},
+                ],
             },
             {
-                "Name": "PublishDriftMetrics",
-                "Type": "Lambda",
-                "Description": "Publish the drift report's numbers to CloudWatch (the check is isolated)",
-                "DependsOn": ["DriftCheck"],
-                "FunctionArn": props.function_arn,
+                "Name": "HasCapture",
+                "Type": "Condition",
+                "Description": "Check only a window with captured traffic (else succeed, checking nothing)",
                 "Arguments": {
-                    "report_uri": _check_uri(props.artifact_bucket, "report", contract.DRIFT_METRICS_FILE),
-                    "endpoint_name": _param("EndpointName"),
+                    "Conditions": [
+                        {
+                            "Type": "GreaterThan",
+                            "LeftValue": _output("SelectCapture", "files"),
+                            "RightValue": 0,
+                        }
+                    ],
+                    "IfSteps": [_check_step(check), _publish_step(props)],
+                    "ElseSteps": [],
                 },
-                "OutputParameters": [{"OutputName": "violations", "OutputType": "Integer"}],
             },
         ],
+    }
+
+
+def _check_step(check: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "Name": "DriftCheck",
+        "Type": "Processing",
+        "Description": "Compare captured traffic with the deployed version's baseline",
+        "Arguments": check,
+    }
+
+
+def _publish_step(props: DriftDefinitionProps) -> dict[str, Any]:
+    return {
+        "Name": "PublishDriftMetrics",
+        "Type": "Lambda",
+        "Description": "Publish the drift report's numbers to CloudWatch (the check is isolated)",
+        "DependsOn": ["DriftCheck"],
+        "FunctionArn": props.function_arn,
+        "Arguments": {
+            "report_uri": _check_uri(props.artifact_bucket, "report", contract.DRIFT_METRICS_FILE),
+            "endpoint_name": _param("EndpointName"),
+        },
+        "OutputParameters": [{"OutputName": "violations", "OutputType": "Integer"}],
     }
 
 

@@ -3,7 +3,9 @@
 The role starts from the training pipeline role's statements (jobs, code, key, image, logs, VPC)
 minus what the check never does (register or list models, read raw data, write training runs),
 plus: read baselines (``pipeline-runs/*``), read capture (``data-capture/*``), write
-``drift-checks/*``, and invoke the metrics-publishing function.
+``drift-checks/*``, and invoke the pipeline's two functions: the metrics publisher (given) and
+the capture selector (made here), which may list ``data-capture/*`` and write the window's
+manifest under ``drift-checks/*`` and nothing else.
 """
 
 from __future__ import annotations
@@ -24,8 +26,10 @@ from constructs import Construct
 
 from ml_code import contract
 from stacks.config_release import MonitoringConfig
+from stacks.constructs.nag import acknowledge
 from stacks.monitoring.definition import CHECKS_PREFIX, DriftDefinitionProps, definition_json
-from stacks.pipeline.acknowledgements import acknowledge_role_wildcards
+from stacks.monitoring.functions import FunctionProps, PythonFunction
+from stacks.pipeline.acknowledgements import acknowledge_role_wildcards, reference
 from stacks.pipeline.execution_role import ExecutionRoleProps, _statements
 from stacks.pipeline.images import XGBOOST_REPOSITORY, image_uri, xgboost_registries
 from stacks.pipeline.props import RUNS_PREFIX
@@ -90,6 +94,7 @@ class DriftPipeline(Construct):
             security_group=props.security_group,
         )
         bucket = props.artifact_bucket
+        self.selector = self._selector(props)
         statements = [s for s in _statements(self, role_props, self.role) if s.sid not in _NOT_NEEDED]
         statements += [
             iam.PolicyStatement(
@@ -109,6 +114,11 @@ class DriftPipeline(Construct):
                 sid="PublishMetricsStep",
                 actions=["lambda:InvokeFunction"],
                 resources=[props.publisher.function_arn],
+            ),
+            iam.PolicyStatement(
+                sid="SelectCaptureStep",
+                actions=["lambda:InvokeFunction"],
+                resources=[self.selector.function.function_arn],
             ),
         ]
         self.policy = iam.ManagedPolicy(self, "Policy", statements=statements, roles=[self.role])
@@ -136,6 +146,7 @@ class DriftPipeline(Construct):
                 artifact_bucket=_var("ArtifactBucket"),
                 code_uri=f"s3://{_var('CodeBucket')}/{bundle.s3_object_key}",
                 function_arn=_var("PublisherArn"),
+                select_function_arn=_var("SelectorArn"),
                 instance_type=props.instance_type,
                 threshold=m.drift_threshold,
                 missing_tolerance=m.missing_rate_tolerance,
@@ -150,6 +161,7 @@ class DriftPipeline(Construct):
             "PublisherArn": props.publisher.function_arn,
             "RoleArn": self.role.role_arn,
             "SecurityGroup": props.security_group.security_group_id,
+            "SelectorArn": self.selector.function.function_arn,
             **{f"Subnet{i}": s for i, s in enumerate(props.subnet_ids)},
         }
         self.pipeline = sagemaker.CfnPipeline(
@@ -164,3 +176,45 @@ class DriftPipeline(Construct):
         self.arn = stack.format_arn(
             service="sagemaker", resource="pipeline", resource_name=props.name.lower()
         )
+
+    def _selector(self, props: DriftPipelineProps) -> PythonFunction:
+        """The SelectCapture step's function: lists ``data-capture/*``, writes ``drift-checks/*``."""
+        bucket = props.artifact_bucket
+        selector = PythonFunction(
+            self,
+            "SelectCapture",
+            props=FunctionProps(
+                handler="select_capture.handler",
+                description="Lists a drift check's capture files of the lookback window into a manifest",
+                key=props.key,
+                # Every monitored stage's schedule may fire in the same minute.
+                reserved_concurrency=2,
+                # One ListObjectsV2 per variant and hour: a 31-day window is ~750 calls.
+                timeout_seconds=300,
+                statements=[
+                    iam.PolicyStatement(
+                        sid="ListCapture",
+                        actions=["s3:ListBucket"],
+                        resources=[bucket.bucket_arn],
+                        conditions={"StringLike": {"s3:prefix": [f"{contract.CAPTURE_PREFIX}/*"]}},
+                    ),
+                    iam.PolicyStatement(
+                        sid="WriteManifest",
+                        actions=["s3:PutObject"],
+                        resources=[bucket.arn_for_objects(f"{CHECKS_PREFIX}*")],
+                    ),
+                    # The bucket's default encryption is SSE-KMS with this key; a put needs a data key.
+                    iam.PolicyStatement(
+                        sid="EncryptManifest", actions=["kms:GenerateDataKey"], resources=[props.key.key_arn]
+                    ),
+                ],
+            ),
+        )
+        bucket_arn = reference(selector.policy, bucket.bucket_arn, cdk.Stack.of(bucket))
+        acknowledge(
+            selector.policy,
+            f"AwsSolutions-IAM5[Resource::{bucket_arn}/{CHECKS_PREFIX}*]",
+            "Writes each check's manifest under drift-checks/<execution id>/; the execution ID is "
+            "generated at run time. It can read nothing there.",
+        )
+        return selector

@@ -50,15 +50,18 @@ def step_command(script: str, code_file: str) -> list[str]:
     ]
 
 
-def s3_input(name: str, uri: Any, local_path: str) -> dict[str, Any]:
-    """A processing input copying an S3 prefix (or one object) into ``local_path`` before start."""
+def s3_input(name: str, uri: Any, local_path: str, *, data_type: str = "S3Prefix") -> dict[str, Any]:
+    """A processing input copying an S3 prefix (or one object) into ``local_path`` before start.
+
+    With ``data_type="ManifestFile"``, ``uri`` names a manifest listing the objects to copy.
+    """
     return {
         "InputName": name,
         "AppManaged": False,
         "S3Input": {
             "S3Uri": uri,
             "LocalPath": local_path,
-            "S3DataType": "S3Prefix",
+            "S3DataType": data_type,
             "S3InputMode": "File",
             "S3DataDistributionType": "FullyReplicated",
         },

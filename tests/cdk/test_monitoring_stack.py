@@ -9,6 +9,7 @@ import pytest
 from platform_synth import SynthesizedPlatform, resources, synth_platform
 
 from ml_code import contract
+from offline.definition import flatten
 
 
 def _props(template: dict[str, Any], resource_type: str) -> list[dict[str, Any]]:
@@ -19,7 +20,7 @@ def test_drift_pipeline_exists_with_its_lambda_step(synthesized: SynthesizedPlat
     (pipeline,) = _props(synthesized.raw["monitoring"], "AWS::SageMaker::Pipeline")
     assert pipeline["PipelineName"] == "mlops-demo-dev-drift-check"
     body, variables = pipeline["PipelineDefinition"]["PipelineDefinitionBody"]["Fn::Sub"]
-    steps = {s["Name"]: s for s in json.loads(body)["Steps"]}
+    steps = {e.name: e.step for e in flatten(json.loads(body)["Steps"])}
     assert steps["PublishDriftMetrics"]["FunctionArn"] == "${PublisherArn}"
     assert "Fn::GetAtt" in variables["PublisherArn"]
 
@@ -115,3 +116,40 @@ def test_emails_from_config_subscribe_to_the_topic(staging_env: dict[str, Any]) 
     assert subscription["Endpoint"] == "ml-platform@example.com"
     # the staging environment's staging stage runs on an instance and captures: both are monitored
     assert len(_props(staging_env["monitoring"], "AWS::CloudWatch::Alarm")) == 2
+
+
+def _policy_of(template: dict[str, Any], prefix: str) -> list[dict[str, Any]]:
+    (policy,) = [p for k, p in resources(template, "AWS::IAM::ManagedPolicy").items() if k.startswith(prefix)]
+    statements: list[dict[str, Any]] = policy["Properties"]["PolicyDocument"]["Statement"]
+    return statements
+
+
+def test_capture_selector_may_list_capture_and_write_manifests_only(synthesized: SynthesizedPlatform) -> None:
+    # GIVEN the drift pipeline's capture-selecting function
+    template = synthesized.raw["monitoring"]
+    functions = resources(template, "AWS::Lambda::Function")
+    (selector_id,) = [
+        k for k, v in functions.items() if v["Properties"]["Handler"] == "select_capture.handler"
+    ]
+    # THEN its role lists only under data-capture/, writes only drift-checks/*, encrypts with the data key
+    statements = {s["Sid"]: s for s in _policy_of(template, "DriftCheckSelectCapturePolicy")}
+    assert sorted(statements) == ["EncryptManifest", "ListCapture", "WriteManifest", "WriteOwnLogs"]
+    listing = statements["ListCapture"]
+    assert listing["Action"] == "s3:ListBucket"
+    assert listing["Condition"] == {"StringLike": {"s3:prefix": [f"{contract.CAPTURE_PREFIX}/*"]}}
+    assert "ArtifactBucketArn" in json.dumps(listing["Resource"])
+    assert statements["WriteManifest"]["Action"] == "s3:PutObject"
+    assert json.dumps(statements["WriteManifest"]["Resource"]).endswith('"/drift-checks/*"]]}')
+    assert statements["EncryptManifest"]["Action"] == "kms:GenerateDataKey"
+    assert "DataKeyArn" in json.dumps(statements["EncryptManifest"]["Resource"])
+    # ... and the pipeline's role may invoke it, and its definition names it
+    invoke = {s["Sid"]: s for s in _policy_of(template, "DriftCheckPolicy")}["SelectCaptureStep"]
+    assert (invoke["Action"], invoke["Resource"]) == (
+        "lambda:InvokeFunction",
+        {"Fn::GetAtt": [selector_id, "Arn"]},
+    )
+    (pipeline,) = _props(template, "AWS::SageMaker::Pipeline")
+    body, variables = pipeline["PipelineDefinition"]["PipelineDefinitionBody"]["Fn::Sub"]
+    (select,) = [s for s in json.loads(body)["Steps"] if s["Name"] == "SelectCapture"]
+    assert select["FunctionArn"] == "${SelectorArn}"
+    assert variables["SelectorArn"] == {"Fn::GetAtt": [selector_id, "Arn"]}

@@ -10,7 +10,14 @@ import pytest
 from botocore.validate import ParamValidator
 
 from ml_code import contract
-from stacks.monitoring.definition import DriftDefinitionProps, build_drift_definition, definition_json
+from offline.definition import dependencies, flatten
+from stacks.monitoring.definition import (
+    CHECKS_PREFIX,
+    MANIFEST_FILE,
+    DriftDefinitionProps,
+    build_drift_definition,
+    definition_json,
+)
 from stacks.pipeline.requests import JobSettings
 
 _EXPRESSIONS = ("Get", "Std:Join")
@@ -26,6 +33,7 @@ PROPS = DriftDefinitionProps(
     artifact_bucket="artifacts",
     code_uri="s3://cdk-assets/abc.tar.gz",
     function_arn="arn:aws:lambda:eu-west-1:111122223333:function:publish",
+    select_function_arn="arn:aws:lambda:eu-west-1:111122223333:function:select",
     instance_type="ml.m5.large",
     threshold=0.2,
     missing_tolerance=0.05,
@@ -35,7 +43,8 @@ PROPS = DriftDefinitionProps(
 
 @pytest.fixture(scope="module")
 def steps() -> dict[str, dict[str, Any]]:
-    return {s["Name"]: s for s in build_drift_definition(PROPS)["Steps"]}
+    """Every step by name, those inside the condition's branches too."""
+    return {e.name: dict(e.step) for e in flatten(build_drift_definition(PROPS)["Steps"])}
 
 
 def _placeholder(value: Any, shape: Any) -> Any:
@@ -91,3 +100,51 @@ def test_publish_step_is_a_lambda_step_reading_the_checks_report(steps: dict[str
 def test_definition_text_is_deterministic() -> None:
     assert definition_json(PROPS) == definition_json(PROPS)
     assert json.loads(definition_json(PROPS))["Version"] == "2020-12-01"
+
+
+def test_select_capture_writes_the_window_manifest_under_the_executions_folder(
+    steps: dict[str, dict[str, Any]],
+) -> None:
+    select = steps["SelectCapture"]
+    assert select["Type"] == "Lambda"
+    assert select["FunctionArn"] == PROPS.select_function_arn
+    args = select["Arguments"]
+    assert args["capture_uri"] == {"Get": "Parameters.CaptureUri"}
+    assert args["lookback_hours"] == {"Get": "Parameters.LookbackHours"}
+    execution = {"Get": "Execution.PipelineExecutionId"}
+    folder = ["s3:/", "artifacts", CHECKS_PREFIX.rstrip("/"), execution]
+    assert args["manifest_uri"] == {"Std:Join": {"On": "/", "Values": [*folder, MANIFEST_FILE]}}
+    assert select["OutputParameters"] == [
+        {"OutputName": "files", "OutputType": "Integer"},
+        {"OutputName": "manifest_uri", "OutputType": "String"},
+    ]
+
+
+def test_the_check_runs_only_when_the_window_holds_capture() -> None:
+    # GIVEN the definition's top level
+    top = {s["Name"]: s for s in build_drift_definition(PROPS)["Steps"]}
+    # THEN the check and its publishing sit in the condition's true branch, in the SDK's shape
+    assert list(top) == ["SelectCapture", "HasCapture"]
+    condition = top["HasCapture"]
+    assert condition["Type"] == "Condition"
+    assert condition["Arguments"]["Conditions"] == [
+        {
+            "Type": "GreaterThan",
+            "LeftValue": {"Get": "Steps.SelectCapture.OutputParameters['files']"},
+            "RightValue": 0,
+        }
+    ]
+    assert [s["Name"] for s in condition["Arguments"]["IfSteps"]] == ["DriftCheck", "PublishDriftMetrics"]
+    assert condition["Arguments"]["ElseSteps"] == []  # no capture: succeed, having checked nothing
+    needs = dependencies(flatten(list(top.values())))
+    assert needs["DriftCheck"] == {"HasCapture", "SelectCapture"}
+    assert needs["PublishDriftMetrics"] == {"HasCapture", "DriftCheck"}
+
+
+def test_the_check_downloads_only_the_manifests_files(steps: dict[str, dict[str, Any]]) -> None:
+    inputs = {i["InputName"]: i["S3Input"] for i in steps["DriftCheck"]["Arguments"]["ProcessingInputs"]}
+    assert inputs["capture"]["S3DataType"] == "ManifestFile"
+    assert inputs["capture"]["S3Uri"] == {"Get": "Steps.SelectCapture.OutputParameters['manifest_uri']"}
+    assert inputs["capture"]["S3InputMode"] == "File"
+    # the code and the baseline stay prefixes
+    assert {inputs[n]["S3DataType"] for n in ("code", "baseline")} == {"S3Prefix"}
