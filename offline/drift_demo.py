@@ -18,7 +18,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -137,10 +137,12 @@ def evaluate_alarm(aws: LocalAws, alarm: Mapping[str, Any]) -> tuple[str, str]:
         Dimensions=alarm.get("Dimensions", []),
         ActionsEnabled=bool(alarm.get("ActionsEnabled", True)),
     )
+    # The window ends a minute ahead: moto truncates EndTime to the second and excludes it, so a
+    # datum published in the current second (the metrics step has just run) would be missed.
     now = datetime.now(UTC)
     stats = cloudwatch.get_metric_statistics(
         Namespace=alarm["Namespace"], MetricName=alarm["MetricName"], Dimensions=alarm.get("Dimensions", []),
-        StartTime=datetime.fromtimestamp(now.timestamp() - 2 * int(alarm["Period"]), UTC), EndTime=now,
+        StartTime=now - timedelta(seconds=2 * int(alarm["Period"])), EndTime=now + timedelta(minutes=1),
         Period=int(alarm["Period"]), Statistics=[alarm["Statistic"]],
     )["Datapoints"]  # fmt: skip
     value = max((p[alarm["Statistic"]] for p in stats), default=None)
