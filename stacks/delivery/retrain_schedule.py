@@ -17,6 +17,7 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_scheduler as scheduler
 from constructs import Construct
 
+from stacks.constructs.schedule_role import schedule_role
 from stacks.delivery.role_policies import pipeline_arn
 
 
@@ -37,20 +38,10 @@ class RetrainSchedule(Construct):
         super().__init__(scope, construct_id)
         stack = cdk.Stack.of(self)
         target = pipeline_arn(stack, props.training_pipeline_name)
-        self.role = iam.Role(
+        self.role = schedule_role(
             self,
             "Role",
-            assumed_by=iam.ServicePrincipal(
-                "scheduler.amazonaws.com",
-                conditions={
-                    "StringEquals": {
-                        "aws:SourceAccount": stack.account,
-                        "aws:SourceArn": stack.format_arn(
-                            service="scheduler", resource="schedule", resource_name=f"default/{props.name}"
-                        ),
-                    }
-                },
-            ),
+            schedule_name=props.name,
             description="EventBridge Scheduler: may only start the training pipeline",
         )
         policy = iam.ManagedPolicy(

@@ -16,6 +16,7 @@ from aws_cdk import aws_scheduler as scheduler
 from constructs import Construct
 
 from ml_code import contract
+from stacks.constructs.schedule_role import schedule_role
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -42,21 +43,8 @@ class DriftSchedule(Construct):
             service="sagemaker", resource="pipeline", resource_name=props.pipeline_name.lower()
         )
         name = f"{props.endpoint_name}-drift-check"
-        role = iam.Role(
-            self,
-            "Role",
-            assumed_by=iam.ServicePrincipal(
-                "scheduler.amazonaws.com",
-                conditions={
-                    "StringEquals": {
-                        "aws:SourceAccount": stack.account,
-                        "aws:SourceArn": stack.format_arn(
-                            service="scheduler", resource="schedule", resource_name=f"default/{name}"
-                        ),
-                    }
-                },
-            ),
-            description=f"Starts the drift check of {props.endpoint_name}",
+        role = schedule_role(
+            self, "Role", schedule_name=name, description=f"Starts the drift check of {props.endpoint_name}"
         )
         policy = iam.ManagedPolicy(
             self,
