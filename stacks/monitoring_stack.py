@@ -94,7 +94,7 @@ class MonitoringStack(cdk.Stack):
             props=FunctionProps(
                 handler="drift_metrics.handler",
                 description="Publishes a drift check's report to CloudWatch",
-                key=alerts.key,
+                key=key,  # the data key: its policy lets CloudWatch Logs use it (the alert key's does not)
                 environment={"METRIC_NAMESPACE": contract.DRIFT_NAMESPACE},
                 reserved_concurrency=2,
                 statements=[
@@ -148,7 +148,7 @@ class MonitoringStack(cdk.Stack):
             props=FunctionProps(
                 handler="retrain_trigger.handler",
                 description="Starts retraining on a drift alarm (rate-capped, never beside a running run)",
-                key=alerts.key,
+                key=key,  # the data key: its policy lets CloudWatch Logs use it (the alert key's does not)
                 # One at a time: two alarms at once must not both pass the "nothing running" check.
                 reserved_concurrency=1,
                 environment={
