@@ -1,4 +1,4 @@
-"""The execution role of one EventBridge Scheduler schedule, assumable by that schedule only."""
+"""The execution role of EventBridge Scheduler schedules, guarded against the confused deputy."""
 
 from __future__ import annotations
 
@@ -6,12 +6,18 @@ import aws_cdk as cdk
 from aws_cdk import aws_iam as iam
 from constructs import Construct
 
+#: Schedules without a ``GroupName`` are in the ``default`` schedule group.
+DEFAULT_GROUP = "default"
 
-def schedule_role(scope: Construct, construct_id: str, *, schedule_name: str, description: str) -> iam.Role:
-    """A role Scheduler may assume for ``schedule_name`` (default group) in this account only.
 
-    The schedule must carry that ``name``: ``aws:SourceArn`` names it, so no other schedule (and
-    no other account's Scheduler) can use the role.
+def schedule_role(
+    scope: Construct, construct_id: str, *, description: str, group: str = DEFAULT_GROUP
+) -> iam.Role:
+    """A role Scheduler may assume for schedules of ``group`` in this account only.
+
+    ``aws:SourceArn`` is the schedule *group's* ARN: Scheduler sets that, not the schedule's, and
+    AWS's confused-deputy guidance says not to scope it to a schedule name. What the role may do
+    (its own policy) is what limits it to one target.
     """
     stack = cdk.Stack.of(scope)
     return iam.Role(
@@ -23,7 +29,7 @@ def schedule_role(scope: Construct, construct_id: str, *, schedule_name: str, de
                 "StringEquals": {
                     "aws:SourceAccount": stack.account,
                     "aws:SourceArn": stack.format_arn(
-                        service="scheduler", resource="schedule", resource_name=f"default/{schedule_name}"
+                        service="scheduler", resource="schedule-group", resource_name=group
                     ),
                 }
             },

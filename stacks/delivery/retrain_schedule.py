@@ -41,7 +41,6 @@ class RetrainSchedule(Construct):
         self.role = schedule_role(
             self,
             "Role",
-            schedule_name=props.name,
             description="EventBridge Scheduler: may only start the training pipeline",
         )
         policy = iam.ManagedPolicy(

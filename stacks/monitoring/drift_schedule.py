@@ -43,9 +43,7 @@ class DriftSchedule(Construct):
             service="sagemaker", resource="pipeline", resource_name=props.pipeline_name.lower()
         )
         name = f"{props.endpoint_name}-drift-check"
-        role = schedule_role(
-            self, "Role", schedule_name=name, description=f"Starts the drift check of {props.endpoint_name}"
-        )
+        role = schedule_role(self, "Role", description=f"Starts the drift check of {props.endpoint_name}")
         policy = iam.ManagedPolicy(
             self,
             "Policy",

@@ -251,6 +251,10 @@ def test_scheduled_retraining_may_only_start_the_training_pipeline(connected: di
     (trust,) = role["Properties"]["AssumeRolePolicyDocument"]["Statement"]
     assert trust["Principal"] == {"Service": "scheduler.amazonaws.com"}
     assert "aws:SourceAccount" in trust["Condition"]["StringEquals"]
+    # Scheduler sets aws:SourceArn to the schedule group's ARN (a schedule's ARN would never match)
+    assert json.dumps(trust["Condition"]["StringEquals"]["aws:SourceArn"]).endswith(
+        ':schedule-group/default"]]}'
+    )
     # GIVEN every policy attached to the role WHEN its statements are collected THEN it may start
     # the training pipeline and decrypt the schedule's own target with the key, nothing else.
     role_id = props["Target"]["RoleArn"]["Fn::GetAtt"][0]

@@ -40,14 +40,15 @@ def test_only_the_capturing_stage_is_scheduled(synthesized: SynthesizedPlatform)
     assert set(statements) == {"StartDriftCheck", "DecryptScheduleTarget"}
     assert statements["StartDriftCheck"]["Action"] == "sagemaker:StartPipelineExecution"
     assert statements["DecryptScheduleTarget"]["Action"] == "kms:Decrypt"
-    # a named schedule with its input encrypted; only that schedule may assume the role
+    # a named schedule with its input encrypted; only this account's default schedule group may
+    # assume the role (Scheduler's aws:SourceArn is the group's ARN, never a schedule's)
     assert schedule["Name"] == "mlops-demo-dev-prod-drift-check"
     assert "DataKeyArn" in json.dumps(schedule["KmsKeyArn"])
     roles = resources(synthesized.raw["endpoint-prod"], "AWS::IAM::Role")
     (role,) = [r["Properties"] for k, r in roles.items() if k.startswith("DriftSchedule")]
     (trust,) = role["AssumeRolePolicyDocument"]["Statement"]
     assert json.dumps(trust["Condition"]["StringEquals"]["aws:SourceArn"]).endswith(
-        ':schedule/default/mlops-demo-dev-prod-drift-check"]]}'
+        ':schedule-group/default"]]}'
     )
 
 
