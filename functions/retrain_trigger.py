@@ -3,10 +3,12 @@
 Target of two EventBridge rules:
 
 * the drift alarms' ``CloudWatch Alarm State Change`` events (into ALARM): drift was just found;
-* the drift-check pipeline's successful executions: if a drift alarm is *still* in ALARM, drift
-  persists. An alarm that stays in ALARM sends no further state-change event, so without this a
-  refusal (a run was executing, or the rate cap) would drop persistent drift for good; with it,
-  persistent drift is reconsidered after every check and retrains once the interval has passed.
+* the drift-check pipeline's successful executions: drift *persists* when that check's own
+  report has violations and the endpoint's drift alarm is already in ALARM (from an earlier
+  check: CloudWatch evaluates the new datum a minute or so later, so the alarm alone would be
+  stale, and first detections stay with the alarm's own event). An alarm that stays in ALARM sends
+  no further state-change event, so without this a refusal (a run was executing, or the rate cap)
+  would drop persistent drift for good; with it, persistent drift retrains once the cap allows.
 
 The decision (:func:`decide`) is a pure function of the pipeline's recent executions; the handler
 only lists executions, decides, and starts one with the reason in its description (which is how
@@ -14,8 +16,9 @@ later decisions recognise drift-triggered runs). The function runs with reserved
 so two alarms firing together are handled one after the other and the second sees the first's
 execution; the idempotency token makes an EventBridge retry of the same alarm start nothing new.
 
-Environment: ``PIPELINE_NAME``, ``MIN_INTERVAL_SECONDS``, and ``ALARM_NAMES`` (comma-separated,
-the drift alarms a drift-check completion re-reads). Standard library and boto3 only.
+Environment: ``PIPELINE_NAME``, ``MIN_INTERVAL_SECONDS``; for drift-check completions also
+``ALARM_NAMES`` (comma-separated: the drift alarms, ``<endpoint>-drift``) and ``REPORT_URI``
+(``s3://…/{execution_id}/…/drift_metrics.json``). Standard library and boto3 only.
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import boto3
+import botocore.exceptions
 
 #: Executions started by this trigger carry this description prefix (the rate cap counts them).
 REASON_PREFIX = "drift:"
@@ -126,7 +130,7 @@ def handler(event: dict[str, Any], context: Any = None, *, now: datetime | None 
     """
     kind = event.get("detail-type")
     if kind == PIPELINE_EVENT:
-        alarm, state, reason = _alarm_in_alarm()
+        alarm, state, reason = _persisting_drift(event.get("detail") or {})
     elif kind == ALARM_EVENT:
         detail = event.get("detail") or {}
         alarm = str(detail.get("alarmName", "unknown alarm"))
@@ -143,16 +147,41 @@ def handler(event: dict[str, Any], context: Any = None, *, now: datetime | None 
     return _decide_and_start(alarm, reason, now or datetime.now(UTC))
 
 
-def _alarm_in_alarm() -> tuple[str, str, str]:
-    """(alarm, state, reason) of the first configured drift alarm in ALARM, else of the first one."""
-    names = [n for n in _setting("ALARM_NAMES").split(",") if n]
-    alarms = boto3.client("cloudwatch").describe_alarms(AlarmNames=names, AlarmTypes=["MetricAlarm"])
-    found = {a["AlarmName"]: a for a in alarms.get("MetricAlarms", [])}
-    for name in names:
-        if found.get(name, {}).get("StateValue") == "ALARM":
-            return name, "ALARM", f"still in ALARM after a drift check: {found[name].get('StateReason', '')}"
-    first = found.get(names[0], {}) if names else {}
-    return ", ".join(names) or "no alarms", str(first.get("StateValue", "missing")), ""
+def _persisting_drift(detail: dict[str, Any]) -> tuple[str, str, str]:
+    """(alarm, state, reason) for a finished drift check: "ALARM" only when its report found
+    violations on an endpoint whose drift alarm is already in ALARM; otherwise why not."""
+    execution_arn = str(detail.get("pipelineExecutionArn", ""))
+    execution_id = execution_arn.rsplit("/", 1)[-1]
+    if not execution_id:
+        raise ValueError("drift-check event without detail.pipelineExecutionArn")
+    report = _read_report(_setting("REPORT_URI").format(execution_id=execution_id))
+    if report is None:
+        return f"drift check {execution_id}", "a check without a report (no capture in its window)", ""
+    endpoint, violations = str(report.get("endpoint_name", "")), int(report.get("violations", 0))
+    alarm = f"{endpoint}-drift"
+    if alarm not in _setting("ALARM_NAMES").split(","):
+        return alarm, "not a configured drift alarm", ""
+    if violations <= 0:
+        return alarm, f"clear in drift check {execution_id} (0 violations)", ""
+    found = boto3.client("cloudwatch").describe_alarms(AlarmNames=[alarm], AlarmTypes=["MetricAlarm"])
+    state = next((a["StateValue"] for a in found.get("MetricAlarms", [])), "missing")
+    if state != "ALARM":
+        return alarm, f"{state} (a first detection: the alarm's own event decides)", ""
+    reason = f"drift persists: drift check {execution_id} found {violations} violation(s) on {endpoint}"
+    return alarm, "ALARM", reason
+
+
+def _read_report(uri: str) -> dict[str, Any] | None:
+    """The drift check's metrics document, or None when the check wrote none (it was skipped)."""
+    bucket, _, key = uri.removeprefix("s3://").partition("/")
+    try:
+        body = boto3.client("s3").get_object(Bucket=bucket, Key=key)["Body"].read()
+    except botocore.exceptions.ClientError as err:
+        if err.response.get("Error", {}).get("Code") in {"NoSuchKey", "404"}:
+            return None
+        raise
+    report: dict[str, Any] = json.loads(body)
+    return report
 
 
 def _decide_and_start(alarm: str, reason: str, moment: datetime) -> dict[str, Any]:

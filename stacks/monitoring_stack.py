@@ -155,6 +155,8 @@ class MonitoringStack(cdk.Stack):
                     "PIPELINE_NAME": training_pipeline_name,
                     "MIN_INTERVAL_SECONDS": str(monitoring.retrain_min_interval_hours * 3600),
                     "ALARM_NAMES": ",".join(drift_alarm_names),
+                    "REPORT_URI": f"s3://{artifact_bucket.bucket_name}/{CHECKS_PREFIX}{{execution_id}}/report/"
+                    f"{contract.DRIFT_METRICS_FILE}",
                 },
                 statements=[
                     iam.PolicyStatement(
@@ -167,6 +169,14 @@ class MonitoringStack(cdk.Stack):
                         resources=[training_arn, f"{training_arn}/execution/*"],
                     ),
                     *self._read_alarms(drift_alarm_names),
+                    iam.PolicyStatement(
+                        sid="ReadDriftReports",
+                        actions=["s3:GetObject"],
+                        resources=[artifact_bucket.arn_for_objects(f"{CHECKS_PREFIX}*")],
+                    ),
+                    iam.PolicyStatement(
+                        sid="DecryptReports", actions=["kms:Decrypt"], resources=[key.key_arn]
+                    ),
                 ],
             ),
         )
@@ -180,6 +190,11 @@ class MonitoringStack(cdk.Stack):
             self.publisher.policy,
             "AwsSolutions-IAM5[Resource::*]",
             "cloudwatch:PutMetricData has no resource-level permissions; a condition pins the namespace.",
+        )
+        acknowledge(
+            trigger.policy,
+            f"AwsSolutions-IAM5[Resource::{bucket_arn}/{CHECKS_PREFIX}*]",
+            "Reads a finished drift check's report, written under drift-checks/<execution id>/report/.",
         )
         acknowledge(
             trigger.policy,

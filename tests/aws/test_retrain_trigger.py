@@ -153,55 +153,102 @@ def test_decide_is_pure() -> None:
     assert capped.reason.endswith(": d")
 
 
-def _check_succeeded() -> dict[str, Any]:
+REPORTS = "local-artifacts"
+REPORT_URI = f"s3://{REPORTS}/drift-checks/{{execution_id}}/report/drift_metrics.json"
+CHECK_ARN = "arn:aws:sagemaker:us-east-1:123456789012:pipeline/mlops-demo-dev-drift-check/execution/"
+
+
+def _check_succeeded(execution_id: str = "chk1") -> dict[str, Any]:
     """The drift-check pipeline's completion event (what the second rule delivers)."""
     return {
         "source": "aws.sagemaker",
         "detail-type": "SageMaker Model Building Pipeline Execution Status Change",
-        "detail": {"currentPipelineExecutionStatus": "Succeeded"},
+        "detail": {
+            "currentPipelineExecutionStatus": "Succeeded",
+            "pipelineExecutionArn": CHECK_ARN + execution_id,
+        },
     }
 
 
-def _drift_alarm(state: str) -> None:
-    cloudwatch = boto3.client("cloudwatch", region_name=REGION)
-    cloudwatch.put_metric_alarm(
+@pytest.fixture
+def recheck(sagemaker: Any, monkeypatch: pytest.MonkeyPatch) -> Any:
+    """The settings a drift-check completion needs, the reports bucket, and the prod drift alarm."""
+    monkeypatch.setenv("ALARM_NAMES", "mlops-demo-dev-staging-drift,mlops-demo-dev-prod-drift")
+    monkeypatch.setenv("REPORT_URI", REPORT_URI)
+    boto3.client("s3", region_name=REGION).create_bucket(Bucket=REPORTS)
+    boto3.client("cloudwatch", region_name=REGION).put_metric_alarm(
         AlarmName="mlops-demo-dev-prod-drift", Namespace="MLOpsPlatform/Drift", MetricName="Violations",
         Statistic="Maximum", Period=3600, EvaluationPeriods=1, Threshold=1,
         ComparisonOperator="GreaterThanOrEqualToThreshold",
     )  # fmt: skip
-    cloudwatch.set_alarm_state(
+    return sagemaker
+
+
+def _alarm_state(state: str) -> None:
+    boto3.client("cloudwatch", region_name=REGION).set_alarm_state(
         AlarmName="mlops-demo-dev-prod-drift", StateValue=state, StateReason="Violations >= 1"
     )
 
 
-def test_persistent_drift_retrains_after_a_refusal(sagemaker: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+def _report(execution_id: str, violations: int, endpoint: str = "mlops-demo-dev-prod") -> None:
+    body = json.dumps({"endpoint_name": endpoint, "records": 500, "violations": violations})
+    key = f"drift-checks/{execution_id}/report/drift_metrics.json"
+    boto3.client("s3", region_name=REGION).put_object(Bucket=REPORTS, Key=key, Body=body.encode())
+
+
+def test_persistent_drift_retrains_after_a_refusal(recheck: Any) -> None:
     # GIVEN drift found while a push run executes: the alarm's only state-change event is refused
-    monkeypatch.setenv("ALARM_NAMES", "mlops-demo-dev-staging-drift,mlops-demo-dev-prod-drift")
-    _drift_alarm("ALARM")
-    _start(sagemaker, "push abc123", status="Executing", started=NOW - timedelta(minutes=5))
+    _alarm_state("ALARM")
+    _start(recheck, "push abc123", status="Executing", started=NOW - timedelta(minutes=5))
     assert retrain_trigger.handler(_alarm(), now=NOW)["start"] is False
-    # WHEN the push run has finished and the next drift check completes with the alarm still in ALARM
+    # WHEN the push run has finished and the next drift check again finds violations
     _executions()[-1].pipeline_execution_status = "Succeeded"
-    result = retrain_trigger.handler(_check_succeeded(), now=NOW + timedelta(hours=1))
-    # THEN retraining starts, naming the alarm that is still firing
+    _report("chk2", violations=3)
+    result = retrain_trigger.handler(_check_succeeded("chk2"), now=NOW + timedelta(hours=1))
+    # THEN retraining starts, naming the alarm and that check
     assert result["start"] is True
     assert result["alarm"] == "mlops-demo-dev-prod-drift"
-    assert _executions()[-1].pipeline_execution_description.startswith(
-        "drift: mlops-demo-dev-prod-drift — still in ALARM after a drift check: "
+    assert _executions()[-1].pipeline_execution_description == (
+        "drift: mlops-demo-dev-prod-drift — drift persists: drift check chk2 found 3 violation(s) "
+        "on mlops-demo-dev-prod"
     )
     # ... and the next check within the interval is rate-capped
     _executions()[-1].start_time = (NOW + timedelta(hours=1)).replace(tzinfo=None)
-    assert retrain_trigger.handler(_check_succeeded(), now=NOW + timedelta(hours=2))["start"] is False
+    _report("chk3", violations=3)
+    assert retrain_trigger.handler(_check_succeeded("chk3"), now=NOW + timedelta(hours=2))["start"] is False
 
 
-def test_a_drift_check_with_the_alarm_ok_starts_nothing(
-    sagemaker: Any, monkeypatch: pytest.MonkeyPatch
+@pytest.mark.parametrize(
+    ("alarm_state", "violations", "why"),
+    [
+        # the alarm still shows the earlier check's ALARM, but this check is clear: drift has gone
+        ("ALARM", 0, "clear in drift check chk1 (0 violations)"),
+        # the first detection: CloudWatch has not evaluated the new datum yet; the alarm decides
+        ("OK", 4, "OK (a first detection: the alarm's own event decides)"),
+    ],
+)
+def test_a_check_starts_nothing_unless_drift_persists(
+    recheck: Any, alarm_state: str, violations: int, why: str
 ) -> None:
-    monkeypatch.setenv("ALARM_NAMES", "mlops-demo-dev-prod-drift")
-    _drift_alarm("OK")
-    result = retrain_trigger.handler(_check_succeeded(), now=NOW)
-    assert result == {"start": False, "reason": "mlops-demo-dev-prod-drift is OK, not ALARM",
+    _alarm_state(alarm_state)
+    _report("chk1", violations=violations)
+    result = retrain_trigger.handler(_check_succeeded("chk1"), now=NOW)
+    assert result == {"start": False, "reason": f"mlops-demo-dev-prod-drift is {why}, not ALARM",
                       "alarm": "mlops-demo-dev-prod-drift"}  # fmt: skip
+    assert _executions() == []
+
+
+def test_a_skipped_check_or_another_endpoint_starts_nothing(recheck: Any) -> None:
+    _alarm_state("ALARM")
+    # no report: the check found no capture in its window and skipped the drift step
+    skipped = retrain_trigger.handler(_check_succeeded("nothing"), now=NOW)
+    assert skipped["start"] is False
+    assert "without a report" in skipped["reason"]
+    # a report about an endpoint without a configured drift alarm
+    _report("other", violations=5, endpoint="someone-else")
+    other = retrain_trigger.handler(_check_succeeded("other"), now=NOW)
+    assert other["start"] is False
+    assert "someone-else-drift is not a configured drift alarm" in other["reason"]
     assert _executions() == []
 
 

@@ -94,6 +94,11 @@ def test_persistent_drift_is_rechecked_after_every_drift_check(synthesized: Synt
         if k.startswith("RetrainTrigger")
     ]
     statements = {s["Sid"]: s for s in policy["PolicyDocument"]["Statement"]}
+    # ... reads the finished check's own report (fresh: the alarm lags the datum by a minute)
+    report_uri = json.dumps(functions[trigger_id]["Properties"]["Environment"]["Variables"]["REPORT_URI"])
+    assert "/drift-checks/{execution_id}/report/drift_metrics.json" in report_uri
+    assert statements["ReadDriftReports"]["Action"] == "s3:GetObject"
+    assert json.dumps(statements["ReadDriftReports"]["Resource"]).endswith('/drift-checks/*"]]}')
     read = statements["ReadDriftAlarms"]
     assert read["Action"] == "cloudwatch:DescribeAlarms"
     assert json.dumps(read["Resource"]).endswith(':alarm:mlops-demo-dev-prod-drift"]]}')
