@@ -223,7 +223,7 @@ class MonitoringStack(cdk.Stack):
                     source=["aws.cloudwatch"],
                     detail_type=["CloudWatch Alarm State Change"],
                     detail={
-                        "alarmName": sorted(f"{endpoint_name(prefix, s)}-drift" for s in self.drift_alarms),
+                        "alarmName": drift_alarm_names,
                         "state": {"value": ["ALARM"]},
                     },
                 ),
@@ -234,12 +234,12 @@ class MonitoringStack(cdk.Stack):
                 ],
             )
             # An alarm that stays in ALARM sends no further event: after every drift check, the
-            # trigger re-reads the alarms, so persistent drift is retried once the cap allows
-            # (and an event lost above is made up for within the hour).
+            # trigger reads that check's report and the alarm, so persistent drift is retried
+            # once the cap allows (and an event lost above is made up for within the hour).
             events.Rule(
                 self,
                 "RecheckDriftAfterCheck",
-                description="A drift check finished: retrain if a drift alarm is still in ALARM",
+                description="A drift check finished: retrain if it found drift the alarm already knew",
                 event_pattern=events.EventPattern(
                     source=["aws.sagemaker"],
                     detail_type=["SageMaker Model Building Pipeline Execution Status Change"],
