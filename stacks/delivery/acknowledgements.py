@@ -90,3 +90,16 @@ def acknowledge_deploy_project(project: IConstruct, *, group: str, bucket: s3.IB
         f"{_IAM5}[Resource::{runs}/{RUNS_PREFIX}*]",
         f"The smoke test reads the approved version's sample payloads under {RUNS_PREFIX}<execution>/.",
     )
+
+
+def acknowledge_endpoint_stacks(project: IConstruct, *, stacks: list[str]) -> None:
+    """The staging build reads the endpoint stacks' outputs; a stack ARN ends in a generated ID."""
+    for name in stacks:
+        acknowledge(
+            project,
+            f"{_IAM5}[Resource::"
+            + _ACCOUNT_ARN.format(service="cloudformation", resource=f"stack/{name}/*")
+            + "]",
+            "A stack's ARN ends in an ID CloudFormation generates; DescribeStacks is limited to this "
+            "endpoint stack (the staging build checks which version each stage already serves).",
+        )

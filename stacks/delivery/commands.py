@@ -24,6 +24,8 @@ SETUP: Final = "make setup"
 TEST: Final = "make test"
 #: Exported by the staging build (CodePipeline variable ``#{Staging.MODEL_VERSION}``).
 VERSION_VARIABLE: Final = "MODEL_VERSION"
+#: The deploy pipeline passes its execution ID to the staging build under this name.
+EXECUTION_VARIABLE: Final = "PIPELINE_EXECUTION_ID"
 
 
 def deploy(stack: str, env: str) -> str:
@@ -87,9 +89,33 @@ def ship_commands(*, env: str, prefix: str, group: str, stage: StageConfig, vers
     ]
 
 
-def staging_commands(*, env: str, prefix: str, group: str, stage: StageConfig) -> list[str]:
-    """The newest Approved version to staging, smoke-tested."""
-    return ship_commands(env=env, prefix=prefix, group=group, stage=stage, version=None)
+def stop_if_live(*, prefix: str, stages: list[str]) -> str:
+    """Stop this deploy (abandoning the build) when every stage already serves ``$MODEL_VERSION``.
+
+    An edit of an already-deployed Approved version starts the deploy too; there is nothing to
+    ship then, and no gate should wait. ``release.live`` exits non-zero otherwise (or on an
+    error), and the build goes on to ship.
+    """
+    stacks = " ".join(f"--stack {prefix}-endpoint-{stage}" for stage in stages)
+    reason = f"version ${VERSION_VARIABLE} is already live on {' and '.join(stages)}"
+    return (
+        f"if {PY} -m release.live --version ${VERSION_VARIABLE} {stacks} ; then "
+        f"aws codepipeline stop-pipeline-execution --pipeline-name {prefix}-deploy "
+        f'--pipeline-execution-id "${EXECUTION_VARIABLE}" --abandon --reason "{reason}" ; exit 0 ; fi'
+    )
+
+
+def staging_commands(
+    *, env: str, prefix: str, group: str, stage: StageConfig, stages: list[str] | None = None
+) -> list[str]:
+    """The newest Approved version to staging, smoke-tested, unless it is live on all ``stages``."""
+    shipped = ship_commands(env=env, prefix=prefix, group=group, stage=stage, version=None)
+    resolve_and_export, deploy_and_smoke = shipped[:2], shipped[2:]
+    return [
+        *resolve_and_export,
+        stop_if_live(prefix=prefix, stages=stages or [stage.name]),
+        *deploy_and_smoke,
+    ]
 
 
 def prod_commands(*, env: str, prefix: str, group: str, stage: StageConfig, staged_file: str) -> list[str]:

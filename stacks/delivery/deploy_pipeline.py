@@ -1,5 +1,8 @@
 """``<prefix>-deploy``: Source → Staging (resolve, deploy, smoke test) → Approve → Prod.
 
+A version already live on staging and prod (an edit of a deployed Approved version starts this
+pipeline too) stops the execution in the staging build: nothing is redeployed, no gate waits.
+
 Started only by the approval rule (its source action has no trigger). CodePipeline also runs a
 pipeline once when it is created; with nothing approved yet that first run stops at Staging,
 where ``release.resolve`` reports that no version is deployable.
@@ -18,6 +21,7 @@ import aws_cdk as cdk
 from aws_cdk import aws_codebuild as codebuild
 from aws_cdk import aws_codepipeline as codepipeline
 from aws_cdk import aws_codepipeline_actions as actions
+from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sns as sns
@@ -25,7 +29,11 @@ from constructs import Construct
 
 from stacks.config_release import StageConfig
 from stacks.delivery import commands, role_policies
-from stacks.delivery.acknowledgements import acknowledge_artifact_grants, acknowledge_deploy_project
+from stacks.delivery.acknowledgements import (
+    acknowledge_artifact_grants,
+    acknowledge_deploy_project,
+    acknowledge_endpoint_stacks,
+)
 from stacks.delivery.build_project import BuildProject, BuildProjectProps
 from stacks.delivery.codepipeline_v2 import v2_pipeline
 from stacks.delivery.source import PipelineSource
@@ -56,11 +64,19 @@ class DeployPipeline(Construct):
     def __init__(self, scope: Construct, construct_id: str, *, props: DeployPipelineProps) -> None:
         super().__init__(scope, construct_id)
         p = props
+        stages = [p.staging.name, p.prod.name]
         staging_project = self._project(
             p,
             p.staging,
-            commands.staging_commands(env=p.env_name, prefix=p.prefix, group=p.group, stage=p.staging),
+            commands.staging_commands(
+                env=p.env_name, prefix=p.prefix, group=p.group, stage=p.staging, stages=stages
+            ),
             artifact_files=[p.staging.model_file],
+            extra=role_policies.stop_when_live(
+                cdk.Stack.of(self),
+                pipeline=f"{p.prefix}-deploy",
+                endpoint_stacks=[f"{p.prefix}-endpoint-{stage}" for stage in stages],
+            ),
         )
         prod_project = self._project(
             p,
@@ -81,6 +97,11 @@ class DeployPipeline(Construct):
             input=source,
             outputs=[staged],
             variables_namespace=STAGED,
+            environment_variables={
+                commands.EXECUTION_VARIABLE: codebuild.BuildEnvironmentVariable(
+                    value="#{codepipeline.PipelineExecutionId}"
+                )
+            },
         )
         version = staging_action.variable(commands.VERSION_VARIABLE)
         gate = actions.ManualApprovalAction(
@@ -114,7 +135,13 @@ class DeployPipeline(Construct):
         )
 
     def _project(
-        self, p: DeployPipelineProps, stage: StageConfig, build: list[str], *, artifact_files: list[str]
+        self,
+        p: DeployPipelineProps,
+        stage: StageConfig,
+        build: list[str],
+        *,
+        artifact_files: list[str],
+        extra: list[iam.PolicyStatement] | None = None,
     ) -> codebuild.PipelineProject:
         stack = cdk.Stack.of(self)
         project = BuildProject(
@@ -133,6 +160,7 @@ class DeployPipeline(Construct):
                         bucket=p.artifact_bucket,
                         key=p.key,
                     ),
+                    *(extra or []),
                 ],
                 artifact_files=artifact_files,
                 exported_variables=[commands.VERSION_VARIABLE],
@@ -143,4 +171,8 @@ class DeployPipeline(Construct):
         )
         acknowledge_artifact_grants(project, p.artifact_bucket)
         acknowledge_deploy_project(project, group=p.group, bucket=p.artifact_bucket)
+        if extra:
+            acknowledge_endpoint_stacks(
+                project, stacks=[f"{p.prefix}-endpoint-{s}" for s in (p.staging.name, p.prod.name)]
+            )
         return project.project

@@ -90,3 +90,28 @@ def smoke_test(
         ),
         iam.PolicyStatement(sid="DecryptSmokeSamples", actions=["kms:Decrypt"], resources=[key.key_arn]),
     ]
+
+
+def stop_when_live(
+    stack: cdk.Stack, *, pipeline: str, endpoint_stacks: list[str]
+) -> list[iam.PolicyStatement]:
+    """Read the endpoint stacks' outputs; stop executions of this one deploy pipeline."""
+    return [
+        iam.PolicyStatement(
+            sid="ReadEndpointStacks",
+            actions=["cloudformation:DescribeStacks"],
+            resources=[
+                stack.format_arn(service="cloudformation", resource="stack", resource_name=f"{name}/*")
+                for name in endpoint_stacks
+            ],
+        ),
+        iam.PolicyStatement(
+            sid="StopThisDeploy",
+            actions=["codepipeline:StopPipelineExecution"],
+            resources=[
+                stack.format_arn(
+                    service="codepipeline", resource=pipeline, arn_format=cdk.ArnFormat.NO_RESOURCE_NAME
+                )
+            ],
+        ),
+    ]

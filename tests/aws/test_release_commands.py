@@ -14,16 +14,19 @@ from typing import Any
 
 import pytest
 
-from release import resolve, smoke, start_pipeline
+from release import live, resolve, smoke, start_pipeline
 from stacks.config import AppConfig, load_config
 from stacks.delivery import commands
 
 PARSERS: dict[str, Any] = {
+    "release.live": live.parse_args,
     "release.resolve": resolve.parse_args,
     "release.smoke": smoke.parse_args,
     "release.start_pipeline": start_pipeline.parse_args,
 }
 SHELL_VALUES = {"$MODEL_VERSION": "7", "$CODEBUILD_RESOLVED_SOURCE_VERSION": "abc1234"}
+#: Where a tool's arguments end inside a compound shell command (`if … ; then … ; fi`).
+SHELL_WORDS = frozenset({";", "then", "&&", "||"})
 
 
 @pytest.fixture(scope="module")
@@ -50,10 +53,12 @@ def test_every_release_command_parses(config: AppConfig) -> None:
         for name, value in SHELL_VALUES.items():
             text = text.replace(name, value)
         words = shlex.split(text)
-        if words[1:2] != ["-m"] or words[2] not in PARSERS:
-            continue
-        PARSERS[words[2]](words[3:])  # argparse exits 2 on an unknown or malformed flag
-        parsed.append(words[2])
+        for at, word in enumerate(words[:-1]):
+            if word == "-m" and words[at + 1] in PARSERS:
+                tool, rest = words[at + 1], words[at + 2 :]
+                end = next((i for i, w in enumerate(rest) if w in SHELL_WORDS), len(rest))
+                PARSERS[tool](rest[:end])  # argparse exits 2 on an unknown or malformed flag
+                parsed.append(tool)
     assert set(parsed) == set(PARSERS), "a tool the builds should run is not among their commands"
 
 

@@ -173,6 +173,10 @@ def test_deploy_goes_staging_then_manual_gate_then_prod(default: dict[str, Any])
     assert "NotificationArn" in gate["Configuration"]
     assert f"#/endpoints/{PREFIX}-staging" in json.dumps(gate["Configuration"]["ExternalEntityLink"])
     assert staging["Namespace"] == "Staging"
+    # the staging build gets its own execution ID (to stop it when the version is live already)
+    assert json.loads(staging["Configuration"]["EnvironmentVariables"]) == [
+        {"name": "PIPELINE_EXECUTION_ID", "type": "PLAINTEXT", "value": "#{codepipeline.PipelineExecutionId}"}
+    ]
     assert [a["Name"] for a in staging["OutputArtifacts"]] == ["Staging"]
     assert {a["Name"] for a in prod["InputArtifacts"]} == {"Source", "Staging"}
 
@@ -181,12 +185,19 @@ def test_staging_resolves_deploys_and_smoke_tests_with_its_config(default: dict[
     spec = _buildspec(default, f"{PREFIX}-deploy-staging")
     assert spec["env"]["exported-variables"] == ["MODEL_VERSION"]
     assert spec["artifacts"]["files"] == [".build/release/dev-staging.json"]
-    resolve, export, deploy, smoke = spec["phases"]["build"]["commands"]
+    resolve, export, stop_if_live, deploy, smoke = spec["phases"]["build"]["commands"]
     assert (
         resolve
         == f".venv/bin/python -m release.resolve --group {GROUP} --out .build/release/dev-staging.json"
     )
     assert export.startswith("export MODEL_VERSION=$(")
+    # a version already live on both stages (an edit of a deployed Approved version) ships nothing
+    assert stop_if_live.startswith(
+        f"if .venv/bin/python -m release.live --version $MODEL_VERSION --stack {PREFIX}-endpoint-staging "
+        f"--stack {PREFIX}-endpoint-prod ; then aws codepipeline stop-pipeline-execution --pipeline-name "
+        f'{PREFIX}-deploy --pipeline-execution-id "$PIPELINE_EXECUTION_ID" --abandon '
+    )
+    assert stop_if_live.endswith("; exit 0 ; fi")
     assert f"cdk deploy {PREFIX}-endpoint-staging --exclusively --require-approval never" in deploy
     assert smoke == (
         f".venv/bin/python -m release.smoke --endpoint {PREFIX}-staging "
@@ -209,6 +220,8 @@ def test_prod_ships_the_version_staging_tested(default: dict[str, Any]) -> None:
 @pytest.mark.parametrize("stage", ["staging", "prod"])
 def test_deploy_roles_invoke_only_their_own_endpoint(default: dict[str, Any], stage: str) -> None:
     statements = {s["Sid"]: s for s in _own_statements(default, f"{PREFIX}-deploy-{stage}")}
+    # only the staging build checks whether the version is live already (and stops the deploy)
+    live_check = {"ReadEndpointStacks", "StopThisDeploy"} if stage == "staging" else set()
     assert set(statements) == {
         "DeployThroughCdkBootstrapRoles",
         "ListModelVersions",
@@ -216,7 +229,14 @@ def test_deploy_roles_invoke_only_their_own_endpoint(default: dict[str, Any], st
         "InvokeTheStageEndpoint",
         "ReadSmokeSamples",
         "DecryptSmokeSamples",
+        *live_check,
     }
+    if live_check:
+        assert statements["StopThisDeploy"]["Action"] == "codepipeline:StopPipelineExecution"
+        assert json.dumps(statements["StopThisDeploy"]["Resource"]).endswith(f':{PREFIX}-deploy"]]}}')
+        stacks = json.dumps(statements["ReadEndpointStacks"]["Resource"])
+        assert f":stack/{PREFIX}-endpoint-staging/*" in stacks
+        assert f":stack/{PREFIX}-endpoint-prod/*" in stacks
     invoke = json.dumps(statements["InvokeTheStageEndpoint"]["Resource"])
     assert invoke.endswith(f':endpoint/{PREFIX}-{stage}"]]}}')
     assert statements["ListModelVersions"]["Resource"] == "*"  # no resource-level permission exists
