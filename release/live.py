@@ -22,6 +22,8 @@ from typing import Any, Final
 import boto3
 from botocore.exceptions import BotoCoreError, ClientError
 
+from release.resolve import version_number
+
 #: The endpoint stacks' output naming the version they serve (stacks/endpoint_stack.py).
 VERSION_OUTPUT: Final = "ModelVersion"
 NOT_LIVE: Final = 3
@@ -40,20 +42,13 @@ def serving_version(cloudformation: Any, stack: str) -> str | None:
     return None if value is None else str(value)
 
 
-def _positive(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a version number >= 1, got {text}")
-    return value
-
-
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         prog="python -m release.live",
         allow_abbrev=False,
         description="Exit 0 when every endpoint stack already serves the version (nothing to ship).",
     )
-    parser.add_argument("--version", type=_positive, required=True, help="the resolved model version")
+    parser.add_argument("--version", type=version_number, required=True, help="the resolved model version")
     parser.add_argument("--stack", action="append", required=True, help="an endpoint stack (repeat)")
     parser.add_argument("--region", default=None, help="AWS region (default: the SDK's)")
     return parser.parse_args(argv)

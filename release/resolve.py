@@ -40,7 +40,8 @@ def resolve_to_file(sagemaker: Any, group: str, out: Path, version: int | None =
     return model
 
 
-def _positive(text: str) -> int:
+def version_number(text: str) -> int:
+    """argparse type of a model version: a whole number >= 1."""
     value = int(text)
     if value < 1:
         raise argparse.ArgumentTypeError(f"expected a version number >= 1, got {text}")
@@ -55,7 +56,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--group", required=True, help="model package group name")
     parser.add_argument("--out", required=True, type=Path, help="approved-model JSON file to write")
-    parser.add_argument("--version", type=_positive, default=None, help="exact version (must be Approved)")
+    parser.add_argument(
+        "--version", type=version_number, default=None, help="exact version (must be Approved)"
+    )
     parser.add_argument("--region", default=None, help="AWS region (default: the SDK's)")
     return parser.parse_args(argv)
 
