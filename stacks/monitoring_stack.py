@@ -88,6 +88,15 @@ class MonitoringStack(cdk.Stack):
             ),
         )
         self.topic = alerts.topic
+        # Both functions read finished checks' reports (drift-checks/<execution id>/report/).
+        read_reports = [
+            iam.PolicyStatement(
+                sid="ReadDriftReports",
+                actions=["s3:GetObject"],
+                resources=[artifact_bucket.arn_for_objects(f"{CHECKS_PREFIX}*")],
+            ),
+            iam.PolicyStatement(sid="DecryptReports", actions=["kms:Decrypt"], resources=[key.key_arn]),
+        ]
         self.publisher = PythonFunction(
             self,
             "DriftMetrics",
@@ -98,14 +107,7 @@ class MonitoringStack(cdk.Stack):
                 environment={"METRIC_NAMESPACE": contract.DRIFT_NAMESPACE},
                 reserved_concurrency=2,
                 statements=[
-                    iam.PolicyStatement(
-                        sid="ReadDriftReports",
-                        actions=["s3:GetObject"],
-                        resources=[artifact_bucket.arn_for_objects(f"{CHECKS_PREFIX}*")],
-                    ),
-                    iam.PolicyStatement(
-                        sid="DecryptReports", actions=["kms:Decrypt"], resources=[key.key_arn]
-                    ),
+                    *read_reports,
                     iam.PolicyStatement(
                         sid="PublishDriftMetrics",
                         actions=["cloudwatch:PutMetricData"],
@@ -169,32 +171,21 @@ class MonitoringStack(cdk.Stack):
                         resources=[training_arn, f"{training_arn}/execution/*"],
                     ),
                     *self._read_alarms(drift_alarm_names),
-                    iam.PolicyStatement(
-                        sid="ReadDriftReports",
-                        actions=["s3:GetObject"],
-                        resources=[artifact_bucket.arn_for_objects(f"{CHECKS_PREFIX}*")],
-                    ),
-                    iam.PolicyStatement(
-                        sid="DecryptReports", actions=["kms:Decrypt"], resources=[key.key_arn]
-                    ),
+                    *read_reports,
                 ],
             ),
         )
         bucket_arn = reference(self, artifact_bucket.bucket_arn, cdk.Stack.of(artifact_bucket))
-        acknowledge(
-            self.publisher.policy,
-            f"AwsSolutions-IAM5[Resource::{bucket_arn}/{CHECKS_PREFIX}*]",
-            "Reads drift reports, written under drift-checks/<execution id>/report/.",
-        )
+        for reader in (self.publisher, trigger):
+            acknowledge(
+                reader.policy,
+                f"AwsSolutions-IAM5[Resource::{bucket_arn}/{CHECKS_PREFIX}*]",
+                "Reads finished drift checks' reports, written under drift-checks/<execution id>/report/.",
+            )
         acknowledge(
             self.publisher.policy,
             "AwsSolutions-IAM5[Resource::*]",
             "cloudwatch:PutMetricData has no resource-level permissions; a condition pins the namespace.",
-        )
-        acknowledge(
-            trigger.policy,
-            f"AwsSolutions-IAM5[Resource::{bucket_arn}/{CHECKS_PREFIX}*]",
-            "Reads a finished drift check's report, written under drift-checks/<execution id>/report/.",
         )
         acknowledge(
             trigger.policy,
