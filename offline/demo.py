@@ -19,7 +19,7 @@ import shutil
 import subprocess
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -33,7 +33,7 @@ from offline.drift_demo import (
     evaluate_alarm,
     trigger_retraining,
 )
-from offline.lambdas import functions_from
+from offline.lambdas import LocalFunction, functions_from
 from offline.local_aws import LocalAws, moto_server
 from offline.provision import OfflinePipeline, pipeline_from, provision, upload_assets, upload_data
 from offline.release_demo import approve, resolve_stages, ship
@@ -256,18 +256,24 @@ def release_loop(
     with ship(aws, config, assembly, work, approved) as shipped:
         print(f"  prod model served at {shipped.prod_url}, capturing to {shipped.capture_dir}")
         if retrain is None:
-            print("  released to staging and prod; both smoke tests passed")
             print("  (the drift act needs the sample data's drift knob, so it runs only without --data)")
             print("  result:            released to staging and prod; both smoke tests passed")
             return 0
         print("\nDrift: production traffic changes (the sample generator's drift knob).")
-        check = check_drift(aws, assembly, config.prefix, work, served=shipped)
+        functions = functions_from(assembly)
+        check = check_drift(aws, assembly, config.prefix, work, served=shipped, functions=functions)
     print("\n".join(drift_lines(check)))
-    return retrain_loop(aws, assembly, config.prefix, work, retrain)
+    return retrain_loop(aws, assembly, config.prefix, work, retrain, functions=functions)
 
 
 def retrain_loop(
-    aws: LocalAws, assembly: Assembly, prefix: str, work: Path, training: OfflinePipeline
+    aws: LocalAws,
+    assembly: Assembly,
+    prefix: str,
+    work: Path,
+    training: OfflinePipeline,
+    *,
+    functions: Mapping[str, LocalFunction],
 ) -> int:
     """The drift alarm (evaluated on the published metrics) → the retraining trigger → a new run."""
     alarm = alarm_of(assembly, f"{prefix}-prod-drift")
@@ -276,7 +282,6 @@ def retrain_loop(
     if state != "ALARM":
         print("  result:            released; the drift check found no drift, so nothing was retrained")
         return 1
-    functions = functions_from(assembly)
     log = work / "lambda-logs" / "retrain-trigger.log"
     event = alarm_event(alarm["AlarmName"], state, reason)
     decision = trigger_retraining(aws, functions, event, log)
@@ -298,22 +303,18 @@ def retrain_loop(
     if result.status != "Succeeded":
         print(f"  result:            FAILED: the retraining run: {result.failure.splitlines()[0]}")
         return 1
-    version = _newest_version(aws, training.model_package_group)
+    if result.model_package_arn is None:
+        print(
+            "  result:            released; drift detected; the retraining run's gate held "
+            "(nothing registered)"
+        )
+        return 0
+    registered = aws.client("sagemaker").describe_model_package(ModelPackageName=result.model_package_arn)
     print(
-        "  result:            released to staging and prod; drift detected on prod traffic; "
-        f"retraining registered {version} for review"
+        "  result:            released to staging and prod; drift detected on prod traffic; retraining "
+        f"registered v{registered['ModelPackageVersion']} ({registered['ModelApprovalStatus']}) for review"
     )
     return 0
-
-
-def _newest_version(aws: LocalAws, group: str) -> str:
-    packages = aws.client("sagemaker").list_model_packages(
-        ModelPackageGroupName=group, SortBy="CreationTime", SortOrder="Descending"
-    )["ModelPackageSummaryList"]
-    if not packages:
-        return "nothing"
-    newest = packages[0]
-    return f"v{newest.get('ModelPackageVersion')} ({newest['ModelApprovalStatus']})"
 
 
 def _approve(aws: LocalAws, result: RunResult) -> None:

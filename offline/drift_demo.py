@@ -28,7 +28,7 @@ from ml_code.drift_plots import drift_chart, drift_table
 from ml_code.drift_report import DISTRIBUTIONS_FILE
 from ml_code.serving_client import invoke as post
 from offline.cfn import Assembly
-from offline.lambdas import LocalFunction, function_by_id, functions_from, invoke
+from offline.lambdas import LocalFunction, function_by_id, invoke
 from offline.local_aws import LocalAws, split_s3_uri
 from offline.provision import DRIFT_CHECK_SUFFIX, create_pipeline, pipeline_from
 from offline.release_demo import Shipped
@@ -182,7 +182,15 @@ def trigger_retraining(
     return decision
 
 
-def check_drift(aws: LocalAws, assembly: Assembly, prefix: str, work: Path, *, served: Shipped) -> DriftCheck:
+def check_drift(
+    aws: LocalAws,
+    assembly: Assembly,
+    prefix: str,
+    work: Path,
+    *,
+    served: Shipped,
+    functions: Mapping[str, LocalFunction],
+) -> DriftCheck:
     """Send drifted traffic to the served prod model, upload its capture, run the drift check on it."""
     endpoint, capture_dir = f"{prefix}-prod", served.capture_dir
     answered = send_drifted_traffic(served.prod_url)
@@ -208,7 +216,7 @@ def check_drift(aws: LocalAws, assembly: Assembly, prefix: str, work: Path, *, s
         overrides=parameters,
         execution_id=execution_id,
         pipeline_name=pipeline.name,
-        functions=functions_from(assembly),
+        functions=functions,
         log=lambda line: print(f"    {line}"),
     )
     if result.status != "Succeeded":
