@@ -29,8 +29,10 @@ from stacks.config_release import (
     read_monitoring,
 )
 
-Persona = Literal["data_scientist", "ml_engineer"]
-PERSONAS: Final[tuple[str, ...]] = ("data_scientist", "ml_engineer")
+#: Studio personas. ``approver`` may approve or reject model versions and nothing else of note;
+#: the two builder personas may register versions but never approve them (no self-approval).
+Persona = Literal["data_scientist", "ml_engineer", "approver"]
+PERSONAS: Final[tuple[str, ...]] = ("data_scientist", "ml_engineer", "approver")
 NetworkMode = Literal["create", "existing"]
 
 #: Interface endpoints VpcOnly Studio and SageMaker jobs need, by short name.
@@ -109,11 +111,25 @@ class StudioConfig:
 
 @dataclass(frozen=True, kw_only=True)
 class InstanceConfig:
-    """Instance types for each kind of SageMaker work."""
+    """Instance types for each kind of SageMaker work, and the allowlist every job is held to."""
 
     processing: str
     training: str
     endpoint: str
+    #: Instance types that roles may start jobs and ad-hoc endpoints on (``sagemaker:InstanceTypes``).
+    allowed: tuple[str, ...]
+
+
+@dataclass(frozen=True, kw_only=True)
+class RetentionConfig:
+    """How long (days) the bucket keeps what is not a registered model or a deployed baseline."""
+
+    #: Captured endpoint traffic (``data-capture/``).
+    capture_days: int
+    #: Drift-check working files and reports (``drift-checks/``).
+    drift_check_days: int
+    #: Intermediate pipeline outputs: train/validation splits, training checkpoints.
+    intermediate_days: int
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -141,6 +157,7 @@ class EnvironmentConfig:
     #: Endpoint stages in rollout order (staging, prod).
     endpoints: tuple[StageConfig, ...]
     monitoring: MonitoringConfig
+    retention: RetentionConfig
     tags: Mapping[str, str]
 
     def stage(self, name: str) -> StageConfig:
@@ -263,12 +280,38 @@ def _studio(r: Reader) -> StudioConfig:
 
 
 def _instances(r: Reader) -> InstanceConfig:
-    r.reject_unknown(("processing", "training", "endpoint"))
+    r.reject_unknown(("processing", "training", "endpoint", "allowed"))
     hint = "a SageMaker instance type such as ml.m5.large"
-    return InstanceConfig(
-        processing=r.string("processing", _INSTANCE_RE, hint, "ml.m5.large"),
-        training=r.string("training", _INSTANCE_RE, hint, "ml.m5.xlarge"),
-        endpoint=r.string("endpoint", _INSTANCE_RE, hint, "ml.m5.large"),
+    chosen = {
+        "processing": r.string("processing", _INSTANCE_RE, hint, "ml.m5.large"),
+        "training": r.string("training", _INSTANCE_RE, hint, "ml.m5.xlarge"),
+        "endpoint": r.string("endpoint", _INSTANCE_RE, hint, "ml.m5.large"),
+    }
+    # Default allowlist: exactly the types configured above, so nothing else can be started.
+    allowed = tuple(
+        sorted(
+            {
+                check(key, value, _INSTANCE_RE, hint)
+                for key, value in r.items("allowed", sorted(set(chosen.values())))
+            }
+        )
+    )
+    if not allowed:
+        raise ConfigError(f"context key '{r.key('allowed')}': list at least one instance type")
+    for name, value in chosen.items():
+        if value not in allowed:
+            raise ConfigError(
+                f"context key '{r.key(name)}': {value} is not in '{r.key('allowed')}' ({', '.join(allowed)})"
+            )
+    return InstanceConfig(**chosen, allowed=allowed)
+
+
+def _retention(r: Reader) -> RetentionConfig:
+    r.reject_unknown(("captureDays", "driftCheckDays", "intermediateDays"))
+    return RetentionConfig(
+        capture_days=r.integer("captureDays", 1, 3653, 90),
+        drift_check_days=r.integer("driftCheckDays", 1, 3653, 30),
+        intermediate_days=r.integer("intermediateDays", 1, 3653, 30),
     )
 
 
@@ -294,6 +337,7 @@ def _environment(name: str, r: Reader, root: Path | None) -> EnvironmentConfig:
             "delivery",
             "endpoints",
             "monitoring",
+            "retention",
             "tags",
         )
     )
@@ -311,6 +355,7 @@ def _environment(name: str, r: Reader, root: Path | None) -> EnvironmentConfig:
             r.child("endpoints", {}), env_name=name, default_instance_type=instances.endpoint, root=root
         ),
         monitoring=read_monitoring(r.child("monitoring", {})),
+        retention=_retention(r.child("retention", {})),
         tags=r.tags("tags"),
     )
 

@@ -143,3 +143,60 @@ def test_invalid_input_names_the_key(edit: Callable[[dict[str, Any]], None], key
     message = str(raised.value)
     assert f"'{key}'" in message
     assert text in message
+
+
+# ----------------------------------------------------------------- issue 10: guardrail settings
+
+
+def test_instance_allowlist_defaults_to_the_configured_types() -> None:
+    instances = load_config(_context()).env.instances
+    assert instances.allowed == tuple(sorted({instances.processing, instances.training, instances.endpoint}))
+
+
+def test_instance_allowlist_can_widen_and_must_hold_the_configured_types() -> None:
+    def widen(c: dict[str, Any]) -> None:
+        _dev(c)["instances"] = {
+            "training": "ml.m5.xlarge",
+            "allowed": ["ml.m5.large", "ml.m5.xlarge", "ml.c5.2xlarge"],
+        }
+
+    assert "ml.c5.2xlarge" in load_config(_context(widen)).env.instances.allowed
+
+    def narrow(c: dict[str, Any]) -> None:
+        _dev(c)["instances"] = {"training": "ml.p3.2xlarge", "allowed": ["ml.m5.large", "ml.m5.xlarge"]}
+
+    with pytest.raises(
+        ConfigError, match=r"'environments\.dev\.instances\.training': ml\.p3\.2xlarge is not in"
+    ):
+        load_config(_context(narrow))
+
+    def bad(c: dict[str, Any]) -> None:
+        _dev(c)["instances"] = {"allowed": ["m5.large"]}
+
+    with pytest.raises(ConfigError, match=r"'environments\.dev\.instances\.allowed\[0\]'"):
+        load_config(_context(bad))
+
+
+def test_retention_defaults_and_bounds() -> None:
+    retention = load_config(_context()).env.retention
+    assert (retention.capture_days, retention.drift_check_days, retention.intermediate_days) == (90, 30, 30)
+
+    def zero(c: dict[str, Any]) -> None:
+        _dev(c)["retention"] = {"captureDays": 0}
+
+    with pytest.raises(ConfigError, match=r"'environments\.dev\.retention\.captureDays'"):
+        load_config(_context(zero))
+
+    def typo(c: dict[str, Any]) -> None:
+        _dev(c)["retention"] = {"captureDay": 10}
+
+    with pytest.raises(ConfigError, match=r"environments\.dev\.retention"):
+        load_config(_context(typo))
+
+
+def test_approver_is_a_persona() -> None:
+    def approver(c: dict[str, Any]) -> None:
+        _dev(c)["studio"]["users"].append({"name": "reviewer", "persona": "approver"})
+
+    users = load_config(_context(approver)).env.studio.users
+    assert ("reviewer", "approver") in [(u.name, u.persona) for u in users]
