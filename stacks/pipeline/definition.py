@@ -16,7 +16,9 @@ Shape (what a runner of this definition needs):
   <step>.py "$@"' sh <ContainerArguments...>``.
 * Training runs network-isolated, so the bundle is the ``code`` channel and
   ``sagemaker_submit_directory`` is its container path ``/opt/ml/input/data/code/<name>``.
-* Every output lands under ``s3://<bucket>/pipeline-runs/<execution id>/<step>/...``.
+* Every output lands under ``s3://<bucket>/pipeline-runs/<execution id>/<step>/...``, except the
+  train/validation splits and checkpoints, under ``pipeline-intermediates/<execution id>/...``
+  (they expire; see ``stacks.bucket_layout``).
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ from stacks.pipeline.gate import quality_gate
 from stacks.pipeline.parameters import PipelineParameters
 from stacks.pipeline.props import (
     EVALUATION_PROPERTY_FILE,
+    INTERMEDIATES_PREFIX,
     RUNS_PREFIX,
     TRAINING_HYPERPARAMETERS,
     DefinitionProps,
@@ -48,12 +51,21 @@ from stacks.pipeline.steps import RequestStep
 __all__ = ["build_definition", "step_command"]
 
 
-def _run_uri(bucket: str, *parts: str) -> Join:
-    """``s3://bucket/pipeline-runs/<execution id>/<parts...>``."""
+def _run_uri(bucket: str, *parts: str, prefix: str = RUNS_PREFIX) -> Join:
+    """``s3://bucket/<prefix><execution id>/<parts...>`` (``pipeline-runs/`` unless told)."""
     return Join(
         on="/",
-        values=["s3:/", bucket, RUNS_PREFIX.rstrip("/"), ExecutionVariables.PIPELINE_EXECUTION_ID, *parts],
+        values=["s3:/", bucket, prefix.rstrip("/"), ExecutionVariables.PIPELINE_EXECUTION_ID, *parts],
     )
+
+
+#: Preprocess outputs only the training job reads: they expire with the intermediates.
+_INTERMEDIATE_OUTPUTS = frozenset({contract.TRAIN_CHANNEL, contract.VALIDATION_CHANNEL})
+
+
+def _preprocess_uri(bucket: str, output: str) -> Join:
+    prefix = INTERMEDIATES_PREFIX if output in _INTERMEDIATE_OUTPUTS else RUNS_PREFIX
+    return _run_uri(bucket, "preprocess", output, prefix=prefix)
 
 
 def build_pipeline(props: DefinitionProps, *, name: str) -> Any:
@@ -92,7 +104,7 @@ def _job_steps(
             arguments=["--target-column", p.target, "--problem-type", p.problem],
             inputs=[code_input, rq.s3_input("data", p.input_uri, contract.RAW_DATA_DIR)],
             outputs=[
-                rq.s3_output(out, _run_uri(bucket, "preprocess", out), local)
+                rq.s3_output(out, _preprocess_uri(bucket, out), local)
                 for out, local in contract.PREPROCESS_OUTPUTS.items()
             ],
             network_isolation=True,
@@ -121,7 +133,7 @@ def _job_steps(
             },
             output_uri=_run_uri(bucket, "train"),
             use_spot=props.use_spot,
-            checkpoint_uri=_run_uri(bucket, "train", "checkpoints"),
+            checkpoint_uri=_run_uri(bucket, "train", "checkpoints", prefix=INTERMEDIATES_PREFIX),
         ),
     )
     report = PropertyFile(

@@ -12,6 +12,9 @@ from stacks.pipeline.requests import JobSettings
 DATA_PREFIX: Final = "data/"
 DEFAULT_INPUT_PREFIX: Final = "data/raw/"
 RUNS_PREFIX: Final = "pipeline-runs/"
+#: Outputs no later stage reads (train/validation splits, checkpoints): kept apart from
+#: RUNS_PREFIX so a lifecycle rule can expire them without touching registered models.
+INTERMEDIATES_PREFIX: Final = "pipeline-intermediates/"
 #: The brief's training hyperparameters (script-mode ``--name value`` arguments of train.py).
 TRAINING_HYPERPARAMETERS: Final[dict[str, str]] = {
     "num_round": "300",
