@@ -129,6 +129,7 @@ class MonitoringStack(cdk.Stack):
                 name=self.drift_pipeline_name,
                 monitoring=monitoring,
                 instance_type=config.env.instances.processing,
+                allowed_instance_types=config.env.instances.allowed,
                 max_runtime_seconds=config.env.pipeline.max_runtime_seconds,
                 key=key,
                 artifact_bucket=artifact_bucket,

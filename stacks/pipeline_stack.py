@@ -22,12 +22,13 @@ from aws_cdk import aws_s3_assets as s3_assets
 from aws_cdk import aws_sagemaker as sagemaker
 from constructs import Construct
 
+from stacks.bucket_layout import runs_writer_path
 from stacks.config import AppConfig
 from stacks.pipeline.acknowledgements import acknowledge_role_wildcards
 from stacks.pipeline.cache import cached_definition
 from stacks.pipeline.execution_role import ExecutionRoleProps, PipelineExecutionRole
 from stacks.pipeline.images import XGBOOST_REPOSITORY, image_uri, xgboost_registries
-from stacks.pipeline.props import DATA_PREFIX, RUNS_PREFIX, DefinitionProps
+from stacks.pipeline.props import DATA_PREFIX, INTERMEDIATES_PREFIX, RUNS_PREFIX, DefinitionProps
 from stacks.pipeline.requests import JobSettings
 from stacks.pipeline.source_bundle import build_bundle
 
@@ -93,6 +94,8 @@ class PipelineStack(cdk.Stack):
                 vpc=vpc,
                 subnet_ids=subnet_ids,
                 security_group=security_group,
+                instance_types=config.env.instances.allowed,
+                runs_writer_path=runs_writer_path(config.prefix),
             ),
         )
         acknowledge_role_wildcards(
@@ -101,6 +104,8 @@ class PipelineStack(cdk.Stack):
             bucket_prefixes={
                 DATA_PREFIX: "Reads the raw training data under data/ (the InputDataUri parameter).",
                 RUNS_PREFIX: "Jobs write and read their outputs under pipeline-runs/<execution id>/.",
+                INTERMEDIATES_PREFIX: "Splits and checkpoints under pipeline-intermediates/<execution id>/ "
+                "(expire by lifecycle).",
             },
             group_name=model_package_group_name,
         )

@@ -46,6 +46,8 @@ class DriftPipelineProps:
     name: str
     monitoring: MonitoringConfig
     instance_type: str
+    #: The configured allowlist (``instances.allowed``) its jobs are held to.
+    allowed_instance_types: Sequence[str]
     max_runtime_seconds: int
     key: kms.IKey
     artifact_bucket: s3.IBucket
@@ -92,6 +94,9 @@ class DriftPipeline(Construct):
             vpc=props.vpc,
             subnet_ids=list(props.subnet_ids),
             security_group=props.security_group,
+            instance_types=props.allowed_instance_types,
+            training_jobs=False,  # a drift check is one processing job
+            isolated_processing=True,
         )
         bucket = props.artifact_bucket
         self.selector = self._selector(props)

@@ -9,6 +9,7 @@ the project VPC. The policy is a customer-managed policy (no inline policy, no A
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import aws_cdk as cdk
@@ -18,7 +19,8 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
-from stacks.pipeline.props import DATA_PREFIX, RUNS_PREFIX
+from stacks.constructs.job_conditions import JobBoundary, job_conditions
+from stacks.pipeline.props import DATA_PREFIX, INTERMEDIATES_PREFIX, RUNS_PREFIX
 
 #: SageMaker Pipelines names every job it starts ``pipelines-<execution>-<step>-<hash>``.
 JOB_NAME_PREFIX = "pipelines-"
@@ -38,6 +40,15 @@ class ExecutionRoleProps:
     vpc: ec2.IVpc
     subnet_ids: list[str]
     security_group: ec2.ISecurityGroup
+    #: Instance types its jobs may run on (``sagemaker:InstanceTypes``).
+    instance_types: Sequence[str]
+    #: The role starts training jobs (the drift check does not).
+    training_jobs: bool = True
+    #: Processing jobs must be network-isolated. The training pipeline's Evaluate step calls the
+    #: SageMaker API (champion lookup), so its role cannot require it; the drift check's can.
+    isolated_processing: bool = False
+    #: IAM path of the role; the training pipeline's is ``bucket_layout.runs_writer_path``.
+    runs_writer_path: str | None = None
 
 
 class PipelineExecutionRole(Construct):
@@ -50,6 +61,8 @@ class PipelineExecutionRole(Construct):
             "Role",
             assumed_by=iam.ServicePrincipal("sagemaker.amazonaws.com"),
             description="Runs the SageMaker training pipeline and its jobs",
+            # The artifact bucket lets only a role on this path write pipeline-runs/.
+            path=props.runs_writer_path,
         )
         self.policy = iam.ManagedPolicy(
             self, "Policy", statements=_statements(self, props, self.role), roles=[self.role]
@@ -63,27 +76,41 @@ def _arn(scope: Construct, service: str, resource: str) -> str:
 
 
 def _statements(scope: Construct, p: ExecutionRoleProps, role: iam.IRole) -> list[iam.PolicyStatement]:
-    jobs = [
-        _arn(scope, "sagemaker", f"{kind}/{JOB_NAME_PREFIX}*") for kind in ("processing-job", "training-job")
-    ]
+    kinds = ("processing-job", "training-job") if p.training_jobs else ("processing-job",)
+    jobs = {kind: _arn(scope, "sagemaker", f"{kind}/{JOB_NAME_PREFIX}*") for kind in kinds}
     bucket = p.artifact_bucket
     code_bucket_arn = f"arn:{cdk.Aws.PARTITION}:s3:::{p.code_bucket_name}"
     vpc_arn = _arn(scope, "ec2", f"vpc/{p.vpc.vpc_id}")
     eni_arn = _arn(scope, "ec2", "network-interface/*")
-    return [
+    boundary = JobBoundary(
+        subnet_ids=p.subnet_ids,
+        security_group_id=p.security_group.security_group_id,
+        key_arn=p.key.key_arn,
+        instance_types=p.instance_types,
+    )
+    starts = [
         iam.PolicyStatement(
-            sid="PipelineJobs",
-            actions=[
-                "sagemaker:AddTags",
-                "sagemaker:CreateProcessingJob",
-                "sagemaker:CreateTrainingJob",
-                "sagemaker:DescribeProcessingJob",
-                "sagemaker:DescribeTrainingJob",
-                "sagemaker:StopProcessingJob",
-                "sagemaker:StopTrainingJob",
-            ],
-            resources=jobs,
-        ),
+            sid="StartProcessingJobs",
+            actions=["sagemaker:CreateProcessingJob"],
+            resources=[jobs["processing-job"]],
+            conditions=job_conditions(boundary, network_isolation=p.isolated_processing),
+        )
+    ]
+    if p.training_jobs:
+        starts.append(
+            iam.PolicyStatement(
+                sid="StartTrainingJobs",
+                actions=["sagemaker:CreateTrainingJob"],
+                resources=[jobs["training-job"]],
+                conditions=job_conditions(boundary, network_isolation=True),
+            )
+        )
+    manage = ["sagemaker:AddTags", "sagemaker:DescribeProcessingJob", "sagemaker:StopProcessingJob"]
+    if p.training_jobs:
+        manage += ["sagemaker:DescribeTrainingJob", "sagemaker:StopTrainingJob"]
+    return [
+        *starts,
+        iam.PolicyStatement(sid="PipelineJobs", actions=sorted(manage), resources=list(jobs.values())),
         iam.PolicyStatement(
             sid="RegisterAndFindModels",
             actions=["sagemaker:CreateModelPackage", "sagemaker:DescribeModelPackage"],
@@ -107,7 +134,11 @@ def _statements(scope: Construct, p: ExecutionRoleProps, role: iam.IRole) -> lis
             sid="ListDataAndRuns",
             actions=["s3:ListBucket"],
             resources=[bucket.bucket_arn],
-            conditions={"StringLike": {"s3:prefix": [f"{DATA_PREFIX}*", f"{RUNS_PREFIX}*"]}},
+            conditions={
+                "StringLike": {
+                    "s3:prefix": [f"{DATA_PREFIX}*", f"{RUNS_PREFIX}*", f"{INTERMEDIATES_PREFIX}*"]
+                }
+            },
         ),
         iam.PolicyStatement(
             sid="ReadData", actions=["s3:GetObject"], resources=[bucket.arn_for_objects(f"{DATA_PREFIX}*")]
@@ -115,7 +146,9 @@ def _statements(scope: Construct, p: ExecutionRoleProps, role: iam.IRole) -> lis
         iam.PolicyStatement(
             sid="ReadWriteRuns",
             actions=["s3:AbortMultipartUpload", "s3:GetObject", "s3:PutObject"],
-            resources=[bucket.arn_for_objects(f"{RUNS_PREFIX}*")],
+            resources=[
+                bucket.arn_for_objects(f"{prefix}*") for prefix in (RUNS_PREFIX, INTERMEDIATES_PREFIX)
+            ],
         ),
         iam.PolicyStatement(
             sid="ReadCodeBundle",
