@@ -13,6 +13,7 @@ from aws_cdk import aws_sagemaker as sagemaker
 from constructs import Construct
 
 from stacks.config import PERSONAS, Persona, StudioConfig
+from stacks.constructs.job_conditions import JobBoundary
 from stacks.constructs.persona_roles import PersonaRole, PersonaRoleProps
 from stacks.constructs.studio_acknowledgements import acknowledge_persona_role, artifact_objects_finding
 from stacks.constructs.studio_domain import StudioDomain, StudioDomainProps, user_profile
@@ -40,10 +41,17 @@ class StudioStack(cdk.Stack):
         key: kms.IKey,
         artifact_bucket: s3.IBucket,
         model_package_group_name: str,
+        instance_types: tuple[str, ...],
         env: cdk.Environment | None = None,
         description: str | None = None,
     ) -> None:
         super().__init__(scope, construct_id, env=env, description=description)
+        boundary = JobBoundary(
+            subnet_ids=[subnet.subnet_id for subnet in subnets],
+            security_group_id=security_group.security_group_id,
+            key_arn=key.key_arn,
+            instance_types=instance_types,
+        )
         personas: dict[Persona, PersonaRole] = {}
         for name in PERSONAS:
             persona = cast(Persona, name)
@@ -57,9 +65,11 @@ class StudioStack(cdk.Stack):
                     key=key,
                     model_package_group_name=model_package_group_name,
                     vpc_id=vpc.vpc_id,
+                    boundary=boundary,
                 ),
             )
         self.roles: dict[Persona, iam.IRole] = {name: p.role for name, p in personas.items()}
+        self.personas = personas
 
         self.domain: sagemaker.CfnDomain = StudioDomain(
             self,

@@ -1,9 +1,23 @@
-"""Per-persona SageMaker execution roles, scoped to this project's bucket, key and resources.
+"""Per-persona SageMaker execution roles: what a Studio user (and the jobs they start) may do.
 
-No AWS managed policy is attached. Each concern is one customer-managed policy, so a finding
-about a wildcard is acknowledged on exactly the policy that needs it (see ``studio_stack``).
-Resource wildcards remain only where the SageMaker, EC2, ECR, CloudWatch or Logs APIs have no
-resource-level permissions, or where the service itself names the resource (job log streams).
+The trust boundaries they hold (README "Security model"; tests/security pins each as requests):
+
+- **Storage**: read the training data, runs and drift reports; write only ``data/`` and the
+  persona's own ``workspace/<persona>/`` (``stacks.bucket_layout``). Nothing on the delivery
+  bucket (the build's source and CodePipeline artifacts), nothing under ``pipeline-runs/`` (the
+  bucket policy denies it too), no captured traffic.
+- **Jobs**: only in the project's subnets and security group, volumes and outputs under the data
+  key, network-isolated, inter-container encrypted, on the configured instance types
+  (:mod:`stacks.constructs.job_conditions`).
+- **Registry**: builders (``data_scientist``, ``ml_engineer``) register versions only as
+  ``PendingManualApproval``; only the ``approver`` persona changes a version's status.
+- **Endpoints**: the stage endpoints are CloudFormation's alone (the deploy pipeline). An ML
+  engineer may run ad-hoc endpoints named ``<prefix>-sandbox-*``, held to the same VPC, isolation,
+  key and instance-type conditions.
+- **Studio**: spaces and apps follow AWS's owner pattern (a user changes only spaces it owns).
+
+No AWS managed policy is attached; each concern is one customer-managed policy so that a finding
+about a wildcard is acknowledged on exactly the policy that needs it.
 """
 
 from __future__ import annotations
@@ -16,7 +30,20 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
+from stacks import bucket_layout as layout
 from stacks.config import Persona
+from stacks.constructs.job_conditions import (
+    JobBoundary,
+    endpoint_config_conditions,
+    job_conditions,
+    model_conditions,
+)
+from stacks.constructs.persona_statements import list_statement, runtime_statements, studio_statements
+
+#: Builders register and train; the approver only reviews.
+BUILDERS: tuple[Persona, ...] = ("data_scientist", "ml_engineer")
+#: Ad-hoc endpoints, models and endpoint configs an ML engineer may run: ``<prefix>-sandbox-*``.
+SANDBOX = "sandbox"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -29,6 +56,7 @@ class PersonaRoleProps:
     key: kms.IKey
     model_package_group_name: str
     vpc_id: str
+    boundary: JobBoundary
 
 
 def sagemaker_arn(resource: str) -> str:
@@ -50,6 +78,7 @@ class PersonaRole(Construct):
         self._props = props
         self.prefix = props.prefix
         self.persona: Persona = props.persona
+        self.builder = props.persona in BUILDERS
         self.role = iam.Role(
             self,
             "Role",
@@ -59,196 +88,194 @@ class PersonaRole(Construct):
         self.policies: dict[str, iam.ManagedPolicy] = {}
         self._policy("storage", self._storage_statements())
         self._policy("sagemaker", self._sagemaker_statements())
-        self._policy("runtime", self._runtime_statements())
+        if self.builder:  # the approver starts no jobs, so needs no job runtime
+            self._policy("runtime", runtime_statements(props.prefix, props.vpc_id))
 
     def allow_studio_apps(self, domain_id: str) -> iam.ManagedPolicy:
-        """Let the persona run Studio apps and spaces in ``domain_id`` (and nothing else's)."""
-        return self._policy(
-            "studio_ui",
-            [
-                _allow(
-                    ["sagemaker:CreateApp", "sagemaker:DeleteApp", "sagemaker:DescribeApp"],
-                    [sagemaker_arn(f"app/{domain_id}/*")],
-                ),
-                _allow(
-                    [
-                        "sagemaker:CreateSpace",
-                        "sagemaker:UpdateSpace",
-                        "sagemaker:DeleteSpace",
-                        "sagemaker:DescribeSpace",
-                    ],
-                    [sagemaker_arn(f"space/{domain_id}/*")],
-                ),
-                _allow(["sagemaker:DescribeUserProfile"], [sagemaker_arn(f"user-profile/{domain_id}/*")]),
-                _allow(["sagemaker:DescribeDomain"], [sagemaker_arn(f"domain/{domain_id}")]),
-            ],
-        )
+        """Let the persona run Studio apps and its own spaces in ``domain_id`` (and nothing else's)."""
+        return self._policy("studio_ui", studio_statements(domain_id))
 
     # ------------------------------------------------------------------ statements
 
     def _storage_statements(self) -> list[iam.PolicyStatement]:
         p = self._props
-        object_actions = ["s3:GetObject", "s3:PutObject", "s3:AbortMultipartUpload"]
-        if p.persona == "ml_engineer":
-            object_actions.append("s3:DeleteObject")
-        return [
-            _allow(["s3:ListBucket", "s3:GetBucketLocation"], [p.artifact_bucket.bucket_arn]),
-            _allow(object_actions, [p.artifact_bucket.arn_for_objects("*")]),
-            _allow(
-                ["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey", "kms:DescribeKey"],
-                [p.key.key_arn],
+        bucket = p.artifact_bucket
+        own = layout.workspace_prefix(p.persona)
+        readable = [layout.RUNS_PREFIX, layout.CHECKS_PREFIX]
+        if self.builder:
+            readable += [layout.DATA_PREFIX, layout.INTERMEDIATES_PREFIX, own]
+        statements = [
+            iam.PolicyStatement(
+                sid="ListOwnPrefixes",
+                actions=["s3:ListBucket"],
+                resources=[bucket.bucket_arn],
+                conditions={"StringLike": {"s3:prefix": [f"{prefix}*" for prefix in readable]}},
+            ),
+            iam.PolicyStatement(
+                sid="Read",
+                actions=["s3:GetObject", "s3:GetObjectVersion"],
+                resources=[bucket.arn_for_objects(f"{prefix}*") for prefix in readable],
+            ),
+            iam.PolicyStatement(
+                sid="FindBucket", actions=["s3:GetBucketLocation"], resources=[bucket.bucket_arn]
+            ),
+            iam.PolicyStatement(
+                sid="UseDataKey",
+                actions=["kms:Decrypt", "kms:DescribeKey"]
+                + (["kms:Encrypt", "kms:GenerateDataKey"] if self.builder else []),
+                resources=[p.key.key_arn],
+            ),
+        ]
+        if not self.builder:
+            return statements
+        writable = [layout.DATA_PREFIX, own]
+        statements += [
+            iam.PolicyStatement(
+                sid="WriteDataAndOwnWorkspace",
+                actions=["s3:PutObject", "s3:AbortMultipartUpload"],
+                resources=[bucket.arn_for_objects(f"{prefix}*") for prefix in writable],
+            ),
+            iam.PolicyStatement(
+                sid="DeleteInOwnWorkspace",
+                actions=["s3:DeleteObject"],
+                # ML engineers curate the shared data; everyone tidies their own workspace.
+                resources=[
+                    bucket.arn_for_objects(f"{prefix}*")
+                    for prefix in (writable if p.persona == "ml_engineer" else [own])
+                ],
             ),
             # Training/processing volumes are encrypted by SageMaker on the caller's behalf.
             iam.PolicyStatement(
+                sid="GrantKeyToJobVolumes",
                 actions=["kms:CreateGrant"],
                 resources=[p.key.key_arn],
                 conditions={"Bool": {"kms:GrantIsForAWSResource": "true"}},
             ),
         ]
+        return statements
 
     def _sagemaker_statements(self) -> list[iam.PolicyStatement]:
         p = self._props
-        jobs = [sagemaker_arn(f"{kind}/{p.prefix}-*") for kind in ("processing-job", "training-job")]
+        group = p.model_package_group_name
+        packages = sagemaker_arn(f"model-package/{group}/*")
+        registry = [sagemaker_arn(f"model-package-group/{group}"), packages]
         pipelines = [
             sagemaker_arn(f"pipeline/{p.prefix}-*"),
             sagemaker_arn(f"pipeline/{p.prefix}-*/execution/*"),
         ]
-        group = p.model_package_group_name
-        registry = [sagemaker_arn(f"model-package-group/{group}"), sagemaker_arn(f"model-package/{group}/*")]
-        registry_actions = [
-            "sagemaker:DescribeModelPackageGroup",
-            "sagemaker:DescribeModelPackage",
-            "sagemaker:CreateModelPackage",
-        ]
-        endpoints = [sagemaker_arn(f"endpoint/{p.prefix}-*")]
         statements = [
-            _allow(
-                [
-                    "sagemaker:CreateProcessingJob",
-                    "sagemaker:CreateTrainingJob",
+            iam.PolicyStatement(
+                sid="ReadRegistry",
+                actions=["sagemaker:DescribeModelPackageGroup", "sagemaker:DescribeModelPackage"],
+                resources=registry,
+            ),
+            iam.PolicyStatement(
+                sid="ReadPipelines",
+                actions=[
+                    "sagemaker:DescribePipeline",
+                    "sagemaker:DescribePipelineExecution",
+                    "sagemaker:ListPipelineExecutionSteps",
+                ],
+                resources=pipelines,
+            ),
+            iam.PolicyStatement(
+                sid="ReadEndpoints",
+                actions=["sagemaker:DescribeEndpoint"],
+                resources=[sagemaker_arn(f"endpoint/{p.prefix}-*")],
+            ),
+            list_statement(),
+        ]
+        if self.builder:
+            statements += self._builder_statements(pipelines, registry)
+        else:
+            statements.append(
+                iam.PolicyStatement(
+                    sid="ApproveOrRejectVersions",
+                    actions=["sagemaker:UpdateModelPackage"],
+                    resources=[packages],
+                )
+            )
+        if p.persona == "ml_engineer":
+            statements += self._sandbox_statements()
+        return statements
+
+    def _builder_statements(self, pipelines: list[str], registry: list[str]) -> list[iam.PolicyStatement]:
+        p = self._props
+        jobs = [sagemaker_arn(f"{kind}/{p.prefix}-*") for kind in ("processing-job", "training-job")]
+        return [
+            iam.PolicyStatement(
+                sid="StartJobsInsideTheBoundary",
+                actions=["sagemaker:CreateProcessingJob", "sagemaker:CreateTrainingJob"],
+                resources=jobs,
+                conditions=job_conditions(p.boundary, network_isolation=True),
+            ),
+            iam.PolicyStatement(
+                sid="ManageOwnJobs",
+                actions=[
                     "sagemaker:DescribeProcessingJob",
                     "sagemaker:DescribeTrainingJob",
                     "sagemaker:StopProcessingJob",
                     "sagemaker:StopTrainingJob",
                     "sagemaker:AddTags",
                 ],
-                jobs,
+                resources=jobs,
             ),
-            _allow(
-                [
-                    "sagemaker:DescribePipeline",
-                    "sagemaker:StartPipelineExecution",
-                    "sagemaker:StopPipelineExecution",
-                    "sagemaker:DescribePipelineExecution",
-                    "sagemaker:ListPipelineExecutionSteps",
-                ],
-                pipelines,
-            ),
-            _allow(["sagemaker:DescribeEndpoint", "sagemaker:InvokeEndpoint"], endpoints),
-        ]
-        if p.persona == "ml_engineer":
-            # Only ML engineers approve models and run endpoints.
-            registry_actions.append("sagemaker:UpdateModelPackage")
-            statements.append(
-                _allow(
-                    [
-                        "sagemaker:CreateModel",
-                        "sagemaker:DescribeModel",
-                        "sagemaker:DeleteModel",
-                        "sagemaker:CreateEndpointConfig",
-                        "sagemaker:DescribeEndpointConfig",
-                        "sagemaker:DeleteEndpointConfig",
-                        "sagemaker:CreateEndpoint",
-                        "sagemaker:UpdateEndpoint",
-                        "sagemaker:DeleteEndpoint",
-                    ],
-                    [
-                        sagemaker_arn(f"{kind}/{p.prefix}-*")
-                        for kind in ("model", "endpoint-config", "endpoint")
-                    ],
-                )
-            )
-        statements.append(_allow(registry_actions, registry))
-        # List*/Search calls have no resource-level permissions in SageMaker's IAM model.
-        statements.append(
-            _allow(
-                [
-                    "sagemaker:ListApps",
-                    "sagemaker:ListSpaces",
-                    "sagemaker:ListUserProfiles",
-                    "sagemaker:ListDomains",
-                    "sagemaker:ListProcessingJobs",
-                    "sagemaker:ListTrainingJobs",
-                    "sagemaker:ListPipelines",
-                    "sagemaker:ListPipelineExecutions",
-                    "sagemaker:ListModelPackageGroups",
-                    "sagemaker:ListModelPackages",
-                    "sagemaker:ListModels",
-                    "sagemaker:ListEndpoints",
-                    "sagemaker:Search",
-                ],
-                ["*"],
-            )
-        )
-        statements.append(
             iam.PolicyStatement(
+                sid="RunPipelines",
+                actions=["sagemaker:StartPipelineExecution", "sagemaker:StopPipelineExecution"],
+                resources=pipelines,
+            ),
+            iam.PolicyStatement(
+                sid="RegisterForReviewOnly",
+                actions=["sagemaker:CreateModelPackage"],
+                resources=registry,
+                conditions={"StringEquals": {"sagemaker:ModelApprovalStatus": "PendingManualApproval"}},
+            ),
+            iam.PolicyStatement(
+                sid="InvokeEndpoints",
+                actions=["sagemaker:InvokeEndpoint"],
+                resources=[sagemaker_arn(f"endpoint/{p.prefix}-*")],
+            ),
+            iam.PolicyStatement(
+                sid="PassOwnRoleToJobs",
                 actions=["iam:PassRole"],
                 resources=[self.role.role_arn],
                 conditions={"StringEquals": {"iam:PassedToService": "sagemaker.amazonaws.com"}},
-            )
-        )
-        return statements
+            ),
+        ]
 
-    def _runtime_statements(self) -> list[iam.PolicyStatement]:
-        """What SageMaker needs while running a job with this role: logs, metrics, ENIs, images."""
-        log_groups = (
-            f"arn:{cdk.Aws.PARTITION}:logs:{cdk.Aws.REGION}:{cdk.Aws.ACCOUNT_ID}:log-group:/aws/sagemaker/*"
-        )
-        vpc_arn = (
-            f"arn:{cdk.Aws.PARTITION}:ec2:{cdk.Aws.REGION}:{cdk.Aws.ACCOUNT_ID}:vpc/{self._props.vpc_id}"
+    def _sandbox_statements(self) -> list[iam.PolicyStatement]:
+        """Ad-hoc endpoints (``<prefix>-sandbox-*``) held to the job boundary; never a stage's."""
+        p = self._props
+        name = f"{p.prefix}-{SANDBOX}-*"
+        model, config, endpoint = (
+            sagemaker_arn(f"{kind}/{name}") for kind in ("model", "endpoint-config", "endpoint")
         )
         return [
-            _allow(
-                [
-                    "logs:CreateLogGroup",
-                    "logs:CreateLogStream",
-                    "logs:PutLogEvents",
-                    "logs:DescribeLogStreams",
-                ],
-                [log_groups],
+            iam.PolicyStatement(
+                sid="SandboxModels",
+                actions=["sagemaker:CreateModel"],
+                resources=[model],
+                conditions=model_conditions(p.boundary),
             ),
             iam.PolicyStatement(
-                actions=["cloudwatch:PutMetricData"],
-                resources=["*"],
-                conditions={"StringLike": {"cloudwatch:namespace": "/aws/sagemaker/*"}},
-            ),
-            _allow(
-                [
-                    "ec2:DescribeNetworkInterfaces",
-                    "ec2:DescribeVpcs",
-                    "ec2:DescribeSubnets",
-                    "ec2:DescribeSecurityGroups",
-                    "ec2:DescribeDhcpOptions",
-                ],
-                ["*"],
+                sid="SandboxEndpointConfigs",
+                actions=["sagemaker:CreateEndpointConfig"],
+                resources=[config],
+                conditions=endpoint_config_conditions(p.boundary),
             ),
             iam.PolicyStatement(
+                sid="SandboxEndpoints",
                 actions=[
-                    "ec2:CreateNetworkInterface",
-                    "ec2:CreateNetworkInterfacePermission",
-                    "ec2:DeleteNetworkInterface",
-                    "ec2:DeleteNetworkInterfacePermission",
+                    "sagemaker:CreateEndpoint",
+                    "sagemaker:UpdateEndpoint",
+                    "sagemaker:DeleteEndpoint",
+                    "sagemaker:DescribeModel",
+                    "sagemaker:DeleteModel",
+                    "sagemaker:DescribeEndpointConfig",
+                    "sagemaker:DeleteEndpointConfig",
                 ],
-                resources=["*"],
-                conditions={"ArnEquals": {"ec2:Vpc": vpc_arn}},
-            ),
-            _allow(["ecr:GetAuthorizationToken"], ["*"]),
-            _allow(
-                ["ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer", "ecr:BatchCheckLayerAvailability"],
-                [
-                    f"arn:{cdk.Aws.PARTITION}:ecr:{cdk.Aws.REGION}:{cdk.Aws.ACCOUNT_ID}"
-                    f":repository/{self._props.prefix}-*"
-                ],
+                resources=[model, config, endpoint],
             ),
         ]
 
@@ -261,7 +288,3 @@ class PersonaRole(Construct):
         )
         self.policies[concern] = policy
         return policy
-
-
-def _allow(actions: list[str], resources: list[str]) -> iam.PolicyStatement:
-    return iam.PolicyStatement(actions=actions, resources=resources)

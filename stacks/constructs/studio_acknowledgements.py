@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import json
 
+from stacks import bucket_layout as layout
 from stacks.constructs.nag import acknowledge
-from stacks.constructs.persona_roles import PersonaRole
+from stacks.constructs.persona_roles import SANDBOX, PersonaRole
 
 _ARN = "arn:<AWS::Partition>:{service}:<AWS::Region>:<AWS::AccountId>:{resource}"
 _SERVICE_WIDE = (
@@ -34,26 +35,38 @@ def acknowledge_persona_role(persona: PersonaRole, *, artifact_objects: str) -> 
     """
     prefix = persona.prefix
     policies = persona.policies
-    acknowledge(
-        policies["storage"],
-        _iam5(artifact_objects),
-        "Object-level actions on this project's artifact bucket only; object keys are created by "
-        "pipelines and users, so they cannot be listed in advance.",
-    )
-    project_scoped = [
-        "processing-job",
-        "training-job",
-        "pipeline",
-        "endpoint",
-        *(("model", "endpoint-config") if persona.persona == "ml_engineer" else ()),
-    ]
+    readable = [layout.RUNS_PREFIX, layout.CHECKS_PREFIX]
+    if persona.builder:
+        readable += [
+            layout.DATA_PREFIX,
+            layout.INTERMEDIATES_PREFIX,
+            layout.workspace_prefix(persona.persona),
+        ]
+    for folder in readable:
+        acknowledge(
+            policies["storage"],
+            _iam5(artifact_objects.removesuffix("*") + folder + "*"),
+            f"Objects under '{folder}' of this project's artifact bucket only (the bucket layout in "
+            "stacks/bucket_layout.py); keys are created per run or by users, so they cannot be listed.",
+        )
+    project_scoped = ["pipeline", "endpoint"]
+    if persona.builder:
+        project_scoped += ["processing-job", "training-job"]
     for kind in project_scoped:
         acknowledge(
             policies["sagemaker"],
             _iam5(_ARN.format(service="sagemaker", resource=f"{kind}/{prefix}-*")),
             f"SageMaker {kind}s are named per run; the role may only touch names starting with "
-            f"this project's prefix '{prefix}-'.",
+            f"this project's prefix '{prefix}-' (jobs only inside the VPC/key/instance conditions).",
         )
+    if persona.persona == "ml_engineer":
+        for kind in ("model", "endpoint-config", "endpoint"):
+            acknowledge(
+                policies["sagemaker"],
+                _iam5(_ARN.format(service="sagemaker", resource=f"{kind}/{prefix}-{SANDBOX}-*")),
+                f"Ad-hoc {kind}s named '{prefix}-{SANDBOX}-*' only, never a stage's; creation is held "
+                "to the project's VPC, network isolation, data key and instance types.",
+            )
     acknowledge(
         policies["sagemaker"],
         _iam5(_ARN.format(service="sagemaker", resource=f"pipeline/{prefix}-*/execution/*")),
@@ -64,24 +77,26 @@ def acknowledge_persona_role(persona: PersonaRole, *, artifact_objects: str) -> 
         _iam5(_ARN.format(service="sagemaker", resource=f"model-package/{prefix}-models/*")),
         "Versions of this project's model package group only; versions are numbered by SageMaker.",
     )
-    for concern in ("sagemaker", "runtime"):
-        acknowledge(policies[concern], _iam5("*"), _SERVICE_WIDE)
-    acknowledge(
-        policies["runtime"],
-        _iam5(_ARN.format(service="logs", resource="log-group:/aws/sagemaker/*")),
-        "SageMaker writes job and endpoint logs to service-named groups under /aws/sagemaker/ "
-        "(TrainingJobs, ProcessingJobs, Endpoints/...); streams are named per job.",
-    )
-    acknowledge(
-        policies["runtime"],
-        _iam5(_ARN.format(service="ecr", resource=f"repository/{prefix}-*")),
-        f"Pull-only access to this account's repositories named '{prefix}-*' (custom images).",
-    )
+    acknowledge(policies["sagemaker"], _iam5("*"), _SERVICE_WIDE)
+    if "runtime" in policies:
+        acknowledge(policies["runtime"], _iam5("*"), _SERVICE_WIDE)
+        acknowledge(
+            policies["runtime"],
+            _iam5(_ARN.format(service="logs", resource="log-group:/aws/sagemaker/*")),
+            "SageMaker writes job and endpoint logs to service-named groups under /aws/sagemaker/ "
+            "(TrainingJobs, ProcessingJobs, Endpoints/...); streams are named per job.",
+        )
+        acknowledge(
+            policies["runtime"],
+            _iam5(_ARN.format(service="ecr", resource=f"repository/{prefix}-*")),
+            f"Pull-only access to this account's repositories named '{prefix}-*' (custom images).",
+        )
     for kind in ("app", "space", "user-profile"):
         acknowledge(
             policies["studio_ui"],
             _iam5(_ARN.format(service="sagemaker", resource=f"{kind}/<StudioDomain.DomainId>/*")),
-            f"Studio {kind}s of this project's domain only; their names are chosen in Studio.",
+            f"Studio {kind}s of this project's domain only; their names are chosen in Studio, and "
+            "spaces and private-space apps are further held to their owner (OwnerUserProfileArn).",
         )
 
 
