@@ -53,7 +53,14 @@ def build_platform(app: cdk.App, config: AppConfig) -> Platform:
     )
 
     # ---- stacks (add new ones below, wiring resources, not names) ----
-    data = DataStack(app, f"{prefix}-data", prefix=prefix, env=env, description=f"{prefix}: data stores")
+    data = DataStack(
+        app,
+        f"{prefix}-data",
+        prefix=prefix,
+        retention=config.env.retention,
+        env=env,
+        description=f"{prefix}: data stores",
+    )
     network = NetworkStack(
         app,
         f"{prefix}-network",
@@ -73,6 +80,7 @@ def build_platform(app: cdk.App, config: AppConfig) -> Platform:
         key=data.key,
         artifact_bucket=data.artifact_bucket,
         model_package_group_name=data.model_package_group_name,
+        instance_types=config.env.instances.allowed,
         env=env,
         description=f"{prefix}: SageMaker Studio",
     )
@@ -110,6 +118,7 @@ def build_platform(app: cdk.App, config: AppConfig) -> Platform:
         config=config,
         key=data.key,
         artifact_bucket=data.artifact_bucket,
+        delivery_bucket=data.delivery_bucket,
         training_pipeline_name=pipeline.pipeline_name,
         model_package_group_name=data.model_package_group_name,
         model_package_group_arn=data.model_package_group_arn,

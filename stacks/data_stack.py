@@ -3,6 +3,13 @@
 Everything here outlives a ``cdk destroy``: RemovalPolicy.RETAIN on every resource and logical
 IDs pinned with ``override_logical_id`` (tests/cdk pins them too), so a refactor can never
 replace a key or a bucket full of artifacts.
+
+Two buckets with two purposes (layout: :mod:`stacks.bucket_layout`): the artifact bucket, where
+people and jobs work, and the delivery bucket, where the build's source and the CodePipeline
+artifacts live and which no persona, job or endpoint role can write. The artifact bucket's policy
+keeps what a training run wrote (``pipeline-runs/``, registered models included) writable only by
+the training pipeline's role and deletable by nobody but the lifecycle rules, and refuses uploads
+encrypted with anything but the data key.
 """
 
 from __future__ import annotations
@@ -13,6 +20,8 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_sagemaker as sagemaker
 from constructs import Construct
 
+from stacks import bucket_layout as layout
+from stacks.config import RetentionConfig
 from stacks.constructs.nag import acknowledge
 from stacks.constructs.secure_bucket import SecureBucketProps, secure_bucket
 
@@ -21,6 +30,7 @@ LOGICAL_IDS = {
     "key": "DataKey",
     "artifact_bucket": "ArtifactBucket",
     "access_log_bucket": "AccessLogBucket",
+    "delivery_bucket": "DeliveryBucket",
     "model_package_group": "ModelPackageGroup",
 }
 
@@ -32,6 +42,7 @@ class DataStack(cdk.Stack):
         key: the customer-managed KMS key (rotation on) for data, logs and Studio storage.
         artifact_bucket: SSE-KMS bucket for datasets, pipeline artifacts and models.
         access_log_bucket: destination of the artifact bucket's server access logs.
+        delivery_bucket: SSE-KMS bucket for the build's S3 source and CodePipeline artifacts.
         model_package_group_name: ``<prefix>-models``.
         model_package_group_arn: its ARN (a token).
     """
@@ -42,6 +53,7 @@ class DataStack(cdk.Stack):
         construct_id: str,
         *,
         prefix: str,
+        retention: RetentionConfig,
         env: cdk.Environment | None = None,
         description: str | None = None,
     ) -> None:
@@ -55,7 +67,7 @@ class DataStack(cdk.Stack):
             removal_policy=cdk.RemovalPolicy.RETAIN,
         )
         self.key.node.default_child.override_logical_id(LOGICAL_IDS["key"])  # type: ignore[union-attr]
-        self._allow_cloudwatch_logs()
+        self._allow_cloudwatch_logs(prefix)
 
         self.access_log_bucket = secure_bucket(
             self,
@@ -79,10 +91,26 @@ class DataStack(cdk.Stack):
             self,
             LOGICAL_IDS["artifact_bucket"],
             props=SecureBucketProps(
-                key=self.key, access_log_bucket=self.access_log_bucket, access_log_prefix="artifact-bucket/"
+                key=self.key,
+                access_log_bucket=self.access_log_bucket,
+                access_log_prefix="artifact-bucket/",
+                # Never pipeline-runs/ (registered models, baselines of deployed versions).
+                expire_prefixes={
+                    layout.CAPTURE_PREFIX: retention.capture_days,
+                    layout.CHECKS_PREFIX: retention.drift_check_days,
+                    layout.INTERMEDIATES_PREFIX: retention.intermediate_days,
+                },
             ),
         )
-        for bucket in (self.access_log_bucket, self.artifact_bucket):
+        self._protect_artifacts(prefix)
+        self.delivery_bucket = secure_bucket(
+            self,
+            LOGICAL_IDS["delivery_bucket"],
+            props=SecureBucketProps(
+                key=self.key, access_log_bucket=self.access_log_bucket, access_log_prefix="delivery-bucket/"
+            ),
+        )
+        for bucket in (self.access_log_bucket, self.artifact_bucket, self.delivery_bucket):
             acknowledge(
                 bucket,
                 "NIST.800.53.R5-S3BucketReplicationEnabled",
@@ -102,11 +130,68 @@ class DataStack(cdk.Stack):
         group.override_logical_id(LOGICAL_IDS["model_package_group"])
         self.model_package_group_arn: str = group.attr_model_package_group_arn
 
-    def _allow_cloudwatch_logs(self) -> None:
-        """Let CloudWatch Logs use the key for this account's log groups (flow logs, jobs)."""
+    def _protect_artifacts(self, prefix: str) -> None:
+        """Bucket-policy denies that no identity policy can undo (explicit Deny wins)."""
+        bucket, key_arn = self.artifact_bucket, self.key.key_arn
+        runs = bucket.arn_for_objects(f"{layout.RUNS_PREFIX}*")
+        writer = f"arn:{cdk.Aws.PARTITION}:iam::{cdk.Aws.ACCOUNT_ID}:role{layout.runs_writer_path(prefix)}*"
+        bucket.add_to_resource_policy(
+            iam.PolicyStatement(
+                sid="OnlyThePipelineWritesRuns",
+                effect=iam.Effect.DENY,
+                principals=[iam.AnyPrincipal()],
+                actions=["s3:PutObject"],
+                resources=[runs],
+                conditions={"ArnNotLike": {"aws:PrincipalArn": writer}},
+            )
+        )
+        bucket.add_to_resource_policy(
+            iam.PolicyStatement(
+                sid="RunsAreNeverDeleted",
+                effect=iam.Effect.DENY,
+                principals=[iam.AnyPrincipal()],
+                actions=["s3:DeleteObject", "s3:DeleteObjectVersion"],
+                resources=[runs],
+            )
+        )
+        # Uploads use the bucket's default (the data key) or name it; never another key or SSE type.
+        bucket.add_to_resource_policy(
+            iam.PolicyStatement(
+                sid="OnlyTheDataKey",
+                effect=iam.Effect.DENY,
+                principals=[iam.AnyPrincipal()],
+                actions=["s3:PutObject"],
+                resources=[bucket.arn_for_objects("*")],
+                conditions={
+                    "Null": {"s3:x-amz-server-side-encryption-aws-kms-key-id": "false"},
+                    "StringNotEquals": {"s3:x-amz-server-side-encryption-aws-kms-key-id": key_arn},
+                },
+            )
+        )
+        bucket.add_to_resource_policy(
+            iam.PolicyStatement(
+                sid="OnlySseKms",
+                effect=iam.Effect.DENY,
+                principals=[iam.AnyPrincipal()],
+                actions=["s3:PutObject"],
+                resources=[bucket.arn_for_objects("*")],
+                conditions={
+                    "Null": {"s3:x-amz-server-side-encryption": "false"},
+                    "StringNotEquals": {"s3:x-amz-server-side-encryption": "aws:kms"},
+                },
+            )
+        )
+
+    def _allow_cloudwatch_logs(self, prefix: str) -> None:
+        """Let CloudWatch Logs use the key for this project's log groups only.
+
+        Every log group the key encrypts (flow logs, functions, builds) is named by CloudFormation,
+        which starts a generated name with the stack's name, ``<prefix>-<part>``; SageMaker's own
+        ``/aws/sagemaker/*`` groups are not encrypted with this key.
+        """
         self.key.add_to_resource_policy(
             iam.PolicyStatement(
-                sid="AllowCloudWatchLogsInThisAccount",
+                sid="AllowCloudWatchLogsForThisProject",
                 principals=[iam.ServicePrincipal(f"logs.{cdk.Aws.REGION}.amazonaws.com")],
                 actions=[
                     "kms:Encrypt",
@@ -121,7 +206,8 @@ class DataStack(cdk.Stack):
                 conditions={
                     "ArnLike": {
                         "kms:EncryptionContext:aws:logs:arn": (
-                            f"arn:{cdk.Aws.PARTITION}:logs:{cdk.Aws.REGION}:{cdk.Aws.ACCOUNT_ID}:log-group:*"
+                            f"arn:{cdk.Aws.PARTITION}:logs:{cdk.Aws.REGION}:{cdk.Aws.ACCOUNT_ID}"
+                            f":log-group:{prefix}-*"
                         )
                     }
                 },

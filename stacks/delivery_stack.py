@@ -48,6 +48,7 @@ class DeliveryStack(cdk.Stack):
         config: AppConfig,
         key: kms.IKey,
         artifact_bucket: s3.IBucket,
+        delivery_bucket: s3.IBucket,
         training_pipeline_name: str,
         model_package_group_name: str,
         model_package_group_arn: str,
@@ -57,7 +58,7 @@ class DeliveryStack(cdk.Stack):
         super().__init__(scope, construct_id, **kwargs)  # type: ignore[arg-type]
         prefix, env, delivery = config.prefix, config.env.name, config.env.delivery
         self.source = PipelineSource(
-            SourceProps(config=delivery.source, bucket=artifact_bucket, prefix=prefix)
+            SourceProps(config=delivery.source, bucket=delivery_bucket, prefix=prefix)
         )
         self.build = BuildPipeline(
             self,
@@ -68,7 +69,7 @@ class DeliveryStack(cdk.Stack):
                 training_pipeline_name=training_pipeline_name,
                 source=self.source,
                 key=key,
-                artifact_bucket=artifact_bucket,
+                delivery_bucket=delivery_bucket,
             ),
         )
         self.deploy = DeployPipeline(
@@ -83,6 +84,7 @@ class DeliveryStack(cdk.Stack):
                 source=self.source,
                 key=key,
                 artifact_bucket=artifact_bucket,
+                delivery_bucket=delivery_bucket,
                 approval_topic=notification_topic,
             ),
         )
@@ -110,5 +112,5 @@ class DeliveryStack(cdk.Stack):
                 self,
                 "SourceObject",
                 description="Upload `git archive --format=zip HEAD` here to run the build pipeline",
-                value=f"s3://{artifact_bucket.bucket_name}/{self.source.object_key}",
+                value=f"s3://{delivery_bucket.bucket_name}/{self.source.object_key}",
             )

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 
 import aws_cdk as cdk
 from aws_cdk import aws_kms as kms
@@ -22,6 +23,8 @@ class SecureBucketProps:
     access_log_prefix: str | None = None
     noncurrent_version_days: int = 90
     expiration_days: int | None = None
+    #: Key prefix -> days after which its objects expire (retention as code, per prefix).
+    expire_prefixes: Mapping[str, int] = field(default_factory=dict)
 
 
 def secure_bucket(scope: Construct, construct_id: str, *, props: SecureBucketProps) -> s3.Bucket:
@@ -48,7 +51,15 @@ def secure_bucket(scope: Construct, construct_id: str, *, props: SecureBucketPro
                 noncurrent_version_expiration=cdk.Duration.days(props.noncurrent_version_days),
                 abort_incomplete_multipart_upload_after=cdk.Duration.days(7),
                 expiration=cdk.Duration.days(props.expiration_days) if props.expiration_days else None,
-            )
+            ),
+            *(
+                s3.LifecycleRule(
+                    id="Expire-" + prefix.strip("/").replace("/", "-"),
+                    prefix=prefix,
+                    expiration=cdk.Duration.days(days),
+                )
+                for prefix, days in sorted(props.expire_prefixes.items())
+            ),
         ],
     )
     # Pinned so a refactor of construct paths never replaces a bucket full of data.

@@ -32,7 +32,8 @@ class BuildPipelineProps:
     training_pipeline_name: str
     source: PipelineSource
     key: kms.IKey
-    artifact_bucket: s3.IBucket
+    #: The delivery bucket: the S3 source and every pipeline artifact (no persona or job writes it).
+    delivery_bucket: s3.IBucket
 
 
 class BuildPipeline(Construct):
@@ -54,7 +55,7 @@ class BuildPipeline(Construct):
                 ],
             ),
         )
-        acknowledge_artifact_grants(build, props.artifact_bucket)
+        acknowledge_artifact_grants(build, props.delivery_bucket)
         self.project = build.project
         source = codepipeline.Artifact("Source")
         source_action = props.source.action(source, on_push=True)
@@ -62,7 +63,7 @@ class BuildPipeline(Construct):
             self,
             "Pipeline",
             name=f"{props.prefix}-build",
-            bucket=props.artifact_bucket,
+            bucket=props.delivery_bucket,
             stages=[
                 codepipeline.StageProps(stage_name="Source", actions=[source_action]),
                 codepipeline.StageProps(

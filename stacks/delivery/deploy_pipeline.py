@@ -54,7 +54,10 @@ class DeployPipelineProps:
     prod: StageConfig
     source: PipelineSource
     key: kms.IKey
+    #: Read by the smoke test (the approved version's samples under pipeline-runs/).
     artifact_bucket: s3.IBucket
+    #: The delivery bucket: source and pipeline artifacts.
+    delivery_bucket: s3.IBucket
     approval_topic: sns.ITopic
 
 
@@ -123,7 +126,7 @@ class DeployPipeline(Construct):
             self,
             "Pipeline",
             name=f"{p.prefix}-deploy",
-            bucket=p.artifact_bucket,
+            bucket=p.delivery_bucket,
             stages=[
                 codepipeline.StageProps(
                     stage_name="Source", actions=[p.source.action(source, on_push=False)]
@@ -169,7 +172,7 @@ class DeployPipeline(Construct):
                 timeout_minutes=DEPLOY_TIMEOUT_MINUTES,
             ),
         )
-        acknowledge_artifact_grants(project, p.artifact_bucket)
+        acknowledge_artifact_grants(project, p.delivery_bucket)
         acknowledge_deploy_project(project, group=p.group, bucket=p.artifact_bucket)
         if extra:
             acknowledge_endpoint_stacks(
