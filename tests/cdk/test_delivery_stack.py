@@ -95,6 +95,8 @@ def test_without_a_connection_the_source_is_a_polled_s3_object(default: dict[str
     (source,) = pipelines[f"{PREFIX}-build"]["Stages"][0]["Actions"]
     assert source["ActionTypeId"]["Provider"] == "S3"
     assert source["Configuration"]["S3ObjectKey"] == f"source/{PREFIX}.zip"
+    # in the delivery bucket, which no persona or job role can write (not the artifact bucket)
+    assert "DeliveryBucket" in json.dumps(source["Configuration"]["S3Bucket"])
     assert source["Configuration"]["PollForSourceChanges"] is True
     assert "Triggers" not in pipelines[f"{PREFIX}-build"]
     deploy_source = pipelines[f"{PREFIX}-deploy"]["Stages"][0]["Actions"][0]
@@ -110,6 +112,7 @@ def test_both_pipelines_are_v2_with_kms_artifact_stores(default: dict[str, Any])
         store = pipeline["ArtifactStore"]
         assert store["EncryptionKey"]["Type"] == "KMS"
         assert "data" in json.dumps(store["EncryptionKey"]["Id"]).lower()  # the data stack's key
+        assert "DeliveryBucket" in json.dumps(store["Location"])
 
 
 def test_build_tests_then_updates_the_pipeline_then_starts_it(default: dict[str, Any]) -> None:

@@ -185,7 +185,9 @@ def test_sagemaker_and_s3_access_is_scoped_to_this_project(template, synthesized
     register = json.dumps(statements["RegisterAndFindModels"]["Resource"])
     assert f"model-package/{synthesized.config.prefix}-models/*" in register
     assert json.dumps(statements["ReadData"]["Resource"]).endswith('"/data/*"]]}')
-    assert json.dumps(statements["ReadWriteRuns"]["Resource"]).endswith('"/pipeline-runs/*"]]}')
+    runs = json.dumps(statements["ReadWriteRuns"]["Resource"])
+    assert '"/pipeline-runs/*"' in runs
+    assert '"/pipeline-intermediates/*"' in runs
     # the only Resource "*" statements are for actions without resource-level permissions
     unscoped = {sid for sid, s in statements.items() if s["Resource"] == "*"}
     assert unscoped == {"ListModelVersions", "EcrLogin", "JobMetrics", "InspectNetwork"}
@@ -251,3 +253,36 @@ def test_acknowledged_bucket_reference_names_the_output_the_data_stack_publishes
     assert json.dumps(rendered, separators=(",", ":")) in json.dumps(
         json.loads(pipeline_template), separators=(",", ":")
     )
+
+
+def test_jobs_start_only_inside_the_project_boundary(template, synthesized):
+    # GIVEN the execution role's statements that create jobs
+    statements = {s["Sid"]: s for s in _statements(template)}
+    allowed = sorted(synthesized.config.env.instances.allowed)
+    for sid, action in (
+        ("StartProcessingJobs", "CreateProcessingJob"),
+        ("StartTrainingJobs", "CreateTrainingJob"),
+    ):
+        statement = statements[sid]
+        assert statement["Action"] == f"sagemaker:{action}"
+        condition = statement["Condition"]
+        # THEN each names the VPC, the key and the instance allowlist, and refuses requests without them
+        assert condition["Null"] == {
+            "sagemaker:VpcSubnets": "false",
+            "sagemaker:VpcSecurityGroupIds": "false",
+            "sagemaker:InstanceTypes": "false",
+        }
+        assert sorted(condition["ForAllValues:StringEquals"]["sagemaker:InstanceTypes"]) == allowed
+        assert len(condition["ForAllValues:StringEquals"]["sagemaker:VpcSubnets"]) == 2
+        assert set(condition["StringEquals"]) == {"sagemaker:VolumeKmsKey", "sagemaker:OutputKmsKey"}
+        assert condition["Bool"]["sagemaker:InterContainerTrafficEncryption"] == "true"
+    # AND training must be isolated; Evaluate (processing) calls the SageMaker API, so processing need not
+    assert statements["StartTrainingJobs"]["Condition"]["Bool"]["sagemaker:NetworkIsolation"] == "true"
+    assert "sagemaker:NetworkIsolation" not in statements["StartProcessingJobs"]["Condition"]["Bool"]
+    # AND no other statement creates jobs
+    creators = [
+        s
+        for s in statements.values()
+        if "Create" in json.dumps(s["Action"]) and "Job" in json.dumps(s["Action"])
+    ]
+    assert len(creators) == 2

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from aws_cdk.assertions import Match
 from platform_synth import SynthesizedPlatform, resources
@@ -60,8 +61,19 @@ def test_user_profiles_follow_config_with_their_persona_role(synthesized: Synthe
         assert by_name[name]["UserSettings"]["ExecutionRole"] == {"Fn::GetAtt": [role_id, "Arn"]}
 
 
+def _every_template(synthesized: SynthesizedPlatform) -> dict[str, dict[str, Any]]:
+    """Every stack's template in the assembly, the training pipeline's and endpoint stacks' too."""
+    found = {
+        path.name.removesuffix(".template.json"): json.loads(path.read_text())
+        for path in synthesized.outdir.glob("*.template.json")
+    }
+    prefix = synthesized.config.prefix
+    assert {f"{prefix}-pipeline", f"{prefix}-endpoint-staging", f"{prefix}-endpoint-prod"} <= set(found)
+    return found
+
+
 def test_no_aws_managed_or_full_access_policies_anywhere(synthesized: SynthesizedPlatform) -> None:
-    for template in synthesized.raw.values():
+    for template in _every_template(synthesized).values():
         text = json.dumps(template)
         assert "AmazonSageMakerFullAccess" not in text
         assert ":iam::aws:policy/" not in text
@@ -72,7 +84,7 @@ def test_no_aws_managed_or_full_access_policies_anywhere(synthesized: Synthesize
 
 
 def test_no_service_wide_action_wildcards(synthesized: SynthesizedPlatform) -> None:
-    for template in synthesized.raw.values():
+    for template in _every_template(synthesized).values():
         for kind in ("AWS::IAM::ManagedPolicy", "AWS::IAM::Policy"):
             for policy in resources(template, kind).values():
                 for statement in policy["Properties"]["PolicyDocument"]["Statement"]:
@@ -84,7 +96,7 @@ def test_no_service_wide_action_wildcards(synthesized: SynthesizedPlatform) -> N
                     assert not [a for a in actions if a == "*" or a.endswith(":*")], statement
 
 
-def test_only_ml_engineers_approve_models(synthesized: SynthesizedPlatform) -> None:
+def test_only_the_approver_approves_models(synthesized: SynthesizedPlatform) -> None:
     roles = synthesized.platform.studio.roles
     stack = synthesized.platform.studio
 
@@ -101,9 +113,14 @@ def test_only_ml_engineers_approve_models(synthesized: SynthesizedPlatform) -> N
                     )
         return found
 
-    assert "sagemaker:UpdateModelPackage" in actions("ml_engineer")
+    # GIVEN the three personas THEN approval is the approver's alone, and the approver builds nothing
+    assert "sagemaker:UpdateModelPackage" in actions("approver")
+    assert "sagemaker:UpdateModelPackage" not in actions("ml_engineer")
     assert "sagemaker:UpdateModelPackage" not in actions("data_scientist")
     assert "sagemaker:CreateEndpoint" not in actions("data_scientist")
+    assert not {"sagemaker:CreateTrainingJob", "sagemaker:CreateModelPackage", "s3:PutObject"} & actions(
+        "approver"
+    )
 
 
 def test_stacks_carry_the_configured_tags(synthesized: SynthesizedPlatform) -> None:
