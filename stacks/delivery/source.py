@@ -6,10 +6,11 @@ push filter names the branch and the file paths (``ml_code/**`` by default), so 
 touch the ML code run it; the deploy pipeline reads the same branch without any trigger.
 
 **S3 fallback** (no connection): a zip of the repository at ``source/<prefix>.zip`` in the
-artifact bucket (versioned, KMS, TLS-only). Upload a commit with::
+delivery bucket (versioned, KMS, TLS-only; no persona, job or endpoint role can write it, since
+whatever lands there is built and deployed). Upload a commit with::
 
     git archive --format=zip -o /tmp/source.zip HEAD
-    aws s3 cp /tmp/source.zip s3://<artifact bucket>/source/<prefix>.zip
+    aws s3 cp /tmp/source.zip s3://<delivery bucket>/source/<prefix>.zip
 
 The build pipeline *polls* that object (``PollForSourceChanges``): an S3 ``EVENTS`` trigger
 would rely on a CloudTrail trail recording S3 data events for the bucket, which this project does
