@@ -342,6 +342,13 @@ def _environment(name: str, r: Reader, root: Path | None) -> EnvironmentConfig:
         )
     )
     instances = _instances(r.child("instances", {}))
+    monitoring = read_monitoring(r.child("monitoring", {}))
+    retention = _retention(r.child("retention", {}))
+    if monitoring.lookback_hours > retention.capture_days * 24:
+        raise ConfigError(
+            f"context key '{r.key('retention')}.captureDays': {retention.capture_days} days expire capture "
+            f"the drift check still reads (monitoring.lookbackHours is {monitoring.lookback_hours})"
+        )
     return EnvironmentConfig(
         name=name,
         account=r.optional_string("account", _ACCOUNT_RE, "a 12-digit AWS account ID"),
@@ -354,8 +361,8 @@ def _environment(name: str, r: Reader, root: Path | None) -> EnvironmentConfig:
         endpoints=read_endpoints(
             r.child("endpoints", {}), env_name=name, default_instance_type=instances.endpoint, root=root
         ),
-        monitoring=read_monitoring(r.child("monitoring", {})),
-        retention=_retention(r.child("retention", {})),
+        monitoring=monitoring,
+        retention=retention,
         tags=r.tags("tags"),
     )
 

@@ -200,3 +200,14 @@ def test_approver_is_a_persona() -> None:
 
     users = load_config(_context(approver)).env.studio.users
     assert ("reviewer", "approver") in [(u.name, u.persona) for u in users]
+
+
+def test_capture_must_outlive_the_drift_lookback() -> None:
+    def short(c: dict[str, Any]) -> None:
+        _dev(c)["retention"] = {"captureDays": 1}
+        _dev(c)["monitoring"]["lookbackHours"] = 48
+
+    with pytest.raises(
+        ConfigError, match=r"'environments\.dev\.retention\.captureDays': 1 days expire capture"
+    ):
+        load_config(_context(short))
