@@ -1,0 +1,123 @@
+"""Which request-context keys SageMaker sets for a job request, and their values for a request.
+
+The keys each action carries are from the Service Authorization Reference, "Actions, resources,
+and condition keys for Amazon SageMaker"
+(https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonsagemaker.html),
+restricted to the ones this project's policies use. Multivalued keys (``ArrayOfString``) are lists.
+A request field that is absent leaves its key absent from the context (so ``Null`` and
+``ForAllValues`` see a missing key, not an empty value).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, Final
+
+#: Action -> condition keys of the Service Authorization Reference this project relies on.
+CONDITION_KEYS: Final[Mapping[str, tuple[str, ...]]] = {
+    "sagemaker:CreateTrainingJob": (
+        "sagemaker:InstanceTypes",
+        "sagemaker:InterContainerTrafficEncryption",
+        "sagemaker:MaxRuntimeInSeconds",
+        "sagemaker:NetworkIsolation",
+        "sagemaker:OutputKmsKey",
+        "sagemaker:VolumeKmsKey",
+        "sagemaker:VpcSecurityGroupIds",
+        "sagemaker:VpcSubnets",
+    ),
+    "sagemaker:CreateProcessingJob": (
+        "sagemaker:InstanceTypes",
+        "sagemaker:InterContainerTrafficEncryption",
+        "sagemaker:MaxRuntimeInSeconds",
+        "sagemaker:NetworkIsolation",
+        "sagemaker:OutputKmsKey",
+        "sagemaker:VolumeKmsKey",
+        "sagemaker:VpcSecurityGroupIds",
+        "sagemaker:VpcSubnets",
+    ),
+    "sagemaker:CreateModel": (
+        "sagemaker:NetworkIsolation",
+        "sagemaker:VpcSecurityGroupIds",
+        "sagemaker:VpcSubnets",
+    ),
+    "sagemaker:CreateEndpointConfig": ("sagemaker:InstanceTypes", "sagemaker:VolumeKmsKey"),
+    "sagemaker:CreateModelPackage": ("sagemaker:ModelApprovalStatus",),
+    "sagemaker:UpdateModelPackage": ("sagemaker:ModelApprovalStatus",),
+    "sagemaker:CreateSpace": ("sagemaker:OwnerUserProfileArn", "sagemaker:SpaceSharingType"),
+    "sagemaker:UpdateSpace": ("sagemaker:OwnerUserProfileArn", "sagemaker:SpaceSharingType"),
+    "sagemaker:DeleteSpace": ("sagemaker:OwnerUserProfileArn", "sagemaker:SpaceSharingType"),
+    "sagemaker:CreateApp": ("sagemaker:OwnerUserProfileArn", "sagemaker:SpaceSharingType"),
+    "sagemaker:DeleteApp": ("sagemaker:OwnerUserProfileArn", "sagemaker:SpaceSharingType"),
+}
+
+
+def _get(request: Mapping[str, Any], *path: str) -> Any:
+    node: Any = request
+    for part in path:
+        if not isinstance(node, Mapping) or part not in node:
+            return None
+        node = node[part]
+    return node
+
+
+def _put(context: dict[str, Any], key: str, value: Any) -> None:
+    if value is not None:
+        context[key] = value
+
+
+def training_job_context(request: Mapping[str, Any]) -> dict[str, Any]:
+    """Context keys of a ``CreateTrainingJob`` request (API shape, values already resolved)."""
+    context: dict[str, Any] = {}
+    resources = request.get("ResourceConfig", {})
+    types = [resources.get("InstanceType")] + [
+        g.get("InstanceType") for g in resources.get("InstanceGroups", [])
+    ]
+    _put(context, "sagemaker:InstanceTypes", [t for t in types if t] or None)
+    _put(context, "sagemaker:VpcSubnets", _get(request, "VpcConfig", "Subnets"))
+    _put(context, "sagemaker:VpcSecurityGroupIds", _get(request, "VpcConfig", "SecurityGroupIds"))
+    _put(context, "sagemaker:VolumeKmsKey", resources.get("VolumeKmsKeyId"))
+    _put(context, "sagemaker:OutputKmsKey", _get(request, "OutputDataConfig", "KmsKeyId"))
+    _put(context, "sagemaker:NetworkIsolation", request.get("EnableNetworkIsolation"))
+    _put(
+        context,
+        "sagemaker:InterContainerTrafficEncryption",
+        request.get("EnableInterContainerTrafficEncryption"),
+    )
+    _put(context, "sagemaker:MaxRuntimeInSeconds", _get(request, "StoppingCondition", "MaxRuntimeInSeconds"))
+    return context
+
+
+def processing_job_context(request: Mapping[str, Any]) -> dict[str, Any]:
+    """Context keys of a ``CreateProcessingJob`` request (API shape, values already resolved)."""
+    context: dict[str, Any] = {}
+    cluster = _get(request, "ProcessingResources", "ClusterConfig") or {}
+    network = request.get("NetworkConfig", {})
+    _put(
+        context, "sagemaker:InstanceTypes", [cluster["InstanceType"]] if cluster.get("InstanceType") else None
+    )
+    _put(context, "sagemaker:VpcSubnets", _get(network, "VpcConfig", "Subnets"))
+    _put(context, "sagemaker:VpcSecurityGroupIds", _get(network, "VpcConfig", "SecurityGroupIds"))
+    _put(context, "sagemaker:VolumeKmsKey", cluster.get("VolumeKmsKeyId"))
+    _put(context, "sagemaker:OutputKmsKey", _get(request, "ProcessingOutputConfig", "KmsKeyId"))
+    _put(context, "sagemaker:NetworkIsolation", network.get("EnableNetworkIsolation"))
+    _put(
+        context,
+        "sagemaker:InterContainerTrafficEncryption",
+        network.get("EnableInterContainerTrafficEncryption"),
+    )
+    _put(context, "sagemaker:MaxRuntimeInSeconds", _get(request, "StoppingCondition", "MaxRuntimeInSeconds"))
+    return context
+
+
+JOB_CONTEXT = {
+    "sagemaker:CreateTrainingJob": training_job_context,
+    "sagemaker:CreateProcessingJob": processing_job_context,
+}
+
+
+def job_context(action: str, request: Mapping[str, Any]) -> dict[str, Any]:
+    """The context keys ``action`` carries for ``request``; only keys of :data:`CONDITION_KEYS`."""
+    context = JOB_CONTEXT[action](request)
+    unknown = set(context) - set(CONDITION_KEYS[action])
+    assert not unknown, f"{action} does not carry {sorted(unknown)}"
+    return context
