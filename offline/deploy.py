@@ -6,9 +6,10 @@ and ``::Endpoint`` resources, as synthesized, to moto: properties are resolved w
 (CloudFormation-only properties are dropped and listed, strings become the numbers and booleans
 the shape asks for) and validated against it before the call. Models and endpoint configs are
 immutable: one that already exists under its name is kept (the endpoint stack names them
-``<endpoint>-v<version>``, so a new version is a new name). An existing endpoint is updated to
-the new config through :func:`offline.sagemaker_fakes.update_endpoint` (moto lacks
-``UpdateEndpoint``; see that module for what it does not emulate).
+``<endpoint>-v<version>-<fingerprint of their create-only properties>``, see
+``stacks.endpoint.names``, so a new version or a changed variant is a new name). An existing
+endpoint is updated to the new config through :func:`offline.sagemaker_fakes.update_endpoint`
+(moto lacks ``UpdateEndpoint``; see that module for what it does not emulate).
 """
 
 from __future__ import annotations
@@ -48,7 +49,7 @@ class DeployResult:
     stack: str
     endpoint_name: str
     endpoint_config_name: str
-    #: "created Model demo-v1", "kept EndpointConfig demo-v1", "updated Endpoint demo", ...
+    #: "created Model demo-v1-<hex>", "kept EndpointConfig demo-v1-<hex>", "updated Endpoint demo", ...
     actions: tuple[str, ...]
     #: Whether an existing endpoint was switched to a new config.
     updated: bool

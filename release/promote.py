@@ -25,6 +25,7 @@ from release.resolve import resolve_to_file
 from stacks.config import load_config
 from stacks.config_reader import ConfigError
 from stacks.config_release import STAGES
+from stacks.endpoint.names import endpoint_name  # CDK-free
 
 #: The context keys app.py reads from cdk.json.
 CONTEXT_KEYS = ("env", "project", "environments")
@@ -38,7 +39,6 @@ class Target:
     group: str
     model_file: Path
     stack: str
-    #: ``stacks.endpoint_stack.endpoint_name`` (not imported: it would load the CDK).
     endpoint: str
     smoke_samples: int
     smoke_max_latency_ms: int
@@ -63,7 +63,7 @@ def release_target(root: Path, env: str, stage: str) -> Target:
         group=f"{prefix}-models",
         model_file=root / stage_config.model_file,
         stack=f"{prefix}-endpoint-{stage}",
-        endpoint=f"{prefix}-{stage}",
+        endpoint=endpoint_name(prefix, stage),
         smoke_samples=stage_config.smoke_test.samples,
         smoke_max_latency_ms=stage_config.smoke_test.max_latency_ms,
     )

@@ -27,6 +27,11 @@ STAGES: Final[tuple[str, ...]] = ("staging", "prod")
 PRODUCTION_STAGE: Final = "prod"
 RolloutMode = Literal["canary", "linear", "all_at_once"]
 ROLLOUT_MODES: Final[tuple[str, ...]] = ("canary", "linear", "all_at_once")
+#: Upper bound of ``idleAlarmDays``: CloudWatch evaluates an alarm over at most 7 days
+#: (period x evaluation periods <= 604,800 s; see stacks/endpoint/idle_alarm.py).
+MAX_IDLE_ALARM_DAYS: Final = 7
+#: ``idleAlarmDays`` of an instance-backed stage when not set (serverless stages: 0, off).
+DEFAULT_IDLE_ALARM_DAYS: Final = 7
 
 _INSTANCE_RE = re.compile(r"^ml\.[a-z0-9]+\.[a-z0-9]+$")
 _CONNECTION_RE = re.compile(
@@ -118,6 +123,9 @@ class StageConfig:
     rollout: RolloutConfig
     alarms: AlarmConfig
     smoke_test: SmokeTestConfig
+    #: Alarm (to the alert topic) after this many days without an invocation; 0 = no idle alarm.
+    #: Default 7 on instances (they bill every hour), 0 on serverless (idle costs nothing there).
+    idle_alarm_days: int
     #: The approved-model file (relative to the project root) the deploy build writes.
     model_file: str
     #: Its content, or None when the file does not exist yet (stack not synthesized).
@@ -205,6 +213,7 @@ def _stage(
             "rollout",
             "alarms",
             "smokeTest",
+            "idleAlarmDays",
             "modelFile",
         )
     )
@@ -298,6 +307,9 @@ def _stage(
         smoke_test=SmokeTestConfig(
             samples=sm.integer("samples", 1, 1000, 20),
             max_latency_ms=sm.integer("maxLatencyMs", 1, 60000, 2000),
+        ),
+        idle_alarm_days=r.integer(
+            "idleAlarmDays", 0, MAX_IDLE_ALARM_DAYS, 0 if serverless else DEFAULT_IDLE_ALARM_DAYS
         ),
         model_file=model_file,
         approved_model=_approved(root, model_file, r.key("modelFile")),

@@ -4,11 +4,15 @@ The stack is synthesized only once ``python -m release.resolve`` has written the
 approved-model file (``StageConfig.model_file``); the deploy pipeline does that at deploy time, so
 synth never asks AWS which model is approved.
 
-Changing the approved version renames the model and the endpoint config (both carry the version),
-so CloudFormation creates new ones and *updates* the endpoint (fixed name, pinned logical ID) in
-place, which is what runs SageMaker's blue/green deployment: canary or linear traffic shifting
-from config, and automatic rollback when one of the stage's alarms (5xx, p99 model latency;
-actions enabled, notifying the alert topic) fires. The constructs live in :mod:`stacks.endpoint`.
+Changing the approved version, or anything CloudFormation cannot change in place on the model or
+endpoint config (instance type or count, serverless memory, capture percentage, subnets, ...),
+renames them: names are ``<endpoint>-v<version>-<fingerprint of the create-only properties>``
+(:mod:`stacks.endpoint.names` argues why). CloudFormation then creates new ones and *updates* the
+endpoint (fixed name, pinned logical ID) in place, which is what runs SageMaker's blue/green
+deployment: canary or linear traffic shifting from config, and automatic rollback when one of the
+stage's rollback alarms (5xx, p99 model latency; actions enabled, notifying the alert topic) fires.
+A separate idle alarm (no invocations for ``idleAlarmDays``) notifies the topic too; it is not a
+rollback alarm. The constructs live in :mod:`stacks.endpoint`.
 
 Operational note (AWS docs, "Update endpoints that use auto scaling"): with autoscaling attached,
 an update that changes the *instance type* fails until the variant is deregistered as a scalable
@@ -35,18 +39,12 @@ from stacks.config_release import StageConfig
 from stacks.endpoint.alarms import RollbackAlarms, RollbackAlarmsProps
 from stacks.endpoint.autoscaling import VariantAutoscaling, VariantAutoscalingProps
 from stacks.endpoint.guarded_endpoint import GuardedEndpoint, GuardedEndpointProps
+from stacks.endpoint.idle_alarm import IdleAlarm, IdleAlarmProps
 from stacks.endpoint.model import HostedModel, HostedModelProps
+from stacks.endpoint.names import endpoint_name
 from stacks.endpoint.serving_config import VARIANT, ServingConfig, ServingConfigProps
 
-
-def endpoint_name(prefix: str, stage: str) -> str:
-    """``<project>-<env>-<stage>``: the endpoint's fixed name (dashboards, alarms and tools use it)."""
-    return f"{prefix}-{stage}"
-
-
-def versioned_name(prefix: str, stage: str, version: int) -> str:
-    """``<endpoint>-v<version>``: the name of the model and endpoint config serving ``version``."""
-    return f"{endpoint_name(prefix, stage)}-v{version}"
+__all__ = ["EndpointStack", "endpoint_name"]
 
 
 class EndpointStack(cdk.Stack):
@@ -55,10 +53,12 @@ class EndpointStack(cdk.Stack):
     Attributes:
         endpoint_name: the fixed endpoint name.
         capture_uri: ``s3://<artifact bucket>/data-capture`` (whether or not this stage captures).
-        hosted, serving, alarms, guarded: the constructs; ``autoscaling`` is None unless configured.
+        hosted, serving, alarms, guarded: the constructs; ``autoscaling`` and ``idle`` are None
+            unless configured.
 
     Raises:
-        ValueError: an approved image that is not an ECR URI, or a rollout SageMaker would reject.
+        ValueError: an approved image that is not an ECR URI, a rollout SageMaker would reject, or
+            an endpoint name longer than SageMaker allows.
     """
 
     def __init__(
@@ -79,19 +79,16 @@ class EndpointStack(cdk.Stack):
     ) -> None:
         super().__init__(scope, construct_id, **kwargs)  # type: ignore[arg-type]
         self.endpoint_name = endpoint_name(prefix, stage.name)
-        versioned = versioned_name(prefix, stage.name, approved.version)
         subnet_list = (
             vpc.select_subnets(**subnets._values).subnets  # jsii structs keep their fields in _values
             if isinstance(subnets, ec2.SubnetSelection)
             else list(subnets)
         )
-        self.capture_uri = f"s3://{artifact_bucket.bucket_name}/{contract.CAPTURE_PREFIX}"
         capturing = stage.serverless is None and stage.data_capture_percent > 0
         self.hosted = HostedModel(
             self,
             "HostedModel",
             props=HostedModelProps(
-                name=versioned,
                 endpoint_name=self.endpoint_name,
                 approved=approved,
                 key=key,
@@ -107,13 +104,15 @@ class EndpointStack(cdk.Stack):
             self,
             "EndpointConfig",
             props=ServingConfigProps(
-                name=versioned,
+                endpoint_name=self.endpoint_name,
+                version=approved.version,
                 stage=stage,
-                model_name=self.hosted.model.attr_model_name,
+                model=self.hosted.model,
                 key=key,
-                capture_uri=self.capture_uri,
+                artifact_bucket=artifact_bucket,
             ),
         )
+        self.capture_uri = self.serving.capture_uri
         self.alarms = RollbackAlarms(
             self,
             "RollbackAlarms",
@@ -143,6 +142,20 @@ class EndpointStack(cdk.Stack):
                 ),
             )
             if stage.autoscaling is not None and stage.serverless is None
+            else None
+        )
+        self.idle = (
+            IdleAlarm(
+                self,
+                "IdleAlarm",
+                props=IdleAlarmProps(
+                    endpoint_name=self.endpoint_name,
+                    variant_name=VARIANT,
+                    days=stage.idle_alarm_days,
+                    topic=alarm_topic,
+                ),
+            )
+            if stage.idle_alarm_days
             else None
         )
         cdk.CfnOutput(self, "EndpointName", value=self.endpoint_name)

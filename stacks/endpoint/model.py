@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 import aws_cdk as cdk
 from aws_cdk import aws_ec2 as ec2
+from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sagemaker as sagemaker
@@ -23,7 +24,9 @@ from constructs import Construct
 
 from release.contract import ApprovedModel
 from stacks.constructs.nag import acknowledge
+from stacks.endpoint.create_only import at_synth, subnet_at_synth
 from stacks.endpoint.execution_role import ExecutionRoleProps, ModelExecutionRole
+from stacks.endpoint.names import versioned_name
 from stacks.pipeline.acknowledgements import reference
 
 _IAM5 = "AwsSolutions-IAM5"
@@ -39,8 +42,6 @@ _ACCOUNT_ARN = "arn:<AWS::Partition>:{service}:<AWS::Region>:<AWS::AccountId>:{r
 class HostedModelProps:
     """What the hosted model needs."""
 
-    #: Model name; carries the version, so a new version is a new model.
-    name: str
     endpoint_name: str
     approved: ApprovedModel
     key: kms.IKey
@@ -55,7 +56,12 @@ class HostedModelProps:
 
 
 class HostedModel(Construct):
-    """``model`` (a ``CfnModel`` from the approved package) and ``execution`` (its role)."""
+    """``model`` (a ``CfnModel`` from the approved package) and ``execution`` (its role).
+
+    Attributes:
+        create_only: the model's create-only properties as known at synth (CloudFormation names).
+        name: ``<endpoint>-v<version>-<fingerprint of create_only>`` (:mod:`stacks.endpoint.names`).
+    """
 
     def __init__(self, scope: Construct, construct_id: str, *, props: HostedModelProps) -> None:
         super().__init__(scope, construct_id)
@@ -75,10 +81,12 @@ class HostedModel(Construct):
             ),
         )
         _acknowledge_wildcards(self.execution, props)
+        self.create_only = _create_only(props, self.execution.role)
+        self.name = versioned_name(props.endpoint_name, props.approved.version, self.create_only)
         self.model = sagemaker.CfnModel(
             self,
             "Model",
-            model_name=props.name,
+            model_name=self.name,
             execution_role_arn=self.execution.role.role_arn,
             containers=[
                 sagemaker.CfnModel.ContainerDefinitionProperty(
@@ -98,6 +106,22 @@ class HostedModel(Construct):
             )
         # SageMaker checks the role's permissions when it creates the model.
         self.model.node.add_dependency(self.execution.policy)
+
+
+def _create_only(props: HostedModelProps, role: iam.IRole) -> dict[str, object]:
+    """Every property of the model but its name and tags (all create-only), as known at synth."""
+    sg = props.security_group
+    return {
+        "Containers": [{"ModelPackageName": props.approved.model_package_arn}],
+        "ExecutionRoleArn": at_synth(role.role_arn, role, "Arn"),
+        "EnableNetworkIsolation": not props.serverless,
+        "VpcConfig": None
+        if props.serverless
+        else {
+            "Subnets": [subnet_at_synth(s) for s in props.subnets],
+            "SecurityGroupIds": [at_synth(sg.security_group_id, sg, "GroupId")],
+        },
+    }
 
 
 def _acknowledge_wildcards(execution: ModelExecutionRole, props: HostedModelProps) -> None:

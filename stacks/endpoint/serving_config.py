@@ -1,8 +1,11 @@
 """The endpoint config of one stage: variant, storage encryption and data capture.
 
-Its name carries the model version, so a new version is a new (immutable) config and the endpoint
-is *updated* to it, which is what runs the blue/green deployment. A ``prod`` config is tagged with
-its stage so the guardrails hold it to the redundancy rule (``SageMaker-EndpointRedundant``).
+Its name carries the model version and a fingerprint of its create-only properties
+(:mod:`stacks.endpoint.names`), so a new version, or a changed variant, capture or key, is a new
+(immutable) config and the endpoint is *updated* to it, which is what runs the blue/green
+deployment. A ``prod`` config is tagged with its stage so the guardrails hold it to the
+redundancy rule (``SageMaker-EndpointRedundant``). ``_variant_values``/``_capture_values`` spell
+out what ``_variant``/``_capture`` render, for the fingerprint; a test holds the two to each other.
 """
 
 from __future__ import annotations
@@ -11,12 +14,15 @@ from dataclasses import dataclass
 
 import aws_cdk as cdk
 from aws_cdk import aws_kms as kms
+from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sagemaker as sagemaker
 from constructs import Construct
 
 from ml_code import contract
 from stacks.config_release import StageConfig
 from stacks.constructs.nag import acknowledge
+from stacks.endpoint.create_only import at_synth
+from stacks.endpoint.names import versioned_name
 from stacks.guardrails.endpoint_rules import STAGE_TAG
 
 #: The single production variant every stage serves.
@@ -30,18 +36,24 @@ _SERVERLESS_STORAGE = (
 
 @dataclass(frozen=True, kw_only=True)
 class ServingConfigProps:
-    """The stage, the model to serve, the key, and where captured data goes."""
+    """The endpoint and version, the stage, the model to serve, the key, and the capture bucket."""
 
-    name: str
+    endpoint_name: str
+    version: int
     stage: StageConfig
-    model_name: str
+    model: sagemaker.CfnModel
     key: kms.IKey
-    #: ``s3://<artifact bucket>/data-capture``; SageMaker appends ``/<endpoint>/<variant>/...``.
-    capture_uri: str
+    #: Captured data goes to ``s3://<bucket>/data-capture``; SageMaker appends ``/<endpoint>/<variant>/...``.
+    artifact_bucket: s3.IBucket
 
 
 class ServingConfig(Construct):
     """``config``: a ``CfnEndpointConfig`` with one ``AllTraffic`` variant (instances or serverless).
+
+    Attributes:
+        capture_uri: ``s3://<artifact bucket>/data-capture`` (whether or not the stage captures).
+        create_only: the config's create-only properties as known at synth (CloudFormation names).
+        name: ``<endpoint>-v<version>-<fingerprint of create_only>``.
 
     Raises:
         ValueError: a serverless stage with data capture on (SageMaker cannot capture serverless).
@@ -53,13 +65,29 @@ class ServingConfig(Construct):
         serverless = stage.serverless is not None
         if serverless and stage.data_capture_percent:
             raise ValueError(f"endpoint stage {stage.name!r}: serverless endpoints cannot capture data")
+        bucket, key = props.artifact_bucket, props.key
+        self.capture_uri = f"s3://{bucket.bucket_name}/{contract.CAPTURE_PREFIX}"
+        # The model name as synth knows it; the property below refers to the model's attribute,
+        # which is the same string and makes CloudFormation create the model first.
+        self.create_only = {
+            "ProductionVariants": [_variant_values(stage, props.model.model_name)],
+            "KmsKeyId": None if serverless else at_synth(key.key_arn, key, "Arn"),
+            "DataCaptureConfig": _capture_values(
+                stage,
+                f"s3://{at_synth(bucket.bucket_name, bucket, 'BucketName')}/{contract.CAPTURE_PREFIX}",
+                at_synth(key.key_arn, key, "Arn"),
+            )
+            if stage.data_capture_percent
+            else None,
+        }
+        self.name = versioned_name(props.endpoint_name, props.version, self.create_only)
         self.config = sagemaker.CfnEndpointConfig(
             self,
             "Resource",
-            endpoint_config_name=props.name,
-            production_variants=[_variant(stage, props.model_name)],
-            kms_key_id=None if serverless else props.key.key_arn,
-            data_capture_config=_capture(stage, props.capture_uri, props.key)
+            endpoint_config_name=self.name,
+            production_variants=[_variant(stage, props.model.attr_model_name)],
+            kms_key_id=None if serverless else key.key_arn,
+            data_capture_config=_capture(stage, self.capture_uri, key)
             if stage.data_capture_percent
             else None,
             tags=[cdk.CfnTag(key=STAGE_TAG, value=stage.name)],
@@ -89,6 +117,41 @@ def _variant(stage: StageConfig, model_name: str) -> sagemaker.CfnEndpointConfig
         initial_instance_count=stage.instance_count,
         initial_variant_weight=1.0,
     )
+
+
+def _variant_values(stage: StageConfig, model_name: str | None) -> dict[str, object]:
+    """What :func:`_variant` renders, in CloudFormation's names (for the fingerprint)."""
+    if stage.serverless is not None:
+        return {
+            "VariantName": VARIANT,
+            "ModelName": model_name,
+            "ServerlessConfig": {
+                "MemorySizeInMB": stage.serverless.memory_size_mb,
+                "MaxConcurrency": stage.serverless.max_concurrency,
+            },
+        }
+    return {
+        "VariantName": VARIANT,
+        "ModelName": model_name,
+        "InstanceType": stage.instance_type,
+        "InitialInstanceCount": stage.instance_count,
+        "InitialVariantWeight": 1.0,
+    }
+
+
+def _capture_values(stage: StageConfig, uri: str, key_arn: str) -> dict[str, object]:
+    """What :func:`_capture` renders, in CloudFormation's names (for the fingerprint)."""
+    return {
+        "EnableCapture": True,
+        "InitialSamplingPercentage": stage.data_capture_percent,
+        "DestinationS3Uri": uri,
+        "KmsKeyId": key_arn,
+        "CaptureOptions": [{"CaptureMode": "Input"}, {"CaptureMode": "Output"}],
+        "CaptureContentTypeHeader": {
+            "CsvContentTypes": [contract.CONTENT_TYPE_CSV],
+            "JsonContentTypes": [contract.CONTENT_TYPE_JSON, contract.CONTENT_TYPE_JSONLINES],
+        },
+    }
 
 
 def _capture(

@@ -18,11 +18,13 @@ from offline.local_aws import LocalAws, moto_server
 from offline.sagemaker_fakes import update_endpoint
 
 STACK = "demo-endpoint-staging"
+FINGERPRINT = "0123abcd"
 PACKAGE = "arn:aws:sagemaker:us-east-1:123456789012:model-package/demo-models/1"
 
 
-def template(version: int) -> dict[str, Any]:
-    """The shape of the endpoint stack's SageMaker resources (names versioned, as it names them)."""
+def template(version: int, *, fingerprint: str = FINGERPRINT, instances: int = 2) -> dict[str, Any]:
+    """The shape of the endpoint stack's SageMaker resources (names ``<endpoint>-v<N>-<fingerprint>``,
+    as it names them; the fingerprint is a fixed stand-in here)."""
     return {
         "Resources": {
             "Role": {"Type": "AWS::IAM::Role", "Properties": {"AssumeRolePolicyDocument": {}}},
@@ -30,7 +32,7 @@ def template(version: int) -> dict[str, Any]:
             "Model": {
                 "Type": "AWS::SageMaker::Model",
                 "Properties": {
-                    "ModelName": f"demo-staging-v{version}",
+                    "ModelName": f"demo-staging-v{version}-{fingerprint}",
                     "ExecutionRoleArn": {"Fn::GetAtt": ["Role", "Arn"]},
                     "Containers": [{"ModelPackageName": PACKAGE.replace("/1", f"/{version}")}],
                     "EnableNetworkIsolation": True,
@@ -40,10 +42,10 @@ def template(version: int) -> dict[str, Any]:
             "EndpointConfig": {
                 "Type": "AWS::SageMaker::EndpointConfig",
                 "Properties": {
-                    "EndpointConfigName": f"demo-staging-v{version}",
+                    "EndpointConfigName": f"demo-staging-v{version}-{fingerprint}",
                     "ProductionVariants": [{
                         "ModelName": {"Fn::GetAtt": ["Model", "ModelName"]}, "VariantName": "AllTraffic",
-                        "InitialInstanceCount": "2", "InstanceType": "ml.m5.large",
+                        "InitialInstanceCount": str(instances), "InstanceType": "ml.m5.large",
                         "InitialVariantWeight": 1,
                     }],
                     "KmsKeyId": {"Fn::GetAtt": ["Key", "Arn"]},
@@ -77,15 +79,15 @@ def test_deploy_creates_model_config_and_endpoint(aws: LocalAws) -> None:
     result = deploy_endpoint_stack(Assembly({STACK: template(1)}), STACK, aws)
     sagemaker = aws.client("sagemaker")
     endpoint = sagemaker.describe_endpoint(EndpointName="demo-staging")
-    assert endpoint["EndpointConfigName"] == "demo-staging-v1"
-    config = sagemaker.describe_endpoint_config(EndpointConfigName="demo-staging-v1")
-    assert config["ProductionVariants"][0]["ModelName"] == "demo-staging-v1"
+    assert endpoint["EndpointConfigName"] == "demo-staging-v1-0123abcd"
+    config = sagemaker.describe_endpoint_config(EndpointConfigName="demo-staging-v1-0123abcd")
+    assert config["ProductionVariants"][0]["ModelName"] == "demo-staging-v1-0123abcd"
     assert config["ProductionVariants"][0]["InitialInstanceCount"] == 2  # CFN string -> API integer
     assert config["KmsKeyId"].startswith("arn:aws:kms:")
-    model = sagemaker.describe_model(ModelName="demo-staging-v1")
+    model = sagemaker.describe_model(ModelName="demo-staging-v1-0123abcd")
     assert model["Containers"] == [{"ModelPackageName": PACKAGE}]
     assert result.actions == (
-        "created Model demo-staging-v1", "created EndpointConfig demo-staging-v1",
+        "created Model demo-staging-v1-0123abcd", "created EndpointConfig demo-staging-v1-0123abcd",
         "created Endpoint demo-staging",
     )  # fmt: skip
     assert result.dropped == ("Endpoint.RetainAllVariantProperties",)
@@ -96,9 +98,12 @@ def test_second_deploy_of_a_new_version_updates_the_endpoint(aws: LocalAws) -> N
     deploy_endpoint_stack(Assembly({STACK: template(1)}), STACK, aws)
     result = deploy_endpoint_stack(Assembly({STACK: template(2)}), STACK, aws)
     assert result.updated
-    assert result.actions[-1] == "updated Endpoint demo-staging: demo-staging-v1 -> demo-staging-v2"
+    assert (
+        result.actions[-1]
+        == "updated Endpoint demo-staging: demo-staging-v1-0123abcd -> demo-staging-v2-0123abcd"
+    )
     endpoint = aws.client("sagemaker").describe_endpoint(EndpointName="demo-staging")
-    assert endpoint["EndpointConfigName"] == "demo-staging-v2"
+    assert endpoint["EndpointConfigName"] == "demo-staging-v2-0123abcd"
 
 
 def test_redeploying_the_same_version_changes_nothing(aws: LocalAws) -> None:
@@ -106,6 +111,22 @@ def test_redeploying_the_same_version_changes_nothing(aws: LocalAws) -> None:
     result = deploy_endpoint_stack(Assembly({STACK: template(1)}), STACK, aws)
     assert not result.updated
     assert all(action.startswith("kept") for action in result.actions)
+
+
+def test_a_changed_variant_of_the_same_version_is_a_new_config_the_endpoint_moves_to(aws: LocalAws) -> None:
+    # GIVEN version 1 deployed on 2 instances
+    deploy_endpoint_stack(Assembly({STACK: template(1)}), STACK, aws)
+    # WHEN the same version is deployed on 3 instances (the stack renames what it cannot update)
+    result = deploy_endpoint_stack(
+        Assembly({STACK: template(1, fingerprint="89abcdef", instances=3)}), STACK, aws
+    )
+    # THEN a new model and config are created and the endpoint is updated to the new config
+    assert result.updated
+    assert result.actions[-1] == (
+        "updated Endpoint demo-staging: demo-staging-v1-0123abcd -> demo-staging-v1-89abcdef"
+    )
+    config = aws.client("sagemaker").describe_endpoint_config(EndpointConfigName="demo-staging-v1-89abcdef")
+    assert config["ProductionVariants"][0]["InitialInstanceCount"] == 3
 
 
 def test_a_request_the_api_rejects_names_the_resource(aws: LocalAws) -> None:

@@ -9,7 +9,8 @@ import re
 import aws_cdk as cdk
 import pytest
 from aws_cdk import aws_kms as kms
-from aws_cdk.aws_sagemaker import CfnEndpoint
+from aws_cdk import aws_s3 as s3
+from aws_cdk.aws_sagemaker import CfnEndpoint, CfnModel
 from platform_synth import cdk_context
 
 from stacks.config import load_config
@@ -106,11 +107,12 @@ def test_serverless_config_refuses_data_capture() -> None:
     staging = dataclasses.replace(load_config(cdk_context()).env.stage("staging"), data_capture_percent=10)
     stack = cdk.Stack(cdk.App(), "S")
     props = ServingConfigProps(
-        name="demo-staging-v1",
+        endpoint_name="demo-staging",
+        version=1,
         stage=staging,
-        model_name="m",
+        model=CfnModel(stack, "Model", execution_role_arn="arn:aws:iam::111122223333:role/r", model_name="m"),
         key=kms.Key(stack, "Key"),
-        capture_uri="s3://b/c",
+        artifact_bucket=s3.Bucket(stack, "Bucket"),
     )
     # THEN the endpoint config is not built
     with pytest.raises(ValueError, match="'staging': serverless endpoints cannot capture data"):

@@ -1,16 +1,23 @@
 """Endpoint stages as synthesized (session fixture): the approved package served with KMS,
-capture, redundancy, autoscaling and a guarded rollout on enabled alarms."""
+capture, redundancy, autoscaling, a guarded rollout on enabled alarms, and an idle (spend) alarm."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
+import re
 from pathlib import Path
 from typing import Any
 
+import aws_cdk as cdk
 import pytest
-from platform_synth import APPROVED, SynthesizedPlatform, resources, synth_platform
+from endpoint_builder import build
+from platform_synth import APPROVED, SynthesizedPlatform, cdk_context, resources, synth_platform
 
+from stacks.config import load_config
+from stacks.config_release import DEFAULT_IDLE_ALARM_DAYS
 from stacks.endpoint.guarded_endpoint import MAX_EXECUTION_SECONDS
+from stacks.endpoint.idle_alarm import MAX_EVALUATION_SECONDS, evaluation_periods
 
 
 def _one(template: dict[str, Any], resource_type: str) -> dict[str, Any]:
@@ -47,9 +54,15 @@ def test_a_new_version_replaces_model_and_config_and_updates_the_fixed_endpoint(
     synthesized: SynthesizedPlatform, stage: str
 ) -> None:
     template = synthesized.raw[f"endpoint-{stage}"]
-    versioned = f"mlops-demo-dev-{stage}-v{APPROVED.version}"
-    assert _one(template, "AWS::SageMaker::Model")["ModelName"] == versioned
-    assert _one(template, "AWS::SageMaker::EndpointConfig")["EndpointConfigName"] == versioned
+    # <endpoint>-v<version>-<fingerprint of the create-only properties> (test_endpoint_names.py)
+    versioned = re.compile(rf"^mlops-demo-dev-{stage}-v{APPROVED.version}-[0-9a-f]{{8}}$")
+    model = _one(template, "AWS::SageMaker::Model")["ModelName"]
+    config = _one(template, "AWS::SageMaker::EndpointConfig")
+    assert versioned.match(model)
+    assert versioned.match(config["EndpointConfigName"])
+    (model_id,) = resources(template, "AWS::SageMaker::Model")
+    # The config refers to the model's attribute, so CloudFormation creates the model first
+    assert config["ProductionVariants"][0]["ModelName"] == {"Fn::GetAtt": [model_id, "ModelName"]}
     # The endpoint keeps its name and logical ID, so CloudFormation updates it (blue/green).
     (logical_id,) = resources(template, "AWS::SageMaker::Endpoint")
     assert logical_id == "Endpoint"
@@ -148,6 +161,68 @@ def test_rollback_alarms_are_enabled_notify_and_watch_this_variant(
     assert latency["AlarmName"] == f"mlops-demo-dev-{stage}-model-latency"
     assert latency["ExtendedStatistic"] == "p99"
     assert latency["Threshold"] == limits.max_model_latency_ms * 1000  # ModelLatency is in microseconds
+
+
+def _idle_alarms(template: dict[str, Any]) -> list[dict[str, Any]]:
+    alarms = resources(template, "AWS::CloudWatch::Alarm").values()
+    return [a["Properties"] for a in alarms if a["Properties"]["MetricName"] == "Invocations"]
+
+
+def test_prod_alarms_after_a_week_without_invocations_and_never_rolls_back_on_it(
+    synthesized: SynthesizedPlatform,
+) -> None:
+    template = synthesized.raw["endpoint-prod"]
+    assert synthesized.config.env.stage("prod").idle_alarm_days == DEFAULT_IDLE_ALARM_DAYS == 7
+    (idle,) = _idle_alarms(template)
+    assert idle["AlarmName"] == "mlops-demo-dev-prod-idle"
+    assert (idle["Namespace"], idle["Statistic"]) == ("AWS/SageMaker", "Sum")
+    assert idle["Dimensions"] == [
+        {"Name": "EndpointName", "Value": "mlops-demo-dev-prod"},
+        {"Name": "VariantName", "Value": "AllTraffic"},
+    ]
+    # An idle endpoint publishes no datapoints at all: missing data must count as idle
+    assert idle["TreatMissingData"] == "breaching"
+    assert (idle["ComparisonOperator"], idle["Threshold"]) == ("LessThanOrEqualToThreshold", 0)
+    assert idle["Period"] * idle["EvaluationPeriods"] == 7 * 24 * 3600 <= MAX_EVALUATION_SECONDS
+    assert idle["Period"] >= 3600  # under an hour, CloudWatch allows only one day of periods
+    assert idle["DatapointsToAlarm"] == idle["EvaluationPeriods"]
+    (action,) = idle["AlarmActions"]
+    assert action["Fn::GetStackOutput"]["StackName"] == "mlops-demo-dev-monitoring"  # the alert topic
+    assert idle["ActionsEnabled"] is True
+    # It is not a rollback alarm: an idle endpoint would roll back every deployment
+    endpoint = _one(template, "AWS::SageMaker::Endpoint")
+    rollback = endpoint["DeploymentConfig"]["AutoRollbackConfiguration"]["Alarms"]
+    (idle_id,) = [
+        k for k, v in resources(template, "AWS::CloudWatch::Alarm").items() if v["Properties"] is idle
+    ]
+    assert {"AlarmName": {"Ref": idle_id}} not in rollback
+    assert "Invocations" not in _rollback_alarms(template)
+
+
+def test_serverless_staging_has_no_idle_alarm_by_default(synthesized: SynthesizedPlatform) -> None:
+    # Serverless bills per request: idle costs nothing, so the spend alarm is off unless configured
+    assert synthesized.config.env.stage("staging").idle_alarm_days == 0
+    assert _idle_alarms(synthesized.raw["endpoint-staging"]) == []
+
+
+def test_a_configured_serverless_stage_alarms_on_the_same_metric() -> None:
+    # GIVEN serverless staging with idleAlarmDays 3 (serverless variants publish Invocations too)
+    staging = dataclasses.replace(load_config(cdk_context()).env.stage("staging"), idle_alarm_days=3)
+    # WHEN its stack is built
+    stack = build(staging)
+    template = cdk.App.of(stack).synth().get_stack_by_name(stack.stack_name).template  # type: ignore[union-attr]
+    # THEN one idle alarm over 3 days of hourly sums, and still only the two rollback alarms
+    (idle,) = _idle_alarms(template)
+    assert idle["AlarmName"] == "mlops-demo-dev-staging-idle"
+    assert (idle["Period"], idle["EvaluationPeriods"]) == (3600, 72)
+    assert idle["TreatMissingData"] == "breaching"
+    assert set(_rollback_alarms(template)) == {"Invocation5XXErrors", "ModelLatency"}
+
+
+@pytest.mark.parametrize("days", [0, 8])
+def test_an_idle_alarm_cloudwatch_cannot_evaluate_is_refused(days: int) -> None:
+    with pytest.raises(ValueError, match="CloudWatch evaluates at most 7 days"):
+        evaluation_periods(days)
 
 
 def test_prod_rolls_out_canary_within_sagemakers_timeout(synthesized: SynthesizedPlatform) -> None:

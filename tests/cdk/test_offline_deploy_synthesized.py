@@ -31,14 +31,22 @@ def assembly_of(synthesized: SynthesizedPlatform) -> Assembly:
 
 
 def next_version(template: dict[str, Any], prefix: str, stage: str) -> dict[str, Any]:
-    """The same stack for the next model version (what a re-synth after a new approval changes)."""
-    old, new = f"{endpoint_name(prefix, stage)}-v{APPROVED.version}", f"-v{APPROVED.version + 1}"
+    """The same stack for the next model version (what a re-synth after a new approval changes;
+    the names keep their fingerprints here, a real synth would compute new ones)."""
+    old, new = f"{endpoint_name(prefix, stage)}-v{APPROVED.version}-", f"-v{APPROVED.version + 1}-"
     text = json.dumps(template).replace(old, f"{endpoint_name(prefix, stage)}{new}")
     text = text.replace(f"model-package/{APPROVED.model_package_group}/{APPROVED.version}\"",
                         f"model-package/{APPROVED.model_package_group}/{APPROVED.version + 1}\"")  # fmt: skip
     changed: dict[str, Any] = json.loads(text)
     assert changed != template, "the versioned names were not found: update this helper"
     return changed
+
+
+def config_name(template: dict[str, Any]) -> str:
+    """The endpoint config name the stack sets (``<endpoint>-v<N>-<fingerprint>``)."""
+    (config,) = [r for r in template["Resources"].values() if r["Type"] == "AWS::SageMaker::EndpointConfig"]
+    name: str = config["Properties"]["EndpointConfigName"]
+    return name
 
 
 @pytest.mark.parametrize("stage", STAGES)
@@ -54,14 +62,17 @@ def test_synthesized_endpoint_stack_deploys_then_updates(
     assert [a.split()[0] for a in created.actions] == ["created"] * 3
     assert created.dropped == (), "these CloudFormation properties are not applied offline"
     sagemaker = aws.client("sagemaker")
-    assert sagemaker.describe_endpoint(EndpointName=name)["EndpointConfigName"] == f"{name}-v3"
+    v3 = config_name(assembly.templates[stack])
+    assert v3.startswith(f"{name}-v3-")
+    assert sagemaker.describe_endpoint(EndpointName=name)["EndpointConfigName"] == v3
     # WHEN the next version's stack is deployed (its DeploymentConfig goes through the fake)
     assembly.templates[stack] = next_version(assembly.templates[stack], prefix, stage)
+    v4 = config_name(assembly.templates[stack])
     updated = deploy_endpoint_stack(Assembly(assembly.templates), stack, aws)
     # THEN the endpoint now serves the new config, whose model is the new package version
     assert updated.updated
-    assert updated.actions[-1] == f"updated Endpoint {name}: {name}-v3 -> {name}-v4"
-    config = sagemaker.describe_endpoint_config(EndpointConfigName=f"{name}-v4")
+    assert updated.actions[-1] == f"updated Endpoint {name}: {v3} -> {v4}"
+    config = sagemaker.describe_endpoint_config(EndpointConfigName=v4)
     model = sagemaker.describe_model(ModelName=config["ProductionVariants"][0]["ModelName"])
     assert model["Containers"][0]["ModelPackageName"].endswith(f"/{APPROVED.model_package_group}/4")
-    assert sagemaker.describe_endpoint(EndpointName=name)["EndpointConfigName"] == f"{name}-v4"
+    assert sagemaker.describe_endpoint(EndpointName=name)["EndpointConfigName"] == v4

@@ -56,6 +56,21 @@ def test_cdk_json_stages_load_in_rollout_order() -> None:
     assert env.delivery.source.file_paths == ("ml_code/**",)
 
 
+def test_idle_alarm_days_default_by_what_idling_costs() -> None:
+    # GIVEN cdk.json's stages (staging serverless, prod on instances), without idleAlarmDays
+    env = load_config(_context(), "dev").env
+    # THEN instances (billed every hour) alarm after a week, serverless (billed per request) never
+    assert env.stage("prod").idle_alarm_days == 7
+    assert env.stage("staging").idle_alarm_days == 0
+    # WHEN staging serves on instances, or a stage sets its own (0 = off)
+    on_instances = load_config(_context(_stage("staging", {"instanceType": "ml.m5.large"})), "dev").env
+    assert on_instances.stage("staging").idle_alarm_days == 7
+    configured = _stage("staging", {"serverless": {}, "idleAlarmDays": 3})
+    assert load_config(_context(configured), "dev").env.stage("staging").idle_alarm_days == 3
+    off = _stage("prod", {"instanceCount": 2, "idleAlarmDays": 0})
+    assert load_config(_context(off), "dev").env.stage("prod").idle_alarm_days == 0
+
+
 def test_no_model_file_means_no_approved_model(tmp_path: Path) -> None:
     env = load_config(_context(), "dev", project_root=tmp_path).env
     assert all(stage.approved_model is None for stage in env.endpoints)
@@ -100,6 +115,9 @@ def test_a_bad_model_file_names_the_key_and_the_field(tmp_path: Path) -> None:
         (_stage("prod", {"rollout": {"mode": "rolling"}}), "endpoints.prod.rollout.mode"),
         (_stage("prod", {"modelFile": "../outside.json"}), "endpoints.prod.modelFile"),
         (_stage("prod", {"dataCapture": 5}), "endpoints.prod.dataCapture"),
+        (_stage("prod", {"idleAlarmDays": 8}), "endpoints.prod.idleAlarmDays"),  # CloudWatch: <= 7 days
+        (_stage("staging", {"idleAlarmDays": -1}), "endpoints.staging.idleAlarmDays"),
+        (_stage("prod", {"idleAlarmDays": "7"}), "endpoints.prod.idleAlarmDays"),
         (lambda c: c["environments"]["dev"]["endpoints"].update(canary={}), "endpoints.canary"),
         (
             lambda c: c["environments"]["dev"]["delivery"]["source"].update(connectionArn="arn:aws:s3:::x"),
