@@ -1,7 +1,8 @@
 """Network stack: where SageMaker runs — a private VPC we create, or one the user already has.
 
 Synth stays offline in both modes: nothing is looked up. An existing VPC is described entirely
-by config (IDs, AZs, CIDR); a created VPC takes its AZs from ``Fn::GetAZs`` at deploy time.
+by config (IDs, AZs, CIDR); a created VPC takes its AZs from ``Fn::GetAZs`` at deploy time, and
+the S3 prefix list the SageMaker group's egress names is read by a deploy-time custom resource.
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ from constructs import Construct
 from stacks.config import NetworkConfig
 from stacks.constructs.nag import acknowledge
 from stacks.constructs.private_network import PrivateNetwork, PrivateNetworkProps
+from stacks.constructs.s3_prefix_list import S3PrefixList, S3PrefixListProps
+from stacks.pipeline.images import xgboost_registries
 
 
 class NetworkStack(cdk.Stack):
@@ -37,7 +40,17 @@ class NetworkStack(cdk.Stack):
     ) -> None:
         super().__init__(scope, construct_id, env=env, description=description)
         self._az_count = network.max_azs
+        # Where HTTPS to the AWS APIs goes: our endpoints' group, or (an existing VPC's endpoints
+        # being someone else's) the VPC's own range.
+        https_peer: ec2.IPeer = ec2.Peer.ipv4(network.cidr)
         if network.mode == "create":
+            # The AWS-owned registry of the SageMaker XGBoost image every job and endpoint pulls,
+            # per region (the pipeline stacks name the image from the same table).
+            registries = cdk.CfnMapping(
+                self,
+                "ImageRegistry",
+                mapping={region: {"Account": account} for region, account in xgboost_registries().items()},
+            )
             private = PrivateNetwork(
                 self,
                 "Network",
@@ -47,8 +60,10 @@ class NetworkStack(cdk.Stack):
                     interface_endpoints=network.interface_endpoints,
                     flow_log_retention_days=network.flow_log_retention_days,
                     flow_log_key=flow_log_key,
+                    image_registry_accounts=(registries.find_in_map(cdk.Aws.REGION, "Account"),),
                 ),
             )
+            https_peer = private.endpoint_security_group
             self.vpc: ec2.IVpc = private.vpc
             self.subnets: list[ec2.ISubnet] = list(private.vpc.isolated_subnets)
             acknowledge(
@@ -60,7 +75,9 @@ class NetworkStack(cdk.Stack):
             )
         else:
             self.vpc, self.subnets = _import_network(self, network)
-        self.sagemaker_security_group = self._sagemaker_security_group(network)
+        self.sagemaker_security_group = self._sagemaker_security_group(
+            network, https_peer=https_peer, key=flow_log_key
+        )
 
     @property
     def availability_zones(self) -> list[str]:
@@ -72,7 +89,15 @@ class NetworkStack(cdk.Stack):
         """
         return [cdk.Fn.select(i, cdk.Fn.get_azs()) for i in range(self._az_count)]
 
-    def _sagemaker_security_group(self, network: NetworkConfig) -> ec2.ISecurityGroup:
+    def _sagemaker_security_group(
+        self, network: NetworkConfig, *, https_peer: ec2.IPeer, key: kms.IKey
+    ) -> ec2.ISecurityGroup:
+        """The configured group as is, or a new one whose egress reaches only what SageMaker needs.
+
+        Egress: itself (all traffic), NFS to the VPC (Studio's home EFS), HTTPS to ``https_peer``
+        (the interface endpoints) and HTTPS to the region's S3 prefix list (the gateway endpoint).
+        Nothing goes to an address range outside the VPC but S3's.
+        """
         if network.security_group_id is not None:
             return ec2.SecurityGroup.from_security_group_id(
                 self, "SageMakerSecurityGroup", network.security_group_id, mutable=False
@@ -98,10 +123,9 @@ class NetworkStack(cdk.Stack):
                 )
         group.add_egress_rule(group, ec2.Port.all_traffic(), "Studio apps and distributed jobs")
         group.add_egress_rule(ec2.Peer.ipv4(network.cidr), ec2.Port.tcp(2049), "Studio home EFS (NFS)")
-        # HTTPS to the interface endpoints (VPC CIDR) and to S3 through the gateway endpoint, whose
-        # managed prefix list ID differs per region and cannot be known offline. The subnets have
-        # no internet route, so 443 anywhere still only reaches the VPC endpoints.
-        group.add_egress_rule(ec2.Peer.any_ipv4(), ec2.Port.tcp(443), "HTTPS to VPC endpoints and S3")
+        group.add_egress_rule(https_peer, ec2.Port.tcp(443), "HTTPS to the AWS API endpoints")
+        s3 = S3PrefixList(self, "S3PrefixList", props=S3PrefixListProps(key=key))
+        group.add_egress_rule(s3.peer, ec2.Port.tcp(443), "HTTPS to S3 through the gateway endpoint")
         return group
 
 

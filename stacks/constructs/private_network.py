@@ -1,4 +1,5 @@
-"""A VPC with no route to the internet, reaching AWS only through VPC endpoints."""
+"""A VPC with no route to the internet, reaching AWS only through VPC endpoints whose policies
+keep requests inside this account (see :mod:`stacks.constructs.endpoint_policies`)."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from aws_cdk import aws_logs as logs
 from constructs import Construct
 
 from stacks.config import INTERFACE_ENDPOINTS
+from stacks.constructs.endpoint_policies import interface_endpoint_policy, s3_gateway_policy
 from stacks.constructs.nag import acknowledge
 
 #: Studio and notebook endpoints live under ``aws.sagemaker.REGION.*``, not ``com.amazonaws``.
@@ -21,18 +23,28 @@ _SERVICE_PREFIXES: Final[Mapping[str, str]] = {"studio": "aws.sagemaker", "noteb
 
 @dataclass(frozen=True, kw_only=True)
 class PrivateNetworkProps:
-    """What the network needs: its CIDR, AZ count, endpoints and flow-log settings."""
+    """What the network needs: its CIDR, AZ count, endpoints and flow-log settings.
+
+    ``image_registry_accounts`` are the AWS-owned ECR registry accounts workloads pull images
+    from (may be deploy-time tokens); the ECR endpoints admit their resources.
+    """
 
     cidr: str
     max_azs: int
     interface_endpoints: tuple[str, ...]
     flow_log_retention_days: int
     flow_log_key: kms.IKey
+    image_registry_accounts: tuple[str, ...] = ()
 
 
 class PrivateNetwork(Construct):
     """PRIVATE_ISOLATED subnets (no NAT, no IGW), flow logs, an S3 gateway endpoint and the
     configured interface endpoints behind a security group that only admits HTTPS from the VPC.
+    Every endpoint has a policy admitting only this account's principals and resources.
+
+    Attributes:
+        vpc: the VPC.
+        endpoint_security_group: the interface endpoints' group (HTTPS in from the VPC CIDR).
     """
 
     def __init__(self, scope: Construct, construct_id: str, *, props: PrivateNetworkProps) -> None:
@@ -52,10 +64,10 @@ class PrivateNetwork(Construct):
             # The restricting custom resource would add a Lambda function to an otherwise
             # function-free stack; nothing here is attached to the default group (see below).
             restrict_default_security_group=False,
-            gateway_endpoints={
-                "S3": ec2.GatewayVpcEndpointOptions(service=ec2.GatewayVpcEndpointAwsService.S3)
-            },
         )
+        s3_endpoint = self.vpc.add_gateway_endpoint("S3", service=ec2.GatewayVpcEndpointAwsService.S3)
+        for statement in s3_gateway_policy():
+            s3_endpoint.add_to_policy(statement)
         self.flow_log_group = logs.LogGroup(
             self,
             "FlowLogGroup",
@@ -90,7 +102,7 @@ class PrivateNetwork(Construct):
         subnets = ec2.SubnetSelection(subnet_type=ec2.SubnetType.PRIVATE_ISOLATED)
         for name in props.interface_endpoints:
             suffix = INTERFACE_ENDPOINTS[name]
-            self.vpc.add_interface_endpoint(
+            endpoint = self.vpc.add_interface_endpoint(
                 _pascal(name),
                 service=ec2.InterfaceVpcEndpointAwsService(suffix, prefix=_SERVICE_PREFIXES.get(suffix)),
                 private_dns_enabled=True,
@@ -98,6 +110,10 @@ class PrivateNetwork(Construct):
                 security_groups=[self.endpoint_security_group],
                 open=False,
             )
+            for statement in interface_endpoint_policy(
+                suffix, image_registry_accounts=props.image_registry_accounts
+            ):
+                endpoint.add_to_policy(statement)
 
 
 def _pascal(snake: str) -> str:

@@ -1,0 +1,155 @@
+"""VPC endpoint policies: from inside the VPC, only this account's principals reach this account's
+resources, with the cross-account reads AWS documents for SageMaker.
+
+Without a policy an endpoint admits any principal acting on any resource, so code in a Studio
+app or a job could copy data to a bucket (or a Studio domain) in someone else's account through
+our own endpoints. Every endpoint gets two statements:
+
+- **Allow** any action when ``aws:PrincipalAccount`` is this account: credentials from elsewhere
+  (and anonymous requests, which carry no principal account) are refused.
+- **Deny** any action when ``aws:ResourceAccount`` is present *and* names another account:
+  ``StringNotEquals`` on the key together with ``Null: false``. Many actions name no resource and
+  so may carry no resource account (``sts:GetCallerIdentity``, ``ecr:GetAuthorizationToken``,
+  ``cloudwatch:PutMetricData``, ``s3:ListAllMyBuckets``). Neither ``StringNotEquals`` alone nor
+  ``StringNotEqualsIfExists`` can spare them in a Deny: a negated operator is *true* when the key
+  is missing, and ``...IfExists`` makes any condition true when the key is missing (IAM User Guide,
+  "Condition operators"), so both would deny every keyless call, image pulls included. The
+  ``Null: false`` guard limits the Deny to requests that do name a resource owner; keyless ones
+  are still bounded by the Allow (this account's principals). A Deny also wins over an
+  exception's Allow, so each exception is carved out of the Deny explicitly.
+
+What legitimately crosses accounts, and what this module allows for it:
+
+- ECR image layers: ECR serves layers from AWS-owned S3 buckets through URLs it presigns itself,
+  so the S3 request is neither this account's principal nor this account's resource. The S3
+  gateway policy allows exactly ``s3:GetObject`` on ``arn:<partition>:s3:::prod-<region>-starport-
+  layer-bucket/*`` (ECR User Guide, "Minimum Amazon S3 bucket permissions for Amazon ECR",
+  https://docs.aws.amazon.com/AmazonECR/latest/userguide/vpc-endpoints.html#ecr-minimum-s3-perms).
+  The example there also allows ``s3:PutObject``; nothing in this VPC pushes images, so it is left out.
+- The SageMaker XGBoost image: every job and the endpoints pull it (with this account's
+  execution role) from an AWS-owned ECR registry, one account per region. The ECR endpoints
+  admit that account as a resource account (the caller passes it, e.g. ``Fn::FindInMap``).
+- Studio and notebook-instance browser endpoints (``aws.sagemaker.<region>.studio`` /
+  ``.notebook``): AWS documents endpoint policies for both, scoped by *resource* (``CreateApp``
+  on ``app/<domain>/*``, ``CreatePresignedDomainUrl`` on ``user-profile/<domain>/*``,
+  ``CreatePresignedNotebookInstanceUrl`` on a notebook instance:
+  https://docs.aws.amazon.com/sagemaker/latest/dg/studio-interface-endpoint.html,
+  https://docs.aws.amazon.com/sagemaker/latest/dg/notebook-interface-endpoint.html). Requests
+  there are authorised by a presigned URL's token, not a SigV4 signature, and AWS documents no
+  principal condition for them, so their Allow is "any SageMaker action on this account's
+  SageMaker resources" rather than ``aws:PrincipalAccount``. That still closes the path that
+  matters: opening another account's Studio domain or notebook instance from inside the VPC.
+- Within the account (no exception needed): STS AssumeRole of this account's roles, the data
+  key (KMS), this account's log groups and metrics, SageMaker API and Runtime calls on this
+  account's jobs, pipelines, registry and endpoints, EventBridge, SSM, CodeArtifact.
+
+Deliberately refused from inside the VPC: every other account's bucket (public datasets,
+SageMaker sample files, JumpStart's model buckets), other accounts' ECR images, and anonymous
+S3 access. Not verified against a live deployment (the tests run offline): whether Studio's own
+app images or JupyterLab extensions are fetched through this VPC; AWS documents no such
+requirement for VpcOnly domains, and if one appears it belongs here as a named exception.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import aws_cdk as cdk
+from aws_cdk import aws_iam as iam
+
+#: Interface endpoints (service suffix) reached by a browser holding a presigned URL.
+BROWSER_ENDPOINTS = frozenset({"studio", "notebook"})
+#: Interface endpoints through which images are pulled.
+ECR_ENDPOINTS = frozenset({"ecr.api", "ecr.dkr"})
+
+
+def starport_layers() -> str:
+    """ARN of the objects in the region's AWS-owned bucket that holds ECR image layers."""
+    return f"arn:{cdk.Aws.PARTITION}:s3:::prod-{cdk.Aws.REGION}-starport-layer-bucket/*"
+
+
+def _deny_foreign_resources(
+    sid: str,
+    accounts: Sequence[str],
+    *,
+    actions: Sequence[str] | None = None,
+    not_actions: Sequence[str] | None = None,
+    not_resources: Sequence[str] | None = None,
+) -> iam.PolicyStatement:
+    """Deny requests that name a resource owner, when it is not one of ``accounts``."""
+    return iam.PolicyStatement(
+        sid=sid,
+        effect=iam.Effect.DENY,
+        principals=[iam.AnyPrincipal()],
+        actions=list(actions) if actions else None,
+        not_actions=list(not_actions) if not_actions else None,
+        resources=None if not_resources else ["*"],
+        not_resources=list(not_resources) if not_resources else None,
+        conditions={
+            "StringNotEquals": {"aws:ResourceAccount": list(accounts)},
+            "Null": {"aws:ResourceAccount": "false"},
+        },
+    )
+
+
+def account_boundary(*, resource_accounts: Sequence[str] = ()) -> list[iam.PolicyStatement]:
+    """Statements for an interface endpoint: this account's principals, this account's resources.
+
+    ``resource_accounts`` are further accounts whose resources may be reached (an AWS-owned image
+    registry for the ECR endpoints).
+    """
+    allow = iam.PolicyStatement(
+        sid="OnlyThisAccountsPrincipals",
+        principals=[iam.AnyPrincipal()],
+        actions=["*"],
+        resources=["*"],
+        conditions={"StringEquals": {"aws:PrincipalAccount": cdk.Aws.ACCOUNT_ID}},
+    )
+    deny = _deny_foreign_resources(
+        "OnlyThisAccountsResources", [cdk.Aws.ACCOUNT_ID, *resource_accounts], actions=["*"]
+    )
+    return [allow, deny]
+
+
+def browser_boundary() -> list[iam.PolicyStatement]:
+    """Statements for the Studio and notebook endpoints: this account's SageMaker resources only."""
+    allow = iam.PolicyStatement(
+        sid="OnlyThisAccountsSageMakerResources",
+        principals=[iam.AnyPrincipal()],
+        actions=["sagemaker:*"],
+        resources=[f"arn:{cdk.Aws.PARTITION}:sagemaker:{cdk.Aws.REGION}:{cdk.Aws.ACCOUNT_ID}:*"],
+    )
+    return [allow, _deny_foreign_resources("OnlyThisAccountsResources", [cdk.Aws.ACCOUNT_ID], actions=["*"])]
+
+
+def interface_endpoint_policy(
+    service_suffix: str, *, image_registry_accounts: Sequence[str]
+) -> list[iam.PolicyStatement]:
+    """The statements for the interface endpoint of ``service_suffix`` (``sts``, ``ecr.dkr``, ...)."""
+    if service_suffix in BROWSER_ENDPOINTS:
+        return browser_boundary()
+    extra = image_registry_accounts if service_suffix in ECR_ENDPOINTS else ()
+    return account_boundary(resource_accounts=extra)
+
+
+def s3_gateway_policy() -> list[iam.PolicyStatement]:
+    """Statements for the S3 gateway endpoint: the account boundary plus ECR's layer bucket.
+
+    The layer bucket is carved out of the foreign-resource Deny for ``s3:GetObject`` only: one
+    Deny covers every other action, a second covers ``s3:GetObject`` on anything but the layers.
+    """
+    allow, _ = account_boundary()
+    layers = iam.PolicyStatement(
+        sid="EcrImageLayers",
+        principals=[iam.AnyPrincipal()],  # ECR presigns these requests with its own credentials
+        actions=["s3:GetObject"],
+        resources=[starport_layers()],
+    )
+    deny_other_actions = _deny_foreign_resources(
+        "OnlyThisAccountsResources", [cdk.Aws.ACCOUNT_ID], not_actions=["s3:GetObject"]
+    )
+    deny_other_reads = _deny_foreign_resources(
+        "OnlyThisAccountsObjectsAndEcrLayers", [cdk.Aws.ACCOUNT_ID], actions=["s3:GetObject"],
+        not_resources=[starport_layers()],
+    )  # fmt: skip
+    return [allow, layers, deny_other_actions, deny_other_reads]
