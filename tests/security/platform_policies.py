@@ -9,9 +9,10 @@ account rather than the emulator's stand-in one:
 * the pseudo parameters ``AWS::AccountId``/``AWS::Region`` become :data:`ACCOUNT`/:data:`REGION`
   before resolution (so region mappings pick the right row), and the emulator's stand-in ARNs
   are moved to the same account and region afterwards;
-* ``Ref``/``Fn::GetAtt`` of the types whose real values are ARNs or carry a type segment the
-  emulator does not know (SNS topics, SQS queues, EventBridge rules) are replaced by those ARNs,
-  so a topic policy's ``Ref`` and a key policy's ``...:sns:<region>:<account>:<name>`` agree.
+* ``Ref``/``Fn::GetAtt`` of the types whose real values are ARNs or carry a part the emulator
+  does not model (SNS topics, SQS queues, EventBridge rules, IAM roles with a ``Path``) are
+  replaced by those values, so a topic policy's ``Ref`` and a key policy's
+  ``...:sns:<region>:<account>:<name>`` agree, and a role's ARN is ``role/<path>/<name>``.
 """
 
 from __future__ import annotations
@@ -254,11 +255,12 @@ def _pseudo(template: Any) -> Any:
     return _walk(template, node)
 
 
-def _name(stack: str, logical_id: str, resource: dict[str, Any], prop: str) -> str:
-    explicit = resource.get("Properties", {}).get(prop)
-    if isinstance(explicit, str):
-        return explicit
-    return standins.standin_name(stack, logical_id, resource["Type"])
+def _name(stack: str, logical_id: str, resource: dict[str, Any], prop: str) -> str | None:
+    """The resource's name as the emulator gives it; None when the name is an intrinsic."""
+    explicit = (resource.get("Properties") or {}).get(prop)
+    if explicit is None:
+        return standins.standin_name(stack, logical_id, resource["Type"])
+    return explicit if isinstance(explicit, str) else None
 
 
 def _real_values(stack: str, template: dict[str, Any]) -> dict[tuple[str, str], str]:
@@ -266,19 +268,31 @@ def _real_values(stack: str, template: dict[str, Any]) -> dict[tuple[str, str], 
     values: dict[tuple[str, str], str] = {}
     for logical_id, resource in template.get("Resources", {}).items():
         kind = resource["Type"]
+        name_property = {
+            "AWS::SNS::Topic": "TopicName",
+            "AWS::SQS::Queue": "QueueName",
+            "AWS::IAM::Role": "RoleName",
+            "AWS::Events::Rule": "Name",
+        }.get(kind)
+        name = _name(stack, logical_id, resource, name_property) if name_property else None
+        if name is None:
+            continue
         if kind == "AWS::SNS::Topic":
-            name = _name(stack, logical_id, resource, "TopicName")
             arn = f"arn:aws:sns:{REGION}:{ACCOUNT}:{name}"
             values.update(
                 {(logical_id, "Ref"): arn, (logical_id, "TopicArn"): arn, (logical_id, "TopicName"): name}
             )
         elif kind == "AWS::SQS::Queue":
-            name = _name(stack, logical_id, resource, "QueueName")
             values[(logical_id, "Ref")] = f"https://sqs.{REGION}.amazonaws.com/{ACCOUNT}/{name}"
             values[(logical_id, "Arn")] = f"arn:aws:sqs:{REGION}:{ACCOUNT}:{name}"
             values[(logical_id, "QueueName")] = name
+        elif kind == "AWS::IAM::Role":
+            # The ARN carries the role's path (``role/<path>/<name>``): aws:PrincipalArn conditions see it.
+            path = resource.get("Properties", {}).get("Path", "/")
+            if isinstance(path, str):
+                values[(logical_id, "Ref")] = name
+                values[(logical_id, "Arn")] = f"arn:aws:iam::{ACCOUNT}:role{path}{name}"
         elif kind == "AWS::Events::Rule":
-            name = _name(stack, logical_id, resource, "Name")
             values[(logical_id, "Ref")] = name
             values[(logical_id, "Arn")] = f"arn:aws:events:{REGION}:{ACCOUNT}:rule/{name}"
     return values

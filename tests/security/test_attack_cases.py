@@ -80,50 +80,89 @@ def artifact_store(access: Access) -> str:
     return str(access.p.resolve(part, store["Location"]))
 
 
-WRITERS = (*PERSONAS, "pipeline", "drift-check")
+JOB_WRITERS = ("pipeline", "drift-check")
 
 
-@pytest.mark.parametrize("who", WRITERS)
-@pytest.mark.parametrize("where", ["polled-object", "delivery-bucket", "artifact-bucket"])
-def test_nobody_replaces_the_build_source(access: Access, who: str, where: str) -> None:
-    """Replacing the zip the build polls runs attacker code with a role that can deploy."""
-    role = principal_role(access, who)
+def _source_location(access: Access, where: str) -> tuple[str, str]:
     source = f"source/{access.prefix}.zip"
-    bucket, key = {
-        "polled-object": lambda: build_source(access),
-        "delivery-bucket": lambda: (delivery_bucket(access), source),
-        "artifact-bucket": lambda: (access.artifact_bucket, source),
-    }[where]()
-    denied(access.s3(role, "s3:PutObject", bucket, key), f"{who} s3:PutObject s3://{bucket}/{key}")
+    if where == "polled-object":
+        return build_source(access)
+    if where == "delivery-bucket":
+        return delivery_bucket(access), source
+    if where == "artifact-store":
+        return artifact_store(access), f"{access.prefix}-build/Source/abc123.zip"
+    return access.artifact_bucket, source
 
 
-@pytest.mark.parametrize("who", WRITERS)
-def test_nobody_writes_pipeline_artifacts(access: Access, who: str) -> None:
+@pytest.mark.parametrize("persona", PERSONAS)
+@pytest.mark.parametrize("where", ["polled-object", "delivery-bucket", "artifact-bucket"])
+def test_persona_cannot_replace_the_build_source(access: Access, persona: str, where: str) -> None:
+    """Replacing the zip the build polls runs attacker code with a role that can deploy."""
+    bucket, key = _source_location(access, where)
+    decision = access.s3(access.persona(persona), "s3:PutObject", bucket, key)
+    denied(decision, f"{persona} s3:PutObject s3://{bucket}/{key}")
+
+
+@pytest.mark.parametrize("persona", PERSONAS)
+def test_persona_cannot_write_pipeline_artifacts(access: Access, persona: str) -> None:
     """CodePipeline hands build and deploy actions their inputs through the artifact store."""
-    role = principal_role(access, who)
-    bucket, key = artifact_store(access), f"{access.prefix}-build/Source/abc123.zip"
-    denied(access.s3(role, "s3:PutObject", bucket, key), f"{who} s3:PutObject s3://{bucket}/{key}")
+    bucket, key = _source_location(access, "artifact-store")
+    decision = access.s3(access.persona(persona), "s3:PutObject", bucket, key)
+    denied(decision, f"{persona} s3:PutObject s3://{bucket}/{key}")
+
+
+@pytest.mark.parametrize("who", JOB_WRITERS)
+def test_job_roles_cannot_write_the_delivery_bucket(access: Access, who: str) -> None:
+    bucket = delivery_bucket(access)
+    for key in (f"source/{access.prefix}.zip", f"{access.prefix}-build/Source/abc123.zip"):
+        decision = access.s3(principal_role(access, who), "s3:PutObject", bucket, key)
+        denied(decision, f"{who} s3:PutObject s3://{bucket}/{key}")
+
+
+@pytest.mark.parametrize("who", JOB_WRITERS)
+@pytest.mark.parametrize("where", ["polled-object", "artifact-bucket", "artifact-store"])
+def test_guard_job_roles_never_write_the_delivery_path(access: Access, who: str, where: str) -> None:
+    """Regression guard (already denied on the base templates): job roles and the build's inputs."""
+    bucket, key = _source_location(access, where)
+    decision = access.s3(principal_role(access, who), "s3:PutObject", bucket, key)
+    denied(decision, f"{who} s3:PutObject s3://{bucket}/{key}")
 
 
 # ====================================================================== registered models
 
 
-@pytest.mark.parametrize("who", [*PERSONAS, "drift-check", "endpoint-staging", "endpoint-prod", *BUILD_ROLES])
+def _overwrite(access: Access, who: str) -> Decision:
+    role = principal_role(access, who)
+    return access.s3(role, "s3:PutObject", access.artifact_bucket, MODEL, in_vpc=who not in BUILD_ROLES)
+
+
+@pytest.mark.parametrize("who", [*PERSONAS, "DeployStaging"])
 def test_nobody_but_the_pipeline_overwrites_a_registered_model(access: Access, who: str) -> None:
-    role = principal_role(access, who)
-    in_vpc = who not in BUILD_ROLES
-    denied(
-        access.s3(role, "s3:PutObject", access.artifact_bucket, MODEL, in_vpc=in_vpc),
-        f"{who} overwrites {MODEL}",
-    )
+    denied(_overwrite(access, who), f"{who} overwrites {MODEL}")
 
 
-@pytest.mark.parametrize("action", ["s3:DeleteObject", "s3:DeleteObjectVersion"])
-@pytest.mark.parametrize("who", [*PERSONAS, *BUILD_ROLES])
-def test_nobody_deletes_a_registered_model(access: Access, who: str, action: str) -> None:
+@pytest.mark.parametrize("who", ["drift-check", "endpoint-staging", "endpoint-prod", "Build", "DeployProd"])
+def test_guard_other_roles_never_overwrite_a_registered_model(access: Access, who: str) -> None:
+    """Regression guard (already denied on the base templates)."""
+    denied(_overwrite(access, who), f"{who} overwrites {MODEL}")
+
+
+def _delete(access: Access, who: str, action: str) -> Decision:
     role = principal_role(access, who)
-    decision = access.s3(role, action, access.artifact_bucket, MODEL, in_vpc=who not in BUILD_ROLES)
-    denied(decision, f"{who} {action} {MODEL}")
+    return access.s3(role, action, access.artifact_bucket, MODEL, in_vpc=who not in BUILD_ROLES)
+
+
+@pytest.mark.parametrize("who", ["ml_engineer", "approver", "DeployStaging"])
+def test_nobody_deletes_a_registered_model(access: Access, who: str) -> None:
+    for action in ("s3:DeleteObject", "s3:DeleteObjectVersion"):
+        denied(_delete(access, who, action), f"{who} {action} {MODEL}")
+
+
+@pytest.mark.parametrize("who", ["data_scientist", "Build", "DeployProd"])
+def test_guard_registered_model_deletes(access: Access, who: str) -> None:
+    """Regression guard (already denied on the base templates)."""
+    for action in ("s3:DeleteObject", "s3:DeleteObjectVersion"):
+        denied(_delete(access, who, action), f"{who} {action} {MODEL}")
 
 
 def test_the_pipeline_role_writes_its_runs(access: Access) -> None:
@@ -361,15 +400,22 @@ def test_persona_registers_only_pending_versions(access: Access, persona: str) -
         expect(decision, f"{persona} registers a version as {status}")
 
 
-@pytest.mark.parametrize("persona", BUILDERS)
-def test_builders_cannot_approve(access: Access, persona: str) -> None:
-    decision = access.from_studio(
+def _approve(access: Access, persona: str) -> Decision:
+    return access.from_studio(
         persona,
         "sagemaker:UpdateModelPackage",
         f"model-package/{access.group}/3",
         {"sagemaker:ModelApprovalStatus": "Approved"},
     )
-    denied(decision, f"{persona} approves a version")
+
+
+def test_ml_engineer_cannot_approve(access: Access) -> None:
+    denied(_approve(access, "ml_engineer"), "ml_engineer approves a version")
+
+
+def test_guard_data_scientist_never_approves(access: Access) -> None:
+    """Regression guard (already denied on the base templates)."""
+    denied(_approve(access, "data_scientist"), "data_scientist approves a version")
 
 
 @pytest.mark.parametrize("status", ["Approved", "Rejected"])
@@ -416,7 +462,7 @@ def _endpoint_context(access: Access, action: str) -> dict[str, Any]:
     ("action", "resource"), STAGE_CHANGES, ids=[a.split(":")[1] for a, _ in STAGE_CHANGES]
 )
 @pytest.mark.parametrize("stage", ["staging", "prod"])
-@pytest.mark.parametrize("persona", PERSONAS)
+@pytest.mark.parametrize("persona", ["ml_engineer", "approver"])
 def test_persona_cannot_change_stage_endpoints(
     access: Access, persona: str, stage: str, action: str, resource: str
 ) -> None:
@@ -425,6 +471,15 @@ def test_persona_cannot_change_stage_endpoints(
         access.from_studio(persona, action, arn, _endpoint_context(access, action)),
         f"{persona} {action} {arn}",
     )
+
+
+@pytest.mark.parametrize("stage", ["staging", "prod"])
+def test_guard_data_scientist_never_changes_stage_endpoints(access: Access, stage: str) -> None:
+    """Regression guard (already denied on the base templates)."""
+    for action, resource in STAGE_CHANGES:
+        arn = resource.format(name=f"{access.prefix}-{stage}")
+        decision = access.from_studio("data_scientist", action, arn, _endpoint_context(access, action))
+        denied(decision, f"data_scientist {action} {arn}")
 
 
 @pytest.mark.parametrize(
