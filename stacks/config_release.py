@@ -137,6 +137,21 @@ class StageConfig:
 
 
 @dataclass(frozen=True, kw_only=True)
+class BudgetConfig:
+    """The environment's monthly AWS Budgets cost budget (``monitoring.budget``)."""
+
+    monthly_limit_usd: float
+    #: Notify when actual spend passes these percentages of the limit.
+    alert_at_percent: tuple[int, ...]
+    #: Notify when forecast spend passes this percentage, or None (no forecast notification).
+    forecast_at_percent: int | None
+
+
+#: An AWS Budgets budget has at most five notifications.
+MAX_BUDGET_NOTIFICATIONS: Final = 5
+
+
+@dataclass(frozen=True, kw_only=True)
 class MonitoringConfig:
     """Drift detection, retraining trigger and notifications."""
 
@@ -149,6 +164,8 @@ class MonitoringConfig:
     #: Drift-triggered retraining starts at most once per this many hours.
     retrain_min_interval_hours: int
     notification_emails: tuple[str, ...]
+    #: None only when ``monitoring.budget.enabled`` is false (a budget is on by default).
+    budget: BudgetConfig | None
 
 
 # --------------------------------------------------------------------------- readers
@@ -335,6 +352,7 @@ def read_monitoring(r: Reader) -> MonitoringConfig:
             "lookbackHours",
             "retrainMinIntervalHours",
             "notificationEmails",
+            "budget",
         )
     )
     raw = r.raw("featureThresholds", {})
@@ -361,4 +379,31 @@ def read_monitoring(r: Reader) -> MonitoringConfig:
         lookback_hours=r.integer("lookbackHours", 1, 24 * 31, 24),
         retrain_min_interval_hours=r.integer("retrainMinIntervalHours", 1, 24 * 90, 24),
         notification_emails=emails,
+        budget=_budget(r.child("budget", {})),
+    )
+
+
+def _budget(r: Reader) -> BudgetConfig | None:
+    """``monitoring.budget``; on by default (500 USD a month, 80 % and 100 % actual, 100 % forecast)."""
+    r.reject_unknown(("enabled", "monthlyLimitUsd", "alertAtPercent", "forecastAtPercent"))
+    if not r.boolean("enabled", True):
+        return None
+    alerts: list[int] = []
+    for key, value in r.items("alertAtPercent", [80, 100]):
+        if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 1000:
+            raise ConfigError(f"context key '{key}': expected a percentage from 1 to 1000, got {value!r}")
+        if value in alerts:
+            raise ConfigError(f"context key '{key}': {value} is listed twice")
+        alerts.append(value)
+    forecast = r.integer("forecastAtPercent", 0, 1000, 100) or None  # 0: no forecast notification
+    count = len(alerts) + (forecast is not None)
+    if not 1 <= count <= MAX_BUDGET_NOTIFICATIONS:
+        raise ConfigError(
+            f"context key '{r.key('alertAtPercent')}': a budget has 1 to {MAX_BUDGET_NOTIFICATIONS} "
+            f"notifications (alertAtPercent plus forecastAtPercent unless 0), got {count}"
+        )
+    return BudgetConfig(
+        monthly_limit_usd=r.number("monthlyLimitUsd", 1, 1_000_000, 500),
+        alert_at_percent=tuple(sorted(alerts)),
+        forecast_at_percent=forecast,
     )
