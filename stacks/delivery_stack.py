@@ -3,7 +3,7 @@
 - **Build** (``<prefix>-build``, CodePipeline V2; :mod:`stacks.delivery.build_pipeline`): the
   source is the team's Git repository through a CodeConnections connection, triggered only by
   pushes to the configured branch that touch the configured paths (``ml_code/**``), or, without a
-  connection, a zip in the artifact bucket (:mod:`stacks.delivery.source` says how to upload it).
+  connection, a zip in the delivery bucket (:mod:`stacks.delivery.source` says how to upload it).
   The build runs the test suite, deploys the pipeline stack (so the SageMaker pipeline takes the
   pushed definition) and starts one execution without waiting for it.
 - **Deploy** (``<prefix>-deploy``; :mod:`stacks.delivery.deploy_pipeline`): started only by an
@@ -12,6 +12,8 @@
   smoke-tests it; a person approves; prod deploys that same version (canary, alarm rollback).
 - **Scheduled retraining** (optional, ``delivery.retrainSchedule``): an EventBridge Scheduler
   schedule starts the training pipeline through a role allowed only that.
+- **Dead letters**: an approval event or a scheduled start that runs out of retries waits in
+  ``<prefix>-delivery-dlq`` (:mod:`stacks.constructs.dead_letters`), alarmed on the alert topic.
 
 The exact commands the builds run are in :mod:`stacks.delivery.commands`.
 """
@@ -25,6 +27,7 @@ from aws_cdk import aws_sns as sns
 from constructs import Construct
 
 from stacks.config import AppConfig
+from stacks.constructs.dead_letters import DeadLetters, DeadLettersProps
 from stacks.delivery.approval_rule import ApprovalRule, ApprovalRuleProps
 from stacks.delivery.build_pipeline import BuildPipeline, BuildPipelineProps
 from stacks.delivery.deploy_pipeline import DeployPipeline, DeployPipelineProps
@@ -88,10 +91,23 @@ class DeliveryStack(cdk.Stack):
                 approval_topic=notification_topic,
             ),
         )
+        self.dead_letters = DeadLetters(
+            self,
+            "DeadLetters",
+            props=DeadLettersProps(
+                queue_name=f"{prefix}-delivery-dlq",
+                senders="the approval rule or the retraining schedule",
+                topic=notification_topic,
+            ),
+        )
         self.approval_rule = ApprovalRule(
             self,
             "OnModelApproved",
-            props=ApprovalRuleProps(group=model_package_group_name, deploy_pipeline=self.deploy.pipeline),
+            props=ApprovalRuleProps(
+                group=model_package_group_name,
+                deploy_pipeline=self.deploy.pipeline,
+                dead_letters=self.dead_letters,
+            ),
         )
         self.retrain_schedule = (
             None
@@ -104,6 +120,7 @@ class DeliveryStack(cdk.Stack):
                     expression=delivery.retrain_schedule,
                     training_pipeline_name=training_pipeline_name,
                     key=key,
+                    dead_letters=self.dead_letters,
                 ),
             )
         )

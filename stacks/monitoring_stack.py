@@ -6,6 +6,11 @@ pipeline over its captured traffic against the deployed version's baseline. The 
 feed the stage's drift alarm; the alarm notifies the team and, through an EventBridge rule, the
 retraining trigger, which starts the training pipeline unless one is running or a drift-triggered
 run started within ``retrainMinIntervalHours``. New versions then go through the same gates.
+
+Nothing on that path is dropped: both rules' targets and the trigger's own asynchronous
+invocations dead-letter into ``<prefix>-monitoring-dlq`` (:mod:`stacks.constructs.dead_letters`),
+whose alarm notifies the alert topic. The environment's spend budget notifies it too
+(:mod:`stacks.monitoring.budget`).
 """
 
 from __future__ import annotations
@@ -30,6 +35,7 @@ from stacks.config_release import StageConfig
 from stacks.constructs.nag import acknowledge
 from stacks.endpoint_stack import endpoint_name
 from stacks.monitoring.alerts import Alerts, AlertsProps
+from stacks.monitoring.budget import COST_TAG_KEYS, SpendBudget, SpendBudgetProps
 from stacks.monitoring.dashboards import StageDashboard, StageDashboardProps
 from stacks.monitoring.definition import CHECKS_PREFIX
 from stacks.monitoring.drift_pipeline import DriftPipeline, DriftPipelineProps
@@ -85,9 +91,23 @@ class MonitoringStack(cdk.Stack):
                 pipeline_arns=[training_arn, self.drift_pipeline_arn],
                 delivery_pipeline_names=[f"{prefix}-build", f"{prefix}-deploy"],
                 model_package_group_name=model_package_group_name,
+                dead_letter_queue_name=f"{prefix}-monitoring-dlq",
             ),
         )
         self.topic = alerts.topic
+        self.dead_letters = dead_letters = alerts.dead_letters
+        if monitoring.budget is not None:
+            SpendBudget(
+                self,
+                "SpendBudget",
+                props=SpendBudgetProps(
+                    name=f"{prefix}-monthly-cost",
+                    config=monitoring.budget,
+                    cost_tags={key: config.all_tags[key] for key in COST_TAG_KEYS},
+                    topic=self.topic,
+                    publish_permission=alerts.publish_permission,
+                ),
+            )
         # Both functions read finished checks' reports (drift-checks/<execution id>/report/).
         read_reports = [
             iam.PolicyStatement(
@@ -154,6 +174,7 @@ class MonitoringStack(cdk.Stack):
                 key=key,  # the data key: its policy lets CloudWatch Logs use it (the alert key's does not)
                 # One at a time: two alarms at once must not both pass the "nothing running" check.
                 reserved_concurrency=1,
+                dead_letters=dead_letters,
                 environment={
                     "PIPELINE_NAME": training_pipeline_name,
                     "MIN_INTERVAL_SECONDS": str(monitoring.retrain_min_interval_hours * 3600),
@@ -221,7 +242,10 @@ class MonitoringStack(cdk.Stack):
                 ),
                 targets=[
                     targets.LambdaFunction(
-                        trigger.function, retry_attempts=4, max_event_age=cdk.Duration.hours(2)
+                        trigger.function,
+                        retry_attempts=4,
+                        max_event_age=cdk.Duration.hours(2),
+                        dead_letter_queue=dead_letters.queue,
                     )
                 ],
             )
@@ -242,7 +266,10 @@ class MonitoringStack(cdk.Stack):
                 ),
                 targets=[
                     targets.LambdaFunction(
-                        trigger.function, retry_attempts=4, max_event_age=cdk.Duration.hours(1)
+                        trigger.function,
+                        retry_attempts=4,
+                        max_event_age=cdk.Duration.hours(1),
+                        dead_letter_queue=dead_letters.queue,
                     )
                 ],
             )
@@ -312,5 +339,6 @@ class MonitoringStack(cdk.Stack):
                 lookback_hours=self._config.env.monitoring.lookback_hours,
                 expression=self._config.env.monitoring.drift_schedule,
                 key=self._key,
+                topic=self.topic,
             ),
         )

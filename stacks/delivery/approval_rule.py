@@ -2,6 +2,8 @@
 
 The pattern (:func:`stacks.delivery.events.approval_pattern`) matches only a version of this
 project's group changing to ``Approved``; the target role may only start that one pipeline.
+An approval EventBridge cannot deliver (retries exhausted, the role or pipeline gone) goes to the
+delivery stack's dead-letter queue instead of being lost: replaying it starts the deploy.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
 from constructs import Construct
 
+from stacks.constructs.dead_letters import DeadLetters
 from stacks.delivery.events import approval_pattern
 
 
@@ -22,6 +25,7 @@ class ApprovalRuleProps:
 
     group: str
     deploy_pipeline: codepipeline.IPipeline
+    dead_letters: DeadLetters
 
 
 class ApprovalRule(Construct):
@@ -37,5 +41,8 @@ class ApprovalRule(Construct):
             event_pattern=events.EventPattern(
                 source=pattern["source"], detail_type=pattern["detail-type"], detail=pattern["detail"]
             ),
-            targets=[targets.CodePipeline(props.deploy_pipeline)],
+            targets=[targets.CodePipeline(props.deploy_pipeline, dead_letter_queue=props.dead_letters.queue)],
         )
+        # CDK's CodePipeline target (unlike its Lambda target) adds no queue policy for its DLQ:
+        # EventBridge may send to the queue for this rule only (aws:SourceArn).
+        props.dead_letters.allow_rule(self.rule)

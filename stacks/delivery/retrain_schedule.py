@@ -4,7 +4,8 @@ The run uses the pipeline's defaults, so ``InputDataUri`` is the data prefix the
 by default: whatever landed there since the last run is "the latest data". The schedule fires at
 exact times (flexible window off), its target input is encrypted with the project key, and its
 role may start only that one pipeline (and decrypt with that key, which Scheduler requires of
-the execution role when the schedule uses a customer-managed key).
+the execution role when the schedule uses a customer-managed key). When Scheduler's retries run
+out it sends the event, with that role, to the delivery stack's dead-letter queue.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_scheduler as scheduler
 from constructs import Construct
 
+from stacks.constructs.dead_letters import DeadLetters
 from stacks.constructs.schedule_role import schedule_role
 from stacks.delivery.role_policies import pipeline_arn
 
@@ -29,6 +31,7 @@ class RetrainScheduleProps:
     expression: str
     training_pipeline_name: str
     key: kms.IKey
+    dead_letters: DeadLetters
 
 
 class RetrainSchedule(Construct):
@@ -56,6 +59,7 @@ class RetrainSchedule(Construct):
                 iam.PolicyStatement(
                     sid="DecryptScheduleTarget", actions=["kms:Decrypt"], resources=[props.key.key_arn]
                 ),
+                props.dead_letters.send_statement(),
             ],
         )
         self.schedule = scheduler.CfnSchedule(
@@ -72,6 +76,9 @@ class RetrainSchedule(Construct):
                 role_arn=self.role.role_arn,
                 retry_policy=scheduler.CfnSchedule.RetryPolicyProperty(
                     maximum_retry_attempts=3, maximum_event_age_in_seconds=3600
+                ),
+                dead_letter_config=scheduler.CfnSchedule.DeadLetterConfigProperty(
+                    arn=props.dead_letters.queue.queue_arn
                 ),
             ),
         )

@@ -1,12 +1,21 @@
 """The team's alert topic (KMS-encrypted, TLS-only, email subscriptions) and the events it gets.
 
 Notified (EventBridge rules here): failed runs of the training and drift-check pipelines, failed
-build and deploy CodePipeline runs (a failed test, smoke test or endpoint update — CloudFormation
-rolling an endpoint back fails the deploy), and model versions waiting for approval. Drift and
-rollback alarms notify through their alarm actions. The topic has its own key because CloudWatch
-and EventBridge must be allowed to encrypt with it, which the data key's policy should not grant;
-CloudWatch and CodePipeline may use it only for this topic (SNS's ``aws:sns:topicArn``
-encryption context); EventBridge's grant is the one CDK's SNS rule target adds.
+build and deploy CodePipeline runs (a failed test, smoke test or endpoint update - CloudFormation
+rolling an endpoint back fails the deploy), and model versions waiting for approval. Drift,
+rollback and dead-letter alarms notify through their alarm actions, the spend budget through its
+notifications. An alert rule that cannot deliver dead-letters into this stack's queue
+(:mod:`stacks.constructs.dead_letters`), whose alarm comes here too.
+
+Who may publish, each in its own statement and only for its own resources in this account
+(confused deputy: ``aws:SourceAccount`` *and* ``aws:SourceArn``): EventBridge for rules,
+CloudWatch for alarms, AWS Budgets for budgets. The topic has its own key because those
+services must be allowed to encrypt with it, which the data key's policy should not grant; each
+may use it only for this topic (SNS names the topic in the encryption context of every data key,
+``kms:EncryptionContext:aws:sns:topicArn``), Budgets additionally only for this account's
+budgets as AWS Budgets documents. The rules use :class:`TopicTarget`, not CDK's ``SnsTopic``,
+because that one adds an unconditioned ``events.amazonaws.com`` statement to both the topic
+policy and the key policy.
 """
 
 from __future__ import annotations
@@ -15,13 +24,16 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import aws_cdk as cdk
+import jsii
 from aws_cdk import aws_events as events
-from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sns_subscriptions as subscriptions
-from constructs import Construct
+from aws_cdk.interfaces.aws_events import IRuleRef
+from constructs import Construct, IConstruct
+
+from stacks.constructs.dead_letters import DeadLetters, DeadLettersProps
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -35,13 +47,37 @@ class AlertsProps:
     #: CodePipeline pipelines (build, deploy) whose failed executions are reported.
     delivery_pipeline_names: Sequence[str]
     model_package_group_name: str
+    #: This stack's dead-letter queue (``<prefix>-monitoring-dlq``).
+    dead_letter_queue_name: str
+
+
+@jsii.implements(events.IRuleTarget)
+class TopicTarget:
+    """A rule target publishing to ``topic``, dead-lettering to ``dead_letters``.
+
+    It grants nothing itself: :class:`Alerts` lets EventBridge publish (and use the key) only for
+    rules of this account, and the queue accepts dead letters of the bound rule only.
+    """
+
+    def __init__(self, topic: sns.ITopic, dead_letters: DeadLetters) -> None:
+        self._topic = topic
+        self._dead_letters = dead_letters
+
+    def bind(self, rule: IRuleRef, id: str | None = None) -> events.RuleTargetConfig:
+        self._dead_letters.allow_rule(rule)
+        return events.RuleTargetConfig(
+            arn=self._topic.topic_arn,
+            dead_letter_config=self._dead_letters.dead_letter_config,
+            target_resource=self._topic,
+        )
 
 
 class Alerts(Construct):
-    """Topic + key + notification rules."""
+    """Topic + key + notification rules + this stack's dead-letter queue (``dead_letters``)."""
 
     def __init__(self, scope: Construct, construct_id: str, *, props: AlertsProps) -> None:
         super().__init__(scope, construct_id)
+        stack = cdk.Stack.of(self)
         self.key = kms.Key(
             self,
             "Key",
@@ -50,11 +86,11 @@ class Alerts(Construct):
             removal_policy=cdk.RemovalPolicy.RETAIN,
         )
         # Named, so the key policy can name the topic without a reference cycle (topic -> key).
-        topic_arn = cdk.Stack.of(self).format_arn(
+        topic_arn = stack.format_arn(
             service="sns", resource=props.topic_name, arn_format=cdk.ArnFormat.NO_RESOURCE_NAME
         )
-        # (EventBridge's use of the key is granted by the SnsTopic rule targets below, as CDK does.)
-        for service in ("cloudwatch.amazonaws.com", "codepipeline.amazonaws.com"):
+        this_topic = {"kms:EncryptionContext:aws:sns:topicArn": topic_arn}
+        for service in ("cloudwatch.amazonaws.com", "codepipeline.amazonaws.com", "events.amazonaws.com"):
             self.key.add_to_resource_policy(
                 iam.PolicyStatement(
                     sid=f"Publish{service.split('.')[0].capitalize()}",
@@ -63,9 +99,22 @@ class Alerts(Construct):
                     resources=["*"],  # a key policy's resource is the key itself
                     # SNS names the topic in the encryption context of every data key it asks for
                     # (a service principal's aws:SourceAccount is not documented for this path).
-                    conditions={"StringEquals": {"kms:EncryptionContext:aws:sns:topicArn": topic_arn}},
+                    conditions={"StringEquals": this_topic},
                 )
             )
+        budgets_arn = f"arn:{cdk.Aws.PARTITION}:budgets::{cdk.Aws.ACCOUNT_ID}:*"
+        self.key.add_to_resource_policy(
+            iam.PolicyStatement(
+                sid="PublishBudgets",
+                principals=[iam.ServicePrincipal("budgets.amazonaws.com")],
+                actions=["kms:Decrypt", "kms:GenerateDataKey*"],
+                resources=["*"],
+                conditions={
+                    "StringEquals": {**this_topic, "aws:SourceAccount": cdk.Aws.ACCOUNT_ID},
+                    "ArnLike": {"aws:SourceArn": budgets_arn},
+                },
+            )
+        )
         self.topic = sns.Topic(
             self,
             "Topic",
@@ -74,20 +123,47 @@ class Alerts(Construct):
             enforce_ssl=True,
             display_name="ML platform alerts",
         )
-        self.topic.add_to_resource_policy(
-            iam.PolicyStatement(
-                sid="CloudWatchAndEventBridgePublish",
-                principals=[
-                    iam.ServicePrincipal("cloudwatch.amazonaws.com"),
-                    iam.ServicePrincipal("events.amazonaws.com"),
-                ],
-                actions=["sns:Publish"],
-                resources=[self.topic.topic_arn],
-                conditions={"StringEquals": {"aws:SourceAccount": cdk.Aws.ACCOUNT_ID}},
+        publishers = {
+            "EventBridgePublish": (
+                "events.amazonaws.com",
+                stack.format_arn(service="events", resource="rule", resource_name="*"),
+            ),
+            "CloudWatchPublish": (
+                "cloudwatch.amazonaws.com",
+                stack.format_arn(
+                    service="cloudwatch",
+                    resource="alarm",
+                    resource_name="*",
+                    arn_format=cdk.ArnFormat.COLON_RESOURCE_NAME,
+                ),
+            ),
+            "BudgetsPublish": ("budgets.amazonaws.com", budgets_arn),
+        }
+        for sid, (service, source_arn) in publishers.items():
+            self.topic.add_to_resource_policy(
+                iam.PolicyStatement(
+                    sid=sid,
+                    principals=[iam.ServicePrincipal(service)],
+                    actions=["sns:Publish"],
+                    resources=[self.topic.topic_arn],
+                    conditions={
+                        "StringEquals": {"aws:SourceAccount": cdk.Aws.ACCOUNT_ID},
+                        "ArnLike": {"aws:SourceArn": source_arn},
+                    },
+                )
             )
-        )
         for email in props.emails:
             self.topic.add_subscription(subscriptions.EmailSubscription(email))
+        self.dead_letters = DeadLetters(
+            self,
+            "DeadLetters",
+            props=DeadLettersProps(
+                queue_name=props.dead_letter_queue_name,
+                senders="the retrain trigger or an alert rule",
+                topic=self.topic,
+            ),
+        )
+        target = TopicTarget(self.topic, self.dead_letters)
         self.pipeline_failed = events.Rule(
             self,
             "TrainingFailed",
@@ -100,7 +176,7 @@ class Alerts(Construct):
                     "currentPipelineExecutionStatus": ["Failed"],
                 },
             ),
-            targets=[targets.SnsTopic(self.topic)],
+            targets=[target],
         )
         self.delivery_failed = events.Rule(
             self,
@@ -111,7 +187,7 @@ class Alerts(Construct):
                 detail_type=["CodePipeline Pipeline Execution State Change"],
                 detail={"pipeline": list(props.delivery_pipeline_names), "state": ["FAILED"]},
             ),
-            targets=[targets.SnsTopic(self.topic)],
+            targets=[target],
         )
         self.awaiting_approval = events.Rule(
             self,
@@ -125,5 +201,13 @@ class Alerts(Construct):
                     "ModelApprovalStatus": ["PendingManualApproval"],
                 },
             ),
-            targets=[targets.SnsTopic(self.topic)],
+            targets=[target],
         )
+
+    @property
+    def publish_permission(self) -> IConstruct:
+        """The topic policy: what a budget must wait for (Budgets checks it may publish)."""
+        policy = self.topic.node.try_find_child("Policy")
+        if policy is None:  # pragma: no cover - the publisher statements above always create it
+            raise RuntimeError("the alert topic has no policy")
+        return policy

@@ -2,7 +2,9 @@
 
 It lives with the endpoint because it carries the deployed version's baseline location: a new
 approved version redeploys the endpoint stack and so re-points the check at the new baseline.
-The role may only start the drift-check pipeline.
+The role may only start the drift-check pipeline (and dead-letter: when Scheduler's retries run
+out, it sends the schedule's event, with this role, to ``<endpoint>-drift-dlq`` in the same stack,
+whose alarm notifies the alert topic).
 """
 
 from __future__ import annotations
@@ -13,9 +15,11 @@ import aws_cdk as cdk
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_scheduler as scheduler
+from aws_cdk import aws_sns as sns
 from constructs import Construct
 
 from ml_code import contract
+from stacks.constructs.dead_letters import DeadLetters, DeadLettersProps
 from stacks.constructs.schedule_role import schedule_role
 
 
@@ -31,6 +35,8 @@ class DriftScheduleProps:
     expression: str
     #: Encrypts the schedule's target input (its parameters) at rest.
     key: kms.IKey
+    #: Where the dead-letter queue's alarm goes.
+    topic: sns.ITopic
 
 
 class DriftSchedule(Construct):
@@ -44,6 +50,15 @@ class DriftSchedule(Construct):
         )
         name = f"{props.endpoint_name}-drift-check"
         role = schedule_role(self, "Role", description=f"Starts the drift check of {props.endpoint_name}")
+        self.dead_letters = DeadLetters(
+            self,
+            "DeadLetters",
+            props=DeadLettersProps(
+                queue_name=f"{props.endpoint_name}-drift-dlq",
+                senders=f"the drift-check schedule of {props.endpoint_name}",
+                topic=props.topic,
+            ),
+        )
         policy = iam.ManagedPolicy(
             self,
             "Policy",
@@ -57,6 +72,7 @@ class DriftSchedule(Construct):
                 iam.PolicyStatement(
                     sid="DecryptScheduleTarget", actions=["kms:Decrypt"], resources=[props.key.key_arn]
                 ),
+                self.dead_letters.send_statement(),
             ],
         )
         parameters = {
@@ -83,6 +99,9 @@ class DriftSchedule(Construct):
                     ]
                 ),
                 retry_policy=scheduler.CfnSchedule.RetryPolicyProperty(maximum_retry_attempts=3),
+                dead_letter_config=scheduler.CfnSchedule.DeadLetterConfigProperty(
+                    arn=self.dead_letters.queue.queue_arn
+                ),
             ),
         )
         self.schedule.node.add_dependency(policy)

@@ -1,4 +1,10 @@
-"""Python Lambda functions from the ``functions/`` folder, with their own role and log group."""
+"""Python Lambda functions from the ``functions/`` folder, with their own role and log group.
+
+A function invoked asynchronously (by an EventBridge rule) gets a dead-letter queue: Lambda
+retries a failed event twice, then sends it there with the function's role instead of dropping
+it. The functions the drift pipeline calls as Lambda steps are invoked synchronously (a failure
+fails the step and the pipeline's failure alert fires), so they have none.
+"""
 
 from __future__ import annotations
 
@@ -14,6 +20,7 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
+from stacks.constructs.dead_letters import DeadLetters
 from stacks.constructs.nag import acknowledge
 
 FUNCTIONS_DIR: Final = Path(__file__).resolve().parents[2] / "functions"
@@ -30,6 +37,8 @@ class FunctionProps:
     environment: Mapping[str, str] = field(default_factory=dict)
     reserved_concurrency: int = 1
     timeout_seconds: int = 60
+    #: Where failed asynchronous invocations go; None: only ever invoked synchronously.
+    dead_letters: DeadLetters | None = None
 
 
 class PythonFunction(Construct):
@@ -55,6 +64,7 @@ class PythonFunction(Construct):
                 resources=[self.log_group.log_group_arn],
             ),
             *props.statements,
+            *([props.dead_letters.send_statement()] if props.dead_letters else []),
         )
         self.policy = policy
         self.function = lambda_.Function(
@@ -76,16 +86,27 @@ class PythonFunction(Construct):
         cfn_function, cfn_policy = self.function.node.default_child, policy.node.default_child
         if isinstance(cfn_function, cdk.CfnResource) and isinstance(cfn_policy, cdk.CfnElement):
             cfn_function.add_override("DependsOn", [cdk.Stack.of(self).get_logical_id(cfn_policy)])
+        if props.dead_letters is not None:
+            # Set on the resource, not through Function(dead_letter_queue=...): CDK would grant
+            # sqs:SendMessage in an inline policy; the statement is in the managed policy above.
+            if isinstance(cfn_function, lambda_.CfnFunction):
+                cfn_function.dead_letter_config = lambda_.CfnFunction.DeadLetterConfigProperty(
+                    target_arn=props.dead_letters.queue.queue_arn
+                )
+            # Lambda's own defaults, pinned: two retries, then the queue; an event older than
+            # six hours (throttled behind the one allowed concurrent run) goes there too.
+            self.function.configure_async_invoke(retry_attempts=2, max_event_age=cdk.Duration.hours(6))
+        else:
+            acknowledge(
+                self.function,
+                "NIST.800.53.R5-LambdaDLQ",
+                "Invoked only synchronously, as a SageMaker pipeline Lambda step: a failure fails the "
+                "step and the execution (the pipeline-failed alert rule notifies); there is no "
+                "asynchronous invocation to dead-letter.",
+            )
         acknowledge(
             self.function,
             "NIST.800.53.R5-LambdaInsideVPC",
             "It calls only AWS APIs (S3, CloudWatch, SageMaker) with an IAM-scoped role and reaches no VPC "
             "resource; the isolated VPC has no route to those APIs' public endpoints.",
-        )
-        acknowledge(
-            self.function,
-            "NIST.800.53.R5-LambdaDLQ",
-            "Invoked synchronously (pipeline Lambda step: a failure fails the step, visible in the "
-            "execution) or by an EventBridge rule with retries; failures are logged, and the same drift "
-            "alarm notifies the team by SNS.",
         )

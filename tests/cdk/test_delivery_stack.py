@@ -160,6 +160,21 @@ def test_approval_rule_matches_this_group_and_starts_the_deploy_pipeline(default
     }
 
 
+def test_an_undeliverable_approval_waits_in_the_delivery_dead_letter_queue(default: dict[str, Any]) -> None:
+    # GIVEN the approval rule's target
+    ((rule_id, rule),) = resources(default, "AWS::Events::Rule").items()
+    (target,) = rule["Properties"]["Targets"]
+    # THEN it dead-letters to the stack's own queue ...
+    ((queue_id, queue),) = resources(default, "AWS::SQS::Queue").items()
+    assert queue["Properties"]["QueueName"] == f"{PREFIX}-delivery-dlq"
+    assert target["DeadLetterConfig"] == {"Arn": {"Fn::GetAtt": [queue_id, "Arn"]}}
+    # ... which EventBridge may write to for this rule only
+    (policy,) = resources(default, "AWS::SQS::QueuePolicy").values()
+    (send,) = [s for s in policy["Properties"]["PolicyDocument"]["Statement"] if s["Effect"] == "Allow"]
+    assert (send["Principal"], send["Action"]) == ({"Service": "events.amazonaws.com"}, "sqs:SendMessage")
+    assert send["Condition"] == {"ArnEquals": {"aws:SourceArn": {"Fn::GetAtt": [rule_id, "Arn"]}}}
+
+
 def test_deploy_goes_staging_then_manual_gate_then_prod(default: dict[str, Any]) -> None:
     deploy = _pipelines(default)[f"{PREFIX}-deploy"]
     assert [s["Name"] for s in deploy["Stages"]] == ["Source", "Staging", "Approve", "Prod"]
@@ -279,7 +294,8 @@ def test_scheduled_retraining_may_only_start_the_training_pipeline(connected: di
         ':schedule-group/default"]]}'
     )
     # GIVEN every policy attached to the role WHEN its statements are collected THEN it may start
-    # the training pipeline and decrypt the schedule's own target with the key, nothing else.
+    # the training pipeline, decrypt the schedule's own target with the key and dead-letter,
+    # nothing else.
     role_id = props["Target"]["RoleArn"]["Fn::GetAtt"][0]
     statements = [
         s
@@ -288,9 +304,18 @@ def test_scheduled_retraining_may_only_start_the_training_pipeline(connected: di
         if {"Ref": role_id} in p["Properties"].get("Roles", [])
         for s in p["Properties"]["PolicyDocument"]["Statement"]
     ]
-    assert sorted(s["Action"] for s in statements) == ["kms:Decrypt", "sagemaker:StartPipelineExecution"]
+    assert sorted(s["Action"] for s in statements) == [
+        "kms:Decrypt",
+        "sagemaker:StartPipelineExecution",
+        "sqs:SendMessage",
+    ]
     (start,) = [s for s in statements if s["Action"] == "sagemaker:StartPipelineExecution"]
     assert start["Resource"] == props["Target"]["Arn"]
+    # ... and, when Scheduler's retries run out, send the event to the delivery dead-letter queue
+    (send,) = [s for s in statements if s["Action"] == "sqs:SendMessage"]
+    assert props["Target"]["DeadLetterConfig"] == {"Arn": send["Resource"]}
+    (queue_id,) = resources(connected, "AWS::SQS::Queue")
+    assert send["Resource"] == {"Fn::GetAtt": [queue_id, "Arn"]}
     assert "ManagedPolicyArns" not in role["Properties"]
 
 

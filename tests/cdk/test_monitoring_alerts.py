@@ -57,20 +57,64 @@ def test_failed_runs_of_both_pipelines_and_of_delivery_notify_the_topic(
     assert names == {"mlops-demo-dev-build", "mlops-demo-dev-deploy"}
 
 
+def _arn_pattern(value: Any) -> str:
+    """A ``Fn::Join`` ARN with its pseudo-parameters spelled out (``${AWS::Region}``)."""
+    if isinstance(value, str):
+        return value
+    parts = value["Fn::Join"][1]
+    return "".join(p if isinstance(p, str) else "${" + p["Ref"] + "}" for p in parts)
+
+
+#: Each service may publish only for its own resources in this account (aws:SourceArn).
+SOURCES = {
+    "events.amazonaws.com": "arn:${AWS::Partition}:events:${AWS::Region}:${AWS::AccountId}:rule/*",
+    "cloudwatch.amazonaws.com": "arn:${AWS::Partition}:cloudwatch:${AWS::Region}:${AWS::AccountId}:alarm:*",
+    "budgets.amazonaws.com": "arn:${AWS::Partition}:budgets::${AWS::AccountId}:*",
+}
+
+
+def test_services_publish_to_the_topic_only_for_their_own_resources_in_this_account(
+    synthesized: SynthesizedPlatform,
+) -> None:
+    # GIVEN the alert topic's policy
+    template = synthesized.raw["monitoring"]
+    (policy,) = [p["Properties"] for p in resources(template, "AWS::SNS::TopicPolicy").values()]
+    allows = [s for s in policy["PolicyDocument"]["Statement"] if s["Effect"] == "Allow"]
+    # THEN one statement per service (no unconditioned one, as CDK's SnsTopic target adds) ...
+    services = [s["Principal"]["Service"] for s in allows]
+    assert sorted(services) == sorted(SOURCES)
+    for statement in allows:
+        service = statement["Principal"]["Service"]
+        assert statement["Action"] == "sns:Publish"
+        # ... each bound to this account and to its own kind of source (confused deputy)
+        assert statement["Condition"]["StringEquals"] == {"aws:SourceAccount": {"Ref": "AWS::AccountId"}}
+        (source,) = statement["Condition"]["ArnLike"].items()
+        assert (source[0], _arn_pattern(source[1])) == ("aws:SourceArn", SOURCES[service])
+
+
 def test_the_alert_key_encrypts_only_for_its_topic(synthesized: SynthesizedPlatform) -> None:
     template = synthesized.raw["monitoring"]
     (topic,) = [r["Properties"] for r in resources(template, "AWS::SNS::Topic").values()]
     assert topic["TopicName"] == "mlops-demo-dev-alerts"
     (key,) = [r["Properties"] for r in resources(template, "AWS::KMS::Key").values()]
-    services = {
-        s["Principal"]["Service"]: s for s in key["KeyPolicy"]["Statement"] if "Service" in s["Principal"]
+    services = [s for s in key["KeyPolicy"]["Statement"] if "Service" in s["Principal"]]
+    by_service = {s["Principal"]["Service"]: s for s in services}
+    assert len(by_service) == len(services)  # one statement each: none added unconditioned beside it
+    assert set(by_service) == {
+        "cloudwatch.amazonaws.com",
+        "codepipeline.amazonaws.com",
+        "events.amazonaws.com",
+        "budgets.amazonaws.com",
     }
-    # EventBridge's grant comes with CDK's SnsTopic target; alarms and pipelines are scoped to the topic
-    assert set(services) == {"cloudwatch.amazonaws.com", "events.amazonaws.com", "codepipeline.amazonaws.com"}
-    for service in ("cloudwatch.amazonaws.com", "codepipeline.amazonaws.com"):
-        (condition,) = services[service]["Condition"]["StringEquals"].items()
-        assert condition[0] == "kms:EncryptionContext:aws:sns:topicArn"
-        assert json.dumps(condition[1]).endswith(':mlops-demo-dev-alerts"]]}')
+    # every service may use the key only for data keys of this topic (SNS's encryption context)
+    for statement in services:
+        assert sorted(statement["Action"]) == ["kms:Decrypt", "kms:GenerateDataKey*"]
+        context = statement["Condition"]["StringEquals"]["kms:EncryptionContext:aws:sns:topicArn"]
+        assert _arn_pattern(context).endswith(":${AWS::AccountId}:mlops-demo-dev-alerts")
+    # ... and Budgets, as AWS Budgets documents, only on behalf of this account's budgets
+    budgets = by_service["budgets.amazonaws.com"]["Condition"]
+    assert budgets["StringEquals"]["aws:SourceAccount"] == {"Ref": "AWS::AccountId"}
+    assert _arn_pattern(budgets["ArnLike"]["aws:SourceArn"]) == SOURCES["budgets.amazonaws.com"]
 
 
 def test_persistent_drift_is_rechecked_after_every_drift_check(synthesized: SynthesizedPlatform) -> None:

@@ -37,7 +37,7 @@ def test_only_the_capturing_stage_is_scheduled(synthesized: SynthesizedPlatform)
     (policy,) = [p for k, p in resources(synthesized.raw["endpoint-prod"], "AWS::IAM::ManagedPolicy").items()
                  if k.startswith("DriftSchedule")]  # fmt: skip
     statements = {s["Sid"]: s for s in policy["Properties"]["PolicyDocument"]["Statement"]}
-    assert set(statements) == {"StartDriftCheck", "DecryptScheduleTarget"}
+    assert set(statements) == {"StartDriftCheck", "DecryptScheduleTarget", "SendDeadLetters"}
     assert statements["StartDriftCheck"]["Action"] == "sagemaker:StartPipelineExecution"
     assert statements["DecryptScheduleTarget"]["Action"] == "kms:Decrypt"
     # a named schedule with its input encrypted; only this account's default schedule group may
@@ -52,9 +52,17 @@ def test_only_the_capturing_stage_is_scheduled(synthesized: SynthesizedPlatform)
     )
 
 
+def _drift_alarms(template: dict[str, Any]) -> list[dict[str, Any]]:
+    return [
+        a
+        for a in _props(template, "AWS::CloudWatch::Alarm")
+        if a.get("Namespace") == contract.DRIFT_NAMESPACE
+    ]
+
+
 def test_drift_alarm_is_enabled_and_feeds_the_retrain_rule(synthesized: SynthesizedPlatform) -> None:
     template = synthesized.raw["monitoring"]
-    (alarm,) = _props(template, "AWS::CloudWatch::Alarm")
+    (alarm,) = _drift_alarms(template)
     assert alarm["AlarmName"] == "mlops-demo-dev-prod-drift"
     assert alarm["ActionsEnabled"] is True
     assert alarm["Namespace"] == contract.DRIFT_NAMESPACE
@@ -116,7 +124,7 @@ def test_emails_from_config_subscribe_to_the_topic(staging_env: dict[str, Any]) 
     assert subscription["Protocol"] == "email"
     assert subscription["Endpoint"] == "ml-platform@example.com"
     # the staging environment's staging stage runs on an instance and captures: both are monitored
-    assert len(_props(staging_env["monitoring"], "AWS::CloudWatch::Alarm")) == 2
+    assert len(_drift_alarms(staging_env["monitoring"])) == 2
 
 
 def _policy_of(template: dict[str, Any], prefix: str) -> list[dict[str, Any]]:
