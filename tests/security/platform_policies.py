@@ -337,12 +337,3 @@ def _fix_standins(value: Any) -> Any:
     if isinstance(value, dict):
         return {k: _fix_standins(v) for k, v in value.items()}
     return value
-
-
-def resolved_policies(platform: PlatformPolicies) -> Mapping[str, Any]:
-    """Every policy of the assembly as plain JSON (for debugging a failing case)."""
-    return {
-        "roles": {arn: [p.name for p in role.policies] for arn, role in platform.roles.items()},
-        "buckets": {name: p.document for name, p in platform.bucket_policies.items()},
-        "endpoints": {name: p.document for name, p in platform.endpoint_policies.items()},
-    }

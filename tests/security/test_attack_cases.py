@@ -8,6 +8,10 @@ winning. Resources and names come from the templates (``access.Access``); the la
 of the issue-10 design: ``data/``, ``workspace/<persona>/``, ``pipeline-runs/``, ``data-capture/``,
 ``drift-checks/`` in the artifact bucket; the build source and CodePipeline artifacts in the
 delivery bucket.
+
+Every ``test_*`` that expects a denial fails on the templates of commit 4bfbbf5 (before issue 10).
+Denials that already held there are kept as ``test_guard_*`` regression guards, so a later change
+cannot open them unnoticed.
 """
 
 from __future__ import annotations
