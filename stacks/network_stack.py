@@ -22,6 +22,8 @@ from stacks.pipeline.images import xgboost_registries
 class NetworkStack(cdk.Stack):
     """The VPC, its subnets and the security group every SageMaker workload uses.
 
+    ``flow_log_key`` (the data key) encrypts the flow logs and the prefix-list lookup's log group.
+
     Attributes:
         vpc: the VPC (created or imported).
         subnets: the private subnets SageMaker places its network interfaces in.
@@ -71,7 +73,9 @@ class NetworkStack(cdk.Stack):
                 "NIST.800.53.R5-VPCDefaultSecurityGroupClosed",
                 "Nothing in this VPC is attached to the default security group: every interface "
                 "endpoint and SageMaker ENI gets an explicit group, and the subnets have no route "
-                "to the internet. Closing it would need a Lambda-backed custom resource.",
+                "to the internet. CDK's closing custom resource (restrictDefaultSecurityGroup) "
+                "gives its provider role the AWS-managed AWSLambdaBasicExecutionRole policy, "
+                "which this project attaches nowhere.",
             )
         else:
             self.vpc, self.subnets = _import_network(self, network)

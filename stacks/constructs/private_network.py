@@ -61,8 +61,8 @@ class PrivateNetwork(Construct):
                     name="Private", subnet_type=ec2.SubnetType.PRIVATE_ISOLATED, cidr_mask=20
                 )
             ],
-            # The restricting custom resource would add a Lambda function to an otherwise
-            # function-free stack; nothing here is attached to the default group (see below).
+            # CDK's restricting custom resource gives its provider role an AWS-managed policy
+            # (AWSLambdaBasicExecutionRole); nothing here is attached to the default group.
             restrict_default_security_group=False,
         )
         s3_endpoint = self.vpc.add_gateway_endpoint("S3", service=ec2.GatewayVpcEndpointAwsService.S3)
