@@ -655,21 +655,25 @@ def _alerts(access: Access) -> tuple[str, str, str]:
 
 @pytest.mark.parametrize("source", ["this-account", "other-account"])
 def test_eventbridge_publishes_alerts_only_for_our_rules(access: Access, source: str) -> None:
+    """Confused deputy: EventBridge acting for another account's rule may neither publish to the
+    alert topic nor use the alert key (here for that account's own topic, as SNS would ask KMS
+    when a foreign topic names our key); for this account's rules and topic both work."""
     topic, key, our_rule = _alerts(access)
     if source == "this-account":
-        account, rule, expect = ACCOUNT, our_rule, allowed
+        account, rule, their_topic, expect = ACCOUNT, our_rule, topic, allowed
     else:
         account, rule, expect = (
             FOREIGN_ACCOUNT,
             f"arn:aws:events:{REGION}:{FOREIGN_ACCOUNT}:rule/spam",
             denied,
         )
+        their_topic = f"arn:aws:sns:{REGION}:{FOREIGN_ACCOUNT}:spam"
     events = Principal.aws_service("events.amazonaws.com")
     deputy = {"aws:SourceAccount": account, "aws:SourceArn": rule}
     expect(
         access.topic_publish(events, topic, deputy),
         f"events.amazonaws.com for {rule} publishes to the alert topic",
     )
-    kms_context = {**deputy, "kms:EncryptionContext:aws:sns:topicArn": topic}
+    kms_context = {**deputy, "kms:EncryptionContext:aws:sns:topicArn": their_topic}
     decision = access.kms(events, "kms:GenerateDataKey", key, via="sns", context=kms_context)
-    expect(decision, f"events.amazonaws.com for {rule} encrypts with the alert key")
+    expect(decision, f"events.amazonaws.com for {rule} encrypts for {their_topic} with the alert key")
