@@ -36,7 +36,7 @@ from stacks.pipeline.props import RUNS_PREFIX
 from stacks.pipeline.requests import JobSettings
 from stacks.pipeline.source_bundle import build_bundle
 
-_NOT_NEEDED = frozenset({"RegisterAndFindModels", "ListModelVersions", "ReadData", "ReadWriteRuns"})
+_NOT_NEEDED = frozenset({"RegisterForReview", "FindModels", "ListModelVersions", "ReadData", "ReadWriteRuns"})
 
 
 @dataclass(frozen=True, kw_only=True)

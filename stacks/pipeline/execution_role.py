@@ -88,6 +88,10 @@ def _statements(scope: Construct, p: ExecutionRoleProps, role: iam.IRole) -> lis
         key_arn=p.key.key_arn,
         instance_types=p.instance_types,
     )
+    registry = [
+        p.model_package_group_arn,
+        _arn(scope, "sagemaker", f"model-package/{p.model_package_group_name}/*"),
+    ]
     starts = [
         iam.PolicyStatement(
             sid="StartProcessingJobs",
@@ -112,13 +116,13 @@ def _statements(scope: Construct, p: ExecutionRoleProps, role: iam.IRole) -> lis
         *starts,
         iam.PolicyStatement(sid="PipelineJobs", actions=sorted(manage), resources=list(jobs.values())),
         iam.PolicyStatement(
-            sid="RegisterAndFindModels",
-            actions=["sagemaker:CreateModelPackage", "sagemaker:DescribeModelPackage"],
-            resources=[
-                p.model_package_group_arn,
-                _arn(scope, "sagemaker", f"model-package/{p.model_package_group_name}/*"),
-            ],
+            sid="RegisterForReview",
+            actions=["sagemaker:CreateModelPackage"],
+            resources=registry,
+            # A version is approved by a person (the approver persona), never by the pipeline.
+            conditions={"StringEquals": {"sagemaker:ModelApprovalStatus": "PendingManualApproval"}},
         ),
+        iam.PolicyStatement(sid="FindModels", actions=["sagemaker:DescribeModelPackage"], resources=registry),
         # ListModelPackages has no resource-level permissions; the evaluate step uses it to
         # find the approved champion (it filters by this project's group name itself).
         iam.PolicyStatement(

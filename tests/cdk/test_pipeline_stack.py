@@ -182,8 +182,11 @@ def test_sagemaker_and_s3_access_is_scoped_to_this_project(template, synthesized
     jobs = json.dumps(statements["PipelineJobs"]["Resource"])
     assert "processing-job/pipelines-*" in jobs
     assert "training-job/pipelines-*" in jobs
-    register = json.dumps(statements["RegisterAndFindModels"]["Resource"])
+    register = json.dumps(statements["RegisterForReview"]["Resource"])
     assert f"model-package/{synthesized.config.prefix}-models/*" in register
+    assert statements["RegisterForReview"]["Condition"] == {
+        "StringEquals": {"sagemaker:ModelApprovalStatus": "PendingManualApproval"}
+    }
     assert json.dumps(statements["ReadData"]["Resource"]).endswith('"/data/*"]]}')
     runs = json.dumps(statements["ReadWriteRuns"]["Resource"])
     assert '"/pipeline-runs/*"' in runs
