@@ -14,6 +14,8 @@ encrypted with anything but the data key.
 
 from __future__ import annotations
 
+from typing import Any
+
 import aws_cdk as cdk
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
@@ -134,53 +136,45 @@ class DataStack(cdk.Stack):
         """Bucket-policy denies that no identity policy can undo (explicit Deny wins)."""
         bucket, key_arn = self.artifact_bucket, self.key.key_arn
         runs = bucket.arn_for_objects(f"{layout.RUNS_PREFIX}*")
+        every_object = bucket.arn_for_objects("*")
         writer = f"arn:{cdk.Aws.PARTITION}:iam::{cdk.Aws.ACCOUNT_ID}:role{layout.runs_writer_path(prefix)}*"
-        bucket.add_to_resource_policy(
-            iam.PolicyStatement(
-                sid="OnlyThePipelineWritesRuns",
-                effect=iam.Effect.DENY,
-                principals=[iam.AnyPrincipal()],
-                actions=["s3:PutObject"],
-                resources=[runs],
-                conditions={"ArnNotLike": {"aws:PrincipalArn": writer}},
-            )
-        )
-        bucket.add_to_resource_policy(
-            iam.PolicyStatement(
-                sid="RunsAreNeverDeleted",
-                effect=iam.Effect.DENY,
-                principals=[iam.AnyPrincipal()],
-                actions=["s3:DeleteObject", "s3:DeleteObjectVersion"],
-                resources=[runs],
-            )
-        )
+        sse_key = "s3:x-amz-server-side-encryption-aws-kms-key-id"
         # Uploads use the bucket's default (the data key) or name it; never another key or SSE type.
-        bucket.add_to_resource_policy(
-            iam.PolicyStatement(
-                sid="OnlyTheDataKey",
-                effect=iam.Effect.DENY,
-                principals=[iam.AnyPrincipal()],
-                actions=["s3:PutObject"],
-                resources=[bucket.arn_for_objects("*")],
-                conditions={
-                    "Null": {"s3:x-amz-server-side-encryption-aws-kms-key-id": "false"},
-                    "StringNotEquals": {"s3:x-amz-server-side-encryption-aws-kms-key-id": key_arn},
-                },
-            )
-        )
-        bucket.add_to_resource_policy(
-            iam.PolicyStatement(
-                sid="OnlySseKms",
-                effect=iam.Effect.DENY,
-                principals=[iam.AnyPrincipal()],
-                actions=["s3:PutObject"],
-                resources=[bucket.arn_for_objects("*")],
-                conditions={
+        denies: list[tuple[str, list[str], str, dict[str, Any] | None]] = [
+            (
+                "OnlyThePipelineWritesRuns",
+                ["s3:PutObject"],
+                runs,
+                {"ArnNotLike": {"aws:PrincipalArn": writer}},
+            ),
+            ("RunsAreNeverDeleted", ["s3:DeleteObject", "s3:DeleteObjectVersion"], runs, None),
+            (
+                "OnlyTheDataKey",
+                ["s3:PutObject"],
+                every_object,
+                {"Null": {sse_key: "false"}, "StringNotEquals": {sse_key: key_arn}},
+            ),
+            (
+                "OnlySseKms",
+                ["s3:PutObject"],
+                every_object,
+                {
                     "Null": {"s3:x-amz-server-side-encryption": "false"},
                     "StringNotEquals": {"s3:x-amz-server-side-encryption": "aws:kms"},
                 },
+            ),
+        ]
+        for sid, actions, resource, conditions in denies:
+            bucket.add_to_resource_policy(
+                iam.PolicyStatement(
+                    sid=sid,
+                    effect=iam.Effect.DENY,
+                    principals=[iam.AnyPrincipal()],
+                    actions=actions,
+                    resources=[resource],
+                    conditions=conditions,
+                )
             )
-        )
 
     def _allow_cloudwatch_logs(self, prefix: str) -> None:
         """Let CloudWatch Logs use the key for this project's log groups only.
