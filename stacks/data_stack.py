@@ -164,6 +164,15 @@ class DataStack(cdk.Stack):
                 },
             ),
         ]
+        # SSE-C sends neither header above: refuse it outright (the pipeline could not read it).
+        denies.append(
+            (
+                "NoCustomerProvidedKeys",
+                ["s3:PutObject"],
+                every_object,
+                {"Null": {"s3:x-amz-server-side-encryption-customer-algorithm": "false"}},
+            )
+        )
         for sid, actions, resource, conditions in denies:
             bucket.add_to_resource_policy(
                 iam.PolicyStatement(

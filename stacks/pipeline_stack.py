@@ -28,7 +28,13 @@ from stacks.pipeline.acknowledgements import acknowledge_role_wildcards
 from stacks.pipeline.cache import cached_definition
 from stacks.pipeline.execution_role import ExecutionRoleProps, PipelineExecutionRole
 from stacks.pipeline.images import XGBOOST_REPOSITORY, image_uri, xgboost_registries
-from stacks.pipeline.props import DATA_PREFIX, INTERMEDIATES_PREFIX, RUNS_PREFIX, DefinitionProps
+from stacks.pipeline.props import (
+    DATA_PREFIX,
+    INTERMEDIATES_PREFIX,
+    RUNS_PREFIX,
+    DefinitionProps,
+    training_pipeline_name,
+)
 from stacks.pipeline.requests import JobSettings
 from stacks.pipeline.source_bundle import build_bundle
 
@@ -148,7 +154,7 @@ class PipelineStack(cdk.Stack):
         self.pipeline = sagemaker.CfnPipeline(
             self,
             "Pipeline",
-            pipeline_name=f"{config.prefix}-training",
+            pipeline_name=training_pipeline_name(config.prefix),
             pipeline_description="Preprocess, train, evaluate, gate and register a model version",
             role_arn=self.execution_role.role.role_arn,
             pipeline_definition={"PipelineDefinitionBody": cdk.Fn.sub(definition, variables)},

@@ -17,6 +17,7 @@ from stacks.constructs.job_conditions import JobBoundary
 from stacks.constructs.persona_roles import PersonaRole, PersonaRoleProps
 from stacks.constructs.studio_acknowledgements import acknowledge_persona_role, artifact_objects_finding
 from stacks.constructs.studio_domain import StudioDomain, StudioDomainProps, user_profile
+from stacks.pipeline.props import training_pipeline_name
 
 
 class StudioStack(cdk.Stack):
@@ -66,6 +67,7 @@ class StudioStack(cdk.Stack):
                     model_package_group_name=model_package_group_name,
                     vpc_id=vpc.vpc_id,
                     boundary=boundary,
+                    training_pipeline_name=training_pipeline_name(prefix),
                 ),
             )
         self.roles: dict[Persona, iam.IRole] = {name: p.role for name, p in personas.items()}

@@ -9,8 +9,10 @@ The trust boundaries they hold (README "Security model"; tests/security pins eac
 - **Jobs**: only in the project's subnets and security group, volumes and outputs under the data
   key, network-isolated, inter-container encrypted, on the configured instance types
   (:mod:`stacks.constructs.job_conditions`).
-- **Registry**: builders (``data_scientist``, ``ml_engineer``) register versions only as
-  ``PendingManualApproval``; only the ``approver`` persona changes a version's status.
+- **Registry**: versions are registered by the training pipeline only (as
+  ``PendingManualApproval``): a hand-registered package could name a model file in a workspace
+  its author may overwrite after approval, or any image. Only the ``approver`` persona changes a
+  version's status, and it may not use shared spaces (whose apps run as the default role).
 - **Endpoints**: the stage endpoints are CloudFormation's alone (the deploy pipeline). An ML
   engineer may run ad-hoc endpoints named ``<prefix>-sandbox-*``, held to the same VPC, isolation,
   key and instance-type conditions.
@@ -57,6 +59,7 @@ class PersonaRoleProps:
     model_package_group_name: str
     vpc_id: str
     boundary: JobBoundary
+    training_pipeline_name: str
 
 
 def sagemaker_arn(resource: str) -> str:
@@ -93,7 +96,7 @@ class PersonaRole(Construct):
 
     def allow_studio_apps(self, domain_id: str) -> iam.ManagedPolicy:
         """Let the persona run Studio apps and its own spaces in ``domain_id`` (and nothing else's)."""
-        return self._policy("studio_ui", studio_statements(domain_id))
+        return self._policy("studio_ui", studio_statements(domain_id, shared_spaces=self.builder))
 
     # ------------------------------------------------------------------ statements
 
@@ -186,7 +189,7 @@ class PersonaRole(Construct):
             list_statement(),
         ]
         if self.builder:
-            statements += self._builder_statements(pipelines, registry)
+            statements += self._builder_statements()
         else:
             statements.append(
                 iam.PolicyStatement(
@@ -199,7 +202,7 @@ class PersonaRole(Construct):
             statements += self._sandbox_statements()
         return statements
 
-    def _builder_statements(self, pipelines: list[str], registry: list[str]) -> list[iam.PolicyStatement]:
+    def _builder_statements(self) -> list[iam.PolicyStatement]:
         p = self._props
         jobs = [sagemaker_arn(f"{kind}/{p.prefix}-*") for kind in ("processing-job", "training-job")]
         return [
@@ -220,16 +223,15 @@ class PersonaRole(Construct):
                 ],
                 resources=jobs,
             ),
+            # The training pipeline only: the drift check's parameters (endpoint, capture, baseline)
+            # are the schedules' to set, or a persona could publish forged drift for prod.
             iam.PolicyStatement(
-                sid="RunPipelines",
+                sid="RunTrainingPipeline",
                 actions=["sagemaker:StartPipelineExecution", "sagemaker:StopPipelineExecution"],
-                resources=pipelines,
-            ),
-            iam.PolicyStatement(
-                sid="RegisterForReviewOnly",
-                actions=["sagemaker:CreateModelPackage"],
-                resources=registry,
-                conditions={"StringEquals": {"sagemaker:ModelApprovalStatus": "PendingManualApproval"}},
+                resources=[
+                    sagemaker_arn(f"pipeline/{p.training_pipeline_name}"),
+                    sagemaker_arn(f"pipeline/{p.training_pipeline_name}/execution/*"),
+                ],
             ),
             iam.PolicyStatement(
                 sid="InvokeEndpoints",

@@ -42,12 +42,17 @@ def list_statement() -> iam.PolicyStatement:
     )
 
 
-def studio_statements(domain_id: str) -> list[iam.PolicyStatement]:
-    """Studio apps and spaces of ``domain_id``: any user's own, never another user's."""
+def studio_statements(domain_id: str, *, shared_spaces: bool) -> list[iam.PolicyStatement]:
+    """Studio apps and spaces of ``domain_id``: any user's own, never another user's.
+
+    ``shared_spaces`` False (the approver): private spaces only. A shared space's apps run as the
+    domain's default space role (a builder's), which would let one person register and approve.
+    """
+    sharing = ["Private", "Shared"] if shared_spaces else ["Private"]
     space = _arn("sagemaker", f"space/{domain_id}/*")
     app = _arn("sagemaker", f"app/{domain_id}/*")
     owner = _arn("sagemaker", _PROFILE)
-    return [
+    statements = [
         iam.PolicyStatement(
             sid="DescribeStudio",
             actions=["sagemaker:DescribeApp", "sagemaker:DescribeSpace"],
@@ -76,7 +81,7 @@ def studio_statements(domain_id: str) -> list[iam.PolicyStatement]:
             resources=[space],
             conditions={
                 "ArnLike": {"sagemaker:OwnerUserProfileArn": owner},
-                "StringEquals": {"sagemaker:SpaceSharingType": ["Private", "Shared"]},
+                "StringEquals": {"sagemaker:SpaceSharingType": sharing},
             },
         ),
         iam.PolicyStatement(
@@ -88,13 +93,6 @@ def studio_statements(domain_id: str) -> list[iam.PolicyStatement]:
                 "StringEquals": {"sagemaker:SpaceSharingType": ["Private"]},
             },
         ),
-        # Any member may start an app in a shared space (that is what sharing is for).
-        iam.PolicyStatement(
-            sid="AppsInSharedSpaces",
-            actions=["sagemaker:CreateApp", "sagemaker:DeleteApp"],
-            resources=[app],
-            conditions={"StringEquals": {"sagemaker:SpaceSharingType": ["Shared"]}},
-        ),
         iam.PolicyStatement(
             sid="TagOnCreate",
             actions=["sagemaker:AddTags"],
@@ -102,6 +100,17 @@ def studio_statements(domain_id: str) -> list[iam.PolicyStatement]:
             conditions={"Null": {"sagemaker:TaggingAction": "false"}},
         ),
     ]
+    if shared_spaces:
+        # Any member may start an app in a shared space (that is what sharing is for).
+        statements.append(
+            iam.PolicyStatement(
+                sid="AppsInSharedSpaces",
+                actions=["sagemaker:CreateApp", "sagemaker:DeleteApp"],
+                resources=[app],
+                conditions={"StringEquals": {"sagemaker:SpaceSharingType": ["Shared"]}},
+            )
+        )
+    return statements
 
 
 def runtime_statements(prefix: str, vpc_id: str) -> list[iam.PolicyStatement]:

@@ -42,3 +42,8 @@ class DefinitionProps:
     quality_threshold: float
     champion_margin: float
     use_spot: bool
+
+
+def training_pipeline_name(prefix: str) -> str:
+    """``<prefix>-training``: the SageMaker pipeline the build upserts and personas may start."""
+    return f"{prefix}-training"

@@ -184,3 +184,10 @@ def test_uploads_under_another_key_or_sse_type_are_denied(synthesized: Synthesiz
     assert statements["OnlySseKms"]["Condition"]["StringNotEquals"] == {
         "s3:x-amz-server-side-encryption": "aws:kms"
     }
+
+
+def test_uploads_with_customer_provided_keys_are_denied(synthesized: SynthesizedPlatform) -> None:
+    # SSE-C sends none of the SSE-KMS headers the two statements above check
+    statement = _artifact_policy(synthesized)["NoCustomerProvidedKeys"]
+    assert statement["Effect"] == "Deny"
+    assert statement["Condition"] == {"Null": {"s3:x-amz-server-side-encryption-customer-algorithm": "false"}}

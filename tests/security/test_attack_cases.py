@@ -394,14 +394,28 @@ def test_pipeline_role_registers_only_pending_versions(access: Access) -> None:
     denied(decision, "the pipeline role registers a version as Approved")
 
 
-@pytest.mark.parametrize("persona", BUILDERS)
-def test_persona_registers_only_pending_versions(access: Access, persona: str) -> None:
+@pytest.mark.parametrize("persona", [*BUILDERS, "approver"])
+def test_personas_do_not_register_versions(access: Access, persona: str) -> None:
+    """Only the training pipeline registers: a hand-made package could name a model file in the
+    author's workspace (replaceable after approval) or any image (independent review)."""
     resource = f"model-package/{access.group}/4"
-    for status, expect in (("Approved", denied), ("PendingManualApproval", allowed)):
+    for status in ("Approved", "PendingManualApproval"):
         decision = access.from_studio(
             persona, "sagemaker:CreateModelPackage", resource, {"sagemaker:ModelApprovalStatus": status}
         )
-        expect(decision, f"{persona} registers a version as {status}")
+        denied(decision, f"{persona} registers a version as {status}")
+
+
+@pytest.mark.parametrize("persona", BUILDERS)
+def test_personas_start_the_training_pipeline_but_not_the_drift_check(access: Access, persona: str) -> None:
+    """The drift check's parameters (endpoint, capture, baseline) are the schedules' to set: a persona
+    starting it could publish forged drift metrics for prod."""
+    start = "sagemaker:StartPipelineExecution"
+    allowed(access.from_studio(persona, start, f"pipeline/{access.prefix}-training"), f"{persona} trains")
+    denied(
+        access.from_studio(persona, start, f"pipeline/{access.prefix}-drift-check"),
+        f"{persona} starts the drift check",
+    )
 
 
 def _approve(access: Access, persona: str) -> Decision:
@@ -544,6 +558,32 @@ def test_persona_cannot_touch_another_users_private_space(
 def test_persona_manages_own_space(access: Access, persona: str, action: str, resource: str) -> None:
     arn, context = _space_request(access, persona, action, resource)
     allowed(access.from_studio(persona, action, arn, context), f"{persona} {action} on its own space")
+
+
+def test_approver_uses_no_shared_space(access: Access) -> None:
+    """A shared space's apps run as the domain's default space role (a builder's): an approver there
+    could register and then approve alone (independent review)."""
+    space = f"space/{access.domain_id}/team"
+    shared = {
+        "sagemaker:OwnerUserProfileArn": sagemaker_arn(
+            f"user-profile/{access.domain_id}/{access.profiles['approver']}"
+        ),
+        "sagemaker:SpaceSharingType": "Shared",
+    }
+    denied(
+        access.from_studio("approver", "sagemaker:CreateSpace", space, shared),
+        "approver creates a shared space",
+    )
+    app = f"app/{access.domain_id}/team/jupyterlab/default"
+    denied(
+        access.from_studio("approver", "sagemaker:CreateApp", app, shared), "approver opens a shared space"
+    )
+    allowed(
+        access.from_studio(
+            "data_scientist", "sagemaker:CreateApp", app, {"sagemaker:SpaceSharingType": "Shared"}
+        ),
+        "a builder opens a shared space",
+    )
 
 
 # ====================================================================== job roles' own work
