@@ -65,40 +65,21 @@ def _put(context: dict[str, Any], key: str, value: Any) -> None:
         context[key] = value
 
 
-def training_job_context(request: Mapping[str, Any]) -> dict[str, Any]:
-    """Context keys of a ``CreateTrainingJob`` request (API shape, values already resolved)."""
+def _context(
+    request: Mapping[str, Any],
+    *,
+    instance_types: list[str],
+    network: Mapping[str, Any],
+    volume_key: Any,
+    output_key: Any,
+) -> dict[str, Any]:
+    """The keys both job APIs carry, from the pieces each request shape keeps in its own place."""
     context: dict[str, Any] = {}
-    resources = request.get("ResourceConfig", {})
-    types = [resources.get("InstanceType")] + [
-        g.get("InstanceType") for g in resources.get("InstanceGroups", [])
-    ]
-    _put(context, "sagemaker:InstanceTypes", [t for t in types if t] or None)
-    _put(context, "sagemaker:VpcSubnets", _get(request, "VpcConfig", "Subnets"))
-    _put(context, "sagemaker:VpcSecurityGroupIds", _get(request, "VpcConfig", "SecurityGroupIds"))
-    _put(context, "sagemaker:VolumeKmsKey", resources.get("VolumeKmsKeyId"))
-    _put(context, "sagemaker:OutputKmsKey", _get(request, "OutputDataConfig", "KmsKeyId"))
-    _put(context, "sagemaker:NetworkIsolation", request.get("EnableNetworkIsolation"))
-    _put(
-        context,
-        "sagemaker:InterContainerTrafficEncryption",
-        request.get("EnableInterContainerTrafficEncryption"),
-    )
-    _put(context, "sagemaker:MaxRuntimeInSeconds", _get(request, "StoppingCondition", "MaxRuntimeInSeconds"))
-    return context
-
-
-def processing_job_context(request: Mapping[str, Any]) -> dict[str, Any]:
-    """Context keys of a ``CreateProcessingJob`` request (API shape, values already resolved)."""
-    context: dict[str, Any] = {}
-    cluster = _get(request, "ProcessingResources", "ClusterConfig") or {}
-    network = request.get("NetworkConfig", {})
-    _put(
-        context, "sagemaker:InstanceTypes", [cluster["InstanceType"]] if cluster.get("InstanceType") else None
-    )
+    _put(context, "sagemaker:InstanceTypes", instance_types or None)
     _put(context, "sagemaker:VpcSubnets", _get(network, "VpcConfig", "Subnets"))
     _put(context, "sagemaker:VpcSecurityGroupIds", _get(network, "VpcConfig", "SecurityGroupIds"))
-    _put(context, "sagemaker:VolumeKmsKey", cluster.get("VolumeKmsKeyId"))
-    _put(context, "sagemaker:OutputKmsKey", _get(request, "ProcessingOutputConfig", "KmsKeyId"))
+    _put(context, "sagemaker:VolumeKmsKey", volume_key)
+    _put(context, "sagemaker:OutputKmsKey", output_key)
     _put(context, "sagemaker:NetworkIsolation", network.get("EnableNetworkIsolation"))
     _put(
         context,
@@ -107,6 +88,39 @@ def processing_job_context(request: Mapping[str, Any]) -> dict[str, Any]:
     )
     _put(context, "sagemaker:MaxRuntimeInSeconds", _get(request, "StoppingCondition", "MaxRuntimeInSeconds"))
     return context
+
+
+def training_job_context(request: Mapping[str, Any]) -> dict[str, Any]:
+    """Context keys of a ``CreateTrainingJob`` request (API shape, values already resolved).
+
+    Training keeps its VPC and network flags at the top level of the request.
+    """
+    resources = request.get("ResourceConfig", {})
+    types = [resources.get("InstanceType")] + [
+        g.get("InstanceType") for g in resources.get("InstanceGroups", [])
+    ]
+    return _context(
+        request,
+        instance_types=[t for t in types if t],
+        network=request,
+        volume_key=resources.get("VolumeKmsKeyId"),
+        output_key=_get(request, "OutputDataConfig", "KmsKeyId"),
+    )
+
+
+def processing_job_context(request: Mapping[str, Any]) -> dict[str, Any]:
+    """Context keys of a ``CreateProcessingJob`` request (API shape, values already resolved).
+
+    Processing keeps them under ``NetworkConfig``.
+    """
+    cluster = _get(request, "ProcessingResources", "ClusterConfig") or {}
+    return _context(
+        request,
+        instance_types=[cluster["InstanceType"]] if cluster.get("InstanceType") else [],
+        network=request.get("NetworkConfig", {}),
+        volume_key=cluster.get("VolumeKmsKeyId"),
+        output_key=_get(request, "ProcessingOutputConfig", "KmsKeyId"),
+    )
 
 
 JOB_CONTEXT = {
