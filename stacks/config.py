@@ -67,6 +67,9 @@ DEFAULT_INTERFACE_ENDPOINTS: Final[tuple[str, ...]] = (
     "kms",
 )
 
+#: Studio app instance types when config names none: the small general-purpose ones.
+STUDIO_INSTANCE_TYPES: Final[tuple[str, ...]] = ("ml.m5.large", "ml.t3.large", "ml.t3.medium")
+
 _NAME_RE = re.compile(r"^[a-z][a-z0-9-]{1,30}[a-z0-9]$")
 _USER_RE = re.compile(r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$")
 _ACCOUNT_RE = re.compile(r"^\d{12}$")
@@ -107,6 +110,8 @@ class StudioConfig:
 
     idle_timeout_minutes: int
     users: tuple[StudioUser, ...]
+    #: Instance types Studio apps (JupyterLab, Code Editor) may run on (``sagemaker:InstanceTypes``).
+    instance_types: tuple[str, ...]
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -259,7 +264,7 @@ _LOG_RETENTION_DAYS: Final[tuple[int, ...]] = (
 
 
 def _studio(r: Reader) -> StudioConfig:
-    r.reject_unknown(("idleTimeoutMinutes", "users"))
+    r.reject_unknown(("idleTimeoutMinutes", "users", "instanceTypes"))
     users: list[StudioUser] = []
     for key, item in r.items("users", []):
         u = Reader(item, key)
@@ -273,9 +278,21 @@ def _studio(r: Reader) -> StudioConfig:
     names = [u.name for u in users]
     if len(set(names)) != len(names):
         raise ConfigError(f"context key '{r.key('users')}': user names must be unique, got {names}")
+    hint = "a SageMaker instance type such as ml.t3.medium"
+    types = tuple(
+        sorted(
+            {
+                check(key, value, _INSTANCE_RE, hint)
+                for key, value in r.items("instanceTypes", list(STUDIO_INSTANCE_TYPES))
+            }
+        )
+    )
+    if not types:
+        raise ConfigError(f"context key '{r.key('instanceTypes')}': list at least one instance type")
     return StudioConfig(
         idle_timeout_minutes=r.integer("idleTimeoutMinutes", 60, 525600, 120),
         users=tuple(users),
+        instance_types=types,
     )
 
 

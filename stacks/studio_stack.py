@@ -88,7 +88,7 @@ class StudioStack(cdk.Stack):
             ),
         ).domain
         for role in personas.values():
-            role.allow_studio_apps(self.domain.attr_domain_id)
+            role.allow_studio_apps(self.domain.attr_domain_id, studio.instance_types)
             acknowledge_persona_role(
                 role, artifact_objects=artifact_objects_finding(artifact_bucket.stack.stack_name)
             )

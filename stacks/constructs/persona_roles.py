@@ -24,6 +24,7 @@ about a wildcard is acknowledged on exactly the policy that needs it.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import aws_cdk as cdk
@@ -94,9 +95,12 @@ class PersonaRole(Construct):
         if self.builder:  # the approver starts no jobs, so needs no job runtime
             self._policy("runtime", runtime_statements(props.prefix, props.vpc_id))
 
-    def allow_studio_apps(self, domain_id: str) -> iam.ManagedPolicy:
-        """Let the persona run Studio apps and its own spaces in ``domain_id`` (and nothing else's)."""
-        return self._policy("studio_ui", studio_statements(domain_id, shared_spaces=self.builder))
+    def allow_studio_apps(self, domain_id: str, instance_types: Sequence[str]) -> iam.ManagedPolicy:
+        """Let the persona run Studio apps (on ``instance_types``) and its own spaces in ``domain_id``."""
+        return self._policy(
+            "studio_ui",
+            studio_statements(domain_id, shared_spaces=self.builder, instance_types=instance_types),
+        )
 
     # ------------------------------------------------------------------ statements
 

@@ -9,6 +9,8 @@ create, change and delete only the spaces (and the apps in private spaces) it ow
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import aws_cdk as cdk
 from aws_cdk import aws_iam as iam
 
@@ -42,11 +44,16 @@ def list_statement() -> iam.PolicyStatement:
     )
 
 
-def studio_statements(domain_id: str, *, shared_spaces: bool) -> list[iam.PolicyStatement]:
+def studio_statements(
+    domain_id: str, *, shared_spaces: bool, instance_types: Sequence[str]
+) -> list[iam.PolicyStatement]:
     """Studio apps and spaces of ``domain_id``: any user's own, never another user's.
 
     ``shared_spaces`` False (the approver): private spaces only. A shared space's apps run as the
     domain's default space role (a builder's), which would let one person register and approve.
+    Apps run only on ``instance_types`` (or ``system``, the type of Studio's own lightweight apps),
+    in the form AWS documents for limiting Studio instance types: a Deny when any requested type
+    is another (a request naming no type gets the space's default, set by the admin).
     """
     sharing = ["Private", "Shared"] if shared_spaces else ["Private"]
     space = _arn("sagemaker", f"space/{domain_id}/*")
@@ -68,11 +75,11 @@ def studio_statements(domain_id: str, *, shared_spaces: bool) -> list[iam.Policy
             actions=["sagemaker:DescribeDomain"],
             resources=[_arn("sagemaker", f"domain/{domain_id}")],
         ),
-        # Apps of a user profile (not of a space) carry no owner.
+        # Apps of a user profile (not of a space) carry no owner: the ARN names the profile.
         iam.PolicyStatement(
             sid="UserProfileApps",
             actions=["sagemaker:CreateApp", "sagemaker:DeleteApp"],
-            resources=[app],
+            resources=[_arn("sagemaker", f"app/{domain_id}/" + "${sagemaker:UserProfileName}/*")],
             conditions={"Null": {"sagemaker:OwnerUserProfileArn": "true"}},
         ),
         iam.PolicyStatement(
@@ -98,6 +105,15 @@ def studio_statements(domain_id: str, *, shared_spaces: bool) -> list[iam.Policy
             actions=["sagemaker:AddTags"],
             resources=[app, space],
             conditions={"Null": {"sagemaker:TaggingAction": "false"}},
+        ),
+        iam.PolicyStatement(
+            sid="AppsOnAllowedInstanceTypes",
+            effect=iam.Effect.DENY,
+            actions=["sagemaker:CreateApp"],
+            resources=[app],
+            conditions={
+                "ForAnyValue:StringNotEquals": {"sagemaker:InstanceTypes": [*instance_types, "system"]}
+            },
         ),
     ]
     if shared_spaces:

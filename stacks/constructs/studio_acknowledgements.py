@@ -98,6 +98,16 @@ def acknowledge_persona_role(persona: PersonaRole, *, artifact_objects: str) -> 
             _iam5(_ARN.format(service="ecr", resource=f"repository/{prefix}-*")),
             f"Pull-only access to this account's repositories named '{prefix}-*' (custom images).",
         )
+    acknowledge(
+        policies["studio_ui"],
+        _iam5(
+            _ARN.format(
+                service="sagemaker", resource="app/<StudioDomain.DomainId>/<sagemaker:UserProfileName>/*"
+            )
+        ),
+        "Apps of the caller's own user profile only (SageMaker sets the UserProfileName policy "
+        "variable for the Studio session); app names are chosen in Studio.",
+    )
     for kind in ("app", "space", "user-profile"):
         acknowledge(
             policies["studio_ui"],

@@ -586,6 +586,39 @@ def test_approver_uses_no_shared_space(access: Access) -> None:
     )
 
 
+@pytest.mark.parametrize("persona", [*BUILDERS, "approver"])
+def test_studio_apps_run_only_on_the_configured_instance_types(access: Access, persona: str) -> None:
+    """Studio apps bill like jobs: a JupyterLab on ml.p5.48xlarge is outside studio.instanceTypes
+    (independent review)."""
+    arn, context = _space_request(access, persona, "sagemaker:CreateApp", SPACE_ACTIONS[2][1])
+    allowed_type = access.config.env.studio.instance_types[0]
+    allowed(
+        access.from_studio(
+            persona, "sagemaker:CreateApp", arn, {**context, "sagemaker:InstanceTypes": [allowed_type]}
+        ),
+        f"{persona} opens its own space on {allowed_type}",
+    )
+    denied(
+        access.from_studio(
+            persona, "sagemaker:CreateApp", arn, {**context, "sagemaker:InstanceTypes": ["ml.p5.48xlarge"]}
+        ),
+        f"{persona} opens its own space on ml.p5.48xlarge",
+    )
+
+
+@pytest.mark.parametrize("action", ["sagemaker:CreateApp", "sagemaker:DeleteApp"])
+def test_persona_cannot_touch_another_users_profile_apps(access: Access, action: str) -> None:
+    """Profile-level apps carry no owner key; their ARN names the profile (independent review)."""
+    other = access.profiles["ml_engineer"]
+    own = access.profiles["data_scientist"]
+    for profile, expect in ((other, denied), (own, allowed)):
+        arn = f"app/{access.domain_id}/{profile}/jupyterserver/default"
+        expect(
+            access.from_studio("data_scientist", action, arn, {"sagemaker:InstanceTypes": ["system"]}),
+            f"data_scientist {action} on {profile}'s profile app",
+        )
+
+
 # ====================================================================== job roles' own work
 
 

@@ -211,3 +211,13 @@ def test_capture_must_outlive_the_drift_lookback() -> None:
         ConfigError, match=r"'environments\.dev\.retention\.captureDays': 1 days expire capture"
     ):
         load_config(_context(short))
+
+
+def test_studio_instance_types_default_small_and_name_their_key() -> None:
+    assert load_config(_context()).env.studio.instance_types == ("ml.m5.large", "ml.t3.large", "ml.t3.medium")
+
+    def bad(c: dict[str, Any]) -> None:
+        _dev(c)["studio"]["instanceTypes"] = ["p5.48xlarge"]
+
+    with pytest.raises(ConfigError, match=r"'environments\.dev\.studio\.instanceTypes\[0\]'"):
+        load_config(_context(bad))
