@@ -69,12 +69,15 @@ MODEL_CODE_DIR: Final = "code"
 MODEL_CODE_CONTAINER_DIR: Final = "/opt/ml/model/code"
 #: The serving entry point SageMaker's framework containers import (SAGEMAKER_PROGRAM).
 SERVING_PROGRAM: Final = "inference.py"
-#: Its source: a shim re-exporting the four handlers of ml_code.inference.
-SERVING_SHIM_SOURCE: Final = '''"""Serving entry point (generated): the ml_code.inference handlers."""
+#: Its source: the two functions the XGBoost container's serving toolkit looks for. Only
+#: ``model_fn`` and ``transform_fn``: the toolkit wraps any exception a user function raises
+#: into a 500, so ``transform_fn`` *returns* its 4xx answers (see ml_code/inference.py), and it
+#: refuses a module that defines ``transform_fn`` beside ``input_fn``/``predict_fn``/``output_fn``.
+SERVING_SHIM_SOURCE: Final = '''"""Serving entry point (generated): see ml_code/contract.py."""
 
-from ml_code.inference import input_fn, model_fn, output_fn, predict_fn
+from ml_code.inference import model_fn, transform_fn
 
-__all__ = ["input_fn", "model_fn", "output_fn", "predict_fn"]
+__all__ = ["model_fn", "transform_fn"]
 '''
 
 # ----------------------------------------------------------------- baseline (drift)
@@ -119,6 +122,13 @@ SUPPORTED_CONTENT_TYPES: Final[tuple[str, ...]] = (
     CONTENT_TYPE_JSON,
     CONTENT_TYPE_JSONLINES,
 )
+#: The response type when the request leaves the choice to the server (no ``Accept``, or
+#: ``*/*``): the serving toolkit's own default, set explicitly on every model through the
+#: toolkit's environment variable so the deployed container and ``make serve`` agree.
+DEFAULT_ACCEPT_ENV: Final = "SAGEMAKER_DEFAULT_INVOCATIONS_ACCEPT"
+DEFAULT_ACCEPT: Final = CONTENT_TYPE_JSON
+#: Error answers (4xx, and the generic 500) carry their message as plain text.
+CONTENT_TYPE_ERROR: Final = "text/plain; charset=utf-8"
 #: SageMaker real-time endpoints reject request bodies above 6 MB.
 MAX_PAYLOAD_BYTES: Final = 6 * 1024 * 1024
 SERVING_PORT: Final = 8080

@@ -14,35 +14,60 @@ Request bodies (Content-Type; parameters such as ``charset`` are ignored, UTF-8 
   ``feature_names`` order or an object keyed by feature name; ``null``/``NaN`` = missing.
 - ``application/jsonlines``: one row (list or object) per non-blank line.
 
-Responses (Accept; ``*/*`` or none -> the request's own format), one record per row:
+Responses (Accept; ``*/*`` or none -> ``application/json``, the model's
+``SAGEMAKER_DEFAULT_INVOCATIONS_ACCEPT``), one record per row:
 binary ``predicted_label`` + ``probability`` (of the positive class); multiclass
 ``predicted_label`` + ``probabilities`` by label; regression ``score``. JSON wraps the
 records as ``{"predictions": [...]}``; JSON lines writes one record per line; CSV writes
 ``label,probability`` / ``label,p(label_0),p(label_1),...`` (in ``labels`` order) /
 ``score`` per line, without a header.
 
-Bad requests raise :class:`~ml_code.errors.PayloadError` subclasses naming the problem.
+Entry points. The deployed container (the XGBoost image's serving toolkit) imports the model's
+``code/inference.py``, which exposes :func:`model_fn` and :func:`transform_fn` only; ``make serve``
+calls :func:`respond`, the same core. Bad requests become a 4xx (400/406/415) whose text/plain
+body names the problem; anything unexpected a 500 with a generic message and the traceback in
+the log. The toolkit would turn any *raised* exception into a bare 500, so :func:`transform_fn`
+returns its error answers instead. The step handlers ``input_fn``/``predict_fn``/``output_fn``
+raise :class:`~ml_code.errors.PayloadError` subclasses and are the unit-tested pieces.
+
 Only the stdlib, numpy and xgboost run per request (no pandas), to stay fast.
 """
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 
 import numpy as np
 import numpy.typing as npt
 import xgboost as xgb
 
+from ml_code import hosting
 from ml_code import payload_codec as codec
 from ml_code.batch_features import BatchTransformer
-from ml_code.contract import MODEL_FILE, TRANSFORMER_FILE
+from ml_code.contract import CONTENT_TYPE_ERROR, MODEL_FILE, TRANSFORMER_FILE
+from ml_code.errors import PayloadError
 from ml_code.features import FeatureTransformer, Label
 
-__all__ = ["Model", "Payload", "Prediction", "input_fn", "model_fn", "output_fn", "predict_fn"]
+__all__ = [
+    "Model",
+    "Payload",
+    "Prediction",
+    "Reply",
+    "input_fn",
+    "model_fn",
+    "output_fn",
+    "predict_fn",
+    "respond",
+    "transform_fn",
+]
 
+LOG: Final = logging.getLogger("ml_code.inference")
 Payload = codec.Payload
+#: The body of a 500: the reason is in the log, not in the answer to the client.
+INTERNAL_ERROR_MESSAGE: Final = b"internal error while predicting; see the endpoint's log"
 
 
 @dataclass(frozen=True)
@@ -65,7 +90,15 @@ class Prediction:
     problem_type: str
     values: npt.NDArray[np.float32]  # (n,) probability/score, or (n, k) class probabilities
     labels: list[Label] | None
-    request_content_type: str
+
+
+@dataclass(frozen=True)
+class Reply:
+    """One answer to /invocations: HTTP status, body and the full Content-Type header."""
+
+    status: int
+    body: bytes
+    content_type: str
 
 
 def model_fn(model_dir: str) -> Model:
@@ -111,16 +144,44 @@ def predict_fn(data: Payload, model: Model) -> Prediction:
         problem_type=model.problem_type,
         values=values,
         labels=model.transformer.labels,
-        request_content_type=data.content_type,
     )
 
 
 def output_fn(prediction: Prediction, accept: str) -> tuple[bytes, str]:
-    """Encode predictions for ``accept``; raises UnsupportedAcceptError (406) when none fits."""
-    content_type = codec.negotiate(accept, default=prediction.request_content_type)
+    """Encode predictions for ``accept``; raises UnsupportedAcceptError (406) when none fits.
+
+    Wildcards (``*/*``, ``application/*``) pick the model's default response type.
+    """
+    content_type = codec.negotiate(accept, default=hosting.default_accept())
     if content_type == codec.CSV:
         return _csv(prediction).encode("utf-8"), content_type
     return codec.encode(_records(prediction), content_type), content_type
+
+
+def respond(model: Model, body: bytes | str, content_type: str, accept: str) -> Reply:
+    """The three handlers in a row, with every outcome an answer (never an exception)."""
+    try:
+        out, media_type = output_fn(predict_fn(input_fn(body, content_type), model), accept)
+    except PayloadError as exc:
+        return Reply(exc.status, str(exc).encode("utf-8"), CONTENT_TYPE_ERROR)
+    except Exception:
+        LOG.exception("unexpected error while predicting")
+        return Reply(500, INTERNAL_ERROR_MESSAGE, CONTENT_TYPE_ERROR)
+    return Reply(200, out, hosting.response_content_type(media_type))
+
+
+def transform_fn(model: Model, body: bytes | str, content_type: str, accept: str) -> Any:
+    """The serving toolkit's hook: :func:`respond`'s answer as the toolkit's Flask response.
+
+    Runs only inside the SageMaker container (sagemaker-containers is imported here, not at
+    module level, so ``make serve`` and the tests need no Flask).
+    """
+    from sagemaker_containers.beta.framework import worker  # noqa: PLC0415 - the image's toolkit
+
+    reply = respond(model, body, content_type, accept)
+    return worker.Response(
+        response=reply.body, status=reply.status, headers={"Content-Type": reply.content_type}
+    )
 
 
 def _scores(values: npt.NDArray[np.float32]) -> list[float]:

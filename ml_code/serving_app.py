@@ -1,11 +1,15 @@
 """The hosting contract as a raw ASGI app: ``GET /ping`` and ``POST /invocations``.
 
 No web framework: one small callable keeps the per-request cost to the handlers
-themselves. Status codes: a PayloadError's own status (400/406/413/415) with its message
-as a plain-text body; 413 before reading a body whose Content-Length (or, when chunked,
-whose running size) passes SageMaker's 6 MB limit; 504 when a prediction outlives the
-server timeout; anything unexpected is a 500 with a generic message and a logged
-traceback, and the worker keeps serving.
+themselves. Requests are read by the serving toolkit's rules (ml_code.hosting: default
+Content-Type and Accept, text decoding) and answered by ``inference.respond``, the core the
+deployed container's ``transform_fn`` runs, so both give the same status, Content-Type and body.
+
+Differences from the container, on purpose: a body past the invoke API's 6 MB limit gets a
+413 here (on AWS the API in front of the container refuses it), answered from Content-Length
+(or the running size of a chunked body) and then drained, so a client still sending sees the
+answer rather than a reset connection; a prediction that outlives the server timeout gets a
+504 (the container's gunicorn kills the worker instead).
 """
 
 from __future__ import annotations
@@ -17,10 +21,10 @@ from collections.abc import Awaitable, Callable, MutableMapping
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Final
 
-from ml_code import inference
+from ml_code import hosting, inference
 from ml_code.capture import CaptureWriter
-from ml_code.contract import MAX_PAYLOAD_BYTES
-from ml_code.errors import PayloadError, PayloadTooLargeError
+from ml_code.contract import CONTENT_TYPE_ERROR, MAX_PAYLOAD_BYTES
+from ml_code.errors import PayloadTooLargeError
 
 Scope = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
@@ -30,7 +34,10 @@ LOG: Final = logging.getLogger("ml_code.serve")
 #: Bodies up to this size are handled on the event loop (well under a millisecond);
 #: larger ones go to a thread so /ping keeps answering while a big batch is predicted.
 INLINE_BODY_BYTES: Final = 16 * 1024
-_TEXT: Final = [(b"content-type", b"text/plain; charset=utf-8")]
+#: After an early 413, read and discard up to this much of the rest of the body (then close),
+#: so a client that writes its whole body before reading (urllib, http.client) gets the answer.
+DRAIN_LIMIT_BYTES: Final = 64 * 1024 * 1024
+_TEXT: Final = [(b"content-type", CONTENT_TYPE_ERROR.encode())]
 
 
 class InvocationsApp:
@@ -51,6 +58,8 @@ class InvocationsApp:
         self.capture = capture
         self.timeout_seconds = timeout_seconds
         self.max_body_bytes = max_body_bytes
+        #: Read once: the response type for a request without Accept (or ``*/*``).
+        self.default_accept = hosting.default_accept()
         self._pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="predict")
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -78,39 +87,43 @@ class InvocationsApp:
     async def _invoke(self, scope: Scope, receive: Receive, send: Send) -> None:
         headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]}
         try:
-            body = await self._read_body(headers.get("content-length"), receive)
-            if body is None:
-                return  # the client went away
-            args = (body, headers.get("content-type", ""), headers.get("accept", ""))
-            if len(body) <= INLINE_BODY_BYTES:
-                out, content_type = self.handle(*args)
+            raw = await self._read_body(headers.get("content-length"), receive)
+        except PayloadTooLargeError as exc:
+            await _refuse_then_drain(send, receive, exc.status, str(exc).encode("utf-8"))
+            return
+        if raw is None:
+            return  # the client went away
+        content_type = hosting.request_content_type(headers)
+        accept = hosting.request_accept(headers, self.default_accept)
+        args = (hosting.request_body(raw, content_type), content_type, accept)
+        try:
+            if len(raw) <= INLINE_BODY_BYTES:
+                reply = self.handle(*args)
             else:
                 future = asyncio.get_running_loop().run_in_executor(self._pool, self.handle, *args)
-                out, content_type = await asyncio.wait_for(future, self.timeout_seconds)
-        except PayloadError as exc:
-            await _respond(send, exc.status, str(exc).encode("utf-8"), _TEXT)
-            return
+                reply = await asyncio.wait_for(future, self.timeout_seconds)
         except asyncio.TimeoutError:  # noqa: UP041 - not yet the builtin TimeoutError on Python 3.10
             LOG.error("prediction exceeded %.0f s; answered 504", self.timeout_seconds)
             message = f"prediction took longer than {self.timeout_seconds:g} s"
             await _respond(send, 504, message.encode(), _TEXT)
             return
-        except Exception:
-            LOG.exception("unexpected error while serving /invocations")
-            await _respond(send, 500, b"internal error while predicting; see the server log", _TEXT)
-            return
-        await _respond(send, 200, out, [(b"content-type", content_type.encode("latin-1"))])
-        if self.capture is not None:
-            self.capture.write(body, headers.get("content-type", ""), out, content_type)
+        await _respond(
+            send, reply.status, reply.body, [(b"content-type", reply.content_type.encode("latin-1"))]
+        )
+        if self.capture is not None and reply.status == 200:
+            self.capture.write(raw, content_type, reply.body, reply.content_type)
 
-    def handle(self, body: bytes, content_type: str, accept: str) -> tuple[bytes, str]:
-        """The four handlers in a row (what one request runs)."""
-        data = inference.input_fn(body, content_type)
-        return inference.output_fn(inference.predict_fn(data, self.model), accept)
+    def handle(self, body: bytes | str, content_type: str, accept: str) -> inference.Reply:
+        """What one request runs: the deployed container's core (never raises)."""
+        return inference.respond(self.model, body, content_type, accept)
 
     async def _read_body(self, content_length: str | None, receive: Receive) -> bytes | None:
         """The request body, or None on disconnect; raises PayloadTooLargeError past the limit."""
-        if content_length is not None and int(content_length) > self.max_body_bytes:
+        if (
+            content_length is not None
+            and content_length.isdigit()
+            and int(content_length) > self.max_body_bytes
+        ):
             raise self._too_large(int(content_length))
         chunks: list[bytes] = []
         size = 0
@@ -147,6 +160,30 @@ async def _respond(send: Send, status: int, body: bytes, headers: list[tuple[byt
         "headers": [*headers, (b"content-length", str(len(body)).encode())],
     })  # fmt: skip
     await send({"type": "http.response.body", "body": body})
+
+
+async def _refuse_then_drain(send: Send, receive: Receive, status: int, body: bytes) -> None:
+    """Answer before the body is read, but end the response only after reading the rest of it.
+
+    A client that writes its whole body before reading (urllib, http.client) would otherwise
+    find the connection reset: uvicorn closes a ``Connection: close`` request's socket when the
+    response ends, and unread bytes make the kernel send RST. The answer goes out at once (a
+    client that reads early, like curl, sees it); the rest of the body is read and dropped, up
+    to DRAIN_LIMIT_BYTES, and only then does the response end.
+    """
+    await send({
+        "type": "http.response.start",
+        "status": status,
+        "headers": [*_TEXT, (b"content-length", str(len(body)).encode())],
+    })  # fmt: skip
+    await send({"type": "http.response.body", "body": body, "more_body": True})
+    drained = 0
+    while drained <= DRAIN_LIMIT_BYTES:
+        message = await receive()
+        if message["type"] == "http.disconnect" or not message.get("more_body", False):
+            break
+        drained += len(message.get("body", b""))
+    await send({"type": "http.response.body", "body": b""})
 
 
 async def _lifespan(receive: Receive, send: Send) -> None:

@@ -49,6 +49,9 @@ def model_package_request(
                         # Inside model.tar.gz (train.py puts it there): endpoints run with
                         # network isolation and could not download code from S3.
                         "SAGEMAKER_SUBMIT_DIRECTORY": contract.MODEL_CODE_CONTAINER_DIR,
+                        # The toolkit's own default, stated so no image change can move it:
+                        # a request without Accept (or with */*) is answered in JSON.
+                        contract.DEFAULT_ACCEPT_ENV: contract.DEFAULT_ACCEPT,
                         "SAGEMAKER_CONTAINER_LOG_LEVEL": "20",
                         "SAGEMAKER_REGION": region,
                     },

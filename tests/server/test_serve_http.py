@@ -6,6 +6,8 @@ from __future__ import annotations
 import http.client
 import json
 import time
+import urllib.error
+import urllib.request
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -14,7 +16,7 @@ from urllib.parse import urlsplit
 import pytest
 from serving_models import build_model, raw_rows, tar_model
 
-from ml_code import contract, inference
+from ml_code import contract, hosting, inference
 from ml_code.serve import parse_args, serve_in_thread, serve_subprocess
 from ml_code.serving_app import INLINE_BODY_BYTES, InvocationsApp
 from ml_code.serving_client import Response, invoke
@@ -64,10 +66,18 @@ def test_invocations_answer_in_the_request_format(url: str, rows_csv: bytes, con
         JSON: json.dumps({"instances": rows}),
         JSONL: "\n".join(json.dumps(r) for r in rows),
     }[content_type]
-    reply = invoke(url, body.encode(), content_type)
-    assert (reply.status, reply.content_type) == (200, content_type)
+    reply = invoke(url, body.encode(), content_type, accept=content_type)
+    assert (reply.status, reply.content_type) == (200, hosting.response_content_type(content_type))
     assert reply.body.count(b"predicted_label") == (0 if content_type == CSV else 3)
     assert len(reply.body.decode().strip().splitlines()) == {CSV: 3, JSON: 1, JSONL: 3}[content_type]
+
+
+@pytest.mark.parametrize("accept", [None, "*/*"])
+def test_no_accept_preference_is_answered_in_json(url: str, rows_csv: bytes, accept: str | None) -> None:
+    # the model's SAGEMAKER_DEFAULT_INVOCATIONS_ACCEPT, as the deployed container answers
+    reply = invoke(url, rows_csv, CSV, accept=accept)
+    assert (reply.status, reply.content_type) == (200, JSON)
+    assert len(json.loads(reply.body)["predictions"]) == 50
 
 
 def test_answers_match_the_handlers_run_in_process(url: str, model_dir: Path, rows_csv: bytes) -> None:
@@ -80,12 +90,13 @@ def test_answers_match_the_handlers_run_in_process(url: str, model_dir: Path, ro
     ("body", "content_type", "accept", "status", "message"),
     [
         (b"1,2", "application/xml", None, 415, b"unsupported Content-Type 'application/xml'"),
-        (b"1,2", "", None, 415, b"unsupported Content-Type"),
+        (b"1,2", "", None, 400, b"malformed JSON body"),  # no Content-Type reads as JSON, as the toolkit
         (b"1,2", CSV, "application/xml", 400, b"row 0 has 2 values"),  # the row fails before the Accept
         (b"", CSV, None, 400, b"empty body"),
         (b'{"instances": [[1,', JSON, None, 400, b"malformed JSON body at line 1"),
         (b'{"bogus": 1}', JSON, None, 400, b"unknown features ['bogus']"),
-        (b"\xff\xfe", CSV, None, 400, b"not valid UTF-8"),
+        (b"\xff\xfe", CSV, None, 400, b"row 0 has 1 values"),  # text types decode with U+FFFD
+        (b"\xff\xfe", "text/csv; charset=utf-8", None, 400, b"not valid UTF-8"),  # others stay bytes
     ],
 )
 def test_bad_payload_gets_a_4xx_naming_the_problem(
@@ -112,6 +123,19 @@ def test_body_over_6_mb_is_413_from_its_content_length(url: str) -> None:
     reply = invoke(url, b"1" * (contract.MAX_PAYLOAD_BYTES + 1), CSV)
     assert reply.status == 413
     assert b"6 MB" in reply.body
+
+
+@pytest.mark.parametrize("size_mb", [7, 20])
+def test_413_reaches_a_standard_library_client_that_sends_everything_first(url: str, size_mb: int) -> None:
+    # urllib writes the whole body before reading, and asks for Connection: close: a server that
+    # answered early and closed with the body unread would reset the connection under it.
+    request_ = urllib.request.Request(
+        f"{url}/invocations", data=b"1" * (size_mb * 1024 * 1024), headers={"Content-Type": CSV}
+    )
+    with pytest.raises(urllib.error.HTTPError) as caught:
+        urllib.request.urlopen(request_, timeout=30)  # noqa: S310 - loopback test server
+    assert caught.value.code == 413
+    assert b"6 MB" in caught.value.read()
 
 
 def test_chunked_body_over_6_mb_is_413(url: str) -> None:
@@ -160,7 +184,7 @@ def test_unexpected_error_is_a_generic_500_and_the_server_survives(
     reply = invoke(url, rows_csv, CSV)
     assert reply.status == 500
     assert b"secret" not in reply.body
-    assert b"see the server log" in reply.body
+    assert b"see the endpoint's log" in reply.body
     assert "secret internal detail" in caplog.text  # the traceback is logged
     monkeypatch.undo()
     assert invoke(url, rows_csv, CSV).status == 200

@@ -25,9 +25,13 @@ def models(tmp_path_factory: pytest.TempPathFactory) -> dict[str, inference.Mode
     }
 
 
-def run(model: inference.Model, body: bytes | str, content_type: str, accept: str = "") -> tuple[str, str]:
+def run(
+    model: inference.Model, body: bytes | str, content_type: str, accept: str | None = None
+) -> tuple[str, str]:
+    """The handlers in a row; the answer in the request's own format unless ``accept`` says."""
     out, out_type = inference.output_fn(
-        inference.predict_fn(inference.input_fn(body, content_type), model), accept
+        inference.predict_fn(inference.input_fn(body, content_type), model),
+        content_type if accept is None else accept,
     )
     return out.decode(), out_type
 
@@ -111,12 +115,14 @@ def test_regression_gives_scores_in_every_format(models: dict[str, inference.Mod
 @pytest.mark.parametrize(
     ("accept", "request_type", "expected"),
     [
-        ("", JSONL, JSONL),
-        ("*/*", CSV, CSV),
+        ("", JSONL, JSON),  # no preference: the model's default (application/json)
+        ("*/*", CSV, JSON),
+        ("*/*;q=0.8", CSV, JSON),
         ("application/json; q=0.5, text/csv", JSON, CSV),
         ("application/xml, application/jsonlines", CSV, JSONL),
         ("text/*", JSON, CSV),
         ("application/*", CSV, JSON),
+        ("application/jsonlines", CSV, JSONL),
     ],
 )
 def test_accept_negotiation(
@@ -195,3 +201,54 @@ def test_batch_path_matches_transform_rows(models: dict[str, inference.Model]) -
     rows = inference.input_fn(csv_body(raw_rows("binary", 200)), CSV).rows
     fast = model.batch.transform_rows(rows)
     assert np.array_equal(fast, model.transformer.transform_rows(rows))
+
+
+def test_the_default_response_type_follows_the_models_environment(
+    models: dict[str, inference.Model], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # GIVEN a model whose environment names CSV as the default response type
+    monkeypatch.setenv(contract.DEFAULT_ACCEPT_ENV, CSV)
+    body = csv_body(raw_rows("binary", 1))
+    # THEN a request that leaves the choice open gets CSV, and an explicit Accept still wins
+    assert run(models["binary"], body, CSV, "")[1] == CSV
+    assert run(models["binary"], body, CSV, "application/*")[1] == JSON
+    assert run(models["binary"], body, CSV, JSON)[1] == JSON
+
+
+def test_respond_answers_every_outcome_instead_of_raising(models: dict[str, inference.Model]) -> None:
+    good = csv_body(raw_rows("binary", 2))
+    ok = inference.respond(models["binary"], good, CSV, CSV)
+    assert (ok.status, ok.content_type) == (200, "text/csv; charset=utf-8")
+    assert len(ok.body.decode().splitlines()) == 2
+    as_json = inference.respond(models["binary"], good, CSV, JSON)
+    assert (as_json.status, as_json.content_type) == (200, JSON)
+    bad = inference.respond(models["binary"], "1,2,3\n", CSV, CSV)
+    assert (bad.status, bad.content_type) == (400, contract.CONTENT_TYPE_ERROR)
+    assert b"row 0" in bad.body
+    wrong_type = inference.respond(models["binary"], good, "text/plain", CSV)
+    assert wrong_type.status == 415
+    wrong_accept = inference.respond(models["binary"], good, CSV, "image/png")
+    assert wrong_accept.status == 406
+
+
+def test_respond_turns_an_unexpected_error_into_a_generic_500(
+    models: dict[str, inference.Model], monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    def broken(_data: object, _model: object) -> None:
+        raise RuntimeError("secret internal detail")
+
+    monkeypatch.setattr(inference, "predict_fn", broken)
+    reply = inference.respond(models["binary"], csv_body(raw_rows("binary", 1)), CSV, CSV)
+    assert (reply.status, reply.content_type) == (500, contract.CONTENT_TYPE_ERROR)
+    assert b"secret" not in reply.body  # the reason goes to the log, not to the client
+    assert "secret internal detail" in caplog.text
+
+
+def test_the_serving_entry_point_offers_the_toolkit_only_model_fn_and_transform_fn() -> None:
+    # The toolkit refuses transform_fn beside input_fn/predict_fn/output_fn, and would turn an
+    # exception raised by any of them into a bare 500; the generated entry point exposes two names.
+    namespace: dict[str, object] = {}
+    exec(compile(contract.SERVING_SHIM_SOURCE, contract.SERVING_PROGRAM, "exec"), namespace)  # noqa: S102
+    public = {name for name in namespace if not name.startswith("__")}
+    assert public == {"model_fn", "transform_fn"}
+    assert namespace["transform_fn"] is inference.transform_fn
