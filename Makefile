@@ -10,6 +10,14 @@ VENV := .venv
 PY := $(VENV)/bin/python
 VENV_STAMP := $(VENV)/.installed
 NODE_STAMP := node_modules/.installed
+# The contract tier (tests/contract) runs ml_code under the SageMaker XGBoost image's Python 3.10
+# and toolkit pins. PYTHON310: any Python 3.10 (default: the newest pyenv 3.10.x under
+# $(PYENV_ROOT), read directly so pyenv need not be on PATH, else python3.10 on PATH).
+PYENV_ROOT ?= $(HOME)/.pyenv
+PYTHON310 ?= $(or $(lastword $(sort $(wildcard $(PYENV_ROOT)/versions/3.10.*/bin/python))),\
+  $(shell command -v python3.10 2>/dev/null))
+VENV_CONTRACT := .venv-contract
+CONTRACT_STAMP := $(VENV_CONTRACT)/.installed
 ENV ?= dev
 PORT ?= 8080
 # Quiet, offline CDK CLI (no version check, no telemetry, no notices).
@@ -17,7 +25,7 @@ CDK := CDK_DISABLE_VERSION_CHECK=1 CDK_DISABLE_CLI_TELEMETRY=true \
        JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION=20 npx --no-install cdk
 CDK_OUT ?= cdk.out
 
-.PHONY: help setup synth demo test lint format serve deploy destroy diff promote bench lock clean
+.PHONY: help setup contract-env synth demo test lint format serve deploy destroy diff promote bench lock clean
 
 help: ## Show this help
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[36m%-10s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -26,6 +34,26 @@ $(VENV_STAMP): requirements.txt requirements-dev.txt requirements.lock
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt -c requirements.lock
 	touch $@
+
+# Then what docker/3.0-5/final/Dockerfile.cpu does after its pip install: the sed patch (the
+# toolkit's _mapping.py uses collections.Mapping, gone in Python 3.10) and removing the `typing`
+# backport the toolkit pulls in.
+$(CONTRACT_STAMP): requirements-contract.txt
+	@test -n "$(PYTHON310)" && "$(PYTHON310)" -c 'import sys; sys.exit(sys.version_info[:2] != (3, 10))' \
+	  || { echo "The contract tier needs Python 3.10 (the SageMaker XGBoost image's) and" \
+	       "PYTHON310='$(PYTHON310)' is not one (default: the newest $(PYENV_ROOT)/versions/3.10.*," \
+	       "else python3.10 on PATH). Install one (pyenv install 3.10) or pass PYTHON310=/path/to/python3.10."; \
+	     exit 1; }
+	rm -rf $(VENV_CONTRACT) && "$(PYTHON310)" -m venv $(VENV_CONTRACT)
+	$(VENV_CONTRACT)/bin/python -m pip install --quiet --disable-pip-version-check pip==25.2
+	$(VENV_CONTRACT)/bin/python -m pip install --quiet --disable-pip-version-check -r requirements-contract.txt
+	sed -i 's/collections\.Mapping/collections.abc.Mapping/g' \
+	  $(VENV_CONTRACT)/lib/python3.10/site-packages/sagemaker_containers/_mapping.py
+	$(VENV_CONTRACT)/bin/python -m pip uninstall --quiet --yes typing  # as the image does
+	$(VENV_CONTRACT)/bin/python -c 'from sagemaker_containers.beta.framework import server, worker'
+	touch $@
+
+contract-env: $(CONTRACT_STAMP) ## Create .venv-contract (Python 3.10 + the image's toolkit pins)
 
 $(NODE_STAMP): package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
@@ -39,7 +67,7 @@ synth: setup ## Synthesize every stack for ENV (default dev) into cdk.out/, offl
 demo: setup ## The whole platform offline: synth, then the pipeline end to end on this machine
 	$(PY) -m offline.demo --env $(ENV) $(if $(DATA),--data $(DATA)) $(if $(TARGET),--target $(TARGET)) $(if $(PROBLEM),--problem-type $(PROBLEM))
 
-test: setup ## Run the test suite (unit, CDK, moto, end to end), offline
+test: setup $(CONTRACT_STAMP) ## Run the test suite (unit, CDK, moto, end to end, contract), offline
 	$(PY) -m pytest
 
 lint: setup ## ruff (lint + format check) and mypy (strict on stacks/ and ml_code/)
@@ -82,5 +110,5 @@ lock: ## Re-resolve requirements and rewrite requirements.lock from the result
 	  .venv-lock/bin/pip freeze; } > requirements.lock
 	rm -rf .venv-lock
 
-clean: ## Remove build output (keeps .venv and node_modules)
+clean: ## Remove build output (keeps .venv, .venv-contract and node_modules)
 	rm -rf cdk.out cdk.out.* .build .demo .pytest_cache .mypy_cache .ruff_cache
