@@ -27,8 +27,8 @@ from typing import IO, Any, Final
 from ml_code.contract import CAPTURE_FILE_SUFFIX, CONTENT_TYPE_CSV, CONTENT_TYPE_JSON, CONTENT_TYPE_JSONLINES
 from ml_code.payload_codec import media_type
 
-#: datetime.UTC is Python 3.11+; the framework container may run an older Python.
-UTC: Final = timezone.utc  # noqa: UP017
+#: datetime.UTC is Python 3.11+; the framework container runs Python 3.10.
+UTC: Final = timezone.utc
 VARIANT: Final = "AllTraffic"
 LOG: Final = logging.getLogger("ml_code.capture")
 _TEXT_ENCODINGS: Final = {CONTENT_TYPE_CSV: "CSV", CONTENT_TYPE_JSON: "JSON", CONTENT_TYPE_JSONLINES: "JSON"}
