@@ -3,26 +3,31 @@
 - container paths (``/opt/ml/...``) re-rooted under ``$MLOPS_OPT_ML_ROOT`` when it is set,
   so the same step runs in SageMaker, in the offline runner and on a laptop;
 - ``SM_*`` environment variables with container defaults;
+- what SageMaker itself gives a training container: its hyperparameters file
+  (:func:`read_hyperparameters`) and its channels (:func:`training_channel`);
 - :func:`run_step`: the one wrapper that turns any failure into SageMaker's failure file
   (training: ``/opt/ml/output/failure``; processing: ``/opt/ml/output/message``) and exit 1.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import sys
 import traceback
 from collections.abc import Callable
 from pathlib import Path, PurePosixPath
-from typing import Final
+from typing import Any, Final
 
-from ml_code.contract import OPT_ML, OPT_ML_ROOT_ENV
+from ml_code.contract import OPT_ML, OPT_ML_ROOT_ENV, TRAINING_CHANNEL_ROOT
 from ml_code.errors import DataValidationError
 
 LOG = logging.getLogger("ml_code")
 #: SageMaker shows at most 1024 characters of a job's FailureReason.
 MAX_FAILURE_CHARS: Final = 1024
+#: SageMaker writes a training job's HyperParameters here (a JSON object of strings).
+HYPERPARAMETERS_FILE: Final = "/opt/ml/input/config/hyperparameters.json"
 
 
 def container_path(path: str) -> Path:
@@ -38,6 +43,57 @@ def sm_env_path(var: str, default: str) -> Path:
     """Directory from SageMaker env var ``var`` (e.g. SM_MODEL_DIR), else the (re-rooted) default."""
     value = os.environ.get(var)
     return Path(value) if value else container_path(default)
+
+
+def decode_hyperparameter(value: Any) -> Any:
+    """``value`` JSON-decoded when it is a string holding JSON, else ``value`` itself.
+
+    SageMaker passes every hyperparameter as a string; like the training toolkit, ``"5"``
+    becomes 5, ``"0.1"`` 0.1, ``'"abc"'`` "abc", and ``"abc"`` stays "abc".
+    """
+    if not isinstance(value, str):
+        return value
+    try:
+        return json.loads(value)
+    except ValueError:
+        return value
+
+
+def read_hyperparameters(path: str = HYPERPARAMETERS_FILE) -> dict[str, Any]:
+    """The job's hyperparameters from the (re-rooted) ``path``, each value decoded; {} without the file.
+
+    Raises:
+        DataValidationError: the file is not a JSON object.
+    """
+    target = container_path(path)
+    if not target.is_file():
+        return {}
+    try:
+        raw = json.loads(target.read_text(encoding="utf-8"))
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise DataValidationError(f"{path} is not JSON: {exc}") from exc
+    if not isinstance(raw, dict):
+        raise DataValidationError(f"{path} is not a JSON object of hyperparameters")
+    return {str(name): decode_hyperparameter(value) for name, value in raw.items()}
+
+
+def training_channel(name: str) -> Path:
+    """The folder of input channel ``name``: ``$SM_CHANNEL_<NAME>`` when set, else the
+    (re-rooted) ``/opt/ml/input/data/<name>`` where SageMaker downloads it.
+
+    Raises:
+        DataValidationError: the folder does not exist (the job has no channel ``name``);
+            the message names the channel and its container path, not the local one.
+    """
+    var = f"SM_CHANNEL_{name.upper()}"
+    shown = os.environ.get(var) or f"{TRAINING_CHANNEL_ROOT}/{name}"
+    path = sm_env_path(var, f"{TRAINING_CHANNEL_ROOT}/{name}")
+    if not path.is_dir():
+        raise DataValidationError(
+            f"input channel {name!r} is missing: {shown} does not exist "
+            f"(the training job needs a channel named {name!r})"
+        )
+    return path
 
 
 def configure_logging() -> None:

@@ -1,11 +1,19 @@
 """Train step: XGBoost with early stopping on the validation split.
 
-Pure functions (:func:`load_split`, :func:`xgb_params`, :func:`train_booster`,
-:func:`model_meta`, :func:`train`) behind a thin :func:`main` that maps the training
-container (XGBoost framework script mode): ``python3 train.py [--num_round 300]
-[--max_depth 5] [--eta 0.1] [--subsample 0.9] [--early_stopping_rounds 20] [--seed 42]``
-with ``SM_CHANNEL_TRAIN``, ``SM_CHANNEL_VALIDATION`` and ``SM_MODEL_DIR`` (each also a
-``--train-dir`` / ``--validation-dir`` / ``--model-dir`` flag).
+Pure functions (:func:`hyperparameters_from`, :func:`load_split`, :func:`xgb_params`,
+:func:`train_booster`, :func:`model_meta`, :func:`train`) behind a thin :func:`main` that maps
+what SageMaker gives the training container (the job runs ``python3 train.py`` under the
+platform's own entrypoint, not the image's script-mode toolkit):
+
+- hyperparameters from ``/opt/ml/input/config/hyperparameters.json`` (values JSON-decoded, as
+  the toolkit does); a ``--num_round 300`` style flag (tests, local runs) wins over the file;
+- the ``train`` and ``validation`` channels from ``/opt/ml/input/data/<name>`` (``SM_CHANNEL_*``
+  honoured when set; ``--train-dir`` / ``--validation-dir`` win);
+- the model dir ``/opt/ml/model`` (``SM_MODEL_DIR``, ``--model-dir``).
+
+Whatever stops it (bad data, an unknown or bad hyperparameter, a missing channel) ends in
+``/opt/ml/output/failure`` via :func:`ml_code.container.run_step`, which SageMaker shows as the
+job's FailureReason.
 """
 
 from __future__ import annotations
@@ -16,9 +24,10 @@ import logging
 import platform
 import shutil
 import sys
-from dataclasses import asdict, dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import asdict, dataclass, fields
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 
 import numpy as np
 import numpy.typing as npt
@@ -26,7 +35,14 @@ import pandas as pd
 import xgboost as xgb
 
 from ml_code import contract
-from ml_code.container import container_path, run_step, sm_env_path
+from ml_code.container import (
+    container_path,
+    decode_hyperparameter,
+    read_hyperparameters,
+    run_step,
+    sm_env_path,
+    training_channel,
+)
 from ml_code.errors import DataValidationError
 from ml_code.features import FeatureTransformer
 
@@ -48,16 +64,80 @@ class Hyperparameters:
     seed: int = 42
 
 
+#: What each bounded hyperparameter must satisfy, and how the error says it.
+_BOUNDS: Final[dict[str, tuple[Callable[[float], bool], str]]] = {
+    "num_round": (lambda v: v >= 1, ">= 1"),
+    "max_depth": (lambda v: v >= 0, ">= 0"),
+    "eta": (lambda v: v > 0, "> 0"),
+    "subsample": (lambda v: 0 < v <= 1, "in (0, 1]"),
+    "early_stopping_rounds": (lambda v: v >= 0, ">= 0"),
+}
+#: Names SageMaker itself may add to a job's hyperparameters (automatic model tuning).
+_SAGEMAKER_ADDED: Final = frozenset({"_tuning_objective_metric"})
+
+
+def _number(text: str) -> int | float | str:
+    for parse in (int, float):
+        try:
+            return parse(text)
+        except ValueError:
+            pass
+    return text
+
+
+def _typed(name: str, value: Any, kind: type) -> int | float | str:
+    """``value`` as ``kind`` (int or float), or the problem with it as text.
+
+    A number in a string counts (``"0.3"``: what a JSON-quoted numeric hyperparameter decodes to).
+    """
+    what = "an integer" if kind is int else "a number"
+    if isinstance(value, str):
+        value = _number(value)
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return f"{name} must be {what}, got {value!r}"
+    if kind is int and isinstance(value, float) and not value.is_integer():
+        return f"{name} must be {what}, got {value!r}"
+    try:
+        typed: int | float = kind(value)
+    except OverflowError:
+        return f"{name} must be {what} of a usable size, got {value!r}"
+    allowed, bound = _BOUNDS.get(name, (lambda _: True, ""))
+    return typed if allowed(typed) else f"{name} must be {bound}, got {value!r}"
+
+
+def hyperparameters_from(values: Mapping[str, Any]) -> Hyperparameters:
+    """The :class:`Hyperparameters` for decoded ``values`` (missing names keep their defaults).
+
+    Raises:
+        DataValidationError: naming every unknown hyperparameter and every bad value.
+    """
+    known = {f.name: f for f in fields(Hyperparameters)}
+    unknown = sorted(set(values) - set(known) - _SAGEMAKER_ADDED)
+    if unknown:
+        raise DataValidationError(
+            f"unknown hyperparameter(s) {', '.join(unknown)}; train.py accepts {', '.join(sorted(known))}"
+        )
+    kinds = {name: type(getattr(Hyperparameters(), name)) for name in known}
+    typed = {name: _typed(name, value, kinds[name]) for name, value in values.items() if name in known}
+    problems = [str(v) for name, v in typed.items() if isinstance(v, str)]
+    if problems:
+        raise DataValidationError(f"bad hyperparameter(s): {'; '.join(problems)}")
+    return Hyperparameters(**typed)  # type: ignore[arg-type]
+
+
 def load_split(path: Path, transformer: FeatureTransformer) -> tuple[Matrix, Vector]:
     """Features and target of a split CSV written by preprocess.
 
     Raises DataValidationError naming the file: unreadable/empty, wrong header, non-numeric
     cells, missing targets or class indices outside the transformer's labels.
     """
+    # Messages name the file, not its folder: the same words in SageMaker and offline.
+    if not path.is_file():
+        raise DataValidationError(f"{path.name} not found in its channel")
     try:
         frame = pd.read_csv(path)
     except (OSError, pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
-        raise DataValidationError(f"cannot read {path}: {exc}") from exc
+        raise DataValidationError(f"cannot read {path.name}: {exc}") from exc
     expected = [contract.TARGET_COLUMN_IN_SPLITS, *transformer.output_names]
     if list(frame.columns) != expected:
         raise DataValidationError(
@@ -194,7 +274,7 @@ def train(
     """Train from the two channels and write the model artefacts; returns the model meta."""
     transformer_path = train_dir / contract.TRANSFORMER_FILE
     if not transformer_path.is_file():
-        raise DataValidationError(f"{contract.TRANSFORMER_FILE} not found in the train channel {train_dir}")
+        raise DataValidationError(f"{contract.TRANSFORMER_FILE} not found in the train channel")
     transformer = FeatureTransformer.from_json(transformer_path.read_text(encoding="utf-8"))
     train_split = load_split(train_dir / contract.TRAIN_FILE, transformer)
     validation_split = load_split(validation_dir / contract.VALIDATION_FILE, transformer)
@@ -230,28 +310,29 @@ def package_serving_code(model_dir: Path) -> Path:
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description="Train XGBoost on the preprocessed splits.")
-    for field, default in asdict(Hyperparameters()).items():
-        parser.add_argument(f"--{field}", type=type(default), default=default)
-    parser.add_argument("--train-dir", type=Path, default=None, help="default: $SM_CHANNEL_TRAIN")
-    parser.add_argument("--validation-dir", type=Path, default=None, help="default: $SM_CHANNEL_VALIDATION")
-    parser.add_argument("--model-dir", type=Path, default=None, help="default: $SM_MODEL_DIR")
+    for field in fields(Hyperparameters):
+        # Text, validated with the file's values: a bad flag fails as a bad hyperparameter does.
+        parser.add_argument(f"--{field.name}", default=None, help="default: hyperparameters.json")
+    parser.add_argument("--train-dir", type=Path, default=None, help="default: the train channel")
+    parser.add_argument("--validation-dir", type=Path, default=None, help="default: the validation channel")
+    parser.add_argument("--model-dir", type=Path, default=None, help="default: $SM_MODEL_DIR, /opt/ml/model")
     parser.add_argument(
         "--checkpoint-dir", type=Path, default=None, help="default: /opt/ml/checkpoints when it exists"
     )
-    # The framework container may pass hyperparameters this script does not use; ignore them.
-    args, unknown = parser.parse_known_args(argv)
-    if unknown:
-        LOG.warning("ignoring unknown arguments: %s", unknown)
-    return args
+    return parser.parse_args(argv)
 
 
 def _run(argv: list[str] | None) -> None:
     args = parse_args(argv)
-    hp = Hyperparameters(**{k: getattr(args, k) for k in asdict(Hyperparameters())})
-    root = contract.TRAINING_CHANNEL_ROOT
+    flags = {
+        f.name: decode_hyperparameter(getattr(args, f.name))
+        for f in fields(Hyperparameters)
+        if getattr(args, f.name) is not None
+    }
+    hp = hyperparameters_from({**read_hyperparameters(), **flags})
     meta = train(
-        args.train_dir or sm_env_path("SM_CHANNEL_TRAIN", f"{root}/{contract.TRAIN_CHANNEL}"),
-        args.validation_dir or sm_env_path("SM_CHANNEL_VALIDATION", f"{root}/{contract.VALIDATION_CHANNEL}"),
+        args.train_dir or training_channel(contract.TRAIN_CHANNEL),
+        args.validation_dir or training_channel(contract.VALIDATION_CHANNEL),
         args.model_dir or sm_env_path("SM_MODEL_DIR", contract.TRAINING_MODEL_DIR),
         hp,
         args.checkpoint_dir or _existing(container_path(contract.CHECKPOINT_DIR)),

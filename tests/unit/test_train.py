@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -141,11 +142,11 @@ def test_model_dir_carries_serving_code_that_serves_it(splits: Path, tmp_path: P
         "import sys, inference\n"
         "assert inference.__file__.startswith(sys.argv[1]), inference.__file__\n"
         "import ml_code; assert ml_code.__file__.startswith(sys.argv[1]), ml_code.__file__\n"
+        "from ml_code.inference import respond\n"
         "model = inference.model_fn(sys.argv[2])\n"
         "row = ','.join([''] * len(model.transformer.feature_names))\n"
-        "prediction = inference.predict_fn(inference.input_fn(row, 'text/csv'), model)\n"
-        "body, ctype = inference.output_fn(prediction, 'text/csv')\n"
-        "print(ctype, body.decode().strip())\n"
+        "reply = respond(model, row, 'text/csv', 'text/csv')\n"
+        "print(reply.status, reply.content_type, reply.body.decode().strip())\n"
     )
     result = subprocess.run(
         [sys.executable, "-c", script, str(code_dir), str(model_dir)],
@@ -154,7 +155,7 @@ def test_model_dir_carries_serving_code_that_serves_it(splits: Path, tmp_path: P
     )  # fmt: skip
     # THEN the handlers load the model and answer a (all-missing) CSV row
     assert result.returncode == 0, result.stderr
-    assert result.stdout.startswith("text/csv ")
+    assert result.stdout.startswith("200 text/csv")
     assert (code_dir / contract.SERVING_PROGRAM).read_text() == contract.SERVING_SHIM_SOURCE
 
 
@@ -163,31 +164,144 @@ def test_train_without_transformer_is_a_data_error(tmp_path: Path) -> None:
         train(tmp_path, tmp_path, tmp_path / "model", FAST)
 
 
-def test_main_reads_sm_env_and_ignores_unknown_hyperparameters(
-    splits: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+@pytest.fixture
+def opt_ml(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A stand-in for the training container's /opt/ml, with no SM_* variables (SageMaker sets none)."""
+    for var in ("SM_CHANNEL_TRAIN", "SM_CHANNEL_VALIDATION", "SM_MODEL_DIR"):
+        monkeypatch.delenv(var, raising=False)
+    root = tmp_path / "opt_ml"
+    monkeypatch.setenv(contract.OPT_ML_ROOT_ENV, str(root))
+    return root
+
+
+def lay_out_job(
+    root: Path,
+    splits: Path,
+    hyperparameters: dict[str, str],
+    channels: tuple[str, ...] = (contract.TRAIN_CHANNEL, contract.VALIDATION_CHANNEL),
 ) -> None:
+    """What SageMaker puts in /opt/ml before the command starts: channels and hyperparameters.json."""
+    for name in channels:
+        shutil.copytree(splits / name, root / "input" / "data" / name)
+    config = root / "input" / "config"
+    config.mkdir(parents=True)
+    (config / "hyperparameters.json").write_text(json.dumps(hyperparameters))
+
+
+def failure_text(root: Path) -> str:
+    return (root / "output" / "failure").read_text()
+
+
+def test_main_trains_from_what_sagemaker_gives_the_container(splits: Path, opt_ml: Path) -> None:
+    # GIVEN the channels and the hyperparameters (strings, some JSON-quoted) where SageMaker puts them
+    lay_out_job(opt_ml, splits, {"num_round": "6", "max_depth": "3", "eta": '"0.3"', "subsample": "1"})
+    # WHEN train.py runs with no arguments (the job's entrypoint passes none)
+    assert main([]) == 0
+    # THEN the model lands in /opt/ml/model, trained with the file's values, and no failure is written
+    meta = json.loads((opt_ml / "model" / contract.MODEL_META_FILE).read_text())
+    assert meta["hyperparameters"] == {
+        "num_round": 6, "max_depth": 3, "eta": 0.3, "subsample": 1.0, "early_stopping_rounds": 20, "seed": 42,
+    }  # fmt: skip
+    assert not (opt_ml / "output" / "failure").exists()
+
+
+def test_flags_win_over_the_hyperparameters_file(splits: Path, opt_ml: Path) -> None:
+    lay_out_job(opt_ml, splits, {"num_round": "50", "max_depth": "2"})
+    assert main(["--num_round", "4", "--early_stopping_rounds", "0"]) == 0
+    meta = json.loads((opt_ml / "model" / contract.MODEL_META_FILE).read_text())
+    assert (meta["hyperparameters"]["num_round"], meta["hyperparameters"]["max_depth"]) == (4, 2)
+    assert meta["num_boosted_rounds"] == 4
+
+
+def test_sm_channel_and_model_dir_variables_are_honoured(
+    splits: Path, opt_ml: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # GIVEN no channel under /opt/ml, but SM_* variables naming folders elsewhere (as the toolkit sets them)
     monkeypatch.setenv("SM_CHANNEL_TRAIN", str(splits / "train"))
     monkeypatch.setenv("SM_CHANNEL_VALIDATION", str(splits / "validation"))
     monkeypatch.setenv("SM_MODEL_DIR", str(tmp_path / "model"))
-    assert main(["--num_round", "5", "--sagemaker_program", "train.py"]) == 0
+    # WHEN train.py runs THEN it reads and writes there
+    assert main(["--num_round", "5"]) == 0
     assert json.loads((tmp_path / "model" / contract.MODEL_META_FILE).read_text())["num_boosted_rounds"] <= 5
 
 
-def test_main_writes_the_failure_file_for_a_bad_training_file(
-    splits: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    # GIVEN a train channel whose train.csv is garbage
-    channel = tmp_path / "train"
-    channel.mkdir()
-    (channel / contract.TRANSFORMER_FILE).write_text(
-        (splits / "train" / contract.TRANSFORMER_FILE).read_text()
+def _header_mismatch(splits: Path) -> str:
+    transformer = FeatureTransformer.from_json((splits / "train" / contract.TRANSFORMER_FILE).read_text())
+    expected = [contract.TARGET_COLUMN_IN_SPLITS, *transformer.output_names]
+    return (
+        "DataValidationError: train.csv header does not match transformer.json: expected "
+        f"{len(expected)} columns starting {expected[:3]}, got 2 starting ['this is not', 'the header']"
     )
-    (channel / contract.TRAIN_FILE).write_text("this is not,the header\n1,2\n")
-    monkeypatch.setenv(contract.OPT_ML_ROOT_ENV, str(tmp_path))
-    # WHEN training runs THEN it exits 1 with the reason where SageMaker looks for it
-    code = main(["--train-dir", str(channel), "--validation-dir", str(splits / "validation")])
+
+
+ACCEPTED = "early_stopping_rounds, eta, max_depth, num_round, seed, subsample"
+
+
+#: (case, hyperparameters.json, argv, channels present, the failure file's text)
+FAILURES = [
+    ("bad data", {}, [], ("train", "validation"), None),
+    (
+        "bad hyperparameter", {"max_depth": "abc"}, [], ("train", "validation"),
+        "DataValidationError: bad hyperparameter(s): max_depth must be an integer, got 'abc'",
+    ),
+    (
+        "bad hyperparameter flag", {}, ["--max_depth", "abc"], ("train", "validation"),
+        "DataValidationError: bad hyperparameter(s): max_depth must be an integer, got 'abc'",
+    ),
+    (
+        "out-of-range hyperparameters", {"subsample": "1.5", "eta": "0"}, [], ("train", "validation"),
+        "DataValidationError: bad hyperparameter(s): subsample must be in (0, 1], got 1.5; "
+        "eta must be > 0, got 0",
+    ),
+    (
+        "unknown hyperparameter", {"max_dept": "3", "sagemaker_program": '"train.py"'}, [],
+        ("train", "validation"),
+        "DataValidationError: unknown hyperparameter(s) max_dept, sagemaker_program; "
+        f"train.py accepts {ACCEPTED}",
+    ),
+    (
+        "missing channel", {}, [], ("train",),
+        "DataValidationError: input channel 'validation' is missing: /opt/ml/input/data/validation "
+        "does not exist (the training job needs a channel named 'validation')",
+    ),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("case", "hyperparameters", "argv", "channels", "expected"), FAILURES, ids=[f[0] for f in FAILURES]
+)
+def test_every_failure_reaches_the_failure_file_with_its_reason(
+    splits: Path,
+    opt_ml: Path,
+    case: str,
+    hyperparameters: dict[str, str],
+    argv: list[str],
+    channels: tuple[str, ...],
+    expected: str | None,
+) -> None:
+    # GIVEN a job broken in one way (the data in its channel, a hyperparameter, or a channel)
+    lay_out_job(opt_ml, splits, hyperparameters, channels)
+    if case == "bad data":
+        (opt_ml / "input" / "data" / "train" / contract.TRAIN_FILE).write_text(
+            "this is not,the header\n1,2\n"
+        )
+        expected = _header_mismatch(splits)
+    # WHEN train.py runs
+    code = main(argv)
+    # THEN it exits 1 with exactly that reason where SageMaker reads it, and writes no model
     assert code == 1
-    assert "train.csv header does not match" in (tmp_path / "output" / "failure").read_text()
+    assert failure_text(opt_ml) == expected
+    assert not (opt_ml / "model" / contract.MODEL_FILE).exists()
+
+
+def test_a_hyperparameters_file_that_is_not_an_object_is_named(splits: Path, opt_ml: Path) -> None:
+    lay_out_job(opt_ml, splits, {})
+    (opt_ml / "input" / "config" / "hyperparameters.json").write_text('["num_round", "5"]')
+    assert main([]) == 1
+    assert failure_text(opt_ml) == (
+        "DataValidationError: /opt/ml/input/config/hyperparameters.json "
+        "is not a JSON object of hyperparameters"
+    )
 
 
 def test_checkpoints_are_written_while_training(splits: Path, tmp_path: Path) -> None:
