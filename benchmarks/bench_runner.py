@@ -35,7 +35,6 @@ from offline.expressions import Scope
 from offline.local_aws import LocalAws, moto_server
 from offline.provision import OfflinePipeline, pipeline_from, provision, upload_data
 from offline.runner import run_pipeline
-from offline.training import command_line_arguments, decode_hyperparameters
 
 ROOT = Path(__file__).resolve().parents[1]
 ROWS = 4000
@@ -46,16 +45,17 @@ def step_commands(pipeline: OfflinePipeline) -> dict[str, list[str]]:
     scope = Scope(parameters=coerce_parameters(pipeline.definition, {}), execution={})
     commands = {}
     for step in pipeline.definition["Steps"]:
+        if step["Type"] not in ("Processing", "Training"):
+            continue
         args = step["Arguments"]
-        if step["Type"] == "Processing":
-            shell = args["AppSpecification"]["ContainerEntrypoint"][2]  # "cd ... && exec python3 X.py "$@""
-            script = shell.split("exec python3 ", 1)[1].split()[0]
-            arguments = [str(a) for a in scope.resolve(args["AppSpecification"]["ContainerArguments"])]
-            commands[step["Name"]] = [script, *arguments]
-        elif step["Type"] == "Training":
-            hps = decode_hyperparameters(args["HyperParameters"])
-            user = {k: v for k, v in hps.items() if not k.startswith("sagemaker_")}
-            commands[step["Name"]] = [str(hps["sagemaker_program"]), *command_line_arguments(user)]
+        spec = args.get("AppSpecification") or args["AlgorithmSpecification"]
+        shell = spec["ContainerEntrypoint"][2]  # "cd ... && exec python3 X.py "$@""
+        script = shell.split("exec python3 ", 1)[1].split()[0]
+        arguments = [str(a) for a in scope.resolve(spec.get("ContainerArguments", []))]
+        # train.py reads hyperparameters.json in a job; here the same values as flags (which win)
+        for name, value in sorted(args.get("HyperParameters", {}).items()):
+            arguments += [f"--{name}", str(value)]
+        commands[step["Name"]] = [script, *arguments]
     return commands
 
 

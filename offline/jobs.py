@@ -3,7 +3,9 @@
 Each job gets a folder that stands in for the container's `/opt/ml`. Inputs are
 downloaded from the S3 stand-in into it, the job's own command runs with every
 `/opt/ml` path mapped into the folder (and `MLOPS_OPT_ML_ROOT` naming it), and outputs
-are uploaded back. Training (script mode) lives in :mod:`offline.training`.
+are uploaded back. Both job kinds run the command their request names (``ContainerEntrypoint``
+plus ``ContainerArguments``) and, when it exits non-zero, report the job's failure file as the
+API would (:meth:`JobContext.run`). Training lives in :mod:`offline.training`.
 """
 
 from __future__ import annotations
@@ -14,13 +16,14 @@ import re
 import subprocess
 import sys
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 from botocore.exceptions import ClientError
 
 from ml_code import contract
+from ml_code.container import MAX_FAILURE_CHARS
 from offline.local_aws import LocalAws
 from offline.standins import ACCOUNT, REGION
 
@@ -31,7 +34,28 @@ _TAIL_LINES = 15
 
 
 class StepFailedError(RuntimeError):
-    """A job could not run or exited non-zero; the message carries the reason."""
+    """A job could not run or exited non-zero; the message carries the reason.
+
+    ``properties``: what the job's Describe call would return for it (a failed training job's
+    ``TrainingJobStatus`` and ``FailureReason``), when the job got as far as running.
+    """
+
+    def __init__(self, message: str, *, properties: Mapping[str, Any] | None = None) -> None:
+        super().__init__(message)
+        self.properties = dict(properties) if properties is not None else None
+
+
+class JobExitError(StepFailedError):
+    """The job's command exited non-zero; ``reason`` is what the API shows for it."""
+
+    def __init__(self, message: str, *, reason: str) -> None:
+        super().__init__(message)
+        self.reason = reason
+
+
+def exit_message(failure_text: str | None) -> str:
+    """A processing job's reason: its message file (``ExitMessage``), stripped."""
+    return (failure_text or "").strip() or "no failure file written"
 
 
 class JobContext:
@@ -80,10 +104,48 @@ class JobContext:
         env["MPLBACKEND"] = "Agg"
         return env
 
+    def command(
+        self, entrypoint: Sequence[Any], arguments: Sequence[Any], *, where: str, image: Any
+    ) -> list[str]:
+        """The container command ``entrypoint + arguments``, with /opt/ml paths mapped into the job.
+
+        Raises:
+            StepFailedError: no entrypoint (``where`` names the request field): the runner does
+                not pull images, so it cannot run an image's default command.
+        """
+        if not entrypoint:
+            raise StepFailedError(
+                f"the job has no {where}; only jobs that name their command run locally "
+                f"(the image {image!r} is not pulled)"
+            )
+        return [self.map_text(str(x)) for x in [*entrypoint, *arguments]]
+
+    def failure_text(self, failure_file: str) -> str | None:
+        """The first 1024 characters of the job's failure file (what SageMaker reads), if it wrote one."""
+        path = self.local(failure_file)
+        if not path.is_file():
+            return None
+        with path.open(encoding="utf-8", errors="replace") as text:
+            return text.read(MAX_FAILURE_CHARS)
+
     def run(
-        self, command: list[str], env: dict[str, str], cwd: Path, failure_file: str, timeout: float | None
+        self,
+        command: list[str],
+        env: dict[str, str],
+        cwd: Path,
+        failure_file: str,
+        timeout: float | None,
+        *,
+        reason: Callable[[str | None], str] = exit_message,
     ) -> None:
-        """Run the job's command; a non-zero exit raises with the job's own failure reason."""
+        """Run the job's command; a non-zero exit raises with the job's own failure reason.
+
+        ``reason`` turns the failure file's text (None without one) into what the API shows.
+
+        Raises:
+            JobExitError: the command exited non-zero.
+            StepFailedError: the command could not start or ran past ``timeout``.
+        """
         cwd.mkdir(parents=True, exist_ok=True)
         started = time.monotonic()
         with self.log_path.open("ab") as log:
@@ -106,12 +168,12 @@ class JobContext:
             finally:
                 self.process_seconds += time.monotonic() - started
         if result.returncode != 0:
-            reason_file = self.local(failure_file)
-            reason = reason_file.read_text(errors="replace").strip() if reason_file.exists() else ""
+            shown = reason(self.failure_text(failure_file))
             tail = "\n".join(self.log_path.read_text(errors="replace").splitlines()[-_TAIL_LINES:])
-            raise StepFailedError(
-                f"exited with code {result.returncode}: {reason or 'no failure file written'}"
-                f"\n--- last lines of {self.log_path} ---\n{tail}"
+            raise JobExitError(
+                f"exited with code {result.returncode}: {shown}"
+                f"\n--- last lines of {self.log_path} ---\n{tail}",
+                reason=shown,
             )
 
     def download(self, uri: str, data_type: str, container_path: str, what: str) -> None:
@@ -178,15 +240,12 @@ def run_processing(job: JobContext, args: Mapping[str, Any]) -> dict[str, Any]:
             raise StepFailedError(f"processing output {output.get('OutputName')!r} is not an S3 output")
         job.local(output["S3Output"]["LocalPath"]).mkdir(parents=True, exist_ok=True)
     app = args["AppSpecification"]
-    command = [
-        job.map_text(str(x))
-        for x in [*app.get("ContainerEntrypoint", []), *app.get("ContainerArguments", [])]
-    ]
-    if not app.get("ContainerEntrypoint"):
-        raise StepFailedError(
-            "the processing job has no ContainerEntrypoint; only jobs that name their command run locally "
-            f"(the image {app.get('ImageUri')!r} is not pulled)"
-        )
+    command = job.command(
+        app.get("ContainerEntrypoint", []),
+        app.get("ContainerArguments", []),
+        where="AppSpecification.ContainerEntrypoint",
+        image=app.get("ImageUri"),
+    )
     env = job.environment(args.get("Environment", {}))
     job.run(command, env, job.step_dir, contract.PROCESSING_MESSAGE_FILE, max_runtime(args))
     properties: dict[str, Any] = {

@@ -241,6 +241,9 @@ class _Execution:
         try:
             self.scope.properties[record.name] = self._execute(entry, record)
         except (StepFailedError, ExpressionError) as err:
+            if isinstance(err, StepFailedError) and err.properties is not None:
+                # a job that ran and failed: its Describe shape (FailureReason) stays readable
+                self.scope.properties[record.name] = err.properties
             self._fail(record, str(err), started)
             return
         except Exception as err:  # boto3 errors, unreadable files: the run fails naming the step

@@ -14,8 +14,10 @@ Shape (what a runner of this definition needs):
 * Processing steps get the bundle as input ``code`` (one S3 object, landing under its own name in
   ``contract.CODE_DIR``) and run ``/bin/sh -c 'cd CODE_DIR && tar -xzf <name> && exec python3
   <step>.py "$@"' sh <ContainerArguments...>``.
-* Training runs network-isolated, so the bundle is the ``code`` channel and
-  ``sagemaker_submit_directory`` is its container path ``/opt/ml/input/data/code/<name>``.
+* Training runs network-isolated, so the bundle is the ``code`` channel, and the job's
+  ``ContainerEntrypoint`` is the same command with ``cd /opt/ml/input/data/code`` (the image's
+  script-mode toolkit is not used: it overwrites the script's failure file). ``train.py`` reads
+  the hyperparameters from ``/opt/ml/input/config/hyperparameters.json``.
 * Every output lands under ``s3://<bucket>/pipeline-runs/<execution id>/<step>/...``, except the
   train/validation splits and checkpoints, under ``pipeline-intermediates/<execution id>/...``
   (they expire; see ``stacks.bucket_layout``).
@@ -114,18 +116,15 @@ def _job_steps(
     train = RequestStep(
         name="Train",
         step_type=StepTypeEnum.TRAINING,
-        description="Train XGBoost in script mode (train.py from the source bundle)",
+        description="Train XGBoost (train.py from the source bundle, under the platform's own entrypoint)",
         arguments=rq.training_request(
             job=job,
             instance_type=p.training_type,
-            hyperparameters={
-                "sagemaker_program": "train.py",
-                # Network isolation: the container cannot fetch code from S3, so the bundle
-                # arrives as the code channel and the toolkit unpacks it from this path.
-                "sagemaker_submit_directory": f"{rq.TRAINING_CHANNEL_ROOT}/{rq.CODE_CHANNEL}/{code_file}",
-                "sagemaker_container_log_level": "20",
-                **TRAINING_HYPERPARAMETERS,
-            },
+            # Network isolation: the container cannot fetch code from S3, so the bundle arrives
+            # as the code channel and the entrypoint unpacks it there. Not the image's script
+            # mode: its toolkit would overwrite train.py's failure file (see requests.py).
+            entrypoint=step_command("train.py", code_file, code_dir=rq.TRAINING_CODE_DIR),
+            hyperparameters=TRAINING_HYPERPARAMETERS,
             channels={
                 contract.TRAIN_CHANNEL: split_uri[contract.TRAIN_CHANNEL].S3Output.S3Uri,
                 contract.VALIDATION_CHANNEL: split_uri[contract.VALIDATION_CHANNEL].S3Output.S3Uri,

@@ -15,7 +15,7 @@ RUNS_PREFIX: Final = "pipeline-runs/"
 #: Outputs no later stage reads (train/validation splits, checkpoints): kept apart from
 #: RUNS_PREFIX so a lifecycle rule can expire them without touching registered models.
 INTERMEDIATES_PREFIX: Final = "pipeline-intermediates/"
-#: The brief's training hyperparameters (script-mode ``--name value`` arguments of train.py).
+#: The brief's training hyperparameters (train.py reads them from hyperparameters.json).
 TRAINING_HYPERPARAMETERS: Final[dict[str, str]] = {
     "num_round": "300",
     "max_depth": "5",

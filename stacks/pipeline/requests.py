@@ -17,6 +17,8 @@ from ml_code import contract
 TRAINING_CHANNEL_ROOT: Final = contract.TRAINING_CHANNEL_ROOT
 #: Channel that carries the source bundle into a network-isolated training container.
 CODE_CHANNEL: Final = "code"
+#: Where that channel lands, and where the training entrypoint unpacks the bundle.
+TRAINING_CODE_DIR: Final = f"{TRAINING_CHANNEL_ROOT}/{CODE_CHANNEL}"
 CHECKPOINT_LOCAL_PATH: Final = contract.CHECKPOINT_DIR
 VOLUME_SIZE_GB: Final = 30
 
@@ -36,16 +38,18 @@ class JobSettings:
         return {"SecurityGroupIds": list(self.security_group_ids), "Subnets": list(self.subnet_ids)}
 
 
-def step_command(script: str, code_file: str) -> list[str]:
-    """The processing entrypoint: unpack the source bundle, then run ``script`` with the job args.
+def step_command(script: str, code_file: str, *, code_dir: str = contract.CODE_DIR) -> list[str]:
+    """A job's entrypoint: unpack the source bundle in ``code_dir``, then run ``script`` with the job args.
 
-    A processing input cannot unpack a tarball, so the container does it; ``sh -c '...' sh ARGS``
-    hands the job's ``ContainerArguments`` to the script as ``"$@"``.
+    Neither a processing input nor a training channel unpacks a tarball, so the container does
+    it where the bundle landed (processing: its ``code`` input in ``contract.CODE_DIR``;
+    training: its ``code`` channel). ``sh -c '...' sh ARGS`` hands the job's
+    ``ContainerArguments`` to the script as ``"$@"``.
     """
     return [
         "/bin/sh",
         "-c",
-        f'cd {contract.CODE_DIR} && tar -xzf {code_file} && exec python3 {script} "$@"',
+        f'cd {code_dir} && tar -xzf {code_file} && exec python3 {script} "$@"',
         "sh",
     ]
 
@@ -122,6 +126,7 @@ def training_request(
     *,
     job: JobSettings,
     instance_type: Any,
+    entrypoint: Sequence[str],
     hyperparameters: Mapping[str, Any],
     channels: Mapping[str, Any],
     output_uri: Any,
@@ -130,12 +135,20 @@ def training_request(
 ) -> dict[str, Any]:
     """Return a ``CreateTrainingJob`` request (without ``TrainingJobName``).
 
+    ``entrypoint`` is the container's command (``AlgorithmSpecification.ContainerEntrypoint``):
+    the job runs it instead of the image's own ``train`` (the framework toolkit, which replaces
+    a failing script's failure file with its own ``ExecuteUserScriptError``). SageMaker writes
+    ``hyperparameters`` to ``/opt/ml/input/config/hyperparameters.json`` for the command to read.
     ``channels`` maps channel name -> S3 URI. Managed spot (when ``use_spot``) waits up to twice
     the run time for capacity and checkpoints to ``checkpoint_uri`` so an interrupted job resumes.
     """
     stopping: dict[str, Any] = {"MaxRuntimeInSeconds": job.max_runtime_seconds}
     request: dict[str, Any] = {
-        "AlgorithmSpecification": {"TrainingImage": job.image_uri, "TrainingInputMode": "File"},
+        "AlgorithmSpecification": {
+            "TrainingImage": job.image_uri,
+            "TrainingInputMode": "File",
+            "ContainerEntrypoint": list(entrypoint),
+        },
         "HyperParameters": dict(hyperparameters),
         "InputDataConfig": [
             {

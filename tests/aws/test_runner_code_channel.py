@@ -1,8 +1,8 @@
 """Training code delivered through a `code` channel, and typed parameter overrides, run offline.
 
-The training toolkit takes `sagemaker_submit_directory` as an `s3://` tarball (covered in
-test_runner_steps.py) or as a path inside the container: a tarball, a folder or a single
-file, typically delivered by an input channel named `code` (`files.download_and_extract`).
+The training job's entrypoint (the definition's `step_command`) unpacks the bundle where the
+`code` channel lands: a bundle that is there runs, one that is not fails with tar's complaint
+in the job log (what the job sees is in test_runner_steps.py).
 """
 
 from __future__ import annotations
@@ -18,24 +18,12 @@ import pytest
 
 from offline.local_aws import LocalAws, moto_server
 from offline.runner import PipelineDefinitionError, RunResult, run_pipeline
+from stacks.pipeline.requests import TRAINING_CODE_DIR, step_command
 
 BUCKET = "code-channel-bucket"
 ECHO_URI = {
     "Std:Join": {"On": "/", "Values": [f"s3://{BUCKET}/echo", {"Get": "Execution.PipelineExecutionId"}]}
 }
-
-#: Records its argv and the SM_* environment in the model dir, and writes model weights.
-TRAIN_PY = """
-import json, os, sys, pathlib
-model = pathlib.Path(os.environ["SM_MODEL_DIR"])
-(model / "weights.txt").write_text("w")
-(model / "seen.json").write_text(json.dumps({
-    "argv": sys.argv[1:],
-    "sm": {k: v for k, v in os.environ.items() if k.startswith("SM_")},
-    "opt_ml_root": os.environ.get("MLOPS_OPT_ML_ROOT"),
-    "cwd": os.getcwd(),
-}))
-"""
 
 #: Writes its argv to args.json in its output dir.
 ECHO_PY = """
@@ -63,9 +51,7 @@ def aws() -> Iterator[LocalAws]:
         local.ensure_bucket(BUCKET)
         s3 = local.client("s3")
         for key, body in {
-            "packed/sourcedir.tar.gz": tarball({"train.py": TRAIN_PY}),
-            "unpacked/train.py": TRAIN_PY.encode(),
-            "single/train.py": TRAIN_PY.encode(),
+            "packed/sourcedir.tar.gz": tarball({"train.py": "print('trained')\n"}),
             "splits/train/train.csv": b"y,x\n1,2\n",
             "code/echo.py": ECHO_PY.encode(),
         }.items():
@@ -78,19 +64,18 @@ def channel(name: str, prefix: str) -> dict[str, Any]:
     return {"ChannelName": name, "DataSource": {"S3DataSource": source}}
 
 
-def training_definition(code_prefix: str, submit_directory: str) -> dict[str, Any]:
+def training_definition(code_file: str) -> dict[str, Any]:
     step = {
         "Name": "Train",
         "Type": "Training",
         "Arguments": {
-            "AlgorithmSpecification": {"TrainingImage": "xgboost:3.0-5", "TrainingInputMode": "File"},
-            "HyperParameters": {
-                "sagemaker_program": '"train.py"',
-                "sagemaker_submit_directory": json.dumps(submit_directory),
-                "max_depth": "3",
-                "objective": '"reg:squarederror"',
+            "AlgorithmSpecification": {
+                "TrainingImage": "xgboost:3.0-5",
+                "TrainingInputMode": "File",
+                "ContainerEntrypoint": step_command("train.py", code_file, code_dir=TRAINING_CODE_DIR),
             },
-            "InputDataConfig": [channel("train", "splits/train/"), channel("code", code_prefix)],
+            "HyperParameters": {"max_depth": "3"},
+            "InputDataConfig": [channel("train", "splits/train/"), channel("code", "packed/")],
             "OutputDataConfig": {"S3OutputPath": f"s3://{BUCKET}/models"},
             "StoppingCondition": {"MaxRuntimeInSeconds": 120},
         },
@@ -98,47 +83,23 @@ def training_definition(code_prefix: str, submit_directory: str) -> dict[str, An
     return {"Version": "2020-12-01", "Parameters": [], "Steps": [step]}
 
 
-@pytest.mark.parametrize(
-    ("code_prefix", "submit_directory"),
-    [
-        ("packed/", "/opt/ml/input/data/code/sourcedir.tar.gz"),
-        # the toolkit copies a folder (or a single file) as it is; only tarballs are unpacked
-        ("unpacked/", "/opt/ml/input/data/code"),
-        ("single/", "/opt/ml/input/data/code/train.py"),
-    ],
-    ids=["tarball", "folder", "single file"],
-)
-def test_script_mode_code_from_a_code_channel(
-    aws: LocalAws, tmp_path: Path, code_prefix: str, submit_directory: str
+def test_the_bundle_from_the_code_channel_runs(aws: LocalAws, tmp_path: Path) -> None:
+    result = run_pipeline(training_definition("sourcedir.tar.gz"), aws, tmp_path, log=lambda _: None)
+    assert result.status == "Succeeded", result.failure
+    assert "trained" in (result.run_dir / "Train" / "job.log").read_text()
+
+
+def test_a_bundle_missing_from_the_code_channel_fails_with_tar_s_complaint(
+    aws: LocalAws, tmp_path: Path
 ) -> None:
-    # GIVEN a script-mode training step whose code arrives through its `code` channel
-    definition = training_definition(code_prefix, submit_directory)
+    # GIVEN an entrypoint naming a bundle the code channel does not hold
+    definition = training_definition("nothing.tar.gz")
     # WHEN it runs
     result = run_pipeline(definition, aws, tmp_path, log=lambda _: None)
-    # THEN the program ran with the toolkit's arguments and environment, channels included
-    assert result.status == "Succeeded", result.failure
-    job = f"pipelines-{result.execution_id}-train"
-    uri = f"s3://{BUCKET}/models/{job}/output/model.tar.gz"
-    assert result.properties["Train"]["ModelArtifacts"] == {"S3ModelArtifacts": uri}
-    with tarfile.open(fileobj=io.BytesIO(aws.read_object(uri))) as tar:
-        assert sorted(tar.getnames()) == ["seen.json", "weights.txt"]
-        seen = json.loads(tar.extractfile("seen.json").read())  # type: ignore[union-attr]
-    root = result.run_dir / "Train" / "opt_ml"
-    assert seen["argv"] == ["--max_depth", "3", "--objective", "reg:squarederror"]
-    assert seen["opt_ml_root"] == str(root)
-    assert seen["cwd"] == str(root / "code")
-    assert seen["sm"]["SM_MODEL_DIR"] == str(root / "model")
-    assert seen["sm"]["SM_CHANNEL_TRAIN"] == str(root / "input/data/train")
-    assert seen["sm"]["SM_CHANNEL_CODE"] == str(root / "input/data/code")
-    assert json.loads(seen["sm"]["SM_CHANNELS"]) == ["code", "train"]
-    assert json.loads(seen["sm"]["SM_HPS"]) == {"max_depth": 3, "objective": "reg:squarederror"}
-
-
-def test_a_submit_directory_missing_from_the_job_is_named(aws: LocalAws, tmp_path: Path) -> None:
-    definition = training_definition("packed/", "/opt/ml/input/data/code/nothing.tar.gz")
-    result = run_pipeline(definition, aws, tmp_path, log=lambda _: None)
+    # THEN the job fails as SageMaker would show it (no failure file), and the log says why
     assert result.status == "Failed"
-    assert "sagemaker_submit_directory '/opt/ml/input/data/code/nothing.tar.gz'" in result.failure
+    assert result.properties["Train"]["FailureReason"] == "AlgorithmError: See job logs for more information"
+    assert "nothing.tar.gz" in result.failure.split("--- last lines of", 1)[1]
 
 
 def echo_definition() -> dict[str, Any]:

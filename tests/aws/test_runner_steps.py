@@ -19,6 +19,7 @@ import pytest
 from offline.jobs import JobContext
 from offline.local_aws import LocalAws, moto_server
 from offline.runner import RunResult, run_pipeline
+from stacks.pipeline.requests import TRAINING_CODE_DIR, step_command
 
 BUCKET = "steps-bucket"
 
@@ -45,29 +46,31 @@ out.mkdir(parents=True, exist_ok=True)
 (out / "nested" / "part.txt").write_text("part")
 """
 
-#: A script-mode training program that records its argv and environment into the model dir.
+#: A training program that records its argv, environment and inputs into the model dir.
 TRAINING_SCRIPT = """
 import json, os, sys, pathlib
-model = pathlib.Path(os.environ["SM_MODEL_DIR"])
+root = pathlib.Path(os.environ["MLOPS_OPT_ML_ROOT"])
+model = root / "model"
 if "--fail" in sys.argv:
-    failure = pathlib.Path(os.environ["MLOPS_OPT_ML_ROOT"]) / "output" / "failure"
-    failure.parent.mkdir(parents=True, exist_ok=True)
-    failure.write_text("label column missing")
+    (root / "output").mkdir(parents=True, exist_ok=True)
+    (root / "output" / "failure").write_text("label column missing")
     sys.exit(1)
-checkpoints = pathlib.Path(os.environ["MLOPS_OPT_ML_ROOT"]) / "checkpoints"
+if "--crash" in sys.argv:
+    sys.exit(3)  # no failure file
+checkpoints = root / "checkpoints"
 resumed = (checkpoints / "ckpt.txt").read_text() if (checkpoints / "ckpt.txt").exists() else None
 (checkpoints / "ckpt.txt").write_text("round-2")
-train = pathlib.Path(os.environ["SM_CHANNEL_TRAIN"])
 (model / "sub").mkdir(parents=True, exist_ok=True)
 (model / "sub" / "weights.txt").write_text("w")
 (model / "seen.json").write_text(json.dumps({
     "argv": sys.argv[1:], "cwd": os.getcwd(), "resumed": resumed,
-    "train_files": sorted(p.name for p in train.iterdir()),
-    "channels": json.loads(os.environ["SM_CHANNELS"]), "hps": json.loads(os.environ["SM_HPS"]),
-    "hp_eta": os.environ.get("SM_HP_ETA"), "job": os.environ["TRAINING_JOB_NAME"],
+    "channels": sorted(p.name for p in (root / "input" / "data").iterdir()),
+    "train_files": sorted(p.name for p in (root / "input" / "data" / "train").iterdir()),
+    "sm": sorted(k for k in os.environ if k.startswith("SM_")),
+    "job": os.environ["TRAINING_JOB_NAME"], "arn": os.environ["TRAINING_JOB_ARN"],
+    "mode": os.environ.get("MODE"),
     "helper": __import__("helper").VALUE,
-    "config": json.loads((pathlib.Path(os.environ["MLOPS_OPT_ML_ROOT"])
-                          / "input/config/hyperparameters.json").read_text()),
+    "config": json.loads((root / "input/config/hyperparameters.json").read_text()),
 }))
 """
 
@@ -313,41 +316,51 @@ def test_a_manifest_input_downloads_the_listed_objects_at_their_relative_paths(
     assert seen["files"] == ["a.csv", "more/b.csv"]
 
 
-def training_step(hyperparameters: dict[str, str], **extra: Any) -> dict[str, Any]:
-    def channel(name: str) -> dict[str, Any]:
-        source = {"S3Uri": f"s3://{BUCKET}/splits/{name}", "S3DataType": "S3Prefix"}
-        return {"ChannelName": name, "DataSource": {"S3DataSource": source}}
+#: The definition's training command, with the bundle the test puts in the code channel.
+ENTRYPOINT = step_command("train.py", "sourcedir.tar.gz", code_dir=TRAINING_CODE_DIR)
+
+
+def training_step(hyperparameters: dict[str, str], *arguments: str, **extra: Any) -> dict[str, Any]:
+    """A training step as the pipeline definition writes one: its own entrypoint, the code channel."""
+
+    def channel(name: str, uri: str) -> dict[str, Any]:
+        return {"ChannelName": name, "DataSource": {"S3DataSource": {"S3Uri": uri, "S3DataType": "S3Prefix"}}}
 
     return {
         "Name": "Train",
         "Type": "Training",
         "Arguments": {
-            "AlgorithmSpecification": {"TrainingImage": "xgboost:3.0-5", "TrainingInputMode": "File"},
+            "AlgorithmSpecification": {
+                "TrainingImage": "xgboost:3.0-5",
+                "TrainingInputMode": "File",
+                "ContainerEntrypoint": step_command(
+                    "train.py", "sourcedir.tar.gz", code_dir=TRAINING_CODE_DIR
+                ),
+                "ContainerArguments": list(arguments),
+            },
             "HyperParameters": hyperparameters,
-            "InputDataConfig": [channel("train"), channel("validation")],
+            "InputDataConfig": [
+                channel("train", f"s3://{BUCKET}/splits/train"),
+                channel("validation", f"s3://{BUCKET}/splits/validation"),
+                channel("code", f"s3://{BUCKET}/code/sourcedir.tar.gz"),
+            ],
             "OutputDataConfig": {"S3OutputPath": f"s3://{BUCKET}/models/"},
             "StoppingCondition": {"MaxRuntimeInSeconds": 120},
+            "Environment": {"MODE": {"Get": "Parameters.Mode"}},
             **extra,
         },
     }
 
 
-SCRIPT_MODE = {
-    # the SDK JSON-quotes string hyperparameters; the container decodes them
-    "sagemaker_program": '"train.py"',
-    "sagemaker_submit_directory": f'"s3://{BUCKET}/code/sourcedir.tar.gz"',
-    "eta": "0.1",
-    "max_depth": "5",
-    "objective": '"binary:logistic"',
-    "early_stop": "true",
-    "a": "1",
-}
+HYPERPARAMETERS = {"eta": "0.1", "max_depth": "5", "objective": '"binary:logistic"'}
 
 
-def test_training_step_emulates_script_mode(aws: LocalAws, tmp_path: Path) -> None:
-    # GIVEN a script-mode training step with spot training and a checkpoint already in S3
+def test_training_step_runs_its_entrypoint_as_sagemaker_does(aws: LocalAws, tmp_path: Path) -> None:
+    # GIVEN a training step with spot training and a checkpoint already in S3
     step = training_step(
-        SCRIPT_MODE,
+        HYPERPARAMETERS,
+        "--extra",
+        "/opt/ml/model",
         EnableManagedSpotTraining=True,
         CheckpointConfig={"S3Uri": f"s3://{BUCKET}/ckpt", "LocalPath": "/opt/ml/checkpoints"},
     )
@@ -363,8 +376,9 @@ def test_training_step_emulates_script_mode(aws: LocalAws, tmp_path: Path) -> No
             },
         },
     }
-    result = run(aws, tmp_path, step, model_step)
-    # THEN the program ran from the unpacked bundle with the toolkit's sorted, decoded arguments
+    result = run(aws, tmp_path, step, model_step, Mode="fast")
+    # THEN the entrypoint unpacked the bundle in the code channel and ran train.py there with the
+    # container arguments (/opt/ml mapped), and the model dir went to S3 as model.tar.gz
     assert result.status == "Succeeded", result.failure
     job = f"pipelines-{result.execution_id}-train"
     uri = f"s3://{BUCKET}/models/{job}/output/model.tar.gz"
@@ -372,33 +386,17 @@ def test_training_step_emulates_script_mode(aws: LocalAws, tmp_path: Path) -> No
     with tarfile.open(fileobj=io.BytesIO(aws.read_object(uri))) as tar:
         assert sorted(tar.getnames()) == ["seen.json", "sub", "sub/weights.txt"]
         seen = json.loads(tar.extractfile("seen.json").read())  # type: ignore[union-attr]
-    argv = [
-        "-a",
-        "1",
-        "--early_stop",
-        "True",
-        "--eta",
-        "0.1",
-        "--max_depth",
-        "5",
-        "--objective",
-        "binary:logistic",
-    ]
-    assert seen["argv"] == argv
-    assert seen["cwd"] == str(result.run_dir / "Train" / "opt_ml" / "code")
+    root = result.run_dir / "Train" / "opt_ml"
+    assert seen["argv"] == ["--extra", str(root / "model")]
+    assert seen["cwd"] == str(root / "input" / "data" / "code")
     assert seen["helper"] == 42
+    assert seen["channels"] == ["code", "train", "validation"]
     assert seen["train_files"] == ["train.csv"]
-    assert seen["channels"] == ["train", "validation"]
-    assert seen["hps"] == {
-        "a": 1,
-        "early_stop": True,
-        "eta": 0.1,
-        "max_depth": 5,
-        "objective": "binary:logistic",
-    }
-    assert seen["hp_eta"] == "0.1"
-    assert seen["job"] == job
-    assert seen["config"] == SCRIPT_MODE  # hyperparameters.json holds the raw strings, as in SageMaker
+    # ... with what SageMaker itself gives a container: no toolkit, so no SM_* variables
+    assert seen["sm"] == []
+    assert (seen["job"], seen["mode"]) == (job, "fast")
+    assert seen["arn"] == result.properties["Train"]["TrainingJobArn"]
+    assert seen["config"] == HYPERPARAMETERS  # hyperparameters.json holds the raw strings, as in SageMaker
     # ... it resumed from the checkpoint in S3, and its new checkpoint went back there
     assert seen["resumed"] == "round-1"
     assert aws.read_object(f"s3://{BUCKET}/ckpt/ckpt.txt") == b"round-2"
@@ -409,31 +407,45 @@ def test_training_step_emulates_script_mode(aws: LocalAws, tmp_path: Path) -> No
     assert described["PrimaryContainer"]["ModelDataUrl"] == uri
 
 
-def test_failing_training_job_reports_its_failure_file(aws: LocalAws, tmp_path: Path) -> None:
-    result = run(aws, tmp_path, training_step({**SCRIPT_MODE, "fail": '"yes"'}))
+@pytest.mark.parametrize(
+    ("arguments", "code", "reason"),
+    [
+        (["--fail"], 1, "AlgorithmError: label column missing"),
+        (["--crash"], 3, "AlgorithmError: See job logs for more information"),
+    ],
+    ids=["failure file", "no failure file"],
+)
+def test_a_failing_training_job_has_the_failure_reason_sagemaker_shows(
+    aws: LocalAws, tmp_path: Path, arguments: list[str], code: int, reason: str
+) -> None:
+    result = run(aws, tmp_path, training_step(HYPERPARAMETERS, *arguments))
     assert result.status == "Failed"
-    assert "step 'Train' (Training) failed: exited with code 1: label column missing" in result.failure
+    assert result.properties["Train"]["TrainingJobStatus"] == "Failed"
+    assert result.properties["Train"]["FailureReason"] == reason
+    assert result.failure.startswith(f"step 'Train' (Training) failed: exited with code {code}: {reason}\n")
     assert "last lines of" in result.step("Train").message
 
 
 @pytest.mark.parametrize(
     ("change", "message"),
     [
-        ({"HyperParameters": {"eta": "0.1"}}, "only script mode"),
         (
-            {"AlgorithmSpecification": {"TrainingImage": "x", "TrainingInputMode": "Pipe"}},
-            "only TrainingInputMode File runs locally",
+            {"ContainerEntrypoint": []},
+            "the job has no AlgorithmSpecification.ContainerEntrypoint; only jobs that name their command "
+            "run locally (the image 'xgboost:3.0-5' is not pulled)",
         ),
+        ({"TrainingInputMode": "Pipe"}, "only TrainingInputMode File runs locally"),
     ],
 )
 def test_training_the_runner_cannot_emulate_fails_named(
     aws: LocalAws, tmp_path: Path, change: dict[str, Any], message: str
 ) -> None:
-    step = training_step(SCRIPT_MODE)
-    step["Arguments"].update(change)
+    step = training_step(HYPERPARAMETERS)
+    step["Arguments"]["AlgorithmSpecification"].update(change)
     result = run(aws, tmp_path, step)
     assert result.status == "Failed"
     assert message in result.failure
+    assert "Train" not in result.properties  # it never ran: no job to describe
 
 
 def test_only_opt_ml_paths_are_mapped_into_the_job_folder(aws: LocalAws, tmp_path: Path) -> None:

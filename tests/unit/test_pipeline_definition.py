@@ -13,6 +13,7 @@ import shutil
 import subprocess
 import sys
 import tarfile
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +22,8 @@ import pytest
 from botocore.validate import ParamValidator
 
 from ml_code import contract
+from ml_code.container import decode_hyperparameter
+from ml_code.train import hyperparameters_from
 from stacks.pipeline.cache import cache_key, cached_definition
 from stacks.pipeline.definition import build_definition
 from stacks.pipeline.props import TRAINING_HYPERPARAMETERS, DefinitionProps
@@ -270,17 +273,32 @@ def test_evaluate_command_line(steps):
     ]  # fmt: skip
 
 
-def test_train_runs_train_py_in_script_mode_with_the_brief_hyperparameters(steps):
-    hyperparameters = steps["Train"]["Arguments"]["HyperParameters"]
-    assert hyperparameters["sagemaker_program"] == "train.py"
-    # network isolation: the bundle comes in through the code channel, not from S3
-    assert hyperparameters["sagemaker_submit_directory"] == "/opt/ml/input/data/code/0123abcd.gz"
-    assert {
-        k: v for k, v in hyperparameters.items() if not k.startswith("sagemaker_")
-    } == TRAINING_HYPERPARAMETERS
+def test_train_runs_train_py_under_its_own_entrypoint_with_the_brief_hyperparameters(steps):
+    arguments = steps["Train"]["Arguments"]
+    algorithm = arguments["AlgorithmSpecification"]
+    # GIVEN the same command shape as processing, unpacking the bundle where the code channel lands
+    # (network isolation: the bundle comes in through the channel, not from S3) ...
+    assert algorithm["ContainerEntrypoint"] == [
+        "/bin/sh", "-c",
+        'cd /opt/ml/input/data/code && tar -xzf 0123abcd.gz && exec python3 train.py "$@"', "sh",
+    ]  # fmt: skip
+    assert "ContainerArguments" not in algorithm
+    assert {c["ChannelName"]: c for c in arguments["InputDataConfig"]}["code"]["DataSource"]["S3DataSource"][
+        "S3Uri"
+    ].endswith("/0123abcd.gz")
+    # ... and only the user's hyperparameters: no toolkit runs, so none of its sagemaker_* settings
+    assert arguments["HyperParameters"] == TRAINING_HYPERPARAMETERS
     assert TRAINING_HYPERPARAMETERS == {
         "num_round": "300", "max_depth": "5", "eta": "0.1", "subsample": "0.9",
         "early_stopping_rounds": "20", "seed": "42",
+    }  # fmt: skip
+
+
+def test_the_definition_hyperparameters_are_what_train_py_accepts(steps):
+    decoded = {k: decode_hyperparameter(v) for k, v in steps["Train"]["Arguments"]["HyperParameters"].items()}
+    assert asdict(hyperparameters_from(decoded)) == {
+        "num_round": 300, "max_depth": 5, "eta": 0.1, "subsample": 0.9,
+        "early_stopping_rounds": 20, "seed": 42,
     }  # fmt: skip
 
 
@@ -404,7 +422,7 @@ def test_shims_run_the_package_entry_points(tmp_path):
     )
     # THEN ml_code.train.main ran and its return code is the exit status
     assert (done.stdout, done.returncode) == ("trained\n", 3)
-    assert "from ml_code.inference import input_fn, model_fn, output_fn, predict_fn" in SHIMS["inference.py"]
+    assert SHIMS[contract.SERVING_PROGRAM] == contract.SERVING_SHIM_SOURCE
 
 
 def test_bundle_of_a_non_package_is_refused(tmp_path):
