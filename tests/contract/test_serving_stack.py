@@ -4,6 +4,7 @@ content type (media type and charset) and body from both."""
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import json
 from collections.abc import Iterator
@@ -31,7 +32,11 @@ def toolkit(contract_python: Path, model_tar: Path, workspace: Path) -> Iterator
 
 @pytest.fixture(scope="module")
 def local_url(model_tar: Path) -> Iterator[str]:
-    with serve_subprocess(model_tar, workers=WORKERS) as url:
+    # the model's environment, as on the toolkit side (not whatever this shell has)
+    with contextlib.ExitStack() as stack:
+        with pytest.MonkeyPatch.context() as patch:  # only while the server process starts
+            patch.setenv(contract.DEFAULT_ACCEPT_ENV, contract.DEFAULT_ACCEPT)
+            url = stack.enter_context(serve_subprocess(model_tar, workers=WORKERS))
         yield url
 
 
