@@ -6,6 +6,8 @@ SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
 PYTHON ?= python3
+# The Python .venv is built with: the minor version pyproject.toml's requires-python asks for.
+PYTHON_WANTED := $(shell sed -nE 's/^requires-python = ">=([0-9]+\.[0-9]+).*/\1/p' pyproject.toml)
 VENV := .venv
 PY := $(VENV)/bin/python
 VENV_STAMP := $(VENV)/.installed
@@ -30,7 +32,20 @@ CDK_OUT ?= cdk.out
 help: ## Show this help
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[36m%-10s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
+# Fails, naming the version it found, unless $(1) is Python $(PYTHON_WANTED); $(2): a hint to add.
+define check_python
+$(if $(PYTHON_WANTED),,$(error No requires-python = ">=X.Y..." line in pyproject.toml))
+@found=$$("$(1)" -c 'import sys; print("Python " + sys.version.split()[0])' 2>/dev/null) \
+   || found="not a runnable Python"; \
+ case "$$found" in "Python $(PYTHON_WANTED)"|"Python $(PYTHON_WANTED)".*) ;; *) \
+   echo "Needs Python $(PYTHON_WANTED) (pyproject.toml's requires-python), but $(1) is $$found." \
+        "Pass another: make $(or $(MAKECMDGOALS),setup) PYTHON=/path/to/python$(PYTHON_WANTED)$(2)" >&2; \
+   exit 1;; \
+ esac
+endef
+
 $(VENV_STAMP): requirements.txt requirements-dev.txt requirements.lock
+	$(call check_python,$(or $(wildcard $(PY)),$(PYTHON)),$(if $(wildcard $(PY)), after rm -rf $(VENV)))
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt -c requirements.lock
 	touch $@
@@ -70,10 +85,11 @@ demo: setup ## The whole platform offline: synth, then the pipeline end to end o
 test: setup $(CONTRACT_STAMP) ## Run the test suite (unit, CDK, moto, end to end, contract), offline
 	$(PY) -m pytest
 
-lint: setup ## ruff (lint + format check) and mypy (strict on stacks/ and ml_code/)
+lint: setup ## ruff (lint + format check), mypy (strict) and the import contracts (lint-imports)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
+	$(VENV)/bin/lint-imports --no-cache --no-logo
 
 format: setup ## Apply ruff's formatting and safe fixes
 	$(VENV)/bin/ruff format .
@@ -103,6 +119,7 @@ bench: setup ## Run the benchmarks (on demand; results go in benchmarks/README.m
 	$(PY) -m benchmarks.run
 
 lock: ## Re-resolve requirements and rewrite requirements.lock from the result
+	$(call check_python,$(PYTHON))
 	rm -rf .venv-lock && $(PYTHON) -m venv .venv-lock
 	.venv-lock/bin/pip install --quiet -r requirements-dev.txt
 	{ echo "# Full transitive pin set, used as a pip constraints file (-c) so a fresh"; \
