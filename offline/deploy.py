@@ -15,10 +15,10 @@ endpoint is updated to the new config through :func:`offline.sagemaker_fakes.upd
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Final
+from typing import Any, Final, cast
 
 from botocore.exceptions import ClientError, ParamValidationError
-from botocore.model import Shape
+from botocore.model import ListShape, MapShape, Shape, StructureShape
 from botocore.validate import validate_parameters
 
 from offline.cfn import Assembly
@@ -63,7 +63,7 @@ def fit_to_shape(value: Any, shape: Shape, path: str, dropped: list[str]) -> Any
     Empty strings (``AWS::NoValue`` once resolved) are removed, as CloudFormation removes them."""
     kind = shape.type_name
     if kind == "structure" and isinstance(value, dict):
-        members = shape.members
+        members = cast(StructureShape, shape).members
         out = {}
         for key, item in value.items():
             if key not in members:
@@ -72,10 +72,11 @@ def fit_to_shape(value: Any, shape: Shape, path: str, dropped: list[str]) -> Any
                 out[key] = fit_to_shape(item, members[key], f"{path}.{key}", dropped)
         return out
     if kind == "list" and isinstance(value, list):
-        member = shape.member
+        member = cast(ListShape, shape).member
         return [fit_to_shape(item, member, f"{path}[{i}]", dropped) for i, item in enumerate(value)]
     if kind == "map" and isinstance(value, dict):
-        return {k: fit_to_shape(v, shape.value, f"{path}.{k}", dropped) for k, v in value.items()}
+        values = cast(MapShape, shape).value
+        return {k: fit_to_shape(v, values, f"{path}.{k}", dropped) for k, v in value.items()}
     return _scalar(value, kind)
 
 
@@ -116,7 +117,8 @@ def deploy_endpoint_stack(assembly: Assembly, stack_name: str, aws: LocalAws) ->
     updated = False
     request: dict[str, Any] = {}
     for cfn_type, operation, name_param, describe in RESOURCES:
-        shape = SERVICE_MODEL.operation_model(operation).input_shape
+        # Each operation in RESOURCES takes parameters, so it has an input shape.
+        shape = cast(StructureShape, SERVICE_MODEL.operation_model(operation).input_shape)
         kind = cfn_type.rsplit("::", 1)[-1]
         for stack, logical_id, resource in assembly.resources_of_type(cfn_type):
             if stack != stack_name:

@@ -16,11 +16,11 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from ml_code import contract, sample_data
 from ml_code.capture import flush_all
@@ -140,14 +140,14 @@ def evaluate_alarm(aws: LocalAws, alarm: Mapping[str, Any]) -> tuple[str, str]:
     # The window ends a minute ahead: moto truncates EndTime to the second and excludes it, so a
     # datum published in the current second (the metrics step has just run) would be missed.
     now = datetime.now(UTC)
-    stats = cloudwatch.get_metric_statistics(
+    stats: Sequence[Mapping[str, Any]] = cloudwatch.get_metric_statistics(
         Namespace=alarm["Namespace"], MetricName=alarm["MetricName"], Dimensions=alarm.get("Dimensions", []),
         StartTime=now - timedelta(seconds=2 * int(alarm["Period"])), EndTime=now + timedelta(minutes=1),
         Period=int(alarm["Period"]), Statistics=[alarm["Statistic"]],
     )["Datapoints"]  # fmt: skip
     value = max((p[alarm["Statistic"]] for p in stats), default=None)
     breaching = value is not None and _compare(value, alarm["ComparisonOperator"], float(alarm["Threshold"]))
-    state = "ALARM" if breaching else "OK"
+    state: Literal["ALARM", "OK"] = "ALARM" if breaching else "OK"
     reason = f"{alarm['MetricName']} {alarm['Statistic']} = {value} vs threshold {alarm['Threshold']}"
     cloudwatch.set_alarm_state(AlarmName=alarm["AlarmName"], StateValue=state, StateReason=reason)
     return state, reason
@@ -202,7 +202,7 @@ def check_drift(
     print(f"  uploaded {uploaded} capture file(s) → {parameters['CaptureUri']}")
     pipeline = pipeline_from(assembly, name_suffix=DRIFT_CHECK_SUFFIX)
     create_pipeline(aws, pipeline)
-    started = aws.client("sagemaker").start_pipeline_execution(
+    started = aws.client("sagemaker").start_pipeline_execution(  # type: ignore[call-arg]  # botocore fills ClientRequestToken, an idempotency token
         PipelineName=pipeline.name,
         PipelineParameters=[{"Name": k, "Value": v} for k, v in parameters.items()],
         PipelineExecutionDescription="scheduled drift check (demo)",

@@ -10,11 +10,11 @@ import logging
 import socket
 import time
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, Literal, overload
 
 import boto3
 from botocore.config import Config
@@ -22,6 +22,12 @@ from botocore.exceptions import ClientError
 from moto.server import ThreadedMotoServer
 
 from offline.standins import REGION
+
+if TYPE_CHECKING:  # the boto3 stubs are a development requirement only
+    from mypy_boto3_cloudwatch import CloudWatchClient
+    from mypy_boto3_s3 import S3Client
+    from mypy_boto3_sagemaker import SageMakerClient
+    from mypy_boto3_sts import STSClient
 
 _CHUNK = 1024 * 1024
 FAKE_CREDENTIALS = {"aws_access_key_id": "offline", "aws_secret_access_key": "offline"}
@@ -38,9 +44,21 @@ class LocalAws:
     _clients: dict[str, Any] = field(default_factory=dict, init=False, repr=False, compare=False)
     _buckets: set[str] = field(default_factory=set, init=False, repr=False, compare=False)
 
+    @overload
+    def client(self, service: Literal["s3"]) -> S3Client: ...
+    @overload
+    def client(self, service: Literal["sagemaker"]) -> SageMakerClient: ...
+    @overload
+    def client(self, service: Literal["cloudwatch"]) -> CloudWatchClient: ...
+    @overload
+    def client(self, service: Literal["sts"]) -> STSClient: ...
+    @overload
+    def client(self, service: str) -> Any: ...
     def client(self, service: str) -> Any:
         if service not in self._clients:
-            self._clients[service] = boto3.client(
+            # boto3's stubs type a client per literal service name; this one takes any.
+            new_client: Callable[..., Any] = boto3.client
+            self._clients[service] = new_client(
                 service,
                 endpoint_url=self.endpoint_url,
                 region_name=REGION,

@@ -15,15 +15,16 @@ validated, then ignored). The switch is instant and cannot fail once the checks 
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 import botocore.session
+from botocore.model import StructureShape
 from botocore.validate import validate_parameters
 from moto.core.utils import utcnow
 from moto.sagemaker.models import sagemaker_backends
 
 SERVICE_MODEL = botocore.session.get_session().get_service_model("sagemaker")
-UPDATE_ENDPOINT_SHAPE = SERVICE_MODEL.operation_model("UpdateEndpoint").input_shape
+UPDATE_ENDPOINT_SHAPE = cast(StructureShape, SERVICE_MODEL.operation_model("UpdateEndpoint").input_shape)
 
 
 def update_endpoint(sagemaker: Any, account: str, **request: Any) -> dict[str, str]:
