@@ -95,7 +95,8 @@ def run_and_report(
     # moto records the execution (and, being a stand-in, calls it Succeeded at once); its id
     # names the local run so the two can be matched. The local run's status is the truth.
     if execution_arn is None:
-        execution_arn = aws.client("sagemaker").start_pipeline_execution(  # type: ignore[call-arg]  # botocore fills ClientRequestToken, an idempotency token
+        # botocore fills ClientRequestToken (an idempotency token); the stubs call it required.
+        execution_arn = aws.client("sagemaker").start_pipeline_execution(  # type: ignore[call-arg]
             PipelineName=pipeline.name,
             PipelineParameters=[{"Name": k, "Value": str(v)} for k, v in overrides.items()],
         )["PipelineExecutionArn"]

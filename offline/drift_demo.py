@@ -202,7 +202,8 @@ def check_drift(
     print(f"  uploaded {uploaded} capture file(s) → {parameters['CaptureUri']}")
     pipeline = pipeline_from(assembly, name_suffix=DRIFT_CHECK_SUFFIX)
     create_pipeline(aws, pipeline)
-    started = aws.client("sagemaker").start_pipeline_execution(  # type: ignore[call-arg]  # botocore fills ClientRequestToken, an idempotency token
+    # botocore fills ClientRequestToken (an idempotency token); the stubs call it required.
+    started = aws.client("sagemaker").start_pipeline_execution(  # type: ignore[call-arg]
         PipelineName=pipeline.name,
         PipelineParameters=[{"Name": k, "Value": v} for k, v in parameters.items()],
         PipelineExecutionDescription="scheduled drift check (demo)",

@@ -100,7 +100,8 @@ def _select(assembly: Assembly, suffix: str | None) -> tuple[str, str, str]:
 
 def create_pipeline(aws: LocalAws, pipeline: OfflinePipeline) -> None:
     """Create `pipeline` in the stand-in's pipeline API (so executions can be started and listed)."""
-    aws.client("sagemaker").create_pipeline(  # type: ignore[call-arg]  # botocore fills ClientRequestToken, an idempotency token
+    # botocore fills ClientRequestToken (an idempotency token); the stubs call it required.
+    aws.client("sagemaker").create_pipeline(  # type: ignore[call-arg]
         PipelineName=pipeline.name,
         PipelineDefinition=json.dumps(pipeline.definition),
         RoleArn=pipeline.role_arn,
