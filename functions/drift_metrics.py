@@ -14,9 +14,13 @@ from __future__ import annotations
 import json
 import math
 import os
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import boto3
+
+if TYPE_CHECKING:  # type stubs: a development requirement, not in the Lambda bundle
+    from mypy_boto3_cloudwatch import CloudWatchClient
+    from mypy_boto3_cloudwatch.type_defs import DimensionTypeDef, MetricDatumTypeDef
 
 #: Must equal ``ml_code.contract.DRIFT_NAMESPACE`` (a test pins it; Lambda code cannot import ml_code).
 DEFAULT_NAMESPACE = "MLOpsPlatform/Drift"
@@ -24,7 +28,7 @@ DEFAULT_NAMESPACE = "MLOpsPlatform/Drift"
 BATCH = 1000
 
 
-def metric_data(report: dict[str, Any]) -> list[dict[str, Any]]:
+def metric_data(report: dict[str, Any]) -> list[MetricDatumTypeDef]:
     """CloudWatch metric data of one ``drift_metrics.json`` report.
 
     Raises:
@@ -33,8 +37,8 @@ def metric_data(report: dict[str, Any]) -> list[dict[str, Any]]:
     if not isinstance(report, dict):
         raise ValueError(f"drift report: expected a JSON object, got {type(report).__name__}")
     endpoint = _text(report, "endpoint_name")
-    endpoint_dim = [{"Name": "EndpointName", "Value": endpoint}]
-    data = [
+    endpoint_dim: list[DimensionTypeDef] = [{"Name": "EndpointName", "Value": endpoint}]
+    data: list[MetricDatumTypeDef] = [
         {"MetricName": "Violations", "Dimensions": endpoint_dim, "Value": _count(report, "violations")},
         {"MetricName": "RecordsChecked", "Dimensions": endpoint_dim, "Value": _count(report, "records")},
     ]
@@ -45,7 +49,10 @@ def metric_data(report: dict[str, Any]) -> list[dict[str, Any]]:
         where = f"features[{index}]."
         if not isinstance(feature, dict):
             raise ValueError(f"drift report field 'features[{index}]': expected an object, got {feature!r}")
-        dims = [*endpoint_dim, {"Name": "Feature", "Value": _text(feature, "feature_name", where)}]
+        dims: list[DimensionTypeDef] = [
+            *endpoint_dim,
+            {"Name": "Feature", "Value": _text(feature, "feature_name", where)},
+        ]
         for metric, key in (("FeatureDistance", "distance"), ("FeatureMissingRate", "missing_rate")):
             data.append({"MetricName": metric, "Dimensions": dims, "Value": _number(feature, key, where)})
     return data
@@ -73,7 +80,7 @@ def _number(data: dict[str, Any], name: str, where: str) -> float:
     return float(value)
 
 
-def publish(cloudwatch: Any, namespace: str, data: list[dict[str, Any]]) -> int:
+def publish(cloudwatch: CloudWatchClient, namespace: str, data: list[MetricDatumTypeDef]) -> int:
     """Put ``data`` in calls of at most :data:`BATCH` metrics; returns the number of calls."""
     calls = 0
     for start in range(0, len(data), BATCH):

@@ -29,10 +29,13 @@ import os
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import boto3
 import botocore.exceptions
+
+if TYPE_CHECKING:  # type stubs: a development requirement, not in the Lambda bundle
+    from mypy_boto3_sagemaker import SageMakerClient
 
 #: Executions started by this trigger carry this description prefix (the rate cap counts them).
 REASON_PREFIX = "drift:"
@@ -84,7 +87,9 @@ def decide(executions: Sequence[Execution], now: datetime, min_interval_seconds:
     return Decision(True, "no execution running and none drift-triggered within the interval")
 
 
-def recent_executions(client: Any, pipeline: str, limit: int = LOOKBACK_EXECUTIONS) -> list[Execution]:
+def recent_executions(
+    client: SageMakerClient, pipeline: str, limit: int = LOOKBACK_EXECUTIONS
+) -> list[Execution]:
     """The pipeline's newest executions (at most ``limit``); summaries carry status and description."""
     pages = client.get_paginator("list_pipeline_executions").paginate(
         PipelineName=pipeline,

@@ -19,9 +19,12 @@ from __future__ import annotations
 import json
 import math
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import boto3
+
+if TYPE_CHECKING:  # type stubs: a development requirement, not in the Lambda bundle
+    from mypy_boto3_s3 import S3Client
 
 #: Must equal ``ml_code.contract.CAPTURE_FILE_SUFFIX`` (a test pins it; Lambda code cannot import ml_code).
 CAPTURE_FILE_SUFFIX = ".jsonl"
@@ -76,13 +79,13 @@ def hour_folders(now: datetime, hours: float) -> list[str]:
     return folders
 
 
-def variants(s3: Any, bucket: str, prefix: str) -> list[str]:
+def variants(s3: S3Client, bucket: str, prefix: str) -> list[str]:
     """The variant folders (``AllTraffic/``, ...) directly under the endpoint's capture prefix."""
     pages = s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix, Delimiter="/")
     return sorted(p["Prefix"][len(prefix) :] for page in pages for p in page.get("CommonPrefixes", []))
 
 
-def capture_keys(s3: Any, bucket: str, prefix: str, folders: list[str]) -> list[str]:
+def capture_keys(s3: S3Client, bucket: str, prefix: str, folders: list[str]) -> list[str]:
     """Keys (relative to ``prefix``) of the capture files in ``folders`` of every variant."""
     keys = []
     for variant in variants(s3, bucket, prefix):
