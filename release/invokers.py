@@ -11,12 +11,15 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING
 
 from botocore.exceptions import BotoCoreError, ClientError
 
 from ml_code import serving_client
 from ml_code.contract import CONTENT_TYPE_JSON
+
+if TYPE_CHECKING:  # the boto3 stubs are a development requirement only
+    from mypy_boto3_sagemaker_runtime import SageMakerRuntimeClient
 
 
 @dataclass(frozen=True)
@@ -51,7 +54,7 @@ def url_invoker(url: str, timeout: float = 30.0) -> Invoker:
     return invoke
 
 
-def endpoint_invoker(runtime: Any, endpoint_name: str) -> Invoker:
+def endpoint_invoker(runtime: SageMakerRuntimeClient, endpoint_name: str) -> Invoker:
     """``InvokeEndpoint`` through a boto3 ``sagemaker-runtime`` client.
 
     A ``ModelError`` (the container answered 4xx/5xx) becomes a result with the container's own

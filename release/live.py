@@ -17,19 +17,22 @@ from __future__ import annotations
 
 import argparse
 import sys
-from typing import Any, Final
+from typing import TYPE_CHECKING, Final
 
 import boto3
 from botocore.exceptions import BotoCoreError, ClientError
 
 from release.resolve import version_number
 
+if TYPE_CHECKING:  # the boto3 stubs are a development requirement only
+    from mypy_boto3_cloudformation import CloudFormationClient
+
 #: The endpoint stacks' output naming the version they serve (stacks/endpoint_stack.py).
 VERSION_OUTPUT: Final = "ModelVersion"
 NOT_LIVE: Final = 3
 
 
-def serving_version(cloudformation: Any, stack: str) -> str | None:
+def serving_version(cloudformation: CloudFormationClient, stack: str) -> str | None:
     """The stack's ``ModelVersion`` output, or None when the stack (or the output) does not exist."""
     try:
         found = cloudformation.describe_stacks(StackName=stack)["Stacks"]
@@ -54,7 +57,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-def main(argv: list[str] | None = None, cloudformation: Any = None) -> int:
+def main(argv: list[str] | None = None, cloudformation: CloudFormationClient | None = None) -> int:
     """CLI entry point; see the module docstring for the exit codes."""
     args = parse_args(argv)
     try:
