@@ -16,10 +16,13 @@ import re
 import sys
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, Final
+from typing import TYPE_CHECKING, Final
 
 import boto3
 from botocore.exceptions import ClientError
+
+if TYPE_CHECKING:  # the boto3 stubs are a development requirement only
+    from mypy_boto3_sagemaker import SageMakerClient
 
 #: StartPipelineExecution's PipelineExecutionDisplayName: [a-zA-Z0-9](-*[a-zA-Z0-9]){0,81}.
 DISPLAY_NAME_MAX: Final = 82
@@ -78,7 +81,9 @@ def console_url(arn: str, region: str) -> str:
     )
 
 
-def start(sagemaker: Any, pipeline: str, reason: str, parameters: dict[str, str], now: datetime) -> Started:
+def start(
+    sagemaker: SageMakerClient, pipeline: str, reason: str, parameters: dict[str, str], now: datetime
+) -> Started:
     """Start ``pipeline`` with ``parameters``, the reason recorded; returns without waiting.
 
     Raises:
@@ -97,7 +102,8 @@ def start(sagemaker: Any, pipeline: str, reason: str, parameters: dict[str, str]
             f"pipeline {pipeline!r} has no parameter(s) {', '.join(unknown)}; it declares {sorted(declared)}"
         )
     name = display_name(reason, now)
-    arn: str = sagemaker.start_pipeline_execution(
+    # botocore fills ClientRequestToken (an idempotency token); the stubs call it required.
+    arn: str = sagemaker.start_pipeline_execution(  # type: ignore[call-arg]
         PipelineName=pipeline,
         PipelineExecutionDisplayName=name,
         PipelineExecutionDescription=reason[:DESCRIPTION_MAX],
@@ -117,7 +123,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-def main(argv: list[str] | None = None, sagemaker: Any = None) -> int:
+def main(argv: list[str] | None = None, sagemaker: SageMakerClient | None = None) -> int:
     """CLI entry point: 0 with the ARN and console link printed, 2 with a one-line message."""
     args = parse_args(argv)
     client = sagemaker or boto3.client("sagemaker", region_name=args.region)
