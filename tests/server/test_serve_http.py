@@ -133,7 +133,7 @@ def test_413_reaches_a_standard_library_client_that_sends_everything_first(url: 
         f"{url}/invocations", data=b"1" * (size_mb * 1024 * 1024), headers={"Content-Type": CSV}
     )
     with pytest.raises(urllib.error.HTTPError) as caught:
-        urllib.request.urlopen(request_, timeout=30)  # noqa: S310 - loopback test server
+        urllib.request.urlopen(request_, timeout=30)
     assert caught.value.code == 413
     assert b"6 MB" in caught.value.read()
 
