@@ -16,7 +16,7 @@ import json
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 import boto3
 
@@ -26,6 +26,9 @@ from stacks.config import load_config
 from stacks.config_reader import ConfigError
 from stacks.config_release import STAGES
 from stacks.endpoint.names import endpoint_name  # CDK-free
+
+if TYPE_CHECKING:  # the boto3 stubs are a development requirement only
+    from mypy_boto3_sagemaker import SageMakerClient
 
 #: The context keys app.py reads from cdk.json.
 CONTEXT_KEYS = ("env", "project", "environments")
@@ -82,7 +85,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-def main(argv: list[str] | None = None, sagemaker: Any = None, root: Path = PROJECT_ROOT) -> int:
+def main(
+    argv: list[str] | None = None, sagemaker: SageMakerClient | None = None, root: Path = PROJECT_ROOT
+) -> int:
     """CLI entry point: 0 with the stack name on the last line, 2 with a one-line message."""
     args = parse_args(argv)
     try:

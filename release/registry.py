@@ -9,7 +9,7 @@ approved-model file (:class:`release.contract.ApprovedModel`). Every refusal is 
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 from botocore.exceptions import ClientError
 
@@ -20,6 +20,10 @@ from release.contract import (
     ApprovedModelError,
 )
 
+if TYPE_CHECKING:  # the boto3 stubs are a development requirement only
+    from mypy_boto3_sagemaker import SageMakerClient
+    from mypy_boto3_sagemaker.type_defs import DescribeModelPackageOutputTypeDef, ModelPackageSummaryTypeDef
+
 APPROVED: Final = "Approved"
 #: ``CustomerMetadataProperties`` key under which the pipeline's register step records the
 #: problem type (binary, multiclass, regression) of a version (stacks/pipeline/gate.py).
@@ -29,7 +33,9 @@ class ResolveError(Exception):
     """No deployable version: the message (one line) names the group, version and reason."""
 
 
-def _summaries(sagemaker: Any, group: str, status: str | None) -> Iterator[dict[str, Any]]:
+def _summaries(
+    sagemaker: SageMakerClient, group: str, status: str | None
+) -> Iterator[ModelPackageSummaryTypeDef]:
     """Versions of ``group`` (newest first), optionally only those with approval ``status``."""
     request: dict[str, Any] = {
         "ModelPackageGroupName": group,
@@ -43,7 +49,7 @@ def _summaries(sagemaker: Any, group: str, status: str | None) -> Iterator[dict[
         yield from page.get("ModelPackageSummaryList", [])
 
 
-def _check_group(sagemaker: Any, group: str) -> None:
+def _check_group(sagemaker: SageMakerClient, group: str) -> None:
     try:
         sagemaker.describe_model_package_group(ModelPackageGroupName=group)
     except ClientError as exc:
@@ -52,7 +58,9 @@ def _check_group(sagemaker: Any, group: str) -> None:
         raise
 
 
-def find_version(sagemaker: Any, group: str, version: int | None = None) -> dict[str, Any]:
+def find_version(
+    sagemaker: SageMakerClient, group: str, version: int | None = None
+) -> DescribeModelPackageOutputTypeDef:
     """``DescribeModelPackage`` of the version to deploy.
 
     Args:
@@ -84,7 +92,7 @@ def find_version(sagemaker: Any, group: str, version: int | None = None) -> dict
             )
         arn = str(match["ModelPackageArn"])
     try:
-        described: dict[str, Any] = sagemaker.describe_model_package(ModelPackageName=arn)
+        described = sagemaker.describe_model_package(ModelPackageName=arn)
     except ClientError as exc:
         raise ResolveError(f"{arn}: cannot describe it (deleted?): {exc}") from None
     if described.get("ModelApprovalStatus") != APPROVED:  # changed between list and describe
@@ -123,7 +131,7 @@ def approved_model(described: Mapping[str, Any]) -> ApprovedModel:
         raise ResolveError(str(exc)) from None
 
 
-def recorded_problem_type(sagemaker: Any, package_arn: str) -> str | None:
+def recorded_problem_type(sagemaker: SageMakerClient, package_arn: str) -> str | None:
     """The problem type recorded with the model version ``package_arn`` (None if not recorded).
 
     Raises:

@@ -12,15 +12,18 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 import boto3
 
 from release.contract import ApprovedModel
 from release.registry import ResolveError, approved_model, find_version
 
+if TYPE_CHECKING:  # the boto3 stubs are a development requirement only
+    from mypy_boto3_sagemaker import SageMakerClient
 
-def resolve(sagemaker: Any, group: str, version: int | None = None) -> ApprovedModel:
+
+def resolve(sagemaker: SageMakerClient, group: str, version: int | None = None) -> ApprovedModel:
     """The approved-model answer for ``group`` (newest Approved, or exactly ``version``).
 
     Raises:
@@ -29,7 +32,9 @@ def resolve(sagemaker: Any, group: str, version: int | None = None) -> ApprovedM
     return approved_model(find_version(sagemaker, group, version))
 
 
-def resolve_to_file(sagemaker: Any, group: str, out: Path, version: int | None = None) -> ApprovedModel:
+def resolve_to_file(
+    sagemaker: SageMakerClient, group: str, out: Path, version: int | None = None
+) -> ApprovedModel:
     """:func:`resolve`, then write the answer to ``out`` (creating its folder); returns it.
 
     Raises:
@@ -63,7 +68,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-def main(argv: list[str] | None = None, sagemaker: Any = None) -> int:
+def main(argv: list[str] | None = None, sagemaker: SageMakerClient | None = None) -> int:
     """CLI entry point: 0 when the file is written, 2 (one-line message on stderr) otherwise."""
     args = parse_args(argv)
     client = sagemaker or boto3.client("sagemaker", region_name=args.region)

@@ -20,7 +20,7 @@ import argparse
 import json
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import boto3
 from botocore.exceptions import BotoCoreError, ClientError
@@ -34,12 +34,15 @@ from release.schema import SchemaChecker, response_problem
 from release.smoke_report import Failure, SmokeReport, p95
 from stacks.config_reader import ConfigError
 
+if TYPE_CHECKING:  # the boto3 stubs are a development requirement only
+    from mypy_boto3_s3 import S3Client
+
 
 class SmokeSetupError(Exception):
     """The smoke test cannot run (no/invalid samples, unreachable model); the message says why."""
 
 
-def load_samples(s3: Any, uri: str, limit: int) -> list[dict[str, Any]]:
+def load_samples(s3: S3Client, uri: str, limit: int) -> list[dict[str, Any]]:
     """The first ``limit`` records of the samples file at ``uri``.
 
     Raises:
