@@ -44,10 +44,11 @@ import numpy as np
 import numpy.typing as npt
 import xgboost as xgb
 
-from ml_code import hosting
+from ml_code import hosting, prediction_text
 from ml_code import payload_codec as codec
 from ml_code.batch_features import BatchTransformer
 from ml_code.contract import CONTENT_TYPE_ERROR, MODEL_FILE, TRANSFORMER_FILE
+from ml_code.dense_predict import DensePredictor
 from ml_code.errors import PayloadError
 from ml_code.features import FeatureTransformer, Label
 
@@ -66,6 +67,9 @@ __all__ = [
 
 LOG: Final = logging.getLogger("ml_code.inference")
 Payload = codec.Payload
+#: From this many rows on, class probabilities are written by ml_code/prediction_text.py (the
+#: same bytes, from numpy arrays); below, its fixed cost outweighs the per-row f-strings.
+MIN_VECTOR_ROWS: Final = 128
 #: The body of a 500: the reason is in the log, not in the answer to the client.
 INTERNAL_ERROR_MESSAGE: Final = b"internal error while predicting; see the endpoint's log"
 
@@ -77,6 +81,7 @@ class Model:
     booster: xgb.Booster
     transformer: FeatureTransformer
     batch: BatchTransformer  # transform_rows, column-wise for large batches
+    predict: DensePredictor  # booster.inplace_predict, without its per-call overhead
 
     @property
     def problem_type(self) -> str:
@@ -119,7 +124,12 @@ def model_fn(model_dir: str) -> Model:
             f"model expects {booster.num_features()} features but the transformer produces "
             f"{len(transformer.output_names)}; {MODEL_FILE} and {TRANSFORMER_FILE} are from different runs"
         )
-    return Model(booster=booster, transformer=transformer, batch=BatchTransformer(transformer))
+    return Model(
+        booster=booster,
+        transformer=transformer,
+        batch=BatchTransformer(transformer),
+        predict=DensePredictor(booster),
+    )
 
 
 def input_fn(body: bytes | str, content_type: str) -> Payload:
@@ -129,14 +139,15 @@ def input_fn(body: bytes | str, content_type: str) -> Payload:
 
 def predict_fn(data: Payload, model: Model) -> Prediction:
     """Transform the raw rows and predict; raises PayloadError naming a bad row or column."""
-    rows = data.rows
-    names = model.transformer.feature_names
-    if data.content_type == codec.CSV and rows and rows[0] == names:
-        rows = rows[1:]  # a header line
-        if not rows:
-            raise codec.PayloadError("the CSV body holds only a header line; send at least one row")
-    matrix = model.batch.transform_rows(rows)
-    values = np.asarray(model.booster.inplace_predict(matrix), dtype=np.float32)
+    matrix = model.batch.transform_csv(data.text) if data.text is not None else None
+    if matrix is None:
+        rows = data.rows
+        if data.content_type == codec.CSV and rows and rows[0] == model.transformer.feature_names:
+            rows = rows[1:]  # a header line
+            if not rows:
+                raise codec.PayloadError("the CSV body holds only a header line; send at least one row")
+        matrix = model.batch.transform_rows(rows)
+    values = model.predict(matrix)
     if model.problem_type == "multiclass" and values.ndim == 1:
         # multi:softmax returns class indices; present them as one-hot probabilities
         values = np.eye(len(model.transformer.labels or []), dtype=np.float32)[values.astype(np.int64)]
@@ -153,6 +164,15 @@ def output_fn(prediction: Prediction, accept: str) -> tuple[bytes, str]:
     Wildcards (``*/*``, ``application/*``) pick the model's default response type.
     """
     content_type = codec.negotiate(accept, default=hosting.default_accept())
+    if len(prediction.values) >= MIN_VECTOR_ROWS and prediction.labels is not None:
+        encode = (
+            prediction_text.binary_text
+            if prediction.problem_type == "binary"
+            else prediction_text.multiclass_text
+        )
+        body = encode(prediction.values, prediction.labels, content_type)
+        if body is not None:
+            return body, content_type
     if content_type == codec.CSV:
         return _csv(prediction).encode("utf-8"), content_type
     return codec.encode(_records(prediction), content_type), content_type

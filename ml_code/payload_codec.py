@@ -11,7 +11,6 @@ import csv
 import io
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Any, Final
 
 from ml_code.contract import (
@@ -35,12 +34,30 @@ Row = list[Any] | dict[str, Any]
 __all__ = ["CSV", "JSON", "JSONLINES", "Payload", "PayloadError", "decode", "encode", "negotiate"]
 
 
-@dataclass(frozen=True)
 class Payload:
-    """Parsed request: raw rows (lists in feature order or objects by name) and their format."""
+    """Parsed request: raw rows (lists in feature order or objects by name) and their format.
 
-    rows: list[Row]
-    content_type: str
+    A CSV body is kept as ``text`` and split into ``rows`` only when they are asked for: the
+    serving path first offers the text to the model's column-wise reader (ml_code/csv_columns.py),
+    which skips building a Python list per row. Raises PayloadError (from ``rows``) for CSV the
+    csv module cannot read.
+    """
+
+    __slots__ = ("_rows", "content_type", "text")
+
+    def __init__(self, rows: list[Row] | None, content_type: str, text: str | None = None) -> None:
+        if rows is None and text is None:
+            raise ValueError("a Payload needs rows or the CSV text to read them from")
+        self._rows = rows
+        self.content_type = content_type
+        self.text = text
+
+    @property
+    def rows(self) -> list[Row]:
+        if self._rows is None:
+            assert self.text is not None  # __init__ requires one of them
+            self._rows = _csv_rows(self.text)
+        return self._rows
 
 
 def media_type(header: str | None) -> str:
@@ -62,11 +79,11 @@ def decode(body: bytes | str, content_type: str | None) -> Payload:
             raise PayloadError(f"body is not valid UTF-8 (byte {exc.start}: {exc.reason})") from None
     else:
         text = body.removeprefix("\ufeff")
-    if not text.strip():
+    if not text or text.isspace():  # not text.strip(), without copying a large body
         raise PayloadError("empty body: send at least one row")
     if kind == CSV:
-        rows = _csv_rows(text)
-    elif kind == JSON:
+        return Payload(None, kind, text)
+    if kind == JSON:
         rows = _json_rows(_load_json(text, "JSON body"))
     else:
         rows = [_jsonlines_row(n, line) for n, line in enumerate(text.splitlines(), 1) if line.strip()]
