@@ -1,0 +1,185 @@
+"""One environment's config, the whole app's, and :func:`load_config`, which builds them from context.
+
+Context layout (``cdk.json``)::
+
+    "env": "dev",                       # default; override with -c env=NAME
+    "project": {"name": "...", "tags": {...}},
+    "environments": {"dev": {...}, "staging": {...}, "prod": {...}}
+
+A ``null`` setting means "not set" (the default), as an omitted key does.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Annotated, Any, Final, Self
+
+from pydantic import Field, ValidationInfo, field_validator, model_validator
+from pydantic.dataclasses import dataclass
+
+from contracts.approved_model import ApprovedModel, ApprovedModelError
+from contracts.config.base import (
+    INTERNAL,
+    SECTION,
+    ConfigError,
+    SettingError,
+    Tags,
+    check,
+    loading,
+    text,
+    validate,
+)
+from contracts.config.platform import (
+    InstanceConfig,
+    NetworkConfig,
+    PipelineConfig,
+    RetentionConfig,
+    StudioConfig,
+)
+from contracts.config.release import STAGES, DeliveryConfig, Endpoints, MonitoringConfig, StageConfig
+
+_NAME: Final = r"^[a-z][a-z0-9-]{1,30}[a-z0-9]$"
+
+
+@dataclass(frozen=True, kw_only=True, config=SECTION)
+class EnvironmentConfig:
+    """One deployment environment (stage) of the project."""
+
+    name: str
+    account: Annotated[str | None, text(r"^\d{12}$", "a 12-digit AWS account ID")] = None
+    region: Annotated[str | None, text(r"^[a-z]{2}(-gov)?-[a-z]+-\d$", "an AWS region such as eu-west-1")] = (
+        None
+    )
+    network: NetworkConfig = Field(default_factory=NetworkConfig)
+    studio: StudioConfig = Field(default_factory=StudioConfig)
+    instances: InstanceConfig = Field(default_factory=InstanceConfig)
+    pipeline: PipelineConfig = Field(default_factory=PipelineConfig)
+    delivery: DeliveryConfig = Field(default_factory=DeliveryConfig)
+    #: Endpoint stages; iterating gives them in rollout order (staging, prod).
+    endpoints: Endpoints
+    monitoring: MonitoringConfig = Field(default_factory=MonitoringConfig)
+    retention: RetentionConfig = Field(default_factory=RetentionConfig)
+    tags: Tags = Field(default_factory=dict)
+
+    def stage(self, name: str) -> StageConfig:
+        """The endpoint stage called ``name``."""
+        return next(s for s in self.endpoints if s.name == name)
+
+    @field_validator("endpoints", mode="before")
+    @classmethod
+    def _stage_defaults(cls, endpoints: Any, info: ValidationInfo) -> Any:
+        """Every stage exists and knows its name; instance type and model file default per environment."""
+        if not isinstance(endpoints, dict):
+            return endpoints
+        instances = info.data.get("instances", InstanceConfig())
+        stages = dict(endpoints)
+        for stage in STAGES:
+            raw = stages.get(stage, {})
+            for key in INTERNAL:
+                if isinstance(raw, dict) and key in raw:
+                    raise SettingError(f"{stage}.{key}", "is not a known setting")
+            defaults = {
+                "instanceType": instances.endpoint,
+                "modelFile": f".build/release/{info.data['name']}-{stage}.json",
+            }
+            stages[stage] = {**defaults, **raw, "name": stage} if isinstance(raw, dict) else raw
+        return stages
+
+    @model_validator(mode="after")
+    def _capture_outlives_lookback(self, info: ValidationInfo) -> Self:
+        days, hours = self.retention.capture_days, self.monitoring.lookback_hours
+        if loading(info) and hours > days * 24:
+            raise SettingError(
+                "retention.captureDays",
+                f"{days} days expire capture the drift check still reads "
+                f"(monitoring.lookbackHours is {hours})",
+            )
+        return self
+
+
+@dataclass(frozen=True, kw_only=True, config=SECTION)
+class ProjectConfig:
+    """The ``project`` key: the name every resource name starts with, and tags for everything."""
+
+    name: Annotated[
+        str, text(_NAME, "a lowercase name of 3-32 letters, digits and hyphens, starting with a letter")
+    ]
+    tags: Tags = Field(default_factory=dict)
+
+
+@dataclass(frozen=True, kw_only=True, config=SECTION)
+class _Context:
+    project: ProjectConfig
+    environments: Annotated[
+        dict[Annotated[str, text(_NAME, "an environment name: lowercase letters, digits and hyphens")], Any],
+        check("at least one environment", bool),
+    ]
+    env: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class AppConfig:
+    """The project plus the one environment this synth is for."""
+
+    project_name: str
+    env: EnvironmentConfig
+    tags: Mapping[str, str]
+
+    @property
+    def prefix(self) -> str:
+        """``<project>-<env>``: the stem of stack and resource names."""
+        return f"{self.project_name}-{self.env.name}"
+
+    @property
+    def all_tags(self) -> Mapping[str, str]:
+        """Project tags overlaid with environment tags, plus Project/Environment."""
+        return {"Project": self.project_name, "Environment": self.env.name, **self.tags, **self.env.tags}
+
+
+def load_config(
+    context: Mapping[str, Any], env_name: str | None = None, *, project_root: Path | None = None
+) -> AppConfig:
+    """Build the typed config for one environment from CDK context.
+
+    Args:
+        context: the CDK context values (``cdk.json`` merged with ``-c`` flags); other keys are ignored.
+        env_name: the environment to load; defaults to the context key ``env``.
+        project_root: where endpoint stages' approved-model files are read from. None (tests,
+            tools) reads none, so no endpoint stage has an approved model.
+
+    Raises:
+        ConfigError: a key is missing or invalid; each line names one and what it accepts.
+    """
+    top = validate(_Context, {k: v for k, v in context.items() if k in ("env", "project", "environments")})
+    chosen = env_name if env_name is not None else top.env
+    if chosen is None or chosen not in top.environments:
+        got = "nothing" if chosen is None else repr(chosen)
+        raise ConfigError(
+            f"context key 'env': expected one of {', '.join(sorted(top.environments))}, got {got}"
+        )
+    raw = top.environments[chosen]
+    if isinstance(raw, dict):  # (else validate names what it is)
+        if "name" in raw:
+            raise ConfigError(f"context key 'environments.{chosen}.name' is not a known setting")
+        raw = {**raw, "name": chosen, "endpoints": {} if raw.get("endpoints") is None else raw["endpoints"]}
+    env = validate(EnvironmentConfig, raw, ("environments", chosen))
+    if project_root is not None:
+        env = dataclasses.replace(env, endpoints=_approved(env, project_root))
+    return AppConfig(project_name=top.project.name, env=env, tags=top.project.tags)
+
+
+def _approved(env: EnvironmentConfig, root: Path) -> Endpoints:
+    """The stages, each with the approved model its file holds (None: no file yet)."""
+    stages = {}
+    for stage in env.endpoints:
+        if (root / stage.model_file).is_file():
+            try:
+                stages[stage.name] = dataclasses.replace(
+                    stage, approved_model=ApprovedModel.read(root / stage.model_file)
+                )
+            except ApprovedModelError as exc:
+                key = f"environments.{env.name}.endpoints.{stage.name}.modelFile"
+                raise ConfigError(f"context key '{key}': {exc}") from exc
+    return dataclasses.replace(env.endpoints, **stages)
