@@ -10,8 +10,8 @@ from pathlib import Path
 
 import aws_cdk as cdk
 
+from contracts.config import load_config
 from stacks.application import build_platform
-from stacks.config import load_config
 
 CONTEXT_KEYS = ("env", "project", "environments", "approvedModelRoot")
 

@@ -23,6 +23,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from contracts.config import load_config
 from ml_code import contract, sample_data
 from offline.cfn import Assembly
 from offline.drift_demo import (
@@ -39,7 +40,6 @@ from offline.provision import OfflinePipeline, pipeline_from, provision, upload_
 from offline.release_demo import approve, resolve_stages, ship
 from offline.report import summary_lines
 from offline.runner import RunResult, run_pipeline
-from stacks.config import load_config
 
 ROOT = Path(__file__).resolve().parent.parent
 CDK_ENV = {

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from contracts.config import AppConfig
 from ml_code.serve import serve_in_thread
 from offline.cfn import Assembly
 from offline.deploy import DeployResult, deploy_endpoint_stack
@@ -32,7 +33,6 @@ from release.registry import recorded_problem_type
 from release.resolve import resolve_to_file
 from release.smoke import load_samples, run_smoke
 from release.smoke_report import SmokeReport
-from stacks.config import AppConfig
 
 
 @dataclass(frozen=True)

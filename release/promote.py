@@ -20,11 +20,9 @@ from typing import TYPE_CHECKING
 
 import boto3
 
+from contracts.config import STAGES, ConfigError, load_config
 from release.registry import ResolveError
 from release.resolve import resolve_to_file
-from stacks.config import load_config
-from stacks.config_reader import ConfigError
-from stacks.config_release import STAGES
 from stacks.endpoint.names import endpoint_name  # CDK-free
 
 if TYPE_CHECKING:  # the boto3 stubs are a development requirement only

@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 import boto3
 from botocore.exceptions import BotoCoreError, ClientError
 
+from contracts.config import ConfigError
 from ml_code.contract import CONTENT_TYPE_JSON, PROBLEM_TYPES
 from release.contract import ApprovedModel, ApprovedModelError
 from release.invokers import InvokeError, Invoker, endpoint_invoker, url_invoker
@@ -32,7 +33,6 @@ from release.promote import PROJECT_ROOT, release_target
 from release.registry import ResolveError, recorded_problem_type
 from release.schema import SchemaChecker, response_problem
 from release.smoke_report import Failure, SmokeReport, p95
-from stacks.config_reader import ConfigError
 
 if TYPE_CHECKING:  # the boto3 stubs are a development requirement only
     from mypy_boto3_s3 import S3Client

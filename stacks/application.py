@@ -11,7 +11,7 @@ from typing import Final
 
 import aws_cdk as cdk
 
-from stacks.config import AppConfig
+from contracts.config import AppConfig
 from stacks.data_stack import DataStack
 from stacks.delivery_stack import DeliveryStack
 from stacks.endpoint_stack import EndpointStack, endpoint_name

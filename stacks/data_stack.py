@@ -22,8 +22,8 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_sagemaker as sagemaker
 from constructs import Construct
 
+from contracts.config import RetentionConfig
 from stacks import bucket_layout as layout
-from stacks.config import RetentionConfig
 from stacks.constructs.nag import acknowledge
 from stacks.constructs.secure_bucket import SecureBucketProps, secure_bucket
 

@@ -26,7 +26,7 @@ from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sns as sns
 from constructs import Construct
 
-from stacks.config import AppConfig
+from contracts.config import AppConfig
 from stacks.constructs.dead_letters import DeadLetters, DeadLettersProps
 from stacks.delivery.approval_rule import ApprovalRule, ApprovalRuleProps
 from stacks.delivery.build_pipeline import BuildPipeline, BuildPipelineProps

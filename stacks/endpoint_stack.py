@@ -33,9 +33,9 @@ from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sns as sns
 from constructs import Construct
 
+from contracts.config import StageConfig
 from ml_code import contract
 from release.contract import ApprovedModel
-from stacks.config_release import StageConfig
 from stacks.endpoint.alarms import RollbackAlarms, RollbackAlarmsProps
 from stacks.endpoint.autoscaling import VariantAutoscaling, VariantAutoscalingProps
 from stacks.endpoint.guarded_endpoint import GuardedEndpoint, GuardedEndpointProps

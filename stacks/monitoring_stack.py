@@ -29,9 +29,8 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
+from contracts.config import AppConfig, StageConfig
 from ml_code import contract
-from stacks.config import AppConfig
-from stacks.config_release import StageConfig
 from stacks.constructs.nag import acknowledge
 from stacks.endpoint_stack import endpoint_name
 from stacks.monitoring.alerts import Alerts, AlertsProps

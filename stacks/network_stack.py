@@ -12,7 +12,7 @@ from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_kms as kms
 from constructs import Construct
 
-from stacks.config import NetworkConfig
+from contracts.config import NetworkConfig
 from stacks.constructs.nag import acknowledge
 from stacks.constructs.private_network import PrivateNetwork, PrivateNetworkProps
 from stacks.constructs.s3_prefix_list import S3PrefixList, S3PrefixListProps

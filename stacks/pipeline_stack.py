@@ -22,8 +22,8 @@ from aws_cdk import aws_s3_assets as s3_assets
 from aws_cdk import aws_sagemaker as sagemaker
 from constructs import Construct
 
+from contracts.config import AppConfig
 from stacks.bucket_layout import runs_writer_path
-from stacks.config import AppConfig
 from stacks.pipeline.acknowledgements import acknowledge_role_wildcards
 from stacks.pipeline.cache import cached_definition
 from stacks.pipeline.execution_role import ExecutionRoleProps, PipelineExecutionRole

@@ -12,7 +12,7 @@ from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sagemaker as sagemaker
 from constructs import Construct
 
-from stacks.config import PERSONAS, Persona, StudioConfig
+from contracts.config import PERSONAS, Persona, StudioConfig
 from stacks.constructs.job_conditions import JobBoundary
 from stacks.constructs.persona_roles import PersonaRole, PersonaRoleProps
 from stacks.constructs.studio_acknowledgements import acknowledge_persona_role, artifact_objects_finding

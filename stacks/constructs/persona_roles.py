@@ -33,8 +33,8 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
+from contracts.config import Persona
 from stacks import bucket_layout as layout
-from stacks.config import Persona
 from stacks.constructs.job_conditions import (
     JobBoundary,
     endpoint_config_conditions,

@@ -13,7 +13,7 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
-from stacks.config import INTERFACE_ENDPOINTS
+from contracts.config import INTERFACE_ENDPOINTS
 from stacks.constructs.endpoint_policies import interface_endpoint_policy, s3_gateway_policy
 from stacks.constructs.nag import acknowledge
 

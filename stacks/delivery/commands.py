@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Final
 
-from stacks.config_release import StageConfig
+from contracts.config import StageConfig
 from stacks.endpoint_stack import endpoint_name
 
 PY: Final = ".venv/bin/python"

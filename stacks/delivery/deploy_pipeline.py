@@ -27,7 +27,7 @@ from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sns as sns
 from constructs import Construct
 
-from stacks.config_release import StageConfig
+from contracts.config import StageConfig
 from stacks.delivery import commands, role_policies
 from stacks.delivery.acknowledgements import (
     acknowledge_artifact_grants,

@@ -26,7 +26,7 @@ from aws_cdk import aws_codepipeline as codepipeline
 from aws_cdk import aws_codepipeline_actions as actions
 from aws_cdk import aws_s3 as s3
 
-from stacks.config_release import SourceConfig
+from contracts.config import SourceConfig
 
 SOURCE_PREFIX: Final = "source"
 

@@ -16,7 +16,7 @@ from aws_cdk import aws_cloudwatch_actions as actions
 from aws_cdk import aws_sns as sns
 from constructs import Construct
 
-from stacks.config_release import AlarmConfig
+from contracts.config import AlarmConfig
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -18,7 +18,7 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_sagemaker as sagemaker
 from constructs import Construct
 
-from stacks.config_release import AutoscalingConfig
+from contracts.config import AutoscalingConfig
 
 #: Application Auto Scaling's service-linked role for SageMaker variants. It is what the service
 #: uses for SageMaker whatever role is named (and creates it if missing); naming it keeps CDK from

@@ -17,7 +17,7 @@ import aws_cdk as cdk
 from aws_cdk import aws_sagemaker as sagemaker
 from constructs import Construct
 
-from stacks.config_release import RolloutConfig, StageConfig
+from contracts.config import RolloutConfig, StageConfig
 
 #: Pinned logical ID: the endpoint's name is fixed, so a new ID would make CloudFormation create
 #: a second endpoint under the same name (which fails) instead of updating this one.

@@ -23,7 +23,7 @@ from aws_cdk import aws_cloudwatch_actions as actions
 from aws_cdk import aws_sns as sns
 from constructs import Construct
 
-from stacks.config_release import MAX_IDLE_ALARM_DAYS
+from contracts.config import MAX_IDLE_ALARM_DAYS
 
 #: One datapoint per hour: the alarm fires within an hour of the N-th idle day.
 PERIOD_SECONDS: Final = 3600

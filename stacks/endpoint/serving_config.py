@@ -18,8 +18,8 @@ from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sagemaker as sagemaker
 from constructs import Construct
 
+from contracts.config import StageConfig
 from ml_code import contract
-from stacks.config_release import StageConfig
 from stacks.constructs.nag import acknowledge
 from stacks.endpoint.create_only import at_synth
 from stacks.endpoint.names import versioned_name

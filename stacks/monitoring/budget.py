@@ -22,7 +22,7 @@ from aws_cdk import aws_budgets as budgets
 from aws_cdk import aws_sns as sns
 from constructs import Construct, IConstruct
 
-from stacks.config_release import BudgetConfig
+from contracts.config import BudgetConfig
 
 #: The tags (applied to every stack by ``stacks.application``) that identify an environment of a project.
 COST_TAG_KEYS: Final = ("Project", "Environment")

@@ -24,8 +24,8 @@ from aws_cdk import aws_s3_assets as s3_assets
 from aws_cdk import aws_sagemaker as sagemaker
 from constructs import Construct
 
+from contracts.config import MonitoringConfig
 from ml_code import contract
-from stacks.config_release import MonitoringConfig
 from stacks.constructs.nag import acknowledge
 from stacks.monitoring.definition import CHECKS_PREFIX, DriftDefinitionProps, definition_json
 from stacks.monitoring.functions import FunctionProps, PythonFunction

@@ -14,8 +14,8 @@ from typing import Any
 
 import pytest
 
+from contracts.config import AppConfig, load_config
 from release import live, resolve, smoke, start_pipeline
-from stacks.config import AppConfig, load_config
 from stacks.delivery import commands
 
 PARSERS: dict[str, Any] = {

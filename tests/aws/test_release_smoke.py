@@ -19,6 +19,7 @@ from moto.core.models import DEFAULT_ACCOUNT_ID
 from moto.sagemaker.models import sagemaker_backends
 from serving_models import build_model
 
+from contracts.config import load_config
 from ml_code import contract
 from ml_code.serve import serve_in_thread
 from release import smoke
@@ -26,7 +27,6 @@ from release.contract import ApprovedModel
 from release.invokers import InvokeError, Invoker, InvokeResult, endpoint_invoker, url_invoker
 from release.schema import prediction_problem
 from release.smoke_report import p95
-from stacks.config import load_config
 from stacks.endpoint_stack import endpoint_name
 
 BUCKET = "artifacts"

@@ -16,7 +16,7 @@ from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sns as sns
 from platform_synth import APPROVED, cdk_context
 
-from stacks.config_release import StageConfig
+from contracts.config import StageConfig
 from stacks.endpoint_stack import EndpointStack
 
 

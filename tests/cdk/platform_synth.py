@@ -12,9 +12,9 @@ from typing import Any
 import aws_cdk as cdk
 from aws_cdk.assertions import Template
 
+from contracts.config import AppConfig, load_config
 from release.contract import ApprovedModel
 from stacks.application import Platform, build_platform
-from stacks.config import AppConfig, load_config
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -18,9 +18,7 @@ import pytest
 from endpoint_builder import build
 from platform_synth import APPROVED, cdk_context, resources
 
-from stacks.config import load_config
-from stacks.config_reader import ConfigError
-from stacks.config_release import StageConfig
+from contracts.config import ConfigError, StageConfig, load_config
 from stacks.endpoint.names import SAGEMAKER_NAME_MAX, SAGEMAKER_NAME_RE, endpoint_name, versioned_name
 from stacks.endpoint_stack import EndpointStack
 

@@ -13,8 +13,7 @@ from aws_cdk import aws_s3 as s3
 from aws_cdk.aws_sagemaker import CfnEndpoint, CfnModel
 from platform_synth import cdk_context
 
-from stacks.config import load_config
-from stacks.config_release import RolloutConfig, StageConfig
+from contracts.config import RolloutConfig, StageConfig, load_config
 from stacks.endpoint.execution_role import repository_arn
 from stacks.endpoint.guarded_endpoint import (
     MAX_EXECUTION_SECONDS,

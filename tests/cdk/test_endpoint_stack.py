@@ -14,8 +14,7 @@ import pytest
 from endpoint_builder import build
 from platform_synth import APPROVED, SynthesizedPlatform, cdk_context, resources, synth_platform
 
-from stacks.config import load_config
-from stacks.config_release import DEFAULT_IDLE_ALARM_DAYS
+from contracts.config import DEFAULT_IDLE_ALARM_DAYS, load_config
 from stacks.endpoint.guarded_endpoint import MAX_EXECUTION_SECONDS
 from stacks.endpoint.idle_alarm import MAX_EVALUATION_SECONDS, evaluation_periods
 

@@ -11,7 +11,7 @@ from aws_cdk import aws_kms as kms
 from aws_cdk.assertions import Match
 from platform_synth import APPROVED, SynthesizedPlatform, cdk_context, resources, synth_platform
 
-from stacks.config import INTERFACE_ENDPOINTS, load_config
+from contracts.config import INTERFACE_ENDPOINTS, load_config
 from stacks.network_stack import NetworkStack
 from stacks.pipeline.images import xgboost_registries
 

@@ -11,10 +11,10 @@ from typing import Any
 import pytest
 from platform_synth import APPROVED, SynthesizedPlatform
 
+from contracts.config import STAGES
 from offline.cfn import Assembly
 from offline.deploy import deploy_endpoint_stack
 from offline.local_aws import LocalAws, moto_server
-from stacks.config_release import STAGES
 from stacks.endpoint_stack import endpoint_name
 
 

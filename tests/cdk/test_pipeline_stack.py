@@ -20,7 +20,7 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 from platform_synth import SynthesizedPlatform, cdk_context, resources
 
-from stacks.config import load_config
+from contracts.config import load_config
 from stacks.pipeline.acknowledgements import reference
 from stacks.pipeline.source_bundle import SHIMS
 from stacks.pipeline_stack import PipelineStack

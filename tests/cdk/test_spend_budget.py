@@ -9,7 +9,7 @@ from aws_cdk import aws_sns as sns
 from aws_cdk.assertions import Template
 from platform_synth import SynthesizedPlatform, resources
 
-from stacks.config_release import BudgetConfig
+from contracts.config import BudgetConfig
 from stacks.monitoring.budget import SpendBudget, SpendBudgetProps
 
 

@@ -18,7 +18,7 @@ from platform_policies import ACCOUNT, REGION, PlatformPolicies, Role
 from policy_eval import Decision, Policy, Principal, Request, authorize, endpoint_decision
 from sagemaker_keys import job_context
 
-from stacks.config import AppConfig
+from contracts.config import AppConfig
 
 #: Logical-ID prefix of each persona's role in the studio stack.
 PERSONA_ROLES = {

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from stacks.config import DEFAULT_INTERFACE_ENDPOINTS, ConfigError, load_config
+from contracts.config import DEFAULT_INTERFACE_ENDPOINTS, ConfigError, load_config
 
 CONTEXT = json.loads((Path(__file__).resolve().parents[2] / "cdk.json").read_text())["context"]
 

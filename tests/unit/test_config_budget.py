@@ -9,9 +9,7 @@ from typing import Any
 
 import pytest
 
-from stacks.config import load_config
-from stacks.config_reader import ConfigError
-from stacks.config_release import BudgetConfig
+from contracts.config import BudgetConfig, ConfigError, load_config
 
 CONTEXT = json.loads((Path(__file__).resolve().parents[2] / "cdk.json").read_text())["context"]
 

@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 
-from release.contract import ApprovedModel, ApprovedModelError
-from stacks.config import ConfigError, load_config
+from contracts.approved_model import ApprovedModel, ApprovedModelError
+from contracts.config import ConfigError, load_config
 
 CONTEXT = json.loads((Path(__file__).resolve().parents[2] / "cdk.json").read_text())["context"]
 ARN = "arn:aws:sagemaker:eu-west-1:111122223333:model-package/mlops-demo-dev-models/4"

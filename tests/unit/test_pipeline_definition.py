@@ -461,7 +461,7 @@ from pathlib import Path
 sys.path.insert(0, sys.argv[1])
 import aws_cdk as cdk
 from stacks.application import build_platform
-from stacks.config import load_config
+from contracts.config import load_config
 context = json.loads((Path(sys.argv[1]) / "cdk.json").read_text())["context"]
 build_platform(cdk.App(context=context, outdir=sys.argv[2]), load_config(context))
 print(json.dumps(sorted(m for m in sys.modules if m.startswith("sagemaker"))))
