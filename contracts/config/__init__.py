@@ -7,6 +7,7 @@ what it accepts. Stacks, constructs, the release tools and the offline demo rece
 
 from contracts.config.base import ConfigError
 from contracts.config.loader import AppConfig, EnvironmentConfig, ProjectConfig, load_config
+from contracts.config.monitoring import MAX_BUDGET_NOTIFICATIONS, BudgetConfig, MonitoringConfig
 from contracts.config.platform import (
     DEFAULT_INTERFACE_ENDPOINTS,
     INTERFACE_ENDPOINTS,
@@ -23,17 +24,14 @@ from contracts.config.platform import (
 )
 from contracts.config.release import (
     DEFAULT_IDLE_ALARM_DAYS,
-    MAX_BUDGET_NOTIFICATIONS,
     MAX_IDLE_ALARM_DAYS,
     PRODUCTION_STAGE,
     ROLLOUT_MODES,
     STAGES,
     AlarmConfig,
     AutoscalingConfig,
-    BudgetConfig,
     DeliveryConfig,
     Endpoints,
-    MonitoringConfig,
     RolloutConfig,
     RolloutMode,
     ServerlessConfig,

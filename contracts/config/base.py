@@ -83,10 +83,10 @@ def one_of(options: Iterable[object]) -> BeforeValidator:
 def sorted_set(what: str | None = None) -> AfterValidator:
     """Sort and de-duplicate a list; with ``what``, refuse an empty one."""
 
-    def validate(values: tuple[T, ...]) -> tuple[T, ...]:
+    def validate(values: tuple[str, ...]) -> tuple[str, ...]:
         if what and not values:
             raise ValueError(f"list at least one {what}")
-        return tuple(sorted(set(values)))  # type: ignore[type-var]
+        return tuple(sorted(set(values)))
 
     return AfterValidator(validate)
 
@@ -94,18 +94,18 @@ def sorted_set(what: str | None = None) -> AfterValidator:
 BOOLEAN: Final = check("true or false", lambda v: isinstance(v, bool))
 INSTANCE_RE: Final = re.compile(r"^ml\.[a-z0-9]+\.[a-z0-9]+$")
 InstanceType = Annotated[str, text(INSTANCE_RE.pattern, "a SageMaker instance type such as ml.m5.large")]
+
+
+def _are_tags(tags: Any) -> bool:
+    return isinstance(tags, dict) and all(
+        isinstance(k, str) and isinstance(v, str) and 0 < len(k) <= 128 and len(v) <= 256
+        for k, v in tags.items()
+    )
+
+
 Tags = Annotated[
     dict[str, str],
-    check(
-        "an object of string tag names to string values",
-        lambda v: (
-            isinstance(v, dict)
-            and all(
-                isinstance(k, str) and isinstance(x, str) and 0 < len(k) <= 128 and len(x) <= 256
-                for k, x in v.items()
-            )
-        ),
-    ),
+    check("an object of string tag names to string values", _are_tags),
     AfterValidator(lambda tags: dict(sorted(tags.items()))),
 ]
 

@@ -31,6 +31,7 @@ from contracts.config.base import (
     text,
     validate,
 )
+from contracts.config.monitoring import MonitoringConfig
 from contracts.config.platform import (
     InstanceConfig,
     NetworkConfig,
@@ -38,7 +39,7 @@ from contracts.config.platform import (
     RetentionConfig,
     StudioConfig,
 )
-from contracts.config.release import STAGES, DeliveryConfig, Endpoints, MonitoringConfig, StageConfig
+from contracts.config.release import STAGES, DeliveryConfig, Endpoints, StageConfig
 
 _NAME: Final = r"^[a-z][a-z0-9-]{1,30}[a-z0-9]$"
 
