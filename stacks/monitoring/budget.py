@@ -1,7 +1,7 @@
 """The environment's spend guardrail: a monthly AWS Budgets cost budget notifying the alert topic.
 
 It counts what carries *both* cost-allocation tags the app puts on every stack (``Project`` =
-the project, ``Environment`` = this environment; :attr:`stacks.config.AppConfig.all_tags`), so
+the project, ``Environment`` = this environment; :attr:`contracts.config.AppConfig.all_tags`), so
 two environments in one account, or two projects with a ``dev``, each have their own. The filter
 is Budgets' ``FilterExpression`` (an ``And`` of two tag expressions): the older ``CostFilters``
 ``TagKeyValue`` list ORs its values, so it cannot say "this project's dev". A budget with a
