@@ -194,22 +194,23 @@ class CsvColumns:
 class _CategoryTable:
     """Exact lookup of each (categorical feature, field) among the known categories.
 
-    A field's bytes, zero-padded to ``n_words`` words, are hashed into a direct-mapped table
-    of 2**bits slots holding at most one known category each; a field is that category only if
-    its feature, length and words all equal the slot's.
+    A field's bytes, zero-padded to ``n_words`` words, are hashed with its feature into a
+    direct-mapped table of 2**bits slots holding at most one known category each; a field is
+    that category only if its feature, length and words all equal the slot's.
     """
 
     def __init__(self, known: dict[tuple[int, bytes], int]) -> None:
         keys = list(known)
         self.n_words = max(1, -(-max(len(text) for _, text in keys) // 8))
-        padded = b"".join(text.ljust(8 * self.n_words, b"\0") for _, text in keys)
-        key_words = np.frombuffer(padded, dtype=_WORD).reshape(len(keys), self.n_words)
+        self.capacity = 8 * self.n_words  # longer fields are no category
+        padded = b"".join(text.ljust(self.capacity, b"\0") for _, text in keys)
+        key_words = np.frombuffer(padded, dtype=_WORD).reshape(len(keys), self.n_words).T
         features = np.array([k for k, _ in keys], dtype=np.intp)
-        lengths = np.array([len(text) for _, text in keys], dtype=np.intp)
+        tags = features * (self.capacity + 2) + [len(text) for _, text in keys]
         for bits in range(max(len(keys), 2).bit_length() + 2, 21):
             for multiplier in _MULTIPLIERS:
                 self.multiplier, self.shift = np.uint64(multiplier), np.uint64(64 - bits)
-                slots = self._slots(key_words, features)
+                slots = self._slots(list(key_words), features.astype(np.uint64))
                 if np.unique(slots).size == slots.size:
                     break
             else:
@@ -219,30 +220,33 @@ class _CategoryTable:
             raise ValueError("no hash separates these categories")
         size = 1 << bits
         self.column = np.full(size, -1, dtype=np.intp)
-        self.feature = np.full(size, -1, dtype=np.intp)
-        self.length = np.full(size, -1, dtype=np.intp)
-        self.words = np.zeros((size, self.n_words), dtype=_WORD)
         self.column[slots] = [known[key] for key in keys]
-        self.feature[slots], self.length[slots], self.words[slots] = features, lengths, key_words
+        self.tag = np.full(size, -1, dtype=np.intp)  # feature and length of the slot's category
+        self.tag[slots] = tags
+        self.words = [np.zeros(size, dtype=_WORD) for _ in range(self.n_words)]
+        for table, column in zip(self.words, key_words, strict=True):
+            table[slots] = column
+        #: _MASKS[w][length]: which bytes of a field's w-th word are the field's
+        self.masks = [
+            _FIRST[np.clip(np.arange(self.capacity + 2) - 8 * w, 0, 8)] for w in range(self.n_words)
+        ]
 
-    def _slots(self, words: Words, features: Ints) -> Ints:
-        """Slot of each field: words (..., n_words), features (...)."""
-        value = features.astype(np.uint64)
-        for w in range(self.n_words):
-            value = value * self.multiplier + words[..., w]
-        return ((value * self.multiplier) >> self.shift).astype(np.intp)  # wraps mod 2**64 on purpose
+    def _slots(self, words: list[Words], features: Words) -> Ints:
+        """Slot of each field, from its words (one array per word) and its feature (as uint64)."""
+        value = features
+        for word in words:
+            value = value * self.multiplier + word  # wraps modulo 2**64, on purpose
+        return ((value * self.multiplier) >> self.shift).astype(np.intp)
 
     def lookup(self, words: Any, first: Ints, lengths: Ints) -> Ints:
         """The output column of each field's category, -1 where the field is none."""
-        fields = np.empty((*first.shape, self.n_words), dtype=_WORD)
-        for w in range(self.n_words):
-            bytes_in_word = np.minimum(np.maximum(lengths - 8 * w, 0), 8)
-            fields[..., w] = words[first + 8 * w] & _FIRST[bytes_in_word]
+        clamped = np.minimum(lengths, self.capacity + 1)
+        fields = [words[first + 8 * w] & self.masks[w][clamped] for w in range(self.n_words)]
         feature = np.arange(first.shape[1])
-        slot = self._slots(fields, np.broadcast_to(feature, first.shape))
-        same = (self.feature[slot] == feature) & (self.length[slot] == lengths)
-        for w in range(self.n_words):
-            same &= self.words[slot, w] == fields[..., w]
+        slot = self._slots(fields, feature.astype(np.uint64))
+        same = self.tag[slot] == clamped + feature * (self.capacity + 2)
+        for table, field in zip(self.words, fields, strict=True):
+            same &= table[slot] == field
         return np.where(same, self.column[slot], -1)
 
 
