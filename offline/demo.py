@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from contracts.config import load_config
+from contracts.names import drift_alarm_name, endpoint_name
 from ml_code import contract, sample_data
 from offline.cfn import Assembly
 from offline.drift_demo import (
@@ -277,7 +278,7 @@ def retrain_loop(
     functions: Mapping[str, LocalFunction],
 ) -> int:
     """The drift alarm (evaluated on the published metrics) → the retraining trigger → a new run."""
-    alarm = alarm_of(assembly, f"{prefix}-prod-drift")
+    alarm = alarm_of(assembly, drift_alarm_name(endpoint_name(prefix, "prod")))
     state, reason = evaluate_alarm(aws, alarm)
     print(f"  alarm {alarm['AlarmName']}: {state} ({reason})")
     if state != "ALARM":

@@ -7,7 +7,7 @@ and ``::Endpoint`` resources, as synthesized, to moto: properties are resolved w
 the shape asks for) and validated against it before the call. Models and endpoint configs are
 immutable: one that already exists under its name is kept (the endpoint stack names them
 ``<endpoint>-v<version>-<fingerprint of their create-only properties>``, see
-``stacks.endpoint.names``, so a new version or a changed variant is a new name). An existing
+``contracts.names``, so a new version or a changed variant is a new name). An existing
 endpoint is updated to the new config through :func:`offline.sagemaker_fakes.update_endpoint`
 (moto lacks ``UpdateEndpoint``; see that module for what it does not emulate).
 """

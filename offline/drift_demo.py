@@ -22,6 +22,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, Literal
 
+from contracts.layout import check_report_prefix
+from contracts.names import DRIFT_CHECK_SUFFIX, endpoint_name, endpoint_stack_name
 from ml_code import contract, sample_data
 from ml_code.capture import flush_all
 from ml_code.drift_plots import drift_chart, drift_table
@@ -30,10 +32,9 @@ from ml_code.serving_client import invoke as post
 from offline.cfn import Assembly
 from offline.lambdas import LocalFunction, function_by_id, invoke
 from offline.local_aws import LocalAws, split_s3_uri
-from offline.provision import DRIFT_CHECK_SUFFIX, create_pipeline, pipeline_from
+from offline.provision import create_pipeline, pipeline_from
 from offline.release_demo import Shipped
 from offline.runner import run_pipeline
-from stacks.monitoring.definition import CHECKS_PREFIX
 
 DRIFTED_ROWS = 400
 BATCH = 10
@@ -83,10 +84,10 @@ def read_report(
     aws: LocalAws, bucket: str, execution_id: str, work: Path
 ) -> tuple[dict[str, Any], list[Any], Path]:
     """The check's report files from the stand-in, and the chart drawn from them."""
-    base = f"s3://{bucket}/{CHECKS_PREFIX}{execution_id}/report"
-    metrics = json.loads(aws.read_object(f"{base}/{contract.DRIFT_METRICS_FILE}"))
-    violations = json.loads(aws.read_object(f"{base}/{contract.VIOLATIONS_FILE}"))["violations"]
-    distributions = json.loads(aws.read_object(f"{base}/{DISTRIBUTIONS_FILE}"))
+    base = f"s3://{bucket}/{check_report_prefix(execution_id)}"
+    metrics = json.loads(aws.read_object(f"{base}{contract.DRIFT_METRICS_FILE}"))
+    violations = json.loads(aws.read_object(f"{base}{contract.VIOLATIONS_FILE}"))["violations"]
+    distributions = json.loads(aws.read_object(f"{base}{DISTRIBUTIONS_FILE}"))
     chart = drift_chart(metrics, work / "drift" / f"{execution_id}.png", distributions=distributions)
     return metrics, violations, chart
 
@@ -192,12 +193,12 @@ def check_drift(
     functions: Mapping[str, LocalFunction],
 ) -> DriftCheck:
     """Send drifted traffic to the served prod model, upload its capture, run the drift check on it."""
-    endpoint, capture_dir = f"{prefix}-prod", served.capture_dir
+    endpoint, capture_dir = endpoint_name(prefix, "prod"), served.capture_dir
     answered = send_drifted_traffic(served.prod_url)
     if not flush_all():
         raise SystemExit("data capture did not flush in time; the drift check would miss requests")
     print(f"  sent {answered} drifted requests (sample generator, drift=1.0) to the prod model")
-    parameters = schedule_parameters(assembly, f"{prefix}-endpoint-prod")
+    parameters = schedule_parameters(assembly, endpoint_stack_name(prefix, "prod"))
     uploaded = upload_capture(aws, capture_dir, parameters["CaptureUri"], endpoint)
     print(f"  uploaded {uploaded} capture file(s) → {parameters['CaptureUri']}")
     pipeline = pipeline_from(assembly, name_suffix=DRIFT_CHECK_SUFFIX)

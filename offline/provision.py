@@ -15,15 +15,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from contracts.names import TRAINING_SUFFIX
 from offline.cfn import Assembly
 from offline.local_aws import LocalAws, split_s3_uri
 from offline.standins import ACCOUNT, PARTITION
 
 #: The pipeline parameter naming the raw data prefix (stacks/pipeline/parameters.py).
 INPUT_DATA_PARAMETER = "InputDataUri"
-#: Name suffixes of the platform's pipelines (`<prefix>-training`, `<prefix>-drift-check`).
-TRAINING_SUFFIX = "-training"
-DRIFT_CHECK_SUFFIX = "-drift-check"
 
 
 class ProvisionError(RuntimeError):
@@ -44,7 +42,7 @@ def pipeline_from(assembly: Assembly, name_suffix: str | None = None) -> Offline
     """The assembly's `AWS::SageMaker::Pipeline` whose name ends with `name_suffix`, body resolved.
 
     Without `name_suffix`: the training pipeline (:data:`TRAINING_SUFFIX`), or the assembly's only
-    pipeline whatever its name; :data:`DRIFT_CHECK_SUFFIX` picks the monitoring stack's.
+    pipeline whatever its name; :data:`contracts.names.DRIFT_CHECK_SUFFIX` picks the monitoring stack's.
     The body is a JSON string, possibly wrapped in `Fn::Sub`/`Fn::Join`; either way the
     resolved value is parsed as JSON.
 

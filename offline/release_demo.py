@@ -22,12 +22,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from contracts.approved_model import ApprovedModel
 from contracts.config import AppConfig
+from contracts.names import endpoint_stack_name, model_package_group_name
 from ml_code.serve import serve_in_thread
 from offline.cfn import Assembly
 from offline.deploy import DeployResult, deploy_endpoint_stack
 from offline.local_aws import LocalAws
-from release.contract import ApprovedModel
 from release.invokers import url_invoker
 from release.registry import recorded_problem_type
 from release.resolve import resolve_to_file
@@ -62,7 +63,7 @@ def approve(aws: LocalAws, package_arn: str) -> None:
 
 def resolve_stages(aws: LocalAws, config: AppConfig, root: Path) -> dict[str, ApprovedModel]:
     """Write every stage's approved-model file under ``root`` (what the deploy build does)."""
-    group = f"{config.prefix}-models"
+    group = model_package_group_name(config.prefix)
     return {
         stage.name: resolve_to_file(aws.client("sagemaker"), group, root / stage.model_file)
         for stage in config.env.endpoints
@@ -73,7 +74,7 @@ def deploy_stage(
     assembly: Assembly, aws: LocalAws, prefix: str, stage: str, approved: ApprovedModel
 ) -> Release:
     """Apply ``<prefix>-endpoint-<stage>`` to the stand-in."""
-    return Release(stage, approved, deploy_endpoint_stack(assembly, f"{prefix}-endpoint-{stage}", aws))
+    return Release(stage, approved, deploy_endpoint_stack(assembly, endpoint_stack_name(prefix, stage), aws))
 
 
 @contextmanager

@@ -21,9 +21,14 @@ from typing import TYPE_CHECKING
 import boto3
 
 from contracts.config import STAGES, ConfigError, load_config
+from contracts.names import (
+    ResourceNameError,
+    endpoint_name,
+    endpoint_stack_name,
+    model_package_group_name,
+)
 from release.registry import ResolveError
 from release.resolve import resolve_to_file
-from stacks.endpoint.names import endpoint_name  # CDK-free
 
 if TYPE_CHECKING:  # the boto3 stubs are a development requirement only
     from mypy_boto3_sagemaker import SageMakerClient
@@ -60,11 +65,15 @@ def release_target(root: Path, env: str, stage: str) -> Target:
     # project_root=None: the stage's current model file is not read (it is about to be replaced).
     config = load_config({k: context[k] for k in CONTEXT_KEYS if k in context}, env)
     prefix, stage_config = config.prefix, config.env.stage(stage)
+    try:
+        endpoint = endpoint_name(prefix, stage)
+    except ResourceNameError as exc:
+        raise ConfigError(str(exc)) from None
     return Target(
-        group=f"{prefix}-models",
+        group=model_package_group_name(prefix),
         model_file=root / stage_config.model_file,
-        stack=f"{prefix}-endpoint-{stage}",
-        endpoint=endpoint_name(prefix, stage),
+        stack=endpoint_stack_name(prefix, stage),
+        endpoint=endpoint,
         smoke_samples=stage_config.smoke_test.samples,
         smoke_max_latency_ms=stage_config.smoke_test.max_latency_ms,
     )

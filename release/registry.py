@@ -2,7 +2,7 @@
 
 :func:`find_version` picks a model package version of a group (the newest Approved one, or an
 exact version that must be Approved) and :func:`approved_model` turns its description into the
-approved-model file (:class:`release.contract.ApprovedModel`). Every refusal is a
+approved-model file (:class:`contracts.approved_model.ApprovedModel`). Every refusal is a
 :class:`ResolveError` whose message is one line naming the group, the version and the reason.
 """
 
@@ -13,8 +13,9 @@ from typing import TYPE_CHECKING, Any, Final
 
 from botocore.exceptions import ClientError
 
-from release.contract import (
+from contracts.approved_model import (
     PROBLEM_TYPE_METADATA_KEY,
+    SCHEMA_VERSION,
     SMOKE_SAMPLES_METADATA_KEY,
     ApprovedModel,
     ApprovedModelError,
@@ -123,7 +124,7 @@ def approved_model(described: Mapping[str, Any]) -> ApprovedModel:
         "baseline_statistics_uri": quality.get("Statistics", {}).get("S3Uri"),
         "baseline_constraints_uri": quality.get("Constraints", {}).get("S3Uri"),
         "smoke_samples_uri": metadata.get(SMOKE_SAMPLES_METADATA_KEY),
-        "schema_version": ApprovedModel.__dataclass_fields__["schema_version"].default,
+        "schema_version": SCHEMA_VERSION,
     }
     try:
         return ApprovedModel.from_mapping(data, arn)

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 
 import boto3
 
-from release.contract import ApprovedModel
+from contracts.approved_model import ApprovedModel
 from release.registry import ResolveError, approved_model, find_version
 
 if TYPE_CHECKING:  # the boto3 stubs are a development requirement only

@@ -9,7 +9,7 @@ The samples are raw feature records from the model version's test split
 (``ApprovedModel.smoke_samples_uri``). Each is sent alone as ``application/json``
 (``{"instances": [record]}``); a response must be 200 and hold exactly one prediction of the
 shape ``ml_code.inference.output_fn`` writes for the version's problem type (``--problem-type``,
-else the one recorded with the version in the Model Registry; see :mod:`release.schema`). Exit 0
+else the one recorded with the version in the Model Registry; see :mod:`contracts.prediction_schema`). Exit 0
 when every check passes, 1 naming each failed check and sample, 2 when the test cannot run (no
 samples, model unreachable, version not readable).
 """
@@ -25,13 +25,13 @@ from typing import TYPE_CHECKING, Any
 import boto3
 from botocore.exceptions import BotoCoreError, ClientError
 
+from contracts.approved_model import ApprovedModel, ApprovedModelError
 from contracts.config import ConfigError
+from contracts.prediction_schema import SchemaChecker, response_problem
 from ml_code.contract import CONTENT_TYPE_JSON, PROBLEM_TYPES
-from release.contract import ApprovedModel, ApprovedModelError
 from release.invokers import InvokeError, Invoker, endpoint_invoker, url_invoker
 from release.promote import PROJECT_ROOT, release_target
 from release.registry import ResolveError, recorded_problem_type
-from release.schema import SchemaChecker, response_problem
 from release.smoke_report import Failure, SmokeReport, p95
 
 if TYPE_CHECKING:  # the boto3 stubs are a development requirement only

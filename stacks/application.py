@@ -12,9 +12,10 @@ from typing import Final
 import aws_cdk as cdk
 
 from contracts.config import AppConfig
+from contracts.names import endpoint_name, endpoint_stack_name, stack_name
 from stacks.data_stack import DataStack
 from stacks.delivery_stack import DeliveryStack
-from stacks.endpoint_stack import EndpointStack, endpoint_name
+from stacks.endpoint_stack import EndpointStack
 from stacks.guardrails import add_guardrails
 from stacks.monitoring_stack import MonitoringStack
 from stacks.network_stack import NetworkStack
@@ -55,7 +56,7 @@ def build_platform(app: cdk.App, config: AppConfig) -> Platform:
     # ---- stacks (add new ones below, wiring resources, not names) ----
     data = DataStack(
         app,
-        f"{prefix}-data",
+        stack_name(prefix, "data"),
         prefix=prefix,
         retention=config.env.retention,
         env=env,
@@ -63,7 +64,7 @@ def build_platform(app: cdk.App, config: AppConfig) -> Platform:
     )
     network = NetworkStack(
         app,
-        f"{prefix}-network",
+        stack_name(prefix, "network"),
         network=config.env.network,
         flow_log_key=data.key,
         env=env,
@@ -71,7 +72,7 @@ def build_platform(app: cdk.App, config: AppConfig) -> Platform:
     )
     studio = StudioStack(
         app,
-        f"{prefix}-studio",
+        stack_name(prefix, "studio"),
         prefix=prefix,
         studio=config.env.studio,
         vpc=network.vpc,
@@ -86,7 +87,7 @@ def build_platform(app: cdk.App, config: AppConfig) -> Platform:
     )
     pipeline = PipelineStack(
         app,
-        f"{prefix}-pipeline",
+        stack_name(prefix, "pipeline"),
         config=config,
         key=data.key,
         artifact_bucket=data.artifact_bucket,
@@ -100,7 +101,7 @@ def build_platform(app: cdk.App, config: AppConfig) -> Platform:
     )
     monitoring = MonitoringStack(
         app,
-        f"{prefix}-monitoring",
+        stack_name(prefix, "monitoring"),
         config=config,
         key=data.key,
         artifact_bucket=data.artifact_bucket,
@@ -114,7 +115,7 @@ def build_platform(app: cdk.App, config: AppConfig) -> Platform:
     )
     delivery = DeliveryStack(
         app,
-        f"{prefix}-delivery",
+        stack_name(prefix, "delivery"),
         config=config,
         key=data.key,
         artifact_bucket=data.artifact_bucket,
@@ -132,7 +133,7 @@ def build_platform(app: cdk.App, config: AppConfig) -> Platform:
             continue  # nothing approved yet: `python -m release.resolve` writes stage.model_file
         endpoints[stage.name] = EndpointStack(
             app,
-            f"{prefix}-endpoint-{stage.name}",
+            endpoint_stack_name(prefix, stage.name),
             prefix=prefix,
             stage=stage,
             approved=stage.approved_model,

@@ -4,7 +4,7 @@ Everything here outlives a ``cdk destroy``: RemovalPolicy.RETAIN on every resour
 IDs pinned with ``override_logical_id`` (tests/cdk pins them too), so a refactor can never
 replace a key or a bucket full of artifacts.
 
-Two buckets with two purposes (layout: :mod:`stacks.bucket_layout`): the artifact bucket, where
+Two buckets with two purposes (layout: :mod:`contracts.layout`): the artifact bucket, where
 people and jobs work, and the delivery bucket, where the build's source and the CodePipeline
 artifacts live and which no persona, job or endpoint role can write. The artifact bucket's policy
 keeps what a training run wrote (``pipeline-runs/``, registered models included) writable only by
@@ -22,8 +22,9 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_sagemaker as sagemaker
 from constructs import Construct
 
+from contracts import layout
 from contracts.config import RetentionConfig
-from stacks import bucket_layout as layout
+from contracts.names import key_alias, model_package_group_name
 from stacks.constructs.nag import acknowledge
 from stacks.constructs.secure_bucket import SecureBucketProps, secure_bucket
 
@@ -63,7 +64,7 @@ class DataStack(cdk.Stack):
         self.key = kms.Key(
             self,
             LOGICAL_IDS["key"],
-            alias=f"alias/{prefix}",
+            alias=key_alias(prefix),
             description=f"{prefix}: SageMaker data, artifacts, Studio storage and logs",
             enable_key_rotation=True,
             removal_policy=cdk.RemovalPolicy.RETAIN,
@@ -95,7 +96,7 @@ class DataStack(cdk.Stack):
             props=SecureBucketProps(
                 key=self.key,
                 access_log_bucket=self.access_log_bucket,
-                access_log_prefix="artifact-bucket/",
+                access_log_prefix=layout.ARTIFACT_ACCESS_LOG_PREFIX,
                 # Never pipeline-runs/ (registered models, baselines of deployed versions).
                 expire_prefixes={
                     layout.CAPTURE_PREFIX: retention.capture_days,
@@ -109,7 +110,9 @@ class DataStack(cdk.Stack):
             self,
             LOGICAL_IDS["delivery_bucket"],
             props=SecureBucketProps(
-                key=self.key, access_log_bucket=self.access_log_bucket, access_log_prefix="delivery-bucket/"
+                key=self.key,
+                access_log_bucket=self.access_log_bucket,
+                access_log_prefix=layout.DELIVERY_ACCESS_LOG_PREFIX,
             ),
         )
         for bucket in (self.access_log_bucket, self.artifact_bucket, self.delivery_bucket):
@@ -121,7 +124,7 @@ class DataStack(cdk.Stack):
                 "disaster-recovery choice for the deployer, not a default.",
             )
 
-        self.model_package_group_name = f"{prefix}-models"
+        self.model_package_group_name = model_package_group_name(prefix)
         group = sagemaker.CfnModelPackageGroup(
             self,
             LOGICAL_IDS["model_package_group"],

@@ -27,6 +27,7 @@ from aws_cdk import aws_sns as sns
 from constructs import Construct
 
 from contracts.config import AppConfig
+from contracts.names import dead_letter_queue_name, retrain_schedule_name
 from stacks.constructs.dead_letters import DeadLetters, DeadLettersProps
 from stacks.delivery.approval_rule import ApprovalRule, ApprovalRuleProps
 from stacks.delivery.build_pipeline import BuildPipeline, BuildPipelineProps
@@ -95,7 +96,7 @@ class DeliveryStack(cdk.Stack):
             self,
             "DeadLetters",
             props=DeadLettersProps(
-                queue_name=f"{prefix}-delivery-dlq",
+                queue_name=dead_letter_queue_name(prefix, "delivery"),
                 senders="the approval rule or the retraining schedule",
                 topic=notification_topic,
             ),
@@ -116,7 +117,7 @@ class DeliveryStack(cdk.Stack):
                 self,
                 "Retrain",
                 props=RetrainScheduleProps(
-                    name=f"{prefix}-retrain",
+                    name=retrain_schedule_name(prefix),
                     expression=delivery.retrain_schedule,
                     training_pipeline_name=training_pipeline_name,
                     key=key,

@@ -7,7 +7,7 @@ synth never asks AWS which model is approved.
 Changing the approved version, or anything CloudFormation cannot change in place on the model or
 endpoint config (instance type or count, serverless memory, capture percentage, subnets, ...),
 renames them: names are ``<endpoint>-v<version>-<fingerprint of the create-only properties>``
-(:mod:`stacks.endpoint.names` argues why). CloudFormation then creates new ones and *updates* the
+(:mod:`contracts.names` argues why). CloudFormation then creates new ones and *updates* the
 endpoint (fixed name, pinned logical ID) in place, which is what runs SageMaker's blue/green
 deployment: canary or linear traffic shifting from config, and automatic rollback when one of the
 stage's rollback alarms (5xx, p99 model latency; actions enabled, notifying the alert topic) fires.
@@ -33,18 +33,18 @@ from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sns as sns
 from constructs import Construct
 
+from contracts import layout
+from contracts.approved_model import ApprovedModel
 from contracts.config import StageConfig
-from ml_code import contract
-from release.contract import ApprovedModel
+from contracts.names import endpoint_name
 from stacks.endpoint.alarms import RollbackAlarms, RollbackAlarmsProps
 from stacks.endpoint.autoscaling import VariantAutoscaling, VariantAutoscalingProps
 from stacks.endpoint.guarded_endpoint import GuardedEndpoint, GuardedEndpointProps
 from stacks.endpoint.idle_alarm import IdleAlarm, IdleAlarmProps
 from stacks.endpoint.model import HostedModel, HostedModelProps
-from stacks.endpoint.names import endpoint_name
 from stacks.endpoint.serving_config import VARIANT, ServingConfig, ServingConfigProps
 
-__all__ = ["EndpointStack", "endpoint_name"]
+__all__ = ["EndpointStack"]
 
 
 class EndpointStack(cdk.Stack):
@@ -96,7 +96,7 @@ class EndpointStack(cdk.Stack):
                 vpc=vpc,
                 subnets=subnet_list,
                 security_group=security_group,
-                capture_prefix=f"{contract.CAPTURE_PREFIX}/{self.endpoint_name}/" if capturing else None,
+                capture_prefix=f"{layout.CAPTURE_PREFIX}{self.endpoint_name}/" if capturing else None,
                 serverless=stage.serverless is not None,
             ),
         )

@@ -30,13 +30,22 @@ from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
 from contracts.config import AppConfig, StageConfig
+from contracts.layout import CHECKS_PREFIX, check_report_prefix
+from contracts.names import (
+    alert_topic_name,
+    budget_name,
+    build_pipeline_name,
+    dead_letter_queue_name,
+    deploy_pipeline_name,
+    drift_alarm_name,
+    drift_pipeline_name,
+    endpoint_name,
+)
 from ml_code import contract
 from stacks.constructs.nag import acknowledge
-from stacks.endpoint_stack import endpoint_name
 from stacks.monitoring.alerts import Alerts, AlertsProps
 from stacks.monitoring.budget import COST_TAG_KEYS, SpendBudget, SpendBudgetProps
 from stacks.monitoring.dashboards import StageDashboard, StageDashboardProps
-from stacks.monitoring.definition import CHECKS_PREFIX
 from stacks.monitoring.drift_pipeline import DriftPipeline, DriftPipelineProps
 from stacks.monitoring.drift_schedule import DriftSchedule, DriftScheduleProps
 from stacks.monitoring.functions import FunctionProps, PythonFunction
@@ -74,7 +83,7 @@ class MonitoringStack(cdk.Stack):
         self._config = config
         self._bucket_name = artifact_bucket.bucket_name
         self._key = key
-        self.drift_pipeline_name = f"{prefix}-drift-check"
+        self.drift_pipeline_name = drift_pipeline_name(prefix)
         self.drift_pipeline_arn = self.format_arn(
             service="sagemaker", resource="pipeline", resource_name=self.drift_pipeline_name.lower()
         )
@@ -85,12 +94,12 @@ class MonitoringStack(cdk.Stack):
             self,
             "Alerts",
             props=AlertsProps(
-                topic_name=f"{prefix}-alerts",
+                topic_name=alert_topic_name(prefix),
                 emails=monitoring.notification_emails,
                 pipeline_arns=[training_arn, self.drift_pipeline_arn],
-                delivery_pipeline_names=[f"{prefix}-build", f"{prefix}-deploy"],
+                delivery_pipeline_names=[build_pipeline_name(prefix), deploy_pipeline_name(prefix)],
                 model_package_group_name=model_package_group_name,
-                dead_letter_queue_name=f"{prefix}-monitoring-dlq",
+                dead_letter_queue_name=dead_letter_queue_name(prefix, "monitoring"),
             ),
         )
         self.topic = alerts.topic
@@ -100,7 +109,7 @@ class MonitoringStack(cdk.Stack):
                 self,
                 "SpendBudget",
                 props=SpendBudgetProps(
-                    name=f"{prefix}-monthly-cost",
+                    name=budget_name(prefix),
                     config=monitoring.budget,
                     cost_tags={key: config.all_tags[key] for key in COST_TAG_KEYS},
                     topic=self.topic,
@@ -162,7 +171,9 @@ class MonitoringStack(cdk.Stack):
             ),
         )
         drift_alarm_names = sorted(
-            f"{endpoint_name(prefix, stage.name)}-drift" for stage in config.env.endpoints if monitored(stage)
+            drift_alarm_name(endpoint_name(prefix, stage.name))
+            for stage in config.env.endpoints
+            if monitored(stage)
         )
         trigger = PythonFunction(
             self,
@@ -178,7 +189,7 @@ class MonitoringStack(cdk.Stack):
                     "PIPELINE_NAME": training_pipeline_name,
                     "MIN_INTERVAL_SECONDS": str(monitoring.retrain_min_interval_hours * 3600),
                     "ALARM_NAMES": ",".join(drift_alarm_names),
-                    "REPORT_URI": f"s3://{artifact_bucket.bucket_name}/{CHECKS_PREFIX}{{execution_id}}/report/"
+                    "REPORT_URI": f"s3://{artifact_bucket.bucket_name}/{check_report_prefix('{execution_id}')}"
                     f"{contract.DRIFT_METRICS_FILE}",
                 },
                 statements=[
@@ -298,7 +309,7 @@ class MonitoringStack(cdk.Stack):
         alarm = cloudwatch.Alarm(
             self,
             f"Drift{stage.name.capitalize()}",
-            alarm_name=f"{name}-drift",
+            alarm_name=drift_alarm_name(name),
             alarm_description=f"{name}: captured traffic drifted from the deployed version's baseline "
             "(starts retraining, rate-capped)",
             metric=cloudwatch.Metric(

@@ -23,18 +23,13 @@ from aws_cdk import aws_sagemaker as sagemaker
 from constructs import Construct
 
 from contracts.config import AppConfig
-from stacks.bucket_layout import runs_writer_path
+from contracts.layout import DATA_PREFIX, INTERMEDIATES_PREFIX, RUNS_PREFIX, runs_writer_path
+from contracts.names import training_pipeline_name
 from stacks.pipeline.acknowledgements import acknowledge_role_wildcards
 from stacks.pipeline.cache import cached_definition
 from stacks.pipeline.execution_role import ExecutionRoleProps, PipelineExecutionRole
 from stacks.pipeline.images import XGBOOST_REPOSITORY, image_uri, xgboost_registries
-from stacks.pipeline.props import (
-    DATA_PREFIX,
-    INTERMEDIATES_PREFIX,
-    RUNS_PREFIX,
-    DefinitionProps,
-    training_pipeline_name,
-)
+from stacks.pipeline.props import DefinitionProps
 from stacks.pipeline.requests import JobSettings
 from stacks.pipeline.source_bundle import build_bundle
 
@@ -148,7 +143,7 @@ class PipelineStack(cdk.Stack):
                 champion_margin=settings.champion_margin,
                 use_spot=settings.use_spot,
             ),
-            name=f"{config.prefix}-training",
+            name=training_pipeline_name(config.prefix),
             cache_dir=build_dir,
         )
         self.pipeline = sagemaker.CfnPipeline(

@@ -13,11 +13,11 @@ from aws_cdk import aws_sagemaker as sagemaker
 from constructs import Construct
 
 from contracts.config import PERSONAS, Persona, StudioConfig
+from contracts.names import studio_domain_name, training_pipeline_name
 from stacks.constructs.job_conditions import JobBoundary
 from stacks.constructs.persona_roles import PersonaRole, PersonaRoleProps
 from stacks.constructs.studio_acknowledgements import acknowledge_persona_role, artifact_objects_finding
 from stacks.constructs.studio_domain import StudioDomain, StudioDomainProps, user_profile
-from stacks.pipeline.props import training_pipeline_name
 
 
 class StudioStack(cdk.Stack):
@@ -77,7 +77,7 @@ class StudioStack(cdk.Stack):
             self,
             "Studio",
             props=StudioDomainProps(
-                domain_name=f"{prefix}-studio",
+                domain_name=studio_domain_name(prefix),
                 vpc_id=vpc.vpc_id,
                 subnet_ids=[subnet.subnet_id for subnet in subnets],
                 security_group_id=security_group.security_group_id,

@@ -3,7 +3,7 @@
 The trust boundaries they hold (README "Security model"; tests/security pins each as requests):
 
 - **Storage**: read the training data, runs and drift reports; write only ``data/`` and the
-  persona's own ``workspace/<persona>/`` (``stacks.bucket_layout``). Nothing on the delivery
+  persona's own ``workspace/<persona>/`` (``contracts.layout``). Nothing on the delivery
   bucket (the build's source and CodePipeline artifacts), nothing under ``pipeline-runs/`` (the
   bucket policy denies it too), no captured traffic.
 - **Jobs**: only in the project's subnets and security group, volumes and outputs under the data
@@ -33,8 +33,9 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
+from contracts import layout
 from contracts.config import Persona
-from stacks import bucket_layout as layout
+from contracts.names import sandbox_pattern
 from stacks.constructs.job_conditions import (
     JobBoundary,
     endpoint_config_conditions,
@@ -45,8 +46,6 @@ from stacks.constructs.persona_statements import list_statement, runtime_stateme
 
 #: Builders register and train; the approver only reviews.
 BUILDERS: tuple[Persona, ...] = ("data_scientist", "ml_engineer")
-#: Ad-hoc endpoints, models and endpoint configs an ML engineer may run: ``<prefix>-sandbox-*``.
-SANDBOX = "sandbox"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -253,7 +252,7 @@ class PersonaRole(Construct):
     def _sandbox_statements(self) -> list[iam.PolicyStatement]:
         """Ad-hoc endpoints (``<prefix>-sandbox-*``) held to the job boundary; never a stage's."""
         p = self._props
-        name = f"{p.prefix}-{SANDBOX}-*"
+        name = sandbox_pattern(p.prefix)
         model, config, endpoint = (
             sagemaker_arn(f"{kind}/{name}") for kind in ("model", "endpoint-config", "endpoint")
         )

@@ -13,9 +13,9 @@ from aws_cdk import aws_codebuild as codebuild
 from aws_cdk import aws_s3 as s3
 from constructs import IConstruct
 
+from contracts.layout import RUNS_PREFIX
 from stacks.constructs.nag import acknowledge
 from stacks.pipeline.acknowledgements import reference
-from stacks.pipeline.props import RUNS_PREFIX
 
 _IAM5 = "AwsSolutions-IAM5"
 _ACCOUNT_ARN = "arn:<AWS::Partition>:{service}:<AWS::Region>:<AWS::AccountId>:{resource}"

@@ -16,6 +16,7 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
+from contracts.names import build_pipeline_name
 from stacks.delivery import commands, role_policies
 from stacks.delivery.acknowledgements import acknowledge_artifact_grants
 from stacks.delivery.build_project import BuildProject, BuildProjectProps
@@ -46,7 +47,7 @@ class BuildPipeline(Construct):
             self,
             "Build",
             props=BuildProjectProps(
-                name=f"{props.prefix}-build",
+                name=build_pipeline_name(props.prefix),
                 commands=commands.build_commands(env=props.env_name, prefix=props.prefix),
                 key=props.key,
                 statements=[
@@ -62,7 +63,7 @@ class BuildPipeline(Construct):
         self.pipeline = v2_pipeline(
             self,
             "Pipeline",
-            name=f"{props.prefix}-build",
+            name=build_pipeline_name(props.prefix),
             bucket=props.delivery_bucket,
             stages=[
                 codepipeline.StageProps(stage_name="Source", actions=[source_action]),

@@ -12,7 +12,13 @@ from __future__ import annotations
 from typing import Final
 
 from contracts.config import StageConfig
-from stacks.endpoint_stack import endpoint_name
+from contracts.names import (
+    deploy_pipeline_name,
+    endpoint_name,
+    endpoint_stack_name,
+    stack_name,
+    training_pipeline_name,
+)
 
 PY: Final = ".venv/bin/python"
 #: The pinned CDK CLI, quiet (same variables as the Makefile's ``CDK``).
@@ -36,14 +42,14 @@ def deploy(stack: str, env: str) -> str:
 def start_training(prefix: str) -> str:
     """Start one execution of the training pipeline, reason = the pushed commit; does not wait."""
     return (
-        f"{PY} -m release.start_pipeline --pipeline {prefix}-training "
+        f"{PY} -m release.start_pipeline --pipeline {training_pipeline_name(prefix)} "
         '--reason "push $CODEBUILD_RESOLVED_SOURCE_VERSION"'
     )
 
 
 def build_commands(*, env: str, prefix: str) -> list[str]:
     """Push → tests → the SageMaker pipeline updated to the pushed definition → one execution."""
-    return [TEST, deploy(f"{prefix}-pipeline", env), start_training(prefix)]
+    return [TEST, deploy(stack_name(prefix, "pipeline"), env), start_training(prefix)]
 
 
 def resolve(*, group: str, out: str, version: str | None = None) -> str:
@@ -59,7 +65,7 @@ def resolve(*, group: str, out: str, version: str | None = None) -> str:
 def read_version(model_file: str) -> str:
     """``export MODEL_VERSION=<version in model_file>`` (validated by the file's own reader)."""
     reader = (
-        "import sys; from pathlib import Path; from release.contract import ApprovedModel; "
+        "import sys; from pathlib import Path; from contracts.approved_model import ApprovedModel; "
         "print(ApprovedModel.read(Path(sys.argv[1])).version)"
     )
     return f"export {VERSION_VARIABLE}=$({PY} -c '{reader}' {model_file})"
@@ -84,7 +90,7 @@ def ship_commands(*, env: str, prefix: str, group: str, stage: StageConfig, vers
     return [
         resolve(group=group, out=stage.model_file, version=version),
         *([read_version(stage.model_file)] if version is None else []),
-        deploy(f"{prefix}-endpoint-{stage.name}", env),
+        deploy(endpoint_stack_name(prefix, stage.name), env),
         smoke(prefix=prefix, stage=stage),
     ]
 
@@ -96,11 +102,11 @@ def stop_if_live(*, prefix: str, stages: list[str]) -> str:
     ship then, and no gate should wait. ``release.live`` exits non-zero otherwise (or on an
     error), and the build goes on to ship.
     """
-    stacks = " ".join(f"--stack {prefix}-endpoint-{stage}" for stage in stages)
+    stacks = " ".join(f"--stack {endpoint_stack_name(prefix, stage)}" for stage in stages)
     reason = f"version ${VERSION_VARIABLE} is already live on {' and '.join(stages)}"
     return (
         f"if {PY} -m release.live --version ${VERSION_VARIABLE} {stacks} ; then "
-        f"aws codepipeline stop-pipeline-execution --pipeline-name {prefix}-deploy "
+        f"aws codepipeline stop-pipeline-execution --pipeline-name {deploy_pipeline_name(prefix)} "
         f'--pipeline-execution-id "${EXECUTION_VARIABLE}" --abandon --reason "{reason}" ; exit 0 ; fi'
     )
 

@@ -28,6 +28,7 @@ from aws_cdk import aws_sns as sns
 from constructs import Construct
 
 from contracts.config import StageConfig
+from contracts.names import deploy_pipeline_name, deploy_project_name, endpoint_name, endpoint_stack_name
 from stacks.delivery import commands, role_policies
 from stacks.delivery.acknowledgements import (
     acknowledge_artifact_grants,
@@ -37,7 +38,6 @@ from stacks.delivery.acknowledgements import (
 from stacks.delivery.build_project import BuildProject, BuildProjectProps
 from stacks.delivery.codepipeline_v2 import v2_pipeline
 from stacks.delivery.source import PipelineSource
-from stacks.endpoint_stack import endpoint_name
 
 STAGED: Final = "Staging"  # artifact name and variables namespace of the staging build
 DEPLOY_TIMEOUT_MINUTES: Final = 120
@@ -77,8 +77,8 @@ class DeployPipeline(Construct):
             artifact_files=[p.staging.model_file],
             extra=role_policies.stop_when_live(
                 cdk.Stack.of(self),
-                pipeline=f"{p.prefix}-deploy",
-                endpoint_stacks=[f"{p.prefix}-endpoint-{stage}" for stage in stages],
+                pipeline=deploy_pipeline_name(p.prefix),
+                endpoint_stacks=[endpoint_stack_name(p.prefix, stage) for stage in stages],
             ),
         )
         prod_project = self._project(
@@ -115,8 +115,9 @@ class DeployPipeline(Construct):
                 f"#/endpoints/{endpoint_name(p.prefix, p.staging.name)}"
             ),
             additional_information=(
-                f"Model version {version} of {p.group} passed its smoke test on {p.prefix}-staging. "
-                f"Approve to roll version {version} out to {p.prefix}-prod (canary, alarm rollback)."
+                f"Model version {version} of {p.group} passed its smoke test on "
+                f"{endpoint_name(p.prefix, p.staging.name)}. Approve to roll version {version} out to "
+                f"{endpoint_name(p.prefix, p.prod.name)} (canary, alarm rollback)."
             ),
         )
         prod_action = actions.CodeBuildAction(
@@ -125,7 +126,7 @@ class DeployPipeline(Construct):
         self.pipeline = v2_pipeline(
             self,
             "Pipeline",
-            name=f"{p.prefix}-deploy",
+            name=deploy_pipeline_name(p.prefix),
             bucket=p.delivery_bucket,
             stages=[
                 codepipeline.StageProps(
@@ -151,7 +152,7 @@ class DeployPipeline(Construct):
             self,
             stage.name.capitalize(),
             props=BuildProjectProps(
-                name=f"{p.prefix}-deploy-{stage.name}",
+                name=deploy_project_name(p.prefix, stage.name),
                 commands=build,
                 key=p.key,
                 statements=[
@@ -176,6 +177,6 @@ class DeployPipeline(Construct):
         acknowledge_deploy_project(project, group=p.group, bucket=p.artifact_bucket)
         if extra:
             acknowledge_endpoint_stacks(
-                project, stacks=[f"{p.prefix}-endpoint-{s}" for s in (p.staging.name, p.prod.name)]
+                project, stacks=[endpoint_stack_name(p.prefix, s) for s in (p.staging.name, p.prod.name)]
             )
         return project.project

@@ -13,7 +13,7 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 
-from stacks.pipeline.props import RUNS_PREFIX
+from contracts.layout import RUNS_PREFIX
 
 #: The CDK bootstrap roles (default qualifier) the CDK CLI assumes to publish file assets and
 #: deploy. Not the lookup role (the app makes no context lookups: synth is offline) nor the

@@ -20,15 +20,13 @@ not create or assume. There is no file-path filter on this path: every upload ru
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Final
 
 from aws_cdk import aws_codepipeline as codepipeline
 from aws_cdk import aws_codepipeline_actions as actions
 from aws_cdk import aws_s3 as s3
 
+from contracts import layout
 from contracts.config import SourceConfig
-
-SOURCE_PREFIX: Final = "source"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -45,7 +43,7 @@ class PipelineSource:
 
     def __init__(self, props: SourceProps) -> None:
         self._props = props
-        self.object_key = f"{SOURCE_PREFIX}/{props.prefix}.zip"
+        self.object_key = layout.source_object_key(props.prefix)
 
     @property
     def connected(self) -> bool:

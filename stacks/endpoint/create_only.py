@@ -4,7 +4,7 @@ A literal is itself. A value CloudFormation resolves at deploy (a token: a role 
 from the data stack, the ID of a subnet this app creates) cannot be hashed at synth; it stands
 for ``<construct path>.<attribute>`` instead. The path moves when the resource would be a new one
 (another logical ID or stack), which is when such a value normally changes. See
-:mod:`stacks.endpoint.names` for why and for what this cannot see.
+:mod:`contracts.names` for why and for what this cannot see.
 """
 
 from __future__ import annotations

@@ -22,11 +22,11 @@ from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sagemaker as sagemaker
 from constructs import Construct
 
-from release.contract import ApprovedModel
+from contracts.approved_model import ApprovedModel
+from contracts.names import versioned_name
 from stacks.constructs.nag import acknowledge
 from stacks.endpoint.create_only import at_synth, subnet_at_synth
 from stacks.endpoint.execution_role import ExecutionRoleProps, ModelExecutionRole
-from stacks.endpoint.names import versioned_name
 from stacks.pipeline.acknowledgements import reference
 
 _IAM5 = "AwsSolutions-IAM5"
@@ -60,7 +60,7 @@ class HostedModel(Construct):
 
     Attributes:
         create_only: the model's create-only properties as known at synth (CloudFormation names).
-        name: ``<endpoint>-v<version>-<fingerprint of create_only>`` (:mod:`stacks.endpoint.names`).
+        name: ``<endpoint>-v<version>-<fingerprint of create_only>`` (:mod:`contracts.names`).
     """
 
     def __init__(self, scope: Construct, construct_id: str, *, props: HostedModelProps) -> None:

@@ -1,7 +1,7 @@
 """The endpoint config of one stage: variant, storage encryption and data capture.
 
 Its name carries the model version and a fingerprint of its create-only properties
-(:mod:`stacks.endpoint.names`), so a new version, or a changed variant, capture or key, is a new
+(:mod:`contracts.names`), so a new version, or a changed variant, capture or key, is a new
 (immutable) config and the endpoint is *updated* to it, which is what runs the blue/green
 deployment. A ``prod`` config is tagged with its stage so the guardrails hold it to the
 redundancy rule (``SageMaker-EndpointRedundant``). ``_variant_values``/``_capture_values`` spell
@@ -18,11 +18,12 @@ from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sagemaker as sagemaker
 from constructs import Construct
 
+from contracts import layout
 from contracts.config import StageConfig
+from contracts.names import versioned_name
 from ml_code import contract
 from stacks.constructs.nag import acknowledge
 from stacks.endpoint.create_only import at_synth
-from stacks.endpoint.names import versioned_name
 from stacks.guardrails.endpoint_rules import STAGE_TAG
 
 #: The single production variant every stage serves.
@@ -66,7 +67,7 @@ class ServingConfig(Construct):
         if serverless and stage.data_capture_percent:
             raise ValueError(f"endpoint stage {stage.name!r}: serverless endpoints cannot capture data")
         bucket, key = props.artifact_bucket, props.key
-        self.capture_uri = f"s3://{bucket.bucket_name}/{contract.CAPTURE_PREFIX}"
+        self.capture_uri = layout.capture_destination(bucket.bucket_name)
         # The model name as synth knows it; the property below refers to the model's attribute,
         # which is the same string and makes CloudFormation create the model first.
         self.create_only = {
@@ -74,7 +75,7 @@ class ServingConfig(Construct):
             "KmsKeyId": None if serverless else at_synth(key.key_arn, key, "Arn"),
             "DataCaptureConfig": _capture_values(
                 stage,
-                f"s3://{at_synth(bucket.bucket_name, bucket, 'BucketName')}/{contract.CAPTURE_PREFIX}",
+                layout.capture_destination(at_synth(bucket.bucket_name, bucket, "BucketName")),
                 at_synth(key.key_arn, key, "Arn"),
             )
             if stage.data_capture_percent

@@ -20,11 +20,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Final
 
+from contracts.layout import CHECK_REPORT_FOLDER, CHECKS_PREFIX
 from ml_code import contract
 from stacks.pipeline import requests as rq
 
-#: Key prefix of every drift-check run's outputs (the roles are scoped to it).
-CHECKS_PREFIX: Final = "drift-checks/"
 PARAMETERS: Final = ("EndpointName", "CaptureUri", "BaselineUri", "LookbackHours")
 #: Where SelectCapture writes the window's manifest, under the execution's CHECKS_PREFIX folder.
 MANIFEST_FILE: Final = "capture.manifest"
@@ -87,7 +86,7 @@ def build_drift_definition(props: DriftDefinitionProps) -> dict[str, Any]:
         outputs=[
             rq.s3_output(
                 contract.MONITOR_REPORT_OUTPUT,
-                _check_uri(props.artifact_bucket, "report"),
+                _check_uri(props.artifact_bucket, CHECK_REPORT_FOLDER),
                 contract.MONITOR_REPORT_DIR,
             )
         ],
@@ -156,7 +155,7 @@ def _publish_step(props: DriftDefinitionProps) -> dict[str, Any]:
         "DependsOn": ["DriftCheck"],
         "FunctionArn": props.function_arn,
         "Arguments": {
-            "report_uri": _check_uri(props.artifact_bucket, "report", contract.DRIFT_METRICS_FILE),
+            "report_uri": _check_uri(props.artifact_bucket, CHECK_REPORT_FOLDER, contract.DRIFT_METRICS_FILE),
             "endpoint_name": _param("EndpointName"),
         },
         "OutputParameters": [{"OutputName": "violations", "OutputType": "Integer"}],

@@ -25,14 +25,13 @@ from aws_cdk import aws_sagemaker as sagemaker
 from constructs import Construct
 
 from contracts.config import MonitoringConfig
-from ml_code import contract
+from contracts.layout import CAPTURE_PREFIX, CHECKS_PREFIX, RUNS_PREFIX
 from stacks.constructs.nag import acknowledge
-from stacks.monitoring.definition import CHECKS_PREFIX, DriftDefinitionProps, definition_json
+from stacks.monitoring.definition import DriftDefinitionProps, definition_json
 from stacks.monitoring.functions import FunctionProps, PythonFunction
 from stacks.pipeline.acknowledgements import acknowledge_role_wildcards, reference
 from stacks.pipeline.execution_role import ExecutionRoleProps, _statements
 from stacks.pipeline.images import XGBOOST_REPOSITORY, image_uri, xgboost_registries
-from stacks.pipeline.props import RUNS_PREFIX
 from stacks.pipeline.requests import JobSettings
 from stacks.pipeline.source_bundle import build_bundle
 
@@ -107,7 +106,7 @@ class DriftPipeline(Construct):
                 actions=["s3:GetObject"],
                 resources=[
                     bucket.arn_for_objects(f"{RUNS_PREFIX}*"),
-                    bucket.arn_for_objects(f"{contract.CAPTURE_PREFIX}/*"),
+                    bucket.arn_for_objects(f"{CAPTURE_PREFIX}*"),
                 ],
             ),
             iam.PolicyStatement(
@@ -132,7 +131,7 @@ class DriftPipeline(Construct):
             bucket=bucket,
             bucket_prefixes={
                 RUNS_PREFIX: "Reads the deployed version's baseline (pipeline-runs/<execution>/preprocess/).",
-                f"{contract.CAPTURE_PREFIX}/": "Reads endpoint data capture (<endpoint>/<variant>/...).",
+                CAPTURE_PREFIX: "Reads endpoint data capture (<endpoint>/<variant>/...).",
                 CHECKS_PREFIX: "Each check writes its report under drift-checks/<execution id>/.",
             },
             group_name=props.model_package_group_name,
@@ -201,7 +200,7 @@ class DriftPipeline(Construct):
                         sid="ListCapture",
                         actions=["s3:ListBucket"],
                         resources=[bucket.bucket_arn],
-                        conditions={"StringLike": {"s3:prefix": [f"{contract.CAPTURE_PREFIX}/*"]}},
+                        conditions={"StringLike": {"s3:prefix": [f"{CAPTURE_PREFIX}*"]}},
                     ),
                     iam.PolicyStatement(
                         sid="WriteManifest",

@@ -18,7 +18,8 @@ from aws_cdk import aws_scheduler as scheduler
 from aws_cdk import aws_sns as sns
 from constructs import Construct
 
-from ml_code import contract
+from contracts import layout
+from contracts.names import drift_dead_letter_queue_name, drift_schedule_name
 from stacks.constructs.dead_letters import DeadLetters, DeadLettersProps
 from stacks.constructs.schedule_role import schedule_role
 
@@ -48,13 +49,13 @@ class DriftSchedule(Construct):
         pipeline_arn = stack.format_arn(
             service="sagemaker", resource="pipeline", resource_name=props.pipeline_name.lower()
         )
-        name = f"{props.endpoint_name}-drift-check"
+        name = drift_schedule_name(props.endpoint_name)
         role = schedule_role(self, "Role", description=f"Starts the drift check of {props.endpoint_name}")
         self.dead_letters = DeadLetters(
             self,
             "DeadLetters",
             props=DeadLettersProps(
-                queue_name=f"{props.endpoint_name}-drift-dlq",
+                queue_name=drift_dead_letter_queue_name(props.endpoint_name),
                 senders=f"the drift-check schedule of {props.endpoint_name}",
                 topic=props.topic,
             ),
@@ -77,7 +78,7 @@ class DriftSchedule(Construct):
         )
         parameters = {
             "EndpointName": props.endpoint_name,
-            "CaptureUri": f"s3://{props.bucket_name}/{contract.CAPTURE_PREFIX}/{props.endpoint_name}/",
+            "CaptureUri": f"s3://{props.bucket_name}/{layout.CAPTURE_PREFIX}{props.endpoint_name}/",
             "BaselineUri": props.baseline_uri,
             "LookbackHours": str(props.lookback_hours),
         }

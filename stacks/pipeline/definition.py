@@ -20,7 +20,7 @@ Shape (what a runner of this definition needs):
   the hyperparameters from ``/opt/ml/input/config/hyperparameters.json``.
 * Every output lands under ``s3://<bucket>/pipeline-runs/<execution id>/<step>/...``, except the
   train/validation splits and checkpoints, under ``pipeline-intermediates/<execution id>/...``
-  (they expire; see ``stacks.bucket_layout``).
+  (they expire; see ``contracts.layout``).
 """
 
 from __future__ import annotations
@@ -28,14 +28,13 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from contracts.layout import INTERMEDIATES_PREFIX, RUNS_PREFIX
 from ml_code import contract
 from stacks.pipeline import requests as rq
 from stacks.pipeline.gate import quality_gate
 from stacks.pipeline.parameters import PipelineParameters
 from stacks.pipeline.props import (
     EVALUATION_PROPERTY_FILE,
-    INTERMEDIATES_PREFIX,
-    RUNS_PREFIX,
     TRAINING_HYPERPARAMETERS,
     DefinitionProps,
 )

@@ -19,8 +19,8 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
+from contracts.layout import DATA_PREFIX, INTERMEDIATES_PREFIX, RUNS_PREFIX
 from stacks.constructs.job_conditions import JobBoundary, job_conditions
-from stacks.pipeline.props import DATA_PREFIX, INTERMEDIATES_PREFIX, RUNS_PREFIX
 
 #: SageMaker Pipelines names every job it starts ``pipelines-<execution>-<step>-<hash>``.
 JOB_NAME_PREFIX = "pipelines-"
@@ -47,7 +47,7 @@ class ExecutionRoleProps:
     #: Processing jobs must be network-isolated. The training pipeline's Evaluate step calls the
     #: SageMaker API (champion lookup), so its role cannot require it; the drift check's can.
     isolated_processing: bool = False
-    #: IAM path of the role; the training pipeline's is ``bucket_layout.runs_writer_path``.
+    #: IAM path of the role; the training pipeline's is ``contracts.layout.runs_writer_path``.
     runs_writer_path: str | None = None
 
 

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from contracts.approved_model import PROBLEM_TYPE_METADATA_KEY, SMOKE_SAMPLES_METADATA_KEY
 from ml_code import contract
-from release.contract import PROBLEM_TYPE_METADATA_KEY, SMOKE_SAMPLES_METADATA_KEY
 from stacks.pipeline.parameters import PipelineParameters
 from stacks.pipeline.props import DefinitionProps
 from stacks.pipeline.register import model_package_request

@@ -5,8 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from contracts.layout import DEFAULT_INPUT_PREFIX
 from ml_code import contract
-from stacks.pipeline.props import DEFAULT_INPUT_PREFIX, DefinitionProps
+from stacks.pipeline.props import DefinitionProps
 from stacks.pipeline.sdk import ParameterFloat, ParameterString
 
 

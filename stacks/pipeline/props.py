@@ -1,4 +1,7 @@
-"""What the pipeline definition is built from: deployment inputs and S3 key prefixes (no SDK import)."""
+"""What the pipeline definition is built from: deployment inputs (no SDK import).
+
+Key prefixes in the artifact bucket are in :mod:`contracts.layout`, names in :mod:`contracts.names`.
+"""
 
 from __future__ import annotations
 
@@ -7,14 +10,6 @@ from typing import Final
 
 from stacks.pipeline.requests import JobSettings
 
-#: Key prefixes in the artifact bucket: raw data is read from DATA_PREFIX, every run writes
-#: under RUNS_PREFIX/<execution id>/ (the execution role is scoped to exactly these).
-DATA_PREFIX: Final = "data/"
-DEFAULT_INPUT_PREFIX: Final = "data/raw/"
-RUNS_PREFIX: Final = "pipeline-runs/"
-#: Outputs no later stage reads (train/validation splits, checkpoints): kept apart from
-#: RUNS_PREFIX so a lifecycle rule can expire them without touching registered models.
-INTERMEDIATES_PREFIX: Final = "pipeline-intermediates/"
 #: The brief's training hyperparameters (train.py reads them from hyperparameters.json).
 TRAINING_HYPERPARAMETERS: Final[dict[str, str]] = {
     "num_round": "300",
@@ -42,8 +37,3 @@ class DefinitionProps:
     quality_threshold: float
     champion_margin: float
     use_spot: bool
-
-
-def training_pipeline_name(prefix: str) -> str:
-    """``<prefix>-training``: the SageMaker pipeline the build upserts and personas may start."""
-    return f"{prefix}-training"

@@ -8,9 +8,10 @@ from typing import Any
 
 import pytest
 
+from contracts.names import DRIFT_CHECK_SUFFIX
 from offline.cfn import Assembly
 from offline.local_aws import moto_server
-from offline.provision import DRIFT_CHECK_SUFFIX, ProvisionError, create_pipeline, pipeline_from
+from offline.provision import ProvisionError, create_pipeline, pipeline_from
 
 
 def pipeline(name: Any, marker: str) -> dict[str, Any]:

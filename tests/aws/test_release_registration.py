@@ -11,8 +11,8 @@ from typing import Any
 
 import pytest
 
+from contracts.approved_model import SMOKE_SAMPLES_FILE, SMOKE_SAMPLES_METADATA_KEY
 from ml_code import contract
-from release.contract import SMOKE_SAMPLES_FILE, SMOKE_SAMPLES_METADATA_KEY
 from release.registry import PROBLEM_TYPE_METADATA_KEY
 from stacks.pipeline.definition import build_definition
 from stacks.pipeline.props import DefinitionProps

@@ -14,9 +14,9 @@ from moto import mock_aws
 from moto.core.models import DEFAULT_ACCOUNT_ID
 from moto.sagemaker.models import sagemaker_backends
 
+from contracts.approved_model import SMOKE_SAMPLES_METADATA_KEY, ApprovedModel
 from contracts.config import load_config
 from release import promote, resolve
-from release.contract import SMOKE_SAMPLES_METADATA_KEY, ApprovedModel
 from release.registry import ResolveError
 
 GROUP = "mlops-demo-dev-models"

@@ -19,15 +19,15 @@ from moto.core.models import DEFAULT_ACCOUNT_ID
 from moto.sagemaker.models import sagemaker_backends
 from serving_models import build_model
 
+from contracts.approved_model import ApprovedModel
 from contracts.config import load_config
+from contracts.names import endpoint_name
+from contracts.prediction_schema import prediction_problem
 from ml_code import contract
 from ml_code.serve import serve_in_thread
 from release import smoke
-from release.contract import ApprovedModel
 from release.invokers import InvokeError, Invoker, InvokeResult, endpoint_invoker, url_invoker
-from release.schema import prediction_problem
 from release.smoke_report import p95
-from stacks.endpoint_stack import endpoint_name
 
 BUCKET = "artifacts"
 SAMPLES_KEY = "run/test/smoke-samples.json"

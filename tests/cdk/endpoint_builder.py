@@ -6,7 +6,6 @@ cross stacks as in the platform; the app carries cdk.json's context (its feature
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Sequence
 
 import aws_cdk as cdk
@@ -49,10 +48,11 @@ def build(
             for i, s in enumerate(subnet_ids)
         ]
     )
-    approved = dataclasses.replace(
-        APPROVED,
-        version=version,
-        model_package_arn=APPROVED.model_package_arn.rsplit("/", 1)[0] + f"/{version}",
+    approved = APPROVED.model_copy(
+        update={
+            "version": version,
+            "model_package_arn": APPROVED.model_package_arn.rsplit("/", 1)[0] + f"/{version}",
+        }
     )
     return EndpointStack(
         app,

@@ -12,8 +12,8 @@ from typing import Any
 import aws_cdk as cdk
 from aws_cdk.assertions import Template
 
+from contracts.approved_model import ApprovedModel
 from contracts.config import AppConfig, load_config
-from release.contract import ApprovedModel
 from stacks.application import Platform, build_platform
 
 ROOT = Path(__file__).resolve().parents[2]

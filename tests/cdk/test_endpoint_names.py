@@ -18,8 +18,14 @@ import pytest
 from endpoint_builder import build
 from platform_synth import APPROVED, cdk_context, resources
 
-from contracts.config import ConfigError, StageConfig, load_config
-from stacks.endpoint.names import SAGEMAKER_NAME_MAX, SAGEMAKER_NAME_RE, endpoint_name, versioned_name
+from contracts.config import StageConfig, load_config
+from contracts.names import (
+    SAGEMAKER_NAME_MAX,
+    SAGEMAKER_NAME_RE,
+    ResourceNameError,
+    endpoint_name,
+    versioned_name,
+)
 from stacks.endpoint_stack import EndpointStack
 
 CONFIG = load_config(cdk_context())
@@ -126,7 +132,7 @@ def test_names_fit_sagemaker_for_the_longest_config() -> None:
 
 
 def test_an_endpoint_name_over_63_characters_is_refused_naming_the_keys() -> None:
-    with pytest.raises(ConfigError, match=r"'project\.name' and 'env'.*64 characters"):
+    with pytest.raises(ResourceNameError, match=r"'project\.name' and 'env'.*64 characters"):
         endpoint_name(f"{'p' * 32}-{'e' * 23}", "staging")
 
 

@@ -12,10 +12,10 @@ import pytest
 from platform_synth import APPROVED, SynthesizedPlatform
 
 from contracts.config import STAGES
+from contracts.names import endpoint_name
 from offline.cfn import Assembly
 from offline.deploy import deploy_endpoint_stack
 from offline.local_aws import LocalAws, moto_server
-from stacks.endpoint_stack import endpoint_name
 
 
 @pytest.fixture(scope="module")

@@ -9,10 +9,10 @@ import botocore.session
 import pytest
 from botocore.validate import ParamValidator
 
+from contracts.layout import CHECKS_PREFIX
 from ml_code import contract
 from offline.definition import dependencies, flatten
 from stacks.monitoring.definition import (
-    CHECKS_PREFIX,
     MANIFEST_FILE,
     DriftDefinitionProps,
     build_drift_definition,

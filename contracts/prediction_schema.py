@@ -1,5 +1,8 @@
 """The prediction record schema ``ml_code.inference.output_fn`` writes, checked from outside.
 
+Plain functions, not pydantic models: the checks compare records with each other (one shape per
+model, one label per side of 0.5) and each failure is one sentence the smoke report prints.
+
 One record per input row, by problem type:
 
 - binary: ``{"predicted_label": label, "probability": p}`` with p in [0, 1];

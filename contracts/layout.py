@@ -5,8 +5,8 @@ Artifact bucket (``<prefix>-data`` stack, ``ArtifactBucket``):
 ========================== ============================================ ==========================
 prefix                     holds                                        written by
 ========================== ============================================ ==========================
-``data/``                  raw and labelled training data               personas (data_scientist,
-                                                                        ml_engineer), deployers
+``data/``                  raw and labelled training data (the          personas (data_scientist,
+                           pipeline's default input: ``data/raw/``)     ml_engineer), deployers
 ``workspace/<persona>/``   a persona's own scratch and ad-hoc job output that persona only
 ``pipeline-runs/``         what a training run keeps: test split,       the training pipeline's
                            baseline, model.tar.gz, evaluation report    execution role only
@@ -17,42 +17,63 @@ prefix                     holds                                        written 
 ``data-capture/``          captured endpoint traffic                    endpoint model roles;
                                                                         expires (retention)
 ``drift-checks/``          drift-check manifests and reports            drift-check role and its
-                                                                        selector; expire
+                           (``<execution id>/report/``)                 selector; expire
 ========================== ============================================ ==========================
 
 Delivery bucket (``DeliveryBucket``): ``source/<prefix>.zip`` (the S3 source the build polls) and
 every CodePipeline artifact. No persona, job, endpoint or function role may write there.
+
+Access-log bucket: ``artifact-bucket/`` and ``delivery-bucket/``, one per logged bucket.
 """
 
 from __future__ import annotations
 
 from typing import Final
 
-from ml_code.contract import CAPTURE_PREFIX as _CAPTURE
-from stacks.monitoring.definition import CHECKS_PREFIX
-from stacks.pipeline.props import DATA_PREFIX, INTERMEDIATES_PREFIX, RUNS_PREFIX
+from ml_code import contract
 
-#: Every prefix ends with "/"; ``workspace_prefix(persona)`` for a persona's own folder.
-CAPTURE_PREFIX: Final = f"{_CAPTURE}/"
+#: Every prefix ends with "/". Raw data is read from DATA_PREFIX; every training run writes under
+#: RUNS_PREFIX<execution id>/ (the execution role is scoped to exactly these).
+DATA_PREFIX: Final = "data/"
+#: The training pipeline's ``InputDataUri`` default, under DATA_PREFIX.
+DEFAULT_INPUT_PREFIX: Final = f"{DATA_PREFIX}raw/"
+RUNS_PREFIX: Final = "pipeline-runs/"
+#: Outputs no later stage reads (train/validation splits, checkpoints): kept apart from
+#: RUNS_PREFIX so a lifecycle rule can expire them without touching registered models.
+INTERMEDIATES_PREFIX: Final = "pipeline-intermediates/"
+#: Endpoint data capture: ``<endpoint>/<variant>/yyyy/mm/dd/hh/...`` below it.
+CAPTURE_PREFIX: Final = f"{contract.CAPTURE_PREFIX}/"
+#: Every drift-check run's outputs, ``<execution id>/...`` below it (the roles are scoped to it).
+CHECKS_PREFIX: Final = "drift-checks/"
+#: The folder of a drift-check run that holds its report (metrics, violations, distributions).
+CHECK_REPORT_FOLDER: Final = "report"
+#: ``workspace_prefix(persona)`` for a persona's own folder.
 WORKSPACE_PREFIX: Final = "workspace/"
+#: Delivery bucket: the S3 source zip (``source_object_key``).
 SOURCE_PREFIX: Final = "source/"
-
-__all__ = [
-    "CAPTURE_PREFIX",
-    "CHECKS_PREFIX",
-    "DATA_PREFIX",
-    "INTERMEDIATES_PREFIX",
-    "RUNS_PREFIX",
-    "SOURCE_PREFIX",
-    "WORKSPACE_PREFIX",
-    "runs_writer_path",
-    "workspace_prefix",
-]
+#: Access-log bucket: one prefix per bucket whose server access logs it receives.
+ARTIFACT_ACCESS_LOG_PREFIX: Final = "artifact-bucket/"
+DELIVERY_ACCESS_LOG_PREFIX: Final = "delivery-bucket/"
 
 
 def workspace_prefix(persona: str) -> str:
     """``workspace/<persona>/``: the one folder a persona's role may write besides ``data/``."""
     return f"{WORKSPACE_PREFIX}{persona}/"
+
+
+def capture_destination(bucket: str) -> str:
+    """``s3://<bucket>/data-capture``: an endpoint config's capture URI (SageMaker adds ``<endpoint>/``)."""
+    return f"s3://{bucket}/{CAPTURE_PREFIX.rstrip('/')}"
+
+
+def check_report_prefix(execution_id: str) -> str:
+    """``drift-checks/<execution id>/report/``: where a drift-check run writes its report."""
+    return f"{CHECKS_PREFIX}{execution_id}/{CHECK_REPORT_FOLDER}/"
+
+
+def source_object_key(prefix: str) -> str:
+    """``source/<prefix>.zip``: the delivery bucket's S3 source object (the fallback without a connection)."""
+    return f"{SOURCE_PREFIX}{prefix}.zip"
 
 
 def runs_writer_path(prefix: str) -> str:
