@@ -18,7 +18,8 @@ execution; the idempotency token makes an EventBridge retry of the same alarm st
 
 Environment: ``PIPELINE_NAME``, ``MIN_INTERVAL_SECONDS``; for drift-check completions also
 ``ALARM_NAMES`` (comma-separated: the drift alarms, ``<endpoint>-drift``) and ``REPORT_URI``
-(``s3://…/{execution_id}/…/drift_metrics.json``). Standard library and boto3 only.
+(``s3://…/{execution_id}/…/drift_metrics.json``). Standard library, boto3 and ``contracts.names``
+(which the function's asset carries beside it; :mod:`stacks.monitoring.function_asset`).
 """
 
 from __future__ import annotations
@@ -33,6 +34,8 @@ from typing import TYPE_CHECKING, Any
 
 import boto3
 import botocore.exceptions
+
+from contracts.names import drift_alarm_name
 
 if TYPE_CHECKING:  # type stubs: a development requirement, not in the Lambda bundle
     from mypy_boto3_sagemaker import SageMakerClient
@@ -163,7 +166,7 @@ def _persisting_drift(detail: dict[str, Any]) -> tuple[str, str, str]:
     if report is None:
         return f"drift check {execution_id}", "a check without a report (no capture in its window)", ""
     endpoint, violations = str(report.get("endpoint_name", "")), int(report.get("violations", 0))
-    alarm = f"{endpoint}-drift"
+    alarm = drift_alarm_name(endpoint)
     if alarm not in _setting("ALARM_NAMES").split(","):
         return alarm, "not a configured drift alarm", ""
     if violations <= 0:

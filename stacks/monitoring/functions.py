@@ -10,8 +10,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Final
 
 import aws_cdk as cdk
 from aws_cdk import aws_iam as iam
@@ -22,8 +20,7 @@ from constructs import Construct
 
 from stacks.constructs.dead_letters import DeadLetters
 from stacks.constructs.nag import acknowledge
-
-FUNCTIONS_DIR: Final = Path(__file__).resolve().parents[2] / "functions"
+from stacks.monitoring.function_asset import EXCLUDE, stage_functions
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -42,7 +39,7 @@ class FunctionProps:
 
 
 class PythonFunction(Construct):
-    """A python3.14 function (code: ``functions/``), KMS-encrypted env and logs, no managed policy."""
+    """A python3.14 function (``functions/`` + contracts), KMS-encrypted env and logs, no managed policy."""
 
     def __init__(self, scope: Construct, construct_id: str, *, props: FunctionProps) -> None:
         super().__init__(scope, construct_id)
@@ -72,7 +69,7 @@ class PythonFunction(Construct):
             "Function",
             runtime=lambda_.Runtime.PYTHON_3_14,
             handler=props.handler,
-            code=lambda_.Code.from_asset(str(FUNCTIONS_DIR), exclude=["__pycache__", "*.pyc"]),
+            code=lambda_.Code.from_asset(str(stage_functions()), exclude=EXCLUDE),
             description=props.description,
             role=self.role,
             environment=dict(props.environment),

@@ -20,7 +20,7 @@ from offline.lambdas import LocalFunction
 from offline.local_aws import moto_server
 from offline.runner import run_pipeline
 from stacks.monitoring.definition import DriftDefinitionProps, build_drift_definition
-from stacks.monitoring.functions import FUNCTIONS_DIR
+from stacks.monitoring.function_asset import FUNCTIONS_DIR
 from stacks.pipeline.requests import JobSettings
 
 BUCKET = "artifacts"
