@@ -27,14 +27,14 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from emulator.cfn import Assembly
+from emulator.definition import coerce_parameters
+from emulator.expressions import Scope
+from emulator.local_aws import LocalAws, moto_server
+from emulator.provision import OfflinePipeline, pipeline_from, provision, upload_data
+from emulator.runner import run_pipeline
 from ml_code import contract, sample_data
-from offline.cfn import Assembly
-from offline.definition import coerce_parameters
 from offline.demo import synth
-from offline.expressions import Scope
-from offline.local_aws import LocalAws, moto_server
-from offline.provision import OfflinePipeline, pipeline_from, provision, upload_data
-from offline.runner import run_pipeline
 
 ROOT = Path(__file__).resolve().parents[1]
 ROWS = 4000

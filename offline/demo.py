@@ -25,8 +25,13 @@ from typing import Any
 
 from contracts.config import load_config
 from contracts.names import drift_alarm_name, endpoint_name
+from emulator.cfn import Assembly
+from emulator.lambdas import LocalFunction, functions_from
+from emulator.local_aws import LocalAws, moto_server
+from emulator.provision import OfflinePipeline, pipeline_from, provision, upload_assets, upload_data
+from emulator.report import summary_lines
+from emulator.runner import RunResult, run_pipeline
 from ml_code import contract, sample_data
-from offline.cfn import Assembly
 from offline.drift_demo import (
     alarm_event,
     alarm_of,
@@ -35,12 +40,7 @@ from offline.drift_demo import (
     evaluate_alarm,
     trigger_retraining,
 )
-from offline.lambdas import LocalFunction, functions_from
-from offline.local_aws import LocalAws, moto_server
-from offline.provision import OfflinePipeline, pipeline_from, provision, upload_assets, upload_data
 from offline.release_demo import approve, resolve_stages, ship
-from offline.report import summary_lines
-from offline.runner import RunResult, run_pipeline
 
 ROOT = Path(__file__).resolve().parent.parent
 CDK_ENV = {

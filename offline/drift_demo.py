@@ -24,17 +24,17 @@ from typing import Any, Literal
 
 from contracts.layout import check_report_prefix
 from contracts.names import DRIFT_CHECK_SUFFIX, endpoint_name, endpoint_stack_name
+from emulator.cfn import Assembly
+from emulator.lambdas import LocalFunction, function_by_id, invoke
+from emulator.local_aws import LocalAws, split_s3_uri
+from emulator.provision import create_pipeline, pipeline_from
+from emulator.runner import run_pipeline
 from ml_code import contract, sample_data
 from ml_code.capture import flush_all
 from ml_code.drift_plots import drift_chart, drift_table
 from ml_code.drift_report import DISTRIBUTIONS_FILE
 from ml_code.serving_client import invoke as post
-from offline.cfn import Assembly
-from offline.lambdas import LocalFunction, function_by_id, invoke
-from offline.local_aws import LocalAws, split_s3_uri
-from offline.provision import create_pipeline, pipeline_from
 from offline.release_demo import Shipped
-from offline.runner import run_pipeline
 
 DRIFTED_ROWS = 400
 BATCH = 10

@@ -6,7 +6,7 @@ The same tools the deploy pipeline runs, against the AWS stand-in:
 2. ``release.resolve`` asks the registry for the newest approved version and writes each stage's
    approved-model file, exactly as the deploy build does; the app is synthesized again, so the
    endpoint stacks now exist, built from those files.
-3. ``offline.deploy`` applies each endpoint stack's model, endpoint config and endpoint to the
+3. ``emulator.deploy`` applies each endpoint stack's model, endpoint config and endpoint to the
    stand-in (moto lacks UpdateEndpoint; a small fake checked against botocore's model stands in).
 4. The model artifact the registry points at is served by the local model server (the endpoint's
    container contract), with data capture on like the prod endpoint config, and
@@ -25,10 +25,10 @@ from typing import Any
 from contracts.approved_model import ApprovedModel
 from contracts.config import AppConfig
 from contracts.names import endpoint_stack_name, model_package_group_name
+from emulator.cfn import Assembly
+from emulator.deploy import DeployResult, deploy_endpoint_stack
+from emulator.local_aws import LocalAws
 from ml_code.serve import serve_in_thread
-from offline.cfn import Assembly
-from offline.deploy import DeployResult, deploy_endpoint_stack
-from offline.local_aws import LocalAws
 from release.invokers import url_invoker
 from release.registry import recorded_problem_type
 from release.resolve import resolve_to_file

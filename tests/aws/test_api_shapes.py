@@ -11,9 +11,9 @@ from typing import Any
 import boto3
 import pytest
 
-from offline.api_shapes import render_request
-from offline.local_aws import LocalAws, moto_server
-from offline.runner import run_pipeline
+from emulator.api_shapes import render_request
+from emulator.local_aws import LocalAws, moto_server
+from emulator.runner import run_pipeline
 
 BUCKET = "rendering"
 #: Writes its arguments and FLAG environment variable into its output folder.

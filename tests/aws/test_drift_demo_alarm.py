@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
+from emulator.local_aws import LocalAws, moto_server
 from offline.drift_demo import alarm_event, evaluate_alarm
-from offline.local_aws import LocalAws, moto_server
 
 ALARM: dict[str, Any] = {
     "AlarmName": "mlops-demo-dev-prod-drift",

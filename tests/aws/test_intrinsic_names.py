@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from offline.cfn import Assembly
+from emulator.cfn import Assembly
 
 TEMPLATE: dict[str, Any] = {
     "Parameters": {"Stage": {"Type": "String", "Default": "dev"}},

@@ -12,8 +12,8 @@ from typing import Any
 
 import pytest
 
-from offline.cfn import Assembly, IntrinsicError
-from offline.provision import ProvisionError, pipeline_from
+from emulator.cfn import Assembly, IntrinsicError
+from emulator.provision import ProvisionError, pipeline_from
 
 DATA_STACK = {
     "Parameters": {"Stage": {"Type": "String", "Default": "dev"}},

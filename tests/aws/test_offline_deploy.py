@@ -1,4 +1,4 @@
-"""offline.deploy and the UpdateEndpoint fake, on a hand-written endpoint stack and a moto server."""
+"""emulator.deploy and the UpdateEndpoint fake, on a hand-written endpoint stack and a moto server."""
 
 from __future__ import annotations
 
@@ -12,10 +12,10 @@ from botocore.exceptions import ClientError, ParamValidationError
 from moto import mock_aws
 from moto.core.models import DEFAULT_ACCOUNT_ID
 
-from offline.cfn import Assembly
-from offline.deploy import DeployError, deploy_endpoint_stack
-from offline.local_aws import LocalAws, moto_server
-from offline.sagemaker_fakes import update_endpoint
+from emulator.cfn import Assembly
+from emulator.deploy import DeployError, deploy_endpoint_stack
+from emulator.local_aws import LocalAws, moto_server
+from emulator.sagemaker_fakes import update_endpoint
 
 STACK = "demo-endpoint-staging"
 FINGERPRINT = "0123abcd"

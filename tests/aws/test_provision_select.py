@@ -9,9 +9,9 @@ from typing import Any
 import pytest
 
 from contracts.names import DRIFT_CHECK_SUFFIX
-from offline.cfn import Assembly
-from offline.local_aws import moto_server
-from offline.provision import ProvisionError, create_pipeline, pipeline_from
+from emulator.cfn import Assembly
+from emulator.local_aws import moto_server
+from emulator.provision import ProvisionError, create_pipeline, pipeline_from
 
 
 def pipeline(name: Any, marker: str) -> dict[str, Any]:

@@ -16,8 +16,8 @@ from typing import Any
 
 import pytest
 
-from offline.local_aws import LocalAws, moto_server
-from offline.runner import PipelineDefinitionError, RunResult, run_pipeline
+from emulator.local_aws import LocalAws, moto_server
+from emulator.runner import PipelineDefinitionError, RunResult, run_pipeline
 from stacks.pipeline.requests import TRAINING_CODE_DIR, step_command
 
 BUCKET = "code-channel-bucket"

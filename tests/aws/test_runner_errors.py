@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
-from offline.local_aws import LocalAws, moto_server
-from offline.runner import PipelineDefinitionError, run_pipeline
+from emulator.local_aws import LocalAws, moto_server
+from emulator.runner import PipelineDefinitionError, run_pipeline
 
 BUCKET = "errors-bucket"
 

@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 
-from offline.definition import PipelineDefinitionError, coerce_parameters, dependencies, flatten
-from offline.expressions import ExpressionError, Scope, parse_path
+from emulator.definition import PipelineDefinitionError, coerce_parameters, dependencies, flatten
+from emulator.expressions import ExpressionError, Scope, parse_path
 
 REPORT = {"quality_gate": {"metric": "auc", "value": 0.83, "champion_floor": -1e9}, "list": [10, 20]}
 

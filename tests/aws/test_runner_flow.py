@@ -10,9 +10,9 @@ from typing import Any
 
 import pytest
 
-from offline.local_aws import LocalAws, moto_server
-from offline.report import summary_lines
-from offline.runner import PipelineDefinitionError, RunResult, run_pipeline
+from emulator.local_aws import LocalAws, moto_server
+from emulator.report import summary_lines
+from emulator.runner import PipelineDefinitionError, RunResult, run_pipeline
 
 BUCKET = "flow-bucket"
 GROUP = "flow-models"

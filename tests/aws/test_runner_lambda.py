@@ -17,10 +17,10 @@ from typing import Any
 
 import pytest
 
-from offline.cfn import Assembly
-from offline.lambdas import LocalFunction, function_by_id, functions_from, invoke
-from offline.local_aws import LocalAws, moto_server
-from offline.runner import RunResult, run_pipeline
+from emulator.cfn import Assembly
+from emulator.lambdas import LocalFunction, function_by_id, functions_from, invoke
+from emulator.local_aws import LocalAws, moto_server
+from emulator.runner import RunResult, run_pipeline
 
 BUCKET = "lambda-steps"
 ASSETS_BUCKET = "cdk-hnb659fds-assets-${AWS::AccountId}-${AWS::Region}"

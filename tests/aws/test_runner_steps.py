@@ -16,9 +16,9 @@ from typing import Any
 
 import pytest
 
-from offline.jobs import JobContext
-from offline.local_aws import LocalAws, moto_server
-from offline.runner import RunResult, run_pipeline
+from emulator.jobs import JobContext
+from emulator.local_aws import LocalAws, moto_server
+from emulator.runner import RunResult, run_pipeline
 from stacks.pipeline.requests import TRAINING_CODE_DIR, step_command
 
 BUCKET = "steps-bucket"

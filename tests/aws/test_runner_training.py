@@ -18,11 +18,11 @@ from typing import Any
 import pytest
 
 import ml_code
+from emulator.local_aws import LocalAws, moto_server
+from emulator.runner import run_pipeline
 from ml_code import contract
 from ml_code.preprocess import preprocess, write_outputs
 from ml_code.sample_data import generate
-from offline.local_aws import LocalAws, moto_server
-from offline.runner import run_pipeline
 from stacks.pipeline.requests import CODE_CHANNEL, TRAINING_CODE_DIR, step_command
 from stacks.pipeline.source_bundle import BUNDLE_NAME, bundle_bytes
 

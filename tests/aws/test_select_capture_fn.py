@@ -14,11 +14,11 @@ import boto3
 import pytest
 from moto import mock_aws
 
+from emulator.lambdas import LocalFunction
+from emulator.local_aws import moto_server
+from emulator.runner import run_pipeline
 from functions import select_capture
 from ml_code import contract
-from offline.lambdas import LocalFunction
-from offline.local_aws import moto_server
-from offline.runner import run_pipeline
 from stacks.monitoring.definition import DriftDefinitionProps, build_drift_definition
 from stacks.monitoring.function_asset import FUNCTIONS_DIR
 from stacks.pipeline.requests import JobSettings

@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 from platform_synth import SynthesizedPlatform, resources, synth_platform
 
+from emulator.definition import flatten
 from ml_code import contract
-from offline.definition import flatten
 
 
 def _props(template: dict[str, Any], resource_type: str) -> list[dict[str, Any]]:

@@ -1,4 +1,4 @@
-"""offline.deploy on the endpoint stacks as synthesized (session fixture): every property reaches
+"""emulator.deploy on the endpoint stacks as synthesized (session fixture): every property reaches
 the API, and a new version rolls the endpoint through the UpdateEndpoint fake."""
 
 from __future__ import annotations
@@ -13,9 +13,9 @@ from platform_synth import APPROVED, SynthesizedPlatform
 
 from contracts.config import STAGES
 from contracts.names import endpoint_name
-from offline.cfn import Assembly
-from offline.deploy import deploy_endpoint_stack
-from offline.local_aws import LocalAws, moto_server
+from emulator.cfn import Assembly
+from emulator.deploy import deploy_endpoint_stack
+from emulator.local_aws import LocalAws, moto_server
 
 
 @pytest.fixture(scope="module")

@@ -41,9 +41,9 @@ from contract_jobs import (
     tar_model,
 )
 
+from emulator.local_aws import FAKE_CREDENTIALS, LocalAws, moto_server
 from ml_code import contract, sample_data
 from ml_code.capture import capture_line
-from offline.local_aws import FAKE_CREDENTIALS, LocalAws, moto_server
 from stacks.pipeline.source_bundle import bundle_bytes
 
 #: The demo's sample size (offline/demo.py SAMPLE_ROWS): the runs below see what `make demo` sees.

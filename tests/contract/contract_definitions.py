@@ -5,7 +5,7 @@ and the drift check's from ``stacks.monitoring.definition.build_drift_definition
 stacks put in their CfnPipelines), with literal deployment values instead of the stacks'
 ``${Name}`` placeholders. Each job step's request is resolved as the offline runner resolves it
 (parameter defaults plus overrides, execution variables) and rendered as SageMaker renders it
-(:func:`offline.api_shapes.render_request`). References to earlier steps' properties only ever
+(:func:`emulator.api_shapes.render_request`). References to earlier steps' properties only ever
 name S3 locations, which the tier replaces with local files, so they become placeholders.
 """
 
@@ -18,9 +18,9 @@ from typing import Any, Final
 
 from contract_jobs import NO_AWS
 
-from offline.api_shapes import render_request
-from offline.definition import coerce_parameters, flatten
-from offline.expressions import Scope
+from emulator.api_shapes import render_request
+from emulator.definition import coerce_parameters, flatten
+from emulator.expressions import Scope
 from stacks.monitoring.definition import DriftDefinitionProps, build_drift_definition
 from stacks.pipeline.definition import build_definition
 from stacks.pipeline.props import DefinitionProps

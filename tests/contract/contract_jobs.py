@@ -3,7 +3,7 @@
 The container side of a SageMaker job is its ``/opt/ml`` tree, its environment and its command
 (``ContainerEntrypoint`` + ``ContainerArguments``). This module lays the tree out in a folder
 from local files (what SageMaker downloads before the job starts), then runs the command through
-the offline runner's own job harness, :class:`offline.jobs.JobContext`: every ``/opt/ml`` in
+the offline runner's own job harness, :class:`emulator.jobs.JobContext`: every ``/opt/ml`` in
 the command and the environment is mapped into the folder, ``MLOPS_OPT_ML_ROOT`` names it (see
 ``ml_code.container``), and ``python3`` is a shim for the interpreter asked for:
 
@@ -25,9 +25,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
 
+from emulator.jobs import JobContext, StepFailedError
+from emulator.local_aws import LocalAws
 from ml_code import contract
-from offline.jobs import JobContext, StepFailedError
-from offline.local_aws import LocalAws
 
 REPO: Final = Path(__file__).resolve().parents[2]
 CONTRACT_PYTHON: Final = REPO / ".venv-contract" / "bin" / "python"

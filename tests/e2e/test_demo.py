@@ -14,10 +14,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from emulator.cfn import Assembly
+from emulator.provision import pipeline_from
 from ml_code import contract
 from offline import demo
-from offline.cfn import Assembly
-from offline.provision import pipeline_from
 
 pytestmark = [pytest.mark.slow, pytest.mark.cli]
 

@@ -3,7 +3,7 @@ resource policy (bucket, key, topic, queue, VPC endpoint), with intrinsics resol
 
 Intrinsics (``Ref``, ``Fn::GetAtt``, ``Fn::Join``, ``Fn::Sub``, ``Fn::Select``, ``Fn::FindInMap``,
 ``Fn::ImportValue`` and CDK's cross-stack ``Fn::GetStackOutput``) are resolved by the offline
-emulator's :class:`offline.cfn.Assembly`, after two rewrites that make the result a realistic
+emulator's :class:`emulator.cfn.Assembly`, after two rewrites that make the result a realistic
 account rather than the emulator's stand-in one:
 
 * the pseudo parameters ``AWS::AccountId``/``AWS::Region`` become :data:`ACCOUNT`/:data:`REGION`
@@ -26,8 +26,8 @@ from typing import Any
 
 from policy_eval import Policy, Principal
 
-from offline import standins
-from offline.cfn import Assembly
+from emulator import standins
+from emulator.cfn import Assembly
 
 ACCOUNT = "111122223333"
 REGION = "eu-west-1"

@@ -10,8 +10,8 @@ import pytest
 from botocore.validate import ParamValidator
 
 from contracts.layout import CHECKS_PREFIX
+from emulator.definition import dependencies, flatten
 from ml_code import contract
-from offline.definition import dependencies, flatten
 from stacks.monitoring.definition import (
     MANIFEST_FILE,
     DriftDefinitionProps,

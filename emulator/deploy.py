@@ -2,13 +2,13 @@
 
 :func:`deploy_endpoint_stack` applies a stack's ``AWS::SageMaker::Model``, ``::EndpointConfig``
 and ``::Endpoint`` resources, as synthesized, to moto: properties are resolved with
-:meth:`offline.cfn.Assembly.resolve`, fitted to the ``Create*`` API's botocore input shape
+:meth:`emulator.cfn.Assembly.resolve`, fitted to the ``Create*`` API's botocore input shape
 (CloudFormation-only properties are dropped and listed, strings become the numbers and booleans
 the shape asks for) and validated against it before the call. Models and endpoint configs are
 immutable: one that already exists under its name is kept (the endpoint stack names them
 ``<endpoint>-v<version>-<fingerprint of their create-only properties>``, see
 ``contracts.names``, so a new version or a changed variant is a new name). An existing
-endpoint is updated to the new config through :func:`offline.sagemaker_fakes.update_endpoint`
+endpoint is updated to the new config through :func:`emulator.sagemaker_fakes.update_endpoint`
 (moto lacks ``UpdateEndpoint``; see that module for what it does not emulate).
 """
 
@@ -21,9 +21,9 @@ from botocore.exceptions import ClientError, ParamValidationError
 from botocore.model import ListShape, MapShape, Shape, StructureShape
 from botocore.validate import validate_parameters
 
-from offline.cfn import Assembly
-from offline.local_aws import LocalAws
-from offline.sagemaker_fakes import SERVICE_MODEL, update_endpoint
+from emulator.cfn import Assembly
+from emulator.local_aws import LocalAws
+from emulator.sagemaker_fakes import SERVICE_MODEL, update_endpoint
 
 #: CloudFormation type -> (Create operation, name parameter, Describe operation), in deploy order.
 RESOURCES: Final = (

@@ -1,13 +1,13 @@
 """Lambda steps of a pipeline definition, run with the synthesized functions' own code.
 
 :func:`functions_from` maps every ``AWS::Lambda::Function`` of a cloud assembly to a
-:class:`~offline.lambda_runtime.LocalFunction`, keyed by the ARN its ``Fn::GetAtt … Arn``
+:class:`~emulator.lambda_runtime.LocalFunction`, keyed by the ARN its ``Fn::GetAtt … Arn``
 resolves to — which is what a resolved pipeline definition's ``FunctionArn`` holds. Its code is
 the asset folder in ``cdk.out`` that the template's ``Code.S3Bucket``/``S3Key`` names (found
 through the assets manifests), its environment the resolved ``Environment.Variables``.
 
 :func:`run_lambda_step` calls the step's function with the step's resolved Arguments as the
-event (:mod:`offline.lambda_runtime`); the declared output parameters, typed, become the step's
+event (:mod:`emulator.lambda_runtime`); the declared output parameters, typed, become the step's
 properties, ``Steps.<name>.OutputParameters['<name>']``.
 """
 
@@ -17,11 +17,11 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from offline.cfn import Assembly, IntrinsicError
-from offline.definition import typed_value
-from offline.jobs import StepFailedError
-from offline.lambda_runtime import LocalFunction, invoke
-from offline.local_aws import LocalAws
+from emulator.cfn import Assembly, IntrinsicError
+from emulator.definition import typed_value
+from emulator.jobs import StepFailedError
+from emulator.lambda_runtime import LocalFunction, invoke
+from emulator.local_aws import LocalAws
 
 __all__ = [
     "LocalFunction",

@@ -3,9 +3,9 @@
 Given the definition JSON (the one in the synthesized template, intrinsics resolved) and
 parameter overrides, :func:`run_pipeline` resolves parameters, step properties and
 expressions, runs processing and training steps as local processes and Lambda steps with the
-synthesized functions' code (:mod:`offline.lambdas`), makes the register (and create-model)
+synthesized functions' code (:mod:`emulator.lambdas`), makes the register (and create-model)
 calls for real against the AWS stand-in, follows condition and fail steps, and reports each
-step. Requests are rendered as SageMaker renders them (:mod:`offline.api_shapes`: a Boolean
+step. Requests are rendered as SageMaker renders them (:mod:`emulator.api_shapes`: a Boolean
 in a string field is `true`). A step type it cannot run locally fails the run with a
 message saying so; nothing is skipped silently.
 """
@@ -22,14 +22,14 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from offline.api_shapes import as_text, render_request
-from offline.definition import PipelineDefinitionError, StepEntry, coerce_parameters, dependencies, flatten
-from offline.expressions import ExpressionError, Scope
-from offline.jobs import JobContext, StepFailedError, run_processing
-from offline.lambdas import LocalFunction, run_lambda_step
-from offline.local_aws import LocalAws
-from offline.standins import ACCOUNT, REGION
-from offline.training import run_training
+from emulator.api_shapes import as_text, render_request
+from emulator.definition import PipelineDefinitionError, StepEntry, coerce_parameters, dependencies, flatten
+from emulator.expressions import ExpressionError, Scope
+from emulator.jobs import JobContext, StepFailedError, run_processing
+from emulator.lambdas import LocalFunction, run_lambda_step
+from emulator.local_aws import LocalAws
+from emulator.standins import ACCOUNT, REGION
+from emulator.training import run_training
 
 __all__ = ["PipelineDefinitionError", "RunResult", "StepRecord", "run_pipeline"]
 
@@ -90,7 +90,7 @@ def run_pipeline(
 ) -> RunResult:
     """Execute `definition` locally under `run_root/<execution id>`.
 
-    `functions` are the Lambda functions steps may name by ARN (`offline.lambdas.functions_from`).
+    `functions` are the Lambda functions steps may name by ARN (`emulator.lambdas.functions_from`).
     Returns the result; a failing step ends the run with status Failed rather than raising.
 
     Raises:

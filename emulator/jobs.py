@@ -5,7 +5,7 @@ downloaded from the S3 stand-in into it, the job's own command runs with every
 `/opt/ml` path mapped into the folder (and `MLOPS_OPT_ML_ROOT` naming it), and outputs
 are uploaded back. Both job kinds run the command their request names (``ContainerEntrypoint``
 plus ``ContainerArguments``) and, when it exits non-zero, report the job's failure file as the
-API would (:meth:`JobContext.run`). Training lives in :mod:`offline.training`.
+API would (:meth:`JobContext.run`). Training lives in :mod:`emulator.training`.
 """
 
 from __future__ import annotations
@@ -22,10 +22,10 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from emulator.local_aws import LocalAws
+from emulator.standins import ACCOUNT, REGION
 from ml_code import contract
 from ml_code.container import MAX_FAILURE_CHARS
-from offline.local_aws import LocalAws
-from offline.standins import ACCOUNT, REGION
 
 #: `/opt/ml` as a path (not the start of `/opt/mlflow`), anywhere in a string.
 _OPT_ML_PATH = re.compile(re.escape(contract.OPT_ML) + r"(?![\w.-])")

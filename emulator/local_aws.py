@@ -21,7 +21,7 @@ from botocore.config import Config
 from botocore.exceptions import ClientError
 from moto.server import ThreadedMotoServer
 
-from offline.standins import REGION
+from emulator.standins import REGION
 
 if TYPE_CHECKING:  # the boto3 stubs are a development requirement only
     from mypy_boto3_cloudwatch import CloudWatchClient

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from offline.standins import (
+from emulator.standins import (
     ACCOUNT,
     NAME_PROPERTIES,
     PARTITION,

@@ -21,8 +21,8 @@ from typing import Any
 
 import boto3
 
-from offline.jobs import StepFailedError
-from offline.local_aws import LocalAws
+from emulator.jobs import StepFailedError
+from emulator.local_aws import LocalAws
 
 
 @dataclass(frozen=True)

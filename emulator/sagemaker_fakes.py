@@ -4,7 +4,7 @@ moto has no ``UpdateEndpoint``. :func:`update_endpoint` takes the same request, 
 against botocore's own service model (a wrong parameter name or type fails exactly as boto3
 would fail it), checks through moto's API that the endpoint and the new endpoint config exist,
 then points moto's endpoint at the new config. moto runs in this process (``mock_aws`` or
-:func:`offline.local_aws.moto_server`), so its backend is reachable directly.
+:func:`emulator.local_aws.moto_server`), so its backend is reachable directly.
 
 What it does NOT emulate: blue/green traffic shifting (canary or linear steps, wait intervals),
 the CloudWatch alarms watched during the rollout and the automatic rollback they trigger, the

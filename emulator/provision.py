@@ -16,9 +16,9 @@ from pathlib import Path
 from typing import Any
 
 from contracts.names import TRAINING_SUFFIX
-from offline.cfn import Assembly
-from offline.local_aws import LocalAws, split_s3_uri
-from offline.standins import ACCOUNT, PARTITION
+from emulator.cfn import Assembly
+from emulator.local_aws import LocalAws, split_s3_uri
+from emulator.standins import ACCOUNT, PARTITION
 
 #: The pipeline parameter naming the raw data prefix (stacks/pipeline/parameters.py).
 INPUT_DATA_PARAMETER = "InputDataUri"

@@ -5,7 +5,7 @@ SageMaker downloads each channel to `/opt/ml/input/data/<name>`, writes the requ
 `TRAINING_JOB_NAME`, `TRAINING_JOB_ARN` and the request's `Environment`, and runs
 `AlgorithmSpecification.ContainerEntrypoint` + `ContainerArguments`. This module does the same in
 a folder standing in for /opt/ml, with the command runner processing jobs use
-(:class:`offline.jobs.JobContext`), then archives the model dir as `model.tar.gz` under
+(:class:`emulator.jobs.JobContext`), then archives the model dir as `model.tar.gz` under
 `{S3OutputPath}/{job name}/output/`.
 
 A command that exits non-zero fails the job; its `FailureReason` (DescribeTrainingJob) is
@@ -20,9 +20,9 @@ import tarfile
 from collections.abc import Mapping
 from typing import Any, Final
 
+from emulator.jobs import JobContext, JobExitError, StepFailedError, max_runtime
 from ml_code import contract
 from ml_code.container import HYPERPARAMETERS_FILE, MAX_FAILURE_CHARS
-from offline.jobs import JobContext, JobExitError, StepFailedError, max_runtime
 
 #: SageMaker puts this before the failure file's text in a training job's FailureReason.
 ALGORITHM_ERROR: Final = "AlgorithmError: "

@@ -10,8 +10,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from offline.local_aws import LocalAws
-from offline.runner import RunResult
+from emulator.local_aws import LocalAws
+from emulator.runner import RunResult
 
 #: Metrics shown per registered version, in this order when present (the rest follow).
 _HEADLINE_METRICS = ("auc", "accuracy", "f1", "precision", "recall", "r2", "rmse", "mae")
