@@ -80,7 +80,7 @@ synth: setup ## Synthesize every stack for ENV (default dev) into cdk.out/, offl
 	$(CDK) synth --no-notices --quiet -c env=$(ENV) --output $(CDK_OUT)
 
 demo: setup ## The whole platform offline: synth, then the pipeline end to end on this machine
-	$(PY) -m offline.demo --env $(ENV) $(if $(DATA),--data $(DATA)) $(if $(TARGET),--target $(TARGET)) $(if $(PROBLEM),--problem-type $(PROBLEM))
+	$(PY) -m demo --env $(ENV) $(if $(DATA),--data $(DATA)) $(if $(TARGET),--target $(TARGET)) $(if $(PROBLEM),--problem-type $(PROBLEM))
 
 test: setup $(CONTRACT_STAMP) ## Run the test suite (unit, CDK, moto, end to end, contract), offline
 	$(PY) -m pytest

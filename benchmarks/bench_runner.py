@@ -27,6 +27,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from demo.story import synth
 from emulator.cfn import Assembly
 from emulator.definition import coerce_parameters
 from emulator.expressions import Scope
@@ -34,7 +35,6 @@ from emulator.local_aws import LocalAws, moto_server
 from emulator.provision import OfflinePipeline, pipeline_from, provision, upload_data
 from emulator.runner import run_pipeline
 from ml_code import contract, sample_data
-from offline.demo import synth
 
 ROOT = Path(__file__).resolve().parents[1]
 ROWS = 4000

@@ -1,7 +1,7 @@
 """`make demo` end to end: the synthesized pipeline definition run offline against moto.
 
 One real `cdk synth` (the CLI, into a temporary cdk.out) feeds every test here; each test
-then runs `offline.demo` on it with its own work folder and moto server.
+then runs the demo (`demo.story`) on it with its own work folder and moto server.
 """
 
 from __future__ import annotations
@@ -14,10 +14,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from demo import story
 from emulator.cfn import Assembly
 from emulator.provision import pipeline_from
 from ml_code import contract
-from offline import demo
 
 pytestmark = [pytest.mark.slow, pytest.mark.cli]
 
@@ -25,12 +25,12 @@ pytestmark = [pytest.mark.slow, pytest.mark.cli]
 @pytest.fixture(scope="module")
 def cdk_out(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("synth") / "cdk.out"
-    demo.synth("dev", out)
+    story.synth("dev", out)
     return out
 
 
 def run_demo(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, list[str]]:
-    code = demo.main(list(args))
+    code = story.main(list(args))
     return code, capsys.readouterr().out.splitlines()
 
 
@@ -123,7 +123,7 @@ def test_the_demo_runs_the_definition_the_template_holds(cdk_out: Path) -> None:
     # THEN it is the same document with only the tokens substituted
     assert_same_but_tokens(json.loads(raw), resolved, "definition")
     names = {p["Name"] for p in resolved["Parameters"]}
-    assert {demo.TARGET_PARAMETER, demo.PROBLEM_PARAMETER, "InputDataUri"} <= names
+    assert {story.TARGET_PARAMETER, story.PROBLEM_PARAMETER, "InputDataUri"} <= names
 
 
 def assert_same_but_tokens(raw: object, resolved: object, where: str) -> None:

@@ -1,6 +1,6 @@
 """No resource-name suffix or bucket prefix is spelled outside ``contracts/`` (one home; this test looks).
 
-The scan reads every module of stacks/, release/, offline/ and functions/ with ``ast``: string
+The scan reads every module of stacks/, release/, emulator/, demo/ and functions/ with ``ast``: string
 constants (docstrings aside) and the literal parts of f-strings. A *name suffix*
 (``contracts.names.SUFFIXES`` and each endpoint stage's ``-<stage>``, from cdk.json) is spelled when
 a literal part right after an interpolation starts with it (``f"{prefix}-models"``), or a constant
@@ -23,7 +23,7 @@ import pytest
 from contracts import layout, names
 
 ROOT = Path(__file__).resolve().parents[2]
-SCANNED = ("stacks", "release", "offline", "functions")
+SCANNED = ("stacks", "release", "emulator", "demo", "functions")
 
 
 def _stage_suffixes() -> list[str]:

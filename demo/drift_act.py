@@ -24,6 +24,7 @@ from typing import Any, Literal
 
 from contracts.layout import check_report_prefix
 from contracts.names import DRIFT_CHECK_SUFFIX, endpoint_name, endpoint_stack_name
+from demo.release_act import Shipped
 from emulator.cfn import Assembly
 from emulator.lambdas import LocalFunction, function_by_id, invoke
 from emulator.local_aws import LocalAws, split_s3_uri
@@ -34,7 +35,6 @@ from ml_code.capture import flush_all
 from ml_code.drift_plots import drift_chart, drift_table
 from ml_code.drift_report import DISTRIBUTIONS_FILE
 from ml_code.serving_client import invoke as post
-from offline.release_demo import Shipped
 
 DRIFTED_ROWS = 400
 BATCH = 10

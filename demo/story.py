@@ -25,14 +25,7 @@ from typing import Any
 
 from contracts.config import load_config
 from contracts.names import drift_alarm_name, endpoint_name
-from emulator.cfn import Assembly
-from emulator.lambdas import LocalFunction, functions_from
-from emulator.local_aws import LocalAws, moto_server
-from emulator.provision import OfflinePipeline, pipeline_from, provision, upload_assets, upload_data
-from emulator.report import summary_lines
-from emulator.runner import RunResult, run_pipeline
-from ml_code import contract, sample_data
-from offline.drift_demo import (
+from demo.drift_act import (
     alarm_event,
     alarm_of,
     check_drift,
@@ -40,7 +33,14 @@ from offline.drift_demo import (
     evaluate_alarm,
     trigger_retraining,
 )
-from offline.release_demo import approve, resolve_stages, ship
+from demo.release_act import approve, resolve_stages, ship
+from emulator.cfn import Assembly
+from emulator.lambdas import LocalFunction, functions_from
+from emulator.local_aws import LocalAws, moto_server
+from emulator.provision import OfflinePipeline, pipeline_from, provision, upload_assets, upload_data
+from emulator.report import summary_lines
+from emulator.runner import RunResult, run_pipeline
+from ml_code import contract, sample_data
 
 ROOT = Path(__file__).resolve().parent.parent
 CDK_ENV = {
@@ -173,7 +173,7 @@ def artefact_lines(results: Sequence[RunResult], group: str, aws: LocalAws) -> l
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+        prog="python -m demo", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--env", default="dev", help="environment in cdk.json (default dev)")
     parser.add_argument("--data", type=Path, help="your own CSV instead of the sample data")
@@ -323,7 +323,3 @@ def _approve(aws: LocalAws, result: RunResult) -> None:
     if result.model_package_arn is None:
         raise SystemExit("the first run registered no model version, so there is nothing to approve")
     approve(aws, result.model_package_arn)
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -1,1 +1,0 @@
-"""Run the synthesized SageMaker pipeline end to end on this machine (no Docker, no AWS account)."""
