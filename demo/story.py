@@ -25,15 +25,9 @@ from typing import Any
 
 from contracts.config import load_config
 from contracts.names import drift_alarm_name, endpoint_name
-from demo.drift_act import (
-    alarm_event,
-    alarm_of,
-    check_drift,
-    drift_lines,
-    evaluate_alarm,
-    trigger_retraining,
-)
+from demo.drift_act import alarm_of, check_drift, drift_lines, trigger_retraining
 from demo.release_act import approve, resolve_stages, ship
+from emulator.alarms import alarm_event, evaluate_alarm
 from emulator.cfn import Assembly
 from emulator.lambdas import LocalFunction, functions_from
 from emulator.local_aws import LocalAws, moto_server

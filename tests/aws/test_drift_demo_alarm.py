@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
+from emulator.alarms import alarm_event, evaluate_alarm
 from emulator.local_aws import LocalAws, moto_server
-from offline.drift_demo import alarm_event, evaluate_alarm
 
 ALARM: dict[str, Any] = {
     "AlarmName": "mlops-demo-dev-prod-drift",
