@@ -27,7 +27,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from demo.story import synth
+from demo.synth import synth
 from emulator.cfn import Assembly
 from emulator.definition import coerce_parameters
 from emulator.expressions import Scope

@@ -14,11 +14,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import shutil
-import subprocess
-import sys
-import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -27,142 +22,21 @@ from contracts.config import load_config
 from contracts.names import drift_alarm_name, endpoint_name
 from demo.drift_act import alarm_of, check_drift, drift_lines, trigger_retraining
 from demo.release_act import approve, resolve_stages, ship
+from demo.synth import ROOT, synth
+from demo.training_act import artefact_lines, run_and_report
 from emulator.alarms import alarm_event, evaluate_alarm
 from emulator.cfn import Assembly
 from emulator.lambdas import LocalFunction, functions_from
 from emulator.local_aws import LocalAws, moto_server
 from emulator.provision import OfflinePipeline, pipeline_from, provision, upload_assets, upload_data
-from emulator.report import summary_lines
-from emulator.runner import RunResult, run_pipeline
+from emulator.runner import RunResult
 from ml_code import contract, sample_data
 
-ROOT = Path(__file__).resolve().parent.parent
-CDK_ENV = {
-    "CDK_DISABLE_VERSION_CHECK": "1",
-    "CDK_DISABLE_CLI_TELEMETRY": "true",
-    "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": "20",
-}
 SAMPLE_ROWS = 4000
 #: Labelled rows of the drifted population that join the data before the retraining run.
 RECENT_ROWS = 2000
 #: Pipeline parameters a user's own data overrides (stacks/pipeline/parameters.py).
 TARGET_PARAMETER, PROBLEM_PARAMETER = "TargetColumn", "ProblemType"
-
-
-def synth(env_name: str, out_dir: Path, context: dict[str, str] | None = None) -> Assembly:
-    """Run the real `cdk synth` into `out_dir` (extra `-c` values from `context`) and load it."""
-    if out_dir.exists():
-        shutil.rmtree(out_dir)
-    command = ["npx", "--no-install", "cdk", "synth", "--no-notices", "--quiet", "-c", f"env={env_name}"]
-    for key, value in (context or {}).items():
-        command += ["-c", f"{key}={value}"]
-    started = time.monotonic()
-    completed = subprocess.run(
-        [*command, "--output", str(out_dir)],
-        cwd=ROOT,
-        env={**os.environ, **CDK_ENV},
-        check=False,
-        capture_output=True,
-        text=True,
-    )
-    if completed.returncode != 0:
-        sys.stderr.write(completed.stdout + completed.stderr)
-        raise SystemExit(f"cdk synth failed (exit {completed.returncode}); see the output above")
-    assembly = Assembly.load(out_dir)
-    print(f"Synthesized {len(assembly.templates)} stacks in {time.monotonic() - started:.1f}s → {out_dir}")
-    for stack, template in sorted(assembly.templates.items()):
-        print(f"  {stack:<32} {len(template.get('Resources', {})):>3} resources")
-    return assembly
-
-
-def run_and_report(
-    aws: LocalAws,
-    pipeline: OfflinePipeline,
-    overrides: dict[str, Any],
-    runs_dir: Path,
-    execution_arn: str | None = None,
-) -> RunResult:
-    """One execution: recorded in the stand-in's pipeline API, run locally, summarized.
-
-    ``execution_arn`` is an execution someone else started (the retraining trigger); without it
-    the demo starts one.
-    """
-    # moto records the execution (and, being a stand-in, calls it Succeeded at once); its id
-    # names the local run so the two can be matched. The local run's status is the truth.
-    if execution_arn is None:
-        # botocore fills ClientRequestToken (an idempotency token); the stubs call it required.
-        execution_arn = aws.client("sagemaker").start_pipeline_execution(  # type: ignore[call-arg]
-            PipelineName=pipeline.name,
-            PipelineParameters=[{"Name": k, "Value": str(v)} for k, v in overrides.items()],
-        )["PipelineExecutionArn"]
-    execution_id = execution_arn.rsplit("/", 1)[-1]
-    result = run_pipeline(
-        pipeline.definition,
-        aws,
-        runs_dir,
-        overrides=overrides,
-        execution_id=execution_id,
-        pipeline_name=pipeline.name,
-    )
-    print()
-    print("\n".join(summary_lines(result, aws)))
-    print("\n".join(gate_lines(result, aws)))
-    return result
-
-
-def gate_lines(result: RunResult, aws: LocalAws) -> list[str]:
-    """The champion/challenger gate's figures from the evaluation report, and its outcome."""
-    report = evaluation_report(result, aws)
-    if report is None:
-        return []
-    gate = report[contract.GATE_SECTION]
-    threshold = result.parameters.get("QualityThreshold")
-    champion = gate.get("champion_value")
-    versus = (
-        f"champion {champion:.4f} ({gate.get('champion_model_package_arn')}) minus margin → floor "
-        f"{gate['champion_floor']:.4f}"
-        if champion is not None
-        else "no approved champion yet, so the threshold alone decides"
-    )
-    passed = {"true": "passed → registered", "false": "failed → Fail step"}
-    outcome = next((s.outputs["Outcome"] for s in result.steps if "Outcome" in s.outputs), "not reached")
-    return [
-        f"  Gate: challenger {gate['metric']} {gate['value']:.4f} vs threshold {threshold}; {versus}",
-        f"  Gate outcome: {passed.get(outcome, outcome)}",
-    ]
-
-
-def evaluation_report(result: RunResult, aws: LocalAws) -> dict[str, Any] | None:
-    """The evaluation.json of the run's evaluate step, if it ran."""
-    for properties in result.properties.values():
-        outputs = properties.get("ProcessingOutputConfig", {}).get("Outputs", {})
-        if contract.EVALUATION_OUTPUT in outputs:
-            uri = outputs[contract.EVALUATION_OUTPUT]["S3Output"]["S3Uri"].rstrip("/")
-            report: dict[str, Any] = json.loads(aws.read_object(f"{uri}/{contract.EVALUATION_FILE}"))
-            return report
-    return None
-
-
-def artefact_lines(results: Sequence[RunResult], group: str, aws: LocalAws) -> list[str]:
-    """Where the last run's artefacts are, and every registered version."""
-    last = results[-1]
-    lines = ["", "Artefacts", f"  run folder:        {last.run_dir}"]
-    for model in sorted(last.run_dir.glob("*/model.tar.gz")):
-        lines += [f"  model:             {model}", f"  serve it:          make serve MODEL={model}"]
-    for report in sorted(last.run_dir.glob(f"*/opt_ml/**/{contract.EVALUATION_FILE}")):
-        lines.append(f"  evaluation report: {report}")
-        lines += [f"  plot:              {plot}" for plot in sorted(report.parent.glob("*.png"))]
-    packages = aws.client("sagemaker").list_model_packages(ModelPackageGroupName=group, SortOrder="Ascending")
-    for package in packages["ModelPackageSummaryList"]:
-        lines.append(
-            f"  registered:        {group} v{package.get('ModelPackageVersion')} "
-            f"{package['ModelApprovalStatus']:<22} {package['ModelPackageArn']}"
-        )
-    ok = all(r.status == "Succeeded" for r in results)
-    lines.append(
-        f"  result:            {'all runs succeeded' if ok else 'FAILED: ' + last.failure.splitlines()[0]}"
-    )
-    return lines
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -15,6 +15,7 @@ import pandas as pd
 import pytest
 
 from demo import story
+from demo.synth import synth
 from emulator.cfn import Assembly
 from emulator.provision import pipeline_from
 from ml_code import contract
@@ -25,7 +26,7 @@ pytestmark = [pytest.mark.slow, pytest.mark.cli]
 @pytest.fixture(scope="module")
 def cdk_out(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("synth") / "cdk.out"
-    story.synth("dev", out)
+    synth("dev", out)
     return out
 
 
