@@ -3,7 +3,7 @@
 Lambda runs a handler with its asset's root on the import path and nothing else of ours, so the
 ``contracts`` modules the handlers import (:data:`CONTRACT_MODULES`, standard library only) are
 copied in beside them as the ``contracts`` package; handlers keep their names
-(``retrain_trigger.handler``). ``tests/aws/test_function_asset.py`` imports every handler from
+(``retrain_trigger.handler``). ``tests/unit/test_function_asset.py`` imports every handler from
 the staged folder alone. A file is written only when its bytes change, each atomically, so
 parallel synths agree, and the CDK asset hash depends on the files' contents only.
 """

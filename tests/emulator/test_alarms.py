@@ -1,4 +1,4 @@
-"""The demo's stand-in for CloudWatch alarm evaluation (moto stores alarms, never evaluates them)."""
+"""The emulator's CloudWatch alarm evaluation (moto stores alarms, never evaluates them), and its event."""
 
 from __future__ import annotations
 
