@@ -46,7 +46,7 @@ from ml_code import contract, sample_data
 from ml_code.capture import capture_line
 from stacks.pipeline.source_bundle import bundle_bytes
 
-#: The demo's sample size (offline/demo.py SAMPLE_ROWS): the runs below see what `make demo` sees.
+#: The demo's sample size (demo/story.py SAMPLE_ROWS): the runs below see what `make demo` sees.
 SAMPLE_ROWS = 4000
 #: Captured requests for the drift check (drifted traffic, so the check has something to say).
 CAPTURED_ROWS = 300
