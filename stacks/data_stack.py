@@ -25,8 +25,8 @@ from constructs import Construct
 from contracts import layout
 from contracts.config import RetentionConfig
 from contracts.names import key_alias, model_package_group_name
-from stacks.constructs.nag import acknowledge
-from stacks.constructs.secure_bucket import SecureBucketProps, secure_bucket
+from stacks.common.nag import acknowledge
+from stacks.data.secure_bucket import SecureBucketProps, secure_bucket
 
 #: Logical IDs of the stateful resources; renaming one replaces the resource.
 LOGICAL_IDS = {

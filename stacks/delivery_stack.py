@@ -13,7 +13,7 @@
 - **Scheduled retraining** (optional, ``delivery.retrainSchedule``): an EventBridge Scheduler
   schedule starts the training pipeline through a role allowed only that.
 - **Dead letters**: an approval event or a scheduled start that runs out of retries waits in
-  ``<prefix>-delivery-dlq`` (:mod:`stacks.constructs.dead_letters`), alarmed on the alert topic.
+  ``<prefix>-delivery-dlq`` (:mod:`stacks.common.dead_letters`), alarmed on the alert topic.
 
 The exact commands the builds run are in :mod:`stacks.delivery.commands`.
 """
@@ -28,7 +28,7 @@ from constructs import Construct
 
 from contracts.config import AppConfig
 from contracts.names import dead_letter_queue_name, retrain_schedule_name
-from stacks.constructs.dead_letters import DeadLetters, DeadLettersProps
+from stacks.common.dead_letters import DeadLetters, DeadLettersProps
 from stacks.delivery.approval_rule import ApprovalRule, ApprovalRuleProps
 from stacks.delivery.build_pipeline import BuildPipeline, BuildPipelineProps
 from stacks.delivery.deploy_pipeline import DeployPipeline, DeployPipelineProps

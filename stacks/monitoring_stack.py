@@ -8,7 +8,7 @@ retraining trigger, which starts the training pipeline unless one is running or 
 run started within ``retrainMinIntervalHours``. New versions then go through the same gates.
 
 Nothing on that path is dropped: both rules' targets and the trigger's own asynchronous
-invocations dead-letter into ``<prefix>-monitoring-dlq`` (:mod:`stacks.constructs.dead_letters`),
+invocations dead-letter into ``<prefix>-monitoring-dlq`` (:mod:`stacks.common.dead_letters`),
 whose alarm notifies the alert topic. The environment's spend budget notifies it too
 (:mod:`stacks.monitoring.budget`).
 """
@@ -42,7 +42,7 @@ from contracts.names import (
     endpoint_name,
 )
 from ml_code import contract
-from stacks.constructs.nag import acknowledge
+from stacks.common.nag import acknowledge
 from stacks.monitoring.alerts import Alerts, AlertsProps
 from stacks.monitoring.budget import COST_TAG_KEYS, SpendBudget, SpendBudgetProps
 from stacks.monitoring.dashboards import StageDashboard, StageDashboardProps

@@ -13,10 +13,10 @@ from aws_cdk import aws_kms as kms
 from constructs import Construct
 
 from contracts.config import NetworkConfig
-from stacks.constructs.nag import acknowledge
-from stacks.constructs.private_network import PrivateNetwork, PrivateNetworkProps
-from stacks.constructs.s3_prefix_list import S3PrefixList, S3PrefixListProps
-from stacks.pipeline.images import xgboost_registries
+from stacks.common.images import xgboost_registries
+from stacks.common.nag import acknowledge
+from stacks.network.private_network import PrivateNetwork, PrivateNetworkProps
+from stacks.network.s3_prefix_list import S3PrefixList, S3PrefixListProps
 
 
 class NetworkStack(cdk.Stack):

@@ -25,10 +25,10 @@ from constructs import Construct
 from contracts.config import AppConfig
 from contracts.layout import DATA_PREFIX, INTERMEDIATES_PREFIX, RUNS_PREFIX, runs_writer_path
 from contracts.names import training_pipeline_name
+from stacks.common.images import XGBOOST_REPOSITORY, image_uri, xgboost_registries
 from stacks.pipeline.acknowledgements import acknowledge_role_wildcards
 from stacks.pipeline.cache import cached_definition
 from stacks.pipeline.execution_role import ExecutionRoleProps, PipelineExecutionRole
-from stacks.pipeline.images import XGBOOST_REPOSITORY, image_uri, xgboost_registries
 from stacks.pipeline.props import DefinitionProps
 from stacks.pipeline.requests import JobSettings
 from stacks.pipeline.source_bundle import build_bundle

@@ -14,10 +14,10 @@ from constructs import Construct
 
 from contracts.config import PERSONAS, Persona, StudioConfig
 from contracts.names import studio_domain_name, training_pipeline_name
-from stacks.constructs.job_conditions import JobBoundary
-from stacks.constructs.persona_roles import PersonaRole, PersonaRoleProps
-from stacks.constructs.studio_acknowledgements import acknowledge_persona_role, artifact_objects_finding
-from stacks.constructs.studio_domain import StudioDomain, StudioDomainProps, user_profile
+from stacks.common.job_conditions import JobBoundary
+from stacks.studio.acknowledgements import acknowledge_persona_role, artifact_objects_finding
+from stacks.studio.domain import StudioDomain, StudioDomainProps, user_profile
+from stacks.studio.persona_roles import PersonaRole, PersonaRoleProps
 
 
 class StudioStack(cdk.Stack):

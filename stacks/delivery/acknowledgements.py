@@ -14,7 +14,7 @@ from aws_cdk import aws_s3 as s3
 from constructs import IConstruct
 
 from contracts.layout import RUNS_PREFIX
-from stacks.constructs.nag import acknowledge
+from stacks.common.nag import acknowledge
 from stacks.pipeline.acknowledgements import reference
 
 _IAM5 = "AwsSolutions-IAM5"

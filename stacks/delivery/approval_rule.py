@@ -15,7 +15,7 @@ from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
 from constructs import Construct
 
-from stacks.constructs.dead_letters import DeadLetters
+from stacks.common.dead_letters import DeadLetters
 from stacks.delivery.events import approval_pattern
 
 

@@ -24,7 +24,7 @@ from constructs import Construct
 
 from contracts.approved_model import ApprovedModel
 from contracts.names import versioned_name
-from stacks.constructs.nag import acknowledge
+from stacks.common.nag import acknowledge
 from stacks.endpoint.create_only import at_synth, subnet_at_synth
 from stacks.endpoint.execution_role import ExecutionRoleProps, ModelExecutionRole
 from stacks.pipeline.acknowledgements import reference

@@ -22,7 +22,7 @@ from contracts import layout
 from contracts.config import StageConfig
 from contracts.names import versioned_name
 from ml_code import contract
-from stacks.constructs.nag import acknowledge
+from stacks.common.nag import acknowledge
 from stacks.endpoint.create_only import at_synth
 from stacks.guardrails.endpoint_rules import STAGE_TAG
 

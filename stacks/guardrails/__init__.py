@@ -1,7 +1,7 @@
 """Guardrails in the build: cdk-nag packs plus our SageMaker pack, as validation plugins.
 
 Every finding fails ``app.synth()`` (and so ``cdk synth``) unless acknowledged on the
-narrowest construct with a reason (``stacks.constructs.nag.acknowledge``).
+narrowest construct with a reason (``stacks.common.nag.acknowledge``).
 """
 
 from __future__ import annotations

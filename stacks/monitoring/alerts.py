@@ -5,7 +5,7 @@ build and deploy CodePipeline runs (a failed test, smoke test or endpoint update
 rolling an endpoint back fails the deploy), and model versions waiting for approval. Drift,
 rollback and dead-letter alarms notify through their alarm actions, the spend budget through its
 notifications. An alert rule that cannot deliver dead-letters into this stack's queue
-(:mod:`stacks.constructs.dead_letters`), whose alarm comes here too.
+(:mod:`stacks.common.dead_letters`), whose alarm comes here too.
 
 Who may publish, each in its own statement and only for its own resources in this account
 (confused deputy: ``aws:SourceAccount`` *and* ``aws:SourceArn``): EventBridge for rules,
@@ -33,7 +33,7 @@ from aws_cdk import aws_sns_subscriptions as subscriptions
 from aws_cdk.interfaces.aws_events import IRuleRef
 from constructs import Construct, IConstruct
 
-from stacks.constructs.dead_letters import DeadLetters, DeadLettersProps
+from stacks.common.dead_letters import DeadLetters, DeadLettersProps
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -26,12 +26,12 @@ from constructs import Construct
 
 from contracts.config import MonitoringConfig
 from contracts.layout import CAPTURE_PREFIX, CHECKS_PREFIX, RUNS_PREFIX
-from stacks.constructs.nag import acknowledge
+from stacks.common.images import XGBOOST_REPOSITORY, image_uri, xgboost_registries
+from stacks.common.nag import acknowledge
 from stacks.monitoring.definition import DriftDefinitionProps, definition_json
 from stacks.monitoring.functions import FunctionProps, PythonFunction
 from stacks.pipeline.acknowledgements import acknowledge_role_wildcards, reference
 from stacks.pipeline.execution_role import ExecutionRoleProps, _statements
-from stacks.pipeline.images import XGBOOST_REPOSITORY, image_uri, xgboost_registries
 from stacks.pipeline.requests import JobSettings
 from stacks.pipeline.source_bundle import build_bundle
 

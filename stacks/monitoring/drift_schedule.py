@@ -20,8 +20,8 @@ from constructs import Construct
 
 from contracts import layout
 from contracts.names import drift_dead_letter_queue_name, drift_schedule_name
-from stacks.constructs.dead_letters import DeadLetters, DeadLettersProps
-from stacks.constructs.schedule_role import schedule_role
+from stacks.common.dead_letters import DeadLetters, DeadLettersProps
+from stacks.common.schedule_role import schedule_role
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -18,8 +18,8 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
-from stacks.constructs.dead_letters import DeadLetters
-from stacks.constructs.nag import acknowledge
+from stacks.common.dead_letters import DeadLetters
+from stacks.common.nag import acknowledge
 from stacks.monitoring.function_asset import EXCLUDE, stage_functions
 
 

@@ -19,6 +19,8 @@ import aws_cdk as cdk
 from aws_cdk import aws_s3 as s3
 from constructs import IConstruct
 
+from stacks.common.nag import acknowledge
+
 _IAM5 = "AwsSolutions-IAM5"
 _ACCOUNT_ARN = "arn:<AWS::Partition>:{service}:<AWS::Region>:<AWS::AccountId>:{resource}"
 _WEAK_REFERENCES = "@aws-cdk/core:defaultCrossStackReferences"
@@ -46,11 +48,6 @@ FIXED_WILDCARDS: dict[str, str] = {
         "permission/deletion to the project VPC (ec2:Vpc condition)."
     ),
 }
-
-
-def acknowledge(scope: IConstruct, finding: str, reason: str) -> None:
-    """Acknowledge one cdk-nag finding (e.g. ``AwsSolutions-IAM5[Action::s3:List*]``) on ``scope``."""
-    cdk.Validations.of(scope).acknowledge(cdk.Acknowledgment(id=finding, reason=reason))
 
 
 def render(value: Any) -> str:

@@ -20,7 +20,7 @@ from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
 from contracts.layout import DATA_PREFIX, INTERMEDIATES_PREFIX, RUNS_PREFIX
-from stacks.constructs.job_conditions import JobBoundary, job_conditions
+from stacks.common.job_conditions import JobBoundary, job_conditions
 
 #: SageMaker Pipelines names every job it starts ``pipelines-<execution>-<step>-<hash>``.
 JOB_NAME_PREFIX = "pipelines-"

@@ -14,7 +14,7 @@ from aws_cdk import aws_sagemaker as sagemaker
 from nag_findings import findings, tiny_app
 from platform_synth import SynthesizedPlatform
 
-from stacks.constructs.nag import acknowledge
+from stacks.common.nag import acknowledge
 from stacks.guardrails import add_guardrails
 
 

@@ -12,8 +12,8 @@ from aws_cdk.assertions import Match
 from platform_synth import APPROVED, SynthesizedPlatform, cdk_context, resources, synth_platform
 
 from contracts.config import INTERFACE_ENDPOINTS, load_config
+from stacks.common.images import xgboost_registries
 from stacks.network_stack import NetworkStack
-from stacks.pipeline.images import xgboost_registries
 
 ACCOUNT = {"Ref": "AWS::AccountId"}
 REGION = {"Ref": "AWS::Region"}

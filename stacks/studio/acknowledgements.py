@@ -11,8 +11,8 @@ import json
 
 from contracts import layout
 from contracts.names import model_package_group_name, sandbox_pattern, training_pipeline_name
-from stacks.constructs.nag import acknowledge
-from stacks.constructs.persona_roles import PersonaRole
+from stacks.common.nag import acknowledge
+from stacks.studio.persona_roles import PersonaRole
 
 _ARN = "arn:<AWS::Partition>:{service}:<AWS::Region>:<AWS::AccountId>:{resource}"
 _SERVICE_WIDE = (

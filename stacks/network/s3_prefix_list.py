@@ -22,7 +22,7 @@ from aws_cdk import aws_logs as logs
 from aws_cdk import custom_resources as cr
 from constructs import Construct
 
-from stacks.constructs.nag import acknowledge
+from stacks.common.nag import acknowledge
 
 #: Where the ID sits in DescribeManagedPrefixLists' response (the name filter matches one list).
 _ID_PATH = "PrefixLists.0.PrefixListId"

@@ -8,7 +8,7 @@ The trust boundaries they hold (README "Security model"; tests/security pins eac
   bucket policy denies it too), no captured traffic.
 - **Jobs**: only in the project's subnets and security group, volumes and outputs under the data
   key, network-isolated, inter-container encrypted, on the configured instance types
-  (:mod:`stacks.constructs.job_conditions`).
+  (:mod:`stacks.common.job_conditions`).
 - **Registry**: versions are registered by the training pipeline only (as
   ``PendingManualApproval``): a hand-registered package could name a model file in a workspace
   its author may overwrite after approval, or any image. Only the ``approver`` persona changes a
@@ -36,13 +36,13 @@ from constructs import Construct
 from contracts import layout
 from contracts.config import Persona
 from contracts.names import sandbox_pattern
-from stacks.constructs.job_conditions import (
+from stacks.common.job_conditions import (
     JobBoundary,
     endpoint_config_conditions,
     job_conditions,
     model_conditions,
 )
-from stacks.constructs.persona_statements import list_statement, runtime_statements, studio_statements
+from stacks.studio.persona_statements import list_statement, runtime_statements, studio_statements
 
 #: Builders register and train; the approver only reviews.
 BUILDERS: tuple[Persona, ...] = ("data_scientist", "ml_engineer")

@@ -38,7 +38,7 @@ from aws_cdk import aws_sqs as sqs
 from aws_cdk.interfaces.aws_events import IRuleRef
 from constructs import Construct
 
-from stacks.constructs.nag import acknowledge
+from stacks.common.nag import acknowledge
 
 #: SQS keeps a message at most 14 days: the time there is to notice and replay it.
 RETENTION: Final = cdk.Duration.days(14)

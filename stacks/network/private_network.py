@@ -1,5 +1,5 @@
 """A VPC with no route to the internet, reaching AWS only through VPC endpoints whose policies
-keep requests inside this account (see :mod:`stacks.constructs.endpoint_policies`)."""
+keep requests inside this account (see :mod:`stacks.network.endpoint_policies`)."""
 
 from __future__ import annotations
 
@@ -14,8 +14,8 @@ from aws_cdk import aws_logs as logs
 from constructs import Construct
 
 from contracts.config import INTERFACE_ENDPOINTS
-from stacks.constructs.endpoint_policies import interface_endpoint_policy, s3_gateway_policy
-from stacks.constructs.nag import acknowledge
+from stacks.common.nag import acknowledge
+from stacks.network.endpoint_policies import interface_endpoint_policy, s3_gateway_policy
 
 #: Studio and notebook endpoints live under ``aws.sagemaker.REGION.*``, not ``com.amazonaws``.
 _SERVICE_PREFIXES: Final[Mapping[str, str]] = {"studio": "aws.sagemaker", "notebook": "aws.sagemaker"}

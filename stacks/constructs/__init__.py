@@ -1,1 +1,0 @@
-"""Reusable constructs: each owns one concern and takes a frozen keyword-only props dataclass."""
