@@ -6,11 +6,12 @@ Honours SAGEMAKER_BIND_TO_PORT, SAGEMAKER_MODEL_SERVER_WORKERS (default: one per
 SAGEMAKER_MODEL_SERVER_TIMEOUT (seconds, default 60); flags win.
 
 Design: N worker processes (one per core: parsing, transforming and xgboost's call
-overhead hold the GIL, so processes, not threads, scale on cores) share one listening
-socket; each runs uvicorn's asyncio loop with the raw ASGI app of ml_code.serving_app.
-uvicorn's supervisor restarts a worker that dies. The socket is created here with
-``IPPROTO_TCP`` so asyncio sets TCP_NODELAY on accepted connections: uvicorn's own
-multi-worker socket does not, and Nagle's algorithm then adds ~40 ms to every
+overhead hold the GIL, so processes, not threads, scale on cores), each with its own
+listening socket on the same port (SO_REUSEPORT: the kernel spreads connections over them;
+see ReusePortSupervisor); each runs uvicorn's asyncio loop with the raw ASGI app of
+ml_code.serving_app. uvicorn's supervisor restarts a worker that dies. The sockets are
+created here with ``IPPROTO_TCP`` so asyncio sets TCP_NODELAY on accepted connections:
+uvicorn's own multi-worker socket does not, and Nagle's algorithm then adds ~40 ms to every
 keep-alive response (measured; see benchmarks/README.md).
 
 Programmatic use (smoke tests, the offline demo): :func:`serve_in_thread` and
@@ -30,7 +31,6 @@ import os
 import socket
 import sys
 import tarfile
-import tempfile
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -38,7 +38,7 @@ from typing import Final
 
 import uvicorn
 
-from ml_code import inference
+from ml_code import inference, model_cache
 from ml_code.capture import CaptureWriter
 from ml_code.contract import SERVING_PORT
 from ml_code.serving_app import InvocationsApp
@@ -56,7 +56,8 @@ CAPTURE_PERCENT_ENV: Final = "MLOPS_SERVE_CAPTURE_PERCENT"
 
 @contextlib.contextmanager
 def model_directory(path: str | Path) -> Iterator[Path]:
-    """A model dir as given, or a model.tar.gz extracted to a temp dir (removed on exit).
+    """A model dir as given, or a model.tar.gz unpacked in the model cache (ml_code/model_cache.py:
+    once per archive content, reused by later runs, pruned; nothing left in /tmp by a killed run).
 
     Raises FileNotFoundError for a missing path, tarfile.TarError for a bad archive.
     """
@@ -66,9 +67,8 @@ def model_directory(path: str | Path) -> Iterator[Path]:
         return
     if not source.is_file():
         raise FileNotFoundError(f"model path {source} does not exist")
-    with tempfile.TemporaryDirectory(prefix="mlops-model-") as tmp, tarfile.open(source, "r:*") as tar:
-        tar.extractall(tmp, filter="data")  # "data" refuses absolute paths, links out, devices
-        yield Path(tmp)
+    with model_cache.extracted(source) as entry:
+        yield entry
 
 
 def create_app(model_dir: str | Path, timeout_seconds: float | None = None) -> InvocationsApp:
@@ -94,15 +94,64 @@ def _writer(capture_dir: Path, endpoint_name: str, percent: float) -> CaptureWri
     return writer
 
 
-def bind_socket(host: str, port: int) -> socket.socket:
-    """A listening TCP socket (port 0 picks a free one); IPPROTO_TCP so TCP_NODELAY gets set."""
+def bind_socket(host: str, port: int, *, reuse_port: bool = False) -> socket.socket:
+    """A listening TCP socket (port 0 picks a free one); IPPROTO_TCP so TCP_NODELAY gets set.
+
+    ``reuse_port``: SO_REUSEPORT, so more sockets can listen on the same port and the kernel
+    spreads incoming connections over them (one per worker; see ReusePortSupervisor).
+    """
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    if reuse_port:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
     sock.bind((host, port))
     sock.listen(2048)
     sock.set_inheritable(True)
     return sock
+
+
+class ReusePortSupervisor(uvicorn.supervisors.Multiprocess):
+    """uvicorn's supervisor (a dead worker is replaced, SIGHUP restarts, SIGTTIN/SIGTTOU resize),
+    but each worker it starts listens on a socket of its own, all bound to one port with
+    SO_REUSEPORT.
+
+    Why: with one shared socket, whichever worker wakes first accepts every connection waiting
+    (asyncio accepts until the queue is empty), so a client's keep-alive connections, opened
+    together, mostly land on one worker and the other idles (seen with ``ss``: 8 of 8 on one
+    worker; 1-row throughput swung between ~3,000 and ~5,500 req/s from run to run). With a socket
+    per worker the kernel picks the socket for each new connection by a hash of its addresses,
+    so connections spread over the workers whatever their timing.
+
+    Every time uvicorn starts a worker it reads ``self.sockets``, which here hands out a new
+    listening socket (the first one: the socket the port was bound with). The worker inherits
+    it at start; the supervisor closes its own copy on its next tick, so a dead worker's socket
+    leaves the group with it (new connections then hash to the live ones; connections still
+    queued on it are reset, as a dead worker's are with a shared socket).
+    """
+
+    def __init__(self, config: uvicorn.Config, first: socket.socket) -> None:
+        self._address: tuple[str, int] = first.getsockname()[:2]
+        self._unused = [first]
+        self._handed_out: list[socket.socket] = []
+        super().__init__(config, sockets=[])
+
+    @property
+    def sockets(self) -> list[socket.socket]:
+        """A listening socket for the worker about to start (read once per worker by uvicorn)."""
+        sock = self._unused.pop() if self._unused else bind_socket(*self._address, reuse_port=True)
+        self._handed_out.append(sock)
+        return [sock]
+
+    @sockets.setter
+    def sockets(self, _value: list[socket.socket]) -> None:
+        pass  # uvicorn's __init__ stores the shared sockets; each worker gets its own instead
+
+    def keep_subprocess_alive(self) -> None:
+        # Workers started so far have inherited their sockets (spawn passes them at start()).
+        while self._handed_out:
+            self._handed_out.pop().close()
+        super().keep_subprocess_alive()
 
 
 def _config(
@@ -142,7 +191,7 @@ def run(
         return
     os.environ[MODEL_DIR_ENV] = str(model_dir)
     config = _config(f"{__name__}:app_from_env", workers=workers, access_log=access_log)
-    uvicorn.supervisors.Multiprocess(config, sockets=[sock]).run()
+    ReusePortSupervisor(config, sock).run()
 
 
 @contextlib.contextmanager
@@ -225,7 +274,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         with model_directory(args.model) as model_dir:
             inference.model_fn(str(model_dir))  # fail here, with the reason, not in N workers
-            sock = bind_socket(args.host, args.port)
+            sock = bind_socket(args.host, args.port, reuse_port=args.workers > 1)
             url = f"http://{args.host}:{sock.getsockname()[1]}"
             print(f"serving {args.model} on {url} with {args.workers} worker(s)", flush=True)
             capture = (
