@@ -16,6 +16,7 @@ The same tools the deploy pipeline runs, against the AWS stand-in:
 from __future__ import annotations
 
 import json
+import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -149,6 +150,9 @@ def ship(
         raise SystemExit("staging smoke test failed: the deploy pipeline stops here")
     print("  manual gate: approved (in the deploy pipeline a person approves this action)")
     capture = work / "capture"
+    # This run's traffic only: an earlier `make demo` left its capture here, and the drift act
+    # would count it again (each run added 420 records to the next one's check).
+    shutil.rmtree(capture, ignore_errors=True)
     with _deploy_and_smoke(
         aws, config, assembly, work, approved["prod"], stage="prod", capture_dir=capture
     ) as (prod, url):
