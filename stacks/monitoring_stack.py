@@ -42,14 +42,13 @@ from contracts.names import (
     endpoint_name,
 )
 from ml_code import contract
-from stacks.common.nag import acknowledge
+from stacks.common.nag import acknowledge, acknowledge_resource
 from stacks.monitoring.alerts import Alerts, AlertsProps
 from stacks.monitoring.budget import COST_TAG_KEYS, SpendBudget, SpendBudgetProps
 from stacks.monitoring.dashboards import StageDashboard, StageDashboardProps
 from stacks.monitoring.drift_pipeline import DriftPipeline, DriftPipelineProps
 from stacks.monitoring.drift_schedule import DriftSchedule, DriftScheduleProps
 from stacks.monitoring.functions import FunctionProps, PythonFunction
-from stacks.pipeline.acknowledgements import reference
 from stacks.pipeline_stack import DEFAULT_BUILD_DIR, DEFAULT_SOURCE_DIR
 
 
@@ -207,11 +206,10 @@ class MonitoringStack(cdk.Stack):
                 ],
             ),
         )
-        bucket_arn = reference(self, artifact_bucket.bucket_arn, cdk.Stack.of(artifact_bucket))
         for reader in (self.publisher, trigger):
-            acknowledge(
+            acknowledge_resource(
                 reader.policy,
-                f"AwsSolutions-IAM5[Resource::{bucket_arn}/{CHECKS_PREFIX}*]",
+                artifact_bucket.arn_for_objects(f"{CHECKS_PREFIX}*"),
                 "Reads finished drift checks' reports, written under drift-checks/<execution id>/report/.",
             )
         acknowledge(

@@ -15,7 +15,7 @@ from constructs import Construct
 from contracts.config import PERSONAS, Persona, StudioConfig
 from contracts.names import studio_domain_name, training_pipeline_name
 from stacks.common.job_conditions import JobBoundary
-from stacks.studio.acknowledgements import acknowledge_persona_role, artifact_objects_finding
+from stacks.studio.acknowledgements import acknowledge_persona_role
 from stacks.studio.domain import StudioDomain, StudioDomainProps, user_profile
 from stacks.studio.persona_roles import PersonaRole, PersonaRoleProps
 
@@ -89,9 +89,7 @@ class StudioStack(cdk.Stack):
         ).domain
         for role in personas.values():
             role.allow_studio_apps(self.domain.attr_domain_id, studio.instance_types)
-            acknowledge_persona_role(
-                role, artifact_objects=artifact_objects_finding(artifact_bucket.stack.stack_name)
-            )
+            acknowledge_persona_role(role, artifact_bucket=artifact_bucket)
 
         self.user_profiles: dict[str, sagemaker.CfnUserProfile] = {
             user.name: user_profile(

@@ -14,10 +14,8 @@ from aws_cdk import aws_s3 as s3
 from constructs import IConstruct
 
 from contracts.layout import RUNS_PREFIX
-from stacks.common.nag import acknowledge
-from stacks.pipeline.acknowledgements import reference
+from stacks.common.nag import IAM5, acknowledge, acknowledge_resource
 
-_IAM5 = "AwsSolutions-IAM5"
 _ACCOUNT_ARN = "arn:<AWS::Partition>:{service}:<AWS::Region>:<AWS::AccountId>:{resource}"
 #: CDK's artifact grants on the bucket and its key: action wildcards -> why they are acceptable.
 ARTIFACT_ACTIONS: dict[str, str] = {
@@ -34,11 +32,10 @@ ARTIFACT_ACTIONS: dict[str, str] = {
 def acknowledge_artifact_grants(scope: IConstruct, bucket: s3.IBucket) -> None:
     """The artifact-bucket and key grants CDK gives a pipeline, its actions or a build project."""
     for action, reason in ARTIFACT_ACTIONS.items():
-        acknowledge(scope, f"{_IAM5}[Action::{action}]", reason)
-    arn = reference(scope, bucket.bucket_arn, cdk.Stack.of(bucket))
-    acknowledge(
+        acknowledge(scope, f"{IAM5}[Action::{action}]", reason)
+    acknowledge_resource(
         scope,
-        f"{_IAM5}[Resource::{arn}/*]",
+        bucket.arn_for_objects("*"),
         "Pipeline artifacts are objects with generated names in the artifact bucket; CDK grants on "
         "its objects.",
     )
@@ -60,12 +57,12 @@ def acknowledge_project(project: codebuild.PipelineProject) -> None:
     reports = _ACCOUNT_ARN.format(service="codebuild", resource=f"report-group/<{logical}>-*")
     acknowledge(
         project,
-        f"{_IAM5}[Resource::{logs}]",
+        f"{IAM5}[Resource::{logs}]",
         "CodeBuild's default grant on the project's own /aws/codebuild/<project> log streams.",
     )
     acknowledge(
         project,
-        f"{_IAM5}[Resource::{reports}]",
+        f"{IAM5}[Resource::{reports}]",
         "CodeBuild's default grant on the project's own test report groups (<project>-*).",
     )
 
@@ -74,20 +71,19 @@ def acknowledge_deploy_project(project: IConstruct, *, group: str, bucket: s3.IB
     """The deliberate wildcards of a deploy build's own policy (resolve and smoke test)."""
     acknowledge(
         project,
-        f"{_IAM5}[Resource::*]",
+        f"{IAM5}[Resource::*]",
         "sagemaker:ListModelPackages has no resource-level permissions (the resolve tool lists the "
         "approved versions of this project's group).",
     )
     versions = _ACCOUNT_ARN.format(service="sagemaker", resource=f"model-package/{group}/*")
     acknowledge(
         project,
-        f"{_IAM5}[Resource::{versions}]",
+        f"{IAM5}[Resource::{versions}]",
         "Versions are named <group>/<n>; the deploy builds describe versions of this project's group only.",
     )
-    runs = reference(project, bucket.bucket_arn, cdk.Stack.of(bucket))
-    acknowledge(
+    acknowledge_resource(
         project,
-        f"{_IAM5}[Resource::{runs}/{RUNS_PREFIX}*]",
+        bucket.arn_for_objects(f"{RUNS_PREFIX}*"),
         f"The smoke test reads the approved version's sample payloads under {RUNS_PREFIX}<execution>/.",
     )
 
@@ -97,7 +93,7 @@ def acknowledge_endpoint_stacks(project: IConstruct, *, stacks: list[str]) -> No
     for name in stacks:
         acknowledge(
             project,
-            f"{_IAM5}[Resource::"
+            f"{IAM5}[Resource::"
             + _ACCOUNT_ARN.format(service="cloudformation", resource=f"stack/{name}/*")
             + "]",
             "A stack's ARN ends in an ID CloudFormation generates; DescribeStacks is limited to this "

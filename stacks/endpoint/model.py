@@ -14,7 +14,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-import aws_cdk as cdk
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
@@ -24,12 +23,10 @@ from constructs import Construct
 
 from contracts.approved_model import ApprovedModel
 from contracts.names import versioned_name
-from stacks.common.nag import acknowledge
+from stacks.common.nag import IAM5, acknowledge, acknowledge_resource
 from stacks.endpoint.create_only import at_synth, subnet_at_synth
 from stacks.endpoint.execution_role import ExecutionRoleProps, ModelExecutionRole
-from stacks.pipeline.acknowledgements import reference
 
-_IAM5 = "AwsSolutions-IAM5"
 _SERVERLESS_NETWORK = (
     "Serverless Inference rejects network isolation and VPC configuration (AWS feature exclusions); "
     "serverless is a config option for idle dev/staging endpoints, the role still reads only this "
@@ -141,11 +138,12 @@ def _acknowledge_wildcards(execution: ModelExecutionRole, props: HostedModelProp
             "limited to the project subnets and security group, permission and deletion to the "
             "project VPC (ec2:Vpc condition)."
         )
-    if props.capture_prefix:
-        bucket_arn = reference(policy, props.artifact_bucket.bucket_arn, cdk.Stack.of(props.artifact_bucket))
-        reasons[f"{bucket_arn}/{props.capture_prefix}*"] = (
-            "SageMaker writes captured requests under <endpoint>/<variant>/yyyy/mm/dd/hh/<generated "
-            "name>.jsonl; limited to this endpoint's capture prefix, write only."
-        )
     for resource, reason in reasons.items():
-        acknowledge(policy, f"{_IAM5}[Resource::{resource}]", reason)
+        acknowledge(policy, f"{IAM5}[Resource::{resource}]", reason)
+    if props.capture_prefix:
+        acknowledge_resource(
+            policy,
+            props.artifact_bucket.arn_for_objects(f"{props.capture_prefix}*"),
+            "SageMaker writes captured requests under <endpoint>/<variant>/yyyy/mm/dd/hh/<generated "
+            "name>.jsonl; limited to this endpoint's capture prefix, write only.",
+        )

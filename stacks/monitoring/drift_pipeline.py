@@ -27,10 +27,10 @@ from constructs import Construct
 from contracts.config import MonitoringConfig
 from contracts.layout import CAPTURE_PREFIX, CHECKS_PREFIX, RUNS_PREFIX
 from stacks.common.images import XGBOOST_REPOSITORY, image_uri, xgboost_registries
-from stacks.common.nag import acknowledge
+from stacks.common.nag import acknowledge_resource
 from stacks.monitoring.definition import DriftDefinitionProps, definition_json
 from stacks.monitoring.functions import FunctionProps, PythonFunction
-from stacks.pipeline.acknowledgements import acknowledge_role_wildcards, reference
+from stacks.pipeline.acknowledgements import acknowledge_role_wildcards
 from stacks.pipeline.execution_role import ExecutionRoleProps, _statements
 from stacks.pipeline.requests import JobSettings
 from stacks.pipeline.source_bundle import build_bundle
@@ -214,10 +214,9 @@ class DriftPipeline(Construct):
                 ],
             ),
         )
-        bucket_arn = reference(selector.policy, bucket.bucket_arn, cdk.Stack.of(bucket))
-        acknowledge(
+        acknowledge_resource(
             selector.policy,
-            f"AwsSolutions-IAM5[Resource::{bucket_arn}/{CHECKS_PREFIX}*]",
+            bucket.arn_for_objects(f"{CHECKS_PREFIX}*"),
             "Writes each check's manifest under drift-checks/<execution id>/; the execution ID is "
             "generated at run time. It can read nothing there.",
         )

@@ -1,17 +1,18 @@
 """Acknowledged guardrail findings on the persona roles, each with its reason.
 
 Each finding id names one wildcard resource of one customer-managed policy (cdk-nag renders
-tokens as ``<LogicalId.Attr>`` / ``<AWS::Region>``), so an acknowledgement covers exactly that
-wildcard on exactly that policy; a new wildcard is a new, unacknowledged finding.
+tokens as ``<LogicalId.Attr>`` / ``<AWS::Region>``; the artifact bucket's prefixes are named as the
+template renders them, :func:`stacks.common.nag.acknowledge_resource`), so an acknowledgement
+covers exactly that wildcard on exactly that policy; a new wildcard is a new, unacknowledged finding.
 """
 
 from __future__ import annotations
 
-import json
+from aws_cdk import aws_s3 as s3
 
 from contracts import layout
 from contracts.names import model_package_group_name, sandbox_pattern, training_pipeline_name
-from stacks.common.nag import acknowledge
+from stacks.common.nag import acknowledge, acknowledge_resource
 from stacks.studio.persona_roles import PersonaRole
 
 _ARN = "arn:<AWS::Partition>:{service}:<AWS::Region>:<AWS::AccountId>:{resource}"
@@ -27,13 +28,8 @@ def _iam5(resource: str) -> str:
     return f"AwsSolutions-IAM5[Resource::{resource}]"
 
 
-def acknowledge_persona_role(persona: PersonaRole, *, artifact_objects: str) -> None:
-    """Acknowledge the wildcard findings of ``persona``'s policies.
-
-    Args:
-        persona: the role and its policies.
-        artifact_objects: how cdk-nag renders the artifact bucket's ``<arn>/*`` resource.
-    """
+def acknowledge_persona_role(persona: PersonaRole, *, artifact_bucket: s3.IBucket) -> None:
+    """Acknowledge the wildcard findings of ``persona``'s policies (on ``artifact_bucket``, its reads)."""
     prefix = persona.prefix
     training, group = training_pipeline_name(prefix), model_package_group_name(prefix)
     policies = persona.policies
@@ -45,9 +41,9 @@ def acknowledge_persona_role(persona: PersonaRole, *, artifact_objects: str) -> 
             layout.workspace_prefix(persona.persona),
         ]
     for folder in readable:
-        acknowledge(
+        acknowledge_resource(
             policies["storage"],
-            _iam5(artifact_objects.removesuffix("*") + folder + "*"),
+            artifact_bucket.arn_for_objects(f"{folder}*"),
             f"Objects under '{folder}' of this project's artifact bucket only (the bucket layout in "
             "contracts/layout.py); keys are created per run or by users, so they cannot be listed.",
         )
@@ -117,20 +113,3 @@ def acknowledge_persona_role(persona: PersonaRole, *, artifact_objects: str) -> 
             f"Studio {kind}s of this project's domain only; their names are chosen in Studio, and "
             "spaces and private-space apps are further held to their owner (OwnerUserProfileArn).",
         )
-
-
-def artifact_objects_finding(data_stack_name: str) -> str:
-    """cdk-nag's rendering of ``<artifact bucket ARN>/*`` when referenced from another stack.
-
-    A weak cross-stack reference resolves to ``Fn::GetStackOutput`` of the data stack's output
-    for the pinned ``ArtifactBucket`` logical ID; the output name is CDK's stable hash of it.
-    The whole-app nag test fails if this ever drifts.
-    """
-    reference = {
-        "Fn::GetStackOutput": {
-            "StackName": data_stack_name,
-            "Region": {"Ref": "AWS::Region"},
-            "OutputName": "PublishOutputFnGetAttArtifactBucketArn5C301962",
-        }
-    }
-    return json.dumps(reference, separators=(",", ":")) + "/*"

@@ -21,7 +21,6 @@ from aws_cdk import aws_s3 as s3
 from platform_synth import SynthesizedPlatform, cdk_context, resources
 
 from contracts.config import load_config
-from stacks.pipeline.acknowledgements import reference
 from stacks.pipeline.source_bundle import SHIMS
 from stacks.pipeline_stack import PipelineStack
 
@@ -238,24 +237,6 @@ def test_spot_switch_changes_only_the_training_job(template, tmp_path):
     assert off["EnableManagedSpotTraining"] is False
     assert "CheckpointConfig" not in off
     assert "MaxWaitTimeInSeconds" not in off["StoppingCondition"]
-
-
-def test_acknowledged_bucket_reference_names_the_output_the_data_stack_publishes(synthesized):
-    # GIVEN how the acknowledgements render the artifact bucket's ARN in the pipeline stack
-    platform = synthesized.platform
-    bucket = platform.data.artifact_bucket
-    rendered = json.loads(
-        reference(platform.pipeline.execution_role.policy, bucket.bucket_arn, platform.data)
-    )
-    # THEN it is the weak reference the synthesized templates actually use
-    output = rendered["Fn::GetStackOutput"]["OutputName"]
-    assert output in synthesized.raw["data"]["Outputs"]
-    pipeline_template = (
-        synthesized.outdir / f"{synthesized.config.prefix}-pipeline.template.json"
-    ).read_text()
-    assert json.dumps(rendered, separators=(",", ":")) in json.dumps(
-        json.loads(pipeline_template), separators=(",", ":")
-    )
 
 
 def test_jobs_start_only_inside_the_project_boundary(template, synthesized):
