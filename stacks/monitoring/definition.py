@@ -6,9 +6,10 @@ DriftCheck reads as a ``ManifestFile`` input: the download follows the window, n
 capture history, and an hour with no traffic skips the check (the execution succeeds having
 checked nothing) instead of failing on an empty input.
 
-Hand-written JSON (no SageMaker SDK import; the one condition is copied from the shape the SDK
-compiles for the training pipeline). ``${Name}`` placeholders are filled by the stack's
-``Fn::Sub`` like the training pipeline's. The check runs ``ml_code/monitor.py`` from the same
+Written with the same pieces as the training pipeline (``stacks.pipeline.steps`` and
+``expressions``: no SageMaker SDK import; tests/unit/test_definition_sdk.py holds both to what
+the SDK compiles). ``${Name}`` placeholders are filled by the stack's ``Fn::Sub`` like the
+training pipeline's. The check runs ``ml_code/monitor.py`` from the same
 source bundle and image as training, network-isolated with encrypted inter-container traffic,
 KMS volumes and outputs.
 """
@@ -23,8 +24,9 @@ from typing import Any, Final
 from contracts.layout import CHECK_REPORT_FOLDER, CHECKS_PREFIX
 from ml_code import contract
 from stacks.pipeline import requests as rq
+from stacks.pipeline.expressions import Json, execution_id, greater_than, join, string_parameter
+from stacks.pipeline.steps import PROCESSING, ConditionStep, JobStep, LambdaStep, pipeline_definition
 
-PARAMETERS: Final = ("EndpointName", "CaptureUri", "BaselineUri", "LookbackHours")
 #: Where SelectCapture writes the window's manifest, under the execution's CHECKS_PREFIX folder.
 MANIFEST_FILE: Final = "capture.manifest"
 
@@ -44,25 +46,46 @@ class DriftDefinitionProps:
     feature_thresholds: Mapping[str, float] = field(default_factory=dict)
 
 
-def _param(name: str) -> dict[str, str]:
-    return {"Get": f"Parameters.{name}"}
+#: The run's parameters (the drift schedule passes all four; a run started by hand may omit the lookback).
+_ENDPOINT: Final = string_parameter("EndpointName")
+_CAPTURE: Final = string_parameter("CaptureUri")
+_BASELINE: Final = string_parameter("BaselineUri")
+_LOOKBACK: Final = string_parameter("LookbackHours", "24")
 
 
-def _output(step: str, name: str) -> dict[str, str]:
-    return {"Get": f"Steps.{step}.OutputParameters['{name}']"}
+def _check_uri(bucket: str, *parts: str) -> Json:
+    return join(["s3:/", bucket, CHECKS_PREFIX.rstrip("/"), execution_id(), *parts], on="/")
 
 
-def _check_uri(bucket: str, *parts: str) -> dict[str, Any]:
-    values: list[Any] = ["s3:/", bucket, CHECKS_PREFIX.rstrip("/"), {"Get": "Execution.PipelineExecutionId"}]
-    return {"Std:Join": {"On": "/", "Values": [*values, *parts]}}
+def build_drift_definition(props: DriftDefinitionProps) -> Json:
+    """The pipeline definition as a dict (:func:`definition_json` gives the CfnPipeline body)."""
+    select = LambdaStep(
+        name="SelectCapture",
+        description="List the capture files of the lookback window's hours into a manifest",
+        function_arn=props.select_function_arn,
+        arguments={
+            "capture_uri": _CAPTURE.expr,
+            "lookback_hours": _LOOKBACK.expr,
+            "manifest_uri": _check_uri(props.artifact_bucket, MANIFEST_FILE),
+        },
+        outputs={"files": "Integer", "manifest_uri": "String"},
+    )
+    check = _check_step(props, manifest_uri=select.output("manifest_uri"))
+    has_capture = ConditionStep(
+        name="HasCapture",
+        description="Check only a window with captured traffic (else succeed, checking nothing)",
+        conditions=[greater_than(select.output("files"), 0)],
+        if_steps=[check, _publish_step(props, after=check)],
+        else_steps=[],
+    )
+    return pipeline_definition([_ENDPOINT, _CAPTURE, _BASELINE, _LOOKBACK], [select, has_capture])
 
 
-def build_drift_definition(props: DriftDefinitionProps) -> dict[str, Any]:
-    """The pipeline definition as a dict (``json.dumps`` it for the CfnPipeline body)."""
+def _check_step(props: DriftDefinitionProps, *, manifest_uri: Json) -> JobStep:
     code_file = props.code_uri.rsplit("/", 1)[-1]
     arguments: list[Any] = [
-        "--endpoint-name", _param("EndpointName"),
-        "--lookback-hours", _param("LookbackHours"),
+        "--endpoint-name", _ENDPOINT.expr,
+        "--lookback-hours", _LOOKBACK.expr,
         "--threshold", str(props.threshold),
         "--missing-tolerance", str(props.missing_tolerance),
     ]  # fmt: skip
@@ -75,13 +98,8 @@ def build_drift_definition(props: DriftDefinitionProps) -> dict[str, Any]:
         arguments=arguments,
         inputs=[
             rq.s3_input("code", props.code_uri, contract.CODE_DIR),
-            rq.s3_input("baseline", _param("BaselineUri"), contract.MONITOR_BASELINE_DIR),
-            rq.s3_input(
-                "capture",
-                _output("SelectCapture", "manifest_uri"),
-                contract.MONITOR_CAPTURE_DIR,
-                data_type="ManifestFile",
-            ),
+            rq.s3_input("baseline", _BASELINE.expr, contract.MONITOR_BASELINE_DIR),
+            rq.s3_input("capture", manifest_uri, contract.MONITOR_CAPTURE_DIR, data_type="ManifestFile"),
         ],
         outputs=[
             rq.s3_output(
@@ -92,74 +110,26 @@ def build_drift_definition(props: DriftDefinitionProps) -> dict[str, Any]:
         ],
         network_isolation=True,
     )
-    return {
-        "Version": "2020-12-01",
-        "Metadata": {},
-        "Parameters": [
-            {"Name": "EndpointName", "Type": "String"},
-            {"Name": "CaptureUri", "Type": "String"},
-            {"Name": "BaselineUri", "Type": "String"},
-            {"Name": "LookbackHours", "Type": "String", "DefaultValue": "24"},
-        ],
-        "PipelineExperimentConfig": None,
-        "Steps": [
-            {
-                "Name": "SelectCapture",
-                "Type": "Lambda",
-                "Description": "List the capture files of the lookback window's hours into a manifest",
-                "FunctionArn": props.select_function_arn,
-                "Arguments": {
-                    "capture_uri": _param("CaptureUri"),
-                    "lookback_hours": _param("LookbackHours"),
-                    "manifest_uri": _check_uri(props.artifact_bucket, MANIFEST_FILE),
-                },
-                "OutputParameters": [
-                    {"OutputName": "files", "OutputType": "Integer"},
-                    {"OutputName": "manifest_uri", "OutputType": "String"},
-                ],
-            },
-            {
-                "Name": "HasCapture",
-                "Type": "Condition",
-                "Description": "Check only a window with captured traffic (else succeed, checking nothing)",
-                "Arguments": {
-                    "Conditions": [
-                        {
-                            "Type": "GreaterThan",
-                            "LeftValue": _output("SelectCapture", "files"),
-                            "RightValue": 0,
-                        }
-                    ],
-                    "IfSteps": [_check_step(check), _publish_step(props)],
-                    "ElseSteps": [],
-                },
-            },
-        ],
-    }
+    return JobStep(
+        name="DriftCheck",
+        type=PROCESSING,
+        description="Compare captured traffic with the deployed version's baseline",
+        arguments=check,
+    )
 
 
-def _check_step(check: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "Name": "DriftCheck",
-        "Type": "Processing",
-        "Description": "Compare captured traffic with the deployed version's baseline",
-        "Arguments": check,
-    }
-
-
-def _publish_step(props: DriftDefinitionProps) -> dict[str, Any]:
-    return {
-        "Name": "PublishDriftMetrics",
-        "Type": "Lambda",
-        "Description": "Publish the drift report's numbers to CloudWatch (the check is isolated)",
-        "DependsOn": ["DriftCheck"],
-        "FunctionArn": props.function_arn,
-        "Arguments": {
+def _publish_step(props: DriftDefinitionProps, *, after: JobStep) -> LambdaStep:
+    return LambdaStep(
+        name="PublishDriftMetrics",
+        description="Publish the drift report's numbers to CloudWatch (the check is isolated)",
+        depends_on=(after.name,),
+        function_arn=props.function_arn,
+        arguments={
             "report_uri": _check_uri(props.artifact_bucket, CHECK_REPORT_FOLDER, contract.DRIFT_METRICS_FILE),
-            "endpoint_name": _param("EndpointName"),
+            "endpoint_name": _ENDPOINT.expr,
         },
-        "OutputParameters": [{"OutputName": "violations", "OutputType": "Integer"}],
-    }
+        outputs={"violations": "Integer"},
+    )
 
 
 def definition_json(props: DriftDefinitionProps) -> str:

@@ -1,4 +1,5 @@
-"""The SageMaker training pipeline as code: definition, source bundle, image lookup, execution role.
+"""The SageMaker training pipeline as code: definition, source bundle, execution role.
 
-Only ``definition`` (through ``sdk``) imports the SageMaker SDK, which takes a few seconds.
+The definition JSON is written here (``steps``, ``expressions``) without the SageMaker SDK, whose
+import alone would cost seconds of every synth; a test holds it to what the SDK would compile.
 """

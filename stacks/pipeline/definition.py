@@ -1,10 +1,10 @@
 """The training pipeline definition: preprocess -> train -> evaluate -> gate -> register | fail.
 
-:func:`build_definition` returns the JSON SageMaker Pipelines receives, built with the SageMaker
-SDK v3 and no AWS call. Everything deployment-specific (role, bucket, key, code URI, image, VPC)
-arrives as a string; the stack passes ``${Name}`` placeholders that its ``Fn::Sub`` resolves at
-deploy time, and tests pass literals. See ``steps.py`` for why job steps carry hand-written
-requests rather than the SDK's job helpers.
+:func:`build_definition` returns the JSON SageMaker Pipelines receives, written out with the
+pieces in ``steps.py`` and ``expressions.py`` (no SageMaker SDK import, no AWS call; ``steps.py``
+says why and how it is held to what the SDK would compile). Everything deployment-specific
+(role, bucket, key, code URI, image, VPC) arrives as a string; the stack passes ``${Name}``
+placeholders that its ``Fn::Sub`` resolves at deploy time, and tests pass literals.
 
 Shape (what a runner of this definition needs):
 
@@ -26,11 +26,11 @@ Shape (what a runner of this definition needs):
 from __future__ import annotations
 
 import json
-from typing import Any
 
 from contracts.layout import INTERMEDIATES_PREFIX, RUNS_PREFIX
 from ml_code import contract
 from stacks.pipeline import requests as rq
+from stacks.pipeline.expressions import Json, PropertyFile, execution_id, join
 from stacks.pipeline.gate import quality_gate
 from stacks.pipeline.parameters import PipelineParameters
 from stacks.pipeline.props import (
@@ -39,71 +39,58 @@ from stacks.pipeline.props import (
     DefinitionProps,
 )
 from stacks.pipeline.requests import step_command
-from stacks.pipeline.sdk import (
-    ExecutionVariables,
-    Join,
-    Pipeline,
-    PropertyFile,
-    StepTypeEnum,
-    offline_session,
-)
-from stacks.pipeline.steps import RequestStep
+from stacks.pipeline.steps import PROCESSING, TRAINING, JobStep, pipeline_definition
 
 __all__ = ["build_definition", "step_command"]
 
 
-def _run_uri(bucket: str, *parts: str, prefix: str = RUNS_PREFIX) -> Join:
+def _run_uri(bucket: str, *parts: str, prefix: str = RUNS_PREFIX) -> Json:
     """``s3://bucket/<prefix><execution id>/<parts...>`` (``pipeline-runs/`` unless told)."""
-    return Join(
-        on="/",
-        values=["s3:/", bucket, prefix.rstrip("/"), ExecutionVariables.PIPELINE_EXECUTION_ID, *parts],
-    )
+    return join(["s3:/", bucket, prefix.rstrip("/"), execution_id(), *parts], on="/")
 
 
 #: Preprocess outputs only the training job reads: they expire with the intermediates.
 _INTERMEDIATE_OUTPUTS = frozenset({contract.TRAIN_CHANNEL, contract.VALIDATION_CHANNEL})
 
 
-def _preprocess_uri(bucket: str, output: str) -> Join:
+def _preprocess_uri(bucket: str, output: str) -> Json:
     prefix = INTERMEDIATES_PREFIX if output in _INTERMEDIATE_OUTPUTS else RUNS_PREFIX
     return _run_uri(bucket, "preprocess", output, prefix=prefix)
 
 
-def build_pipeline(props: DefinitionProps, *, name: str) -> Any:
-    """Return the SDK ``Pipeline`` object (no AWS call; see :func:`build_definition`)."""
+def definition_dict(props: DefinitionProps) -> Json:
+    """Return the definition as a dict (:func:`build_definition` gives its JSON text).
+
+    Raises:
+        ValueError: a step refers to an output or property file another step does not declare.
+    """
     params = PipelineParameters.create(props)
     preprocess, train, evaluate, report = _job_steps(props, params)
     gate = quality_gate(
         props=props, params=params, preprocess=preprocess, train=train, evaluate=evaluate, report=report
     )
-    return Pipeline(
-        name=name,
-        parameters=list(vars(params).values()),
-        steps=[preprocess, train, evaluate, gate],
-        sagemaker_session=offline_session(),
-        # No automatic experiment/trial per run: one less API family for the execution role,
-        # and the SDK's default depends on the session's region (the stack has none at synth).
-        pipeline_experiment_config=None,
-    )
+    # No experiment configuration: no automatic experiment/trial per run, so one less API
+    # family for the execution role.
+    return pipeline_definition(params.all(), [preprocess, train, evaluate, gate])
 
 
 def _job_steps(
     props: DefinitionProps, p: PipelineParameters
-) -> tuple[RequestStep, RequestStep, RequestStep, Any]:
+) -> tuple[JobStep, JobStep, JobStep, PropertyFile]:
     job, bucket = props.job, props.artifact_bucket
     code_file = props.code_uri.rsplit("/", 1)[-1]
     code_input = rq.s3_input("code", props.code_uri, contract.CODE_DIR)
 
-    preprocess = RequestStep(
+    preprocess = JobStep(
         name="Preprocess",
-        step_type=StepTypeEnum.PROCESSING,
+        type=PROCESSING,
         description="Split, transform and baseline the raw data",
         arguments=rq.processing_request(
             job=job,
-            instance_type=p.processing_type,
+            instance_type=p.processing_type.expr,
             entrypoint=step_command("preprocess.py", code_file),
-            arguments=["--target-column", p.target, "--problem-type", p.problem],
-            inputs=[code_input, rq.s3_input("data", p.input_uri, contract.RAW_DATA_DIR)],
+            arguments=["--target-column", p.target.expr, "--problem-type", p.problem.expr],
+            inputs=[code_input, rq.s3_input("data", p.input_uri.expr, contract.RAW_DATA_DIR)],
             outputs=[
                 rq.s3_output(out, _preprocess_uri(bucket, out), local)
                 for out, local in contract.PREPROCESS_OUTPUTS.items()
@@ -111,22 +98,21 @@ def _job_steps(
             network_isolation=True,
         ),
     )
-    split_uri = preprocess.properties.ProcessingOutputConfig.Outputs
-    train = RequestStep(
+    train = JobStep(
         name="Train",
-        step_type=StepTypeEnum.TRAINING,
+        type=TRAINING,
         description="Train XGBoost (train.py from the source bundle, under the platform's own entrypoint)",
         arguments=rq.training_request(
             job=job,
-            instance_type=p.training_type,
+            instance_type=p.training_type.expr,
             # Network isolation: the container cannot fetch code from S3, so the bundle arrives
             # as the code channel and the entrypoint unpacks it there. Not the image's script
             # mode: its toolkit would overwrite train.py's failure file (see requests.py).
             entrypoint=step_command("train.py", code_file, code_dir=rq.TRAINING_CODE_DIR),
             hyperparameters=TRAINING_HYPERPARAMETERS,
             channels={
-                contract.TRAIN_CHANNEL: split_uri[contract.TRAIN_CHANNEL].S3Output.S3Uri,
-                contract.VALIDATION_CHANNEL: split_uri[contract.VALIDATION_CHANNEL].S3Output.S3Uri,
+                contract.TRAIN_CHANNEL: preprocess.output_uri(contract.TRAIN_CHANNEL),
+                contract.VALIDATION_CHANNEL: preprocess.output_uri(contract.VALIDATION_CHANNEL),
                 rq.CODE_CHANNEL: props.code_uri,
             },
             output_uri=_run_uri(bucket, "train"),
@@ -137,29 +123,27 @@ def _job_steps(
     report = PropertyFile(
         name=EVALUATION_PROPERTY_FILE, output_name=contract.EVALUATION_OUTPUT, path=contract.EVALUATION_FILE
     )
-    evaluate = RequestStep(
+    evaluate = JobStep(
         name="Evaluate",
-        step_type=StepTypeEnum.PROCESSING,
+        type=PROCESSING,
         description="Score the model on the test split and look up the approved champion",
-        property_files=[report],
+        property_files=(report,),
         arguments=rq.processing_request(
             job=job,
-            instance_type=p.processing_type,
+            instance_type=p.processing_type.expr,
             entrypoint=step_command("evaluate.py", code_file),
             arguments=[
                 "--problem-type",
-                p.problem,
+                p.problem.expr,
                 "--model-package-group",
                 props.model_package_group_name,
                 "--champion-margin",
-                p.margin,
+                p.margin.expr,
             ],
             inputs=[
                 code_input,
-                rq.s3_input(
-                    "model", train.properties.ModelArtifacts.S3ModelArtifacts, contract.MODEL_INPUT_DIR
-                ),
-                rq.s3_input("test", split_uri["test"].S3Output.S3Uri, contract.TEST_INPUT_DIR),
+                rq.s3_input("model", train.model_artifacts(), contract.MODEL_INPUT_DIR),
+                rq.s3_input("test", preprocess.output_uri("test"), contract.TEST_INPUT_DIR),
             ],
             outputs=[
                 rq.s3_output(
@@ -176,10 +160,12 @@ def _job_steps(
 
 
 def build_definition(props: DefinitionProps, *, name: str) -> str:
-    """Return the pipeline definition JSON (compact, keys sorted: byte-stable across builds).
+    """Return the definition JSON of pipeline ``name`` (compact, keys sorted: byte-stable).
+
+    The JSON does not contain ``name`` (nothing in it refers to the pipeline by name; SageMaker
+    takes the name from ``CreatePipeline``): callers say which pipeline they build.
 
     Raises:
-        ValueError: the SDK rejects the pipeline (e.g. a property that its shape does not have).
+        ValueError: a step refers to an output or property file another step does not declare.
     """
-    definition = json.loads(build_pipeline(props, name=name).definition())
-    return json.dumps(definition, sort_keys=True, separators=(",", ":"))
+    return json.dumps(definition_dict(props), sort_keys=True, separators=(",", ":"))

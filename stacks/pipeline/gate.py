@@ -8,62 +8,50 @@ writes it into evaluation.json; the gate only compares, reading the contract's J
 
 from __future__ import annotations
 
-from typing import Any
-
 from contracts.approved_model import PROBLEM_TYPE_METADATA_KEY, SMOKE_SAMPLES_METADATA_KEY
 from ml_code import contract
+from stacks.pipeline.expressions import Json, PropertyFile, greater_than_or_equal_to, join
 from stacks.pipeline.parameters import PipelineParameters
 from stacks.pipeline.props import DefinitionProps
 from stacks.pipeline.register import model_package_request
-from stacks.pipeline.sdk import (
-    ConditionGreaterThanOrEqualTo,
-    ConditionStep,
-    FailStep,
-    Join,
-    JsonGet,
-    StepTypeEnum,
-)
-from stacks.pipeline.steps import RequestStep
+from stacks.pipeline.steps import REGISTER_MODEL, ConditionStep, FailStep, JobStep
 
 
 def quality_gate(
     *,
     props: DefinitionProps,
     params: PipelineParameters,
-    preprocess: RequestStep,
-    train: RequestStep,
-    evaluate: RequestStep,
-    report: Any,
+    preprocess: JobStep,
+    train: JobStep,
+    evaluate: JobStep,
+    report: PropertyFile,
 ) -> ConditionStep:
     """Return the gate: register the model if it clears both checks, else fail with the values."""
     p = params
 
-    def gate_value(path: str) -> JsonGet:
-        return JsonGet(step_name=evaluate.name, property_file=report, json_path=path)
+    def gate_value(path: str) -> Json:
+        return evaluate.json_get(report, path)
 
-    evaluation_uri = evaluate.properties.ProcessingOutputConfig.Outputs[
-        contract.EVALUATION_OUTPUT
-    ].S3Output.S3Uri
-    baseline_uri = preprocess.properties.ProcessingOutputConfig.Outputs["baseline"].S3Output.S3Uri
-    test_uri = preprocess.properties.ProcessingOutputConfig.Outputs["test"].S3Output.S3Uri
+    evaluation_uri = evaluate.output_uri(contract.EVALUATION_OUTPUT)
+    baseline_uri = preprocess.output_uri("baseline")
     # The post-deploy smoke test (release.smoke) sends the version these raw test records.
-    smoke_samples_uri = Join(on="/", values=[test_uri, contract.SMOKE_SAMPLES_FILE])
-    register = RequestStep(
+    smoke_samples_uri = join([preprocess.output_uri("test"), contract.SMOKE_SAMPLES_FILE], on="/")
+    register = JobStep(
         name="Register",
-        step_type=StepTypeEnum.REGISTER_MODEL,
+        type=REGISTER_MODEL,
         description="Register the model version for manual approval",
         arguments=model_package_request(
             group_name=props.model_package_group_name,
             image_uri=props.job.image_uri,
             region=props.region,
-            model_data=train.properties.ModelArtifacts.S3ModelArtifacts,
-            evaluation_uri=Join(on="/", values=[evaluation_uri, contract.EVALUATION_FILE]),
-            statistics_uri=Join(on="/", values=[baseline_uri, contract.BASELINE_STATISTICS_FILE]),
-            constraints_uri=Join(on="/", values=[baseline_uri, contract.BASELINE_CONSTRAINTS_FILE]),
+            model_data=train.model_artifacts(),
+            evaluation_uri=join([evaluation_uri, contract.EVALUATION_FILE], on="/"),
+            statistics_uri=join([baseline_uri, contract.BASELINE_STATISTICS_FILE], on="/"),
+            constraints_uri=join([baseline_uri, contract.BASELINE_CONSTRAINTS_FILE], on="/"),
             endpoint_instance_type=props.endpoint_instance_type,
             metadata={
-                PROBLEM_TYPE_METADATA_KEY: p.problem,
-                "TargetColumn": p.target,
+                PROBLEM_TYPE_METADATA_KEY: p.problem.expr,
+                "TargetColumn": p.target.expr,
                 SMOKE_SAMPLES_METADATA_KEY: smoke_samples_uri,
             },
         ),
@@ -72,29 +60,29 @@ def quality_gate(
     floor = gate_value(contract.GATE_CHAMPION_FLOOR_PATH)
     fail = FailStep(
         name="QualityGateFailed",
-        error_message=Join(
-            on="",
-            values=[
+        error_message=join(
+            [
                 "Quality gate failed: ",
                 gate_value(contract.GATE_METRIC_NAME_PATH),
                 " = ",
                 value,
                 ". Threshold check needs >= ",
-                p.threshold,
+                p.threshold.expr,
                 "; champion check needs >= ",
                 floor,
                 " (approved champion minus margin ",
-                p.margin,
+                p.margin.expr,
                 "; -1e9 when there is no champion).",
             ],
+            on="",
         ),
     )
     return ConditionStep(
         name="QualityGate",
         description="Candidate metric >= threshold and >= approved champion minus margin",
         conditions=[
-            ConditionGreaterThanOrEqualTo(left=value, right=p.threshold),
-            ConditionGreaterThanOrEqualTo(left=value, right=floor),
+            greater_than_or_equal_to(value, p.threshold.expr),
+            greater_than_or_equal_to(value, floor),
         ],
         if_steps=[register],
         else_steps=[fail],

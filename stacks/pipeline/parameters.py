@@ -2,41 +2,38 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import dataclass, fields
 
 from contracts.layout import DEFAULT_INPUT_PREFIX
 from ml_code import contract
+from stacks.pipeline.expressions import Parameter, float_parameter, string_parameter
 from stacks.pipeline.props import DefinitionProps
-from stacks.pipeline.sdk import ParameterFloat, ParameterString
 
 
 @dataclass(frozen=True)
 class PipelineParameters:
-    """One SDK parameter object per pipeline parameter; defaults come from config."""
+    """The pipeline's parameters (``.expr`` of each is its value in a run); defaults come from config."""
 
-    input_uri: Any
-    target: Any
-    problem: Any
-    processing_type: Any
-    training_type: Any
-    threshold: Any
-    margin: Any
+    input_uri: Parameter
+    target: Parameter
+    problem: Parameter
+    processing_type: Parameter
+    training_type: Parameter
+    threshold: Parameter
+    margin: Parameter
+
+    def all(self) -> list[Parameter]:
+        """Every parameter, in declaration order."""
+        return [getattr(self, field.name) for field in fields(self)]
 
     @classmethod
     def create(cls, props: DefinitionProps) -> PipelineParameters:
         return cls(
-            ParameterString(
-                "InputDataUri", default_value=f"s3://{props.artifact_bucket}/{DEFAULT_INPUT_PREFIX}"
-            ),
-            ParameterString("TargetColumn", default_value=contract.SAMPLE_TARGET_COLUMN),
-            ParameterString(
-                "ProblemType",
-                default_value=contract.SAMPLE_PROBLEM_TYPE,
-                enum_values=list(contract.PROBLEM_TYPES),
-            ),
-            ParameterString("ProcessingInstanceType", default_value=props.processing_instance_type),
-            ParameterString("TrainingInstanceType", default_value=props.training_instance_type),
-            ParameterFloat("QualityThreshold", default_value=props.quality_threshold),
-            ParameterFloat("ChampionMargin", default_value=props.champion_margin),
+            string_parameter("InputDataUri", f"s3://{props.artifact_bucket}/{DEFAULT_INPUT_PREFIX}"),
+            string_parameter("TargetColumn", contract.SAMPLE_TARGET_COLUMN),
+            string_parameter("ProblemType", contract.SAMPLE_PROBLEM_TYPE, enum_values=contract.PROBLEM_TYPES),
+            string_parameter("ProcessingInstanceType", props.processing_instance_type),
+            string_parameter("TrainingInstanceType", props.training_instance_type),
+            float_parameter("QualityThreshold", props.quality_threshold),
+            float_parameter("ChampionMargin", props.champion_margin),
         )

@@ -1,8 +1,8 @@
 """SageMaker API requests for the pipeline's job steps, with every security setting explicit.
 
-Values may be pipeline expressions (parameters, step properties, ``Join``); the SDK compiler
-turns them into ``{"Get": ...}`` / ``{"Std:Join": ...}``. Requests omit the job name: SageMaker
-Pipelines names each job itself.
+Values may be pipeline expressions (``{"Get": ...}``, ``{"Std:Join": ...}``: a parameter's
+``expr``, a step's ``output_uri()``, ``expressions.join``), which SageMaker evaluates when the job
+starts. Requests omit the job name: SageMaker Pipelines names each job itself.
 """
 
 from __future__ import annotations
