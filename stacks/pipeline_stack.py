@@ -4,8 +4,6 @@ The definition is generated in Python (``stacks.pipeline.definition``) with ``${
 placeholders for everything only known at deploy time; ``PipelineDefinitionBody`` is an
 ``Fn::Sub`` of that JSON, so CloudFormation fills in the role, bucket, key, VPC, code location
 and the region's XGBoost image. The code is one deterministic ``sourcedir.tar.gz`` file asset.
-The built definition is cached by content hash (``stacks.pipeline.cache``), so only a synth
-whose inputs changed pays for the SageMaker SDK import.
 """
 
 from __future__ import annotations
@@ -27,14 +25,14 @@ from contracts.layout import DATA_PREFIX, INTERMEDIATES_PREFIX, RUNS_PREFIX, run
 from contracts.names import training_pipeline_name
 from stacks.common.images import XGBOOST_REPOSITORY, image_uri, xgboost_registries
 from stacks.pipeline.acknowledgements import acknowledge_role_wildcards
-from stacks.pipeline.cache import cached_definition
+from stacks.pipeline.definition import build_definition
 from stacks.pipeline.execution_role import ExecutionRoleProps, PipelineExecutionRole
 from stacks.pipeline.props import DefinitionProps
 from stacks.pipeline.requests import JobSettings
 from stacks.pipeline.source_bundle import build_bundle
 
 _ROOT: Final = Path(__file__).resolve().parent.parent
-#: Where the bundle and the cached definitions are written (gitignored; `make clean` empties it).
+#: Where the source bundle is written (gitignored; `make clean` empties it).
 DEFAULT_BUILD_DIR: Final = _ROOT / ".build" / "pipeline"
 DEFAULT_SOURCE_DIR: Final = _ROOT / "ml_code"
 
@@ -122,7 +120,7 @@ class PipelineStack(cdk.Stack):
             **{f"Subnet{i}": subnet for i, subnet in enumerate(subnet_ids)},
         }
         settings = config.env.pipeline
-        definition = cached_definition(
+        definition = build_definition(
             DefinitionProps(
                 job=JobSettings(
                     role_arn=_var("RoleArn"),
@@ -144,7 +142,6 @@ class PipelineStack(cdk.Stack):
                 use_spot=settings.use_spot,
             ),
             name=training_pipeline_name(config.prefix),
-            cache_dir=build_dir,
         )
         self.pipeline = sagemaker.CfnPipeline(
             self,

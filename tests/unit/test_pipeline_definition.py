@@ -24,11 +24,12 @@ from botocore.validate import ParamValidator
 from ml_code import contract
 from ml_code.container import decode_hyperparameter
 from ml_code.train import hyperparameters_from
-from stacks.pipeline.cache import cache_key, cached_definition
 from stacks.pipeline.definition import build_definition
+from stacks.pipeline.expressions import PropertyFile
 from stacks.pipeline.props import TRAINING_HYPERPARAMETERS, DefinitionProps
 from stacks.pipeline.requests import JobSettings
 from stacks.pipeline.source_bundle import SHIMS, build_bundle
+from stacks.pipeline.steps import PROCESSING, ConditionStep, FailStep, JobStep, pipeline_definition
 
 ROOT = Path(__file__).resolve().parents[2]
 ACCOUNT = "111122223333"
@@ -347,7 +348,6 @@ socket.create_connection = refuse
 sys.path.insert(0, sys.argv[1])
 sys.path.insert(0, sys.argv[2])
 from test_pipeline_definition import props
-from stacks.pipeline.cache import cache_key, cached_definition
 from stacks.pipeline.definition import build_definition
 sys.stdout.write(build_definition(props(), name="demo-dev-training"))
 """
@@ -357,7 +357,7 @@ def test_definition_builds_with_no_network_and_no_credentials_and_is_stable(defi
     # GIVEN a fresh interpreter where every socket connect fails and AWS is unconfigured
     env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
     env["AWS_EC2_METADATA_DISABLED"] = "false"
-    # WHEN it imports the SDK and builds the definition
+    # WHEN it builds the definition
     done = subprocess.run(
         [sys.executable, "-c", _OFFLINE_BUILD, str(ROOT), str(Path(__file__).parent)],
         capture_output=True, text=True, env=env, timeout=300, check=False,
@@ -430,30 +430,7 @@ def test_bundle_of_a_non_package_is_refused(tmp_path):
         build_bundle(tmp_path, tmp_path / "out")
 
 
-# ------------------------------------------------------------------ the definition cache
-
-
-def test_cache_hit_is_the_fresh_build_and_inputs_change_the_key(tmp_path):
-    # GIVEN an empty cache
-    fresh = build_definition(props(), name="demo-dev-training")
-    # WHEN the same input is asked for twice
-    first = cached_definition(props(), name="demo-dev-training", cache_dir=tmp_path)
-    second = cached_definition(props(), name="demo-dev-training", cache_dir=tmp_path)
-    # THEN both are the fresh build, stored once; any input change is a different entry
-    assert first == second == fresh
-    assert len(list(tmp_path.glob("definition-*.json"))) == 1
-    assert cache_key(props(use_spot=False), name="demo-dev-training") != cache_key(
-        props(), name="demo-dev-training"
-    )
-    assert cache_key(props(), name="other") != cache_key(props(), name="demo-dev-training")
-
-
-def test_damaged_cache_entry_is_rebuilt(tmp_path):
-    entry = tmp_path / f"definition-{cache_key(props(), name='n')}.json"
-    entry.write_text('{"Steps": [')
-    assert json.loads(cached_definition(props(), name="n", cache_dir=tmp_path))["Version"] == "2020-12-01"
-    assert json.loads(entry.read_text())["Version"] == "2020-12-01"
-
+# ------------------------------------------------------------------ what a synth imports
 
 _BUILD_PLATFORM = """
 import json, sys
@@ -464,22 +441,55 @@ from stacks.application import build_platform
 from contracts.config import load_config
 context = json.loads((Path(sys.argv[1]) / "cdk.json").read_text())["context"]
 build_platform(cdk.App(context=context, outdir=sys.argv[2]), load_config(context))
-print(json.dumps(sorted(m for m in sys.modules if m.startswith("sagemaker"))))
+print(json.dumps(sorted(m for m in sys.modules if m.split(".")[0] in ("sagemaker", "pandas"))))
 """
 
 
-def test_a_warm_synth_does_not_import_the_sdk(tmp_path):
-    def build_platform() -> list[str]:
-        done = subprocess.run(
-            [sys.executable, "-c", _BUILD_PLATFORM, str(ROOT), str(tmp_path)],
-            capture_output=True, text=True, timeout=300, check=False,
-        )  # fmt: skip
-        assert done.returncode == 0, done.stderr[-3000:]
-        return json.loads(done.stdout.strip().splitlines()[-1])
+def test_a_synth_never_imports_the_sagemaker_sdk(tmp_path):
+    # GIVEN a fresh process (nothing imported, whatever .build/ holds)
+    # WHEN it builds the whole platform, both pipeline definitions included
+    done = subprocess.run(
+        [sys.executable, "-c", _BUILD_PLATFORM, str(ROOT), str(tmp_path)],
+        capture_output=True, text=True, timeout=300, check=False,
+    )  # fmt: skip
+    # THEN neither the SageMaker SDK (seconds to import) nor pandas, which it pulls in, was imported
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert json.loads(done.stdout.strip().splitlines()[-1]) == []
 
-    # GIVEN a build of the whole platform (which fills the cache if it was cold)
-    build_platform()
-    # WHEN a fresh process builds it again
-    sdk_modules = build_platform()
-    # THEN it never imported the SageMaker SDK
-    assert sdk_modules == []
+
+# ------------------------------------------------------------------ references the steps refuse
+
+
+def _processing_step(**overrides: Any) -> JobStep:
+    arguments = {"ProcessingOutputConfig": {"Outputs": [{"OutputName": "report"}]}}
+    return JobStep(
+        **{"name": "Check", "type": PROCESSING, "description": "d", "arguments": arguments, **overrides}
+    )
+
+
+def test_a_step_refers_only_to_what_it_declares():
+    report = PropertyFile(name="Report", output_name="report", path="report.json")
+    check = _processing_step(property_files=(report,))
+    # a declared output and property file are fine
+    assert check.output_uri("report") == _get(
+        "Steps.Check.ProcessingOutputConfig.Outputs['report'].S3Output.S3Uri"
+    )
+    assert check.json_get(report, "a.b")["Std:JsonGet"]["Path"] == "a.b"
+    # anything else is refused at build time, naming what the step has
+    with pytest.raises(ValueError, match=r"no processing output 'model' \(it has \['report'\]\)"):
+        check.output_uri("model")
+    with pytest.raises(ValueError, match="not Training"):
+        check.model_artifacts()
+    with pytest.raises(ValueError, match="no property file 'Other'"):
+        check.json_get(PropertyFile(name="Other", output_name="report", path="x.json"), "a")
+    with pytest.raises(ValueError, match="no processing output 'missing'"):
+        _processing_step(property_files=(PropertyFile(name="R", output_name="missing", path="r.json"),))
+    with pytest.raises(ValueError, match="Processing, Training or RegisterModel"):
+        _processing_step(type="Transform")
+
+
+def test_step_names_are_unique_across_branches():
+    fail = FailStep(name="Check", error_message="no")
+    gate = ConditionStep(name="Gate", description="d", conditions=[], if_steps=[], else_steps=[fail])
+    with pytest.raises(ValueError, match="unique"):
+        pipeline_definition([], [_processing_step(), gate])
