@@ -33,8 +33,13 @@ Label = int | str
 
 _SCALE: Final = 10**7  # 7 decimals
 _SMALLEST_FIXED: Final = 1000  # k below this (p < 1e-4) is written as 1e-05 etc. by repr
-_PLACES: Final = 10 ** np.arange(6, -1, -1, dtype=np.int32)[:, None]  # 10**6 ... 10**0
-_DECIMAL_NUMBERS: Final = np.arange(2, 8, dtype=np.int32)[:, None]  # 2nd ... 7th decimal
+_ASCII4: Final = np.dtype("<u4")  # 4 ASCII bytes, first one lowest
+#: _HEADS[h]: "0." and the 2 digits of h < 100, or "1.00" for h = 100 (k = 10**7)
+_HEADS: Final = np.frombuffer(b"".join(b"0.%02d" % h for h in range(100)) + b"1.00", dtype=_ASCII4)
+#: _DIGITS4[n]: the 4 digits of n < 10**4, zero-padded; _ZEROS4[n], _ZEROS2[n]: how many 0s end them
+_DIGITS4: Final = np.frombuffer(b"".join(b"%04d" % n for n in range(10_000)), dtype=_ASCII4)
+_ZEROS4: Final = np.array([4 - len(f"{n:04d}".rstrip("0")) for n in range(10_000)], dtype=np.intp)
+_ZEROS2: Final = np.array([2 - len(f"{n:02d}".rstrip("0")) for n in range(100)], dtype=np.intp)
 
 
 def binary_text(values: npt.NDArray[np.float32], labels: Sequence[Label], content_type: str) -> bytes | None:
@@ -73,7 +78,7 @@ def multiclass_text(
 
 
 _FORMATS: Final = frozenset({CONTENT_TYPE_CSV, CONTENT_TYPE_JSON, CONTENT_TYPE_JSONLINES})
-_WIDTH: Final = 9  # "0." + 7 decimals
+_WIDTH: Final = 12  # "0." + 7 decimals, in 3 words of 4 bytes
 
 
 def _scaled(values: npt.NDArray[np.float32]) -> npt.NDArray[np.int32] | None:
@@ -99,19 +104,22 @@ class _Rows:
         return self
 
     def table(self, cells: tuple[npt.NDArray[np.uint8], npt.NDArray[np.bool_]]) -> _Rows:
-        self.parts.append((cells[0][self.index], cells[1][self.index]))
+        self.parts.append((cells[0].take(self.index, axis=0), cells[1].take(self.index, axis=0)))
         return self
 
     def number(self, k: npt.NDArray[np.int32]) -> _Rows:
-        """repr(np.round(p, 7)) of each row's p = k / 1e7 (see module doc)."""
-        digits = (k // _PLACES) % 10  # (7, rows): the decimals, first one on top
-        chars = np.empty((k.size, _WIDTH), dtype=np.uint8)
-        chars[:, 0] = ord("0") + (k == _SCALE)
-        chars[:, 1] = ord(".")
-        chars[:, 2:] = (digits + ord("0")).T
-        # decimals to keep: up to the last non-zero one, and at least one (0.0, 1.0)
-        last = ((digits[1:] != 0) * _DECIMAL_NUMBERS).max(axis=0, initial=1)
-        self.parts.append((chars, _PREFIX_MASKS[last + 2]))
+        """repr(np.round(p, 7)) of each row's p = k / 1e7 (see module doc), as 12 bytes and a mask."""
+        head, rest = np.divmod(k, 100_000)  # "0.12", "1.00" (k = 10**7) | decimals 3 to 7
+        middle, last = np.divmod(rest, 10)
+        text = np.empty((k.size, 3), dtype=_ASCII4)
+        text[:, 0] = _HEADS.take(head)
+        text[:, 1] = _DIGITS4.take(middle)
+        text[:, 2] = ord("0") + last  # one ASCII digit, then 3 bytes the mask drops
+        # decimals kept: up to the last non-zero one, at least one (0.0, 1.0)
+        decimals = np.where(
+            last != 0, 7, np.where(middle != 0, 6 - _ZEROS4.take(middle), 2 - _ZEROS2.take(head % 100))
+        )
+        self.parts.append((text.view(np.uint8), _PREFIX_MASKS.take(np.maximum(decimals, 1) + 2, axis=0)))
         return self
 
     def join(self) -> bytes:
