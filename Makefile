@@ -115,7 +115,11 @@ promote: setup ## Ship an approved version to a stage by hand (roll back/forward
 destroy: setup ## cdk destroy ENV's stacks (stateful resources are retained)
 	$(CDK) destroy --no-notices -c env=$(ENV) --all
 
-bench: setup ## Run the benchmarks (on demand; results go in benchmarks/README.md)
+bench: setup $(CONTRACT_STAMP) ## Run the benchmarks (on demand; results go in benchmarks/README.md)
+	@# the serving benchmark puts nginx in front of gunicorn, as the SageMaker image does
+	@command -v nginx >/dev/null || { echo "installing nginx (Debian's package) for the serving benchmark"; \
+	  sudo=$$([ "$$(id -u)" = 0 ] || echo sudo); \
+	  $$sudo apt-get install -y nginx || { $$sudo apt-get update && $$sudo apt-get install -y nginx; }; }
 	$(PY) -m benchmarks.run
 
 lock: ## Re-resolve requirements and rewrite requirements.lock from the result

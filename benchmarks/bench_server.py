@@ -1,39 +1,56 @@
-"""ml_code.serve against a Flask + gunicorn + pandas reference server, side by side.
+"""Serving speed where it matters: the SageMaker image's stack around our handlers, and make serve.
 
-Measures requests/s and p50/p99 latency for 1-row and 1,000-row text/csv payloads with
-CONCURRENCY clients on 127.0.0.1, for both servers in the same run (interleaved rounds,
-the median round reported), serving the same model with the same worker count.
+Stacks, all serving the demo's model (trained here as ``make demo`` trains its first version:
+4,000 sample rows, seed 7, default hyperparameters) with 2 workers on this machine:
 
-Fairness on a 2-core host: the load generator is one lean asyncio process speaking raw
-HTTP/1.1 over persistent connections (no requests/urllib per call), so it costs tens of
-microseconds per request and the same for both servers; when a server closes the
-connection after a response (gunicorn's sync workers always do) the client reconnects,
-which is that server's own cost. Request counts are bounded; the run stops by itself.
+- ``deployed``: nginx (the toolkit's nginx.conf.template) -> gunicorn (the toolkit's command line:
+  ``-k gevent -w 2``, unix socket) -> the toolkit's Flask Worker -> our ``transform_fn``, under the
+  contract tier's Python 3.10 and the image's pins (benchmarks/toolkit_stack.py);
+- ``toolkit``: the same without nginx (gunicorn on TCP, SAGEMAKER_USE_NGINX=false): "the same
+  handlers under Flask + gunicorn", what make serve is compared with;
+- ``make serve``: ``python -m ml_code.serve --workers 2`` (uvicorn, raw ASGI app, .venv's Python);
+- ``reference`` (only with ``--stacks ... reference``): the old Flask + gunicorn sync + pandas sample.
 
-Run: ``.venv/bin/python -m benchmarks.bench_server [--rounds 3] [--workers 2]``
+For 1-row and 1,000-row CSV bodies (Accept text/csv): requests/s and p50/p99 with 16 clients on
+keep-alive connections, and p50 with one client; rounds interleave the stacks and the median
+round is reported. Then the handlers' own time (``inference.respond`` and its steps, timed
+in-process by benchmarks/handler_time.py under each stack's Python) and its share of the deployed
+stack's one-client p50.
+
+Run: ``.venv/bin/python -m benchmarks.bench_server [--rounds 5] [--stacks deployed toolkit "make serve"]``
+(about 3 minutes; needs nginx and .venv-contract, which ``make bench`` installs).
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
+import json
 import os
+import shutil
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import dataclass
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from benchmarks.toolkit_stack import contract_python, toolkit_stack
 from ml_code import contract, sample_data
 from ml_code.preprocess import preprocess, write_outputs
-from ml_code.serve import bind_socket, serve_subprocess
-from ml_code.serving_client import start_server_process, stop_server_process
+from ml_code.serve import serve_subprocess
 from ml_code.train import Hyperparameters, train
 
+REPO = Path(__file__).resolve().parent.parent
 CONCURRENCY = 16
-#: (payload name, rows per request, requests per round)
-CASES = (("1 row", 1, 4000), ("1,000 rows", 1000, 200))
+#: (payload name, rows per request, requests per 16-client round, requests per 1-client round)
+CASES = (("1 row", 1, 4000, 1000), ("1,000 rows", 1000, 400, 150))
+STACKS = ("deployed", "toolkit", "make serve")
+#: the demo's first training run (offline/demo.py: SAMPLE_ROWS rows of sample_data, seed 7)
+DEMO_ROWS, DEMO_SEED = 4000, 7
 
 
 @dataclass(frozen=True)
@@ -73,7 +90,12 @@ async def _client(port: int, request: bytes, count: int, latencies: list[float],
 
 
 def load(port: int, body: bytes, total: int, concurrency: int = CONCURRENCY) -> Result:
-    """Send ``total`` POST /invocations over ``concurrency`` connections; returns the figures."""
+    """Send ``total`` POST /invocations over ``concurrency`` keep-alive connections; the figures.
+
+    The generator is one asyncio process writing a pre-built request and reading only the status
+    line, headers and Content-Length bytes: tens of microseconds a request, the same for every
+    stack (a server that closes the connection makes the client reconnect: its own cost).
+    """
     request = (
         b"POST /invocations HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: text/csv\r\n"
         b"Accept: text/csv\r\nContent-Length: %d\r\n\r\n" % len(body)
@@ -99,20 +121,25 @@ def load(port: int, body: bytes, total: int, concurrency: int = CONCURRENCY) -> 
     )
 
 
-def build_model(root: Path) -> tuple[Path, bytes]:
-    """The churn model the demo trains (5,000 rows, default hyperparameters) and raw CSV rows."""
+def build_model(root: Path) -> tuple[Path, Path]:
+    """The demo's first model (with its code/ folder, as the training job packs it) and a file
+    of 1,000 raw rows (other rows than it was trained on)."""
     dirs = {name: root / name for name in contract.PREPROCESS_OUTPUTS}
-    frame = sample_data.generate(5000, seed=42)
-    write_outputs(preprocess(frame, sample_data.TARGET, "binary"), dirs)
+    write_outputs(
+        preprocess(sample_data.generate(DEMO_ROWS, seed=DEMO_SEED), sample_data.TARGET, "binary"), dirs
+    )
     train(dirs["train"], dirs["validation"], root / "model", Hyperparameters())
-    raw = sample_data.generate(1000, seed=7).drop(columns=[sample_data.TARGET])
-    return root / "model", raw.to_csv(index=False, header=False).encode()
+    rows = root / "rows.csv"
+    raw = sample_data.generate(1000, seed=11).drop(columns=[sample_data.TARGET])
+    rows.write_text(raw.to_csv(index=False, header=False))
+    return root / "model", rows
 
 
-def start_reference(model_dir: Path, workers: int) -> tuple[object, int]:
-    sock = bind_socket("127.0.0.1", 0)  # pick a free port, then hand it to gunicorn
-    port = sock.getsockname()[1]
-    sock.close()
+@contextlib.contextmanager
+def reference_stack(model_dir: Path, workers: int) -> Iterator[int]:
+    from ml_code.serving_client import start_server_process, stop_server_process  # noqa: PLC0415
+
+    port = _free_port()
     command = [
         sys.executable, "-c",
         "import sys, os; os.environ['REFERENCE_MODEL_DIR'] = sys.argv[1]; "
@@ -123,40 +150,145 @@ def start_reference(model_dir: Path, workers: int) -> tuple[object, int]:
         str(model_dir), str(port), str(workers),
     ]  # fmt: skip
     process, _ = start_server_process(command, timeout=120)
-    return process, port
+    try:
+        yield port
+    finally:
+        stop_server_process(process)
+
+
+def _free_port() -> int:
+    from benchmarks.toolkit_stack import free_port  # noqa: PLC0415
+
+    return free_port()
+
+
+@contextlib.contextmanager
+def started(name: str, model_dir: Path, workers: int) -> Iterator[int]:
+    if name == "make serve":
+        with serve_subprocess(model_dir, workers=workers) as url:
+            yield int(url.rsplit(":", 1)[1])
+    elif name == "reference":
+        with reference_stack(model_dir, workers) as port:
+            yield port
+    else:
+        with toolkit_stack(model_dir, workers=workers, nginx=name == "deployed") as port:
+            yield port
+
+
+def handler_times(python: Path, model_dir: Path, rows: Path) -> dict[str, dict[str, float]]:
+    """benchmarks/handler_time.py's medians (µs) under ``python``, for 1 and 1,000 rows."""
+    out = subprocess.run(
+        [str(python), "-m", "benchmarks.handler_time", "--model", str(model_dir), "--rows", str(rows)],
+        check=True, capture_output=True, text=True, cwd=REPO, env={**os.environ, "OMP_NUM_THREADS": "1"},
+    ).stdout  # fmt: skip
+    timed: dict[str, dict[str, float]] = json.loads(out)
+    return timed
+
+
+def measure(
+    stacks: list[str], model_dir: Path, rows: Path, rounds: int, workers: int
+) -> dict[str, dict[str, object]]:
+    """Per stack and case: the median round's 16-client figures and the median 1-client p50."""
+    lines = rows.read_bytes().splitlines(keepends=True)
+    results: dict[str, dict[str, object]] = {}
+    with contextlib.ExitStack() as stack:
+        ports = {name: stack.enter_context(started(name, model_dir, workers)) for name in stacks}
+        for case, size, total, single in CASES:
+            body = b"".join(lines[:size])
+            for port in ports.values():  # warm up: every worker loads the model, caches fill
+                load(port, body, total // 4)
+                load(port, body, single // 4, concurrency=1)
+            many: dict[str, list[Result]] = {name: [] for name in ports}
+            one: dict[str, list[float]] = {name: [] for name in ports}
+            for _ in range(rounds):
+                for name, port in ports.items():
+                    many[name].append(load(port, body, total))
+                    one[name].append(load(port, body, single, concurrency=1).p50_ms)
+            for name in ports:
+                median = statistics.median_low([r.requests_per_s for r in many[name]])
+                best = next(r for r in many[name] if r.requests_per_s == median)
+                spread = [round(r.requests_per_s) for r in many[name]]
+                results.setdefault(name, {})[case] = {
+                    **asdict(best),
+                    "rounds_req_per_s": spread,
+                    "p50_one_client_ms": statistics.median(one[name]),
+                }
+    return results
+
+
+def report(results: dict[str, dict[str, object]], handlers: dict[str, dict[str, dict[str, float]]]) -> str:
+    out = ["| payload | stack | req/s (16 clients) | p50 ms | p99 ms | p50 ms, 1 client | rounds req/s |",
+           "|---|---|---:|---:|---:|---:|---|"]  # fmt: skip
+    for case, *_ in CASES:
+        for name, cases in results.items():
+            r = cases[case]
+            assert isinstance(r, dict)
+            out.append(
+                f"| {case} | {name} | {r['requests_per_s']:,.0f} | {r['p50_ms']:.2f} | {r['p99_ms']:.2f} | "
+                f"{r['p50_one_client_ms']:.3f} | {', '.join(f'{v:,}' for v in r['rounds_req_per_s'])} |"
+            )
+    out += [
+        "",
+        "| payload | handlers under | respond µs | decode | transform | predict | encode "
+        "| share of deployed p50 (1 client) |",
+        "|---|---|---:|---:|---:|---:|---:|---:|",
+    ]
+    for case, size, *_ in CASES:
+        deployed = results.get("deployed", {}).get(case)
+        for label, timed in handlers.items():
+            t = timed[str(size)]
+            share = ""
+            if isinstance(deployed, dict) and label.startswith("image"):
+                share = f"{t['respond'] / 1e3 / deployed['p50_one_client_ms']:.0%}"
+            out.append(
+                f"| {case} | {label} | {t['respond']:.0f} | {t['decode']:.0f} | {t['transform']:.0f} | "
+                f"{t['predict']:.0f} | {t['encode']:.0f} | {share} |"
+            )
+    if "make serve" in results and "toolkit" in results:
+        ratios = []
+        for case, *_ in CASES:
+            ours, theirs = results["make serve"][case], results["toolkit"][case]
+            assert isinstance(ours, dict)
+            assert isinstance(theirs, dict)
+            ratios.append(f"{case}: {ours['requests_per_s'] / theirs['requests_per_s']:.2f}x")
+        out += [
+            "",
+            "make serve vs the same handlers under Flask + gunicorn (toolkit, no nginx): "
+            + "; ".join(ratios),
+        ]
+    return "\n".join(out)
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--stacks", nargs="+", default=list(STACKS), choices=[*STACKS, "reference"])
+    parser.add_argument("--json", type=Path, help="also write the figures here")
     args = parser.parse_args(argv)
-    with tempfile.TemporaryDirectory() as tmp:
-        model_dir, csv_rows = build_model(Path(tmp))
-        lines = csv_rows.splitlines(keepends=True)
-        reference, ref_port = start_reference(model_dir, args.workers)
-        try:
-            with serve_subprocess(model_dir, workers=args.workers) as url:
-                ports = {"ml_code.serve": int(url.rsplit(":", 1)[1]), "reference": ref_port}
-                results = {}
-                for case, rows, total in CASES:
-                    body = b"".join(lines[:rows])
-                    for port in ports.values():  # warm up: model loads, connections, caches
-                        load(port, body, total // 10)
-                    rounds: dict[str, list[Result]] = {name: [] for name in ports}
-                    for _ in range(args.rounds):
-                        for name, port in ports.items():
-                            rounds[name].append(load(port, body, total))
-                    for name, found in rounds.items():
-                        median = statistics.median_low([r.requests_per_s for r in found])
-                        results[(case, name)] = next(r for r in found if r.requests_per_s == median)
-        finally:
-            stop_server_process(reference)  # type: ignore[arg-type]
-    print(f"{os.cpu_count()} cores, {CONCURRENCY} clients, {args.workers} workers per server")
-    print("| payload | server | req/s | p50 ms | p99 ms | errors |")
-    print("|---|---|---:|---:|---:|---:|")
-    for (case, name), r in results.items():
-        print(f"| {case} | {name} | {r.requests_per_s:,.0f} | {r.p50_ms:.2f} | {r.p99_ms:.2f} | {r.errors} |")
+    if {"deployed", "toolkit"} & set(args.stacks):
+        if "deployed" in args.stacks and not shutil.which("nginx"):
+            raise SystemExit("nginx is not installed (make bench installs it: apt-get install -y nginx)")
+        contract_python()  # fails early, naming make contract-env
+    load_before = os.getloadavg()
+    with tempfile.TemporaryDirectory(prefix="bench-server-") as tmp:
+        model_dir, rows = build_model(Path(tmp))
+        handlers: dict[str, dict[str, dict[str, float]]] = {}
+        if {"deployed", "toolkit"} & set(args.stacks):
+            timed = handler_times(contract_python(), model_dir, rows)
+            handlers[f"image Python {timed.pop('python')}"] = timed  # type: ignore[assignment]
+        timed = handler_times(Path(sys.executable), model_dir, rows)
+        handlers[f".venv Python {timed.pop('python')}"] = timed  # type: ignore[assignment]
+        results = measure(args.stacks, model_dir, rows, args.rounds, args.workers)
+        trees = json.loads((model_dir / contract.MODEL_META_FILE).read_text())["num_boosted_rounds"]
+    load_after = os.getloadavg()
+    print(f"{time.strftime('%Y-%m-%d %H:%M')} · {os.cpu_count()} cores · load average before "
+          f"{load_before[0]:.2f}, after {load_after[0]:.2f} · the demo's model ({trees} trees) · "
+          f"{CONCURRENCY} clients · {args.workers} workers per stack · {args.rounds} rounds")  # fmt: skip
+    print(report(results, handlers))
+    if args.json:
+        args.json.write_text(json.dumps({"results": results, "handlers": handlers, "trees": trees,
+                                         "load": [load_before, load_after]}, indent=2))  # fmt: skip
     return 0
 
 
