@@ -54,6 +54,18 @@ def _c_api() -> tuple[Any, Any] | None:
     return lib, proxy_type
 
 
+class _Call:
+    """One thread's proxy DMatrix and output slots for XGBoosterPredictFromDense."""
+
+    def __init__(self, lib: Any, proxy_type: Any) -> None:
+        self.predict = lib.XGBoosterPredictFromDense
+        self.proxy = proxy_type()  # reading the cgroup files once, here
+        self.shape = ctypes.POINTER(ctypes.c_uint64)()
+        self.dims = ctypes.c_uint64()
+        self.out = ctypes.POINTER(ctypes.c_float)()
+        self.outputs = (ctypes.byref(self.shape), ctypes.byref(self.dims), ctypes.byref(self.out))
+
+
 class DensePredictor:
     """``predictor(matrix)`` == ``np.asarray(booster.inplace_predict(matrix), dtype=np.float32)``."""
 
@@ -73,26 +85,17 @@ class DensePredictor:
             or matrix.shape[0] == 0
         ):
             return self._wrapped(matrix)
-        lib, proxy_type = self._api
-        proxy = getattr(self._local, "proxy", None)
-        if proxy is None:
-            proxy = self._local.proxy = proxy_type()
+        call = getattr(self._local, "call", None)
+        if call is None:
+            call = self._local.call = _Call(*self._api)
         rows, cols = matrix.shape
-        interface = _INTERFACE % (matrix.ctypes.data, rows, cols)
-        shape = ctypes.POINTER(ctypes.c_uint64)()
-        dims = ctypes.c_uint64()
-        out = ctypes.POINTER(ctypes.c_float)()
-        status = lib.XGBoosterPredictFromDense(
-            self.booster.handle, interface, _ARGS, proxy.handle,
-            ctypes.byref(shape), ctypes.byref(dims), ctypes.byref(out),
-        )  # fmt: skip
-        if status != 0:
+        interface = _INTERFACE % (matrix.__array_interface__["data"][0], rows, cols)
+        if call.predict(self.booster.handle, interface, _ARGS, call.proxy.handle, *call.outputs) != 0:
             return self._wrapped(matrix)  # raises xgboost's own error, or answers
-        dims_out = tuple(shape[i] for i in range(dims.value))
-        size = math.prod(dims_out)
+        dims = tuple(call.shape[i] for i in range(call.dims.value))
         # copy out of the booster's per-thread buffer, which the next prediction overwrites
-        values = np.frombuffer((ctypes.c_float * size).from_address(ctypes.addressof(out.contents)), _FLOAT32)
-        return values.reshape(dims_out).copy()
+        buffer = (ctypes.c_float * math.prod(dims)).from_address(ctypes.addressof(call.out.contents))
+        return np.frombuffer(buffer, _FLOAT32).reshape(dims).copy()
 
     def _wrapped(self, matrix: npt.NDArray[Any]) -> npt.NDArray[np.float32]:
         return np.asarray(self.booster.inplace_predict(matrix), dtype=np.float32)

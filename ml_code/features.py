@@ -89,12 +89,14 @@ class FeatureTransformer:
     features: list[dict[str, Any]]
     labels: list[Label] | None = None
     _plan: list[tuple[Any, ...]] = field(init=False, repr=False, compare=False)
+    _names: list[str] = field(init=False, repr=False, compare=False)
     output_names: list[str] = field(init=False, compare=False)
 
     def __post_init__(self) -> None:
         if self.problem_type not in PROBLEM_TYPES:
             raise ValueError(f"problem_type must be one of {PROBLEM_TYPES}, got {self.problem_type!r}")
         self.output_names, self._plan = [], []
+        self._names = [str(spec["name"]) for spec in self.features]  # per request, without a new list
         for raw_index, spec in enumerate(self.features):
             name, start = spec["name"], len(self.output_names)
             if spec["kind"] == "numeric":
@@ -176,7 +178,7 @@ class FeatureTransformer:
         self, rows: Sequence[Sequence[RawValue] | Mapping[str, RawValue]]
     ) -> npt.NDArray[np.float32]:
         """Transform raw request rows (see module doc); raises PayloadError naming row and column."""
-        width, names = len(self.output_names), self.feature_names
+        width, names = len(self.output_names), self._names
         flat = [0.0] * (width * len(rows))
         for r, raw_row in enumerate(rows):
             row = self._as_sequence(r, raw_row, names)

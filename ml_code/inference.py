@@ -142,7 +142,7 @@ def predict_fn(data: Payload, model: Model) -> Prediction:
     matrix = model.batch.transform_csv(data.text) if data.text is not None else None
     if matrix is None:
         rows = data.rows
-        if data.content_type == codec.CSV and rows and rows[0] == model.transformer.feature_names:
+        if data.content_type == codec.CSV and rows and rows[0] == model.batch.names:
             rows = rows[1:]  # a header line
             if not rows:
                 raise codec.PayloadError("the CSV body holds only a header line; send at least one row")

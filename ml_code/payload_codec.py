@@ -8,6 +8,7 @@ count, names, numbers) happens in FeatureTransformer.transform_rows.
 from __future__ import annotations
 
 import csv
+import functools
 import io
 import json
 from collections.abc import Sequence
@@ -191,12 +192,17 @@ def negotiate(accept: str | None, default: str) -> str:
 
 def csv_cells(values: Sequence[Any]) -> list[str]:
     """Each value as one CSV cell (quoted when it holds a comma, quote or newline)."""
+    return list(_csv_cells(tuple(values)))
+
+
+@functools.lru_cache(maxsize=64)  # a model's labels: the same few tuples on every request
+def _csv_cells(values: tuple[Any, ...]) -> tuple[str, ...]:
     cells = []
     for value in values:
         out = io.StringIO()
         csv.writer(out, lineterminator="").writerow([value])
         cells.append(out.getvalue())
-    return cells
+    return tuple(cells)
 
 
 def encode(records: Sequence[dict[str, Any]], content_type: str) -> bytes:
