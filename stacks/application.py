@@ -2,6 +2,9 @@
 
 ``app.py`` calls :func:`build_platform` once with the typed config. Stack names are stable
 (``<project>-<env>-<part>``) so ``cdk deploy`` always targets the same CloudFormation stacks.
+Every stack but the data stack takes its config section and one
+:class:`~stacks.common.shared.SharedResources`, which grows as the stacks that make its parts
+are created (the network, then the alert topic).
 """
 
 from __future__ import annotations
@@ -12,7 +15,8 @@ from typing import Final
 import aws_cdk as cdk
 
 from contracts.config import AppConfig
-from contracts.names import endpoint_name, endpoint_stack_name, stack_name
+from contracts.names import endpoint_stack_name, stack_name
+from stacks.common.shared import SharedResources
 from stacks.data_stack import DataStack
 from stacks.delivery_stack import DeliveryStack
 from stacks.endpoint_stack import EndpointStack
@@ -46,10 +50,10 @@ def build_platform(app: cdk.App, config: AppConfig) -> Platform:
     Returns:
         The :class:`Platform` with each stack.
     """
-    prefix = config.prefix
+    prefix, settings = config.prefix, config.env
     env = (
-        cdk.Environment(account=config.env.account, region=config.env.region)
-        if config.env.account or config.env.region
+        cdk.Environment(account=settings.account, region=settings.region)
+        if settings.account or settings.region
         else None  # env-agnostic: the same template deploys to any account/region
     )
 
@@ -57,99 +61,87 @@ def build_platform(app: cdk.App, config: AppConfig) -> Platform:
     data = DataStack(
         app,
         stack_name(prefix, "data"),
+        config=settings.retention,
         prefix=prefix,
-        retention=config.env.retention,
         env=env,
         description=f"{prefix}: data stores",
+    )
+    shared = SharedResources(
+        prefix=prefix,
+        environment=settings.name,
+        tags=config.all_tags,
+        instances=settings.instances,
+        stages=settings.endpoints,
+        key=data.key,
+        artifact_bucket=data.artifact_bucket,
+        delivery_bucket=data.delivery_bucket,
+        model_package_group_name=data.model_package_group_name,
+        model_package_group_arn=data.model_package_group_arn,
     )
     network = NetworkStack(
         app,
         stack_name(prefix, "network"),
-        network=config.env.network,
-        flow_log_key=data.key,
+        config=settings.network,
+        shared=shared,
         env=env,
         description=f"{prefix}: private network",
     )
+    shared = shared.with_network(network.network)
     studio = StudioStack(
         app,
         stack_name(prefix, "studio"),
-        prefix=prefix,
-        studio=config.env.studio,
-        vpc=network.vpc,
-        subnets=network.subnets,
-        security_group=network.sagemaker_security_group,
-        key=data.key,
-        artifact_bucket=data.artifact_bucket,
-        model_package_group_name=data.model_package_group_name,
-        instance_types=config.env.instances.allowed,
+        config=settings.studio,
+        shared=shared,
         env=env,
         description=f"{prefix}: SageMaker Studio",
     )
     pipeline = PipelineStack(
         app,
         stack_name(prefix, "pipeline"),
-        config=config,
-        key=data.key,
-        artifact_bucket=data.artifact_bucket,
-        model_package_group_name=data.model_package_group_name,
-        model_package_group_arn=data.model_package_group_arn,
-        vpc=network.vpc,
-        subnets=network.subnets,
-        security_group=network.sagemaker_security_group,
+        config=settings.pipeline,
+        shared=shared,
         env=env,
         description=f"{prefix}: training pipeline",
     )
     monitoring = MonitoringStack(
         app,
         stack_name(prefix, "monitoring"),
-        config=config,
-        key=data.key,
-        artifact_bucket=data.artifact_bucket,
-        vpc=network.vpc,
-        subnets=network.subnets,
-        security_group=network.sagemaker_security_group,
-        training_pipeline_name=pipeline.pipeline_name,
-        model_package_group_name=data.model_package_group_name,
+        config=settings.monitoring,
+        shared=shared,
+        max_runtime_seconds=settings.pipeline.max_runtime_seconds,
         env=env,
         description=f"{prefix}: drift monitoring, dashboards and notifications",
     )
+    shared = shared.with_alert_topic(monitoring.topic)
     delivery = DeliveryStack(
         app,
         stack_name(prefix, "delivery"),
-        config=config,
-        key=data.key,
-        artifact_bucket=data.artifact_bucket,
-        delivery_bucket=data.delivery_bucket,
-        training_pipeline_name=pipeline.pipeline_name,
-        model_package_group_name=data.model_package_group_name,
-        model_package_group_arn=data.model_package_group_arn,
-        notification_topic=monitoring.topic,
+        config=settings.delivery,
+        shared=shared,
         env=env,
         description=f"{prefix}: push-to-train and approve-to-deploy pipelines",
     )
     endpoints: dict[str, EndpointStack] = {}
-    for stage in config.env.endpoints:
+    for stage in settings.endpoints:
         if stage.approved_model is None:
             continue  # nothing approved yet: `python -m release.resolve` writes stage.model_file
         endpoints[stage.name] = EndpointStack(
             app,
             endpoint_stack_name(prefix, stage.name),
-            prefix=prefix,
-            stage=stage,
-            approved=stage.approved_model,
-            key=data.key,
-            artifact_bucket=data.artifact_bucket,
-            vpc=network.vpc,
-            subnets=network.subnets,
-            security_group=network.sagemaker_security_group,
-            alarm_topic=monitoring.topic,
+            config=stage,
+            shared=shared,
             env=env,
             description=f"{prefix}: {stage.name} endpoint (model version {stage.approved_model.version})",
         )
-        monitoring.add_drift_schedule(
-            endpoints[stage.name], stage=stage, endpoint_name=endpoint_name(prefix, stage.name)
-        )
-    platform = Platform(
+        monitoring.add_drift_schedule(endpoints[stage.name], stage=stage)
+    # ---- end of stacks ----
+
+    stacks = (data, network, studio, pipeline, monitoring, delivery, *endpoints.values())
+    for stack in stacks:
+        for key, value in config.all_tags.items():
+            cdk.Tags.of(stack).add(key, value)
+    add_guardrails(app, production=settings.name in PRODUCTION_ENVIRONMENTS)
+    return Platform(
         data=data,
         network=network,
         studio=studio,
@@ -158,10 +150,3 @@ def build_platform(app: cdk.App, config: AppConfig) -> Platform:
         delivery=delivery,
         endpoints=endpoints,
     )
-    # ---- end of stacks ----
-
-    for stack in (data, network, studio, pipeline, monitoring, delivery, *endpoints.values()):
-        for key, value in config.all_tags.items():
-            cdk.Tags.of(stack).add(key, value)
-    add_guardrails(app, production=config.env.name in PRODUCTION_ENVIRONMENTS)
-    return platform

@@ -21,14 +21,12 @@ The exact commands the builds run are in :mod:`stacks.delivery.commands`.
 from __future__ import annotations
 
 import aws_cdk as cdk
-from aws_cdk import aws_kms as kms
-from aws_cdk import aws_s3 as s3
-from aws_cdk import aws_sns as sns
 from constructs import Construct
 
-from contracts.config import AppConfig
-from contracts.names import dead_letter_queue_name, retrain_schedule_name
+from contracts.config import DeliveryConfig
+from contracts.names import dead_letter_queue_name, retrain_schedule_name, training_pipeline_name
 from stacks.common.dead_letters import DeadLetters, DeadLettersProps
+from stacks.common.shared import SharedResources
 from stacks.delivery.approval_rule import ApprovalRule, ApprovalRuleProps
 from stacks.delivery.build_pipeline import BuildPipeline, BuildPipelineProps
 from stacks.delivery.deploy_pipeline import DeployPipeline, DeployPipelineProps
@@ -49,31 +47,26 @@ class DeliveryStack(cdk.Stack):
         scope: Construct,
         construct_id: str,
         *,
-        config: AppConfig,
-        key: kms.IKey,
-        artifact_bucket: s3.IBucket,
-        delivery_bucket: s3.IBucket,
-        training_pipeline_name: str,
-        model_package_group_name: str,
-        model_package_group_arn: str,
-        notification_topic: sns.ITopic,
-        **kwargs: object,
+        config: DeliveryConfig,
+        shared: SharedResources,
+        env: cdk.Environment | None = None,
+        description: str | None = None,
     ) -> None:
-        super().__init__(scope, construct_id, **kwargs)  # type: ignore[arg-type]
-        prefix, env, delivery = config.prefix, config.env.name, config.env.delivery
+        super().__init__(scope, construct_id, env=env, description=description)
+        prefix, training, topic = shared.prefix, training_pipeline_name(shared.prefix), shared.alert_topic
         self.source = PipelineSource(
-            SourceProps(config=delivery.source, bucket=delivery_bucket, prefix=prefix)
+            SourceProps(config=config.source, bucket=shared.delivery_bucket, prefix=prefix)
         )
         self.build = BuildPipeline(
             self,
             "Build",
             props=BuildPipelineProps(
                 prefix=prefix,
-                env_name=env,
-                training_pipeline_name=training_pipeline_name,
+                env_name=shared.environment,
+                training_pipeline_name=training,
                 source=self.source,
-                key=key,
-                delivery_bucket=delivery_bucket,
+                key=shared.key,
+                delivery_bucket=shared.delivery_bucket,
             ),
         )
         self.deploy = DeployPipeline(
@@ -81,15 +74,15 @@ class DeliveryStack(cdk.Stack):
             "Deploy",
             props=DeployPipelineProps(
                 prefix=prefix,
-                env_name=env,
-                group=model_package_group_name,
-                staging=config.env.stage("staging"),
-                prod=config.env.stage("prod"),
+                env_name=shared.environment,
+                group=shared.model_package_group_name,
+                staging=shared.stages.staging,
+                prod=shared.stages.prod,
                 source=self.source,
-                key=key,
-                artifact_bucket=artifact_bucket,
-                delivery_bucket=delivery_bucket,
-                approval_topic=notification_topic,
+                key=shared.key,
+                artifact_bucket=shared.artifact_bucket,
+                delivery_bucket=shared.delivery_bucket,
+                approval_topic=topic,
             ),
         )
         self.dead_letters = DeadLetters(
@@ -98,37 +91,39 @@ class DeliveryStack(cdk.Stack):
             props=DeadLettersProps(
                 queue_name=dead_letter_queue_name(prefix, "delivery"),
                 senders="the approval rule or the retraining schedule",
-                topic=notification_topic,
+                topic=topic,
             ),
         )
         self.approval_rule = ApprovalRule(
             self,
             "OnModelApproved",
             props=ApprovalRuleProps(
-                group=model_package_group_name,
+                group=shared.model_package_group_name,
                 deploy_pipeline=self.deploy.pipeline,
                 dead_letters=self.dead_letters,
             ),
         )
-        self.retrain_schedule = (
-            None
-            if delivery.retrain_schedule is None
-            else RetrainSchedule(
-                self,
-                "Retrain",
-                props=RetrainScheduleProps(
-                    name=retrain_schedule_name(prefix),
-                    expression=delivery.retrain_schedule,
-                    training_pipeline_name=training_pipeline_name,
-                    key=key,
-                    dead_letters=self.dead_letters,
-                ),
-            )
-        )
+        self.retrain_schedule = self._retraining(config, shared)
         if not self.source.connected:
             cdk.CfnOutput(
                 self,
                 "SourceObject",
                 description="Upload `git archive --format=zip HEAD` here to run the build pipeline",
-                value=f"s3://{delivery_bucket.bucket_name}/{self.source.object_key}",
+                value=f"s3://{shared.delivery_bucket.bucket_name}/{self.source.object_key}",
             )
+
+    def _retraining(self, config: DeliveryConfig, shared: SharedResources) -> RetrainSchedule | None:
+        """The retraining schedule, when ``retrainSchedule`` is configured."""
+        if config.retrain_schedule is None:
+            return None
+        return RetrainSchedule(
+            self,
+            "Retrain",
+            props=RetrainScheduleProps(
+                name=retrain_schedule_name(shared.prefix),
+                expression=config.retrain_schedule,
+                training_pipeline_name=training_pipeline_name(shared.prefix),
+                key=shared.key,
+                dead_letters=self.dead_letters,
+            ),
+        )

@@ -12,31 +12,20 @@ endpoint (fixed name, pinned logical ID) in place, which is what runs SageMaker'
 deployment: canary or linear traffic shifting from config, and automatic rollback when one of the
 stage's rollback alarms (5xx, p99 model latency; actions enabled, notifying the alert topic) fires.
 A separate idle alarm (no invocations for ``idleAlarmDays``) notifies the topic too; it is not a
-rollback alarm. The constructs live in :mod:`stacks.endpoint`.
-
-Operational note (AWS docs, "Update endpoints that use auto scaling"): with autoscaling attached,
-an update that changes the *instance type* fails until the variant is deregistered as a scalable
-target; changing the model (every normal release) is allowed. To change a stage's instance type:
-``aws application-autoscaling deregister-scalable-target --service-namespace sagemaker
---resource-id endpoint/<endpoint>/variant/AllTraffic --scalable-dimension
-sagemaker:variant:DesiredInstanceCount``, then deploy the stack (which registers it again).
+rollback alarm. The constructs live in :mod:`stacks.endpoint`; with autoscaling attached, changing
+a stage's instance type needs one manual step first (:mod:`stacks.endpoint.autoscaling`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 import aws_cdk as cdk
-from aws_cdk import aws_ec2 as ec2
-from aws_cdk import aws_kms as kms
-from aws_cdk import aws_s3 as s3
-from aws_cdk import aws_sns as sns
 from constructs import Construct
 
 from contracts import layout
 from contracts.approved_model import ApprovedModel
 from contracts.config import StageConfig
 from contracts.names import endpoint_name
+from stacks.common.shared import SharedResources
 from stacks.endpoint.alarms import RollbackAlarms, RollbackAlarmsProps
 from stacks.endpoint.autoscaling import VariantAutoscaling, VariantAutoscalingProps
 from stacks.endpoint.guarded_endpoint import GuardedEndpoint, GuardedEndpointProps
@@ -50,6 +39,8 @@ __all__ = ["EndpointStack"]
 class EndpointStack(cdk.Stack):
     """Model, endpoint config and endpoint of one stage, with alarms, autoscaling and rollback.
 
+    ``config`` is the stage with its approved model (``StageConfig.approved_model``).
+
     Attributes:
         endpoint_name: the fixed endpoint name.
         capture_uri: ``s3://<artifact bucket>/data-capture`` (whether or not this stage captures).
@@ -57,8 +48,8 @@ class EndpointStack(cdk.Stack):
             unless configured.
 
     Raises:
-        ValueError: an approved image that is not an ECR URI, a rollout SageMaker would reject, or
-            an endpoint name longer than SageMaker allows.
+        ValueError: a stage without an approved model, an approved image that is not an ECR URI,
+            a rollout SageMaker would reject, or an endpoint name longer than SageMaker allows.
     """
 
     def __init__(
@@ -66,38 +57,26 @@ class EndpointStack(cdk.Stack):
         scope: Construct,
         construct_id: str,
         *,
-        prefix: str,
-        stage: StageConfig,
-        approved: ApprovedModel,
-        key: kms.IKey,
-        artifact_bucket: s3.IBucket,
-        vpc: ec2.IVpc,
-        subnets: ec2.SubnetSelection | Sequence[ec2.ISubnet],
-        security_group: ec2.ISecurityGroup,
-        alarm_topic: sns.ITopic,
-        **kwargs: object,
+        config: StageConfig,
+        shared: SharedResources,
+        env: cdk.Environment | None = None,
+        description: str | None = None,
     ) -> None:
-        super().__init__(scope, construct_id, **kwargs)  # type: ignore[arg-type]
-        self.endpoint_name = endpoint_name(prefix, stage.name)
-        subnet_list = (
-            vpc.select_subnets(**subnets._values).subnets  # jsii structs keep their fields in _values
-            if isinstance(subnets, ec2.SubnetSelection)
-            else list(subnets)
-        )
-        capturing = stage.serverless is None and stage.data_capture_percent > 0
+        super().__init__(scope, construct_id, env=env, description=description)
+        approved = _approved(config)
+        self.endpoint_name = endpoint_name(shared.prefix, config.name)
+        capturing = config.serverless is None and config.data_capture_percent > 0
         self.hosted = HostedModel(
             self,
             "HostedModel",
             props=HostedModelProps(
                 endpoint_name=self.endpoint_name,
                 approved=approved,
-                key=key,
-                artifact_bucket=artifact_bucket,
-                vpc=vpc,
-                subnets=subnet_list,
-                security_group=security_group,
+                key=shared.key,
+                artifact_bucket=shared.artifact_bucket,
+                network=shared.network,
                 capture_prefix=f"{layout.CAPTURE_PREFIX}{self.endpoint_name}/" if capturing else None,
-                serverless=stage.serverless is not None,
+                serverless=config.serverless is not None,
             ),
         )
         self.serving = ServingConfig(
@@ -106,10 +85,10 @@ class EndpointStack(cdk.Stack):
             props=ServingConfigProps(
                 endpoint_name=self.endpoint_name,
                 version=approved.version,
-                stage=stage,
+                stage=config,
                 model=self.hosted.model,
-                key=key,
-                artifact_bucket=artifact_bucket,
+                key=shared.key,
+                artifact_bucket=shared.artifact_bucket,
             ),
         )
         self.capture_uri = self.serving.capture_uri
@@ -117,7 +96,10 @@ class EndpointStack(cdk.Stack):
             self,
             "RollbackAlarms",
             props=RollbackAlarmsProps(
-                endpoint_name=self.endpoint_name, variant_name=VARIANT, alarms=stage.alarms, topic=alarm_topic
+                endpoint_name=self.endpoint_name,
+                variant_name=VARIANT,
+                alarms=config.alarms,
+                topic=shared.alert_topic,
             ),
         )
         self.guarded = GuardedEndpoint(
@@ -126,38 +108,56 @@ class EndpointStack(cdk.Stack):
             props=GuardedEndpointProps(
                 endpoint_name=self.endpoint_name,
                 endpoint_config_name=self.serving.config.attr_endpoint_config_name,
-                stage=stage,
+                stage=config,
                 alarm_names=self.alarms.names,
             ),
         )
-        self.autoscaling = (
-            VariantAutoscaling(
-                self,
-                "Autoscaling",
-                props=VariantAutoscalingProps(
-                    endpoint=self.guarded.endpoint,
-                    endpoint_name=self.endpoint_name,
-                    variant_name=VARIANT,
-                    scaling=stage.autoscaling,
-                ),
-            )
-            if stage.autoscaling is not None and stage.serverless is None
-            else None
-        )
-        self.idle = (
-            IdleAlarm(
-                self,
-                "IdleAlarm",
-                props=IdleAlarmProps(
-                    endpoint_name=self.endpoint_name,
-                    variant_name=VARIANT,
-                    days=stage.idle_alarm_days,
-                    topic=alarm_topic,
-                ),
-            )
-            if stage.idle_alarm_days
-            else None
-        )
+        self.autoscaling = self._autoscaling(config)
+        self.idle = self._idle_alarm(config, shared)
         cdk.CfnOutput(self, "EndpointName", value=self.endpoint_name)
         cdk.CfnOutput(self, "ModelPackageArn", value=approved.model_package_arn)
         cdk.CfnOutput(self, "ModelVersion", value=str(approved.version))
+
+    def _autoscaling(self, config: StageConfig) -> VariantAutoscaling | None:
+        """Target tracking on the variant, for an instance stage that configures it."""
+        if config.autoscaling is None or config.serverless is not None:
+            return None
+        return VariantAutoscaling(
+            self,
+            "Autoscaling",
+            props=VariantAutoscalingProps(
+                endpoint=self.guarded.endpoint,
+                endpoint_name=self.endpoint_name,
+                variant_name=VARIANT,
+                scaling=config.autoscaling,
+            ),
+        )
+
+    def _idle_alarm(self, config: StageConfig, shared: SharedResources) -> IdleAlarm | None:
+        """The no-invocations alarm, unless ``idleAlarmDays`` is 0."""
+        if not config.idle_alarm_days:
+            return None
+        return IdleAlarm(
+            self,
+            "IdleAlarm",
+            props=IdleAlarmProps(
+                endpoint_name=self.endpoint_name,
+                variant_name=VARIANT,
+                days=config.idle_alarm_days,
+                topic=shared.alert_topic,
+            ),
+        )
+
+
+def _approved(stage: StageConfig) -> ApprovedModel:
+    """The stage's approved model.
+
+    Raises:
+        ValueError: none yet (``python -m release.resolve`` writes the stage's model file).
+    """
+    if stage.approved_model is None:
+        raise ValueError(
+            f"endpoint stage {stage.name!r} has no approved model: "
+            f"python -m release.resolve writes {stage.model_file}"
+        )
+    return stage.approved_model

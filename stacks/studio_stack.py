@@ -5,16 +5,13 @@ from __future__ import annotations
 from typing import cast
 
 import aws_cdk as cdk
-from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_iam as iam
-from aws_cdk import aws_kms as kms
-from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sagemaker as sagemaker
 from constructs import Construct
 
 from contracts.config import PERSONAS, Persona, StudioConfig
 from contracts.names import studio_domain_name, training_pipeline_name
-from stacks.common.job_conditions import JobBoundary
+from stacks.common.shared import SharedResources
 from stacks.studio.acknowledgements import acknowledge_persona_role
 from stacks.studio.domain import StudioDomain, StudioDomainProps, user_profile
 from stacks.studio.persona_roles import PersonaRole, PersonaRoleProps
@@ -34,25 +31,13 @@ class StudioStack(cdk.Stack):
         scope: Construct,
         construct_id: str,
         *,
-        prefix: str,
-        studio: StudioConfig,
-        vpc: ec2.IVpc,
-        subnets: list[ec2.ISubnet],
-        security_group: ec2.ISecurityGroup,
-        key: kms.IKey,
-        artifact_bucket: s3.IBucket,
-        model_package_group_name: str,
-        instance_types: tuple[str, ...],
+        config: StudioConfig,
+        shared: SharedResources,
         env: cdk.Environment | None = None,
         description: str | None = None,
     ) -> None:
         super().__init__(scope, construct_id, env=env, description=description)
-        boundary = JobBoundary(
-            subnet_ids=[subnet.subnet_id for subnet in subnets],
-            security_group_id=security_group.security_group_id,
-            key_arn=key.key_arn,
-            instance_types=instance_types,
-        )
+        network = shared.network
         personas: dict[Persona, PersonaRole] = {}
         for name in PERSONAS:
             persona = cast(Persona, name)
@@ -60,14 +45,14 @@ class StudioStack(cdk.Stack):
                 self,
                 "".join(part.capitalize() for part in persona.split("_")),
                 props=PersonaRoleProps(
-                    prefix=prefix,
+                    prefix=shared.prefix,
                     persona=persona,
-                    artifact_bucket=artifact_bucket,
-                    key=key,
-                    model_package_group_name=model_package_group_name,
-                    vpc_id=vpc.vpc_id,
-                    boundary=boundary,
-                    training_pipeline_name=training_pipeline_name(prefix),
+                    artifact_bucket=shared.artifact_bucket,
+                    key=shared.key,
+                    model_package_group_name=shared.model_package_group_name,
+                    vpc_id=network.vpc.vpc_id,
+                    boundary=shared.job_boundary,
+                    training_pipeline_name=training_pipeline_name(shared.prefix),
                 ),
             )
         self.roles: dict[Persona, iam.IRole] = {name: p.role for name, p in personas.items()}
@@ -77,19 +62,19 @@ class StudioStack(cdk.Stack):
             self,
             "Studio",
             props=StudioDomainProps(
-                domain_name=studio_domain_name(prefix),
-                vpc_id=vpc.vpc_id,
-                subnet_ids=[subnet.subnet_id for subnet in subnets],
-                security_group_id=security_group.security_group_id,
-                kms_key_arn=key.key_arn,
+                domain_name=studio_domain_name(shared.prefix),
+                vpc_id=network.vpc.vpc_id,
+                subnet_ids=network.subnet_ids,
+                security_group_id=network.security_group.security_group_id,
+                kms_key_arn=shared.key.key_arn,
                 # The least-privileged persona is the default for anyone without a profile role.
                 default_execution_role_arn=personas["data_scientist"].role.role_arn,
-                idle_timeout_minutes=studio.idle_timeout_minutes,
+                idle_timeout_minutes=config.idle_timeout_minutes,
             ),
         ).domain
         for role in personas.values():
-            role.allow_studio_apps(self.domain.attr_domain_id, studio.instance_types)
-            acknowledge_persona_role(role, artifact_bucket=artifact_bucket)
+            role.allow_studio_apps(self.domain.attr_domain_id, config.instance_types)
+            acknowledge_persona_role(role, artifact_bucket=shared.artifact_bucket)
 
         self.user_profiles: dict[str, sagemaker.CfnUserProfile] = {
             user.name: user_profile(
@@ -97,7 +82,7 @@ class StudioStack(cdk.Stack):
                 domain=self.domain,
                 name=user.name,
                 execution_role_arn=personas[user.persona].role.role_arn,
-                security_group_id=security_group.security_group_id,
+                security_group_id=network.security_group.security_group_id,
             )
-            for user in studio.users
+            for user in config.users
         }

@@ -15,6 +15,9 @@ import json
 from pathlib import Path
 from typing import Final
 
+import aws_cdk as cdk
+from constructs import Construct
+
 #: The framework version every step runs (xgboost 3.0.5; matches requirements.txt).
 XGBOOST_VERSION: Final = "3.0-5"
 XGBOOST_REPOSITORY: Final = "sagemaker-xgboost"
@@ -48,3 +51,21 @@ def xgboost_registries(version: str = XGBOOST_VERSION) -> dict[str, str]:
 def image_uri(registry: str, region: str, url_suffix: str, version: str = XGBOOST_VERSION) -> str:
     """Return the image URI from its parts (each may be a placeholder resolved at deploy time)."""
     return f"{registry}.dkr.ecr.{region}.{url_suffix}/{XGBOOST_REPOSITORY}:{version}"
+
+
+def registry_account(scope: Construct, construct_id: str) -> str:
+    """The region's XGBoost registry account, from a ``CfnMapping`` of :func:`xgboost_registries`
+    added to ``scope`` as ``construct_id`` (a ``Fn::FindInMap`` on ``AWS::Region``)."""
+    registries = cdk.CfnMapping(
+        scope,
+        construct_id,
+        mapping={region: {"Account": account} for region, account in xgboost_registries().items()},
+    )
+    return registries.find_in_map(cdk.Aws.REGION, "Account")
+
+
+def repository_arn(scope: Construct, registry: str) -> str:
+    """ARN of the XGBoost image's repository in ``registry`` (an account), in ``scope``'s region."""
+    return cdk.Stack.of(scope).format_arn(
+        service="ecr", account=registry, resource="repository", resource_name=XGBOOST_REPOSITORY
+    )

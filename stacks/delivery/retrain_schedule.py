@@ -18,9 +18,9 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_scheduler as scheduler
 from constructs import Construct
 
+from stacks.common.arns import pipeline_arn
 from stacks.common.dead_letters import DeadLetters
 from stacks.common.schedule_role import schedule_role
-from stacks.delivery.role_policies import pipeline_arn
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -14,6 +14,7 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 
 from contracts.layout import RUNS_PREFIX
+from stacks.common.arns import pipeline_arn
 
 #: The CDK bootstrap roles (default qualifier) the CDK CLI assumes to publish file assets and
 #: deploy. Not the lookup role (the app makes no context lookups: synth is offline) nor the
@@ -37,11 +38,6 @@ def cdk_deploy(stack: cdk.Stack) -> iam.PolicyStatement:
             for kind in BOOTSTRAP_ROLES
         ],
     )
-
-
-def pipeline_arn(stack: cdk.Stack, name: str) -> str:
-    """ARN of a SageMaker pipeline (SageMaker lower-cases pipeline names in ARNs)."""
-    return stack.format_arn(service="sagemaker", resource="pipeline", resource_name=name.lower())
 
 
 def start_pipeline(stack: cdk.Stack, name: str) -> iam.PolicyStatement:

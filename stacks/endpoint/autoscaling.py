@@ -5,7 +5,10 @@ target by changing the variant's desired instance count between the stage's min 
 
 Operational note (AWS docs, "Update endpoints that use auto scaling"): while the variant is a
 registered scalable target, an UpdateEndpoint that changes the *instance type* fails; changing the
-model (every normal release) is allowed. See :mod:`stacks.endpoint_stack` for the procedure.
+model (every normal release) is allowed. To change a stage's instance type:
+``aws application-autoscaling deregister-scalable-target --service-namespace sagemaker
+--resource-id endpoint/<endpoint>/variant/AllTraffic --scalable-dimension
+sagemaker:variant:DesiredInstanceCount``, then deploy the stack (which registers it again).
 """
 
 from __future__ import annotations

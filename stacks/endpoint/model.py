@@ -11,10 +11,8 @@ reason; a stage that must stay in the VPC serves on instances.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 
-from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
@@ -24,6 +22,7 @@ from constructs import Construct
 from contracts.approved_model import ApprovedModel
 from contracts.names import versioned_name
 from stacks.common.nag import IAM5, acknowledge, acknowledge_resource
+from stacks.common.shared import Network
 from stacks.endpoint.create_only import at_synth, subnet_at_synth
 from stacks.endpoint.execution_role import ExecutionRoleProps, ModelExecutionRole
 
@@ -43,9 +42,8 @@ class HostedModelProps:
     approved: ApprovedModel
     key: kms.IKey
     artifact_bucket: s3.IBucket
-    vpc: ec2.IVpc
-    subnets: Sequence[ec2.ISubnet]
-    security_group: ec2.ISecurityGroup
+    #: The project VPC, subnets and security group (instance stages run the model there).
+    network: Network
     #: Key prefix of this endpoint's captured data (``data-capture/<endpoint>/``), or None.
     capture_prefix: str | None
     #: Served by Serverless Inference (no VPC config or network isolation there).
@@ -62,7 +60,7 @@ class HostedModel(Construct):
 
     def __init__(self, scope: Construct, construct_id: str, *, props: HostedModelProps) -> None:
         super().__init__(scope, construct_id)
-        subnet_ids = [s.subnet_id for s in props.subnets]
+        subnet_ids = props.network.subnet_ids
         self.execution = ModelExecutionRole(
             self,
             "ExecutionRole",
@@ -71,9 +69,9 @@ class HostedModel(Construct):
                 approved=props.approved,
                 key=props.key,
                 artifact_bucket=props.artifact_bucket,
-                vpc=None if props.serverless else props.vpc,
+                vpc=None if props.serverless else props.network.vpc,
                 subnet_ids=subnet_ids,
-                security_group=props.security_group,
+                security_group=props.network.security_group,
                 capture_prefix=props.capture_prefix,
             ),
         )
@@ -94,7 +92,7 @@ class HostedModel(Construct):
             vpc_config=None
             if props.serverless
             else sagemaker.CfnModel.VpcConfigProperty(
-                subnets=subnet_ids, security_group_ids=[props.security_group.security_group_id]
+                subnets=subnet_ids, security_group_ids=[props.network.security_group.security_group_id]
             ),
         )
         if props.serverless:
@@ -107,7 +105,7 @@ class HostedModel(Construct):
 
 def _create_only(props: HostedModelProps, role: iam.IRole) -> dict[str, object]:
     """Every property of the model but its name and tags (all create-only), as known at synth."""
-    sg = props.security_group
+    sg = props.network.security_group
     return {
         "Containers": [{"ModelPackageName": props.approved.model_package_arn}],
         "ExecutionRoleArn": at_synth(role.role_arn, role, "Arn"),
@@ -115,7 +113,7 @@ def _create_only(props: HostedModelProps, role: iam.IRole) -> dict[str, object]:
         "VpcConfig": None
         if props.serverless
         else {
-            "Subnets": [subnet_at_synth(s) for s in props.subnets],
+            "Subnets": [subnet_at_synth(s) for s in props.network.subnets],
             "SecurityGroupIds": [at_synth(sg.security_group_id, sg, "GroupId")],
         },
     }

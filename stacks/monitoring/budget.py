@@ -23,6 +23,7 @@ from aws_cdk import aws_sns as sns
 from constructs import Construct, IConstruct
 
 from contracts.config import BudgetConfig
+from stacks.monitoring.alerts import Alerts
 
 #: The tags (applied to every stack by ``stacks.application``) that identify an environment of a project.
 COST_TAG_KEYS: Final = ("Project", "Environment")
@@ -88,3 +89,21 @@ class SpendBudget(Construct):
             ],
         )
         self.budget.node.add_dependency(props.publish_permission)
+
+
+def spend_budget(
+    scope: Construct, config: BudgetConfig, *, name: str, tags: Mapping[str, str], alerts: Alerts
+) -> SpendBudget:
+    """``SpendBudget`` in ``scope``: counts the :data:`COST_TAG_KEYS` of ``tags`` (the stacks' tags),
+    notifies the ``alerts`` topic once its policy lets Budgets publish."""
+    return SpendBudget(
+        scope,
+        "SpendBudget",
+        props=SpendBudgetProps(
+            name=name,
+            config=config,
+            cost_tags={key: tags[key] for key in COST_TAG_KEYS},
+            topic=alerts.topic,
+            publish_permission=alerts.publish_permission,
+        ),
+    )

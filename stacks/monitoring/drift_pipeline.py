@@ -14,8 +14,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-import aws_cdk as cdk
-from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
@@ -26,13 +24,15 @@ from constructs import Construct
 
 from contracts.config import MonitoringConfig
 from contracts.layout import CAPTURE_PREFIX, CHECKS_PREFIX, RUNS_PREFIX
-from stacks.common.images import XGBOOST_REPOSITORY, image_uri, xgboost_registries
+from stacks.common.arns import pipeline_arn
+from stacks.common.images import registry_account, repository_arn
 from stacks.common.nag import acknowledge_resource
+from stacks.common.shared import Network
 from stacks.monitoring.definition import DriftDefinitionProps, definition_json
 from stacks.monitoring.functions import FunctionProps, PythonFunction
 from stacks.pipeline.acknowledgements import acknowledge_role_wildcards
-from stacks.pipeline.execution_role import ExecutionRoleProps, _statements
-from stacks.pipeline.requests import JobSettings
+from stacks.pipeline.execution_role import ExecutionRoleProps, role_statements
+from stacks.pipeline.placeholders import DeployValues, job_settings, var
 from stacks.pipeline.source_bundle import build_bundle
 
 _NOT_NEEDED = frozenset({"RegisterForReview", "FindModels", "ListModelVersions", "ReadData", "ReadWriteRuns"})
@@ -50,17 +50,11 @@ class DriftPipelineProps:
     max_runtime_seconds: int
     key: kms.IKey
     artifact_bucket: s3.IBucket
-    vpc: ec2.IVpc
-    subnet_ids: Sequence[str]
-    security_group: ec2.ISecurityGroup
+    network: Network
     publisher: lambda_.IFunction
     model_package_group_name: str
     source_dir: Path
     build_dir: Path
-
-
-def _var(name: str) -> str:
-    return "${" + name + "}"
 
 
 class DriftPipeline(Construct):
@@ -68,39 +62,77 @@ class DriftPipeline(Construct):
 
     def __init__(self, scope: Construct, construct_id: str, *, props: DriftPipelineProps) -> None:
         super().__init__(scope, construct_id)
-        stack = cdk.Stack.of(self)
         bundle = s3_assets.Asset(
             self, "SourceBundle", path=str(build_bundle(props.source_dir, props.build_dir))
         )
-        registries = cdk.CfnMapping(
-            self, "ImageRegistry", mapping={r: {"Account": a} for r, a in xgboost_registries().items()}
-        )
-        registry = registries.find_in_map(cdk.Aws.REGION, "Account")
+        registry = registry_account(self, "ImageRegistry")
         self.role = iam.Role(
             self, "Role", assumed_by=iam.ServicePrincipal("sagemaker.amazonaws.com"),
             description="Runs the drift-check pipeline and its processing job",
         )  # fmt: skip
+        self.selector = self._selector(props)
+        self.policy = iam.ManagedPolicy(
+            self, "Policy", statements=self._statements(props, bundle, registry), roles=[self.role]
+        )
+        acknowledge_role_wildcards(
+            self.policy,
+            bucket=props.artifact_bucket,
+            bucket_prefixes={
+                RUNS_PREFIX: "Reads the deployed version's baseline (pipeline-runs/<execution>/preprocess/).",
+                CAPTURE_PREFIX: "Reads endpoint data capture (<endpoint>/<variant>/...).",
+                CHECKS_PREFIX: "Each check writes its report under drift-checks/<execution id>/.",
+            },
+            group_name=props.model_package_group_name,
+        )
+        values = DeployValues(
+            artifact_bucket=props.artifact_bucket.bucket_name,
+            code_bucket=bundle.s3_bucket_name,
+            image_registry=registry,
+            key_arn=props.key.key_arn,
+            role_arn=self.role.role_arn,
+            security_group_id=props.network.security_group.security_group_id,
+            subnet_ids=props.network.subnet_ids,
+            extra={
+                "PublisherArn": props.publisher.function_arn,
+                "SelectorArn": self.selector.function.function_arn,
+            },
+        )
+        self.pipeline = sagemaker.CfnPipeline(
+            self,
+            "Pipeline",
+            pipeline_name=props.name,
+            pipeline_description="Drift check of captured endpoint traffic against its version's baseline",
+            role_arn=self.role.role_arn,
+            pipeline_definition={
+                "PipelineDefinitionBody": values.definition_body(_definition(props, bundle.s3_object_key))
+            },
+        )
+        self.pipeline.node.add_dependency(self.policy)
+        self.arn = pipeline_arn(self, props.name)
+
+    def _statements(
+        self, props: DriftPipelineProps, bundle: s3_assets.Asset, registry: str
+    ) -> list[iam.PolicyStatement]:
+        """The training role's statements the check needs, plus capture, checks and its two functions."""
+        network, bucket = props.network, props.artifact_bucket
         role_props = ExecutionRoleProps(
             key=props.key,
-            artifact_bucket=props.artifact_bucket,
+            artifact_bucket=bucket,
             code_bucket_name=bundle.s3_bucket_name,
             code_object_key=bundle.s3_object_key,
             model_package_group_name=props.model_package_group_name,
             model_package_group_arn="",
-            image_repository_arn=stack.format_arn(
-                service="ecr", account=registry, resource="repository", resource_name=XGBOOST_REPOSITORY
-            ),
-            vpc=props.vpc,
-            subnet_ids=list(props.subnet_ids),
-            security_group=props.security_group,
+            image_repository_arn=repository_arn(self, registry),
+            vpc=network.vpc,
+            subnet_ids=network.subnet_ids,
+            security_group=network.security_group,
             instance_types=props.allowed_instance_types,
             training_jobs=False,  # a drift check is one processing job
             isolated_processing=True,
         )
-        bucket = props.artifact_bucket
-        self.selector = self._selector(props)
-        statements = [s for s in _statements(self, role_props, self.role) if s.sid not in _NOT_NEEDED]
-        statements += [
+        statements = [s for s in role_statements(self, role_props, self.role) if s.sid not in _NOT_NEEDED]
+        return [
+            *statements,
             iam.PolicyStatement(
                 sid="ReadBaselinesAndCapture",
                 actions=["s3:GetObject"],
@@ -125,61 +157,6 @@ class DriftPipeline(Construct):
                 resources=[self.selector.function.function_arn],
             ),
         ]
-        self.policy = iam.ManagedPolicy(self, "Policy", statements=statements, roles=[self.role])
-        acknowledge_role_wildcards(
-            self.policy,
-            bucket=bucket,
-            bucket_prefixes={
-                RUNS_PREFIX: "Reads the deployed version's baseline (pipeline-runs/<execution>/preprocess/).",
-                CAPTURE_PREFIX: "Reads endpoint data capture (<endpoint>/<variant>/...).",
-                CHECKS_PREFIX: "Each check writes its report under drift-checks/<execution id>/.",
-            },
-            group_name=props.model_package_group_name,
-        )
-        m = props.monitoring
-        definition = definition_json(
-            DriftDefinitionProps(
-                job=JobSettings(
-                    role_arn=_var("RoleArn"),
-                    kms_key_arn=_var("KmsKeyArn"),
-                    image_uri=image_uri(_var("ImageRegistry"), _var("AWS::Region"), _var("AWS::URLSuffix")),
-                    subnet_ids=tuple(_var(f"Subnet{i}") for i in range(len(props.subnet_ids))),
-                    security_group_ids=(_var("SecurityGroup"),),
-                    max_runtime_seconds=props.max_runtime_seconds,
-                ),
-                artifact_bucket=_var("ArtifactBucket"),
-                code_uri=f"s3://{_var('CodeBucket')}/{bundle.s3_object_key}",
-                function_arn=_var("PublisherArn"),
-                select_function_arn=_var("SelectorArn"),
-                instance_type=props.instance_type,
-                threshold=m.drift_threshold,
-                missing_tolerance=m.missing_rate_tolerance,
-                feature_thresholds=m.feature_thresholds,
-            )
-        )
-        variables = {
-            "ArtifactBucket": bucket.bucket_name,
-            "CodeBucket": bundle.s3_bucket_name,
-            "ImageRegistry": registry,
-            "KmsKeyArn": props.key.key_arn,
-            "PublisherArn": props.publisher.function_arn,
-            "RoleArn": self.role.role_arn,
-            "SecurityGroup": props.security_group.security_group_id,
-            "SelectorArn": self.selector.function.function_arn,
-            **{f"Subnet{i}": s for i, s in enumerate(props.subnet_ids)},
-        }
-        self.pipeline = sagemaker.CfnPipeline(
-            self,
-            "Pipeline",
-            pipeline_name=props.name,
-            pipeline_description="Drift check of captured endpoint traffic against its version's baseline",
-            role_arn=self.role.role_arn,
-            pipeline_definition={"PipelineDefinitionBody": cdk.Fn.sub(definition, variables)},
-        )
-        self.pipeline.node.add_dependency(self.policy)
-        self.arn = stack.format_arn(
-            service="sagemaker", resource="pipeline", resource_name=props.name.lower()
-        )
 
     def _selector(self, props: DriftPipelineProps) -> PythonFunction:
         """The SelectCapture step's function: lists ``data-capture/*``, writes ``drift-checks/*``."""
@@ -221,3 +198,23 @@ class DriftPipeline(Construct):
             "generated at run time. It can read nothing there.",
         )
         return selector
+
+
+def _definition(props: DriftPipelineProps, code_key: str) -> str:
+    """The check's definition JSON, with :mod:`stacks.pipeline.placeholders` for deploy-time values."""
+    m = props.monitoring
+    return definition_json(
+        DriftDefinitionProps(
+            job=job_settings(
+                subnet_count=len(props.network.subnets), max_runtime_seconds=props.max_runtime_seconds
+            ),
+            artifact_bucket=var("ArtifactBucket"),
+            code_uri=f"s3://{var('CodeBucket')}/{code_key}",
+            function_arn=var("PublisherArn"),
+            select_function_arn=var("SelectorArn"),
+            instance_type=props.instance_type,
+            threshold=m.drift_threshold,
+            missing_tolerance=m.missing_rate_tolerance,
+            feature_thresholds=m.feature_thresholds,
+        )
+    )

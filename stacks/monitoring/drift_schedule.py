@@ -19,9 +19,11 @@ from aws_cdk import aws_sns as sns
 from constructs import Construct
 
 from contracts import layout
+from contracts.config import MonitoringConfig, StageConfig
 from contracts.names import drift_dead_letter_queue_name, drift_schedule_name
 from stacks.common.dead_letters import DeadLetters, DeadLettersProps
 from stacks.common.schedule_role import schedule_role
+from stacks.common.shared import SharedResources
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -107,3 +109,35 @@ class DriftSchedule(Construct):
         )
         self.schedule.node.add_dependency(policy)
         self.parameters = parameters
+
+
+def drift_schedule(
+    scope: Construct,
+    *,
+    stage: StageConfig,
+    endpoint: str,
+    pipeline_name: str,
+    config: MonitoringConfig,
+    shared: SharedResources,
+) -> DriftSchedule | None:
+    """``DriftSchedule`` in ``scope`` for ``stage``'s ``endpoint``, against its version's baseline.
+
+    Returns None when the stage's version has no baseline (or no approved version) to check against.
+    """
+    approved = stage.approved_model
+    if approved is None or approved.baseline_statistics_uri is None:
+        return None
+    return DriftSchedule(
+        scope,
+        "DriftSchedule",
+        props=DriftScheduleProps(
+            pipeline_name=pipeline_name,
+            endpoint_name=endpoint,
+            bucket_name=shared.artifact_bucket.bucket_name,
+            baseline_uri=approved.baseline_statistics_uri.rsplit("/", 1)[0] + "/",
+            lookback_hours=config.lookback_hours,
+            expression=config.drift_schedule,
+            key=shared.key,
+            topic=shared.alert_topic,
+        ),
+    )

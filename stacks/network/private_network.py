@@ -65,22 +65,34 @@ class PrivateNetwork(Construct):
             # (AWSLambdaBasicExecutionRole); nothing here is attached to the default group.
             restrict_default_security_group=False,
         )
+        acknowledge(
+            self.vpc.node.find_child("Resource"),  # the CfnVPC
+            "NIST.800.53.R5-VPCDefaultSecurityGroupClosed",
+            "Nothing in this VPC is attached to the default security group: every interface "
+            "endpoint and SageMaker ENI gets an explicit group, and the subnets have no route "
+            "to the internet. CDK's closing custom resource (restrictDefaultSecurityGroup) "
+            "gives its provider role the AWS-managed AWSLambdaBasicExecutionRole policy, "
+            "which this project attaches nowhere.",
+        )
         s3_endpoint = self.vpc.add_gateway_endpoint("S3", service=ec2.GatewayVpcEndpointAwsService.S3)
         for statement in s3_gateway_policy():
             s3_endpoint.add_to_policy(statement)
-        self.flow_log_group = logs.LogGroup(
+        self.flow_log_group = self._flow_logs(props)
+        self.endpoint_security_group = self._interface_endpoints(props)
+
+    def _flow_logs(self, props: PrivateNetworkProps) -> logs.LogGroup:
+        """All traffic of the VPC, to a retained log group encrypted with ``flow_log_key``."""
+        group = logs.LogGroup(
             self,
             "FlowLogGroup",
             encryption_key=props.flow_log_key,
             removal_policy=cdk.RemovalPolicy.RETAIN,
         )
         # Config already checked the value against CloudWatch's allowed retention periods.
-        cast(
-            logs.CfnLogGroup, self.flow_log_group.node.default_child
-        ).retention_in_days = props.flow_log_retention_days
+        cast(logs.CfnLogGroup, group.node.default_child).retention_in_days = props.flow_log_retention_days
         flow_log = self.vpc.add_flow_log(
             "FlowLog",
-            destination=ec2.FlowLogDestination.to_cloud_watch_logs(self.flow_log_group),
+            destination=ec2.FlowLogDestination.to_cloud_watch_logs(group),
             traffic_type=ec2.FlowLogTrafficType.ALL,
         )
         acknowledge(
@@ -89,16 +101,18 @@ class PrivateNetwork(Construct):
             "CDK's policy for the flow-log delivery role: it only lets VPC Flow Logs write to "
             "this one log group and belongs to no human or workload identity.",
         )
-        self.endpoint_security_group = ec2.SecurityGroup(
+        return group
+
+    def _interface_endpoints(self, props: PrivateNetworkProps) -> ec2.SecurityGroup:
+        """The configured interface endpoints, each with its policy, behind the returned group."""
+        group = ec2.SecurityGroup(
             self,
             "EndpointSecurityGroup",
             vpc=self.vpc,
             description="Interface endpoints: HTTPS from inside the VPC only",
             allow_all_outbound=False,
         )
-        self.endpoint_security_group.add_ingress_rule(
-            ec2.Peer.ipv4(props.cidr), ec2.Port.tcp(443), "HTTPS from the VPC to AWS APIs"
-        )
+        group.add_ingress_rule(ec2.Peer.ipv4(props.cidr), ec2.Port.tcp(443), "HTTPS from the VPC to AWS APIs")
         subnets = ec2.SubnetSelection(subnet_type=ec2.SubnetType.PRIVATE_ISOLATED)
         for name in props.interface_endpoints:
             suffix = INTERFACE_ENDPOINTS[name]
@@ -107,13 +121,14 @@ class PrivateNetwork(Construct):
                 service=ec2.InterfaceVpcEndpointAwsService(suffix, prefix=_SERVICE_PREFIXES.get(suffix)),
                 private_dns_enabled=True,
                 subnets=subnets,
-                security_groups=[self.endpoint_security_group],
+                security_groups=[group],
                 open=False,
             )
             for statement in interface_endpoint_policy(
                 suffix, image_registry_accounts=props.image_registry_accounts
             ):
                 endpoint.add_to_policy(statement)
+        return group
 
 
 def _pascal(snake: str) -> str:

@@ -65,7 +65,7 @@ class PipelineExecutionRole(Construct):
             path=props.runs_writer_path,
         )
         self.policy = iam.ManagedPolicy(
-            self, "Policy", statements=_statements(self, props, self.role), roles=[self.role]
+            self, "Policy", statements=role_statements(self, props, self.role), roles=[self.role]
         )
 
 
@@ -75,7 +75,8 @@ def _arn(scope: Construct, service: str, resource: str) -> str:
     )
 
 
-def _statements(scope: Construct, p: ExecutionRoleProps, role: iam.IRole) -> list[iam.PolicyStatement]:
+def role_statements(scope: Construct, p: ExecutionRoleProps, role: iam.IRole) -> list[iam.PolicyStatement]:
+    """Every statement of the role, one per need (the drift check's role takes a subset)."""
     kinds = ("processing-job", "training-job") if p.training_jobs else ("processing-job",)
     jobs = {kind: _arn(scope, "sagemaker", f"{kind}/{JOB_NAME_PREFIX}*") for kind in kinds}
     bucket = p.artifact_bucket

@@ -7,9 +7,9 @@ from typing import Any
 
 import aws_cdk as cdk
 import pytest
-from aws_cdk import aws_kms as kms
 from aws_cdk.assertions import Match
 from platform_synth import APPROVED, SynthesizedPlatform, cdk_context, resources, synth_platform
+from stand_ins import shared_resources
 
 from contracts.config import INTERFACE_ENDPOINTS, load_config
 from stacks.common.images import xgboost_registries
@@ -357,9 +357,9 @@ def test_env_specific_network_synth_makes_no_context_lookups(tmp_path: Any) -> N
     # synth-time lookup (PrefixList.from_lookup, Vpc.from_lookup) as missing context
     app = cdk.App(outdir=str(tmp_path))
     env = cdk.Environment(account="111122223333", region="eu-west-1")
-    key = kms.Key(cdk.Stack(app, "Keys", env=env), "Key")
     config = load_config(cdk_context())
-    stack = NetworkStack(app, "Network", network=config.env.network, flow_log_key=key, env=env)
+    shared = shared_resources(cdk.Stack(app, "Deps", env=env), config)
+    stack = NetworkStack(app, "Network", config=config.env.network, shared=shared, env=env)
 
     # WHEN it is synthesized
     assembly = app.synth()

@@ -15,10 +15,8 @@ from typing import Any
 
 import aws_cdk as cdk
 import pytest
-from aws_cdk import aws_ec2 as ec2
-from aws_cdk import aws_kms as kms
-from aws_cdk import aws_s3 as s3
 from platform_synth import SynthesizedPlatform, cdk_context, resources
+from stand_ins import shared_resources, with_network_and_topic
 
 from contracts.config import load_config
 from stacks.pipeline.source_bundle import SHIMS
@@ -208,20 +206,9 @@ def _pipeline_app(tmp_path: Path, *, use_spot: bool) -> dict[str, Any]:
     config = load_config(context)
     app = cdk.App(context=context, outdir=str(tmp_path))
     base = cdk.Stack(app, "Base")
-    isolated = ec2.SubnetConfiguration(name="p", subnet_type=ec2.SubnetType.PRIVATE_ISOLATED)
-    vpc = ec2.Vpc(base, "Vpc", max_azs=2, nat_gateways=0, subnet_configuration=[isolated])
+    shared = with_network_and_topic(shared_resources(base, config), base)
     stack = PipelineStack(
-        app,
-        "Pipeline",
-        config=config,
-        key=kms.Key(base, "Key"),
-        artifact_bucket=s3.Bucket(base, "Bucket"),
-        model_package_group_name="demo-models",
-        model_package_group_arn="arn:aws:sagemaker:eu-west-1:111122223333:model-package-group/demo-models",
-        vpc=vpc,
-        subnets=ec2.SubnetSelection(subnet_type=ec2.SubnetType.PRIVATE_ISOLATED),
-        security_group=ec2.SecurityGroup(base, "Sg", vpc=vpc),
-        build_dir=tmp_path / "build",
+        app, "Pipeline", config=config.env.pipeline, shared=shared, build_dir=tmp_path / "build"
     )
     return app.synth().get_stack_by_name(stack.stack_name).template
 
