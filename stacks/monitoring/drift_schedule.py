@@ -10,11 +10,9 @@ whose alarm notifies the alert topic).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Final
 
-import aws_cdk as cdk
-from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
-from aws_cdk import aws_scheduler as scheduler
 from aws_cdk import aws_sns as sns
 from constructs import Construct
 
@@ -22,8 +20,11 @@ from contracts import layout
 from contracts.config import MonitoringConfig, StageConfig
 from contracts.names import drift_dead_letter_queue_name, drift_schedule_name
 from stacks.common.dead_letters import DeadLetters, DeadLettersProps
-from stacks.common.schedule_role import schedule_role
+from stacks.common.pipeline_schedule import PipelineSchedule, PipelineScheduleProps, schedule_role
 from stacks.common.shared import SharedResources
+
+#: The logical ID the schedule was first deployed with (kept: a named schedule cannot be replaced).
+SCHEDULE_LOGICAL_ID: Final = "DriftSchedule96E1CA05"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -43,15 +44,10 @@ class DriftScheduleProps:
 
 
 class DriftSchedule(Construct):
-    """EventBridge Scheduler → ``StartPipelineExecution`` of the drift check."""
+    """Scheduler → ``StartPipelineExecution`` of the drift check (``schedule``, its ``parameters``)."""
 
     def __init__(self, scope: Construct, construct_id: str, *, props: DriftScheduleProps) -> None:
         super().__init__(scope, construct_id)
-        stack = cdk.Stack.of(self)
-        pipeline_arn = stack.format_arn(
-            service="sagemaker", resource="pipeline", resource_name=props.pipeline_name.lower()
-        )
-        name = drift_schedule_name(props.endpoint_name)
         role = schedule_role(self, "Role", description=f"Starts the drift check of {props.endpoint_name}")
         self.dead_letters = DeadLetters(
             self,
@@ -62,53 +58,27 @@ class DriftSchedule(Construct):
                 topic=props.topic,
             ),
         )
-        policy = iam.ManagedPolicy(
-            self,
-            "Policy",
-            roles=[role],
-            statements=[
-                iam.PolicyStatement(
-                    sid="StartDriftCheck",
-                    actions=["sagemaker:StartPipelineExecution"],
-                    resources=[pipeline_arn],
-                ),
-                iam.PolicyStatement(
-                    sid="DecryptScheduleTarget", actions=["kms:Decrypt"], resources=[props.key.key_arn]
-                ),
-                self.dead_letters.send_statement(),
-            ],
-        )
-        parameters = {
+        self.parameters = {
             "EndpointName": props.endpoint_name,
             "CaptureUri": f"s3://{props.bucket_name}/{layout.CAPTURE_PREFIX}{props.endpoint_name}/",
             "BaselineUri": props.baseline_uri,
             "LookbackHours": str(props.lookback_hours),
         }
-        self.schedule = scheduler.CfnSchedule(
+        self.schedule = PipelineSchedule(
             self,
             "Schedule",
-            name=name,
-            kms_key_arn=props.key.key_arn,
-            description=f"Drift check of {props.endpoint_name} against its model version's baseline",
-            schedule_expression=props.expression,
-            flexible_time_window=scheduler.CfnSchedule.FlexibleTimeWindowProperty(mode="OFF"),
-            target=scheduler.CfnSchedule.TargetProperty(
-                arn=pipeline_arn,
-                role_arn=role.role_arn,
-                sage_maker_pipeline_parameters=scheduler.CfnSchedule.SageMakerPipelineParametersProperty(
-                    pipeline_parameter_list=[
-                        scheduler.CfnSchedule.SageMakerPipelineParameterProperty(name=k, value=v)
-                        for k, v in parameters.items()
-                    ]
-                ),
-                retry_policy=scheduler.CfnSchedule.RetryPolicyProperty(maximum_retry_attempts=3),
-                dead_letter_config=scheduler.CfnSchedule.DeadLetterConfigProperty(
-                    arn=self.dead_letters.queue.queue_arn
-                ),
+            props=PipelineScheduleProps(
+                name=drift_schedule_name(props.endpoint_name),
+                description=f"Drift check of {props.endpoint_name} against its model version's baseline",
+                expression=props.expression,
+                pipeline_name=props.pipeline_name,
+                role=role,
+                key=props.key,
+                dead_letters=self.dead_letters,
+                logical_id=SCHEDULE_LOGICAL_ID,
+                parameters=self.parameters,
             ),
         )
-        self.schedule.node.add_dependency(policy)
-        self.parameters = parameters
 
 
 def drift_schedule(

@@ -34,12 +34,18 @@ def test_only_the_capturing_stage_is_scheduled(synthesized: SynthesizedPlatform)
     assert params["EndpointName"] == "mlops-demo-dev-prod"
     assert params["BaselineUri"].endswith("/preprocess/baseline/")
     assert "data-capture/mlops-demo-dev-prod/" in json.dumps(params["CaptureUri"])
-    (policy,) = [p for k, p in resources(synthesized.raw["endpoint-prod"], "AWS::IAM::ManagedPolicy").items()
-                 if k.startswith("DriftSchedule")]  # fmt: skip
-    statements = {s["Sid"]: s for s in policy["Properties"]["PolicyDocument"]["Statement"]}
-    assert set(statements) == {"StartDriftCheck", "DecryptScheduleTarget", "SendDeadLetters"}
-    assert statements["StartDriftCheck"]["Action"] == "sagemaker:StartPipelineExecution"
-    assert statements["DecryptScheduleTarget"]["Action"] == "kms:Decrypt"
+    # the role's only permissions (the Scheduler L2's grants): start the check, decrypt, dead-letter
+    role_id = target["RoleArn"]["Fn::GetAtt"][0]
+    policies = [
+        p["Properties"]
+        for kind in ("AWS::IAM::ManagedPolicy", "AWS::IAM::Policy")
+        for p in resources(synthesized.raw["endpoint-prod"], kind).values()
+        if {"Ref": role_id} in p["Properties"].get("Roles", [])
+    ]
+    statements = {s["Action"]: s for p in policies for s in p["PolicyDocument"]["Statement"]}
+    assert set(statements) == {"sagemaker:StartPipelineExecution", "kms:Decrypt", "sqs:SendMessage"}
+    assert statements["sagemaker:StartPipelineExecution"]["Resource"] == target["Arn"]
+    assert "DataKeyArn" in json.dumps(statements["kms:Decrypt"]["Resource"])
     # a named schedule with its input encrypted; only this account's default schedule group may
     # assume the role (Scheduler's aws:SourceArn is the group's ARN, never a schedule's)
     assert schedule["Name"] == "mlops-demo-dev-prod-drift-check"
