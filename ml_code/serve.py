@@ -25,6 +25,7 @@ SageMaker's format under ``<dir>/<endpoint>/AllTraffic/yyyy/mm/dd/hh/`` from its
 from __future__ import annotations
 
 import argparse
+import asyncio
 import atexit
 import contextlib
 import os
@@ -34,9 +35,10 @@ import tarfile
 import threading
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Final
+from typing import Any, Final
 
 import uvicorn
+from uvicorn.protocols.http.h11_impl import H11Protocol
 
 from ml_code import inference, model_cache
 from ml_code.capture import CaptureWriter
@@ -154,6 +156,47 @@ class ReusePortSupervisor(uvicorn.supervisors.Multiprocess):
         super().keep_subprocess_alive()
 
 
+class _HeadWithBody:
+    """A connection's transport, except that a final response's head (status line and headers)
+    is held and written together with the next write, its body.
+
+    uvicorn's h11 protocol writes a response as two writes, head then body; with TCP_NODELAY
+    each is a ``send`` of its own (two system calls, two packets, and the client woken twice).
+    Interim responses (``100 Continue``) are written at once: the client waits for them.
+    """
+
+    def __init__(self, transport: asyncio.Transport) -> None:
+        self._transport = transport
+        self._head = b""
+
+    def write(self, data: bytes | bytearray | memoryview) -> None:
+        if self._head:
+            data, self._head = self._head + data, b""
+        elif (
+            bytes(data[:9]) == b"HTTP/1.1 " and bytes(data[9:10]) != b"1" and bytes(data[-4:]) == b"\r\n\r\n"
+        ):
+            self._head = bytes(data)
+            return
+        if data:
+            self._transport.write(data)
+
+    def close(self) -> None:
+        if self._head:
+            self._transport.write(self._head)
+            self._head = b""
+        self._transport.close()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._transport, name)
+
+
+class OneSendH11Protocol(H11Protocol):
+    """uvicorn's h11 protocol, writing each response with one ``send`` (see _HeadWithBody)."""
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        super().connection_made(_HeadWithBody(transport))  # type: ignore[arg-type]
+
+
 def _config(
     app: InvocationsApp | str, workers: int = 1, access_log: bool = False, log_level: str = "info"
 ) -> uvicorn.Config:
@@ -162,6 +205,7 @@ def _config(
         factory=isinstance(app, str),
         workers=workers,
         lifespan="off",
+        http=OneSendH11Protocol,
         access_log=access_log,
         log_level=log_level,
         server_header=False,

@@ -31,9 +31,11 @@ Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
 Send = Callable[[MutableMapping[str, Any]], Awaitable[None]]
 
 LOG: Final = logging.getLogger("ml_code.serve")
-#: Bodies up to this size are handled on the event loop (well under a millisecond);
-#: larger ones go to a thread so /ping keeps answering while a big batch is predicted.
-INLINE_BODY_BYTES: Final = 16 * 1024
+#: Bodies up to this size are handled on the event loop (1 MB, ~12,000 rows of 10 features: about
+#: 15 ms of handlers on the benchmark machine); larger ones go to a thread so /ping keeps answering
+#: while a big batch is predicted. Handing a 1,000-row body to the thread cost more than it saved:
+#: the loop and the thread took turns on the GIL (benchmarks/README.md).
+INLINE_BODY_BYTES: Final = 1024 * 1024
 #: After an early 413, read and discard up to this much of the rest of the body (then close),
 #: so a client that writes its whole body before reading (urllib, http.client) gets the answer.
 DRAIN_LIMIT_BYTES: Final = 64 * 1024 * 1024
