@@ -175,88 +175,108 @@ def started(name: str, model_dir: Path, workers: int) -> Iterator[int]:
             yield port
 
 
-def handler_times(python: Path, model_dir: Path, rows: Path) -> dict[str, dict[str, float]]:
+def handler_times(python: Path, model_dir: Path, rows: Path, seconds: float) -> dict[str, dict[str, float]]:
     """benchmarks/handler_time.py's medians (µs) under ``python``, for 1 and 1,000 rows."""
     out = subprocess.run(
-        [str(python), "-m", "benchmarks.handler_time", "--model", str(model_dir), "--rows", str(rows)],
+        [str(python), "-m", "benchmarks.handler_time", "--model", str(model_dir), "--rows", str(rows),
+         "--seconds", str(seconds)],
         check=True, capture_output=True, text=True, cwd=REPO, env={**os.environ, "OMP_NUM_THREADS": "1"},
     ).stdout  # fmt: skip
     timed: dict[str, dict[str, float]] = json.loads(out)
     return timed
 
 
+@dataclass
+class Rounds:
+    """Every round's figures for one stack and payload."""
+
+    many: list[Result]  # 16 clients
+    one: list[float]  # p50 ms at one client
+
+
 def measure(
-    stacks: list[str], model_dir: Path, rows: Path, rounds: int, workers: int
-) -> dict[str, dict[str, object]]:
-    """Per stack and case: the median round's 16-client figures and the median 1-client p50."""
+    stacks: list[str], pythons: dict[str, Path], model_dir: Path, rows: Path, rounds: int, workers: int
+) -> tuple[dict[tuple[str, str], Rounds], dict[str, list[dict[str, dict[str, float]]]]]:
+    """Interleaved rounds: each round loads every stack with each payload (16 clients, then one),
+    then times the handlers in-process under each Python, so all see the machine's same moments."""
     lines = rows.read_bytes().splitlines(keepends=True)
-    results: dict[str, dict[str, object]] = {}
+    bodies = {case: b"".join(lines[:size]) for case, size, *_ in CASES}
+    figures = {(name, case): Rounds([], []) for name in stacks for case, *_ in CASES}
+    handlers: dict[str, list[dict[str, dict[str, float]]]] = {label: [] for label in pythons}
     with contextlib.ExitStack() as stack:
         ports = {name: stack.enter_context(started(name, model_dir, workers)) for name in stacks}
-        for case, size, total, single in CASES:
-            body = b"".join(lines[:size])
-            for port in ports.values():  # warm up: every worker loads the model, caches fill
-                load(port, body, total // 4)
-                load(port, body, single // 4, concurrency=1)
-            many: dict[str, list[Result]] = {name: [] for name in ports}
-            one: dict[str, list[float]] = {name: [] for name in ports}
-            for _ in range(rounds):
+        for case, _, total, single in CASES:  # warm up: every worker loads the model, caches fill
+            for port in ports.values():
+                load(port, bodies[case], total // 4)
+                load(port, bodies[case], single // 4, concurrency=1)
+        for _ in range(rounds):
+            for case, _, total, single in CASES:
                 for name, port in ports.items():
-                    many[name].append(load(port, body, total))
-                    one[name].append(load(port, body, single, concurrency=1).p50_ms)
-            for name in ports:
-                median = statistics.median_low([r.requests_per_s for r in many[name]])
-                best = next(r for r in many[name] if r.requests_per_s == median)
-                spread = [round(r.requests_per_s) for r in many[name]]
-                results.setdefault(name, {})[case] = {
-                    **asdict(best),
-                    "rounds_req_per_s": spread,
-                    "p50_one_client_ms": statistics.median(one[name]),
-                }
-    return results
+                    figures[name, case].many.append(load(port, bodies[case], total))
+                    figures[name, case].one.append(load(port, bodies[case], single, concurrency=1).p50_ms)
+            for label, python in pythons.items():
+                handlers[label].append(handler_times(python, model_dir, rows, seconds=0.3))
+    return figures, handlers
 
 
-def report(results: dict[str, dict[str, object]], handlers: dict[str, dict[str, dict[str, float]]]) -> str:
-    out = ["| payload | stack | req/s (16 clients) | p50 ms | p99 ms | p50 ms, 1 client | rounds req/s |",
-           "|---|---|---:|---:|---:|---:|---|"]  # fmt: skip
-    for case, *_ in CASES:
-        for name, cases in results.items():
-            r = cases[case]
-            assert isinstance(r, dict)
-            out.append(
-                f"| {case} | {name} | {r['requests_per_s']:,.0f} | {r['p50_ms']:.2f} | {r['p99_ms']:.2f} | "
-                f"{r['p50_one_client_ms']:.3f} | {', '.join(f'{v:,}' for v in r['rounds_req_per_s'])} |"
-            )
+def report(
+    figures: dict[tuple[str, str], Rounds], handlers: dict[str, list[dict[str, dict[str, float]]]]
+) -> tuple[str, dict[str, object]]:
+    """Markdown tables (medians over the rounds) and the same figures as data."""
+    summary: dict[str, object] = {}
+    out = [
+        "| payload | stack | req/s (16 clients) | p50 ms | p99 ms | p50 ms, 1 client | req/s by round |",
+        "|---|---|---:|---:|---:|---:|---|",
+    ]
+    for (name, case), r in sorted(figures.items(), key=lambda item: [c for c, *_ in CASES].index(item[0][1])):
+        median = statistics.median_low([m.requests_per_s for m in r.many])
+        best = next(m for m in r.many if m.requests_per_s == median)
+        one = statistics.median(r.one)
+        by_round = [round(m.requests_per_s) for m in r.many]
+        summary[f"{name} / {case}"] = {**asdict(best), "p50_one_client_ms": one, "rounds_req_per_s": by_round}
+        out.append(
+            f"| {case} | {name} | {best.requests_per_s:,.0f} | {best.p50_ms:.2f} | {best.p99_ms:.2f} "
+            f"| {one:.3f} | {', '.join(f'{v:,}' for v in by_round)} |"
+        )
     out += [
         "",
         "| payload | handlers under | respond µs | decode | transform | predict | encode "
-        "| share of deployed p50 (1 client) |",
-        "|---|---|---:|---:|---:|---:|---:|---:|",
+        "| share of the deployed p50 (1 client), by round |",
+        "|---|---|---:|---:|---:|---:|---:|---|",
     ]
     for case, size, *_ in CASES:
-        deployed = results.get("deployed", {}).get(case)
-        for label, timed in handlers.items():
-            t = timed[str(size)]
+        for label, runs in handlers.items():
+            steps = {
+                step: statistics.median(run[str(size)][step] for run in runs) for step in runs[0][str(size)]
+            }
             share = ""
-            if isinstance(deployed, dict) and label.startswith("image"):
-                share = f"{t['respond'] / 1e3 / deployed['p50_one_client_ms']:.0%}"
-            out.append(
-                f"| {case} | {label} | {t['respond']:.0f} | {t['decode']:.0f} | {t['transform']:.0f} | "
-                f"{t['predict']:.0f} | {t['encode']:.0f} | {share} |"
+            if label.startswith("image") and ("deployed", case) in figures:
+                per_round = [
+                    run[str(size)]["respond"] / 1e3 / p50
+                    for run, p50 in zip(runs, figures["deployed", case].one, strict=True)
+                ]
+                share = f"**{statistics.median(per_round):.0%}** ({', '.join(f'{x:.0%}' for x in per_round)})"
+                summary[f"share / {case}"] = per_round
+            summary[f"handlers / {label} / {case}"] = steps
+            cells = " | ".join(
+                f"{steps[k]:.0f}" for k in ("respond", "decode", "transform", "predict", "encode")
             )
-    if "make serve" in results and "toolkit" in results:
+            out.append(f"| {case} | {label} | {cells} | {share} |")
+    if ("make serve", CASES[0][0]) in figures and ("toolkit", CASES[0][0]) in figures:
         ratios = []
         for case, *_ in CASES:
-            ours, theirs = results["make serve"][case], results["toolkit"][case]
-            assert isinstance(ours, dict)
-            assert isinstance(theirs, dict)
-            ratios.append(f"{case}: {ours['requests_per_s'] / theirs['requests_per_s']:.2f}x")
+            ours = [m.requests_per_s for m in figures["make serve", case].many]
+            theirs = [m.requests_per_s for m in figures["toolkit", case].many]
+            per_round = [a / b for a, b in zip(ours, theirs, strict=True)]
+            summary[f"make serve vs toolkit / {case}"] = per_round
+            ratios.append(f"{case}: **{statistics.median(per_round):.2f}x** (by round "
+                          + ", ".join(f"{x:.2f}" for x in per_round) + ")")  # fmt: skip
         out += [
             "",
             "make serve vs the same handlers under Flask + gunicorn (toolkit, no nginx): "
             + "; ".join(ratios),
         ]
-    return "\n".join(out)
+    return "\n".join(out), summary
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -266,29 +286,27 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--stacks", nargs="+", default=list(STACKS), choices=[*STACKS, "reference"])
     parser.add_argument("--json", type=Path, help="also write the figures here")
     args = parser.parse_args(argv)
+    pythons = {f".venv Python {sys.version.split()[0]}": Path(sys.executable)}
     if {"deployed", "toolkit"} & set(args.stacks):
         if "deployed" in args.stacks and not shutil.which("nginx"):
             raise SystemExit("nginx is not installed (make bench installs it: apt-get install -y nginx)")
-        contract_python()  # fails early, naming make contract-env
+        pythons = {"image Python 3.10 (.venv-contract)": contract_python(), **pythons}
     load_before = os.getloadavg()
     with tempfile.TemporaryDirectory(prefix="bench-server-") as tmp:
         model_dir, rows = build_model(Path(tmp))
-        handlers: dict[str, dict[str, dict[str, float]]] = {}
-        if {"deployed", "toolkit"} & set(args.stacks):
-            timed = handler_times(contract_python(), model_dir, rows)
-            handlers[f"image Python {timed.pop('python')}"] = timed  # type: ignore[assignment]
-        timed = handler_times(Path(sys.executable), model_dir, rows)
-        handlers[f".venv Python {timed.pop('python')}"] = timed  # type: ignore[assignment]
-        results = measure(args.stacks, model_dir, rows, args.rounds, args.workers)
         trees = json.loads((model_dir / contract.MODEL_META_FILE).read_text())["num_boosted_rounds"]
+        figures, handlers = measure(args.stacks, pythons, model_dir, rows, args.rounds, args.workers)
     load_after = os.getloadavg()
-    print(f"{time.strftime('%Y-%m-%d %H:%M')} · {os.cpu_count()} cores · load average before "
-          f"{load_before[0]:.2f}, after {load_after[0]:.2f} · the demo's model ({trees} trees) · "
-          f"{CONCURRENCY} clients · {args.workers} workers per stack · {args.rounds} rounds")  # fmt: skip
-    print(report(results, handlers))
+    print(
+        f"{time.strftime('%Y-%m-%d %H:%M')} · {os.cpu_count()} cores · load average (1 min) before "
+        f"{load_before[0]:.2f}, after {load_after[0]:.2f} · the demo's model ({trees} trees) · {CONCURRENCY} "
+        f"clients · {args.workers} workers per stack · {args.rounds} rounds, medians"
+    )
+    table, summary = report(figures, handlers)
+    print(table)
     if args.json:
-        args.json.write_text(json.dumps({"results": results, "handlers": handlers, "trees": trees,
-                                         "load": [load_before, load_after]}, indent=2))  # fmt: skip
+        summary.update(trees=trees, load=[load_before, load_after])
+        args.json.write_text(json.dumps(summary, indent=2))
     return 0
 
 

@@ -5,9 +5,10 @@
 Prints one JSON object: for each size, the median microseconds of ``respond`` (the whole
 handler as ``transform_fn`` and ``make serve`` run it) and of its steps as the code runs them:
 
-- ``decode``: ``input_fn`` (content type, text, JSON parsing; CSV text is kept as is);
-- ``transform``: raw rows to the feature matrix (the column-wise CSV reader where it applies,
-  else csv.reader + transform_rows);
+- ``decode``: ``input_fn`` (content type, text; JSON parsed; CSV read into rows by csv.reader
+  in versions before 9039ee2, kept as text since);
+- ``transform``: what ``predict_fn`` does before predicting: the column-wise CSV reader where it
+  applies, else (csv.reader and) transform_rows;
 - ``predict``: the booster on that matrix;
 - ``encode``: ``output_fn`` for the Accept type.
 
@@ -44,13 +45,16 @@ def steps(
     model: Any, inference: Any, body: str, content_type: str, accept: str
 ) -> dict[str, Callable[[], Any]]:
     payload = inference.input_fn(body, content_type)
+    lazy_rows = getattr(payload, "text", None) is not None  # CSV rows read on demand (since 9039ee2)
 
     def transform() -> Any:
-        fast = model.batch.transform_csv(body) if hasattr(model.batch, "transform_csv") else None
+        """What predict_fn does before predicting; CSV rows parsed in input_fn are not counted."""
+        if not lazy_rows:
+            return model.batch.transform_rows(payload.rows)
+        fast = model.batch.transform_csv(body)
         if fast is not None:
             return fast
-        rows = inference.input_fn(body, content_type).rows  # the rows are read on demand
-        return model.batch.transform_rows(rows)
+        return model.batch.transform_rows(inference.input_fn(body, content_type).rows)
 
     matrix = transform()
     predict = getattr(model, "predict", None) or model.booster.inplace_predict
