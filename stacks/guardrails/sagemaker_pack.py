@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import json
 import os
-from typing import Any
+from typing import Any, cast
 
 import aws_cdk as cdk
 import jsii
@@ -85,7 +85,8 @@ class SageMakerChecks(NagPack):
             return  # every rule is about SageMaker; skip the jsii round trips
         props, resources = self._synthesized(node)
         for rule in self._rules:
-            self._apply_rule(_AppliedRule(rule, node, props, resources))  # type: ignore[arg-type]
+            # jsii declares IApplyRule's members settable; cdk-nag only reads them (properties here).
+            self._apply_rule(cast(IApplyRule, _AppliedRule(rule, node, props, resources)))
 
     def _synthesized(self, node: cdk.CfnResource) -> tuple[Props, Resources]:
         """The resource's properties and its stack's ``Resources``, as synthesized."""
