@@ -7,11 +7,12 @@ event, with the schedule's role, to a dead-letter queue. The target grants the r
 ``sagemaker:StartPipelineExecution`` on that one pipeline, ``sqs:SendMessage`` on that one queue,
 and (the L2 schedule, for the key) ``kms:Decrypt`` on the data key.
 
-The role is :func:`schedule_role`: the trust the L2 target would write itself (Scheduler, only for
-this account's ``default`` schedule group: ``aws:SourceAccount`` and ``aws:SourceArn``, the
+The role is a :class:`ScheduleRole`: the trust the L2 target would write itself (Scheduler, only
+for this account's ``default`` schedule group: ``aws:SourceAccount`` and ``aws:SourceArn``, the
 confused-deputy guard), made here so the role keeps its place in the construct tree and its
-description, and so the acknowledgement of its inline grants names it. There is no stable L2 for a
-SageMaker pipeline, so :class:`PipelineByName` stands for one (its ARN and the one grant).
+description, and so the target's grants land in a customer-managed policy rather than the inline
+one CDK would add (the project keeps no inline policies). There is no stable L2 for a SageMaker
+pipeline, so :class:`PipelineByName` stands for one (its ARN and the one grant).
 """
 
 from __future__ import annotations
@@ -32,38 +33,50 @@ from constructs import Construct
 from stacks.common.arns import pipeline_arn
 from stacks.common.dead_letters import DeadLetters
 from stacks.common.logical_ids import pin_logical_id
-from stacks.common.nag import acknowledge
 
 #: Schedules without a ``GroupName`` are in the ``default`` schedule group.
 DEFAULT_GROUP = "default"
 
 
-def schedule_role(
-    scope: Construct, construct_id: str, *, description: str, group: str = DEFAULT_GROUP
-) -> iam.Role:
+class ScheduleRole(iam.Role):
     """A role Scheduler may assume for schedules of ``group`` in this account only.
 
     ``aws:SourceArn`` is the schedule *group's* ARN: Scheduler sets that, not the schedule's, and
     AWS's confused-deputy guidance says not to scope it to a schedule name. What the role may do
-    (its grants) is what limits it to one target.
+    (what the schedule's target grants it) is what limits it to one target. Grants land in one
+    customer-managed policy, ``Policy`` beside the role (made by the first grant), as every role of
+    the project keeps its permissions; never in an inline policy.
     """
-    stack = cdk.Stack.of(scope)
-    return iam.Role(
-        scope,
-        construct_id,
-        assumed_by=iam.ServicePrincipal(
-            "scheduler.amazonaws.com",
-            conditions={
-                "StringEquals": {
-                    "aws:SourceAccount": stack.account,
-                    "aws:SourceArn": stack.format_arn(
-                        service="scheduler", resource="schedule-group", resource_name=group
-                    ),
-                }
-            },
-        ),
-        description=description,
-    )
+
+    def __init__(
+        self, scope: Construct, construct_id: str, *, description: str, group: str = DEFAULT_GROUP
+    ) -> None:
+        stack = cdk.Stack.of(scope)
+        super().__init__(
+            scope,
+            construct_id,
+            assumed_by=iam.ServicePrincipal(
+                "scheduler.amazonaws.com",
+                conditions={
+                    "StringEquals": {
+                        "aws:SourceAccount": stack.account,
+                        "aws:SourceArn": stack.format_arn(
+                            service="scheduler", resource="schedule-group", resource_name=group
+                        ),
+                    }
+                },
+            ),
+            description=description,
+        )
+        self._scope = scope
+        self.policy: iam.ManagedPolicy | None = None
+
+    def add_to_principal_policy(self, statement: iam.PolicyStatement) -> iam.AddToPrincipalPolicyResult:
+        """Add a granted ``statement`` to the role's customer-managed policy (not CDK's inline one)."""
+        if self.policy is None:
+            self.policy = iam.ManagedPolicy(self._scope, "Policy", roles=[self])
+        self.policy.add_statements(statement)
+        return iam.AddToPrincipalPolicyResult(statement_added=True, policy_dependable=self.policy)
 
 
 @jsii.implements(sagemaker.IPipeline)
@@ -101,7 +114,7 @@ class PipelineScheduleProps:
     description: str
     expression: str
     pipeline_name: str
-    role: iam.Role
+    role: ScheduleRole
     #: Encrypts the schedule's target input at rest (the role may decrypt with it).
     key: kms.IKey
     dead_letters: DeadLetters
@@ -114,7 +127,7 @@ class PipelineScheduleProps:
 
 
 class PipelineSchedule(scheduler.Schedule):
-    """The schedule; ``props.role`` gets the target's grants as its inline default policy."""
+    """The schedule; ``props.role`` gets the target's grants in its customer-managed policy."""
 
     def __init__(self, scope: Construct, construct_id: str, *, props: PipelineScheduleProps) -> None:
         target = scheduler_targets.SageMakerStartPipelineExecution(
@@ -139,13 +152,5 @@ class PipelineSchedule(scheduler.Schedule):
             key=props.key,
         )
         pin_logical_id(self, props.logical_id)
-        grants = props.role.node.find_child("DefaultPolicy")
-        # Scheduler checks the role when the schedule fires; let its grants exist first.
-        self.node.add_dependency(grants)
-        acknowledge(
-            grants,
-            "NIST.800.53.R5-IAMNoInlinePolicy",
-            "The Scheduler target's own grants (start this one pipeline, decrypt its input with the "
-            "data key, dead-letter to this one queue), attached by the L2 to a role only this schedule "
-            "assumes.",
-        )
+        if props.role.policy is not None:  # Scheduler checks the role when it fires: grants first
+            self.node.add_dependency(props.role.policy)

@@ -19,7 +19,7 @@ from aws_cdk import aws_kms as kms
 from constructs import Construct
 
 from stacks.common.dead_letters import DeadLetters
-from stacks.common.pipeline_schedule import PipelineSchedule, PipelineScheduleProps, schedule_role
+from stacks.common.pipeline_schedule import PipelineSchedule, PipelineScheduleProps, ScheduleRole
 
 #: The logical ID the schedule was first deployed with (kept: a named schedule cannot be replaced).
 SCHEDULE_LOGICAL_ID: Final = "RetrainSchedule2A04243B"
@@ -41,7 +41,7 @@ class RetrainSchedule(Construct):
 
     def __init__(self, scope: Construct, construct_id: str, *, props: RetrainScheduleProps) -> None:
         super().__init__(scope, construct_id)
-        self.role = schedule_role(
+        self.role = ScheduleRole(
             self, "Role", description="EventBridge Scheduler: may only start the training pipeline"
         )
         self.schedule = PipelineSchedule(

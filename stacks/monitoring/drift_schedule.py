@@ -20,7 +20,7 @@ from contracts import layout
 from contracts.config import MonitoringConfig, StageConfig
 from contracts.names import drift_dead_letter_queue_name, drift_schedule_name
 from stacks.common.dead_letters import DeadLetters, DeadLettersProps
-from stacks.common.pipeline_schedule import PipelineSchedule, PipelineScheduleProps, schedule_role
+from stacks.common.pipeline_schedule import PipelineSchedule, PipelineScheduleProps, ScheduleRole
 from stacks.common.shared import SharedResources
 
 #: The logical ID the schedule was first deployed with (kept: a named schedule cannot be replaced).
@@ -48,7 +48,7 @@ class DriftSchedule(Construct):
 
     def __init__(self, scope: Construct, construct_id: str, *, props: DriftScheduleProps) -> None:
         super().__init__(scope, construct_id)
-        role = schedule_role(self, "Role", description=f"Starts the drift check of {props.endpoint_name}")
+        role = ScheduleRole(self, "Role", description=f"Starts the drift check of {props.endpoint_name}")
         self.dead_letters = DeadLetters(
             self,
             "DeadLetters",
