@@ -4,7 +4,8 @@
 (``<project>-<env>-<part>``) so ``cdk deploy`` always targets the same CloudFormation stacks.
 Every stack but the data stack takes its config section and one
 :class:`~stacks.common.shared.SharedResources`, which grows as the stacks that make its parts
-are created (the network, then the alert topic).
+are created (the network, then the alert topic). :func:`build_platform` is one block per stack, in
+the order they depend on each other, and is longer than a function should be for that reason.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from typing import Final
 
 import aws_cdk as cdk
 
-from contracts.config import AppConfig
+from contracts.config import AppConfig, StageConfig
 from contracts.names import endpoint_stack_name, stack_name
 from stacks.common.shared import SharedResources
 from stacks.data_stack import DataStack
@@ -66,18 +67,7 @@ def build_platform(app: cdk.App, config: AppConfig) -> Platform:
         env=env,
         description=f"{prefix}: data stores",
     )
-    shared = SharedResources(
-        prefix=prefix,
-        environment=settings.name,
-        tags=config.all_tags,
-        instances=settings.instances,
-        stages=settings.endpoints,
-        key=data.key,
-        artifact_bucket=data.artifact_bucket,
-        delivery_bucket=data.delivery_bucket,
-        model_package_group_name=data.model_package_group_name,
-        model_package_group_arn=data.model_package_group_arn,
-    )
+    shared = _shared_resources(config, data)
     network = NetworkStack(
         app,
         stack_name(prefix, "network"),
@@ -121,19 +111,11 @@ def build_platform(app: cdk.App, config: AppConfig) -> Platform:
         env=env,
         description=f"{prefix}: push-to-train and approve-to-deploy pipelines",
     )
-    endpoints: dict[str, EndpointStack] = {}
-    for stage in settings.endpoints:
-        if stage.approved_model is None:
-            continue  # nothing approved yet: `python -m release.resolve` writes stage.model_file
-        endpoints[stage.name] = EndpointStack(
-            app,
-            endpoint_stack_name(prefix, stage.name),
-            config=stage,
-            shared=shared,
-            env=env,
-            description=f"{prefix}: {stage.name} endpoint (model version {stage.approved_model.version})",
-        )
-        monitoring.add_drift_schedule(endpoints[stage.name], stage=stage)
+    endpoints = {
+        stage.name: _endpoint_stack(app, stage, shared=shared, monitoring=monitoring, env=env)
+        for stage in settings.endpoints
+        if stage.approved_model is not None  # else nothing approved yet: `python -m release.resolve`
+    }
     # ---- end of stacks ----
 
     stacks = (data, network, studio, pipeline, monitoring, delivery, *endpoints.values())
@@ -150,3 +132,41 @@ def build_platform(app: cdk.App, config: AppConfig) -> Platform:
         delivery=delivery,
         endpoints=endpoints,
     )
+
+
+def _shared_resources(config: AppConfig, data: DataStack) -> SharedResources:
+    """The names, settings and data-stack resources every other stack is handed."""
+    return SharedResources(
+        prefix=config.prefix,
+        environment=config.env.name,
+        tags=config.all_tags,
+        instances=config.env.instances,
+        stages=config.env.endpoints,
+        key=data.key,
+        artifact_bucket=data.artifact_bucket,
+        delivery_bucket=data.delivery_bucket,
+        model_package_group_name=data.model_package_group_name,
+        model_package_group_arn=data.model_package_group_arn,
+    )
+
+
+def _endpoint_stack(
+    app: cdk.App,
+    stage: StageConfig,
+    *,
+    shared: SharedResources,
+    monitoring: MonitoringStack,
+    env: cdk.Environment | None,
+) -> EndpointStack:
+    """The stage's endpoint stack (its approved model in ``stage``), with its drift-check schedule."""
+    version = stage.approved_model.version if stage.approved_model else None
+    stack = EndpointStack(
+        app,
+        endpoint_stack_name(shared.prefix, stage.name),
+        config=stage,
+        shared=shared,
+        env=env,
+        description=f"{shared.prefix}: {stage.name} endpoint (model version {version})",
+    )
+    monitoring.add_drift_schedule(stack, stage=stage)
+    return stack

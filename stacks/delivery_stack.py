@@ -53,7 +53,7 @@ class DeliveryStack(cdk.Stack):
         description: str | None = None,
     ) -> None:
         super().__init__(scope, construct_id, env=env, description=description)
-        prefix, training, topic = shared.prefix, training_pipeline_name(shared.prefix), shared.alert_topic
+        prefix = shared.prefix
         self.source = PipelineSource(
             SourceProps(config=config.source, bucket=shared.delivery_bucket, prefix=prefix)
         )
@@ -63,35 +63,20 @@ class DeliveryStack(cdk.Stack):
             props=BuildPipelineProps(
                 prefix=prefix,
                 env_name=shared.environment,
-                training_pipeline_name=training,
+                training_pipeline_name=training_pipeline_name(prefix),
                 source=self.source,
                 key=shared.key,
                 delivery_bucket=shared.delivery_bucket,
             ),
         )
-        self.deploy = DeployPipeline(
-            self,
-            "Deploy",
-            props=DeployPipelineProps(
-                prefix=prefix,
-                env_name=shared.environment,
-                group=shared.model_package_group_name,
-                staging=shared.stages.staging,
-                prod=shared.stages.prod,
-                source=self.source,
-                key=shared.key,
-                artifact_bucket=shared.artifact_bucket,
-                delivery_bucket=shared.delivery_bucket,
-                approval_topic=topic,
-            ),
-        )
+        self.deploy = self._deploy_pipeline(shared)
         self.dead_letters = DeadLetters(
             self,
             "DeadLetters",
             props=DeadLettersProps(
                 queue_name=dead_letter_queue_name(prefix, "delivery"),
                 senders="the approval rule or the retraining schedule",
-                topic=topic,
+                topic=shared.alert_topic,
             ),
         )
         self.approval_rule = ApprovalRule(
@@ -111,6 +96,25 @@ class DeliveryStack(cdk.Stack):
                 description="Upload `git archive --format=zip HEAD` here to run the build pipeline",
                 value=f"s3://{shared.delivery_bucket.bucket_name}/{self.source.object_key}",
             )
+
+    def _deploy_pipeline(self, shared: SharedResources) -> DeployPipeline:
+        """Approval → staging → a person → prod, announcing the wait on the alert topic."""
+        return DeployPipeline(
+            self,
+            "Deploy",
+            props=DeployPipelineProps(
+                prefix=shared.prefix,
+                env_name=shared.environment,
+                group=shared.model_package_group_name,
+                staging=shared.stages.staging,
+                prod=shared.stages.prod,
+                source=self.source,
+                key=shared.key,
+                artifact_bucket=shared.artifact_bucket,
+                delivery_bucket=shared.delivery_bucket,
+                approval_topic=shared.alert_topic,
+            ),
+        )
 
     def _retraining(self, config: DeliveryConfig, shared: SharedResources) -> RetrainSchedule | None:
         """The retraining schedule, when ``retrainSchedule`` is configured."""

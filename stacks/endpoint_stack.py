@@ -22,7 +22,6 @@ import aws_cdk as cdk
 from constructs import Construct
 
 from contracts import layout
-from contracts.approved_model import ApprovedModel
 from contracts.config import StageConfig
 from contracts.names import endpoint_name
 from stacks.common.shared import SharedResources
@@ -63,7 +62,9 @@ class EndpointStack(cdk.Stack):
         description: str | None = None,
     ) -> None:
         super().__init__(scope, construct_id, env=env, description=description)
-        approved = _approved(config)
+        approved = config.approved_model
+        if approved is None:  # `python -m release.resolve` writes the stage's model file
+            raise ValueError(f"endpoint stage {config.name!r} has no approved model ({config.model_file})")
         self.endpoint_name = endpoint_name(shared.prefix, config.name)
         capturing = config.serverless is None and config.data_capture_percent > 0
         self.hosted = HostedModel(
@@ -92,7 +93,18 @@ class EndpointStack(cdk.Stack):
             ),
         )
         self.capture_uri = self.serving.capture_uri
-        self.alarms = RollbackAlarms(
+        self.alarms, self.guarded = self._guarded_endpoint(config, shared)
+        self.autoscaling = self._autoscaling(config)
+        self.idle = self._idle_alarm(config, shared)
+        cdk.CfnOutput(self, "EndpointName", value=self.endpoint_name)
+        cdk.CfnOutput(self, "ModelPackageArn", value=approved.model_package_arn)
+        cdk.CfnOutput(self, "ModelVersion", value=str(approved.version))
+
+    def _guarded_endpoint(
+        self, config: StageConfig, shared: SharedResources
+    ) -> tuple[RollbackAlarms, GuardedEndpoint]:
+        """The rollback alarms, and the endpoint whose blue/green updates roll back on them."""
+        alarms = RollbackAlarms(
             self,
             "RollbackAlarms",
             props=RollbackAlarmsProps(
@@ -102,62 +114,38 @@ class EndpointStack(cdk.Stack):
                 topic=shared.alert_topic,
             ),
         )
-        self.guarded = GuardedEndpoint(
+        guarded = GuardedEndpoint(
             self,
             "Endpoint",
             props=GuardedEndpointProps(
                 endpoint_name=self.endpoint_name,
                 endpoint_config_name=self.serving.config.attr_endpoint_config_name,
                 stage=config,
-                alarm_names=self.alarms.names,
+                alarm_names=alarms.names,
             ),
         )
-        self.autoscaling = self._autoscaling(config)
-        self.idle = self._idle_alarm(config, shared)
-        cdk.CfnOutput(self, "EndpointName", value=self.endpoint_name)
-        cdk.CfnOutput(self, "ModelPackageArn", value=approved.model_package_arn)
-        cdk.CfnOutput(self, "ModelVersion", value=str(approved.version))
+        return alarms, guarded
 
     def _autoscaling(self, config: StageConfig) -> VariantAutoscaling | None:
         """Target tracking on the variant, for an instance stage that configures it."""
         if config.autoscaling is None or config.serverless is not None:
             return None
-        return VariantAutoscaling(
-            self,
-            "Autoscaling",
-            props=VariantAutoscalingProps(
-                endpoint=self.guarded.endpoint,
-                endpoint_name=self.endpoint_name,
-                variant_name=VARIANT,
-                scaling=config.autoscaling,
-            ),
+        scaling = VariantAutoscalingProps(
+            endpoint=self.guarded.endpoint,
+            endpoint_name=self.endpoint_name,
+            variant_name=VARIANT,
+            scaling=config.autoscaling,
         )
+        return VariantAutoscaling(self, "Autoscaling", props=scaling)
 
     def _idle_alarm(self, config: StageConfig, shared: SharedResources) -> IdleAlarm | None:
         """The no-invocations alarm, unless ``idleAlarmDays`` is 0."""
         if not config.idle_alarm_days:
             return None
-        return IdleAlarm(
-            self,
-            "IdleAlarm",
-            props=IdleAlarmProps(
-                endpoint_name=self.endpoint_name,
-                variant_name=VARIANT,
-                days=config.idle_alarm_days,
-                topic=shared.alert_topic,
-            ),
+        idle = IdleAlarmProps(
+            endpoint_name=self.endpoint_name,
+            variant_name=VARIANT,
+            days=config.idle_alarm_days,
+            topic=shared.alert_topic,
         )
-
-
-def _approved(stage: StageConfig) -> ApprovedModel:
-    """The stage's approved model.
-
-    Raises:
-        ValueError: none yet (``python -m release.resolve`` writes the stage's model file).
-    """
-    if stage.approved_model is None:
-        raise ValueError(
-            f"endpoint stage {stage.name!r} has no approved model: "
-            f"python -m release.resolve writes {stage.model_file}"
-        )
-    return stage.approved_model
+        return IdleAlarm(self, "IdleAlarm", props=idle)

@@ -23,32 +23,17 @@ import aws_cdk as cdk
 from aws_cdk import aws_cloudwatch as cloudwatch
 from constructs import Construct
 
+from contracts import names
 from contracts.config import MonitoringConfig, StageConfig
-from contracts.names import (
-    alert_topic_name,
-    budget_name,
-    build_pipeline_name,
-    dead_letter_queue_name,
-    deploy_pipeline_name,
-    drift_pipeline_name,
-    endpoint_name,
-    training_pipeline_name,
-)
 from stacks.common.arns import pipeline_arn
 from stacks.common.shared import SharedResources
+from stacks.monitoring import retraining
 from stacks.monitoring.alerts import Alerts, AlertsProps
 from stacks.monitoring.budget import spend_budget
 from stacks.monitoring.dashboards import StageDashboard, StageDashboardProps
 from stacks.monitoring.drift_alarms import drift_alarm, drift_alarm_names, monitored
 from stacks.monitoring.drift_pipeline import DriftPipeline, DriftPipelineProps
 from stacks.monitoring.drift_schedule import DriftSchedule, drift_schedule
-from stacks.monitoring.retraining import (
-    DriftMetricsPublisher,
-    ReportReaderProps,
-    RetrainTrigger,
-    RetrainTriggerProps,
-    retrain_rules,
-)
 from stacks.pipeline.source_bundle import DEFAULT_BUILD_DIR, DEFAULT_SOURCE_DIR
 
 
@@ -73,33 +58,36 @@ class MonitoringStack(cdk.Stack):
         build_dir: Path = DEFAULT_BUILD_DIR,
     ) -> None:
         super().__init__(scope, construct_id, env=env, description=description)
-        prefix, training = shared.prefix, training_pipeline_name(shared.prefix)
-        self.drift_pipeline_name = drift_pipeline_name(prefix)
+        prefix, training = shared.prefix, names.training_pipeline_name(shared.prefix)
+        self.drift_pipeline_name = names.drift_pipeline_name(prefix)
         self.drift_pipeline_arn = pipeline_arn(self, self.drift_pipeline_name)
         alerts = Alerts(
             self,
             "Alerts",
             props=AlertsProps(
-                topic_name=alert_topic_name(prefix),
+                topic_name=names.alert_topic_name(prefix),
                 emails=config.notification_emails,
                 pipeline_arns=[pipeline_arn(self, training), self.drift_pipeline_arn],
-                delivery_pipeline_names=[build_pipeline_name(prefix), deploy_pipeline_name(prefix)],
+                delivery_pipeline_names=[
+                    names.build_pipeline_name(prefix),
+                    names.deploy_pipeline_name(prefix),
+                ],
                 model_package_group_name=shared.model_package_group_name,
-                dead_letter_queue_name=dead_letter_queue_name(prefix, "monitoring"),
+                dead_letter_queue_name=names.dead_letter_queue_name(prefix, "monitoring"),
             ),
         )
         self.topic, self.dead_letters = alerts.topic, alerts.dead_letters
         self._config, self._shared = config, shared.with_alert_topic(self.topic)
         if config.budget is not None:
-            spend_budget(self, config.budget, name=budget_name(prefix), tags=shared.tags, alerts=alerts)
-        reports = ReportReaderProps(key=shared.key, bucket=shared.artifact_bucket)
-        self.publisher = DriftMetricsPublisher(self, "DriftMetrics", props=reports)
+            spend_budget(self, config.budget, name=names.budget_name(prefix), tags=shared.tags, alerts=alerts)
+        reports = retraining.ReportReaderProps(key=shared.key, bucket=shared.artifact_bucket)
+        self.publisher = retraining.DriftMetricsPublisher(self, "DriftMetrics", props=reports)
         self.drift = self._drift_check(max_runtime_seconds, source_dir, build_dir)
         alarm_names = drift_alarm_names(prefix, shared.stages)
-        trigger = RetrainTrigger(
+        trigger = retraining.RetrainTrigger(
             self,
             "RetrainTrigger",
-            props=RetrainTriggerProps(
+            props=retraining.RetrainTriggerProps(
                 key=reports.key,
                 bucket=reports.bucket,
                 training_pipeline_name=training,
@@ -110,7 +98,7 @@ class MonitoringStack(cdk.Stack):
         )
         self.drift_alarms = self._dashboards_and_alarms(training)
         if self.drift_alarms:
-            retrain_rules(
+            retraining.retrain_rules(
                 self,
                 trigger=trigger.function,
                 alarm_names=alarm_names,
@@ -143,7 +131,7 @@ class MonitoringStack(cdk.Stack):
         """A dashboard per stage and a drift alarm per monitored stage (returned by stage name)."""
         alarms: dict[str, cloudwatch.Alarm] = {}
         for stage in self._shared.stages:
-            name = endpoint_name(self._shared.prefix, stage.name)
+            name = names.endpoint_name(self._shared.prefix, stage.name)
             StageDashboard(
                 self,
                 f"Dashboard{stage.name.capitalize()}",
@@ -165,7 +153,7 @@ class MonitoringStack(cdk.Stack):
         return drift_schedule(
             scope,
             stage=stage,
-            endpoint=endpoint_name(self._shared.prefix, stage.name),
+            endpoint=names.endpoint_name(self._shared.prefix, stage.name),
             pipeline_name=self.drift_pipeline_name,
             config=self._config,
             shared=self._shared,

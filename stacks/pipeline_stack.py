@@ -60,24 +60,7 @@ class PipelineStack(cdk.Stack):
         bundle = s3_assets.Asset(self, "SourceBundle", path=str(build_bundle(source_dir, build_dir)))
         registry = registry_account(self, "XgboostImageRegistry")
         network, group = shared.network, shared.model_package_group_name
-        self.execution_role = PipelineExecutionRole(
-            self,
-            "ExecutionRole",
-            props=ExecutionRoleProps(
-                key=shared.key,
-                artifact_bucket=shared.artifact_bucket,
-                code_bucket_name=bundle.s3_bucket_name,
-                code_object_key=bundle.s3_object_key,
-                model_package_group_name=group,
-                model_package_group_arn=shared.model_package_group_arn,
-                image_repository_arn=repository_arn(self, registry),
-                vpc=network.vpc,
-                subnet_ids=network.subnet_ids,
-                security_group=network.security_group,
-                instance_types=shared.instances.allowed,
-                runs_writer_path=runs_writer_path(shared.prefix),
-            ),
-        )
+        self.execution_role = _execution_role(self, shared, bundle, registry)
         acknowledge_role_wildcards(
             self.execution_role.policy,
             bucket=shared.artifact_bucket,
@@ -107,6 +90,31 @@ class PipelineStack(cdk.Stack):
         # The policy must be attached before SageMaker validates the role on CreatePipeline.
         self.pipeline.node.add_dependency(self.execution_role.policy)
         self.pipeline_name = self.pipeline.pipeline_name
+
+
+def _execution_role(
+    scope: Construct, shared: SharedResources, bundle: s3_assets.Asset, registry: str
+) -> PipelineExecutionRole:
+    """``ExecutionRole``: what the pipeline and its jobs may do (on the role path that may write runs)."""
+    network = shared.network
+    return PipelineExecutionRole(
+        scope,
+        "ExecutionRole",
+        props=ExecutionRoleProps(
+            key=shared.key,
+            artifact_bucket=shared.artifact_bucket,
+            code_bucket_name=bundle.s3_bucket_name,
+            code_object_key=bundle.s3_object_key,
+            model_package_group_name=shared.model_package_group_name,
+            model_package_group_arn=shared.model_package_group_arn,
+            image_repository_arn=repository_arn(scope, registry),
+            vpc=network.vpc,
+            subnet_ids=network.subnet_ids,
+            security_group=network.security_group,
+            instance_types=shared.instances.allowed,
+            runs_writer_path=runs_writer_path(shared.prefix),
+        ),
+    )
 
 
 def _definition(

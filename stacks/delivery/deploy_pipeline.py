@@ -106,20 +106,7 @@ class DeployPipeline(Construct):
                 )
             },
         )
-        version = staging_action.variable(commands.VERSION_VARIABLE)
-        gate = actions.ManualApprovalAction(
-            action_name="ApproveProd",
-            notification_topic=p.approval_topic,
-            external_entity_link=(
-                f"https://{cdk.Aws.REGION}.console.aws.amazon.com/sagemaker/home?region={cdk.Aws.REGION}"
-                f"#/endpoints/{endpoint_name(p.prefix, p.staging.name)}"
-            ),
-            additional_information=(
-                f"Model version {version} of {p.group} passed its smoke test on "
-                f"{endpoint_name(p.prefix, p.staging.name)}. Approve to roll version {version} out to "
-                f"{endpoint_name(p.prefix, p.prod.name)} (canary, alarm rollback)."
-            ),
-        )
+        gate = _approval_gate(p, version=staging_action.variable(commands.VERSION_VARIABLE))
         prod_action = actions.CodeBuildAction(
             action_name="DeploySmokeTest", project=prod_project, input=source, extra_inputs=[staged]
         )
@@ -180,3 +167,20 @@ class DeployPipeline(Construct):
                 project, stacks=[endpoint_stack_name(p.prefix, s) for s in (p.staging.name, p.prod.name)]
             )
         return project.project
+
+
+def _approval_gate(p: DeployPipelineProps, *, version: str) -> actions.ManualApprovalAction:
+    """The manual approval between the stages, announced on the topic with the staged ``version``."""
+    staging, prod = endpoint_name(p.prefix, p.staging.name), endpoint_name(p.prefix, p.prod.name)
+    return actions.ManualApprovalAction(
+        action_name="ApproveProd",
+        notification_topic=p.approval_topic,
+        external_entity_link=(
+            f"https://{cdk.Aws.REGION}.console.aws.amazon.com/sagemaker/home?region={cdk.Aws.REGION}"
+            f"#/endpoints/{staging}"
+        ),
+        additional_information=(
+            f"Model version {version} of {p.group} passed its smoke test on {staging}. Approve to roll "
+            f"version {version} out to {prod} (canary, alarm rollback)."
+        ),
+    )

@@ -3,8 +3,8 @@
 SageMaker assumes it to pull the serving image, read this version's model artifact, place the
 model's network interfaces in the project VPC (instance stages; serverless has no VPC), write the
 endpoint's logs and (when the stage captures traffic) write captured requests under
-``data-capture/<endpoint>/``. The permissions are
-a customer-managed policy of our own (no inline policy, no AWS-managed one).
+``data-capture/<endpoint>/``. The permissions are a customer-managed policy of our own (no inline
+policy, no AWS-managed one); ``_statements`` is long because it is that list, one statement per need.
 """
 
 from __future__ import annotations

@@ -3,7 +3,8 @@
 cdk-nag barely covers SageMaker, so these mirror the Security Hub SageMaker controls and the
 Studio hardening guidance. The checks live by subject (:mod:`.studio_rules`,
 :mod:`.endpoint_rules`, :mod:`.pipeline_rules`); :mod:`.rule_base` has the rule type and the one
-policy for values that cannot be resolved at synth time.
+policy for values that cannot be resolved at synth time. :func:`rules` is long because it is the
+list itself, one entry per rule.
 """
 
 from __future__ import annotations

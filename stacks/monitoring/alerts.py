@@ -51,6 +51,11 @@ class AlertsProps:
     dead_letter_queue_name: str
 
 
+def _budgets_arn() -> str:
+    """Any budget of this account (Budgets names the budget in ``aws:SourceArn``)."""
+    return f"arn:{cdk.Aws.PARTITION}:budgets::{cdk.Aws.ACCOUNT_ID}:*"
+
+
 @jsii.implements(events.IRuleTarget)
 class TopicTarget:
     """A rule target publishing to ``topic``, dead-lettering to ``dead_letters``.
@@ -77,8 +82,25 @@ class Alerts(Construct):
 
     def __init__(self, scope: Construct, construct_id: str, *, props: AlertsProps) -> None:
         super().__init__(scope, construct_id)
+        self.key = self._key(props.topic_name)
+        self.topic = self._topic(props.topic_name)
+        for email in props.emails:
+            self.topic.add_subscription(subscriptions.EmailSubscription(email))
+        self.dead_letters = DeadLetters(
+            self,
+            "DeadLetters",
+            props=DeadLettersProps(
+                queue_name=props.dead_letter_queue_name,
+                senders="the retrain trigger or an alert rule",
+                topic=self.topic,
+            ),
+        )
+        self._rules(props)
+
+    def _key(self, topic_name: str) -> kms.Key:
+        """The topic's key: CloudWatch, CodePipeline, EventBridge and Budgets use it for this topic only."""
         stack = cdk.Stack.of(self)
-        self.key = kms.Key(
+        key = kms.Key(
             self,
             "Key",
             description="Encrypts the ML platform's alert topic",
@@ -87,11 +109,11 @@ class Alerts(Construct):
         )
         # Named, so the key policy can name the topic without a reference cycle (topic -> key).
         topic_arn = stack.format_arn(
-            service="sns", resource=props.topic_name, arn_format=cdk.ArnFormat.NO_RESOURCE_NAME
+            service="sns", resource=topic_name, arn_format=cdk.ArnFormat.NO_RESOURCE_NAME
         )
         this_topic = {"kms:EncryptionContext:aws:sns:topicArn": topic_arn}
         for service in ("cloudwatch.amazonaws.com", "codepipeline.amazonaws.com", "events.amazonaws.com"):
-            self.key.add_to_resource_policy(
+            key.add_to_resource_policy(
                 iam.PolicyStatement(
                     sid=f"Publish{service.split('.')[0].capitalize()}",
                     principals=[iam.ServicePrincipal(service)],
@@ -102,8 +124,7 @@ class Alerts(Construct):
                     conditions={"StringEquals": this_topic},
                 )
             )
-        budgets_arn = f"arn:{cdk.Aws.PARTITION}:budgets::{cdk.Aws.ACCOUNT_ID}:*"
-        self.key.add_to_resource_policy(
+        key.add_to_resource_policy(
             iam.PolicyStatement(
                 sid="PublishBudgets",
                 principals=[iam.ServicePrincipal("budgets.amazonaws.com")],
@@ -111,14 +132,19 @@ class Alerts(Construct):
                 resources=["*"],
                 conditions={
                     "StringEquals": {**this_topic, "aws:SourceAccount": cdk.Aws.ACCOUNT_ID},
-                    "ArnLike": {"aws:SourceArn": budgets_arn},
+                    "ArnLike": {"aws:SourceArn": _budgets_arn()},
                 },
             )
         )
-        self.topic = sns.Topic(
+        return key
+
+    def _topic(self, topic_name: str) -> sns.Topic:
+        """The topic; each service may publish for its own resources in this account only."""
+        stack = cdk.Stack.of(self)
+        topic = sns.Topic(
             self,
             "Topic",
-            topic_name=props.topic_name,
+            topic_name=topic_name,
             master_key=self.key,
             enforce_ssl=True,
             display_name="ML platform alerts",
@@ -137,32 +163,25 @@ class Alerts(Construct):
                     arn_format=cdk.ArnFormat.COLON_RESOURCE_NAME,
                 ),
             ),
-            "BudgetsPublish": ("budgets.amazonaws.com", budgets_arn),
+            "BudgetsPublish": ("budgets.amazonaws.com", _budgets_arn()),
         }
         for sid, (service, source_arn) in publishers.items():
-            self.topic.add_to_resource_policy(
+            topic.add_to_resource_policy(
                 iam.PolicyStatement(
                     sid=sid,
                     principals=[iam.ServicePrincipal(service)],
                     actions=["sns:Publish"],
-                    resources=[self.topic.topic_arn],
+                    resources=[topic.topic_arn],
                     conditions={
                         "StringEquals": {"aws:SourceAccount": cdk.Aws.ACCOUNT_ID},
                         "ArnLike": {"aws:SourceArn": source_arn},
                     },
                 )
             )
-        for email in props.emails:
-            self.topic.add_subscription(subscriptions.EmailSubscription(email))
-        self.dead_letters = DeadLetters(
-            self,
-            "DeadLetters",
-            props=DeadLettersProps(
-                queue_name=props.dead_letter_queue_name,
-                senders="the retrain trigger or an alert rule",
-                topic=self.topic,
-            ),
-        )
+        return topic
+
+    def _rules(self, props: AlertsProps) -> None:
+        """Failed pipeline runs, failed delivery runs and versions awaiting approval, to the topic."""
         target = TopicTarget(self.topic, self.dead_letters)
         self.pipeline_failed = events.Rule(
             self,

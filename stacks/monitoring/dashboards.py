@@ -2,8 +2,8 @@
 
 Traffic, errors and latency of the stage's endpoint; drift (violations, records checked, every
 feature's distance through a SEARCH expression, so new features appear without a redeploy); and
-the training pipeline's executions. Endpoint names are fixed by config, so the dashboards exist
-before the first model is deployed.
+the training pipeline's executions (``_metric_groups``, long because it is that list). Endpoint
+names are fixed by config, so the dashboards exist before the first model is deployed.
 """
 
 from __future__ import annotations
@@ -50,10 +50,6 @@ class StageDashboard(Construct):
 
     def __init__(self, scope: Construct, construct_id: str, *, props: StageDashboardProps) -> None:
         super().__init__(scope, construct_id)
-        endpoint = {"EndpointName": props.endpoint_name, "VariantName": "AllTraffic"}
-        drift = {"EndpointName": props.endpoint_name}
-        pipeline = {"PipelineName": props.training_pipeline_name}
-        sm, runs = "AWS/SageMaker", "AWS/Sagemaker/ModelBuildingPipeline"
         self.facade = MonitoringFacade(
             self,
             "Facade",
@@ -69,68 +65,77 @@ class StageDashboard(Construct):
                 create_alarm_dashboard=False,
             ),
         )
-        distance = cloudwatch.MathExpression(
-            expression=(
-                f"SEARCH('{{{contract.DRIFT_NAMESPACE},EndpointName,Feature}} "
-                f'MetricName="{contract.DRIFT_METRIC_DISTANCE}" EndpointName="{props.endpoint_name}"\', '
-                "'Maximum', 3600)"
-            ),
-            label="",
-            period=cdk.Duration.hours(1),
-        )
         self.facade.monitor_custom(
             human_readable_name=f"Endpoint {props.endpoint_name}",
             alarm_friendly_name=props.endpoint_name,
-            metric_groups=[
-                CustomMetricGroup(
-                    title="Invocations",
-                    metrics=[
-                        _metric(sm, "Invocations", endpoint, "Sum", "Invocations"),
-                        _metric(sm, "InvocationsPerInstance", endpoint, "Sum", "Per instance"),
-                    ],
+            metric_groups=_metric_groups(props),
+        )
+
+
+def _metric_groups(props: StageDashboardProps) -> list[CustomMetricGroup]:
+    """Traffic, errors, latency, drift, feature distances and training runs, in that order."""
+    endpoint = {"EndpointName": props.endpoint_name, "VariantName": "AllTraffic"}
+    drift = {"EndpointName": props.endpoint_name}
+    pipeline = {"PipelineName": props.training_pipeline_name}
+    sm, runs = "AWS/SageMaker", "AWS/Sagemaker/ModelBuildingPipeline"
+    distance = cloudwatch.MathExpression(
+        expression=(
+            f"SEARCH('{{{contract.DRIFT_NAMESPACE},EndpointName,Feature}} "
+            f'MetricName="{contract.DRIFT_METRIC_DISTANCE}" EndpointName="{props.endpoint_name}"\', '
+            "'Maximum', 3600)"
+        ),
+        label="",
+        period=cdk.Duration.hours(1),
+    )
+    return [
+        CustomMetricGroup(
+            title="Invocations",
+            metrics=[
+                _metric(sm, "Invocations", endpoint, "Sum", "Invocations"),
+                _metric(sm, "InvocationsPerInstance", endpoint, "Sum", "Per instance"),
+            ],
+        ),
+        CustomMetricGroup(
+            title="Errors",
+            metrics=[
+                _metric(sm, "Invocation4XXErrors", endpoint, "Sum", "4xx"),
+                _metric(sm, "Invocation5XXErrors", endpoint, "Sum", "5xx"),
+            ],
+        ),
+        CustomMetricGroup(
+            title="Latency (microseconds)",
+            metrics=[
+                _metric(sm, "ModelLatency", endpoint, "p99", "Model p99"),
+                _metric(sm, "ModelLatency", endpoint, "p50", "Model p50"),
+                _metric(sm, "OverheadLatency", endpoint, "p99", "Overhead p99"),
+            ],
+        ),
+        CustomMetricGroup(
+            title="Drift",
+            metrics=[
+                _metric(
+                    contract.DRIFT_NAMESPACE,
+                    contract.DRIFT_METRIC_VIOLATIONS,
+                    drift,
+                    "Maximum",
+                    "Violations",
                 ),
-                CustomMetricGroup(
-                    title="Errors",
-                    metrics=[
-                        _metric(sm, "Invocation4XXErrors", endpoint, "Sum", "4xx"),
-                        _metric(sm, "Invocation5XXErrors", endpoint, "Sum", "5xx"),
-                    ],
-                ),
-                CustomMetricGroup(
-                    title="Latency (microseconds)",
-                    metrics=[
-                        _metric(sm, "ModelLatency", endpoint, "p99", "Model p99"),
-                        _metric(sm, "ModelLatency", endpoint, "p50", "Model p50"),
-                        _metric(sm, "OverheadLatency", endpoint, "p99", "Overhead p99"),
-                    ],
-                ),
-                CustomMetricGroup(
-                    title="Drift",
-                    metrics=[
-                        _metric(
-                            contract.DRIFT_NAMESPACE,
-                            contract.DRIFT_METRIC_VIOLATIONS,
-                            drift,
-                            "Maximum",
-                            "Violations",
-                        ),
-                        _metric(
-                            contract.DRIFT_NAMESPACE,
-                            contract.DRIFT_METRIC_RECORDS,
-                            drift,
-                            "Sum",
-                            "Records checked",
-                        ),
-                    ],
-                ),
-                CustomMetricGroup(title="Feature distance from baseline", metrics=[distance]),
-                CustomMetricGroup(
-                    title="Training pipeline executions",
-                    metrics=[
-                        _metric(runs, "ExecutionStarted", pipeline, "Sum", "Started"),
-                        _metric(runs, "ExecutionSucceeded", pipeline, "Sum", "Succeeded"),
-                        _metric(runs, "ExecutionFailed", pipeline, "Sum", "Failed"),
-                    ],
+                _metric(
+                    contract.DRIFT_NAMESPACE,
+                    contract.DRIFT_METRIC_RECORDS,
+                    drift,
+                    "Sum",
+                    "Records checked",
                 ),
             ],
-        )
+        ),
+        CustomMetricGroup(title="Feature distance from baseline", metrics=[distance]),
+        CustomMetricGroup(
+            title="Training pipeline executions",
+            metrics=[
+                _metric(runs, "ExecutionStarted", pipeline, "Sum", "Started"),
+                _metric(runs, "ExecutionSucceeded", pipeline, "Sum", "Succeeded"),
+                _metric(runs, "ExecutionFailed", pipeline, "Sum", "Failed"),
+            ],
+        ),
+    ]

@@ -16,7 +16,7 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
-from constructs import Construct
+from constructs import Construct, IConstruct
 
 from stacks.common.dead_letters import DeadLetters
 from stacks.common.nag import acknowledge
@@ -83,17 +83,17 @@ class PythonFunction(Construct):
         cfn_function, cfn_policy = self.function.node.default_child, policy.node.default_child
         if isinstance(cfn_function, cdk.CfnResource) and isinstance(cfn_policy, cdk.CfnElement):
             cfn_function.add_override("DependsOn", [cdk.Stack.of(self).get_logical_id(cfn_policy)])
-        if props.dead_letters is not None:
-            # Set on the resource, not through Function(dead_letter_queue=...): CDK would grant
-            # sqs:SendMessage in an inline policy; the statement is in the managed policy above.
-            if isinstance(cfn_function, lambda_.CfnFunction):
-                cfn_function.dead_letter_config = lambda_.CfnFunction.DeadLetterConfigProperty(
-                    target_arn=props.dead_letters.queue.queue_arn
-                )
-            # Lambda's own defaults, pinned: two retries, then the queue; an event older than
-            # six hours (throttled behind the one allowed concurrent run) goes there too.
-            self.function.configure_async_invoke(retry_attempts=2, max_event_age=cdk.Duration.hours(6))
-        else:
+        self._dead_letters(props.dead_letters, cfn_function)
+        acknowledge(
+            self.function,
+            "NIST.800.53.R5-LambdaInsideVPC",
+            "It calls only AWS APIs (S3, CloudWatch, SageMaker) with an IAM-scoped role and reaches no VPC "
+            "resource; the isolated VPC has no route to those APIs' public endpoints.",
+        )
+
+    def _dead_letters(self, dead_letters: DeadLetters | None, cfn_function: IConstruct | None) -> None:
+        """Failed asynchronous invocations go to ``dead_letters``; without one, say why none is needed."""
+        if dead_letters is None:
             acknowledge(
                 self.function,
                 "NIST.800.53.R5-LambdaDLQ",
@@ -101,9 +101,13 @@ class PythonFunction(Construct):
                 "step and the execution (the pipeline-failed alert rule notifies); there is no "
                 "asynchronous invocation to dead-letter.",
             )
-        acknowledge(
-            self.function,
-            "NIST.800.53.R5-LambdaInsideVPC",
-            "It calls only AWS APIs (S3, CloudWatch, SageMaker) with an IAM-scoped role and reaches no VPC "
-            "resource; the isolated VPC has no route to those APIs' public endpoints.",
-        )
+            return
+        # Set on the resource, not through Function(dead_letter_queue=...): CDK would grant
+        # sqs:SendMessage in an inline policy; the statement is in the managed policy above.
+        if isinstance(cfn_function, lambda_.CfnFunction):
+            cfn_function.dead_letter_config = lambda_.CfnFunction.DeadLetterConfigProperty(
+                target_arn=dead_letters.queue.queue_arn
+            )
+        # Lambda's own defaults, pinned: two retries, then the queue; an event older than
+        # six hours (throttled behind the one allowed concurrent run) goes there too.
+        self.function.configure_async_invoke(retry_attempts=2, max_event_age=cdk.Duration.hours(6))

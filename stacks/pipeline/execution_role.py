@@ -77,12 +77,13 @@ def _arn(scope: Construct, service: str, resource: str) -> str:
 
 def role_statements(scope: Construct, p: ExecutionRoleProps, role: iam.IRole) -> list[iam.PolicyStatement]:
     """Every statement of the role, one per need (the drift check's role takes a subset)."""
+    return [*_job_statements(scope, p, role), *_storage_statements(p), *_runtime_statements(scope, p)]
+
+
+def _job_statements(scope: Construct, p: ExecutionRoleProps, role: iam.IRole) -> list[iam.PolicyStatement]:
+    """Start and manage the pipeline's own jobs inside the boundary; register versions for review."""
     kinds = ("processing-job", "training-job") if p.training_jobs else ("processing-job",)
     jobs = {kind: _arn(scope, "sagemaker", f"{kind}/{JOB_NAME_PREFIX}*") for kind in kinds}
-    bucket = p.artifact_bucket
-    code_bucket_arn = f"arn:{cdk.Aws.PARTITION}:s3:::{p.code_bucket_name}"
-    vpc_arn = _arn(scope, "ec2", f"vpc/{p.vpc.vpc_id}")
-    eni_arn = _arn(scope, "ec2", "network-interface/*")
     boundary = JobBoundary(
         subnet_ids=p.subnet_ids,
         security_group_id=p.security_group.security_group_id,
@@ -135,6 +136,14 @@ def role_statements(scope: Construct, p: ExecutionRoleProps, role: iam.IRole) ->
             resources=[role.role_arn],
             conditions={"StringEquals": {"iam:PassedToService": "sagemaker.amazonaws.com"}},
         ),
+    ]
+
+
+def _storage_statements(p: ExecutionRoleProps) -> list[iam.PolicyStatement]:
+    """Data, runs and intermediates in the artifact bucket, the code bundle, and the data key."""
+    bucket = p.artifact_bucket
+    code_bucket_arn = f"arn:{cdk.Aws.PARTITION}:s3:::{p.code_bucket_name}"
+    return [
         iam.PolicyStatement(
             sid="ListDataAndRuns",
             actions=["s3:ListBucket"],
@@ -178,6 +187,14 @@ def role_statements(scope: Construct, p: ExecutionRoleProps, role: iam.IRole) ->
             resources=[p.key.key_arn],
             conditions={"Bool": {"kms:GrantIsForAWSResource": "true"}},
         ),
+    ]
+
+
+def _runtime_statements(scope: Construct, p: ExecutionRoleProps) -> list[iam.PolicyStatement]:
+    """What SageMaker needs while a job runs as the role: the image, logs, metrics, ENIs in the VPC."""
+    vpc_arn = _arn(scope, "ec2", f"vpc/{p.vpc.vpc_id}")
+    eni_arn = _arn(scope, "ec2", "network-interface/*")
+    return [
         iam.PolicyStatement(
             sid="PullXgboostImage",
             actions=["ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"],

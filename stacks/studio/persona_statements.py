@@ -5,6 +5,7 @@ Studio statements follow AWS's documented owner pattern for private and shared s
 ``${sagemaker:DomainId}`` and ``${sagemaker:UserProfileName}`` are policy variables SageMaker sets
 for the Studio user's session, so one persona role shared by many users still lets each user
 create, change and delete only the spaces (and the apps in private spaces) it owns.
+:func:`studio_statements` is long because it is one list of statements, read top to bottom.
 """
 
 from __future__ import annotations
