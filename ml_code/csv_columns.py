@@ -85,7 +85,7 @@ class CsvColumns:
             (k, str(c).encode()): index[f"{spec['name']}={c}"]
             for k, (_, spec) in enumerate(categorical)
             for c in spec["categories"]
-            if str(c).isascii() and "\x00" not in str(c) and str(c).strip() == str(c)
+            if str(c) and str(c).isascii() and "\x00" not in str(c) and str(c).strip() == str(c)
         }
         self.table = _CategoryTable(known) if known else None
         key_words = self.table.n_words if self.table else 0
@@ -116,7 +116,7 @@ class CsvColumns:
         raw = np.frombuffer(data, dtype=np.uint8)
         ends = np.flatnonzero((raw == _COMMA) | (raw == _NEWLINE))  # the padding holds neither
         rows, extra = divmod(ends.size, self.width)
-        if extra or np.count_nonzero(raw[ends] == _NEWLINE) != rows:
+        if extra or text.count("\n") + (not text.endswith("\n")) != rows:
             return None
         ends = ends.reshape(rows, self.width)
         if not (raw[ends[:, -1]] == _NEWLINE).all():
@@ -180,12 +180,16 @@ class CsvColumns:
         first = starts[:, self.categorical_fields]  # (row, categorical feature)
         lengths = ends[:, self.categorical_fields] - first
         present = lengths > 0
-        if (present & (_WHITESPACE[raw[first]] | _WHITESPACE[raw[first + lengths - 1]])).any():
-            return False
-        target = np.where(present, self.other, self.missing)
-        if self.table is not None:
-            column = self.table.lookup(words, first, lengths)
-            target = np.where(present & (column >= 0), column, target)
+        column = (
+            self.table.lookup(words, first, lengths) if self.table is not None else np.full(first.shape, -1)
+        )
+        unknown = present & (column < 0)
+        if unknown.any():  # a known category has no surrounding whitespace; the others may
+            edges = first[unknown], first[unknown] + lengths[unknown] - 1
+            if (_WHITESPACE[raw[edges[0]]] | _WHITESPACE[raw[edges[1]]]).any():
+                return False
+        target = np.where(unknown, self.other, self.missing)
+        target = np.where(present & (column >= 0), column, target)
         target += (np.arange(out.shape[0]) * out.shape[1])[:, None]
         out.reshape(-1)[target.ravel()] = 1.0
         return True
