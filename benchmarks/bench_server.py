@@ -17,8 +17,10 @@ round is reported. Then the handlers' own time (``inference.respond`` and its st
 in-process by benchmarks/handler_time.py under each stack's Python) and its share of the deployed
 stack's one-client p50.
 
-Run: ``.venv/bin/python -m benchmarks.bench_server [--rounds 5] [--stacks deployed toolkit "make serve"]``
-(about 3 minutes; needs nginx and .venv-contract, which ``make bench`` installs).
+Run: ``.venv/bin/python -m benchmarks.bench_server [--rounds 5] [--stacks deployed toolkit "make serve"]
+[--code DIR]`` (about 5 minutes; needs nginx and .venv-contract, which ``make bench`` installs).
+``--code DIR`` serves the ml_code under DIR instead (e.g. ``git archive <commit> ml_code | tar -x -C
+DIR``), for before/after figures measured the same way.
 """
 
 from __future__ import annotations
@@ -121,14 +123,18 @@ def load(port: int, body: bytes, total: int, concurrency: int = CONCURRENCY) -> 
     )
 
 
-def build_model(root: Path) -> tuple[Path, Path]:
-    """The demo's first model (with its code/ folder, as the training job packs it) and a file
-    of 1,000 raw rows (other rows than it was trained on)."""
+def build_model(root: Path, code: Path | None = None) -> tuple[Path, Path]:
+    """The demo's first model (with its code/ folder, as the training job packs it: this
+    checkout's ml_code, or ``code``'s) and a file of 1,000 raw rows (not ones it was trained on)."""
     dirs = {name: root / name for name in contract.PREPROCESS_OUTPUTS}
     write_outputs(
         preprocess(sample_data.generate(DEMO_ROWS, seed=DEMO_SEED), sample_data.TARGET, "binary"), dirs
     )
     train(dirs["train"], dirs["validation"], root / "model", Hyperparameters())
+    if code is not None:
+        packed = root / "model" / contract.MODEL_CODE_DIR / "ml_code"
+        shutil.rmtree(packed)
+        shutil.copytree(code / "ml_code", packed, ignore=shutil.ignore_patterns("__pycache__"))
     rows = root / "rows.csv"
     raw = sample_data.generate(1000, seed=11).drop(columns=[sample_data.TARGET])
     rows.write_text(raw.to_csv(index=False, header=False))
@@ -163,8 +169,21 @@ def _free_port() -> int:
 
 
 @contextlib.contextmanager
-def started(name: str, model_dir: Path, workers: int) -> Iterator[int]:
-    if name == "make serve":
+def started(name: str, model_dir: Path, workers: int, code: Path | None = None) -> Iterator[int]:
+    if name == "make serve" and code is not None:  # that version's ml_code.serve, same CLI
+        from ml_code.serving_client import start_server_process, stop_server_process  # noqa: PLC0415
+
+        command = [
+            sys.executable, "-c",
+            f"import sys; sys.path.insert(0, {str(code)!r}); import ml_code.serve as s; sys.exit(s.main())",
+            "--model", str(model_dir), "--port", "0", "--workers", str(workers),
+        ]  # fmt: skip
+        process, url = start_server_process(command, timeout=120)
+        try:
+            yield int(url.rsplit(":", 1)[1])
+        finally:
+            stop_server_process(process)
+    elif name == "make serve":
         with serve_subprocess(model_dir, workers=workers) as url:
             yield int(url.rsplit(":", 1)[1])
     elif name == "reference":
@@ -175,11 +194,13 @@ def started(name: str, model_dir: Path, workers: int) -> Iterator[int]:
             yield port
 
 
-def handler_times(python: Path, model_dir: Path, rows: Path, seconds: float) -> dict[str, dict[str, float]]:
+def handler_times(
+    python: Path, model_dir: Path, rows: Path, seconds: float, code: Path | None = None
+) -> dict[str, dict[str, float]]:
     """benchmarks/handler_time.py's medians (µs) under ``python``, for 1 and 1,000 rows."""
     out = subprocess.run(
         [str(python), "-m", "benchmarks.handler_time", "--model", str(model_dir), "--rows", str(rows),
-         "--seconds", str(seconds)],
+         "--seconds", str(seconds), *(["--code", str(code)] if code else [])],
         check=True, capture_output=True, text=True, cwd=REPO, env={**os.environ, "OMP_NUM_THREADS": "1"},
     ).stdout  # fmt: skip
     timed: dict[str, dict[str, float]] = json.loads(out)
@@ -195,7 +216,13 @@ class Rounds:
 
 
 def measure(
-    stacks: list[str], pythons: dict[str, Path], model_dir: Path, rows: Path, rounds: int, workers: int
+    stacks: list[str],
+    pythons: dict[str, Path],
+    model_dir: Path,
+    rows: Path,
+    rounds: int,
+    workers: int,
+    code: Path | None = None,
 ) -> tuple[dict[tuple[str, str], Rounds], dict[str, list[dict[str, dict[str, float]]]]]:
     """Interleaved rounds: each round loads every stack with each payload (16 clients, then one),
     then times the handlers in-process under each Python, so all see the machine's same moments."""
@@ -204,7 +231,7 @@ def measure(
     figures = {(name, case): Rounds([], []) for name in stacks for case, *_ in CASES}
     handlers: dict[str, list[dict[str, dict[str, float]]]] = {label: [] for label in pythons}
     with contextlib.ExitStack() as stack:
-        ports = {name: stack.enter_context(started(name, model_dir, workers)) for name in stacks}
+        ports = {name: stack.enter_context(started(name, model_dir, workers, code)) for name in stacks}
         for case, _, total, single in CASES:  # warm up: every worker loads the model, caches fill
             for port in ports.values():
                 load(port, bodies[case], total // 4)
@@ -215,7 +242,7 @@ def measure(
                     figures[name, case].many.append(load(port, bodies[case], total))
                     figures[name, case].one.append(load(port, bodies[case], single, concurrency=1).p50_ms)
             for label, python in pythons.items():
-                handlers[label].append(handler_times(python, model_dir, rows, seconds=0.3))
+                handlers[label].append(handler_times(python, model_dir, rows, seconds=0.3, code=code))
     return figures, handlers
 
 
@@ -285,6 +312,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--stacks", nargs="+", default=list(STACKS), choices=[*STACKS, "reference"])
     parser.add_argument("--json", type=Path, help="also write the figures here")
+    parser.add_argument(
+        "--code",
+        type=Path,
+        help="serve another version's ml_code (a folder holding ml_code/), for before/after",
+    )
     args = parser.parse_args(argv)
     pythons = {f".venv Python {sys.version.split()[0]}": Path(sys.executable)}
     if {"deployed", "toolkit"} & set(args.stacks):
@@ -293,14 +325,17 @@ def main(argv: list[str] | None = None) -> int:
         pythons = {"image Python 3.10 (.venv-contract)": contract_python(), **pythons}
     load_before = os.getloadavg()
     with tempfile.TemporaryDirectory(prefix="bench-server-") as tmp:
-        model_dir, rows = build_model(Path(tmp))
+        model_dir, rows = build_model(Path(tmp), args.code)
         trees = json.loads((model_dir / contract.MODEL_META_FILE).read_text())["num_boosted_rounds"]
-        figures, handlers = measure(args.stacks, pythons, model_dir, rows, args.rounds, args.workers)
+        figures, handlers = measure(
+            args.stacks, pythons, model_dir, rows, args.rounds, args.workers, args.code
+        )
     load_after = os.getloadavg()
     print(
         f"{time.strftime('%Y-%m-%d %H:%M')} · {os.cpu_count()} cores · load average (1 min) before "
         f"{load_before[0]:.2f}, after {load_after[0]:.2f} · the demo's model ({trees} trees) · {CONCURRENCY} "
         f"clients · {args.workers} workers per stack · {args.rounds} rounds, medians"
+        + (f" · ml_code from {args.code}" if args.code else "")
     )
     table, summary = report(figures, handlers)
     print(table)
