@@ -116,7 +116,7 @@ class CsvColumns:
         raw = np.frombuffer(data, dtype=np.uint8)
         ends = np.flatnonzero((raw == _COMMA) | (raw == _NEWLINE))  # the padding holds neither
         rows, extra = divmod(ends.size, self.width)
-        if extra or text.count("\n") + (not text.endswith("\n")) != rows:
+        if extra or np.count_nonzero(raw[ends] == _NEWLINE) != rows:  # str.count("\n") takes 4x longer
             return None
         ends = ends.reshape(rows, self.width)
         if not (raw[ends[:, -1]] == _NEWLINE).all():
