@@ -1,12 +1,16 @@
-"""Suite-wide safety: no test can reach real AWS.
+"""Suite-wide safety: no test can reach real AWS, and none writes outside its temp dirs.
 
 Fake credentials and a fixed region are set before any test module imports boto3 or
-the SageMaker SDK; a developer's own AWS profile is hidden.
+the SageMaker SDK; a developer's own AWS profile is hidden. Served model archives are
+unpacked into a cache of this run's own (not the developer's ~/.cache), removed at the end.
 """
 
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
+import tempfile
 
 _SAFE_ENV = {
     "AWS_ACCESS_KEY_ID": "testing",
@@ -25,3 +29,7 @@ _SAFE_ENV = {
 os.environ.update(_SAFE_ENV)
 for _var in ("AWS_PROFILE", "AWS_ENDPOINT_URL"):
     os.environ.pop(_var, None)
+# ml_code.model_cache reads it; server subprocesses inherit it.
+_MODEL_CACHE = tempfile.mkdtemp(prefix="mlops-test-model-cache-")
+os.environ["MLOPS_MODEL_CACHE"] = _MODEL_CACHE
+atexit.register(shutil.rmtree, _MODEL_CACHE, ignore_errors=True)
