@@ -1,1 +1,1 @@
-"""What stacks, release, offline and functions agree on: names, bucket layout, file formats (no CDK)."""
+"""What every package of ours agrees on: names, bucket layout, file formats (no CDK, no boto3)."""
