@@ -25,6 +25,24 @@ from constructs import IConstruct, IValidation
 IAM5 = "AwsSolutions-IAM5"
 
 
+def account_arn(scope: IConstruct, service: str, resource: str) -> str:
+    """``Stack.format_arn``'s ARN in ``scope``'s stack, as a cdk-nag finding spells it.
+
+    While the stack's environment is a token, partition, region and account render as
+    ``<AWS::Partition>``, ``<AWS::Region>`` and ``<AWS::AccountId>``; when the config pins an
+    account and region (``environments.<env>.account`` / ``.region``), ``format_arn`` writes the
+    literal values, and so does the finding. (ARNs spelled with ``cdk.Aws.REGION`` and friends
+    stay tokens either way: acknowledge those with the pseudo names.)
+    """
+    stack = cdk.Stack.of(scope)
+
+    def part(value: str, pseudo: str) -> str:
+        return f"<AWS::{pseudo}>" if cdk.Token.is_unresolved(value) else value
+
+    partition, region = part(stack.partition, "Partition"), part(stack.region, "Region")
+    return f"arn:{partition}:{service}:{region}:{part(stack.account, 'AccountId')}:{resource}"
+
+
 def acknowledge(construct: IConstruct, rule_id: str, reason: str) -> None:
     """Acknowledge one finding (``AwsSolutions-IAM5[Action::s3:List*]``-style id) on ``construct``.
 

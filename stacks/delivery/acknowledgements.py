@@ -14,9 +14,8 @@ from aws_cdk import aws_s3 as s3
 from constructs import IConstruct
 
 from contracts.layout import RUNS_PREFIX
-from stacks.common.nag import IAM5, acknowledge, acknowledge_resource
+from stacks.common.nag import IAM5, account_arn, acknowledge, acknowledge_resource
 
-_ACCOUNT_ARN = "arn:<AWS::Partition>:{service}:<AWS::Region>:<AWS::AccountId>:{resource}"
 #: CDK's artifact grants on the bucket and its key: action wildcards -> why they are acceptable.
 ARTIFACT_ACTIONS: dict[str, str] = {
     "kms:GenerateDataKey*": "CDK's grant to write pipeline artifacts with the project key (that key only).",
@@ -53,8 +52,8 @@ def acknowledge_project(project: codebuild.PipelineProject) -> None:
     child = project.node.default_child
     assert isinstance(child, cdk.CfnElement)
     logical = stack.get_logical_id(child)
-    logs = _ACCOUNT_ARN.format(service="logs", resource=f"log-group:/aws/codebuild/<{logical}>:*")
-    reports = _ACCOUNT_ARN.format(service="codebuild", resource=f"report-group/<{logical}>-*")
+    logs = account_arn(project, "logs", f"log-group:/aws/codebuild/<{logical}>:*")
+    reports = account_arn(project, "codebuild", f"report-group/<{logical}>-*")
     acknowledge(
         project,
         f"{IAM5}[Resource::{logs}]",
@@ -75,7 +74,7 @@ def acknowledge_deploy_project(project: IConstruct, *, group: str, bucket: s3.IB
         "sagemaker:ListModelPackages has no resource-level permissions (the resolve tool lists the "
         "approved versions of this project's group).",
     )
-    versions = _ACCOUNT_ARN.format(service="sagemaker", resource=f"model-package/{group}/*")
+    versions = account_arn(project, "sagemaker", f"model-package/{group}/*")
     acknowledge(
         project,
         f"{IAM5}[Resource::{versions}]",
@@ -93,9 +92,7 @@ def acknowledge_endpoint_stacks(project: IConstruct, *, stacks: list[str]) -> No
     for name in stacks:
         acknowledge(
             project,
-            f"{IAM5}[Resource::"
-            + _ACCOUNT_ARN.format(service="cloudformation", resource=f"stack/{name}/*")
-            + "]",
+            f"{IAM5}[Resource::" + account_arn(project, "cloudformation", f"stack/{name}/*") + "]",
             "A stack's ARN ends in an ID CloudFormation generates; DescribeStacks is limited to this "
             "endpoint stack (the staging build checks which version each stage already serves).",
         )

@@ -21,7 +21,7 @@ from constructs import Construct
 
 from contracts.approved_model import ApprovedModel
 from contracts.names import versioned_name
-from stacks.common.nag import IAM5, acknowledge, acknowledge_resource
+from stacks.common.nag import IAM5, account_arn, acknowledge, acknowledge_resource
 from stacks.common.shared import Network
 from stacks.endpoint.create_only import at_synth, subnet_at_synth
 from stacks.endpoint.execution_role import ExecutionRoleProps, ModelExecutionRole
@@ -31,7 +31,6 @@ _SERVERLESS_NETWORK = (
     "serverless is a config option for idle dev/staging endpoints, the role still reads only this "
     "version's artifact, and a stage that must be isolated in the VPC serves on instances."
 )
-_ACCOUNT_ARN = "arn:<AWS::Partition>:{service}:<AWS::Region>:<AWS::AccountId>:{resource}"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -127,11 +126,11 @@ def _acknowledge_wildcards(execution: ModelExecutionRole, props: HostedModelProp
         "*": "Only actions without resource-level permissions: ecr:GetAuthorizationToken, the EC2 "
         "Describe* calls SageMaker makes to place the model in the VPC (instance stages only), and "
         "cloudwatch:PutMetricData (a condition pins the /aws/sagemaker/Endpoints namespace).",
-        _ACCOUNT_ARN.format(service="logs", resource=logs): "SageMaker writes one log stream per "
+        account_arn(policy, "logs", logs): "SageMaker writes one log stream per "
         "instance and container (names generated at run time) in this endpoint's own log group.",
     }
     if not props.serverless:
-        reasons[_ACCOUNT_ARN.format(service="ec2", resource="network-interface/*")] = (
+        reasons[account_arn(policy, "ec2", "network-interface/*")] = (
             "SageMaker creates one ENI per instance; their IDs are unknown in advance. Creation is "
             "limited to the project subnets and security group, permission and deletion to the "
             "project VPC (ec2:Vpc condition)."

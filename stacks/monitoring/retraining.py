@@ -30,7 +30,7 @@ from contracts.layout import CHECKS_PREFIX, check_report_prefix
 from ml_code import contract
 from stacks.common.arns import pipeline_arn
 from stacks.common.dead_letters import DeadLetters
-from stacks.common.nag import IAM5, acknowledge, acknowledge_resource
+from stacks.common.nag import IAM5, account_arn, acknowledge, acknowledge_resource
 from stacks.monitoring.functions import FunctionProps, PythonFunction
 
 _READS_REPORTS = "Reads finished drift checks' reports, written under drift-checks/<execution id>/report/."
@@ -137,8 +137,9 @@ class RetrainTrigger(PythonFunction):
         acknowledge_resource(self.policy, props.bucket.arn_for_objects(f"{CHECKS_PREFIX}*"), _READS_REPORTS)
         acknowledge(
             self.policy,
-            f"{IAM5}[Resource::arn:<AWS::Partition>:sagemaker:<AWS::Region>:<AWS::AccountId>:"
-            f"pipeline/{props.training_pipeline_name}/execution/*]",
+            f"{IAM5}[Resource::"
+            + account_arn(self.policy, "sagemaker", f"pipeline/{props.training_pipeline_name}/execution/*")
+            + "]",
             "Execution IDs are generated; describing is limited to this training pipeline's executions.",
         )
 
