@@ -38,9 +38,24 @@ def listening(port: int) -> set[int]:
     return {inode for _, inode in _sockets(port, _LISTEN)}
 
 
+def _fd_links(proc: Path) -> list[str]:
+    """What each open file descriptor of process dir ``proc`` points at.
+
+    A descriptor closed between listing and reading is skipped (the server opens and closes
+    them all the time); raises OSError when the process itself is gone or not ours to read.
+    """
+    links = []
+    for fd in (proc / "fd").iterdir():
+        try:
+            links.append(os.readlink(fd))
+        except FileNotFoundError:
+            continue
+    return links
+
+
 def socket_inodes(pid: int) -> set[int]:
     """Inodes of the sockets process ``pid`` holds."""
-    links = [os.readlink(fd) for fd in Path(f"/proc/{pid}/fd").iterdir()]
+    links = _fd_links(Path(f"/proc/{pid}"))
     return {int(link[8:-1]) for link in links if link.startswith("socket:[")}
 
 
@@ -53,7 +68,7 @@ def holders(server_port: int, client_ports: list[int]) -> dict[int, int]:
         if not proc.name.isdigit():
             continue
         try:
-            links = [os.readlink(fd) for fd in (proc / "fd").iterdir()]
+            links = _fd_links(proc)
         except OSError:  # gone, or not ours to read
             continue
         for link in links:
