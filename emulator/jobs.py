@@ -1,11 +1,12 @@
-"""Run SageMaker processing jobs as local processes, and what every local job shares.
+"""What every SageMaker job run as a local process shares: its folder, command, inputs and errors.
 
 Each job gets a folder that stands in for the container's `/opt/ml`. Inputs are
 downloaded from the S3 stand-in into it, the job's own command runs with every
 `/opt/ml` path mapped into the folder (and `MLOPS_OPT_ML_ROOT` naming it), and outputs
 are uploaded back. Both job kinds run the command their request names (``ContainerEntrypoint``
 plus ``ContainerArguments``) and, when it exits non-zero, report the job's failure file as the
-API would (:meth:`JobContext.run`). Training lives in :mod:`emulator.training`.
+API would (:meth:`JobContext.run`). Processing jobs live in :mod:`emulator.processing`, training
+in :mod:`emulator.training`.
 """
 
 from __future__ import annotations
@@ -218,47 +219,3 @@ class JobContext:
 def max_runtime(args: Mapping[str, Any]) -> float | None:
     value = args.get("StoppingCondition", {}).get("MaxRuntimeInSeconds")
     return float(value) if value is not None else None
-
-
-def run_processing(job: JobContext, args: Mapping[str, Any]) -> dict[str, Any]:
-    """Run a CreateProcessingJob request (expressions resolved); returns the step's properties.
-
-    Raises:
-        StepFailedError: an input the runner cannot fetch, or the job's command failed.
-    """
-    for item in args.get("ProcessingInputs", []):
-        what = f"processing input {item.get('InputName')!r}"
-        s3_input = item.get("S3Input")
-        if s3_input is None:
-            raise StepFailedError(f"{what} is not an S3 input (DatasetDefinition inputs cannot run locally)")
-        if s3_input.get("S3InputMode", "File") != "File":
-            raise StepFailedError(f"{what}: S3InputMode {s3_input['S3InputMode']!r} cannot run locally")
-        job.download(s3_input["S3Uri"], s3_input.get("S3DataType", "S3Prefix"), s3_input["LocalPath"], what)
-    outputs = args.get("ProcessingOutputConfig", {}).get("Outputs", [])
-    for output in outputs:
-        if "S3Output" not in output:
-            raise StepFailedError(f"processing output {output.get('OutputName')!r} is not an S3 output")
-        job.local(output["S3Output"]["LocalPath"]).mkdir(parents=True, exist_ok=True)
-    app = args["AppSpecification"]
-    command = job.command(
-        app.get("ContainerEntrypoint", []),
-        app.get("ContainerArguments", []),
-        where="AppSpecification.ContainerEntrypoint",
-        image=app.get("ImageUri"),
-    )
-    env = job.environment(args.get("Environment", {}))
-    job.run(command, env, job.step_dir, contract.PROCESSING_MESSAGE_FILE, max_runtime(args))
-    properties: dict[str, Any] = {
-        "ProcessingJobName": job.job_name,
-        "ProcessingJobArn": job.arn("processing-job"),
-        "ProcessingJobStatus": "Completed",
-        "ProcessingOutputConfig": {"Outputs": {}},
-    }
-    for output in outputs:
-        s3 = output["S3Output"]
-        job.aws.upload_dir(job.local(s3["LocalPath"]), s3["S3Uri"])
-        properties["ProcessingOutputConfig"]["Outputs"][output["OutputName"]] = {
-            "OutputName": output["OutputName"],
-            "S3Output": dict(s3),
-        }
-    return properties

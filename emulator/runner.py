@@ -8,6 +8,9 @@ calls for real against the AWS stand-in, follows condition and fail steps, and r
 step. Requests are rendered as SageMaker renders them (:mod:`emulator.api_shapes`: a Boolean
 in a string field is `true`). A step type it cannot run locally fails the run with a
 message saying so; nothing is skipped silently.
+
+This module orders the steps (dependencies, branches, skips) and records what happened;
+:mod:`emulator.executors` runs each step by its type.
 """
 
 from __future__ import annotations
@@ -16,65 +19,23 @@ import json
 import time
 import uuid
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from botocore.exceptions import ClientError
 
-from emulator.api_shapes import as_text, render_request
 from emulator.definition import PipelineDefinitionError, StepEntry, coerce_parameters, dependencies, flatten
+from emulator.executors import StepExecutor, step_notes
 from emulator.expressions import ExpressionError, Scope
-from emulator.jobs import JobContext, StepFailedError, run_processing
-from emulator.lambdas import LocalFunction, run_lambda_step
+from emulator.jobs import StepFailedError
+from emulator.lambdas import LocalFunction
 from emulator.local_aws import LocalAws
+from emulator.records import RunResult, StepRecord
 from emulator.standins import ACCOUNT, REGION
-from emulator.training import run_training
 
 __all__ = ["PipelineDefinitionError", "RunResult", "StepRecord", "run_pipeline"]
 
 PIPELINE_NAME = "offline-pipeline"
-#: Step types the runner executes; anything else fails the run, named.
-RUNNABLE_TYPES = ("Processing", "Training", "RegisterModel", "Model", "Lambda", "Condition", "Fail")
-
-
-@dataclass
-class StepRecord:
-    """What happened to one step."""
-
-    name: str
-    type: str
-    status: str = "NotStarted"  # Executing | Succeeded | Failed | Skipped | NotStarted
-    seconds: float = 0.0
-    outputs: dict[str, str] = field(default_factory=dict)
-    message: str = ""
-    #: where the local run differs from SageMaker for this step (spot training, ...)
-    notes: list[str] = field(default_factory=list)
-    #: of `seconds`, the time the job's own process ran (the rest is transfers and set-up)
-    process_seconds: float = 0.0
-    #: the job's stdout/stderr, for processing and training steps
-    log_path: Path | None = None
-
-
-@dataclass
-class RunResult:
-    """An execution's outcome, per step, with the registered model version if any."""
-
-    execution_id: str
-    status: str
-    run_dir: Path
-    steps: list[StepRecord]
-    failure: str = ""
-    model_package_arn: str | None = None
-    #: the CreateModelPackage request as sent (expressions resolved), for the summary
-    model_package_request: dict[str, Any] = field(default_factory=dict)
-    properties: dict[str, dict[str, Any]] = field(default_factory=dict)
-    #: the parameter values the run used (defaults overlaid with overrides)
-    parameters: dict[str, Any] = field(default_factory=dict)
-    seconds: float = 0.0
-
-    def step(self, name: str) -> StepRecord:
-        return next(s for s in self.steps if s.name == name)
 
 
 def run_pipeline(
@@ -109,23 +70,6 @@ def run_pipeline(
     return execution.run()
 
 
-def step_notes(step: Mapping[str, Any]) -> list[str]:
-    """Settings of a step the local run accepts but cannot honour, said out loud."""
-    notes = []
-    if step.get("CacheConfig", {}).get("Enabled"):
-        notes.append("step caching: not applied locally (the step always runs)")
-    if step.get("RetryPolicies"):
-        notes.append("retry policies: not applied locally (a failure fails the run at once)")
-    arguments = step.get("Arguments", {})
-    resources = arguments.get("ProcessingResources", {}).get("ClusterConfig") or arguments.get(
-        "ResourceConfig"
-    )
-    count = (resources or {}).get("InstanceCount", 1)
-    if isinstance(count, int) and count > 1:
-        notes.append(f"InstanceCount {count}: runs as one local process (one host, all the data)")
-    return notes
-
-
 class _Execution:
     """The state of one run: its scope, step records and branch outcomes."""
 
@@ -142,7 +86,6 @@ class _Execution:
     ) -> None:
         self.aws = aws
         self.log = log
-        self.functions = functions
         self.execution_id = run_dir.name
         self.run_dir = run_dir
         self.entries = flatten(list(definition.get("Steps", [])))
@@ -169,6 +112,14 @@ class _Execution:
             status="Executing",
             run_dir=run_dir,
             steps=list(self.records.values()),
+        )
+        self.executor = StepExecutor(
+            aws=aws,
+            scope=self.scope,
+            run_dir=run_dir,
+            functions=functions,
+            branch_taken=self.branch_taken,
+            result=self.result,
         )
 
     def _read_property_file(self, step: str, name: str) -> Any:
@@ -239,7 +190,7 @@ class _Execution:
         record.status = "Executing"
         record.notes += step_notes(entry.step)
         try:
-            self.scope.properties[record.name] = self._execute(entry, record)
+            self.scope.properties[record.name] = self.executor.execute(entry, record)
         except (StepFailedError, ExpressionError) as err:
             if isinstance(err, StepFailedError) and err.properties is not None:
                 # a job that ran and failed: its Describe shape (FailureReason) stays readable
@@ -263,74 +214,3 @@ class _Execution:
         self.result.status = "Failed"
         self.result.failure = f"step {record.name!r} ({record.type}) failed: {message}"
         self.log(f"  ✗ {record.name:<20} failed after {record.seconds:.1f}s: {message.splitlines()[0]}")
-
-    def _job(self, record: StepRecord, kind: str) -> JobContext:
-        job_name = f"pipelines-{self.execution_id}-{record.name}".lower()
-        self.scope.execution[kind] = job_name
-        self.scope.execution["CurrentDateTime"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
-        job = JobContext(self.run_dir / record.name, self.aws, job_name)
-        job.notes = record.notes
-        record.log_path = job.log_path
-        return job
-
-    def _run_job(
-        self,
-        record: StepRecord,
-        name_property: str,
-        run: Callable[[JobContext, Any], dict[str, Any]],
-        arguments: Any,
-    ) -> dict[str, Any]:
-        """Run a job step locally; its process time is recorded even when it fails."""
-        job = self._job(record, name_property)
-        try:
-            return run(job, self._request(record.type, arguments))
-        finally:
-            record.process_seconds = job.process_seconds
-
-    def _request(self, kind: str, arguments: Any) -> Any:
-        """The step's API request: expressions resolved, rendered as SageMaker sends it."""
-        return render_request(self.aws.client("sagemaker"), kind, self.scope.resolve(arguments))
-
-    def _execute(self, entry: StepEntry, record: StepRecord) -> dict[str, Any]:
-        """Run one step; returns its properties (what later steps can `Get`)."""
-        kind, arguments = record.type, entry.step.get("Arguments", {})
-        if kind == "Condition":
-            # The SDK serializes a list of conditions, all of which must hold (AND).
-            outcome = all(self.scope.condition(c) for c in arguments.get("Conditions", []))
-            self.branch_taken[record.name] = outcome
-            record.outputs["Outcome"] = str(outcome).lower()
-            return {"Outcome": outcome}
-        if kind == "Fail":
-            record.message = str(self.scope.resolve(arguments.get("ErrorMessage", "")))
-            raise StepFailedError(record.message or "the pipeline reached a Fail step")
-        if kind == "Processing":
-            properties = self._run_job(record, "ProcessingJobName", run_processing, arguments)
-            for name, out in properties["ProcessingOutputConfig"]["Outputs"].items():
-                record.outputs[name] = out["S3Output"]["S3Uri"]
-            return properties
-        if kind == "Training":
-            properties = self._run_job(record, "TrainingJobName", run_training, arguments)
-            record.outputs["model"] = properties["ModelArtifacts"]["S3ModelArtifacts"]
-            return properties
-        if kind == "RegisterModel":
-            request = self._request(kind, arguments)
-            arn = self.aws.client("sagemaker").create_model_package(**request)["ModelPackageArn"]
-            record.outputs["ModelPackageArn"] = arn
-            self.result.model_package_arn, self.result.model_package_request = arn, request
-            return {"ModelPackageArn": arn}
-        if kind == "Model":
-            request = self._request(kind, arguments)
-            request.setdefault("ModelName", f"pipelines-{self.execution_id}-{record.name}".lower())
-            arn = self.aws.client("sagemaker").create_model(**request)["ModelArn"]
-            record.outputs["ModelName"] = request["ModelName"]
-            return {"ModelName": request["ModelName"], "ModelArn": arn}
-        if kind == "Lambda":
-            record.log_path = self.run_dir / record.name / "lambda.log"
-            event = self.scope.resolve(arguments)
-            properties = run_lambda_step(entry.step, event, self.functions, self.aws, record.log_path)
-            record.outputs.update({k: str(as_text(v)) for k, v in properties["OutputParameters"].items()})
-            return properties
-        raise StepFailedError(
-            f"step type {kind!r} cannot run locally; "
-            f"the offline runner runs {', '.join(RUNNABLE_TYPES)} steps"
-        )

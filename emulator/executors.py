@@ -1,0 +1,165 @@
+"""How the offline runner executes each step type, given the run's scope (:mod:`emulator.runner`).
+
+Processing and training steps run as local processes (:mod:`emulator.processing`,
+:mod:`emulator.training`), Lambda steps with the synthesized functions' code
+(:mod:`emulator.lambdas`); register and create-model calls go to the AWS stand-in, rendered as
+SageMaker renders them (:mod:`emulator.api_shapes`). Condition and Fail steps are decided here.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+
+from emulator.api_shapes import as_text, render_request
+from emulator.definition import StepEntry
+from emulator.expressions import Scope
+from emulator.jobs import JobContext, StepFailedError
+from emulator.lambdas import LocalFunction, run_lambda_step
+from emulator.local_aws import LocalAws
+from emulator.processing import run_processing
+from emulator.records import RunResult, StepRecord
+from emulator.training import run_training
+
+#: Step types the runner executes; anything else fails the run, named.
+RUNNABLE_TYPES = ("Processing", "Training", "RegisterModel", "Model", "Lambda", "Condition", "Fail")
+
+_Executor = Callable[[StepEntry, StepRecord, Any], dict[str, Any]]
+
+
+def step_notes(step: Mapping[str, Any]) -> list[str]:
+    """Settings of a step the local run accepts but cannot honour, said out loud."""
+    notes = []
+    if step.get("CacheConfig", {}).get("Enabled"):
+        notes.append("step caching: not applied locally (the step always runs)")
+    if step.get("RetryPolicies"):
+        notes.append("retry policies: not applied locally (a failure fails the run at once)")
+    arguments = step.get("Arguments", {})
+    resources = arguments.get("ProcessingResources", {}).get("ClusterConfig") or arguments.get(
+        "ResourceConfig"
+    )
+    count = (resources or {}).get("InstanceCount", 1)
+    if isinstance(count, int) and count > 1:
+        notes.append(f"InstanceCount {count}: runs as one local process (one host, all the data)")
+    return notes
+
+
+class StepExecutor:
+    """Runs one step of an execution and returns its properties (what later steps can `Get`).
+
+    ``branch_taken`` (condition step → outcome) and ``result`` (the registered version) are the
+    execution's own, updated in place.
+    """
+
+    def __init__(
+        self,
+        *,
+        aws: LocalAws,
+        scope: Scope,
+        run_dir: Path,
+        functions: Mapping[str, LocalFunction],
+        branch_taken: dict[str, bool],
+        result: RunResult,
+    ) -> None:
+        self.aws = aws
+        self.scope = scope
+        self.run_dir = run_dir
+        self.execution_id = run_dir.name
+        self.functions = functions
+        self.branch_taken = branch_taken
+        self.result = result
+        self._by_type: dict[str, _Executor] = {
+            "Condition": self._condition,
+            "Fail": self._fail,
+            "Processing": self._processing,
+            "Training": self._training,
+            "RegisterModel": self._register,
+            "Model": self._model,
+            "Lambda": self._lambda,
+        }
+
+    def execute(self, entry: StepEntry, record: StepRecord) -> dict[str, Any]:
+        """Run one step; returns its properties.
+
+        Raises:
+            StepFailedError: the step failed, reached a Fail step, or is of a type not run locally.
+        """
+        executor = self._by_type.get(record.type)
+        if executor is None:
+            raise StepFailedError(
+                f"step type {record.type!r} cannot run locally; "
+                f"the offline runner runs {', '.join(RUNNABLE_TYPES)} steps"
+            )
+        return executor(entry, record, entry.step.get("Arguments", {}))
+
+    def _condition(self, entry: StepEntry, record: StepRecord, arguments: Any) -> dict[str, Any]:
+        # The SDK serializes a list of conditions, all of which must hold (AND).
+        outcome = all(self.scope.condition(c) for c in arguments.get("Conditions", []))
+        self.branch_taken[record.name] = outcome
+        record.outputs["Outcome"] = str(outcome).lower()
+        return {"Outcome": outcome}
+
+    def _fail(self, entry: StepEntry, record: StepRecord, arguments: Any) -> dict[str, Any]:
+        record.message = str(self.scope.resolve(arguments.get("ErrorMessage", "")))
+        raise StepFailedError(record.message or "the pipeline reached a Fail step")
+
+    def _processing(self, entry: StepEntry, record: StepRecord, arguments: Any) -> dict[str, Any]:
+        properties = self._run_job(record, "ProcessingJobName", run_processing, arguments)
+        for name, out in properties["ProcessingOutputConfig"]["Outputs"].items():
+            record.outputs[name] = out["S3Output"]["S3Uri"]
+        return properties
+
+    def _training(self, entry: StepEntry, record: StepRecord, arguments: Any) -> dict[str, Any]:
+        properties = self._run_job(record, "TrainingJobName", run_training, arguments)
+        record.outputs["model"] = properties["ModelArtifacts"]["S3ModelArtifacts"]
+        return properties
+
+    def _register(self, entry: StepEntry, record: StepRecord, arguments: Any) -> dict[str, Any]:
+        request = self._request(record.type, arguments)
+        arn = self.aws.client("sagemaker").create_model_package(**request)["ModelPackageArn"]
+        record.outputs["ModelPackageArn"] = arn
+        self.result.model_package_arn, self.result.model_package_request = arn, request
+        return {"ModelPackageArn": arn}
+
+    def _model(self, entry: StepEntry, record: StepRecord, arguments: Any) -> dict[str, Any]:
+        request = self._request(record.type, arguments)
+        request.setdefault("ModelName", f"pipelines-{self.execution_id}-{record.name}".lower())
+        arn = self.aws.client("sagemaker").create_model(**request)["ModelArn"]
+        record.outputs["ModelName"] = request["ModelName"]
+        return {"ModelName": request["ModelName"], "ModelArn": arn}
+
+    def _lambda(self, entry: StepEntry, record: StepRecord, arguments: Any) -> dict[str, Any]:
+        record.log_path = self.run_dir / record.name / "lambda.log"
+        event = self.scope.resolve(arguments)
+        properties = run_lambda_step(entry.step, event, self.functions, self.aws, record.log_path)
+        record.outputs.update({k: str(as_text(v)) for k, v in properties["OutputParameters"].items()})
+        return properties
+
+    def _job(self, record: StepRecord, kind: str) -> JobContext:
+        job_name = f"pipelines-{self.execution_id}-{record.name}".lower()
+        self.scope.execution[kind] = job_name
+        self.scope.execution["CurrentDateTime"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+        job = JobContext(self.run_dir / record.name, self.aws, job_name)
+        job.notes = record.notes
+        record.log_path = job.log_path
+        return job
+
+    def _run_job(
+        self,
+        record: StepRecord,
+        name_property: str,
+        run: Callable[[JobContext, Any], dict[str, Any]],
+        arguments: Any,
+    ) -> dict[str, Any]:
+        """Run a job step locally; its process time is recorded even when it fails."""
+        job = self._job(record, name_property)
+        try:
+            return run(job, self._request(record.type, arguments))
+        finally:
+            record.process_seconds = job.process_seconds
+
+    def _request(self, kind: str, arguments: Any) -> Any:
+        """The step's API request: expressions resolved, rendered as SageMaker sends it."""
+        return render_request(self.aws.client("sagemaker"), kind, self.scope.resolve(arguments))
