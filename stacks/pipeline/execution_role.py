@@ -4,7 +4,8 @@ SageMaker Pipelines creates each job with this role and each job runs as it (the
 passes it as every job's ``RoleArn``), so one role covers both: start/describe/stop the
 pipeline's own jobs, register versions in this project's model group only, read raw data and the
 code bundle, write run outputs, use the project key, write SageMaker logs, and attach ENIs in
-the project VPC. The policy is a customer-managed policy (no inline policy, no AWS-managed one).
+the project VPC (those last two: :mod:`stacks.pipeline.execution_runtime`). The policy is a
+customer-managed policy (no inline policy, no AWS-managed one).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from constructs import Construct
 
 from contracts.layout import DATA_PREFIX, INTERMEDIATES_PREFIX, RUNS_PREFIX
 from stacks.common.job_conditions import JobBoundary, job_conditions
+from stacks.pipeline.execution_runtime import arn, runtime_statements
 
 #: SageMaker Pipelines names every job it starts ``pipelines-<execution>-<step>-<hash>``.
 JOB_NAME_PREFIX = "pipelines-"
@@ -69,21 +71,25 @@ class PipelineExecutionRole(Construct):
         )
 
 
-def _arn(scope: Construct, service: str, resource: str) -> str:
-    return cdk.Stack.of(scope).format_arn(
-        service=service, resource=resource, arn_format=cdk.ArnFormat.NO_RESOURCE_NAME
-    )
-
-
 def role_statements(scope: Construct, p: ExecutionRoleProps, role: iam.IRole) -> list[iam.PolicyStatement]:
     """Every statement of the role, one per need (the drift check's role takes a subset)."""
-    return [*_job_statements(scope, p, role), *_storage_statements(p), *_runtime_statements(scope, p)]
+    return [*_job_statements(scope, p, role), *_storage_statements(p), *_runtime(scope, p)]
+
+
+def _runtime(scope: Construct, p: ExecutionRoleProps) -> list[iam.PolicyStatement]:
+    return runtime_statements(
+        scope,
+        image_repository_arn=p.image_repository_arn,
+        vpc_id=p.vpc.vpc_id,
+        security_group_id=p.security_group.security_group_id,
+        subnet_ids=p.subnet_ids,
+    )
 
 
 def _job_statements(scope: Construct, p: ExecutionRoleProps, role: iam.IRole) -> list[iam.PolicyStatement]:
     """Start and manage the pipeline's own jobs inside the boundary; register versions for review."""
     kinds = ("processing-job", "training-job") if p.training_jobs else ("processing-job",)
-    jobs = {kind: _arn(scope, "sagemaker", f"{kind}/{JOB_NAME_PREFIX}*") for kind in kinds}
+    jobs = {kind: arn(scope, "sagemaker", f"{kind}/{JOB_NAME_PREFIX}*") for kind in kinds}
     boundary = JobBoundary(
         subnet_ids=p.subnet_ids,
         security_group_id=p.security_group.security_group_id,
@@ -92,7 +98,7 @@ def _job_statements(scope: Construct, p: ExecutionRoleProps, role: iam.IRole) ->
     )
     registry = [
         p.model_package_group_arn,
-        _arn(scope, "sagemaker", f"model-package/{p.model_package_group_name}/*"),
+        arn(scope, "sagemaker", f"model-package/{p.model_package_group_name}/*"),
     ]
     starts = [
         iam.PolicyStatement(
@@ -186,68 +192,5 @@ def _storage_statements(p: ExecutionRoleProps) -> list[iam.PolicyStatement]:
             actions=["kms:CreateGrant"],
             resources=[p.key.key_arn],
             conditions={"Bool": {"kms:GrantIsForAWSResource": "true"}},
-        ),
-    ]
-
-
-def _runtime_statements(scope: Construct, p: ExecutionRoleProps) -> list[iam.PolicyStatement]:
-    """What SageMaker needs while a job runs as the role: the image, logs, metrics, ENIs in the VPC."""
-    vpc_arn = _arn(scope, "ec2", f"vpc/{p.vpc.vpc_id}")
-    eni_arn = _arn(scope, "ec2", "network-interface/*")
-    return [
-        iam.PolicyStatement(
-            sid="PullXgboostImage",
-            actions=["ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"],
-            resources=[p.image_repository_arn],
-        ),
-        # GetAuthorizationToken has no resource-level permissions.
-        iam.PolicyStatement(sid="EcrLogin", actions=["ecr:GetAuthorizationToken"], resources=["*"]),
-        iam.PolicyStatement(
-            sid="JobLogs",
-            actions=[
-                "logs:CreateLogGroup",
-                "logs:CreateLogStream",
-                "logs:DescribeLogStreams",
-                "logs:PutLogEvents",
-            ],
-            resources=[_arn(scope, "logs", "log-group:/aws/sagemaker/*")],
-        ),
-        iam.PolicyStatement(
-            sid="JobMetrics",
-            actions=["cloudwatch:PutMetricData"],
-            resources=["*"],
-            conditions={"StringLike": {"cloudwatch:namespace": "/aws/sagemaker/*"}},
-        ),
-        # Describe* calls have no resource-level permissions.
-        iam.PolicyStatement(
-            sid="InspectNetwork",
-            actions=[
-                "ec2:DescribeDhcpOptions",
-                "ec2:DescribeNetworkInterfaces",
-                "ec2:DescribeSecurityGroups",
-                "ec2:DescribeSubnets",
-                "ec2:DescribeVpcs",
-            ],
-            resources=["*"],
-        ),
-        iam.PolicyStatement(
-            sid="CreateJobEnis",
-            actions=["ec2:CreateNetworkInterface"],
-            resources=[
-                eni_arn,
-                p.security_group.security_group_id
-                and _arn(scope, "ec2", f"security-group/{p.security_group.security_group_id}"),
-                *(_arn(scope, "ec2", f"subnet/{subnet}") for subnet in p.subnet_ids),
-            ],
-        ),
-        iam.PolicyStatement(
-            sid="ManageJobEnisInProjectVpc",
-            actions=[
-                "ec2:CreateNetworkInterfacePermission",
-                "ec2:DeleteNetworkInterface",
-                "ec2:DeleteNetworkInterfacePermission",
-            ],
-            resources=[eni_arn],
-            conditions={"ArnEquals": {"ec2:Vpc": vpc_arn}},
         ),
     ]
