@@ -19,52 +19,25 @@ The trust boundaries they hold (README "Security model"; tests/security pins eac
 - **Studio**: spaces and apps follow AWS's owner pattern (a user changes only spaces it owns).
 
 No AWS managed policy is attached; each concern is one customer-managed policy so that a finding
-about a wildcard is acknowledged on exactly the policy that needs it.
+about a wildcard is acknowledged on exactly the policy that needs it. The storage statements are
+here, the SageMaker ones in :mod:`.persona_sagemaker`, the runtime and Studio ones in
+:mod:`.persona_statements`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 
-import aws_cdk as cdk
 from aws_cdk import aws_iam as iam
-from aws_cdk import aws_kms as kms
-from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
 from contracts import layout
 from contracts.config import Persona
-from contracts.names import sandbox_pattern
-from stacks.common.job_conditions import (
-    JobBoundary,
-    endpoint_config_conditions,
-    job_conditions,
-    model_conditions,
-)
-from stacks.studio.persona_statements import list_statement, runtime_statements, studio_statements
+from stacks.studio.persona_props import BUILDERS, PersonaRoleProps
+from stacks.studio.persona_sagemaker import sagemaker_statements
+from stacks.studio.persona_statements import runtime_statements, studio_statements
 
-#: Builders register and train; the approver only reviews.
-BUILDERS: tuple[Persona, ...] = ("data_scientist", "ml_engineer")
-
-
-@dataclass(frozen=True, kw_only=True)
-class PersonaRoleProps:
-    """What one persona's role may touch."""
-
-    prefix: str
-    persona: Persona
-    artifact_bucket: s3.IBucket
-    key: kms.IKey
-    model_package_group_name: str
-    vpc_id: str
-    boundary: JobBoundary
-    training_pipeline_name: str
-
-
-def sagemaker_arn(resource: str) -> str:
-    """ARN of a SageMaker resource in this stack's account and region (``resource`` = type/name)."""
-    return f"arn:{cdk.Aws.PARTITION}:sagemaker:{cdk.Aws.REGION}:{cdk.Aws.ACCOUNT_ID}:{resource}"
+__all__ = ["BUILDERS", "PersonaRole", "PersonaRoleProps"]
 
 
 class PersonaRole(Construct):
@@ -90,7 +63,7 @@ class PersonaRole(Construct):
         )
         self.policies: dict[str, iam.ManagedPolicy] = {}
         self._policy("storage", self._storage_statements())
-        self._policy("sagemaker", self._sagemaker_statements())
+        self._policy("sagemaker", sagemaker_statements(props, role_arn=self.role.role_arn))
         if self.builder:  # the approver starts no jobs, so needs no job runtime
             self._policy("runtime", runtime_statements(props.prefix, props.vpc_id))
 
@@ -159,130 +132,6 @@ class PersonaRole(Construct):
             ),
         ]
         return statements
-
-    def _sagemaker_statements(self) -> list[iam.PolicyStatement]:
-        p = self._props
-        group = p.model_package_group_name
-        packages = sagemaker_arn(f"model-package/{group}/*")
-        registry = [sagemaker_arn(f"model-package-group/{group}"), packages]
-        pipelines = [
-            sagemaker_arn(f"pipeline/{p.prefix}-*"),
-            sagemaker_arn(f"pipeline/{p.prefix}-*/execution/*"),
-        ]
-        statements = [
-            iam.PolicyStatement(
-                sid="ReadRegistry",
-                actions=["sagemaker:DescribeModelPackageGroup", "sagemaker:DescribeModelPackage"],
-                resources=registry,
-            ),
-            iam.PolicyStatement(
-                sid="ReadPipelines",
-                actions=[
-                    "sagemaker:DescribePipeline",
-                    "sagemaker:DescribePipelineExecution",
-                    "sagemaker:ListPipelineExecutionSteps",
-                ],
-                resources=pipelines,
-            ),
-            iam.PolicyStatement(
-                sid="ReadEndpoints",
-                actions=["sagemaker:DescribeEndpoint"],
-                resources=[sagemaker_arn(f"endpoint/{p.prefix}-*")],
-            ),
-            list_statement(),
-        ]
-        if self.builder:
-            statements += self._builder_statements()
-        else:
-            statements.append(
-                iam.PolicyStatement(
-                    sid="ApproveOrRejectVersions",
-                    actions=["sagemaker:UpdateModelPackage"],
-                    resources=[packages],
-                )
-            )
-        if p.persona == "ml_engineer":
-            statements += self._sandbox_statements()
-        return statements
-
-    def _builder_statements(self) -> list[iam.PolicyStatement]:
-        p = self._props
-        jobs = [sagemaker_arn(f"{kind}/{p.prefix}-*") for kind in ("processing-job", "training-job")]
-        return [
-            iam.PolicyStatement(
-                sid="StartJobsInsideTheBoundary",
-                actions=["sagemaker:CreateProcessingJob", "sagemaker:CreateTrainingJob"],
-                resources=jobs,
-                conditions=job_conditions(p.boundary, network_isolation=True),
-            ),
-            iam.PolicyStatement(
-                sid="ManageOwnJobs",
-                actions=[
-                    "sagemaker:DescribeProcessingJob",
-                    "sagemaker:DescribeTrainingJob",
-                    "sagemaker:StopProcessingJob",
-                    "sagemaker:StopTrainingJob",
-                    "sagemaker:AddTags",
-                ],
-                resources=jobs,
-            ),
-            # The training pipeline only: the drift check's parameters (endpoint, capture, baseline)
-            # are the schedules' to set, or a persona could publish forged drift for prod.
-            iam.PolicyStatement(
-                sid="RunTrainingPipeline",
-                actions=["sagemaker:StartPipelineExecution", "sagemaker:StopPipelineExecution"],
-                resources=[
-                    sagemaker_arn(f"pipeline/{p.training_pipeline_name}"),
-                    sagemaker_arn(f"pipeline/{p.training_pipeline_name}/execution/*"),
-                ],
-            ),
-            iam.PolicyStatement(
-                sid="InvokeEndpoints",
-                actions=["sagemaker:InvokeEndpoint"],
-                resources=[sagemaker_arn(f"endpoint/{p.prefix}-*")],
-            ),
-            iam.PolicyStatement(
-                sid="PassOwnRoleToJobs",
-                actions=["iam:PassRole"],
-                resources=[self.role.role_arn],
-                conditions={"StringEquals": {"iam:PassedToService": "sagemaker.amazonaws.com"}},
-            ),
-        ]
-
-    def _sandbox_statements(self) -> list[iam.PolicyStatement]:
-        """Ad-hoc endpoints (``<prefix>-sandbox-*``) held to the job boundary; never a stage's."""
-        p = self._props
-        name = sandbox_pattern(p.prefix)
-        model, config, endpoint = (
-            sagemaker_arn(f"{kind}/{name}") for kind in ("model", "endpoint-config", "endpoint")
-        )
-        return [
-            iam.PolicyStatement(
-                sid="SandboxModels",
-                actions=["sagemaker:CreateModel"],
-                resources=[model],
-                conditions=model_conditions(p.boundary),
-            ),
-            iam.PolicyStatement(
-                sid="SandboxEndpointConfigs",
-                actions=["sagemaker:CreateEndpointConfig"],
-                resources=[config],
-                conditions=endpoint_config_conditions(p.boundary),
-            ),
-            iam.PolicyStatement(
-                sid="SandboxEndpoints",
-                actions=[
-                    "sagemaker:CreateEndpoint",
-                    "sagemaker:UpdateEndpoint",
-                    "sagemaker:DeleteEndpoint",
-                    "sagemaker:DescribeModel",
-                    "sagemaker:DeleteModel",
-                    "sagemaker:DescribeEndpointConfig",
-                    "sagemaker:DeleteEndpointConfig",
-                ],
-                resources=[model, config, endpoint],
-            ),
-        ]
 
     def _policy(self, concern: str, statements: list[iam.PolicyStatement]) -> iam.ManagedPolicy:
         policy = iam.ManagedPolicy(

@@ -5,7 +5,6 @@ Studio statements follow AWS's documented owner pattern for private and shared s
 ``${sagemaker:DomainId}`` and ``${sagemaker:UserProfileName}`` are policy variables SageMaker sets
 for the Studio user's session, so one persona role shared by many users still lets each user
 create, change and delete only the spaces (and the apps in private spaces) it owns.
-:func:`studio_statements` is long because it is one list of statements, read top to bottom.
 """
 
 from __future__ import annotations
@@ -56,11 +55,37 @@ def studio_statements(
     in the form AWS documents for limiting Studio instance types: a Deny when any requested type
     is another (a request naming no type gets the space's default, set by the admin).
     """
-    sharing = ["Private", "Shared"] if shared_spaces else ["Private"]
     space = _arn("sagemaker", f"space/{domain_id}/*")
     app = _arn("sagemaker", f"app/{domain_id}/*")
-    owner = _arn("sagemaker", _PROFILE)
     statements = [
+        *_describe_statements(domain_id, app=app, space=space),
+        *_owner_statements(domain_id, app=app, space=space, shared_spaces=shared_spaces),
+        iam.PolicyStatement(
+            sid="AppsOnAllowedInstanceTypes",
+            effect=iam.Effect.DENY,
+            actions=["sagemaker:CreateApp"],
+            resources=[app],
+            conditions={
+                "ForAnyValue:StringNotEquals": {"sagemaker:InstanceTypes": [*instance_types, "system"]}
+            },
+        ),
+    ]
+    if shared_spaces:
+        # Any member may start an app in a shared space (that is what sharing is for).
+        statements.append(
+            iam.PolicyStatement(
+                sid="AppsInSharedSpaces",
+                actions=["sagemaker:CreateApp", "sagemaker:DeleteApp"],
+                resources=[app],
+                conditions={"StringEquals": {"sagemaker:SpaceSharingType": ["Shared"]}},
+            )
+        )
+    return statements
+
+
+def _describe_statements(domain_id: str, *, app: str, space: str) -> list[iam.PolicyStatement]:
+    """Describe the domain, its apps, spaces and user profiles."""
+    return [
         iam.PolicyStatement(
             sid="DescribeStudio",
             actions=["sagemaker:DescribeApp", "sagemaker:DescribeSpace"],
@@ -76,6 +101,16 @@ def studio_statements(
             actions=["sagemaker:DescribeDomain"],
             resources=[_arn("sagemaker", f"domain/{domain_id}")],
         ),
+    ]
+
+
+def _owner_statements(
+    domain_id: str, *, app: str, space: str, shared_spaces: bool
+) -> list[iam.PolicyStatement]:
+    """Create, change and delete the user's own apps and spaces (private, or shared too), and tag them."""
+    sharing = ["Private", "Shared"] if shared_spaces else ["Private"]
+    owner = _arn("sagemaker", _PROFILE)
+    return [
         # Apps of a user profile (not of a space) carry no owner: the ARN names the profile.
         iam.PolicyStatement(
             sid="UserProfileApps",
@@ -107,27 +142,7 @@ def studio_statements(
             resources=[app, space],
             conditions={"Null": {"sagemaker:TaggingAction": "false"}},
         ),
-        iam.PolicyStatement(
-            sid="AppsOnAllowedInstanceTypes",
-            effect=iam.Effect.DENY,
-            actions=["sagemaker:CreateApp"],
-            resources=[app],
-            conditions={
-                "ForAnyValue:StringNotEquals": {"sagemaker:InstanceTypes": [*instance_types, "system"]}
-            },
-        ),
     ]
-    if shared_spaces:
-        # Any member may start an app in a shared space (that is what sharing is for).
-        statements.append(
-            iam.PolicyStatement(
-                sid="AppsInSharedSpaces",
-                actions=["sagemaker:CreateApp", "sagemaker:DeleteApp"],
-                resources=[app],
-                conditions={"StringEquals": {"sagemaker:SpaceSharingType": ["Shared"]}},
-            )
-        )
-    return statements
 
 
 def runtime_statements(prefix: str, vpc_id: str) -> list[iam.PolicyStatement]:
