@@ -97,7 +97,7 @@ format: setup ## Apply ruff's formatting and safe fixes
 
 serve: setup ## Serve a model dir or model.tar.gz on the hosting contract: make serve MODEL=DIR [PORT=8080]
 	@test -n "$(MODEL)" || { echo "usage: make serve MODEL=path/to/model-dir-or-model.tar.gz [PORT=8080]"; exit 2; }
-	$(PY) -m ml_code.serve --model $(MODEL) --port $(PORT)
+	$(PY) -m ml_code.serving.serve --model $(MODEL) --port $(PORT)
 
 diff: setup ## cdk diff against the account in your AWS credentials (ENV=...)
 	$(CDK) diff --no-notices -c env=$(ENV)

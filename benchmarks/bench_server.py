@@ -8,7 +8,7 @@ Stacks, all serving the demo's model (trained here as ``make demo`` trains its f
   contract tier's Python 3.10 and the image's pins (benchmarks/toolkit_stack.py);
 - ``toolkit``: the same without nginx (gunicorn on TCP, SAGEMAKER_USE_NGINX=false): "the same
   handlers under Flask + gunicorn", what make serve is compared with;
-- ``make serve``: ``python -m ml_code.serve --workers 2`` (uvicorn, raw ASGI app, .venv's Python);
+- ``make serve``: ``python -m ml_code.serving.serve --workers 2`` (uvicorn, raw ASGI app, .venv's Python);
 - ``reference`` (only with ``--stacks ... reference``): the old Flask + gunicorn sync + pandas sample.
 
 For 1-row and 1,000-row CSV bodies (Accept text/csv): requests/s and p50/p99 with 16 clients on
@@ -42,9 +42,9 @@ from pathlib import Path
 
 from benchmarks.toolkit_stack import contract_python, toolkit_stack
 from ml_code import contract, sample_data
-from ml_code.preprocess import preprocess, write_outputs
-from ml_code.serve import serve_subprocess
-from ml_code.train import Hyperparameters, train
+from ml_code.serving.serve import serve_subprocess
+from ml_code.steps.preprocess import preprocess, write_outputs
+from ml_code.steps.train import Hyperparameters, train
 
 REPO = Path(__file__).resolve().parent.parent
 CONCURRENCY = 16
@@ -143,7 +143,7 @@ def build_model(root: Path, code: Path | None = None) -> tuple[Path, Path]:
 
 @contextlib.contextmanager
 def reference_stack(model_dir: Path, workers: int) -> Iterator[int]:
-    from ml_code.serving_client import start_server_process, stop_server_process  # noqa: PLC0415
+    from ml_code.serving.client import start_server_process, stop_server_process  # noqa: PLC0415
 
     port = _free_port()
     command = [
@@ -170,12 +170,13 @@ def _free_port() -> int:
 
 @contextlib.contextmanager
 def started(name: str, model_dir: Path, workers: int, code: Path | None = None) -> Iterator[int]:
-    if name == "make serve" and code is not None:  # that version's ml_code.serve, same CLI
-        from ml_code.serving_client import start_server_process, stop_server_process  # noqa: PLC0415
+    if name == "make serve" and code is not None:  # that version's ml_code.serving.serve, same CLI
+        from ml_code.serving.client import start_server_process, stop_server_process  # noqa: PLC0415
 
         command = [
             sys.executable, "-c",
-            f"import sys; sys.path.insert(0, {str(code)!r}); import ml_code.serve as s; sys.exit(s.main())",
+            f"import sys; sys.path.insert(0, {str(code)!r}); "
+            "import ml_code.serving.serve as s; sys.exit(s.main())",
             "--model", str(model_dir), "--port", "0", "--workers", str(workers),
         ]  # fmt: skip
         process, url = start_server_process(command, timeout=120)

@@ -79,7 +79,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.code:
         sys.path.insert(0, args.code)
-    from ml_code import inference  # noqa: PLC0415 - after --code
+    from ml_code.serving import inference  # noqa: PLC0415 - after --code
 
     model = inference.model_fn(args.model)
     with open(args.rows, encoding="utf-8") as handle:

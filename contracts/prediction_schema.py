@@ -1,4 +1,4 @@
-"""The prediction record schema ``ml_code.inference.output_fn`` writes, checked from outside.
+"""The prediction record schema ``ml_code.serving.inference.output_fn`` writes, checked from outside.
 
 Plain functions, not pydantic models: the checks compare records with each other (one shape per
 model, one label per side of 0.5) and each failure is one sentence the smoke report prints.

@@ -5,7 +5,7 @@
    the prod endpoint config would write it.
 2. The drift-check pipeline from the synthesized monitoring stack runs with the parameters the
    prod endpoint stack's schedule passes (endpoint, capture prefix, the version's baseline):
-   ``ml_code/monitor.py`` as a local processing job, then the metrics Lambda step against the
+   ``ml_code/drift/monitor.py`` as a local processing job, then the metrics Lambda step against the
    stand-in's CloudWatch.
 3. The report is drawn (a PNG a person can read) and printed.
 4. The drift alarm's rule from the template (metric, threshold) is evaluated against those
@@ -30,10 +30,10 @@ from emulator.local_aws import LocalAws, split_s3_uri
 from emulator.provision import create_pipeline, pipeline_from
 from emulator.runner import run_pipeline
 from ml_code import contract, sample_data
-from ml_code.capture import flush_all
-from ml_code.drift_plots import drift_chart, drift_table
-from ml_code.drift_report import DISTRIBUTIONS_FILE
-from ml_code.serving_client import invoke as post
+from ml_code.drift.plots import drift_chart, drift_table
+from ml_code.drift.report import DISTRIBUTIONS_FILE
+from ml_code.serving.capture import flush_all
+from ml_code.serving.client import invoke as post
 
 DRIFTED_ROWS = 400
 BATCH = 10

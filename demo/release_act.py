@@ -29,7 +29,7 @@ from contracts.names import endpoint_stack_name, model_package_group_name
 from emulator.cfn import Assembly
 from emulator.deploy import DeployResult, deploy_endpoint_stack
 from emulator.local_aws import LocalAws
-from ml_code.serve import serve_in_thread
+from ml_code.serving.serve import serve_in_thread
 from release.invokers import url_invoker
 from release.registry import recorded_problem_type
 from release.resolve import resolve_to_file

@@ -5,7 +5,7 @@ would download all of it every hour (and fail outright before the first request,
 refuses an S3 input without objects). This step lists only the hour folders the window touches,
 ``<capture_uri><variant>/yyyy/mm/dd/hh/``, for every variant, so its cost follows the window, not
 the history; it writes the files found as a SageMaker S3 manifest for the check's input
-(``S3DataType: ManifestFile``). ``ml_code/monitor.py`` still applies the exact window per record.
+(``S3DataType: ManifestFile``). ``ml_code/drift/monitor.py`` still applies the exact window per record.
 
 Event (the step's Arguments): ``{"capture_uri": "s3://bucket/data-capture/<endpoint>/",
 "lookback_hours": "24", "manifest_uri": "s3://bucket/drift-checks/<execution>/capture.manifest"}``.
@@ -28,7 +28,7 @@ if TYPE_CHECKING:  # type stubs: a development requirement, not in the Lambda bu
 
 #: Must equal ``ml_code.contract.CAPTURE_FILE_SUFFIX`` (a test pins it; Lambda code cannot import ml_code).
 CAPTURE_FILE_SUFFIX = ".jsonl"
-#: The drift check's own limit on ``--lookback-hours`` (``ml_code/monitor.py``).
+#: The drift check's own limit on ``--lookback-hours`` (``ml_code/drift/monitor.py``).
 MAX_LOOKBACK_HOURS = 24 * 366
 
 

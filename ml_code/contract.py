@@ -71,11 +71,11 @@ MODEL_CODE_CONTAINER_DIR: Final = "/opt/ml/model/code"
 SERVING_PROGRAM: Final = "inference.py"
 #: Its source: the two functions the XGBoost container's serving toolkit looks for. Only
 #: ``model_fn`` and ``transform_fn``: the toolkit wraps any exception a user function raises
-#: into a 500, so ``transform_fn`` *returns* its 4xx answers (see ml_code/inference.py), and it
+#: into a 500, so ``transform_fn`` *returns* its 4xx answers (see ml_code/serving/inference.py), and it
 #: refuses a module that defines ``transform_fn`` beside ``input_fn``/``predict_fn``/``output_fn``.
 SERVING_SHIM_SOURCE: Final = '''"""Serving entry point (generated): see ml_code/contract.py."""
 
-from ml_code.inference import model_fn, transform_fn
+from ml_code.serving.inference import model_fn, transform_fn
 
 __all__ = ["model_fn", "transform_fn"]
 '''
@@ -134,7 +134,7 @@ MAX_PAYLOAD_BYTES: Final = 6 * 1024 * 1024
 SERVING_PORT: Final = 8080
 
 # ----------------------------------------------------------------- data capture and drift
-#: The drift check (``ml_code/monitor.py``) as a processing job: where its inputs and outputs sit.
+#: The drift check (``ml_code/drift/monitor.py``) as a processing job: where its inputs and outputs sit.
 MONITOR_BASELINE_DIR: Final = "/opt/ml/processing/input/baseline"  # statistics.json + constraints.json
 MONITOR_CAPTURE_DIR: Final = "/opt/ml/processing/input/capture"  # *.jsonl, any depth
 MONITOR_REPORT_OUTPUT: Final = "report"

@@ -10,7 +10,7 @@ Per raw feature:
 - categorical: one-hot over the (up to ``max_categories`` most frequent) categories seen
   in training, plus ``<name>=__other__`` (unseen) and ``<name>=__missing__`` buckets.
 
-Serving API (stable; ml_code/inference.py builds on it):
+Serving API (stable; ml_code/serving/inference.py builds on it):
 - ``FeatureTransformer.from_json(text)`` / ``.to_json()``
 - ``.feature_names``: raw feature order a CSV row must follow
 - ``.transform_rows(rows)``: rows are sequences of raw values (str | float | int | bool |
@@ -21,7 +21,7 @@ Serving API (stable; ml_code/inference.py builds on it):
 
 ``.features`` (one dict per raw feature: ``name``, ``kind`` numeric|categorical, ``dtype``,
 ``median`` + ``missing_indicator`` or ``categories``) and the output-name formats above are
-transformer.json format_version 1: ml_code/batch_features.py builds its column-wise serving
+transformer.json format_version 1: ml_code/serving/batch_features.py builds its column-wise serving
 path on them, so changing either means a new format version.
 """
 

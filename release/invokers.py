@@ -15,8 +15,8 @@ from typing import TYPE_CHECKING
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from ml_code import serving_client
 from ml_code.contract import CONTENT_TYPE_JSON
+from ml_code.serving import client as serving_client
 
 if TYPE_CHECKING:  # the boto3 stubs are a development requirement only
     from mypy_boto3_sagemaker_runtime import SageMakerRuntimeClient
@@ -40,7 +40,7 @@ class InvokeError(Exception):
 
 
 def url_invoker(url: str, timeout: float = 30.0) -> Invoker:
-    """``POST <url>/invocations`` on a model server (``ml_code.serve``, or any SageMaker container)."""
+    """``POST <url>/invocations`` on a model server (``make serve``, or any SageMaker container)."""
 
     def invoke(body: bytes, content_type: str) -> InvokeResult:
         start = time.perf_counter()

@@ -8,7 +8,7 @@ sample count and latency bound from ``cdk.json`` (what ``make promote`` runs aft
 The samples are raw feature records from the model version's test split
 (``ApprovedModel.smoke_samples_uri``). Each is sent alone as ``application/json``
 (``{"instances": [record]}``); a response must be 200 and hold exactly one prediction of the
-shape ``ml_code.inference.output_fn`` writes for the version's problem type (``--problem-type``,
+shape ``ml_code.serving.inference.output_fn`` writes for the version's problem type (``--problem-type``,
 else the one recorded with the version in the Model Registry; see :mod:`contracts.prediction_schema`). Exit 0
 when every check passes, 1 naming each failed check and sample, 2 when the test cannot run (no
 samples, model unreachable, version not readable).

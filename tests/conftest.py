@@ -29,7 +29,7 @@ _SAFE_ENV = {
 os.environ.update(_SAFE_ENV)
 for _var in ("AWS_PROFILE", "AWS_ENDPOINT_URL"):
     os.environ.pop(_var, None)
-# ml_code.model_cache reads it; server subprocesses inherit it.
+# ml_code.serving.model_cache reads it; server subprocesses inherit it.
 _MODEL_CACHE = tempfile.mkdtemp(prefix="mlops-test-model-cache-")
 os.environ["MLOPS_MODEL_CACHE"] = _MODEL_CACHE
 atexit.register(shutil.rmtree, _MODEL_CACHE, ignore_errors=True)

@@ -13,8 +13,8 @@ from pathlib import Path
 import pandas as pd
 
 from ml_code import contract, sample_data
-from ml_code.preprocess import preprocess, write_outputs
-from ml_code.train import Hyperparameters, train
+from ml_code.steps.preprocess import preprocess, write_outputs
+from ml_code.steps.train import Hyperparameters, train
 
 TARGETS = {"binary": "churn", "multiclass": "contract", "regression": "monthly_charges"}
 

@@ -3,7 +3,7 @@
 That sample (amazon-sagemaker-examples, ``advanced_functionality/scikit_bring_your_own/
 container/decision_trees/predictor.py``) is a Flask app run by gunicorn sync workers:
 each request parses the body with ``pandas.read_csv``, predicts, and writes the result
-back with ``DataFrame.to_csv``. Here it serves the same model dir as ml_code.serve, with
+back with ``DataFrame.to_csv``. Here it serves the same model dir as ml_code.serving.serve, with
 the same preprocessing (the fitted FeatureTransformer, applied the pandas way), so the
 benchmark compares serving stacks, not models. The sample's nginx front is left out (it
 would only add a hop to the reference).

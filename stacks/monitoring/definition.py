@@ -9,7 +9,7 @@ checked nothing) instead of failing on an empty input.
 Written with the same pieces as the training pipeline (``stacks.pipeline.steps`` and
 ``expressions``: no SageMaker SDK import; tests/unit/test_definition_sdk.py holds both to what
 the SDK compiles). ``${Name}`` placeholders are filled by the stack's ``Fn::Sub`` like the
-training pipeline's. The check runs ``ml_code/monitor.py`` from the same
+training pipeline's. The check runs ``ml_code/drift/monitor.py`` from the same
 source bundle and image as training, network-isolated with encrypted inter-container traffic,
 KMS volumes and outputs.
 """

@@ -1,6 +1,7 @@
 """The source bundle every step runs: ``sourcedir.tar.gz``, built deterministically at synth.
 
-It holds the ``ml_code`` package plus thin top-level entry points (``preprocess.py``,
+It holds the ``ml_code`` package (``steps/``, ``serving/``, ``drift/`` and the modules they share) plus
+thin top-level entry points (``preprocess.py``,
 ``train.py``, ``evaluate.py``, ``inference.py``) so ``python3 train.py`` works with the extracted
 bundle as the working directory — the form the SageMaker framework containers expect for
 ``sagemaker_submit_directory``. Entries are sorted and carry fixed times, owners and modes, and
@@ -40,11 +41,11 @@ if __name__ == "__main__":
 '''
 #: Top-level shim file -> its source.
 SHIMS: Final[dict[str, str]] = {
-    "evaluate.py": _ENTRY_POINT.format(module="evaluate"),
+    "evaluate.py": _ENTRY_POINT.format(module="steps.evaluate"),
     contract.SERVING_PROGRAM: contract.SERVING_SHIM_SOURCE,
-    "monitor.py": _ENTRY_POINT.format(module="monitor"),
-    "preprocess.py": _ENTRY_POINT.format(module="preprocess"),
-    "train.py": _ENTRY_POINT.format(module="train"),
+    "monitor.py": _ENTRY_POINT.format(module="drift.monitor"),
+    "preprocess.py": _ENTRY_POINT.format(module="steps.preprocess"),
+    "train.py": _ENTRY_POINT.format(module="steps.train"),
 }
 
 

@@ -12,7 +12,7 @@ import pytest
 from botocore.exceptions import ClientError
 from moto import mock_aws
 
-from ml_code.champion import find_champion, read_gate_value
+from ml_code.steps.champion import find_champion, read_gate_value
 
 GROUP = "churn-models"
 BUCKET = "reports"

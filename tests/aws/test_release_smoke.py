@@ -24,7 +24,7 @@ from contracts.config import load_config
 from contracts.names import endpoint_name
 from contracts.prediction_schema import prediction_problem
 from ml_code import contract
-from ml_code.serve import serve_in_thread
+from ml_code.serving.serve import serve_in_thread
 from release import smoke
 from release.invokers import InvokeError, Invoker, InvokeResult, endpoint_invoker, url_invoker
 from release.smoke_report import p95

@@ -43,7 +43,7 @@ from contract_jobs import (
 
 from emulator.local_aws import FAKE_CREDENTIALS, LocalAws, moto_server
 from ml_code import contract, sample_data
-from ml_code.capture import capture_line
+from ml_code.serving.capture import capture_line
 from stacks.pipeline.source_bundle import bundle_bytes
 
 #: The demo's sample size (demo/story.py SAMPLE_ROWS): the runs below see what `make demo` sees.

@@ -15,15 +15,15 @@ pytestmark = pytest.mark.contract
 
 #: Modules that run only on a developer's machine, never in the image, and what they need
 #: that the image does not have.
-LOCAL_ONLY = {"ml_code.serve": "No module named 'uvicorn'"}  # `make serve`
+LOCAL_ONLY = {"ml_code.serving.serve": "No module named 'uvicorn'"}  # `make serve`
 
 _IMPORT_ALL = """
 import importlib, json, pathlib, pkgutil, sys
 import ml_code
 failures = {}
-for info in pkgutil.iter_modules(ml_code.__path__, "ml_code."):
-    source = pathlib.Path(ml_code.__path__[0], info.name.split(".")[-1] + ".py")
+for source in sorted(pathlib.Path(ml_code.__path__[0]).rglob("*.py")):
     compile(source.read_text(encoding="utf-8"), str(source), "exec")  # every file, local-only too
+for info in pkgutil.walk_packages(ml_code.__path__, "ml_code."):
     try:
         importlib.import_module(info.name)
     except Exception as exc:

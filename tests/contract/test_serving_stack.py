@@ -17,7 +17,7 @@ import pytest
 from contract_serving import WORKERS, toolkit_stack
 
 from ml_code import contract, sample_data
-from ml_code.serve import serve_subprocess
+from ml_code.serving.serve import serve_subprocess
 
 pytestmark = pytest.mark.contract
 

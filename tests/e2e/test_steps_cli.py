@@ -20,19 +20,19 @@ import pytest
 from sklearn.datasets import load_diabetes, load_iris
 
 from ml_code import contract
-from ml_code.preprocess import preprocess, write_outputs
 from ml_code.sample_data import generate
+from ml_code.steps.preprocess import preprocess, write_outputs
 
 REPO = Path(__file__).resolve().parents[2]
 FAST_TRAINING = ["--num_round", "30", "--max_depth", "3", "--early_stopping_rounds", "5"]
 
 
 def run_step(module: str, root: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
-    """``python -m ml_code.<module>`` as a container would run it, with /opt/ml under ``root``."""
+    """``python -m ml_code.steps.<module>`` as a container would run it, with /opt/ml under ``root``."""
     clean = {k: v for k, v in os.environ.items() if not k.startswith("SM_")}
     clean.update({contract.OPT_ML_ROOT_ENV: str(root), **env})
     return subprocess.run(
-        [sys.executable, "-m", f"ml_code.{module}", *args],
+        [sys.executable, "-m", f"ml_code.steps.{module}", *args],
         cwd=REPO, env=clean, capture_output=True, text=True, timeout=120, check=False,
     )  # fmt: skip
 

@@ -21,8 +21,8 @@ import ml_code
 from emulator.local_aws import LocalAws, moto_server
 from emulator.runner import run_pipeline
 from ml_code import contract
-from ml_code.preprocess import preprocess, write_outputs
 from ml_code.sample_data import generate
+from ml_code.steps.preprocess import preprocess, write_outputs
 from stacks.pipeline.requests import CODE_CHANNEL, TRAINING_CODE_DIR, step_command
 from stacks.pipeline.source_bundle import BUNDLE_NAME, bundle_bytes
 

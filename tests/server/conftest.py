@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from ml_code.model_cache import CACHE_ENV
+from ml_code.serving.model_cache import CACHE_ENV
 
 
 @pytest.fixture(autouse=True)

@@ -9,9 +9,9 @@ import pytest
 from serving_models import build_model, raw_rows, tar_model
 
 from ml_code import contract
-from ml_code.capture import flush_all, read_requests
-from ml_code.serve import parse_args, serve_in_thread, serve_subprocess
-from ml_code.serving_client import invoke
+from ml_code.serving.capture import flush_all, read_requests
+from ml_code.serving.client import invoke
+from ml_code.serving.serve import parse_args, serve_in_thread, serve_subprocess
 
 
 @pytest.fixture(scope="module")

@@ -14,9 +14,9 @@ from pathlib import Path
 import pytest
 from serving_models import build_model, tar_model
 
-from ml_code import model_cache
-from ml_code.serve import serve_subprocess
-from ml_code.serving_client import invoke
+from ml_code.serving import model_cache
+from ml_code.serving.client import invoke
+from ml_code.serving.serve import serve_subprocess
 
 
 @pytest.fixture(scope="module")
@@ -61,7 +61,7 @@ def test_another_content_gets_another_entry(model_dir: Path, tmp_path: Path, cac
 KILLED_SERVER = """
 import os, signal, sys
 from pathlib import Path
-from ml_code import model_cache
+from ml_code.serving import model_cache
 with model_cache.extracted(Path(sys.argv[1])):
     os.kill(os.getpid(), signal.SIGKILL)  # killed while serving: no cleanup runs
 """
@@ -95,7 +95,7 @@ def test_killed_servers_leave_a_bounded_cache(model_dir: Path, tmp_path: Path, c
 HOLDER = """
 import sys, time
 from pathlib import Path
-from ml_code import model_cache
+from ml_code.serving import model_cache
 with model_cache.extracted(Path(sys.argv[1])):
     print("serving", flush=True)
     time.sleep(600)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ml_code.serve import _HeadWithBody
+from ml_code.serving.serve import _HeadWithBody
 
 
 class Recorder:

@@ -1,4 +1,4 @@
-"""ml_code.serve over real HTTP on ephemeral loopback ports: the hosting contract, every bad
+"""ml_code.serving.serve over real HTTP on ephemeral loopback ports: the hosting contract, every bad
 payload's 4xx, the 6 MB limit, concurrency, recovery, and a model.tar.gz in worker processes."""
 
 from __future__ import annotations
@@ -16,10 +16,11 @@ from urllib.parse import urlsplit
 import pytest
 from serving_models import build_model, raw_rows, tar_model
 
-from ml_code import contract, hosting, inference
-from ml_code.serve import parse_args, serve_in_thread, serve_subprocess
-from ml_code.serving_app import INLINE_BODY_BYTES, InvocationsApp
-from ml_code.serving_client import Response, invoke
+from ml_code import contract
+from ml_code.serving import hosting, inference
+from ml_code.serving.app import INLINE_BODY_BYTES, InvocationsApp
+from ml_code.serving.client import Response, invoke
+from ml_code.serving.serve import parse_args, serve_in_thread, serve_subprocess
 
 CSV, JSON, JSONL = contract.CONTENT_TYPE_CSV, contract.CONTENT_TYPE_JSON, contract.CONTENT_TYPE_JSONLINES
 

@@ -19,7 +19,7 @@ from serving_models import build_model, raw_rows
 from sockets import holders, listening, socket_inodes
 
 from ml_code import contract
-from ml_code.serve import serve_subprocess
+from ml_code.serving.serve import serve_subprocess
 
 pytestmark = pytest.mark.skipif(
     sys.platform != "linux", reason="reads /proc; SO_REUSEPORT spreading is Linux's"

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from ml_code.baseline import BUCKETS, MAX_DOMAIN_SIZE, compute_statistics, suggest_constraints
+from ml_code.steps.baseline import BUCKETS, MAX_DOMAIN_SIZE, compute_statistics, suggest_constraints
 
 
 @pytest.fixture

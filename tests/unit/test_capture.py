@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from ml_code import contract
-from ml_code.capture import UTC, CaptureWriter, capture_line, flush_all, read_lines, read_requests
+from ml_code.serving.capture import UTC, CaptureWriter, capture_line, flush_all, read_lines, read_requests
 
 WHEN = datetime(2026, 11, 28, 19, 0, 5, tzinfo=UTC)
 

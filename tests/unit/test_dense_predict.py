@@ -13,10 +13,11 @@ import pytest
 import xgboost as xgb
 from serving_models import build_model, raw_rows
 
-from ml_code import contract, inference
-from ml_code.dense_predict import DensePredictor
-from ml_code.evaluate import load_model
-from ml_code.evaluate import predict as offline_predict
+from ml_code import contract
+from ml_code.serving import inference
+from ml_code.serving.dense_predict import DensePredictor
+from ml_code.steps.evaluate import load_model
+from ml_code.steps.evaluate import predict as offline_predict
 
 
 @pytest.fixture(scope="module")

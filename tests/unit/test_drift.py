@@ -11,8 +11,8 @@ import pandas as pd
 import pytest
 
 from ml_code import sample_data
-from ml_code.baseline import compute_statistics, suggest_constraints
-from ml_code.drift import MIN_RECORDS, Settings, compare
+from ml_code.drift.compare import MIN_RECORDS, Settings, compare
+from ml_code.steps.baseline import compute_statistics, suggest_constraints
 
 Baseline = tuple[dict[str, Any], dict[str, Any]]
 #: Features the generator's drift knob moves clearly; num_products and total_charges it does not.

@@ -8,9 +8,9 @@ from typing import Any
 import pytest
 
 from ml_code import sample_data
-from ml_code.baseline import compute_statistics, suggest_constraints
-from ml_code.drift import compare
-from ml_code.drift_plots import drift_chart, drift_table
+from ml_code.drift.compare import compare
+from ml_code.drift.plots import drift_chart, drift_table
+from ml_code.steps.baseline import compute_statistics, suggest_constraints
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 

@@ -8,8 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from ml_code.baseline import compute_statistics
-from ml_code.drift_stats import (
+from ml_code.drift.stats import (
     binomial_tail,
     chi2_quantile,
     js_distance,
@@ -18,6 +17,7 @@ from ml_code.drift_stats import (
     occupied,
     rate_exceeds,
 )
+from ml_code.steps.baseline import compute_statistics
 
 
 def test_js_distance_is_0_for_the_same_shares_1_for_disjoint_0_when_empty() -> None:
@@ -40,7 +40,7 @@ def test_noise_floor_is_exceeded_by_pure_noise_at_about_alpha(records: int, boun
     base, recent = rng.multinomial(2000, shares, size=4000), rng.multinomial(records, shares, size=4000)
     distances = np.array([js_distance(b, r) for b, r in zip(base, recent, strict=True)])
     # THEN the floor at alpha=0.01 is passed about 1% of the time (the tail is heavier with
-    # 5 expected records per bin, documented in ml_code.drift_stats; the default alpha is 1e-4)
+    # 5 expected records per bin, documented in ml_code.drift.stats; the default alpha is 1e-4)
     rate = float((distances > noise_floor(10, records, 2000, alpha=0.01)).mean())
     assert 0.004 < rate < bound
 

@@ -11,13 +11,13 @@ import numpy as np
 import pytest
 
 from ml_code import contract
-from ml_code.champion import Champion
 from ml_code.errors import DataValidationError
-from ml_code.evaluate import NO_CHAMPION_FLOOR, evaluate, extract_model, main, quality_gate
-from ml_code.preprocess import preprocess, write_outputs
-from ml_code.quality_metrics import quality_report
 from ml_code.sample_data import generate
-from ml_code.train import Hyperparameters, train
+from ml_code.steps.champion import Champion
+from ml_code.steps.evaluate import NO_CHAMPION_FLOOR, evaluate, extract_model, main, quality_gate
+from ml_code.steps.preprocess import preprocess, write_outputs
+from ml_code.steps.quality_metrics import quality_report
+from ml_code.steps.train import Hyperparameters, train
 
 
 # ----------------------------------------------------------------- metrics

@@ -11,8 +11,9 @@ import pandas as pd
 import pytest
 from serving_models import build_model, raw_rows
 
-from ml_code import contract, inference
+from ml_code import contract
 from ml_code.errors import PayloadError
+from ml_code.serving import inference
 
 CSV, JSON, JSONL = contract.CONTENT_TYPE_CSV, contract.CONTENT_TYPE_JSON, contract.CONTENT_TYPE_JSONLINES
 

@@ -14,10 +14,11 @@ from typing import Any
 import pandas as pd
 import pytest
 
-from ml_code import contract, monitor, sample_data
-from ml_code.baseline import compute_statistics, suggest_constraints
-from ml_code.capture import UTC, capture_line
-from ml_code.drift import DISTRIBUTIONS_FILE, MIN_RECORDS
+from ml_code import contract, sample_data
+from ml_code.drift import monitor
+from ml_code.drift.compare import DISTRIBUTIONS_FILE, MIN_RECORDS
+from ml_code.serving.capture import UTC, capture_line
+from ml_code.steps.baseline import compute_statistics, suggest_constraints
 
 NOW = datetime.now(UTC)
 
@@ -168,9 +169,9 @@ def test_runs_as_a_script_in_a_fresh_interpreter(processing: Path, tmp_path: Pat
     # GIVEN the package unpacked beside a top-level monitor.py, as the processing job runs it
     code = tmp_path / "code"
     shutil.copytree(
-        Path(monitor.__file__).parent, code / "ml_code", ignore=shutil.ignore_patterns("__pycache__")
+        Path(monitor.__file__).parents[1], code / "ml_code", ignore=shutil.ignore_patterns("__pycache__")
     )
-    (code / "monitor.py").write_text("from ml_code.monitor import main\n\nraise SystemExit(main())\n")
+    (code / "monitor.py").write_text("from ml_code.drift.monitor import main\n\nraise SystemExit(main())\n")
     capture(processing, traffic(200, drift=1.0))
     # WHEN it runs with only that folder importable
     env = {**os.environ, contract.OPT_ML_ROOT_ENV: str(tmp_path), "PYTHONPATH": ""}

@@ -17,8 +17,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from serving_models import build_model, raw_frame
 
-from ml_code import batch_features, contract, inference
+from ml_code import contract
 from ml_code.errors import PayloadError
+from ml_code.serving import batch_features, inference
 
 CONTENT_TYPES = st.sampled_from([*contract.SUPPORTED_CONTENT_TYPES, "text/csv; charset=utf-8", "text/plain"])
 TEXT = st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=30)
@@ -139,7 +140,7 @@ def test_batch_transform_agrees_with_transform_rows(
 
 
 # ---------------------------------------------------------------- the column-wise CSV reader
-# ml_code/csv_columns.py reads large CSV bodies straight into the matrix. Whatever it answers
+# ml_code/serving/csv_columns.py reads large CSV bodies straight into the matrix. Whatever it answers
 # must be, bit for bit, what csv.reader + transform_rows give; everything else it must decline.
 
 #: number fields it reads, and ones it must leave to the reference (which may accept them)

@@ -23,7 +23,7 @@ from botocore.validate import ParamValidator
 
 from ml_code import contract
 from ml_code.container import decode_hyperparameter
-from ml_code.train import hyperparameters_from
+from ml_code.steps.train import hyperparameters_from
 from stacks.pipeline.definition import build_definition
 from stacks.pipeline.expressions import PropertyFile
 from stacks.pipeline.props import TRAINING_HYPERPARAMETERS, DefinitionProps
@@ -394,15 +394,19 @@ def test_source_bundle_holds_the_package_and_the_shims_only(tmp_path):
     package = tmp_path / "ml_code"
     (package / "tests").mkdir(parents=True)
     (package / "__pycache__").mkdir()
+    (package / "steps").mkdir()
     (package / "__init__.py").write_text("")
-    (package / "train.py").write_text("def main():\n    return 0\n")
+    (package / "steps" / "__init__.py").write_text("")
+    (package / "steps" / "train.py").write_text("def main():\n    return 0\n")
     (package / "stale.pyc").write_bytes(b"\0")
     (package / "tests" / "test_x.py").write_text("")
     (package / "__pycache__" / "train.cpython-311.pyc").write_bytes(b"\0")
 
     members = _members(build_bundle(package, tmp_path / "out"))
 
-    assert sorted(members) == sorted([*SHIMS, "ml_code/__init__.py", "ml_code/train.py"])
+    assert sorted(members) == sorted(
+        [*SHIMS, "ml_code/__init__.py", "ml_code/steps/__init__.py", "ml_code/steps/train.py"]
+    )
     assert {(m.mtime, m.uid, m.gid, m.mode, m.uname) for m in members.values()} == {
         (315532800, 0, 0, 0o644, "")
     }
@@ -411,16 +415,17 @@ def test_source_bundle_holds_the_package_and_the_shims_only(tmp_path):
 def test_shims_run_the_package_entry_points(tmp_path):
     # GIVEN a bundle of a tiny package whose train.main reports that it ran
     package = tmp_path / "ml_code"
-    package.mkdir()
+    (package / "steps").mkdir(parents=True)
     (package / "__init__.py").write_text("")
-    (package / "train.py").write_text("def main():\n    print('trained')\n    return 3\n")
+    (package / "steps" / "__init__.py").write_text("")
+    (package / "steps" / "train.py").write_text("def main():\n    print('trained')\n    return 3\n")
     with tarfile.open(build_bundle(package, tmp_path / "out")) as tar:
         tar.extractall(tmp_path / "extracted", filter="data")
     # WHEN the container runs `python3 train.py` in the extracted bundle
     done = subprocess.run(
         [sys.executable, "train.py"], cwd=tmp_path / "extracted", capture_output=True, text=True, check=False
     )
-    # THEN ml_code.train.main ran and its return code is the exit status
+    # THEN ml_code.steps.train.main ran and its return code is the exit status
     assert (done.stdout, done.returncode) == ("trained\n", 3)
     assert SHIMS[contract.SERVING_PROGRAM] == contract.SERVING_SHIM_SOURCE
 

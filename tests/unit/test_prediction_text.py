@@ -10,7 +10,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
-from ml_code import contract, inference, prediction_text
+from ml_code import contract
+from ml_code.serving import inference, prediction_text
 
 FORMATS = [contract.CONTENT_TYPE_CSV, contract.CONTENT_TYPE_JSON, contract.CONTENT_TYPE_JSONLINES]
 LABELS = {

@@ -12,7 +12,8 @@ import pytest
 from ml_code import contract
 from ml_code.errors import DataValidationError
 from ml_code.features import FeatureTransformer
-from ml_code.preprocess import (
+from ml_code.sample_data import generate
+from ml_code.steps.preprocess import (
     SMOKE_SAMPLES,
     TEST_RAW_FILE,
     main,
@@ -23,7 +24,6 @@ from ml_code.preprocess import (
     validate,
     write_outputs,
 )
-from ml_code.sample_data import generate
 
 
 @pytest.fixture

@@ -15,9 +15,17 @@ import xgboost as xgb
 from ml_code import contract
 from ml_code.errors import DataValidationError
 from ml_code.features import FeatureTransformer
-from ml_code.preprocess import preprocess, write_outputs
 from ml_code.sample_data import generate
-from ml_code.train import Hyperparameters, load_split, main, model_meta, train, train_booster, xgb_params
+from ml_code.steps.preprocess import preprocess, write_outputs
+from ml_code.steps.train import (
+    Hyperparameters,
+    load_split,
+    main,
+    model_meta,
+    train,
+    train_booster,
+    xgb_params,
+)
 
 FAST = Hyperparameters(num_round=30, max_depth=3, early_stopping_rounds=5)
 
@@ -142,7 +150,7 @@ def test_model_dir_carries_serving_code_that_serves_it(splits: Path, tmp_path: P
         "import sys, inference\n"
         "assert inference.__file__.startswith(sys.argv[1]), inference.__file__\n"
         "import ml_code; assert ml_code.__file__.startswith(sys.argv[1]), ml_code.__file__\n"
-        "from ml_code.inference import respond\n"
+        "from ml_code.serving.inference import respond\n"
         "model = inference.model_fn(sys.argv[2])\n"
         "row = ','.join([''] * len(model.transformer.feature_names))\n"
         "reply = respond(model, row, 'text/csv', 'text/csv')\n"

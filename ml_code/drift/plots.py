@@ -2,7 +2,7 @@
 drifted features, the training distribution next to the recent one.
 
 Input: the check's ``drift_metrics.json`` and (optionally) ``drift_distributions.json`` documents
-(ml_code.drift_report). Rendered with matplotlib's Agg canvas like ``ml_code.plots``; no clock or
+(ml_code.drift.report). Rendered with matplotlib's Agg canvas like ``ml_code.steps.plots``; no clock or
 randomness, so the same reports draw the same picture.
 """
 

@@ -1,7 +1,7 @@
 """Serving handlers on the SageMaker hosting contract: raw feature rows in, predictions out.
 
 ``model_fn``/``input_fn``/``predict_fn``/``output_fn`` are what the XGBoost framework
-container's script mode (and ``ml_code.serve`` locally) call. The model dir holds the
+container's script mode (and ``ml_code.serving.serve`` locally) call. The model dir holds the
 booster (contract.MODEL_FILE) and the fitted FeatureTransformer (contract.TRANSFORMER_FILE),
 so callers send *raw* rows and never re-implement preprocessing.
 
@@ -44,13 +44,13 @@ import numpy as np
 import numpy.typing as npt
 import xgboost as xgb
 
-from ml_code import hosting, prediction_text
-from ml_code import payload_codec as codec
-from ml_code.batch_features import BatchTransformer
 from ml_code.contract import CONTENT_TYPE_ERROR, MODEL_FILE, TRANSFORMER_FILE
-from ml_code.dense_predict import DensePredictor
 from ml_code.errors import PayloadError
 from ml_code.features import FeatureTransformer, Label
+from ml_code.serving import hosting, prediction_text
+from ml_code.serving import payload_codec as codec
+from ml_code.serving.batch_features import BatchTransformer
+from ml_code.serving.dense_predict import DensePredictor
 
 __all__ = [
     "Model",
@@ -65,9 +65,9 @@ __all__ = [
     "transform_fn",
 ]
 
-LOG: Final = logging.getLogger("ml_code.inference")
+LOG: Final = logging.getLogger("ml_code.serving.inference")
 Payload = codec.Payload
-#: From this many rows on, class probabilities are written by ml_code/prediction_text.py (the
+#: From this many rows on, class probabilities are written by ml_code/serving/prediction_text.py (the
 #: same bytes, from numpy arrays); below, its fixed cost outweighs the per-row f-strings.
 MIN_VECTOR_ROWS: Final = 128
 #: The body of a 500: the reason is in the log, not in the answer to the client.

@@ -1,6 +1,6 @@
 """Request bodies to raw rows, prediction records to response bodies (stdlib only).
 
-The wire formats are documented in ml_code/inference.py, whose handlers call this module.
+The wire formats are documented in ml_code/serving/inference.py, whose handlers call this module.
 Everything here is model-agnostic: checking rows against the model's features (column
 count, names, numbers) happens in FeatureTransformer.transform_rows.
 """
@@ -39,7 +39,7 @@ class Payload:
     """Parsed request: raw rows (lists in feature order or objects by name) and their format.
 
     A CSV body is kept as ``text`` and split into ``rows`` only when they are asked for: the
-    serving path first offers the text to the model's column-wise reader (ml_code/csv_columns.py),
+    serving path first offers the text to the model's column-wise reader (ml_code/serving/csv_columns.py),
     which skips building a Python list per row. Raises PayloadError (from ``rows``) for CSV the
     csv module cannot read.
     """

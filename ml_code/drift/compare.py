@@ -1,16 +1,16 @@
 """Drift of recent traffic against a model version's training baseline, feature by feature.
 
-Per feature (all from ``statistics.json``/``constraints.json``, see ml_code.baseline):
+Per feature (all from ``statistics.json``/``constraints.json``, see ml_code.steps.baseline):
 
 - ``data_drift_check``: JS distance between the baseline's and the traffic's distribution (numbers
   in the baseline's decile bins, strings over category shares) above the feature's threshold
-  *and* above the sampling-noise floor for this many records (ml_code.drift_stats);
+  *and* above the sampling-noise floor for this many records (ml_code.drift.stats);
 - ``completeness_check``: missing share above the baseline's plus the tolerance, significantly;
 - ``unseen_category_check``: share of records with categories training never saw above tolerance;
 - ``missing_column_check`` / ``data_type_check``: the column is absent / values are not numbers.
 
 Below :data:`MIN_RECORDS` records only the schema checks are judged ("not enough records").
-The result and its report files are in ml_code.drift_report.
+The result and its report files are in ml_code.drift.report.
 """
 
 from __future__ import annotations
@@ -22,8 +22,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ml_code.drift_report import DISTRIBUTIONS_FILE, MIN_RECORDS, DriftResult, FeatureDrift
-from ml_code.drift_stats import DEFAULT_ALPHA, js_distance, noise_floor, numeric_bins, occupied, rate_exceeds
+from ml_code.drift.report import DISTRIBUTIONS_FILE, MIN_RECORDS, DriftResult, FeatureDrift
+from ml_code.drift.stats import DEFAULT_ALPHA, js_distance, noise_floor, numeric_bins, occupied, rate_exceeds
 from ml_code.features import normalize_category
 
 __all__ = ["DISTRIBUTIONS_FILE", "MIN_RECORDS", "DriftResult", "FeatureDrift", "Settings", "compare"]

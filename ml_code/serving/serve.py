@@ -1,6 +1,6 @@
 """Local model server on the SageMaker hosting contract (``/ping``, ``/invocations``).
 
-CLI: ``python -m ml_code.serve --model DIR|model.tar.gz [--port 8080] [--host 127.0.0.1]
+CLI: ``python -m ml_code.serving.serve --model DIR|model.tar.gz [--port 8080] [--host 127.0.0.1]
 [--workers N] [--capture-dir DIR [--endpoint-name NAME] [--capture-percent P]]``.
 Honours SAGEMAKER_BIND_TO_PORT, SAGEMAKER_MODEL_SERVER_WORKERS (default: one per CPU) and
 SAGEMAKER_MODEL_SERVER_TIMEOUT (seconds, default 60); flags win.
@@ -9,7 +9,7 @@ Design: N worker processes (one per core: parsing, transforming and xgboost's ca
 overhead hold the GIL, so processes, not threads, scale on cores), each with its own
 listening socket on the same port (SO_REUSEPORT: the kernel spreads connections over them;
 see ReusePortSupervisor); each runs uvicorn's asyncio loop with the raw ASGI app of
-ml_code.serving_app. uvicorn's supervisor restarts a worker that dies. The sockets are
+ml_code.serving.app. uvicorn's supervisor restarts a worker that dies. The sockets are
 created here with ``IPPROTO_TCP`` so asyncio sets TCP_NODELAY on accepted connections:
 uvicorn's own multi-worker socket does not, and Nagle's algorithm then adds ~40 ms to every
 keep-alive response (measured; see benchmarks/README.md).
@@ -18,7 +18,7 @@ Programmatic use (smoke tests, the offline demo): :func:`serve_in_thread` and
 :func:`serve_subprocess` are context managers yielding the base URL.
 
 Data capture (off unless a capture dir is given): each worker queues the sampled
-request/response pairs to its own ml_code.capture.CaptureWriter, which appends them in
+request/response pairs to its own ml_code.serving.capture.CaptureWriter, which appends them in
 SageMaker's format under ``<dir>/<endpoint>/AllTraffic/yyyy/mm/dd/hh/`` from its own thread.
 """
 
@@ -40,11 +40,11 @@ from typing import Any, Final
 import uvicorn
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
-from ml_code import inference, model_cache
-from ml_code.capture import CaptureWriter
 from ml_code.contract import SERVING_PORT
-from ml_code.serving_app import InvocationsApp
-from ml_code.serving_client import start_server_process, stop_server_process, wait_until_ready
+from ml_code.serving import inference, model_cache
+from ml_code.serving.app import InvocationsApp
+from ml_code.serving.capture import CaptureWriter
+from ml_code.serving.client import start_server_process, stop_server_process, wait_until_ready
 
 MODEL_DIR_ENV: Final = "MLOPS_SERVE_MODEL_DIR"  # parent -> worker processes only
 PORT_ENV: Final = "SAGEMAKER_BIND_TO_PORT"
@@ -58,7 +58,7 @@ CAPTURE_PERCENT_ENV: Final = "MLOPS_SERVE_CAPTURE_PERCENT"
 
 @contextlib.contextmanager
 def model_directory(path: str | Path) -> Iterator[Path]:
-    """A model dir as given, or a model.tar.gz unpacked in the model cache (ml_code/model_cache.py:
+    """A model dir as given, or a model.tar.gz unpacked in the model cache (ml_code/serving/model_cache.py:
     once per archive content, reused by later runs, pruned; nothing left in /tmp by a killed run).
 
     Raises FileNotFoundError for a missing path, tarfile.TarError for a bad archive.
@@ -252,7 +252,7 @@ def serve_in_thread(
 
     With ``capture_dir``, ``capture_percent`` of the answered requests are captured like an
     endpoint with data capture on, under ``capture_dir/<endpoint_name>/AllTraffic/yyyy/mm/dd/hh/``;
-    they are on disk on exit, or earlier after ``ml_code.capture.flush_all()``. Raises ValueError
+    they are on disk on exit, or earlier after ``ml_code.serving.capture.flush_all()``. Raises ValueError
     for a percent outside [0, 100].
     """
     with model_directory(model) as model_dir:
@@ -280,7 +280,7 @@ def serve_subprocess(
     model: str | Path, host: str = "127.0.0.1", port: int = 0, workers: int = 2, timeout: float = 60,
     *, capture_dir: Path | None = None, endpoint_name: str = "local", capture_percent: float = 100.0,
 ) -> Iterator[str]:  # fmt: skip
-    """Run ``python -m ml_code.serve`` as a child process; yields its base URL once /ping answers.
+    """Run ``python -m ml_code.serving.serve`` as a child process; yields its base URL once /ping answers.
 
     Capture arguments as in :func:`serve_in_thread`; the workers' captures are on disk once the
     context exits (the server is stopped with SIGTERM, and each worker flushes on exit).
@@ -326,7 +326,7 @@ def main(argv: list[str] | None = None) -> int:
             )
             run(model_dir, sock, args.workers, args.access_log, capture)
     except (OSError, ValueError, tarfile.TarError) as exc:
-        print(f"ml_code.serve: cannot serve {args.model}: {exc}", file=sys.stderr)
+        print(f"ml_code.serving.serve: cannot serve {args.model}: {exc}", file=sys.stderr)
         return 1
     return 0
 

@@ -1,7 +1,7 @@
 """The hosting contract as a raw ASGI app: ``GET /ping`` and ``POST /invocations``.
 
 No web framework: one small callable keeps the per-request cost to the handlers
-themselves. Requests are read by the serving toolkit's rules (ml_code.hosting: default
+themselves. Requests are read by the serving toolkit's rules (ml_code.serving.hosting: default
 Content-Type and Accept, text decoding) and answered by ``inference.respond``, the core the
 deployed container's ``transform_fn`` runs, so both give the same status, Content-Type and body.
 
@@ -21,16 +21,16 @@ from collections.abc import Awaitable, Callable, MutableMapping
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Final
 
-from ml_code import hosting, inference
-from ml_code.capture import CaptureWriter
 from ml_code.contract import CONTENT_TYPE_ERROR, MAX_PAYLOAD_BYTES
 from ml_code.errors import PayloadTooLargeError
+from ml_code.serving import hosting, inference
+from ml_code.serving.capture import CaptureWriter
 
 Scope = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
 Send = Callable[[MutableMapping[str, Any]], Awaitable[None]]
 
-LOG: Final = logging.getLogger("ml_code.serve")
+LOG: Final = logging.getLogger("ml_code.serving.serve")
 #: Bodies up to this size are handled on the event loop (1 MB, ~12,000 rows of 10 features: about
 #: 15 ms of handlers on the benchmark machine); larger ones go to a thread so /ping keeps answering
 #: while a big batch is predicted. Handing a 1,000-row body to the thread cost more than it saved:

@@ -25,12 +25,12 @@ from pathlib import Path
 from typing import IO, Any, Final
 
 from ml_code.contract import CAPTURE_FILE_SUFFIX, CONTENT_TYPE_CSV, CONTENT_TYPE_JSON, CONTENT_TYPE_JSONLINES
-from ml_code.payload_codec import media_type
+from ml_code.serving.payload_codec import media_type
 
 #: datetime.UTC is Python 3.11+; the framework container runs Python 3.10.
 UTC: Final = timezone.utc
 VARIANT: Final = "AllTraffic"
-LOG: Final = logging.getLogger("ml_code.capture")
+LOG: Final = logging.getLogger("ml_code.serving.capture")
 _TEXT_ENCODINGS: Final = {CONTENT_TYPE_CSV: "CSV", CONTENT_TYPE_JSON: "JSON", CONTENT_TYPE_JSONLINES: "JSON"}
 _STOP: Final = object()
 _WRITERS: weakref.WeakSet[CaptureWriter] = weakref.WeakSet()

@@ -22,10 +22,10 @@ import pandas as pd
 from sklearn.model_selection import train_test_split
 
 from ml_code import contract
-from ml_code.baseline import compute_statistics, suggest_constraints
 from ml_code.container import container_path, run_step
 from ml_code.errors import DataValidationError
 from ml_code.features import FeatureTransformer
+from ml_code.steps.baseline import compute_statistics, suggest_constraints
 
 LOG = logging.getLogger(__name__)
 TEST_RAW_FILE: Final = "test_raw.csv"

@@ -1,6 +1,6 @@
 """Small stdlib client for a model server: start/stop it as a process, wait for /ping, invoke.
 
-Used by ml_code.serve's context managers, the offline demo and smoke tests; needs
+Used by ml_code.serving.serve's context managers, the offline demo and smoke tests; needs
 nothing beyond the standard library.
 """
 

@@ -26,11 +26,11 @@ from typing import Any, Final
 import pandas as pd
 
 from ml_code import contract
-from ml_code.capture import UTC, read_lines
 from ml_code.container import LOG, container_path, run_step
-from ml_code.drift import DISTRIBUTIONS_FILE, DriftResult, Settings, compare
+from ml_code.drift.compare import DISTRIBUTIONS_FILE, DriftResult, Settings, compare
 from ml_code.errors import DataValidationError, PayloadError
-from ml_code.payload_codec import decode
+from ml_code.serving.capture import UTC, read_lines
+from ml_code.serving.payload_codec import decode
 
 #: Above this share of unreadable capture lines (or undecodable requests) the capture itself is
 #: suspect: fail the job rather than judge drift on what is left.

@@ -8,7 +8,7 @@ not recognise as clean (ragged rows, unknown keys, a value that is not a number 
 number belongs, infinities, out-of-range ints) is handed to ``transform_rows``, which
 returns its own result or raises its own PayloadError. tests/unit/test_payload_fuzz.py
 checks both paths agree on generated batches. ``transform_csv`` goes one step further for CSV
-bodies: ml_code/csv_columns.py reads the matrix straight from the text.
+bodies: ml_code/serving/csv_columns.py reads the matrix straight from the text.
 """
 
 from __future__ import annotations
@@ -22,8 +22,8 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from ml_code.csv_columns import CsvColumns
 from ml_code.features import MISSING, OTHER, FeatureTransformer, normalize_category
+from ml_code.serving.csv_columns import CsvColumns
 
 #: Below this many rows the per-cell path is as fast and the setup is not worth it.
 MIN_ROWS = 32
@@ -73,7 +73,7 @@ class BatchTransformer:
     def transform_csv(self, text: str) -> npt.NDArray[np.float32] | None:
         """The matrix of a large, clean CSV body read column-wise from its bytes, else None.
 
-        None means: parse the rows and call transform_rows (ml_code/csv_columns.py says which
+        None means: parse the rows and call transform_rows (ml_code/serving/csv_columns.py says which
         bodies it takes; for those the result is transform_rows' own).
         """
         if len(text) < MIN_CSV_CHARS:

@@ -25,13 +25,13 @@ import numpy.typing as npt
 import xgboost as xgb
 
 from ml_code import contract
-from ml_code.champion import Champion, find_champion
 from ml_code.container import container_path, run_step
 from ml_code.errors import DataValidationError
 from ml_code.features import FeatureTransformer
-from ml_code.plots import write_plots
-from ml_code.quality_metrics import quality_report
-from ml_code.train import load_split
+from ml_code.steps.champion import Champion, find_champion
+from ml_code.steps.plots import write_plots
+from ml_code.steps.quality_metrics import quality_report
+from ml_code.steps.train import load_split
 
 LOG = logging.getLogger(__name__)
 MODEL_ARCHIVE: Final = "model.tar.gz"

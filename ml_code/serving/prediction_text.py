@@ -1,6 +1,6 @@
 """Response bodies for class probabilities, written for the whole batch at once with numpy.
 
-The reference encoders in ml_code/inference.py write each record with ``repr`` of the
+The reference encoders in ml_code/serving/inference.py write each record with ``repr`` of the
 probability rounded to 7 decimals (``np.round(p, 7)``), through an f-string or ``json.dumps``:
 about 0.5 ms (CSV) and 1 ms (JSON) per 1,000 rows on the benchmark machine. This module
 produces the same bytes from byte matrices: each row is a few fixed-width segments (constant
@@ -27,7 +27,7 @@ import numpy as np
 import numpy.typing as npt
 
 from ml_code.contract import CONTENT_TYPE_CSV, CONTENT_TYPE_JSON, CONTENT_TYPE_JSONLINES
-from ml_code.payload_codec import csv_cells
+from ml_code.serving.payload_codec import csv_cells
 
 Label = int | str
 

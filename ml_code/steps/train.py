@@ -300,7 +300,7 @@ def package_serving_code(model_dir: Path) -> Path:
     code_dir = model_dir / contract.MODEL_CODE_DIR
     if code_dir.exists():
         shutil.rmtree(code_dir)
-    package = Path(__file__).resolve().parent
+    package = Path(__file__).resolve().parents[1]  # ml_code, not ml_code/steps
     shutil.copytree(
         package, code_dir / package.name, ignore=shutil.ignore_patterns("__pycache__", "*.py[co]")
     )

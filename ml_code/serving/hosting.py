@@ -1,6 +1,6 @@
 """What the XGBoost container's serving toolkit does to a request before ``transform_fn`` runs.
 
-The deployed endpoint serves ``ml_code.inference`` through sagemaker-containers 2.8.6.post2
+The deployed endpoint serves ``ml_code.serving.inference`` through sagemaker-containers 2.8.6.post2
 (the image's toolkit: its ``_worker.Request`` and ``_transformer.Transformer``). ``make serve``
 applies the same rules here, so both worlds hand the handlers the same arguments and answer
 the same request with the same status, content type and body (tests/contract checks it):

@@ -1,0 +1,1 @@
+"""The drift check, run as a SageMaker processing job on captured traffic."""
