@@ -1,9 +1,10 @@
 """Train step: XGBoost with early stopping on the validation split.
 
-Pure functions (:func:`hyperparameters_from`, :func:`load_split`, :func:`xgb_params`,
-:func:`train_booster`, :func:`model_meta`, :func:`train`) behind a thin :func:`main` that maps
-what SageMaker gives the training container (the job runs ``python3 train.py`` under the
-platform's own entrypoint, not the image's script-mode toolkit):
+Pure functions (:func:`load_split`, :func:`xgb_params`, :func:`train_booster`, :func:`train`;
+the hyperparameters are checked in :mod:`ml_code.steps.hyperparameters`, spot checkpoints kept in
+:mod:`ml_code.steps.checkpoint`, the model dir written by :mod:`ml_code.steps.model_dir`) behind a
+thin :func:`main` that maps what SageMaker gives the training container (the job runs
+``python3 train.py`` under the platform's own entrypoint, not the image's script-mode toolkit):
 
 - hyperparameters from ``/opt/ml/input/config/hyperparameters.json`` (values JSON-decoded, as
   the toolkit does); a ``--num_round 300`` style flag (tests, local runs) wins over the file;
@@ -19,15 +20,11 @@ job's FailureReason.
 from __future__ import annotations
 
 import argparse
-import json
 import logging
-import platform
-import shutil
 import sys
-from collections.abc import Callable, Mapping
-from dataclasses import asdict, dataclass, fields
+from dataclasses import fields
 from pathlib import Path
-from typing import Any, Final
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -45,84 +42,33 @@ from ml_code.container import (
 )
 from ml_code.errors import DataValidationError
 from ml_code.features import FeatureTransformer
+from ml_code.steps.checkpoint import Checkpoint, resume_from
+from ml_code.steps.hyperparameters import Hyperparameters, hyperparameters_from
+from ml_code.steps.model_dir import model_meta, package_serving_code, write_model_dir
+
+#: Names other code imports from here; the hyperparameters, the checkpoints and the model dir's
+#: contents live in their own modules beside this one.
+__all__ = [
+    "Checkpoint",
+    "Hyperparameters",
+    "Matrix",
+    "Vector",
+    "hyperparameters_from",
+    "load_split",
+    "main",
+    "model_meta",
+    "package_serving_code",
+    "parse_args",
+    "resume_from",
+    "train",
+    "train_booster",
+    "xgb_params",
+]
 
 LOG = logging.getLogger(__name__)
 
 Matrix = npt.NDArray[np.float32]
 Vector = npt.NDArray[np.float64]
-
-
-@dataclass(frozen=True, kw_only=True)
-class Hyperparameters:
-    """The training job's hyperparameters (names as SageMaker passes them)."""
-
-    num_round: int = 300
-    max_depth: int = 5
-    eta: float = 0.1
-    subsample: float = 0.9
-    early_stopping_rounds: int = 20
-    seed: int = 42
-
-
-#: What each bounded hyperparameter must satisfy, and how the error says it.
-_BOUNDS: Final[dict[str, tuple[Callable[[float], bool], str]]] = {
-    "num_round": (lambda v: v >= 1, ">= 1"),
-    "max_depth": (lambda v: v >= 0, ">= 0"),
-    "eta": (lambda v: v > 0, "> 0"),
-    "subsample": (lambda v: 0 < v <= 1, "in (0, 1]"),
-    "early_stopping_rounds": (lambda v: v >= 0, ">= 0"),
-}
-#: Names SageMaker itself may add to a job's hyperparameters (automatic model tuning).
-_SAGEMAKER_ADDED: Final = frozenset({"_tuning_objective_metric"})
-
-
-def _number(text: str) -> int | float | str:
-    for parse in (int, float):
-        try:
-            return parse(text)
-        except ValueError:
-            pass
-    return text
-
-
-def _typed(name: str, value: Any, kind: type) -> int | float | str:
-    """``value`` as ``kind`` (int or float), or the problem with it as text.
-
-    A number in a string counts (``"0.3"``: what a JSON-quoted numeric hyperparameter decodes to).
-    """
-    what = "an integer" if kind is int else "a number"
-    if isinstance(value, str):
-        value = _number(value)
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        return f"{name} must be {what}, got {value!r}"
-    if kind is int and isinstance(value, float) and not value.is_integer():
-        return f"{name} must be {what}, got {value!r}"
-    try:
-        typed: int | float = kind(value)
-    except OverflowError:
-        return f"{name} must be {what} of a usable size, got {value!r}"
-    allowed, bound = _BOUNDS.get(name, (lambda _: True, ""))
-    return typed if allowed(typed) else f"{name} must be {bound}, got {value!r}"
-
-
-def hyperparameters_from(values: Mapping[str, Any]) -> Hyperparameters:
-    """The :class:`Hyperparameters` for decoded ``values`` (missing names keep their defaults).
-
-    Raises:
-        DataValidationError: naming every unknown hyperparameter and every bad value.
-    """
-    known = {f.name: f for f in fields(Hyperparameters)}
-    unknown = sorted(set(values) - set(known) - _SAGEMAKER_ADDED)
-    if unknown:
-        raise DataValidationError(
-            f"unknown hyperparameter(s) {', '.join(unknown)}; train.py accepts {', '.join(sorted(known))}"
-        )
-    kinds = {name: type(getattr(Hyperparameters(), name)) for name in known}
-    typed = {name: _typed(name, value, kinds[name]) for name, value in values.items() if name in known}
-    problems = [str(v) for name, v in typed.items() if isinstance(v, str)]
-    if problems:
-        raise DataValidationError(f"bad hyperparameter(s): {'; '.join(problems)}")
-    return Hyperparameters(**typed)  # type: ignore[arg-type]
 
 
 def load_split(path: Path, transformer: FeatureTransformer) -> tuple[Matrix, Vector]:
@@ -179,32 +125,6 @@ def xgb_params(problem_type: str, n_classes: int, hp: Hyperparameters) -> dict[s
     }
 
 
-class Checkpoint(xgb.callback.TrainingCallback):
-    """Overwrite one checkpoint file every ``interval`` rounds (atomically, via a rename)."""
-
-    def __init__(self, path: Path, interval: int = 10) -> None:
-        super().__init__()
-        self.path = path
-        self.interval = interval
-
-    def after_iteration(self, model: Any, epoch: int, evals_log: Any) -> bool:
-        if (epoch + 1) % self.interval == 0:
-            partial = self.path.with_suffix(".partial.json")
-            model.save_model(str(partial))
-            partial.replace(self.path)
-        return False  # never stops training
-
-
-def resume_from(checkpoint_dir: Path | None) -> xgb.Booster | None:
-    """The booster of the last checkpoint in ``checkpoint_dir``, if any."""
-    if checkpoint_dir is None or not (checkpoint_dir / contract.CHECKPOINT_FILE).is_file():
-        return None
-    booster = xgb.Booster()
-    booster.load_model(str(checkpoint_dir / contract.CHECKPOINT_FILE))
-    LOG.info("resuming from checkpoint after %d rounds", booster.num_boosted_rounds())
-    return booster
-
-
 def train_booster(
     train: tuple[Matrix, Vector],
     validation: tuple[Matrix, Vector],
@@ -243,27 +163,6 @@ def train_booster(
     return booster
 
 
-def model_meta(booster: xgb.Booster, transformer: FeatureTransformer, hp: Hyperparameters) -> dict[str, Any]:
-    """What the model package records next to the model: problem, labels, features, versions."""
-    return {
-        "problem_type": transformer.problem_type,
-        "target": transformer.target,
-        "labels": transformer.labels,
-        "feature_names": transformer.feature_names,
-        "output_names": transformer.output_names,
-        "best_iteration": int(booster.attr("best_iteration") or booster.num_boosted_rounds() - 1),
-        "best_score": float(score) if (score := booster.attr("best_score")) else None,
-        "num_boosted_rounds": booster.num_boosted_rounds(),
-        "hyperparameters": asdict(hp),
-        "library_versions": {
-            "python": platform.python_version(),
-            "xgboost": xgb.__version__,
-            "numpy": np.__version__,
-            "pandas": pd.__version__,
-        },
-    }
-
-
 def train(
     train_dir: Path,
     validation_dir: Path,
@@ -283,29 +182,8 @@ def train(
         train_split, validation_split, xgb_params(transformer.problem_type, n_classes, hp), hp, checkpoint_dir
     )
     meta = model_meta(booster, transformer, hp)
-    model_dir.mkdir(parents=True, exist_ok=True)
-    booster.save_model(str(model_dir / contract.MODEL_FILE))
-    (model_dir / contract.TRANSFORMER_FILE).write_text(transformer.to_json(), encoding="utf-8")
-    (model_dir / contract.MODEL_META_FILE).write_text(json.dumps(meta, indent=2), encoding="utf-8")
-    package_serving_code(model_dir)
+    write_model_dir(model_dir, booster, transformer, meta)
     return meta
-
-
-def package_serving_code(model_dir: Path) -> Path:
-    """Copy this ml_code package and the serving shim into ``model_dir/code``; returns that dir.
-
-    The hosting container imports ``inference.py`` from SAGEMAKER_SUBMIT_DIRECTORY, which
-    the registered model points at this folder, so the model carries its own serving code.
-    """
-    code_dir = model_dir / contract.MODEL_CODE_DIR
-    if code_dir.exists():
-        shutil.rmtree(code_dir)
-    package = Path(__file__).resolve().parents[1]  # ml_code, not ml_code/steps
-    shutil.copytree(
-        package, code_dir / package.name, ignore=shutil.ignore_patterns("__pycache__", "*.py[co]")
-    )
-    (code_dir / contract.SERVING_PROGRAM).write_text(contract.SERVING_SHIM_SOURCE, encoding="utf-8")
-    return code_dir
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
