@@ -1,7 +1,8 @@
 """Preprocess step: validate the raw CSVs, split, fit the transformer, write splits + baseline.
 
-Pure functions (:func:`read_raw`, :func:`validate`, :func:`split`, :func:`preprocess`,
-:func:`write_outputs`) behind a thin :func:`main` that maps the processing container:
+Pure functions (:func:`split`, :func:`preprocess`; reading and checking the raw CSVs in
+:mod:`ml_code.steps.raw_data`, writing the outputs in :mod:`ml_code.steps.preprocess_outputs`)
+behind a thin :func:`main` that maps the processing container:
 ``python3 preprocess.py --target-column COL --problem-type {binary,multiclass,regression}
 [--validation-fraction 0.15] [--test-fraction 0.15] [--seed 42]
 [--input-dir DIR] [--output-root DIR]``.
@@ -10,13 +11,9 @@ Pure functions (:func:`read_raw`, :func:`validate`, :func:`split`, :func:`prepro
 from __future__ import annotations
 
 import argparse
-import json
 import logging
 import sys
-from collections.abc import Mapping
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Final
 
 import pandas as pd
 from sklearn.model_selection import train_test_split
@@ -26,85 +23,34 @@ from ml_code.container import container_path, run_step
 from ml_code.errors import DataValidationError
 from ml_code.features import FeatureTransformer
 from ml_code.steps.baseline import compute_statistics, suggest_constraints
+from ml_code.steps.preprocess_outputs import (
+    SMOKE_SAMPLES,
+    TEST_RAW_FILE,
+    PreprocessResult,
+    smoke_samples,
+    write_outputs,
+)
+from ml_code.steps.raw_data import MAX_CLASSES, read_raw, validate
+
+#: Names other code imports from here; reading and checking the raw data, and writing the outputs,
+#: live in their own modules beside this one.
+__all__ = [
+    "MAX_CLASSES",
+    "SMOKE_SAMPLES",
+    "TEST_RAW_FILE",
+    "PreprocessResult",
+    "main",
+    "parse_args",
+    "preprocess",
+    "read_raw",
+    "smoke_samples",
+    "split",
+    "transformed",
+    "validate",
+    "write_outputs",
+]
 
 LOG = logging.getLogger(__name__)
-TEST_RAW_FILE: Final = "test_raw.csv"
-#: More distinct labels than this almost always means a continuous target.
-MAX_CLASSES: Final = 100
-#: How many raw test records the model version keeps for the post-deploy smoke test.
-SMOKE_SAMPLES: Final = 50
-
-
-def read_raw(input_dir: Path) -> pd.DataFrame:
-    """Concatenate every ``*.csv`` under ``input_dir`` (sorted by path).
-
-    Raises DataValidationError: no CSV found, an empty file, files with different columns.
-    """
-    files = sorted(p for p in input_dir.rglob("*.csv") if p.is_file())
-    if not files:
-        found = sorted(str(p.relative_to(input_dir)) for p in input_dir.rglob("*") if p.is_file())[:20]
-        raise DataValidationError(f"no CSV file under {input_dir}; files found: {found}")
-    frames: list[pd.DataFrame] = []
-    for path in files:
-        try:
-            frame = pd.read_csv(path)
-        except pd.errors.EmptyDataError:
-            raise DataValidationError(f"{path.name} is empty (no header, no rows)") from None
-        frame.columns = [str(c).strip() for c in frame.columns]
-        if frames and list(frame.columns) != list(frames[0].columns):
-            raise DataValidationError(
-                f"{path.name} has columns {list(frame.columns)}, "
-                f"but {files[0].name} has {list(frames[0].columns)}"
-            )
-        frames.append(frame)
-    return pd.concat(frames, ignore_index=True)
-
-
-def validate(frame: pd.DataFrame, target: str, problem_type: str) -> pd.DataFrame:
-    """Return ``frame`` without rows lacking a target, or raise DataValidationError naming the problem."""
-    if target not in frame.columns:
-        raise DataValidationError(f"target column {target!r} not found; columns found: {list(frame.columns)}")
-    if frame.empty:
-        raise DataValidationError(f"the input has a header ({list(frame.columns)}) but no rows")
-    if len(frame.columns) < 2:
-        raise DataValidationError(f"the input has no feature columns besides the target {target!r}")
-    empty = [str(c) for c in frame.columns if frame[c].isna().all()]
-    if empty:
-        raise DataValidationError(f"columns with no values at all (every row missing): {empty}")
-    unlabelled = int(frame[target].isna().sum())
-    if unlabelled:
-        LOG.warning("dropping %d rows without a %r value", unlabelled, target)
-        frame = frame.dropna(subset=[target]).reset_index(drop=True)
-    labels = frame[target]
-    if problem_type == "regression":
-        numbers = pd.to_numeric(labels, errors="coerce")
-        if numbers.isna().any():
-            bad = labels[numbers.isna()].unique()[:5].tolist()
-            raise DataValidationError(f"regression target {target!r} has non-numeric values, e.g. {bad}")
-        return frame.assign(**{target: numbers})
-    distinct = labels.nunique()
-    if distinct < 2:
-        raise DataValidationError(
-            f"{problem_type} target {target!r} needs 2+ distinct labels, found {distinct}"
-        )
-    if problem_type == "binary" and distinct > 2:
-        shown = sorted(map(str, labels.unique()))[:10]
-        raise DataValidationError(
-            f"binary target {target!r} has {distinct} labels {shown}; use --problem-type multiclass"
-        )
-    if distinct > MAX_CLASSES:
-        raise DataValidationError(
-            f"target {target!r} has {distinct} distinct labels; use --problem-type regression for a "
-            "continuous target"
-        )
-    rare = labels.value_counts()
-    rare = rare[rare < 3]
-    if not rare.empty:
-        raise DataValidationError(
-            f"labels {sorted(map(str, rare.index))} of {target!r} have fewer than 3 rows; a stratified "
-            "train/validation/test split needs at least 3 per label"
-        )
-    return frame
 
 
 def split(
@@ -140,17 +86,6 @@ def split(
     rest, test = cut(frame, test_fraction)
     train, validation = cut(rest, validation_fraction / (1 - test_fraction))
     return train, validation, test
-
-
-@dataclass(frozen=True)
-class PreprocessResult:
-    """Everything the step writes: transformed splits, the raw test rows, transformer, baseline."""
-
-    splits: dict[str, pd.DataFrame]
-    test_raw: pd.DataFrame
-    transformer: FeatureTransformer
-    statistics: dict[str, Any]
-    constraints: dict[str, Any]
 
 
 def transformed(transformer: FeatureTransformer, frame: pd.DataFrame) -> pd.DataFrame:
@@ -189,32 +124,6 @@ def preprocess(
         statistics=statistics,
         constraints=suggest_constraints(statistics),
     )  # fmt: skip
-
-
-def smoke_samples(test_raw: pd.DataFrame, target: str, limit: int = SMOKE_SAMPLES) -> list[dict[str, Any]]:
-    """The first ``limit`` raw test records without ``target``: original column names and values,
-    missing values as ``None`` (JSON null) -- what a client would send the endpoint."""
-    features = test_raw.drop(columns=[target]).head(limit)
-    records: list[dict[str, Any]] = json.loads(features.to_json(orient="records", double_precision=15))
-    return records
-
-
-def write_outputs(result: PreprocessResult, dirs: Mapping[str, Path]) -> None:
-    """Write the files of the contract into ``dirs`` (keys as contract.PREPROCESS_OUTPUTS)."""
-    for path in dirs.values():
-        path.mkdir(parents=True, exist_ok=True)
-    files = {"train": contract.TRAIN_FILE, "validation": contract.VALIDATION_FILE, "test": contract.TEST_FILE}
-    for name, frame in result.splits.items():
-        frame.to_csv(dirs[name] / files[name], index=False)
-    (dirs["train"] / contract.TRANSFORMER_FILE).write_text(result.transformer.to_json(), encoding="utf-8")
-    result.test_raw.to_csv(dirs["test"] / TEST_RAW_FILE, index=False)
-    samples = smoke_samples(result.test_raw, result.transformer.target)
-    (dirs["test"] / contract.SMOKE_SAMPLES_FILE).write_text(json.dumps(samples, indent=1), encoding="utf-8")
-    for file, content in (
-        (contract.BASELINE_STATISTICS_FILE, result.statistics),
-        (contract.BASELINE_CONSTRAINTS_FILE, result.constraints),
-    ):
-        (dirs["baseline"] / file).write_text(json.dumps(content, indent=2), encoding="utf-8")  # fmt: skip
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
