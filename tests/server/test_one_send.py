@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
-from ml_code.serving.serve import _HeadWithBody
+from uvicorn.server import ServerState
+
+from ml_code.serving.serve import OneSendProtocol, _config, _HeadWithBody
 
 
 class Recorder:
@@ -56,3 +59,50 @@ def test_closing_sends_a_held_head_first() -> None:
 def test_everything_else_is_the_transports() -> None:
     wrapped = _HeadWithBody(Recorder())  # type: ignore[arg-type]
     assert wrapped.get_extra_info("peername") == "extra peername"
+
+
+class WireTransport(Recorder):
+    """Recorder with what uvicorn's protocols ask of a socket transport."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.closing = False
+
+    def get_extra_info(self, name: str) -> Any:
+        return {"peername": ("127.0.0.1", 50000), "sockname": ("127.0.0.1", 8080)}.get(name)
+
+    def is_closing(self) -> bool:
+        return self.closing
+
+    def pause_reading(self) -> None: ...
+
+    def resume_reading(self) -> None: ...
+
+    def set_protocol(self, protocol: Any) -> None: ...
+
+
+def test_the_served_protocol_writes_a_whole_response_in_one_write() -> None:
+    # GIVEN the protocol make serve runs (make serve's own config), on a recording transport
+    async def ping(scope: Any, receive: Any, send: Any) -> None:
+        headers = [(b"content-type", b"text/plain"), (b"content-length", b"4")]
+        await send({"type": "http.response.start", "status": 200, "headers": headers})
+        await send({"type": "http.response.body", "body": b"pong"})
+
+    async def exchange() -> list[bytes]:
+        config = _config(ping)  # type: ignore[arg-type]
+        config.load()
+        transport = WireTransport()
+        assert config.http_protocol_class is OneSendProtocol
+        protocol = OneSendProtocol(config=config, server_state=ServerState(), app_state={})
+        protocol.connection_made(transport)  # type: ignore[arg-type]
+        # WHEN a keep-alive request arrives
+        protocol.data_received(b"GET /ping HTTP/1.1\r\nHost: x\r\n\r\n")
+        for _ in range(20):
+            await asyncio.sleep(0)
+        return transport.writes
+
+    writes = asyncio.run(exchange())
+    # THEN head and body leave in one write (one send on the socket)
+    assert len(writes) == 1, writes
+    assert writes[0].startswith(b"HTTP/1.1 200 OK\r\n")
+    assert writes[0].endswith(b"\r\n\r\npong")
