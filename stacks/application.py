@@ -4,8 +4,9 @@
 (``<project>-<env>-<part>``) so ``cdk deploy`` always targets the same CloudFormation stacks.
 Every stack but the data stack takes its config section and one
 :class:`~stacks.common.shared.SharedResources`, which grows as the stacks that make its parts
-are created (the network, then the alert topic). :func:`build_platform` is one block per stack, in
-the order they depend on each other, and is longer than a function should be for that reason.
+are created (the network, then the alert topic). Stacks are created in the order they depend on
+each other: the foundation (data, network), then the workloads that use it. Add a stack there,
+wiring resources, not names.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from typing import Final
 
 import aws_cdk as cdk
 
-from contracts.config import AppConfig, StageConfig
+from contracts.config import AppConfig, EnvironmentConfig, StageConfig
 from contracts.names import endpoint_stack_name, stack_name
 from stacks.common.shared import SharedResources
 from stacks.data_stack import DataStack
@@ -51,14 +52,35 @@ def build_platform(app: cdk.App, config: AppConfig) -> Platform:
     Returns:
         The :class:`Platform` with each stack.
     """
-    prefix, settings = config.prefix, config.env
+    settings = config.env
     env = (
         cdk.Environment(account=settings.account, region=settings.region)
         if settings.account or settings.region
         else None  # env-agnostic: the same template deploys to any account/region
     )
+    data, network, shared = _foundation(app, config, env)
+    platform = _workloads(app, settings, shared, env, data=data, network=network)
+    stacks = (
+        platform.data,
+        platform.network,
+        platform.studio,
+        platform.pipeline,
+        platform.monitoring,
+        platform.delivery,
+        *platform.endpoints.values(),
+    )
+    for stack in stacks:
+        for key, value in config.all_tags.items():
+            cdk.Tags.of(stack).add(key, value)
+    add_guardrails(app, production=settings.name in PRODUCTION_ENVIRONMENTS)
+    return platform
 
-    # ---- stacks (add new ones below, wiring resources, not names) ----
+
+def _foundation(
+    app: cdk.App, config: AppConfig, env: cdk.Environment | None
+) -> tuple[DataStack, NetworkStack, SharedResources]:
+    """The data stack and the network, and the shared resources (with the network) they make."""
+    prefix, settings = config.prefix, config.env
     data = DataStack(
         app,
         stack_name(prefix, "data"),
@@ -76,7 +98,20 @@ def build_platform(app: cdk.App, config: AppConfig) -> Platform:
         env=env,
         description=f"{prefix}: private network",
     )
-    shared = shared.with_network(network.network)
+    return data, network, shared.with_network(network.network)
+
+
+def _workloads(
+    app: cdk.App,
+    settings: EnvironmentConfig,
+    shared: SharedResources,
+    env: cdk.Environment | None,
+    *,
+    data: DataStack,
+    network: NetworkStack,
+) -> Platform:
+    """Every stack that uses the shared resources, in the order they depend on each other."""
+    prefix = shared.prefix
     studio = StudioStack(
         app,
         stack_name(prefix, "studio"),
@@ -116,13 +151,6 @@ def build_platform(app: cdk.App, config: AppConfig) -> Platform:
         for stage in settings.endpoints
         if stage.approved_model is not None  # else nothing approved yet: `python -m release.resolve`
     }
-    # ---- end of stacks ----
-
-    stacks = (data, network, studio, pipeline, monitoring, delivery, *endpoints.values())
-    for stack in stacks:
-        for key, value in config.all_tags.items():
-            cdk.Tags.of(stack).add(key, value)
-    add_guardrails(app, production=settings.name in PRODUCTION_ENVIRONMENTS)
     return Platform(
         data=data,
         network=network,
