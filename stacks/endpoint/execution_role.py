@@ -4,7 +4,7 @@ SageMaker assumes it to pull the serving image, read this version's model artifa
 model's network interfaces in the project VPC (instance stages; serverless has no VPC), write the
 endpoint's logs and (when the stage captures traffic) write captured requests under
 ``data-capture/<endpoint>/``. The permissions are a customer-managed policy of our own (no inline
-policy, no AWS-managed one); ``_statements`` is long because it is that list, one statement per need.
+policy, no AWS-managed one), one statement per need.
 """
 
 from __future__ import annotations
@@ -87,9 +87,26 @@ def _arn(stack: cdk.Stack, service: str, resource: str) -> str:
 
 
 def _statements(scope: Construct, p: ExecutionRoleProps) -> list[iam.PolicyStatement]:
+    """The model's files, key and image; its logs and metrics; its ENIs (in a VPC); captured data."""
     stack = cdk.Stack.of(scope)
     log_group = _arn(stack, "logs", f"log-group:/aws/sagemaker/Endpoints/{p.endpoint_name}")
-    statements = [
+    statements = [*_model_statements(stack, p), *_telemetry_statements(p, log_group)]
+    if p.vpc is not None:
+        statements += _eni_statements(stack, p, p.vpc)
+    if p.capture_prefix:
+        statements.append(
+            iam.PolicyStatement(
+                sid="WriteCapturedData",
+                actions=["s3:PutObject"],
+                resources=[p.artifact_bucket.arn_for_objects(f"{p.capture_prefix}*")],
+            )
+        )
+    return statements
+
+
+def _model_statements(stack: cdk.Stack, p: ExecutionRoleProps) -> list[iam.PolicyStatement]:
+    """Read this version's model file and package, use the data key, pull the serving image."""
+    return [
         iam.PolicyStatement(
             sid="ReadThisModelVersion",
             actions=["s3:GetObject"],
@@ -111,6 +128,12 @@ def _statements(scope: Construct, p: ExecutionRoleProps) -> list[iam.PolicyState
             actions=["ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer", "ecr:BatchCheckLayerAvailability"],
             resources=[repository_arn(stack, p.approved.image_uri)],
         ),
+    ]
+
+
+def _telemetry_statements(p: ExecutionRoleProps, log_group: str) -> list[iam.PolicyStatement]:
+    """Write the endpoint's logs (``log_group``) and metrics; the calls with no resource-level scope."""
+    return [
         iam.PolicyStatement(
             sid="WriteEndpointLogs",
             actions=["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"],
@@ -141,17 +164,6 @@ def _statements(scope: Construct, p: ExecutionRoleProps) -> list[iam.PolicyState
             conditions={"StringEquals": {"cloudwatch:namespace": "/aws/sagemaker/Endpoints"}},
         ),
     ]
-    if p.vpc is not None:
-        statements += _eni_statements(stack, p, p.vpc)
-    if p.capture_prefix:
-        statements.append(
-            iam.PolicyStatement(
-                sid="WriteCapturedData",
-                actions=["s3:PutObject"],
-                resources=[p.artifact_bucket.arn_for_objects(f"{p.capture_prefix}*")],
-            )
-        )
-    return statements
 
 
 def _eni_statements(stack: cdk.Stack, p: ExecutionRoleProps, vpc: ec2.IVpc) -> list[iam.PolicyStatement]:

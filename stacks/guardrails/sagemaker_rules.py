@@ -3,8 +3,8 @@
 cdk-nag barely covers SageMaker, so these mirror the Security Hub SageMaker controls and the
 Studio hardening guidance. The checks live by subject (:mod:`.studio_rules`,
 :mod:`.endpoint_rules`, :mod:`.pipeline_rules`); :mod:`.rule_base` has the rule type and the one
-policy for values that cannot be resolved at synth time. :func:`rules` is long because it is the
-list itself, one entry per rule.
+policy for values that cannot be resolved at synth time. The list is written by subject too,
+one entry per rule.
 """
 
 from __future__ import annotations
@@ -29,7 +29,12 @@ __all__ = ["Props", "Resources", "SageMakerRule", "rules"]
 
 def rules(*, production: bool) -> tuple[SageMakerRule, ...]:
     """Every rule, in report order (``production``: hold untagged endpoint configs to redundancy)."""
-    all_rules = [
+    return (*_studio_rules(), *_endpoint_rules(production=production), *_pipeline_rules())
+
+
+def _studio_rules() -> list[SageMakerRule]:
+    """The Studio domain and notebook instances."""
+    return [
         SageMakerRule(
             rule_id="DomainVpcOnly",
             info="The Studio domain does not set AppNetworkAccessType to the literal VpcOnly.",
@@ -56,6 +61,12 @@ def rules(*, production: bool) -> tuple[SageMakerRule, ...]:
             explanation="Notebooks should reach AWS through the VPC only (Security Hub SageMaker.1/.2).",
             check=notebook_no_direct_internet,
         ),
+    ]
+
+
+def _endpoint_rules(*, production: bool) -> list[SageMakerRule]:
+    """Models, endpoint configs and endpoints."""
+    return [
         SageMakerRule(
             rule_id="ModelNetworkIsolation",
             info="The model does not set EnableNetworkIsolation to true.",
@@ -85,6 +96,12 @@ def rules(*, production: bool) -> tuple[SageMakerRule, ...]:
             "hears about it: rollback alarms must be reviewable with the endpoint and must act.",
             stack_check=endpoint_rollback_alarms,
         ),
+    ]
+
+
+def _pipeline_rules() -> list[SageMakerRule]:
+    """The jobs of SageMaker pipelines."""
+    return [
         SageMakerRule(
             rule_id="PipelineJobsEncrypted",
             info="A pipeline processing/training step lacks volume/output KMS keys or "
@@ -94,4 +111,3 @@ def rules(*, production: bool) -> tuple[SageMakerRule, ...]:
             check=pipeline_jobs_encrypted,
         ),
     ]
-    return tuple(all_rules)
