@@ -61,21 +61,7 @@ class MonitoringStack(cdk.Stack):
         prefix, training = shared.prefix, names.training_pipeline_name(shared.prefix)
         self.drift_pipeline_name = names.drift_pipeline_name(prefix)
         self.drift_pipeline_arn = pipeline_arn(self, self.drift_pipeline_name)
-        alerts = Alerts(
-            self,
-            "Alerts",
-            props=AlertsProps(
-                topic_name=names.alert_topic_name(prefix),
-                emails=config.notification_emails,
-                pipeline_arns=[pipeline_arn(self, training), self.drift_pipeline_arn],
-                delivery_pipeline_names=[
-                    names.build_pipeline_name(prefix),
-                    names.deploy_pipeline_name(prefix),
-                ],
-                model_package_group_name=shared.model_package_group_name,
-                dead_letter_queue_name=names.dead_letter_queue_name(prefix, "monitoring"),
-            ),
-        )
+        alerts = self._alerts(config, shared, training)
         self.topic, self.dead_letters = alerts.topic, alerts.dead_letters
         self._config, self._shared = config, shared.with_alert_topic(self.topic)
         if config.budget is not None:
@@ -105,6 +91,25 @@ class MonitoringStack(cdk.Stack):
                 drift_pipeline_arn=self.drift_pipeline_arn,
                 dead_letters=self.dead_letters,
             )
+
+    def _alerts(self, config: MonitoringConfig, shared: SharedResources, training: str) -> Alerts:
+        """The alert topic (and its dead-letter queue) for both pipelines, delivery and the registry."""
+        prefix = shared.prefix
+        return Alerts(
+            self,
+            "Alerts",
+            props=AlertsProps(
+                topic_name=names.alert_topic_name(prefix),
+                emails=config.notification_emails,
+                pipeline_arns=[pipeline_arn(self, training), self.drift_pipeline_arn],
+                delivery_pipeline_names=[
+                    names.build_pipeline_name(prefix),
+                    names.deploy_pipeline_name(prefix),
+                ],
+                model_package_group_name=shared.model_package_group_name,
+                dead_letter_queue_name=names.dead_letter_queue_name(prefix, "monitoring"),
+            ),
+        )
 
     def _drift_check(self, max_runtime_seconds: int, source_dir: Path, build_dir: Path) -> DriftPipeline:
         shared = self._shared

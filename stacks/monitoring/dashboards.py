@@ -2,8 +2,8 @@
 
 Traffic, errors and latency of the stage's endpoint; drift (violations, records checked, every
 feature's distance through a SEARCH expression, so new features appear without a redeploy); and
-the training pipeline's executions (``_metric_groups``, long because it is that list). Endpoint
-names are fixed by config, so the dashboards exist before the first model is deployed.
+the training pipeline's executions (``_metric_groups``). Endpoint names are fixed by config, so
+the dashboards exist before the first model is deployed.
 """
 
 from __future__ import annotations
@@ -74,19 +74,17 @@ class StageDashboard(Construct):
 
 def _metric_groups(props: StageDashboardProps) -> list[CustomMetricGroup]:
     """Traffic, errors, latency, drift, feature distances and training runs, in that order."""
-    endpoint = {"EndpointName": props.endpoint_name, "VariantName": "AllTraffic"}
-    drift = {"EndpointName": props.endpoint_name}
-    pipeline = {"PipelineName": props.training_pipeline_name}
-    sm, runs = "AWS/SageMaker", "AWS/Sagemaker/ModelBuildingPipeline"
-    distance = cloudwatch.MathExpression(
-        expression=(
-            f"SEARCH('{{{contract.DRIFT_NAMESPACE},EndpointName,Feature}} "
-            f'MetricName="{contract.DRIFT_METRIC_DISTANCE}" EndpointName="{props.endpoint_name}"\', '
-            "'Maximum', 3600)"
-        ),
-        label="",
-        period=cdk.Duration.hours(1),
-    )
+    return [
+        *_endpoint_groups(props.endpoint_name),
+        *_drift_groups(props.endpoint_name),
+        _training_group(props.training_pipeline_name),
+    ]
+
+
+def _endpoint_groups(endpoint_name: str) -> list[CustomMetricGroup]:
+    """The endpoint's invocations, errors and latency (SageMaker's own metrics)."""
+    endpoint = {"EndpointName": endpoint_name, "VariantName": "AllTraffic"}
+    sm = "AWS/SageMaker"
     return [
         CustomMetricGroup(
             title="Invocations",
@@ -110,6 +108,22 @@ def _metric_groups(props: StageDashboardProps) -> list[CustomMetricGroup]:
                 _metric(sm, "OverheadLatency", endpoint, "p99", "Overhead p99"),
             ],
         ),
+    ]
+
+
+def _drift_groups(endpoint_name: str) -> list[CustomMetricGroup]:
+    """The drift check's violations and records, and every feature's distance (a SEARCH)."""
+    drift = {"EndpointName": endpoint_name}
+    distance = cloudwatch.MathExpression(
+        expression=(
+            f"SEARCH('{{{contract.DRIFT_NAMESPACE},EndpointName,Feature}} "
+            f'MetricName="{contract.DRIFT_METRIC_DISTANCE}" EndpointName="{endpoint_name}"\', '
+            "'Maximum', 3600)"
+        ),
+        label="",
+        period=cdk.Duration.hours(1),
+    )
+    return [
         CustomMetricGroup(
             title="Drift",
             metrics=[
@@ -130,12 +144,18 @@ def _metric_groups(props: StageDashboardProps) -> list[CustomMetricGroup]:
             ],
         ),
         CustomMetricGroup(title="Feature distance from baseline", metrics=[distance]),
-        CustomMetricGroup(
-            title="Training pipeline executions",
-            metrics=[
-                _metric(runs, "ExecutionStarted", pipeline, "Sum", "Started"),
-                _metric(runs, "ExecutionSucceeded", pipeline, "Sum", "Succeeded"),
-                _metric(runs, "ExecutionFailed", pipeline, "Sum", "Failed"),
-            ],
-        ),
     ]
+
+
+def _training_group(pipeline_name: str) -> CustomMetricGroup:
+    """The training pipeline's started, succeeded and failed executions."""
+    pipeline = {"PipelineName": pipeline_name}
+    runs = "AWS/Sagemaker/ModelBuildingPipeline"
+    return CustomMetricGroup(
+        title="Training pipeline executions",
+        metrics=[
+            _metric(runs, "ExecutionStarted", pipeline, "Sum", "Started"),
+            _metric(runs, "ExecutionSucceeded", pipeline, "Sum", "Succeeded"),
+            _metric(runs, "ExecutionFailed", pipeline, "Sum", "Failed"),
+        ],
+    )

@@ -57,29 +57,7 @@ class S3PrefixList(Construct):
             assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
             description="Reads the S3 managed prefix list ID when the network stack deploys",
         )
-        policy = iam.ManagedPolicy(
-            self,
-            "Policy",
-            roles=[role],
-            statements=[
-                iam.PolicyStatement(
-                    sid="WriteOwnLogs",
-                    actions=["logs:CreateLogStream", "logs:PutLogEvents"],
-                    resources=[log_group.log_group_arn],
-                ),
-                iam.PolicyStatement(
-                    sid="ReadManagedPrefixLists",
-                    actions=["ec2:DescribeManagedPrefixLists"],
-                    resources=["*"],  # EC2 Describe* actions take no resource ARN
-                ),
-            ],
-        )
-        acknowledge(
-            policy,
-            "AwsSolutions-IAM5[Resource::*]",
-            "ec2:DescribeManagedPrefixLists supports no resource-level permissions (EC2 Describe* "
-            "actions authorize only '*'); the action is read-only and the only one on '*'.",
-        )
+        policy = self._policy(role, log_group)
         call = cr.AwsSdkCall(
             service="EC2",
             action="DescribeManagedPrefixLists",
@@ -106,6 +84,33 @@ class S3PrefixList(Construct):
         _settle_provider(cdk.Stack.of(self), policy)
         self.prefix_list_id: str = lookup.get_response_field(_ID_PATH)
         self.peer: ec2.IPeer = ec2.Peer.prefix_list(self.prefix_list_id)
+
+    def _policy(self, role: iam.IRole, log_group: logs.ILogGroup) -> iam.ManagedPolicy:
+        """The lookup's only permissions: its own logs and the one read-only EC2 call."""
+        policy = iam.ManagedPolicy(
+            self,
+            "Policy",
+            roles=[role],
+            statements=[
+                iam.PolicyStatement(
+                    sid="WriteOwnLogs",
+                    actions=["logs:CreateLogStream", "logs:PutLogEvents"],
+                    resources=[log_group.log_group_arn],
+                ),
+                iam.PolicyStatement(
+                    sid="ReadManagedPrefixLists",
+                    actions=["ec2:DescribeManagedPrefixLists"],
+                    resources=["*"],  # EC2 Describe* actions take no resource ARN
+                ),
+            ],
+        )
+        acknowledge(
+            policy,
+            "AwsSolutions-IAM5[Resource::*]",
+            "ec2:DescribeManagedPrefixLists supports no resource-level permissions (EC2 Describe* "
+            "actions authorize only '*'); the action is read-only and the only one on '*'.",
+        )
+        return policy
 
 
 def _settle_provider(stack: cdk.Stack, policy: iam.ManagedPolicy) -> None:
