@@ -77,11 +77,21 @@ def definition_dict(props: DefinitionProps) -> Json:
 def _job_steps(
     props: DefinitionProps, p: PipelineParameters
 ) -> tuple[JobStep, JobStep, JobStep, PropertyFile]:
-    job, bucket = props.job, props.artifact_bucket
+    """Preprocess, Train and Evaluate (which share the code bundle), and Evaluate's report."""
     code_file = props.code_uri.rsplit("/", 1)[-1]
     code_input = rq.s3_input("code", props.code_uri, contract.CODE_DIR)
+    preprocess = _preprocess_step(props, p, code_file, code_input)
+    train = _train_step(props, p, code_file, preprocess)
+    evaluate, report = _evaluate_step(props, p, code_file, code_input, preprocess=preprocess, train=train)
+    return preprocess, train, evaluate, report
 
-    preprocess = JobStep(
+
+def _preprocess_step(
+    props: DefinitionProps, p: PipelineParameters, code_file: str, code_input: Json
+) -> JobStep:
+    """Split, transform and baseline the raw data (network-isolated)."""
+    job, bucket = props.job, props.artifact_bucket
+    return JobStep(
         name="Preprocess",
         type=PROCESSING,
         description="Split, transform and baseline the raw data",
@@ -98,7 +108,14 @@ def _job_steps(
             network_isolation=True,
         ),
     )
-    train = JobStep(
+
+
+def _train_step(
+    props: DefinitionProps, p: PipelineParameters, code_file: str, preprocess: JobStep
+) -> JobStep:
+    """Train on preprocess's train and validation splits, the bundle as the code channel."""
+    job, bucket = props.job, props.artifact_bucket
+    return JobStep(
         name="Train",
         type=TRAINING,
         description="Train XGBoost (train.py from the source bundle, under the platform's own entrypoint)",
@@ -120,6 +137,19 @@ def _job_steps(
             checkpoint_uri=_run_uri(bucket, "train", "checkpoints", prefix=INTERMEDIATES_PREFIX),
         ),
     )
+
+
+def _evaluate_step(
+    props: DefinitionProps,
+    p: PipelineParameters,
+    code_file: str,
+    code_input: Json,
+    *,
+    preprocess: JobStep,
+    train: JobStep,
+) -> tuple[JobStep, PropertyFile]:
+    """Score the model on the test split and look up the champion; returns the step and its report."""
+    job, bucket = props.job, props.artifact_bucket
     report = PropertyFile(
         name=EVALUATION_PROPERTY_FILE, output_name=contract.EVALUATION_OUTPUT, path=contract.EVALUATION_FILE
     )
@@ -156,7 +186,7 @@ def _job_steps(
             environment={"AWS_DEFAULT_REGION": props.region},
         ),
     )
-    return preprocess, train, evaluate, report
+    return evaluate, report
 
 
 def build_definition(props: DefinitionProps, *, name: str) -> str:

@@ -32,30 +32,7 @@ def quality_gate(
     def gate_value(path: str) -> Json:
         return evaluate.json_get(report, path)
 
-    evaluation_uri = evaluate.output_uri(contract.EVALUATION_OUTPUT)
-    baseline_uri = preprocess.output_uri("baseline")
-    # The post-deploy smoke test (release.smoke) sends the version these raw test records.
-    smoke_samples_uri = join([preprocess.output_uri("test"), contract.SMOKE_SAMPLES_FILE], on="/")
-    register = JobStep(
-        name="Register",
-        type=REGISTER_MODEL,
-        description="Register the model version for manual approval",
-        arguments=model_package_request(
-            group_name=props.model_package_group_name,
-            image_uri=props.job.image_uri,
-            region=props.region,
-            model_data=train.model_artifacts(),
-            evaluation_uri=join([evaluation_uri, contract.EVALUATION_FILE], on="/"),
-            statistics_uri=join([baseline_uri, contract.BASELINE_STATISTICS_FILE], on="/"),
-            constraints_uri=join([baseline_uri, contract.BASELINE_CONSTRAINTS_FILE], on="/"),
-            endpoint_instance_type=props.endpoint_instance_type,
-            metadata={
-                PROBLEM_TYPE_METADATA_KEY: p.problem.expr,
-                "TargetColumn": p.target.expr,
-                SMOKE_SAMPLES_METADATA_KEY: smoke_samples_uri,
-            },
-        ),
-    )
+    register = _register_step(props, p, preprocess=preprocess, train=train, evaluate=evaluate)
     value = gate_value(contract.GATE_METRIC_PATH)
     floor = gate_value(contract.GATE_CHAMPION_FLOOR_PATH)
     fail = FailStep(
@@ -86,4 +63,34 @@ def quality_gate(
         ],
         if_steps=[register],
         else_steps=[fail],
+    )
+
+
+def _register_step(
+    props: DefinitionProps, p: PipelineParameters, *, preprocess: JobStep, train: JobStep, evaluate: JobStep
+) -> JobStep:
+    """Register the trained model for manual approval, with its evaluation, baseline and smoke samples."""
+    evaluation_uri = evaluate.output_uri(contract.EVALUATION_OUTPUT)
+    baseline_uri = preprocess.output_uri("baseline")
+    # The post-deploy smoke test (release.smoke) sends the version these raw test records.
+    smoke_samples_uri = join([preprocess.output_uri("test"), contract.SMOKE_SAMPLES_FILE], on="/")
+    return JobStep(
+        name="Register",
+        type=REGISTER_MODEL,
+        description="Register the model version for manual approval",
+        arguments=model_package_request(
+            group_name=props.model_package_group_name,
+            image_uri=props.job.image_uri,
+            region=props.region,
+            model_data=train.model_artifacts(),
+            evaluation_uri=join([evaluation_uri, contract.EVALUATION_FILE], on="/"),
+            statistics_uri=join([baseline_uri, contract.BASELINE_STATISTICS_FILE], on="/"),
+            constraints_uri=join([baseline_uri, contract.BASELINE_CONSTRAINTS_FILE], on="/"),
+            endpoint_instance_type=props.endpoint_instance_type,
+            metadata={
+                PROBLEM_TYPE_METADATA_KEY: p.problem.expr,
+                "TargetColumn": p.target.expr,
+                SMOKE_SAMPLES_METADATA_KEY: smoke_samples_uri,
+            },
+        ),
     )
