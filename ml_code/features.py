@@ -4,11 +4,9 @@ Fitted once by preprocess on the training split, saved as JSON (never pickle, so
 model loads in the SageMaker XGBoost container whatever its scikit-learn version) and
 applied by serving to raw request rows. It also owns the label <-> class-index mapping.
 
-Per raw feature:
-- numeric: median imputation, plus a ``<name>__missing`` indicator column when the
-  training data had missing values in it;
-- categorical: one-hot over the (up to ``max_categories`` most frequent) categories seen
-  in training, plus ``<name>=__other__`` (unseen) and ``<name>=__missing__`` buckets.
+What each raw feature becomes (numeric: median imputation and a missing indicator; categorical:
+one-hot with ``__other__`` and ``__missing__`` buckets) is :mod:`ml_code.feature_columns`'s; this
+module re-exports its public names.
 
 Serving API (stable; ml_code/serving/inference.py builds on it):
 - ``FeatureTransformer.from_json(text)`` / ``.to_json()``
@@ -28,8 +26,6 @@ path on them, so changing either means a new format version.
 from __future__ import annotations
 
 import json
-import math
-from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final, cast
@@ -40,31 +36,33 @@ import pandas as pd
 
 from ml_code.contract import PROBLEM_TYPES
 from ml_code.errors import DataValidationError, PayloadError
+from ml_code.feature_columns import (
+    MAX_CATEGORIES,
+    MISSING,
+    OTHER,
+    ColumnStep,
+    RawValue,
+    column_steps,
+    fit_spec,
+    normalize_category,
+    to_number,
+)
+
+#: Names other code imports from here (serving, drift, steps, tests).
+__all__ = [
+    "FORMAT_VERSION",
+    "MAX_CATEGORIES",
+    "MISSING",
+    "OTHER",
+    "FeatureTransformer",
+    "Label",
+    "RawValue",
+    "normalize_category",
+]
 
 FORMAT_VERSION: Final = 1
-MAX_CATEGORIES: Final = 50
-OTHER: Final = "__other__"
-MISSING: Final = "__missing__"
 
-RawValue = str | float | int | bool | None
 Label = int | str
-
-
-def normalize_category(value: object) -> str | None:
-    """Return the canonical string of a categorical value, or None when it is missing."""
-    if value is None:
-        return None
-    if isinstance(value, str):
-        stripped = value.strip()
-        return stripped or None
-    if isinstance(value, bool | np.bool_):
-        return str(bool(value))
-    if isinstance(value, float | np.floating):
-        if math.isnan(value):
-            return None
-        # JSON clients send 1.0 for the category "1"
-        return str(int(value)) if float(value).is_integer() else str(float(value))
-    return str(value)
 
 
 def _labels_of(target: pd.Series[Any]) -> list[Label]:
@@ -88,29 +86,15 @@ class FeatureTransformer:
     problem_type: str
     features: list[dict[str, Any]]
     labels: list[Label] | None = None
-    _plan: list[tuple[Any, ...]] = field(init=False, repr=False, compare=False)
+    _plan: list[ColumnStep] = field(init=False, repr=False, compare=False)
     _names: list[str] = field(init=False, repr=False, compare=False)
     output_names: list[str] = field(init=False, compare=False)
 
     def __post_init__(self) -> None:
         if self.problem_type not in PROBLEM_TYPES:
             raise ValueError(f"problem_type must be one of {PROBLEM_TYPES}, got {self.problem_type!r}")
-        self.output_names, self._plan = [], []
+        self.output_names, self._plan = column_steps(self.features)
         self._names = [str(spec["name"]) for spec in self.features]  # per request, without a new list
-        for raw_index, spec in enumerate(self.features):
-            name, start = spec["name"], len(self.output_names)
-            if spec["kind"] == "numeric":
-                self.output_names.append(name)
-                indicator = start + 1 if spec["missing_indicator"] else -1
-                if spec["missing_indicator"]:
-                    self.output_names.append(f"{name}__missing")
-                self._plan.append((raw_index, name, True, start, float(spec["median"]), indicator))
-            else:
-                cats = list(spec["categories"])
-                self.output_names += [f"{name}={c}" for c in [*cats, OTHER, MISSING]]
-                lookup = {c: start + i for i, c in enumerate(cats)}
-                other, missing = start + len(cats), start + len(cats) + 1
-                self._plan.append((raw_index, name, False, lookup, other, missing))
 
     # ------------------------------------------------------------------ fitting
     @classmethod
@@ -120,23 +104,7 @@ class FeatureTransformer:
         """Fit on a raw frame that includes ``target``; raises DataValidationError on unusable columns."""
         if target not in frame.columns:
             raise DataValidationError(f"target column {target!r} not found; columns: {list(frame.columns)}")
-        specs: list[dict[str, Any]] = []
-        for name in (c for c in frame.columns if c != target):
-            column = frame[name]
-            if column.isna().all():
-                raise DataValidationError(f"feature column {name!r} has no values (all missing)")
-            if pd.api.types.is_numeric_dtype(column) and not pd.api.types.is_bool_dtype(column):
-                specs.append({
-                    "name": str(name), "kind": "numeric", "dtype": str(column.dtype),
-                    "median": float(column.median()), "missing_indicator": bool(column.isna().any()),
-                })  # fmt: skip
-            else:
-                counts = Counter(c for c in map(normalize_category, column) if c is not None)
-                ranked = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[:max_categories]
-                specs.append({
-                    "name": str(name), "kind": "categorical", "dtype": str(column.dtype),
-                    "categories": sorted(str(c) for c, _ in ranked),
-                })  # fmt: skip
+        specs = [fit_spec(name, frame[name], max_categories) for name in frame.columns if name != target]
         labels = None if problem_type == "regression" else _labels_of(frame[target])
         return cls(target=target, problem_type=problem_type, features=specs, labels=labels)
 
@@ -155,23 +123,8 @@ class FeatureTransformer:
         if absent:
             raise DataValidationError(f"feature columns {absent} not found; columns: {list(frame.columns)}")
         out = np.zeros((len(frame), len(self.output_names)), dtype=np.float32)
-        for _, name, numeric, *rest in self._plan:
-            if numeric:
-                start, median, indicator = rest
-                try:
-                    values = pd.to_numeric(frame[name].replace("", np.nan)).to_numpy(dtype=np.float64)
-                except (ValueError, TypeError) as exc:
-                    raise DataValidationError(
-                        f"numeric column {name!r} has a non-numeric value: {exc}"
-                    ) from exc
-                missing = np.isnan(values)
-                out[:, start] = np.where(missing, median, values)
-                if indicator >= 0:
-                    out[:, indicator] = missing
-            else:
-                lookup, other, missing_col = rest
-                for row, value in enumerate(normalize_category(v) for v in frame[name]):
-                    out[row, missing_col if value is None else lookup.get(value, other)] = 1.0
+        for step in self._plan:
+            step.fill(out, frame[step.name])
         return out
 
     def transform_rows(
@@ -179,15 +132,17 @@ class FeatureTransformer:
     ) -> npt.NDArray[np.float32]:
         """Transform raw request rows (see module doc); raises PayloadError naming row and column."""
         width, names = len(self.output_names), self._names
+        # The steps unpacked as plain tuples, per row and column: attribute reads cost more here
+        plan: Sequence[tuple[Any, ...]] = self._plan
         flat = [0.0] * (width * len(rows))
         for r, raw_row in enumerate(rows):
             row = self._as_sequence(r, raw_row, names)
             base = r * width
-            for raw_index, name, numeric, *rest in self._plan:
+            for raw_index, name, numeric, *rest in plan:
                 value = row[raw_index]
                 if numeric:
                     start, median, indicator = rest
-                    number = _to_number(value, r, name)
+                    number = to_number(value, r, name)
                     if number is None:
                         flat[base + start] = median
                         if indicator >= 0:
@@ -276,24 +231,3 @@ def _as_int_label(value: Any) -> Label:
 
 def _as_str_label(value: Any) -> Label:
     return str(value).strip()
-
-
-def _to_number(value: RawValue, row: int, column: str) -> float | None:
-    """A numeric cell as float (None when missing); raises PayloadError for anything else."""
-    if value is None:
-        return None
-    if isinstance(value, float | int):
-        number = float(value)
-    else:
-        text = str(value).strip()
-        if not text:
-            return None
-        try:
-            number = float(text)
-        except ValueError:
-            raise PayloadError(f"row {row}, column {column!r}: expected a number, got {value!r}") from None
-    if math.isnan(number):
-        return None
-    if math.isinf(number):
-        raise PayloadError(f"row {row}, column {column!r}: {value!r} is not a finite number")
-    return number
