@@ -15,7 +15,8 @@ For 1-row and 1,000-row CSV bodies (Accept text/csv): requests/s and p50/p99 wit
 keep-alive connections, and p50 with one client; rounds interleave the stacks and the median
 round is reported. Then the handlers' own time (``inference.respond`` and its steps, timed
 in-process by benchmarks/handler_time.py under each stack's Python) and its share of the deployed
-stack's one-client p50.
+stack's one-client p50. The load generator is benchmarks/http_load.py; benchmarks/server_stacks.py
+starts each stack.
 
 Run: ``.venv/bin/python -m benchmarks.bench_server [--rounds 5] [--stacks deployed toolkit "make serve"]
 [--code DIR]`` (about 5 minutes; needs nginx and .venv-contract, which ``make bench`` installs).
@@ -26,7 +27,6 @@ DIR``), for before/after figures measured the same way.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import contextlib
 import json
 import os
@@ -36,91 +36,22 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from benchmarks.toolkit_stack import contract_python, toolkit_stack
+from benchmarks.http_load import CONCURRENCY, Result, load
+from benchmarks.server_stacks import started
+from benchmarks.toolkit_stack import contract_python
 from ml_code import contract, sample_data
-from ml_code.serving.serve import serve_subprocess
 from ml_code.steps.preprocess import preprocess, write_outputs
 from ml_code.steps.train import Hyperparameters, train
 
 REPO = Path(__file__).resolve().parent.parent
-CONCURRENCY = 16
 #: (payload name, rows per request, requests per 16-client round, requests per 1-client round)
 CASES = (("1 row", 1, 4000, 1000), ("1,000 rows", 1000, 400, 150))
 STACKS = ("deployed", "toolkit", "make serve")
 #: the demo's first training run (offline/demo.py: SAMPLE_ROWS rows of sample_data, seed 7)
 DEMO_ROWS, DEMO_SEED = 4000, 7
-
-
-@dataclass(frozen=True)
-class Result:
-    requests_per_s: float
-    p50_ms: float
-    p99_ms: float
-    errors: int
-
-
-async def _client(port: int, request: bytes, count: int, latencies: list[float], errors: list[int]) -> None:
-    reader = writer = None
-    for _ in range(count):
-        if writer is None:
-            reader, writer = await asyncio.open_connection("127.0.0.1", port)
-        assert reader is not None
-        start = time.perf_counter()
-        writer.write(request)
-        head = await reader.readuntil(b"\r\n\r\n")
-        length, close = 0, False
-        for line in head.split(b"\r\n")[1:]:
-            name, _, value = line.partition(b":")
-            name = name.strip().lower()
-            if name == b"content-length":
-                length = int(value)
-            elif name == b"connection":
-                close = value.strip().lower() == b"close"
-        await reader.readexactly(length)
-        latencies.append(time.perf_counter() - start)
-        if not head.startswith(b"HTTP/1.1 200"):
-            errors.append(1)
-        if close:
-            writer.close()
-            reader = writer = None
-    if writer is not None:
-        writer.close()
-
-
-def load(port: int, body: bytes, total: int, concurrency: int = CONCURRENCY) -> Result:
-    """Send ``total`` POST /invocations over ``concurrency`` keep-alive connections; the figures.
-
-    The generator is one asyncio process writing a pre-built request and reading only the status
-    line, headers and Content-Length bytes: tens of microseconds a request, the same for every
-    stack (a server that closes the connection makes the client reconnect: its own cost).
-    """
-    request = (
-        b"POST /invocations HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: text/csv\r\n"
-        b"Accept: text/csv\r\nContent-Length: %d\r\n\r\n" % len(body)
-    ) + body
-    latencies: list[float] = []
-    errors: list[int] = []
-
-    async def run() -> float:
-        start = time.perf_counter()
-        per_client = total // concurrency
-        await asyncio.gather(
-            *(_client(port, request, per_client, latencies, errors) for _ in range(concurrency))
-        )
-        return time.perf_counter() - start
-
-    elapsed = asyncio.run(run())
-    latencies.sort()
-    return Result(
-        requests_per_s=len(latencies) / elapsed,
-        p50_ms=latencies[len(latencies) // 2] * 1e3,
-        p99_ms=latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))] * 1e3,
-        errors=len(errors),
-    )
 
 
 def build_model(root: Path, code: Path | None = None) -> tuple[Path, Path]:
@@ -139,60 +70,6 @@ def build_model(root: Path, code: Path | None = None) -> tuple[Path, Path]:
     raw = sample_data.generate(1000, seed=11).drop(columns=[sample_data.TARGET])
     rows.write_text(raw.to_csv(index=False, header=False))
     return root / "model", rows
-
-
-@contextlib.contextmanager
-def reference_stack(model_dir: Path, workers: int) -> Iterator[int]:
-    from ml_code.serving.client import start_server_process, stop_server_process  # noqa: PLC0415
-
-    port = _free_port()
-    command = [
-        sys.executable, "-c",
-        "import sys, os; os.environ['REFERENCE_MODEL_DIR'] = sys.argv[1]; "
-        "print('reference on http://127.0.0.1:' + sys.argv[2], flush=True); "
-        "from gunicorn.app.wsgiapp import run; "
-        "sys.argv = ['gunicorn', '-k', 'sync', '-w', sys.argv[3], '-b', '127.0.0.1:' + sys.argv[2], "
-        "'--log-level', 'warning', 'benchmarks.reference_server.app:app']; run()",
-        str(model_dir), str(port), str(workers),
-    ]  # fmt: skip
-    process, _ = start_server_process(command, timeout=120)
-    try:
-        yield port
-    finally:
-        stop_server_process(process)
-
-
-def _free_port() -> int:
-    from benchmarks.toolkit_stack import free_port  # noqa: PLC0415
-
-    return free_port()
-
-
-@contextlib.contextmanager
-def started(name: str, model_dir: Path, workers: int, code: Path | None = None) -> Iterator[int]:
-    if name == "make serve" and code is not None:  # that version's ml_code.serving.serve, same CLI
-        from ml_code.serving.client import start_server_process, stop_server_process  # noqa: PLC0415
-
-        command = [
-            sys.executable, "-c",
-            f"import sys; sys.path.insert(0, {str(code)!r}); "
-            "import ml_code.serving.serve as s; sys.exit(s.main())",
-            "--model", str(model_dir), "--port", "0", "--workers", str(workers),
-        ]  # fmt: skip
-        process, url = start_server_process(command, timeout=120)
-        try:
-            yield int(url.rsplit(":", 1)[1])
-        finally:
-            stop_server_process(process)
-    elif name == "make serve":
-        with serve_subprocess(model_dir, workers=workers) as url:
-            yield int(url.rsplit(":", 1)[1])
-    elif name == "reference":
-        with reference_stack(model_dir, workers) as port:
-            yield port
-    else:
-        with toolkit_stack(model_dir, workers=workers, nginx=name == "deployed") as port:
-            yield port
 
 
 def handler_times(

@@ -107,6 +107,9 @@ def _describe(rev: str | None) -> str:
     return f"`{done.stdout.decode().strip()}`"
 
 
+Runs = dict[str, list[tuple[float, float]]]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=3)
@@ -116,16 +119,28 @@ def main() -> None:
     parser.add_argument("--write", action="store_true")
     args = parser.parse_args()
 
+    runs, loads, imports = measure(args.runs, args.rev, args.against)
+    make_test = None if args.skip_make_test else _timed(["make", "test"], ROOT)[0]
+    report = render(args, runs, loads, imports, make_test)
+    print(report)
+    if args.write:
+        with (ROOT / "benchmarks" / "README.md").open("a", encoding="utf-8") as readme:
+            readme.write("\n" + report)
+
+
+def measure(rounds: int, rev: str | None, against_rev: str | None) -> tuple[Runs, list[float], float]:
+    """Interleaved rounds of (wall, CPU) seconds by variant, the load average at each round's start,
+    and the cold import time of ``stacks.application``."""
     loads: list[float] = []
-    runs: dict[str, list[tuple[float, float]]] = {"empty": [], "cold": [], "warm": [], "against": []}
+    runs: Runs = {"empty": [], "cold": [], "warm": [], "against": []}
     with tempfile.TemporaryDirectory() as tmp:
         empty = Path(tmp) / "empty"
         empty.mkdir()
         (empty / "app.py").write_text(EMPTY_APP)
         (empty / "cdk.json").write_text(f'{{"app": "{sys.executable} app.py"}}')
-        app = snapshot(Path(tmp) / "app", args.rev)
-        against = snapshot(Path(tmp) / "against", args.against) if args.against else None
-        for i in range(args.runs):  # interleaved, so machine load hits every variant alike
+        app = snapshot(Path(tmp) / "app", rev)
+        against = snapshot(Path(tmp) / "against", against_rev) if against_rev else None
+        for i in range(rounds):  # interleaved, so machine load hits every variant alike
             loads.append(os.getloadavg()[0])
             runs["empty"].append(synth_seconds(empty, Path(tmp) / f"e{i}"))
             if against is not None:
@@ -140,9 +155,15 @@ def main() -> None:
             print(f"round {i + 1}: {done} (load average {loads[-1]:.1f})", flush=True)
         make_cold(app)
         imports = import_seconds(app)
+    return runs, loads, imports
+
+
+def render(
+    args: argparse.Namespace, runs: Runs, loads: list[float], imports: float, make_test: float | None
+) -> str:
+    """The dated Markdown section: medians of the rounds, ratios to the empty app."""
     wall = {name: statistics.median(w for w, _ in r) for name, r in runs.items() if r}
     cpu = {name: statistics.median(c for _, c in r) for name, r in runs.items() if r}
-    make_test = None if args.skip_make_test else _timed(["make", "test"], ROOT)[0]
 
     def row(what: str, name: str, *, bold: bool = False) -> str:
         ratio = f"{wall[name] / wall['empty']:.2f}x"
@@ -171,11 +192,7 @@ def main() -> None:
     ]
     if make_test is not None:
         lines.append(f"| `make test` wall time | {make_test:.0f} | | | |")
-    report = "\n".join(lines) + "\n"
-    print(report)
-    if args.write:
-        with (ROOT / "benchmarks" / "README.md").open("a", encoding="utf-8") as readme:
-            readme.write("\n" + report)
+    return "\n".join(lines) + "\n"
 
 
 if __name__ == "__main__":
