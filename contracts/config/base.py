@@ -25,6 +25,11 @@ class ConfigError(ValueError):
     """A context entry is missing or invalid; one line per problem, each naming its key."""
 
 
+#: An AWS account ID and region, as config spells them.
+ACCOUNT_RE: Final = r"^\d{12}$"
+REGION_RE: Final = r"^[a-z]{2}(-gov)?-[a-z]+-\d$"
+
+
 class SettingError(ValueError):
     """A broken rule; ``at`` is its key relative to the section (``{section}`` in the text: the section's)."""
 

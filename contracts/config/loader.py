@@ -21,7 +21,9 @@ from pydantic.dataclasses import dataclass
 
 from contracts.approved_model import ApprovedModel, ApprovedModelError
 from contracts.config.base import (
+    ACCOUNT_RE,
     INTERNAL,
+    REGION_RE,
     SECTION,
     ConfigError,
     SettingError,
@@ -49,10 +51,14 @@ class EnvironmentConfig:
     """One deployment environment (stage) of the project."""
 
     name: str
-    account: Annotated[str | None, text(r"^\d{12}$", "a 12-digit AWS account ID")] = None
-    region: Annotated[str | None, text(r"^[a-z]{2}(-gov)?-[a-z]+-\d$", "an AWS region such as eu-west-1")] = (
-        None
-    )
+    #: The tooling account and region: the network, data, Studio, training pipeline, registry and
+    #: delivery pipelines live there, and so does every endpoint stage that names no account of its
+    #: own. None: whatever account and region the deploying credentials have (env-agnostic).
+    account: Annotated[str | None, text(ACCOUNT_RE, "a 12-digit AWS account ID")] = None
+    region: Annotated[str | None, text(REGION_RE, "an AWS region such as eu-west-1")] = None
+    #: The AWS Organization every account of the environment belongs to: cross-account grants then
+    #: also require ``aws:PrincipalOrgID`` (defence in depth beside the account and role names).
+    organization_id: Annotated[str | None, text(r"^o-[a-z0-9]{10,32}$", "an organization ID (o-...)")] = None
     network: NetworkConfig = Field(default_factory=NetworkConfig)
     studio: StudioConfig = Field(default_factory=StudioConfig)
     instances: InstanceConfig = Field(default_factory=InstanceConfig)
@@ -67,6 +73,40 @@ class EnvironmentConfig:
     def stage(self, name: str) -> StageConfig:
         """The endpoint stage called ``name``."""
         return next(s for s in self.endpoints if s.name == name)
+
+    def stage_account(self, stage: StageConfig) -> str | None:
+        """The account ``stage``'s endpoint runs in (None: the deploying credentials' account)."""
+        return stage.account or self.account
+
+    @property
+    def cross_account_stages(self) -> dict[str, str]:
+        """Stage name -> account, for the stages whose endpoint runs outside the tooling account."""
+        return {
+            stage.name: stage.account
+            for stage in self.endpoints
+            if stage.account is not None and stage.account != self.account
+        }
+
+    @model_validator(mode="after")
+    def _stage_accounts(self, info: ValidationInfo) -> Self:
+        """A stage in another account needs the tooling account named (grants name both sides)."""
+        if not loading(info):
+            return self
+        for stage in self.endpoints:
+            if stage.account is not None and self.account is None:
+                raise SettingError(
+                    "account",
+                    f"is required when endpoints.{stage.name}.account is set: the registry, bucket and key "
+                    "policies and the stage's trust in the deploy pipeline name the tooling account",
+                )
+            if stage.region is not None and stage.region != self.region:
+                raise SettingError(
+                    f"endpoints.{stage.name}.region",
+                    f"must be the environment's region ({self.region or 'environments.<env>.region is unset'}): "
+                    "a stage in another region is not supported (the model package group, the data key and "
+                    "the model's image are regional)",
+                )
+        return self
 
     @field_validator("endpoints", mode="before")
     @classmethod

@@ -22,6 +22,8 @@ from pydantic.dataclasses import dataclass
 
 from contracts.approved_model import ApprovedModel
 from contracts.config.base import (
+    ACCOUNT_RE,
+    REGION_RE,
     SECTION,
     InstanceType,
     SettingError,
@@ -134,6 +136,10 @@ class StageConfig:
     """One endpoint stage (``staging`` or ``prod``) of an environment."""
 
     name: str
+    #: The AWS account the stage's endpoint runs in; None: the environment's own (tooling) account.
+    account: Annotated[str | None, text(ACCOUNT_RE, "a 12-digit AWS account ID")] = None
+    #: Its region; None: the environment's. Only the environment's region is supported (below).
+    region: Annotated[str | None, text(REGION_RE, "an AWS region such as eu-west-1")] = None
     instance_type: InstanceType
     instance_count: Annotated[int, integer(1, 100)]
     serverless: ServerlessConfig | None = None
