@@ -56,6 +56,12 @@ ARTIFACT_ACCESS_LOG_PREFIX: Final = "artifact-bucket/"
 DELIVERY_ACCESS_LOG_PREFIX: Final = "delivery-bucket/"
 
 
+#: Where training writes model.tar.gz (``pipeline-runs/<execution id>/train/<job>/output/``): the
+#: only objects a stage account's model role may read across accounts.
+TRAIN_OUTPUT_FOLDER: Final = "train"
+MODEL_ARTIFACTS_PATTERN: Final = f"{RUNS_PREFIX}*/{TRAIN_OUTPUT_FOLDER}/*"
+
+
 def workspace_prefix(persona: str) -> str:
     """``workspace/<persona>/``: the one folder a persona's role may write besides ``data/``."""
     return f"{WORKSPACE_PREFIX}{persona}/"

@@ -185,6 +185,15 @@ def endpoint_name(prefix: str, stage: str) -> str:
     return name
 
 
+def stage_model_role_name(prefix: str, stage: str) -> str:
+    """``<prefix>-<stage>-model``: the model execution role of a stage in another account.
+
+    A fixed name, because the tooling account's bucket and key policies name it before the stage
+    account's stack exists (single-account stages keep CloudFormation's generated name).
+    """
+    return f"{prefix}-{stage}-model"
+
+
 def drift_alarm_name(endpoint: str) -> str:
     """``<endpoint>-drift``: the alarm on the endpoint's drift-check violations."""
     return f"{endpoint}{DRIFT_ALARM_SUFFIX}"

@@ -19,6 +19,7 @@ import aws_cdk as cdk
 from contracts.config import AppConfig, EnvironmentConfig, StageConfig
 from contracts.names import endpoint_stack_name, stack_name
 from stacks.common.shared import SharedResources
+from stacks.data.stage_access import StageAccess
 from stacks.data_stack import DataStack
 from stacks.delivery_stack import DeliveryStack
 from stacks.endpoint_stack import EndpointStack
@@ -86,6 +87,9 @@ def _foundation(
         stack_name(prefix, "data"),
         config=settings.retention,
         prefix=prefix,
+        stage_access=StageAccess(
+            accounts=settings.cross_account_stages, organization_id=settings.organization_id
+        ),
         env=env,
         description=f"{prefix}: data stores",
     )
@@ -146,6 +150,7 @@ def _workloads(
         env=env,
         description=f"{prefix}: push-to-train and approve-to-deploy pipelines",
     )
+    _refuse_cross_account_endpoints(settings)
     endpoints = {
         stage.name: _endpoint_stack(app, stage, shared=shared, monitoring=monitoring, env=env)
         for stage in settings.endpoints
@@ -160,6 +165,22 @@ def _workloads(
         delivery=delivery,
         endpoints=endpoints,
     )
+
+
+def _refuse_cross_account_endpoints(settings: EnvironmentConfig) -> None:
+    """An approved stage in another account stops synth rather than deploy into the tooling account.
+
+    The tooling side of such a stage (registry, artifacts and key shared with its account) is built;
+    its endpoint stack needs its own network, key and capture bucket in that account first.
+    """
+    for stage, account in settings.cross_account_stages.items():
+        if settings.stage(stage).approved_model is not None:
+            raise ValueError(
+                f"environments.{settings.name}.endpoints.{stage}.account: endpoint stacks in another account "
+                f"({account}) cannot be synthesized yet (the stage account's network, key and capture bucket "
+                "are not built); the registry and model artifacts are already shared with it "
+                '(README "Multi-account")'
+            )
 
 
 def _shared_resources(config: AppConfig, data: DataStack) -> SharedResources:

@@ -12,7 +12,8 @@ pipeline's role and deletable by nobody but the lifecycle rules, and refuses upl
 anything but the data key (:mod:`stacks.data.data_key`).
 
 This stack makes what the others share, so it takes the prefix those resources are named from
-instead of a :class:`stacks.common.shared.SharedResources`.
+instead of a :class:`stacks.common.shared.SharedResources`. Endpoint stages in other accounts get
+read access to the registry's versions and to the model artifacts (:mod:`stacks.data.stage_access`).
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from contracts.names import model_package_group_name
 from stacks.data.artifact_policy import protect_artifacts
 from stacks.data.data_key import data_key
 from stacks.data.secure_bucket import SecureBucketProps, access_log_bucket, secure_bucket
+from stacks.data.stage_access import StageAccess, share_with_stage_accounts
 
 #: Logical IDs of the stateful resources; renaming one replaces the resource.
 LOGICAL_IDS = {
@@ -57,6 +59,7 @@ class DataStack(cdk.Stack):
         *,
         config: RetentionConfig,
         prefix: str,
+        stage_access: StageAccess | None = None,
         env: cdk.Environment | None = None,
         description: str | None = None,
     ) -> None:
@@ -98,3 +101,10 @@ class DataStack(cdk.Stack):
         group.apply_removal_policy(cdk.RemovalPolicy.RETAIN)
         group.override_logical_id(LOGICAL_IDS["model_package_group"])
         self.model_package_group_arn: str = group.attr_model_package_group_arn
+        share_with_stage_accounts(
+            group,
+            bucket=self.artifact_bucket,
+            key=self.key,
+            prefix=prefix,
+            access=stage_access or StageAccess(),
+        )

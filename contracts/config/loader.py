@@ -100,9 +100,10 @@ class EnvironmentConfig:
                     "policies and the stage's trust in the deploy pipeline name the tooling account",
                 )
             if stage.region is not None and stage.region != self.region:
+                own = self.region or "environments.<env>.region is unset"
                 raise SettingError(
                     f"endpoints.{stage.name}.region",
-                    f"must be the environment's region ({self.region or 'environments.<env>.region is unset'}): "
+                    f"must be the environment's region ({own}): "
                     "a stage in another region is not supported (the model package group, the data key and "
                     "the model's image are regional)",
                 )

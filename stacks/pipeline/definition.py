@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import json
 
-from contracts.layout import INTERMEDIATES_PREFIX, RUNS_PREFIX
+from contracts.layout import INTERMEDIATES_PREFIX, RUNS_PREFIX, TRAIN_OUTPUT_FOLDER
 from ml_code import contract
 from stacks.pipeline import requests as rq
 from stacks.pipeline.expressions import Json, PropertyFile, execution_id, join
@@ -132,9 +132,9 @@ def _train_step(
                 contract.VALIDATION_CHANNEL: preprocess.output_uri(contract.VALIDATION_CHANNEL),
                 rq.CODE_CHANNEL: props.code_uri,
             },
-            output_uri=_run_uri(bucket, "train"),
+            output_uri=_run_uri(bucket, TRAIN_OUTPUT_FOLDER),
             use_spot=props.use_spot,
-            checkpoint_uri=_run_uri(bucket, "train", "checkpoints", prefix=INTERMEDIATES_PREFIX),
+            checkpoint_uri=_run_uri(bucket, TRAIN_OUTPUT_FOLDER, "checkpoints", prefix=INTERMEDIATES_PREFIX),
         ),
     )
 

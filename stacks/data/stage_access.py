@@ -1,0 +1,111 @@
+"""What the tooling account shares with stage accounts: the registry's versions, read-only, and the
+model artifacts with the key that encrypts them, to each stage's model execution role only.
+
+Only when config puts an endpoint stage in another account (``endpoints.<stage>.account``); a
+single-account environment gets none of this and its templates do not change.
+
+- **Model package group policy**: the stage accounts (account principals: each account's own IAM
+  decides which of its roles may use it) may describe the group, list and describe its versions —
+  the reads ``CreateModel`` from a versioned package ARN needs — and nothing else (no update, so
+  no approving from a stage account).
+- **Artifact bucket**: ``s3:GetObject`` on training outputs (:data:`contracts.layout.MODEL_ARTIFACTS_PATTERN`)
+  for the stage's model role (:func:`contracts.names.stage_model_role_name`), and no other object.
+- **Data key**: ``kms:Decrypt`` for the same roles, only through S3 in this region.
+
+The bucket and key statements name the role through ``aws:PrincipalArn`` with the account as the
+principal: a policy naming a role ARN as the principal fails to deploy until the role exists, and
+the role lives in a stack deployed later, in the other account. With ``organizationId`` set every
+statement also requires ``aws:PrincipalOrgID``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Final
+
+import aws_cdk as cdk
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_s3 as s3
+from aws_cdk import aws_sagemaker as sagemaker
+
+from contracts import layout
+from contracts.names import stage_model_role_name
+
+#: What a stage account may do with the registry's group and its versions: read, nothing more.
+REGISTRY_READS: Final = (
+    "sagemaker:DescribeModelPackage",
+    "sagemaker:DescribeModelPackageGroup",
+    "sagemaker:ListModelPackages",
+)
+
+
+@dataclass(frozen=True, kw_only=True)
+class StageAccess:
+    """The stages outside the tooling account (stage name -> account ID), and the organization."""
+
+    accounts: Mapping[str, str] = field(default_factory=dict)
+    organization_id: str | None = None
+
+
+def share_with_stage_accounts(
+    group: sagemaker.CfnModelPackageGroup,
+    *,
+    bucket: s3.IBucket,
+    key: kms.IKey,
+    prefix: str,
+    access: StageAccess,
+) -> None:
+    """Add the group, bucket and key grants for ``access``'s accounts (none when it names none)."""
+    if not access.accounts:
+        return
+    accounts = sorted(set(access.accounts.values()))
+    org = {"StringEquals": {"aws:PrincipalOrgID": access.organization_id}} if access.organization_id else {}
+    group.model_package_group_policy = _group_policy(group, accounts, org)
+    partition = cdk.Stack.of(group).partition
+    roles = sorted(
+        f"arn:{partition}:iam::{account}:role/{stage_model_role_name(prefix, stage)}"
+        for stage, account in access.accounts.items()
+    )
+    reader = {"ArnEquals": {"aws:PrincipalArn": roles}, **org}
+    principals: list[iam.IPrincipal] = [iam.AccountPrincipal(account) for account in accounts]
+    bucket.add_to_resource_policy(
+        iam.PolicyStatement(
+            sid="StageModelRolesReadModelArtifacts",
+            principals=principals,
+            actions=["s3:GetObject"],
+            resources=[bucket.arn_for_objects(layout.MODEL_ARTIFACTS_PATTERN)],
+            conditions=reader,
+        )
+    )
+    via_s3 = {"kms:ViaService": f"s3.{cdk.Stack.of(key).region}.amazonaws.com"}
+    key.add_to_resource_policy(
+        iam.PolicyStatement(
+            sid="StageModelRolesDecryptModelArtifacts",
+            principals=principals,
+            actions=["kms:Decrypt"],
+            resources=["*"],  # in a key policy "*" means this key
+            conditions={**reader, "StringEquals": {**org.get("StringEquals", {}), **via_s3}},
+        )
+    )
+
+
+def _group_policy(
+    group: sagemaker.CfnModelPackageGroup, accounts: list[str], org: dict[str, Any]
+) -> dict[str, Any]:
+    stack = cdk.Stack.of(group)
+    name = group.model_package_group_name
+    statement: dict[str, Any] = {
+        "Sid": "StageAccountsReadVersions",
+        "Effect": "Allow",
+        "Principal": {"AWS": [f"arn:{stack.partition}:iam::{account}:root" for account in accounts]},
+        "Action": list(REGISTRY_READS),
+        "Resource": [
+            stack.format_arn(service="sagemaker", resource="model-package-group", resource_name=name),
+            stack.format_arn(service="sagemaker", resource="model-package", resource_name=f"{name}/*"),
+        ],
+    }
+    if org:
+        statement["Condition"] = org
+    return {"Version": "2012-10-17", "Statement": [statement]}

@@ -1,0 +1,145 @@
+"""Multi-account, the tooling side: what the data stack shares with stage accounts, and nothing more.
+
+The tests fail if a grant widens: another principal, another action, another object, a missing
+condition. A single-account environment gets none of it (the default templates are pinned
+elsewhere: tests/cdk/test_determinism.py and the stack tests).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from platform_synth import SynthesizedPlatform, resources, synth_platform
+
+TOOLING, STAGING, PROD = "111111111111", "222222222222", "333333333333"
+ORG = "o-abcdefghij"
+STAGE_ACCOUNTS = {STAGING, PROD}
+
+
+def _multi_account(org: str | None = None) -> Any:
+    def edit(context: dict[str, Any]) -> None:
+        env = context["environments"][context["env"]]
+        env.update({"account": TOOLING, "region": "eu-west-1"})
+        if org:
+            env["organizationId"] = org
+        endpoints = env.setdefault("endpoints", {})
+        endpoints.setdefault("staging", {})["account"] = STAGING
+        endpoints.setdefault("prod", {})["account"] = PROD
+
+    return edit
+
+
+@pytest.fixture(scope="module")
+def multi(tmp_path_factory: pytest.TempPathFactory) -> SynthesizedPlatform:
+    # synth_platform raises on any unacknowledged cdk-nag or own-rule finding
+    return synth_platform(tmp_path_factory.mktemp("multi"), edit=_multi_account(ORG), approved=False)
+
+
+def _statements(document: dict[str, Any]) -> list[dict[str, Any]]:
+    return list(document["Statement"])
+
+
+def _principal_accounts(statement: dict[str, Any]) -> set[str]:
+    """Accounts named by an AWS principal (root ARNs as CDK renders AccountPrincipal)."""
+    aws = statement.get("Principal", {}).get("AWS", [])
+    found = set()
+    for principal in aws if isinstance(aws, list) else [aws]:
+        text = json.dumps(principal)
+        found |= {account for account in (TOOLING, STAGING, PROD) if account in text}
+    return found
+
+
+def _cross_account(statements: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [s for s in statements if _principal_accounts(s) & STAGE_ACCOUNTS]
+
+
+def test_the_registry_lets_stage_accounts_read_versions_and_nothing_else(multi: SynthesizedPlatform) -> None:
+    (group,) = resources(multi.raw["data"], "AWS::SageMaker::ModelPackageGroup").values()
+    (statement,) = _statements(group["Properties"]["ModelPackageGroupPolicy"])
+    assert statement["Effect"] == "Allow"
+    assert sorted(statement["Principal"]["AWS"]) == [
+        f"arn:aws:iam::{STAGING}:root",
+        f"arn:aws:iam::{PROD}:root",
+    ]
+    assert sorted(statement["Action"]) == [
+        "sagemaker:DescribeModelPackage",
+        "sagemaker:DescribeModelPackageGroup",
+        "sagemaker:ListModelPackages",
+    ]
+    assert statement["Resource"] == [
+        f"arn:aws:sagemaker:eu-west-1:{TOOLING}:model-package-group/mlops-demo-dev-models",
+        f"arn:aws:sagemaker:eu-west-1:{TOOLING}:model-package/mlops-demo-dev-models/*",
+    ]
+    assert statement["Condition"] == {"StringEquals": {"aws:PrincipalOrgID": ORG}}
+
+
+def _roles() -> list[str]:
+    return [
+        f"arn:aws:iam::{STAGING}:role/mlops-demo-dev-staging-model",
+        f"arn:aws:iam::{PROD}:role/mlops-demo-dev-prod-model",
+    ]
+
+
+def test_only_the_stage_model_roles_read_only_model_artifacts(multi: SynthesizedPlatform) -> None:
+    policies = resources(multi.raw["data"], "AWS::S3::BucketPolicy").values()
+    (policy,) = [p for p in policies if "ArtifactBucket" in json.dumps(p["Properties"]["Bucket"])]
+    (statement,) = _cross_account(_statements(policy["Properties"]["PolicyDocument"]))
+    assert statement["Effect"] == "Allow"
+    assert _principal_accounts(statement) == STAGE_ACCOUNTS
+    assert statement["Action"] == "s3:GetObject"
+    assert json.dumps(statement["Resource"]).endswith('/pipeline-runs/*/train/*"]]}')
+    assert statement["Condition"] == {
+        "ArnEquals": {"aws:PrincipalArn": _roles()},
+        "StringEquals": {"aws:PrincipalOrgID": ORG},
+    }
+
+
+def test_the_data_key_decrypts_for_the_stage_model_roles_only_through_s3(multi: SynthesizedPlatform) -> None:
+    (key,) = resources(multi.raw["data"], "AWS::KMS::Key").values()
+    (statement,) = _cross_account(_statements(key["Properties"]["KeyPolicy"]))
+    assert statement["Effect"] == "Allow"
+    assert _principal_accounts(statement) == STAGE_ACCOUNTS
+    assert statement["Action"] == "kms:Decrypt"
+    assert statement["Condition"] == {
+        "ArnEquals": {"aws:PrincipalArn": _roles()},
+        "StringEquals": {"aws:PrincipalOrgID": ORG, "kms:ViaService": "s3.eu-west-1.amazonaws.com"},
+    }
+
+
+def test_no_other_statement_anywhere_names_a_stage_account(multi: SynthesizedPlatform) -> None:
+    # the three grants above are the whole cross-account surface of the tooling account
+    mentions = {
+        part: [account for account in sorted(STAGE_ACCOUNTS) if account in json.dumps(template)]
+        for part, template in multi.raw.items()
+    }
+    assert {part: found for part, found in mentions.items() if found} == {"data": sorted(STAGE_ACCOUNTS)}
+    text = json.dumps(multi.raw["data"])
+    # each: the group's principal, then the bucket's and the key's principal and role name
+    assert text.count(STAGING) == 5
+    assert text.count(PROD) == 5
+
+
+def test_without_an_organization_there_is_no_org_condition(tmp_path: Path) -> None:
+    synthesized = synth_platform(tmp_path, edit=_multi_account(), approved=False)
+    (group,) = resources(synthesized.raw["data"], "AWS::SageMaker::ModelPackageGroup").values()
+    (statement,) = _statements(group["Properties"]["ModelPackageGroupPolicy"])
+    assert "Condition" not in statement
+
+
+def test_a_single_account_environment_shares_nothing(tmp_path: Path) -> None:
+    def pin(context: dict[str, Any]) -> None:
+        context["environments"][context["env"]].update({"account": TOOLING, "region": "eu-west-1"})
+
+    synthesized = synth_platform(tmp_path, edit=pin, approved=False)
+    (group,) = resources(synthesized.raw["data"], "AWS::SageMaker::ModelPackageGroup").values()
+    assert "ModelPackageGroupPolicy" not in group["Properties"]
+    assert 'PrincipalArn": [' not in json.dumps(synthesized.raw["data"])
+
+
+def test_an_approved_stage_in_another_account_stops_synth_naming_the_key(tmp_path: Path) -> None:
+    # its endpoint stack would otherwise land in the tooling account
+    with pytest.raises(ValueError, match=r"environments\.dev\.endpoints\.staging\.account: .*222222222222"):
+        synth_platform(tmp_path, edit=_multi_account(), approved=True)
