@@ -8,6 +8,8 @@ elsewhere: tests/cdk/test_determinism.py and the stack tests).
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -143,3 +145,16 @@ def test_an_approved_stage_in_another_account_stops_synth_naming_the_key(tmp_pat
     # its endpoint stack would otherwise land in the tooling account
     with pytest.raises(ValueError, match=r"environments\.dev\.endpoints\.staging\.account: .*222222222222"):
         synth_platform(tmp_path, edit=_multi_account(), approved=True)
+
+
+def test_the_multi_account_templates_are_cfn_lint_clean(multi: SynthesizedPlatform) -> None:
+    templates = sorted(str(path) for path in multi.outdir.glob("*.template.json"))
+    assert any(path.endswith("-data.template.json") for path in templates)
+    cfn_lint = Path(sys.executable).with_name("cfn-lint")
+    result = subprocess.run(
+        [str(cfn_lint), "--format", "parseable", "--", *templates],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert (result.returncode, result.stdout.strip()) == (0, ""), result.stdout + result.stderr
