@@ -194,6 +194,41 @@ def stage_model_role_name(prefix: str, stage: str) -> str:
     return f"{prefix}-{stage}-model"
 
 
+def stage_smoke_role_name(prefix: str, stage: str) -> str:
+    """``<prefix>-<stage>-smoke``: the role in a stage account the deploy build smoke-tests through.
+
+    It may only invoke that stage's endpoint; it trusts only the stage's deploy role
+    (:func:`deploy_role_name`) in the tooling account.
+    """
+    return f"{prefix}-{stage}-smoke"
+
+
+def deploy_role_name(prefix: str, stage: str) -> str:
+    """``<prefix>-<stage>-deploy``: the deploy build's role for a stage in another account.
+
+    A fixed name, because the stage account's smoke role trusts it by name (a stage in the
+    tooling account keeps CloudFormation's generated name).
+    """
+    return f"{prefix}-{stage}-deploy"
+
+
+def stage_stack_name(prefix: str, stage: str, part: Literal["base", "network"]) -> str:
+    """``<prefix>-<stage>-<part>``: a stack a stage in another account needs in that account.
+
+    ``base``: its key, capture bucket, alert topic and smoke role; ``network``: its VPC.
+    """
+    return f"{prefix}-{stage}-{part}"
+
+
+#: The CDK bootstrap roles a deploy from another account assumes (``cdk bootstrap --trust``).
+BOOTSTRAP_ROLES: Final = ("deploy-role", "file-publishing-role")
+
+
+def bootstrap_role_name(qualifier: str, role: str, account: str, region: str) -> str:
+    """``cdk-<qualifier>-<role>-<account>-<region>``: a role ``cdk bootstrap`` creates."""
+    return f"cdk-{qualifier}-{role}-{account}-{region}"
+
+
 def drift_alarm_name(endpoint: str) -> str:
     """``<endpoint>-drift``: the alarm on the endpoint's drift-check violations."""
     return f"{endpoint}{DRIFT_ALARM_SUFFIX}"

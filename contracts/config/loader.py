@@ -59,6 +59,11 @@ class EnvironmentConfig:
     #: The AWS Organization every account of the environment belongs to: cross-account grants then
     #: also require ``aws:PrincipalOrgID`` (defence in depth beside the account and role names).
     organization_id: Annotated[str | None, text(r"^o-[a-z0-9]{10,32}$", "an organization ID (o-...)")] = None
+    #: The qualifier the stage accounts were bootstrapped with (``cdk bootstrap --qualifier``); the
+    #: deploy builds assume those accounts' ``cdk-<qualifier>-deploy-role-...`` roles.
+    bootstrap_qualifier: Annotated[str, text(r"^[A-Za-z0-9]{1,10}$", "1 to 10 letters or digits")] = (
+        "hnb659fds"
+    )
     network: NetworkConfig = Field(default_factory=NetworkConfig)
     studio: StudioConfig = Field(default_factory=StudioConfig)
     instances: InstanceConfig = Field(default_factory=InstanceConfig)

@@ -48,6 +48,7 @@ def test_stages_in_their_own_accounts() -> None:
     assert env.cross_account_stages == {"staging": STAGING, "prod": PROD}
     assert env.stage("prod").region == "eu-west-1"
     assert env.organization_id == "o-abcdefghij"
+    assert env.bootstrap_qualifier == "hnb659fds"  # CDK's default
 
 
 def test_a_stage_naming_the_tooling_account_is_not_cross_account() -> None:
@@ -68,6 +69,7 @@ def test_a_stage_naming_the_tooling_account_is_not_cross_account() -> None:
         ({"account": TOOLING, "endpoints": _stages({}, {"region": "eu-west-1"})},
          "environments.dev.endpoints.prod.region", "region is unset"),
         ({"organizationId": "org-1"}, "environments.dev.organizationId", "organization ID"),
+        ({"bootstrapQualifier": "my-qualifier"}, "environments.dev.bootstrapQualifier", "1 to 10 letters"),
     ],
 )  # fmt: skip
 def test_invalid_accounts_name_their_key(dev: dict[str, Any], key: str, text: str) -> None:
