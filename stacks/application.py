@@ -18,7 +18,7 @@ import aws_cdk as cdk
 
 from contracts.config import AppConfig, EnvironmentConfig, StageConfig
 from contracts.names import endpoint_stack_name, stack_name
-from stacks.common.shared import SharedResources
+from stacks.common.shared import Accounts, SharedResources
 from stacks.data.stage_access import StageAccess
 from stacks.data_stack import DataStack
 from stacks.delivery_stack import DeliveryStack
@@ -196,6 +196,13 @@ def _shared_resources(config: AppConfig, data: DataStack) -> SharedResources:
         delivery_bucket=data.delivery_bucket,
         model_package_group_name=data.model_package_group_name,
         model_package_group_arn=data.model_package_group_arn,
+        accounts=Accounts(
+            tooling=config.env.account,
+            region=config.env.region,
+            organization_id=config.env.organization_id,
+            bootstrap_qualifier=config.env.bootstrap_qualifier,
+            stage_accounts=config.env.cross_account_stages,
+        ),
     )
 
 

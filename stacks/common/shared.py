@@ -37,6 +37,18 @@ class Network:
 
 
 @dataclass(frozen=True, kw_only=True)
+class Accounts:
+    """The environment's account layout: the tooling side, and what cross-account grants need."""
+
+    tooling: str | None = None
+    region: str | None = None
+    organization_id: str | None = None
+    bootstrap_qualifier: str = "hnb659fds"
+    #: Stage name -> account, for the stages outside the tooling account (empty: single account).
+    stage_accounts: Mapping[str, str] = dataclasses.field(default_factory=dict)
+
+
+@dataclass(frozen=True, kw_only=True)
 class SharedResources:
     """Names, platform-wide settings and the resources several stacks use."""
 
@@ -56,6 +68,10 @@ class SharedResources:
     delivery_bucket: s3.IBucket
     model_package_group_name: str
     model_package_group_arn: str
+    #: Where the environment's accounts are (``EnvironmentConfig``): the tooling account and region
+    #: (None: the deploying credentials'), the organization, the stage accounts' bootstrap qualifier.
+    #: Each stage's own account is ``stages.<stage>.account`` (None: the tooling account).
+    accounts: Accounts = dataclasses.field(default_factory=Accounts)
     _network: Network | None = None
     _alert_topic: sns.ITopic | None = None
 
