@@ -5,7 +5,8 @@ Python object per cell: about 3 ms for 1,000 rows of 10 features on the benchmar
 many times what the trees take to predict them. Here numpy reads the body as bytes: the
 separators' positions, then each field's bytes as 64-bit words (numbers are summed digit by
 digit eight at a time, categories are found by a hash of their words and then compared
-whole), with no Python object per cell.
+whole), with no Python object per cell. This module decides which bodies it may read and
+assembles the matrix; the word arithmetic and the category table are ml_code/serving/csv_words.py's.
 
 It owns no semantics. It answers only for bodies where its result is provably the
 reference's and returns None for anything else, which then takes the reference path (and gets
@@ -32,9 +33,7 @@ import numpy as np
 import numpy.typing as npt
 
 from ml_code.features import MISSING, OTHER, FeatureTransformer
-
-Ints = npt.NDArray[np.intp]
-Words = npt.NDArray[np.uint64]
+from ml_code.serving.csv_words import WORD, CategoryTable, Ints, byte_sums, bytes_after_dot, eight_digits
 
 _COMMA: Final = 44
 _NEWLINE: Final = 10
@@ -43,19 +42,12 @@ _DOT: Final = 46
 #: With the dot read as a 0 digit, 14 digits stay below 2**53: every step below is exact.
 _MAX_DIGITS: Final = 14
 _MAX_NUMBER_CHARS: Final = _MAX_DIGITS + 2  # sign and dot
-_WORD: Final = np.dtype("<u8")  # 8 bytes of text, the first one lowest, whatever the host's order
 _POW10: Final = 10.0 ** np.arange(_MAX_NUMBER_CHARS + 1)
-#: word & _FIRST[k] keeps a word's first k bytes, word & _LAST[k] its last k
-_FIRST: Final = np.array([(1 << (8 * k)) - 1 for k in range(9)], dtype=_WORD)
-_LAST: Final = np.array([(1 << 64) - (1 << (8 * (8 - k))) for k in range(9)], dtype=_WORD)
-_BYTE_SUM: Final = np.uint64(0x0101010101010101)  # (word * this) >> 56: the sum of its bytes
-_BYTES_AFTER: Final = np.uint64(0x0706050403020100)  # (flags * this) >> 56: sum of 7 - index
-_TOP: Final = np.uint64(56)
+#: word & _LAST[k] keeps a word's last k bytes
+_LAST: Final = np.array([(1 << 64) - (1 << (8 * (8 - k))) for k in range(9)], dtype=WORD)
 #: bytes str.strip() removes (ASCII whitespace, including the \x1c-\x1f separators)
 _WHITESPACE: Final = np.zeros(256, dtype=bool)
 _WHITESPACE[[9, 10, 11, 12, 13, 28, 29, 30, 31, 32]] = True
-#: odd multipliers for hashing a field's words; the first that separates the categories is used
-_MULTIPLIERS: Final = (0x9E3779B97F4A7C15, 0xC2B2AE3D27D4EB4F, 0x165667B19E3779F9, 0xD6E8FEB86659FD93)
 
 
 class CsvColumns:
@@ -87,7 +79,7 @@ class CsvColumns:
             for c in spec["categories"]
             if str(c) and str(c).isascii() and "\x00" not in str(c) and str(c).strip() == str(c)
         }
-        self.table = _CategoryTable(known) if known else None
+        self.table = CategoryTable(known) if known else None
         key_words = self.table.n_words if self.table else 0
         #: zero bytes around the body: a field's words are read from its start or back from its end
         self.padding = bytes(8 * max(key_words, -(-_MAX_NUMBER_CHARS // 8)) + 8)
@@ -124,7 +116,7 @@ class CsvColumns:
         starts = np.empty_like(ends)
         starts.ravel()[0] = len(self.padding)
         starts.ravel()[1:] = ends.ravel()[:-1] + 1
-        words: Any = np.ndarray((raw.size - 7,), dtype=_WORD, buffer=data, strides=(1,))  # one per offset
+        words: Any = np.ndarray((raw.size - 7,), dtype=WORD, buffer=data, strides=(1,))  # one per offset
         return raw, words, starts, ends
 
     def _numbers(
@@ -137,7 +129,7 @@ class CsvColumns:
             return False
         # each field right-aligned in n words, zero bytes in front: "-12.5" -> "\0\0\0-12.5"
         n_words = max(-(-longest // 8), 1)
-        text = np.empty((last.size, n_words), dtype=_WORD)
+        text = np.empty((last.size, n_words), dtype=WORD)
         for w in range(n_words):  # w = 0 is the leftmost
             bytes_in_word = np.minimum(np.maximum(lengths - 8 * (n_words - 1 - w), 0), 8)
             text[:, w] = words[last - 8 * (n_words - w)] & _LAST[bytes_in_word]
@@ -147,23 +139,23 @@ class CsvColumns:
         is_dot = chars == _DOT
         stray = (chars != 0) & ~is_digit & ~is_dot
         digits *= is_digit  # the sign, the dot and the padding read as 0 digits
-        n_digits, n_dots = _byte_sums(is_digit), _byte_sums(is_dot)
+        n_digits, n_dots = byte_sums(is_digit), byte_sums(is_dot)
         present = lengths > 0
         negative = present & (raw[last - lengths] == _MINUS)
         if (
-            (_byte_sums(stray) != negative).any()  # the one stray char allowed: a leading minus
+            (byte_sums(stray) != negative).any()  # the one stray char allowed: a leading minus
             or (n_dots > 1).any()
             or (n_digits > _MAX_DIGITS).any()
             or (present & (n_digits == 0)).any()
         ):
             return False
-        spelled = _eight_digits(digits, 0)
+        spelled = eight_digits(digits, 0)
         for w in range(1, n_words):
-            spelled = spelled * np.uint64(10**8) + _eight_digits(digits, w)
+            spelled = spelled * np.uint64(10**8) + eight_digits(digits, w)
         # The dot was read as a 0 digit: 12.34 spelled 12034. Take the digits before it down one
         # place: mantissa = spelled - 9 * 10**decimals * (spelled // 10**(decimals + 1)) = 1234.
         number = spelled.astype(np.float64)
-        decimals = _bytes_after_dot(is_dot)
+        decimals = bytes_after_dot(is_dot)
         before_dot = np.floor(number / _POW10[decimals + 1]) * (n_dots > 0)
         values = (number - 9.0 * _POW10[decimals] * before_dot) / _POW10[decimals]
         values[negative] *= -1.0  # "-0" gives -0.0, as float("-0") does
@@ -193,90 +185,3 @@ class CsvColumns:
         target += (np.arange(out.shape[0]) * out.shape[1])[:, None]
         out.reshape(-1)[target.ravel()] = 1.0
         return True
-
-
-class _CategoryTable:
-    """Exact lookup of each (categorical feature, field) among the known categories.
-
-    A field's bytes, zero-padded to ``n_words`` words, are hashed with its feature into a
-    direct-mapped table of 2**bits slots holding at most one known category each; a field is
-    that category only if its feature, length and words all equal the slot's.
-    """
-
-    def __init__(self, known: dict[tuple[int, bytes], int]) -> None:
-        keys = list(known)
-        self.n_words = max(1, -(-max(len(text) for _, text in keys) // 8))
-        self.capacity = 8 * self.n_words  # longer fields are no category
-        padded = b"".join(text.ljust(self.capacity, b"\0") for _, text in keys)
-        key_words = np.frombuffer(padded, dtype=_WORD).reshape(len(keys), self.n_words).T
-        features = np.array([k for k, _ in keys], dtype=np.intp)
-        tags = features * (self.capacity + 2) + [len(text) for _, text in keys]
-        for bits in range(max(len(keys), 2).bit_length() + 2, 21):
-            for multiplier in _MULTIPLIERS:
-                self.multiplier, self.shift = np.uint64(multiplier), np.uint64(64 - bits)
-                slots = self._slots(list(key_words), features.astype(np.uint64))
-                if np.unique(slots).size == slots.size:
-                    break
-            else:
-                continue
-            break
-        else:  # pragma: no cover - needs more than a million categories
-            raise ValueError("no hash separates these categories")
-        size = 1 << bits
-        self.column = np.full(size, -1, dtype=np.intp)
-        self.column[slots] = [known[key] for key in keys]
-        self.tag = np.full(size, -1, dtype=np.intp)  # feature and length of the slot's category
-        self.tag[slots] = tags
-        self.words = [np.zeros(size, dtype=_WORD) for _ in range(self.n_words)]
-        for table, column in zip(self.words, key_words, strict=True):
-            table[slots] = column
-        #: _MASKS[w][length]: which bytes of a field's w-th word are the field's
-        self.masks = [
-            _FIRST[np.clip(np.arange(self.capacity + 2) - 8 * w, 0, 8)] for w in range(self.n_words)
-        ]
-
-    def _slots(self, words: list[Words], features: Words) -> Ints:
-        """Slot of each field, from its words (one array per word) and its feature (as uint64)."""
-        value = features
-        for word in words:
-            value = value * self.multiplier + word  # wraps modulo 2**64, on purpose
-        return ((value * self.multiplier) >> self.shift).astype(np.intp)
-
-    def lookup(self, words: Any, first: Ints, lengths: Ints) -> Ints:
-        """The output column of each field's category, -1 where the field is none."""
-        clamped = np.minimum(lengths, self.capacity + 1)
-        fields = [words[first + 8 * w] & self.masks[w][clamped] for w in range(self.n_words)]
-        feature = np.arange(first.shape[1])
-        slot = self._slots(fields, feature.astype(np.uint64))
-        same = self.tag[slot] == clamped + feature * (self.capacity + 2)
-        for table, field in zip(self.words, fields, strict=True):
-            same &= table[slot] == field
-        return np.where(same, self.column[slot], -1)
-
-
-def _byte_sums(flags: npt.NDArray[np.bool_]) -> Words:
-    """Per field (row of 8-byte words of 0/1 flags), how many flags are set."""
-    packed = flags.view(_WORD)
-    total = (packed[:, 0] * _BYTE_SUM) >> _TOP
-    for w in range(1, packed.shape[1]):
-        total += (packed[:, w] * _BYTE_SUM) >> _TOP
-    return total
-
-
-def _bytes_after_dot(is_dot: npt.NDArray[np.bool_]) -> Ints:
-    """Per right-aligned field, how many bytes follow its dot (0 without one)."""
-    packed = is_dot.view(_WORD)
-    n_words = packed.shape[1]
-    total = np.zeros(packed.shape[0], dtype=np.uint64)
-    for w in range(n_words):  # a word's byte i has 7 - i bytes after it, and 8 per word to its right
-        total += (packed[:, w] * _BYTES_AFTER) >> _TOP
-        total += ((packed[:, w] * _BYTE_SUM) >> _TOP) * np.uint64(8 * (n_words - 1 - w))
-    return total.astype(np.intp)
-
-
-def _eight_digits(digits: npt.NDArray[np.uint8], word: int) -> Words:
-    """The number each field's ``word``-th 8 digit values (0-9, first most significant) spell."""
-    value = digits.view(_WORD)[:, word].astype(np.uint64)  # pairs, then quads, then all eight
-    value = (value * np.uint64(10) + (value >> np.uint64(8))) & np.uint64(0x00FF00FF00FF00FF)
-    value = (value * np.uint64(100) + (value >> np.uint64(16))) & np.uint64(0x0000FFFF0000FFFF)
-    return (value * np.uint64(10000) + (value >> np.uint64(32))) & np.uint64(0xFFFFFFFF)
