@@ -8,11 +8,9 @@ SAGEMAKER_MODEL_SERVER_TIMEOUT (seconds, default 60); flags win.
 Design: N worker processes (one per core: parsing, transforming and xgboost's call
 overhead hold the GIL, so processes, not threads, scale on cores), each with its own
 listening socket on the same port (SO_REUSEPORT: the kernel spreads connections over them;
-see ReusePortSupervisor); each runs uvicorn's asyncio loop with the raw ASGI app of
-ml_code.serving.app. uvicorn's supervisor restarts a worker that dies. The sockets are
-created here with ``IPPROTO_TCP`` so asyncio sets TCP_NODELAY on accepted connections:
-uvicorn's own multi-worker socket does not, and Nagle's algorithm then adds ~40 ms to every
-keep-alive response (measured; see benchmarks/README.md).
+ml_code.serving.listeners, which also says why they set TCP_NODELAY); each runs uvicorn's asyncio
+loop with the raw ASGI app of ml_code.serving.app, writing each response in one send
+(ml_code.serving.one_send). uvicorn's supervisor restarts a worker that dies.
 
 Programmatic use (smoke tests, the offline demo): :func:`serve_in_thread` and
 :func:`serve_subprocess` are context managers yielding the base URL.
@@ -25,7 +23,6 @@ SageMaker's format under ``<dir>/<endpoint>/AllTraffic/yyyy/mm/dd/hh/`` from its
 from __future__ import annotations
 
 import argparse
-import asyncio
 import atexit
 import contextlib
 import os
@@ -35,16 +32,31 @@ import tarfile
 import threading
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Final
+from typing import Final
 
 import uvicorn
-from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 from ml_code.contract import SERVING_PORT
 from ml_code.serving import inference, model_cache
 from ml_code.serving.app import InvocationsApp
 from ml_code.serving.capture import CaptureWriter
 from ml_code.serving.client import start_server_process, stop_server_process, wait_until_ready
+from ml_code.serving.listeners import ReusePortSupervisor, bind_socket
+from ml_code.serving.one_send import OneSendProtocol, _HeadWithBody
+
+#: Names imported from here (tests, benchmarks, the demo, uvicorn's factory), moved ones included.
+__all__ = [
+    "OneSendProtocol",
+    "ReusePortSupervisor",
+    "_HeadWithBody",
+    "_config",
+    "app_from_env",
+    "bind_socket",
+    "main",
+    "parse_args",
+    "serve_in_thread",
+    "serve_subprocess",
+]
 
 MODEL_DIR_ENV: Final = "MLOPS_SERVE_MODEL_DIR"  # parent -> worker processes only
 PORT_ENV: Final = "SAGEMAKER_BIND_TO_PORT"
@@ -94,109 +106,6 @@ def _writer(capture_dir: Path, endpoint_name: str, percent: float) -> CaptureWri
     writer = CaptureWriter(capture_dir, endpoint_name, sampling_percent=percent)
     atexit.register(writer.close)
     return writer
-
-
-def bind_socket(host: str, port: int, *, reuse_port: bool = False) -> socket.socket:
-    """A listening TCP socket (port 0 picks a free one); IPPROTO_TCP so TCP_NODELAY gets set.
-
-    ``reuse_port``: SO_REUSEPORT, so more sockets can listen on the same port and the kernel
-    spreads incoming connections over them (one per worker; see ReusePortSupervisor).
-    """
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    if reuse_port:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
-    sock.bind((host, port))
-    sock.listen(2048)
-    sock.set_inheritable(True)
-    return sock
-
-
-class ReusePortSupervisor(uvicorn.supervisors.Multiprocess):
-    """uvicorn's supervisor (a dead worker is replaced, SIGHUP restarts, SIGTTIN/SIGTTOU resize),
-    but each worker it starts listens on a socket of its own, all bound to one port with
-    SO_REUSEPORT.
-
-    Why: with one shared socket, whichever worker wakes first accepts every connection waiting
-    (asyncio accepts until the queue is empty), so a client's keep-alive connections, opened
-    together, mostly land on one worker and the other idles (seen with ``ss``: 8 of 8 on one
-    worker; 1-row throughput swung between ~3,000 and ~5,500 req/s from run to run). With a socket
-    per worker the kernel picks the socket for each new connection by a hash of its addresses,
-    so connections spread over the workers whatever their timing.
-
-    Every time uvicorn starts a worker it reads ``self.sockets``, which here hands out a new
-    listening socket (the first one: the socket the port was bound with). The worker inherits
-    it at start; the supervisor closes its own copy on its next tick, so a dead worker's socket
-    leaves the group with it (new connections then hash to the live ones; connections still
-    queued on it are reset, as a dead worker's are with a shared socket).
-    """
-
-    def __init__(self, config: uvicorn.Config, first: socket.socket) -> None:
-        self._address: tuple[str, int] = first.getsockname()[:2]
-        self._unused = [first]
-        self._handed_out: list[socket.socket] = []
-        super().__init__(config, sockets=[])
-
-    @property
-    def sockets(self) -> list[socket.socket]:
-        """A listening socket for the worker about to start (read once per worker by uvicorn)."""
-        sock = self._unused.pop() if self._unused else bind_socket(*self._address, reuse_port=True)
-        self._handed_out.append(sock)
-        return [sock]
-
-    @sockets.setter
-    def sockets(self, _value: list[socket.socket]) -> None:
-        pass  # uvicorn's __init__ stores the shared sockets; each worker gets its own instead
-
-    def keep_subprocess_alive(self) -> None:
-        # Workers started so far have inherited their sockets (spawn passes them at start()).
-        while self._handed_out:
-            self._handed_out.pop().close()
-        super().keep_subprocess_alive()
-
-
-class _HeadWithBody:
-    """A connection's transport, except that a final response's head (status line and headers)
-    is held and written together with the next write, its body.
-
-    uvicorn's h11 protocol writes a response as two writes, head then body; with TCP_NODELAY
-    each is a ``send`` of its own (two system calls, two packets, and the client woken twice).
-    Interim responses (``100 Continue``) are written at once: the client waits for them.
-    """
-
-    def __init__(self, transport: asyncio.Transport) -> None:
-        self._transport = transport
-        self._head = b""
-
-    def write(self, data: bytes | bytearray | memoryview) -> None:
-        if self._head:
-            data, self._head = self._head + data, b""
-        elif (
-            bytes(data[:9]) == b"HTTP/1.1 " and bytes(data[9:10]) != b"1" and bytes(data[-4:]) == b"\r\n\r\n"
-        ):
-            self._head = bytes(data)
-            return
-        if data:
-            self._transport.write(data)
-
-    def close(self) -> None:
-        if self._head:
-            self._transport.write(self._head)
-            self._head = b""
-        self._transport.close()
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._transport, name)
-
-
-class OneSendProtocol(HttpToolsProtocol):
-    """uvicorn's httptools protocol (llhttp's C parser; uvicorn's pure-Python h11 parser and state
-    machine took as much of a busy worker's time as its socket sends), writing each response with
-    one ``send`` (see _HeadWithBody)."""
-
-    def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        super().connection_made(_HeadWithBody(transport))  # type: ignore[arg-type]
 
 
 def _config(
