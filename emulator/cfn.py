@@ -17,8 +17,9 @@ from pathlib import Path
 from typing import Any
 
 from emulator.intrinsics import IntrinsicError, Resolver, substitute_pseudo
+from emulator.manifest import StackTarget, read_targets
 
-__all__ = ["Assembly", "IntrinsicError"]
+__all__ = ["Assembly", "IntrinsicError", "StackTarget"]
 
 
 @dataclass
@@ -27,29 +28,42 @@ class Assembly:
 
     templates: dict[str, dict[str, Any]]
     directory: Path | None = None
+    #: Where each stack deploys (manifest.json); a stack not listed is env-agnostic.
+    targets: dict[str, StackTarget] = field(default_factory=dict)
     _exports: dict[str, tuple[str, str]] = field(default_factory=dict, init=False)
+    #: Stack -> the account its environment names (pseudo parameters and ARNs resolve to it).
+    _accounts: dict[str, str] = field(default_factory=dict, init=False)
 
     @classmethod
     def load(cls, directory: Path) -> Assembly:
-        """Read every `*.template.json` in `directory` (stack name = file stem)."""
+        """Read every `*.template.json` in `directory` (stack name = file stem) and, when there is
+        one, its `manifest.json` (each stack's environment)."""
         templates = {
             path.name.removesuffix(".template.json"): json.loads(path.read_text())
             for path in sorted(directory.glob("*.template.json"))
         }
         if not templates:
             raise IntrinsicError(f"no *.template.json in {directory}: run the synth first")
-        return cls(templates=templates, directory=directory)
+        return cls(templates=templates, directory=directory, targets=read_targets(directory))
 
     def __post_init__(self) -> None:
+        self._accounts.update(
+            {stack: t.account for stack, t in self.targets.items() if t.account is not None}
+        )
         for stack, template in self.templates.items():
             for output_id, output in template.get("Outputs", {}).items():
                 export = output.get("Export", {}).get("Name")
                 if export is not None:
                     # Export names may be intrinsics themselves (`${AWS::StackName}-Foo`).
-                    name = Resolver(self.templates, self._exports, stack).resolve(
-                        export, f"{stack}.Outputs.{output_id}.Export"
-                    )
+                    name = self._resolver(stack).resolve(export, f"{stack}.Outputs.{output_id}.Export")
                     self._exports[str(name)] = (stack, output_id)
+
+    def target(self, stack: str) -> StackTarget:
+        """Where ``stack`` deploys (env-agnostic when the manifest does not say)."""
+        return self.targets.get(stack, StackTarget())
+
+    def _resolver(self, stack: str) -> Resolver:
+        return Resolver(self.templates, self._exports, stack, accounts=self._accounts)
 
     def resources_of_type(self, resource_type: str) -> list[tuple[str, str, dict[str, Any]]]:
         """All (stack, logical id, resource) of a CloudFormation type, in a stable order."""
@@ -62,7 +76,7 @@ class Assembly:
 
     def resolve(self, stack: str, value: Any, where: str = "") -> Any:
         """Resolve every intrinsic inside `value` as seen from `stack`."""
-        return Resolver(self.templates, self._exports, stack).resolve(value, where or stack)
+        return self._resolver(stack).resolve(value, where or stack)
 
     def asset_files(self) -> list[tuple[Path, str, str]]:
         """(local file, bucket, key) of every file asset in the assembly's *.assets.json."""

@@ -1,7 +1,8 @@
 """CloudFormation intrinsic functions, resolved to local stand-ins (:class:`Resolver`).
 
 ``Ref`` and ``Fn::GetAtt`` of a resource become deterministic stand-in names and ARNs
-(:mod:`emulator.standins`); pseudo parameters the stand-in account and region; parameters their
+(:mod:`emulator.standins`), in the stack's account; pseudo parameters the stack's account (the one
+its environment names, else the stand-in's default) and the stand-in region; parameters their
 default; ``Fn::ImportValue`` and ``Fn::GetStackOutput`` follow into the exporting stack's output.
 Conditions (``Fn::If`` and the condition functions) are evaluated. Anything else is an
 :class:`IntrinsicError` naming where it was. :mod:`emulator.cfn` loads the assembly it reads.
@@ -31,9 +32,10 @@ class IntrinsicError(ValueError):
     """An intrinsic could not be resolved; the message names it and where it was."""
 
 
-def substitute_pseudo(text: str) -> str:
-    """``${AWS::AccountId}``, ``${AWS::Region}`` and ``${AWS::Partition}`` in ``text`` as the stand-ins."""
-    pseudo = {"AWS::AccountId": ACCOUNT, "AWS::Region": REGION, "AWS::Partition": PARTITION}
+def substitute_pseudo(text: str, *, account: str = ACCOUNT) -> str:
+    """``${AWS::AccountId}`` (as ``account``), ``${AWS::Region}`` and ``${AWS::Partition}`` in
+    ``text`` as the stand-ins."""
+    pseudo = {"AWS::AccountId": account, "AWS::Region": REGION, "AWS::Partition": PARTITION}
     return SUB_VAR.sub(lambda m: pseudo.get(m.group(1), m.group(0)), text)
 
 
@@ -41,7 +43,8 @@ class Resolver:
     """Resolves intrinsics as seen from one stack of an assembly.
 
     ``templates``: every stack's template by name; ``exports``: export name -> (stack, output id),
-    read (not copied) as the assembly fills it.
+    read (not copied) as the assembly fills it; ``accounts``: stack -> the account its environment
+    names (a stack not in it is in the stand-in's default account, :data:`ACCOUNT`).
     """
 
     def __init__(
@@ -49,10 +52,14 @@ class Resolver:
         templates: Mapping[str, dict[str, Any]],
         exports: Mapping[str, tuple[str, str]],
         stack: str,
+        *,
+        accounts: Mapping[str, str] | None = None,
     ) -> None:
         self.templates = templates
         self.exports = exports
         self.stack = stack
+        self.accounts = accounts or {}
+        self.account = self.accounts.get(stack, ACCOUNT)
         self.template = templates.get(stack)
         if self.template is None:
             raise IntrinsicError(f"stack {stack!r} is not in the assembly")
@@ -96,7 +103,7 @@ class Resolver:
     # -- individual intrinsics
     def ref(self, name: Any, where: str) -> str:
         pseudo = {
-            "AWS::AccountId": ACCOUNT,
+            "AWS::AccountId": self.account,
             "AWS::Region": REGION,
             "AWS::Partition": PARTITION,
             "AWS::URLSuffix": URL_SUFFIX,
@@ -124,7 +131,7 @@ class Resolver:
             raise IntrinsicError(f"{where}: Fn::GetAtt of unknown resource {logical_id!r}")
         name = self.resource_name(logical_id, resource, where)
         if attribute == "Arn" or attribute.endswith("Arn"):
-            return standin_arn(resource["Type"], name)
+            return standin_arn(resource["Type"], name, account=self.account)
         if attribute == "GroupId":
             return standin_name(self.stack, logical_id, "AWS::EC2::SecurityGroup")
         return name
@@ -215,6 +222,6 @@ class Resolver:
         template = self.templates.get(stack)
         if template is None or output_id not in template.get("Outputs", {}):
             raise IntrinsicError(f"{where}: output {output_id!r} of stack {stack!r} is not in the assembly")
-        return Resolver(self.templates, self.exports, stack).resolve(
+        return Resolver(self.templates, self.exports, stack, accounts=self.accounts).resolve(
             template["Outputs"][output_id]["Value"], where
         )

@@ -2,6 +2,12 @@
 
 Everything offline talks to AWS through boto3 with an `endpoint_url`, so the same code
 points at real AWS by dropping the endpoint.
+
+Accounts: moto keeps every service's state per account. Plain fake credentials act in moto's
+default account (:data:`emulator.standins.ACCOUNT`, unless ``MOTO_ACCOUNT_ID`` is set, which
+then overrides every request's account); credentials from STS ``AssumeRole`` act in the account
+the role ARN names, as on AWS. :meth:`LocalAws.assume_role` and :meth:`LocalAws.in_account` give
+a :class:`LocalAws` whose clients carry such credentials.
 """
 
 from __future__ import annotations
@@ -21,7 +27,7 @@ from botocore.config import Config
 from botocore.exceptions import ClientError
 from moto.server import ThreadedMotoServer
 
-from emulator.standins import REGION
+from emulator.standins import ACCOUNT, PARTITION, REGION
 
 if TYPE_CHECKING:  # the boto3 stubs are a development requirement only
     from mypy_boto3_cloudwatch import CloudWatchClient
@@ -31,6 +37,8 @@ if TYPE_CHECKING:  # the boto3 stubs are a development requirement only
 
 _CHUNK = 1024 * 1024
 FAKE_CREDENTIALS = {"aws_access_key_id": "offline", "aws_secret_access_key": "offline"}
+#: The role :meth:`LocalAws.in_account` assumes in an account (moto needs no such role to exist).
+OFFLINE_ROLE = "offline"
 
 
 @dataclass(frozen=True)
@@ -38,11 +46,19 @@ class LocalAws:
     """Where the stand-in listens, and how to make clients for it."""
 
     endpoint_url: str
+    #: The account this object's clients act in (moto's default account for the fake credentials).
+    account: str = ACCOUNT
+    #: boto3 client credentials (``aws_access_key_id``, ``aws_secret_access_key``, maybe
+    #: ``aws_session_token``); the default fake ones act in moto's default account.
+    credentials: dict[str, str] = field(default_factory=lambda: dict(FAKE_CREDENTIALS), repr=False)
+    #: The role whose assumed credentials these are (None: the fake default credentials).
+    role_arn: str | None = None
     # Creating a boto3 client costs ~20 ms (service model loading); a run makes hundreds of
     # calls, so each service gets one client (boto3 clients are thread-safe). Buckets known to
-    # exist are remembered likewise.
+    # exist, and roles already assumed, are remembered likewise.
     _clients: dict[str, Any] = field(default_factory=dict, init=False, repr=False, compare=False)
     _buckets: set[str] = field(default_factory=set, init=False, repr=False, compare=False)
+    _assumed: dict[str, LocalAws] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     @overload
     def client(self, service: Literal["s3"]) -> S3Client: ...
@@ -63,16 +79,59 @@ class LocalAws:
                 endpoint_url=self.endpoint_url,
                 region_name=REGION,
                 config=Config(retries={"max_attempts": 2, "mode": "standard"}),
-                **FAKE_CREDENTIALS,
+                **self.credentials,
             )
         return self._clients[service]
 
+    # ------------------------------------------------------------------ accounts
+    def assume_role(self, role_arn: str, session_name: str = "offline") -> LocalAws:
+        """The stand-in as ``role_arn`` (STS ``AssumeRole`` with this object's credentials):
+        its clients act in the account the ARN names. The same role again is the same object.
+
+        Raises:
+            RuntimeError: the assumed credentials do not act in the role's account (moto's
+                ``MOTO_ACCOUNT_ID`` environment variable overrides every request's account).
+        """
+        if role_arn not in self._assumed:
+            answer = self.client("sts").assume_role(RoleArn=role_arn, RoleSessionName=session_name)
+            issued = answer["Credentials"]
+            wanted = role_arn.split(":")[4]
+            assumed = LocalAws(
+                endpoint_url=self.endpoint_url,
+                account=wanted,
+                credentials={
+                    "aws_access_key_id": issued["AccessKeyId"],
+                    "aws_secret_access_key": issued["SecretAccessKey"],
+                    "aws_session_token": issued["SessionToken"],
+                },
+                role_arn=role_arn,
+            )
+            acting = assumed.client("sts").get_caller_identity()["Account"]
+            if acting != wanted:
+                raise RuntimeError(
+                    f"credentials of {role_arn} act in account {acting}, not {wanted}: "
+                    "unset MOTO_ACCOUNT_ID, which makes moto ignore the credentials' account"
+                )
+            self._assumed[role_arn] = assumed
+        return self._assumed[role_arn]
+
+    def in_account(self, account: str) -> LocalAws:
+        """The stand-in acting in ``account``: this object when it already does, else with the
+        credentials of the role :data:`OFFLINE_ROLE` there (see :meth:`assume_role`)."""
+        if account == self.account:
+            return self
+        return self.assume_role(f"arn:{PARTITION}:iam::{account}:role/{OFFLINE_ROLE}", f"offline-{account}")
+
     def step_environment(self) -> dict[str, str]:
-        """Env vars that point a step's own boto3 calls at the stand-in."""
+        """Env vars that point a step's own boto3 calls at the stand-in, in this object's account."""
+        names = {
+            "aws_access_key_id": "AWS_ACCESS_KEY_ID",
+            "aws_secret_access_key": "AWS_SECRET_ACCESS_KEY",
+            "aws_session_token": "AWS_SESSION_TOKEN",
+        }
         return {
             "AWS_ENDPOINT_URL": self.endpoint_url,
-            "AWS_ACCESS_KEY_ID": FAKE_CREDENTIALS["aws_access_key_id"],
-            "AWS_SECRET_ACCESS_KEY": FAKE_CREDENTIALS["aws_secret_access_key"],
+            **{names[key]: value for key, value in self.credentials.items()},
             "AWS_DEFAULT_REGION": REGION,
             "AWS_REGION": REGION,
         }

@@ -10,6 +10,8 @@ import hashlib
 import re
 from typing import Any
 
+#: moto's default account (``moto.core.models.DEFAULT_ACCOUNT_ID``): where fake credentials act,
+#: and so where every env-agnostic stack lives offline.
 ACCOUNT = "123456789012"
 REGION = "us-east-1"
 PARTITION = "aws"
@@ -63,12 +65,12 @@ _ARN_RESOURCE = {
 _GLOBAL = {"iam": (False, True), "s3": (False, False)}
 
 
-def standin_arn(resource_type: str, name: str) -> str:
-    """A plausible ARN for a stand-in resource of `resource_type` named `name`."""
+def standin_arn(resource_type: str, name: str, *, account: str = ACCOUNT) -> str:
+    """A plausible ARN for a stand-in resource of `resource_type` named `name`, in `account`."""
     service = resource_type.split("::")[1].lower()
     with_region, with_account = _GLOBAL.get(service, (True, True))
-    region, account = REGION if with_region else "", ACCOUNT if with_account else ""
-    return f"arn:{PARTITION}:{service}:{region}:{account}:{_ARN_RESOURCE.get(resource_type, '')}{name}"
+    region, owner = REGION if with_region else "", account if with_account else ""
+    return f"arn:{PARTITION}:{service}:{region}:{owner}:{_ARN_RESOURCE.get(resource_type, '')}{name}"
 
 
 def _short(text: str) -> str:
