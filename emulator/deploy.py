@@ -10,6 +10,11 @@ immutable: one that already exists under its name is kept (the endpoint stack na
 ``contracts.names``, so a new version or a changed variant is a new name). An existing
 endpoint is updated to the new config through :func:`emulator.sagemaker_fakes.update_endpoint`
 (moto lacks ``UpdateEndpoint``; see that module for what it does not emulate).
+
+A stack whose cloud-assembly environment names an account is deployed *in that account*, as
+``cdk deploy`` would: with the credentials of the role the manifest says the CLI assumes (the
+account's CDK bootstrap deploy role), which moto keys the resources by. An env-agnostic stack
+goes where the given credentials act, as before.
 """
 
 from __future__ import annotations
@@ -22,8 +27,10 @@ from botocore.model import ListShape, MapShape, Shape, StructureShape
 from botocore.validate import validate_parameters
 
 from emulator.cfn import Assembly
+from emulator.intrinsics import substitute_pseudo
 from emulator.local_aws import LocalAws
 from emulator.sagemaker_fakes import SERVICE_MODEL, update_endpoint
+from emulator.standins import REGION
 
 #: CloudFormation type -> (Create operation, name parameter, Describe operation), in deploy order.
 RESOURCES: Final = (
@@ -55,6 +62,10 @@ class DeployResult:
     updated: bool
     #: "<logical id>.<property path>" of CloudFormation properties the API has no parameter for.
     dropped: tuple[str, ...]
+    #: The account the resources were created in.
+    account: str = ""
+    #: The role the deploy acted as (None: the given credentials, for an env-agnostic stack).
+    role_arn: str | None = None
 
 
 def fit_to_shape(value: Any, shape: Shape, path: str, dropped: list[str]) -> Any:
@@ -99,15 +110,63 @@ def _exists(client: Any, describe: str, name_param: str, name: str) -> dict[str,
     return found
 
 
-def deploy_endpoint_stack(assembly: Assembly, stack_name: str, aws: LocalAws) -> DeployResult:
-    """Create (or update) the stack's SageMaker model(s), endpoint config(s) and its one endpoint.
+def deploying_as(assembly: Assembly, stack_name: str, aws: LocalAws) -> LocalAws:
+    """``aws`` acting where ``stack_name`` deploys: as its deploy role (or, when the manifest names
+    none, the stand-in's role) in the account its environment names; ``aws`` itself when the stack
+    is env-agnostic.
 
     Raises:
-        DeployError: the stack is not in the assembly, has not exactly one endpoint, or a resolved
-            request does not fit the API (the message names the resource).
+        DeployError: the stack's environment names a region other than the stand-in's.
+    """
+    target = assembly.target(stack_name)
+    if target.region is not None and target.region != REGION:
+        raise DeployError(
+            f"stack {stack_name!r} deploys to region {target.region}; the stand-in runs one region, "
+            f"{REGION} (name it as the environment's region to run offline)"
+        )
+    if target.account is None:
+        return aws
+    if target.deploy_role_arn is None:
+        return aws.in_account(target.account)
+    role = substitute_pseudo(target.deploy_role_arn, account=target.account)
+    return aws.assume_role(role, session_name=f"deploy-{stack_name}"[:64])
+
+
+def _request(
+    assembly: Assembly,
+    stack: str,
+    logical_id: str,
+    resource: dict[str, Any],
+    *,
+    operation: str,
+    name_param: str,
+    dropped: list[str],
+) -> dict[str, Any]:
+    """The resource's resolved properties as the ``operation`` request, checked against its shape."""
+    # Each operation in RESOURCES takes parameters, so it has an input shape.
+    shape = cast(StructureShape, SERVICE_MODEL.operation_model(operation).input_shape)
+    where = f"{stack}.{logical_id}"
+    properties = assembly.resolve(stack, resource.get("Properties", {}), where)
+    request: dict[str, Any] = fit_to_shape(properties, shape, logical_id, dropped)
+    request[name_param] = assembly.resolve(stack, {"Ref": logical_id}, where)
+    try:
+        validate_parameters(request, shape)
+    except ParamValidationError as exc:
+        raise DeployError(f"{where}: the resolved {operation} request is invalid: {exc}") from None
+    return request
+
+
+def deploy_endpoint_stack(assembly: Assembly, stack_name: str, aws: LocalAws) -> DeployResult:
+    """Create (or update) the stack's SageMaker model(s), endpoint config(s) and its one endpoint,
+    in the account the stack's environment names (see :func:`deploying_as`).
+
+    Raises:
+        DeployError: the stack is not in the assembly, has not exactly one endpoint, names another
+            region, or a resolved request does not fit the API (the message names the resource).
     """
     if stack_name not in assembly.templates:
         raise DeployError(f"stack {stack_name!r} is not in the assembly ({sorted(assembly.templates)})")
+    aws = deploying_as(assembly, stack_name, aws)
     client = aws.client("sagemaker")
     endpoints = [r for r in assembly.resources_of_type("AWS::SageMaker::Endpoint") if r[0] == stack_name]
     if len(endpoints) != 1:
@@ -117,20 +176,19 @@ def deploy_endpoint_stack(assembly: Assembly, stack_name: str, aws: LocalAws) ->
     updated = False
     request: dict[str, Any] = {}
     for cfn_type, operation, name_param, describe in RESOURCES:
-        # Each operation in RESOURCES takes parameters, so it has an input shape.
-        shape = cast(StructureShape, SERVICE_MODEL.operation_model(operation).input_shape)
         kind = cfn_type.rsplit("::", 1)[-1]
         for stack, logical_id, resource in assembly.resources_of_type(cfn_type):
             if stack != stack_name:
                 continue
-            where = f"{stack}.{logical_id}"
-            properties = assembly.resolve(stack, resource.get("Properties", {}), where)
-            request = fit_to_shape(properties, shape, logical_id, dropped)
-            request[name_param] = assembly.resolve(stack, {"Ref": logical_id}, where)
-            try:
-                validate_parameters(request, shape)
-            except ParamValidationError as exc:
-                raise DeployError(f"{where}: the resolved {operation} request is invalid: {exc}") from None
+            request = _request(
+                assembly,
+                stack,
+                logical_id,
+                resource,
+                operation=operation,
+                name_param=name_param,
+                dropped=dropped,
+            )
             name = request[name_param]
             current = _exists(client, describe, name_param, name)
             if current is None:
@@ -155,4 +213,6 @@ def deploy_endpoint_stack(assembly: Assembly, stack_name: str, aws: LocalAws) ->
         actions=tuple(actions),
         updated=updated,
         dropped=tuple(dropped),
+        account=aws.account,
+        role_arn=aws.role_arn,
     )

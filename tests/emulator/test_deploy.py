@@ -12,10 +12,11 @@ from botocore.exceptions import ClientError, ParamValidationError
 from moto import mock_aws
 from moto.core.models import DEFAULT_ACCOUNT_ID
 
-from emulator.cfn import Assembly
+from emulator.cfn import Assembly, StackTarget
 from emulator.deploy import DeployError, deploy_endpoint_stack
 from emulator.local_aws import LocalAws, moto_server
 from emulator.sagemaker_fakes import update_endpoint
+from emulator.standins import ACCOUNT
 
 STACK = "demo-endpoint-staging"
 FINGERPRINT = "0123abcd"
@@ -141,6 +142,79 @@ def test_a_stack_without_an_endpoint_is_refused(aws: LocalAws) -> None:
         deploy_endpoint_stack(Assembly({STACK: {"Resources": {}}}), STACK, aws)
     with pytest.raises(DeployError, match="not in the assembly"):
         deploy_endpoint_stack(Assembly({STACK: {"Resources": {}}}), "other", aws)
+
+
+# ----------------------------------------------------------------- the account a stack names
+STAGE_ACCOUNT = "222222222222"
+DEPLOY_ROLE = f"cdk-hnb659fds-deploy-role-{STAGE_ACCOUNT}-us-east-1"
+
+
+def in_stage_account(version: int, *, region: str = "us-east-1") -> Assembly:
+    """The endpoint stack as synthesized with env=(222222222222, region): the manifest names the
+    account and the bootstrap deploy role `cdk deploy` assumes there."""
+    target = StackTarget(
+        account=STAGE_ACCOUNT,
+        region=region,
+        deploy_role_arn=f"arn:${{AWS::Partition}}:iam::{STAGE_ACCOUNT}:role/{DEPLOY_ROLE}",
+    )
+    return Assembly({STACK: template(version)}, targets={STACK: target})
+
+
+def _endpoint_in(aws: LocalAws, account: str) -> dict[str, Any] | None:
+    try:
+        found: dict[str, Any] = (
+            aws.in_account(account).client("sagemaker").describe_endpoint(EndpointName="demo-staging")
+        )
+    except ClientError:
+        return None
+    return found
+
+
+def test_a_stack_whose_environment_names_an_account_lands_in_that_account(aws: LocalAws) -> None:
+    # WHEN the stage-account stack is deployed with the default (tooling) credentials
+    result = deploy_endpoint_stack(in_stage_account(1), STACK, aws)
+    # THEN the endpoint, its config and model exist in 222222222222 and not in the default account
+    endpoint = _endpoint_in(aws, STAGE_ACCOUNT)
+    assert endpoint is not None
+    assert endpoint["EndpointArn"] == f"arn:aws:sagemaker:us-east-1:{STAGE_ACCOUNT}:endpoint/demo-staging"
+    assert _endpoint_in(aws, ACCOUNT) is None
+    with pytest.raises(ClientError):
+        aws.client("sagemaker").describe_model(ModelName="demo-staging-v1-0123abcd")
+    # ... deployed as the account's CDK bootstrap deploy role, as `cdk deploy` would
+    assert (result.account, result.role_arn) == (
+        STAGE_ACCOUNT,
+        f"arn:aws:iam::{STAGE_ACCOUNT}:role/{DEPLOY_ROLE}",
+    )
+    # ... and the stack's own ARNs (its role, its key) are in its account
+    stage = aws.in_account(STAGE_ACCOUNT).client("sagemaker")
+    model = stage.describe_model(ModelName="demo-staging-v1-0123abcd")
+    assert model["ExecutionRoleArn"].startswith(f"arn:aws:iam::{STAGE_ACCOUNT}:role/")
+    config = stage.describe_endpoint_config(EndpointConfigName="demo-staging-v1-0123abcd")
+    assert config["KmsKeyId"].startswith(f"arn:aws:kms:us-east-1:{STAGE_ACCOUNT}:key/")
+
+
+def test_a_new_version_in_the_stage_account_updates_the_endpoint_there(aws: LocalAws) -> None:
+    deploy_endpoint_stack(in_stage_account(1), STACK, aws)
+    result = deploy_endpoint_stack(in_stage_account(2), STACK, aws)
+    assert result.updated
+    endpoint = _endpoint_in(aws, STAGE_ACCOUNT)
+    assert endpoint is not None
+    assert endpoint["EndpointConfigName"] == "demo-staging-v2-0123abcd"
+
+
+def test_an_env_agnostic_stack_lands_in_the_default_account_as_before(aws: LocalAws) -> None:
+    result = deploy_endpoint_stack(Assembly({STACK: template(1)}), STACK, aws)
+    assert (result.account, result.role_arn) == (ACCOUNT, None)
+    assert _endpoint_in(aws, ACCOUNT) is not None
+    assert _endpoint_in(aws, STAGE_ACCOUNT) is None
+
+
+def test_a_stack_in_another_region_is_refused(aws: LocalAws) -> None:
+    with pytest.raises(
+        DeployError, match="deploys to region eu-west-1; the stand-in runs one region, us-east-1"
+    ):
+        deploy_endpoint_stack(in_stage_account(1, region="eu-west-1"), STACK, aws)
+    assert _endpoint_in(aws, STAGE_ACCOUNT) is None
 
 
 # ----------------------------------------------------------------- the UpdateEndpoint fake
