@@ -24,7 +24,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from emulator.local_aws import LocalAws
-from emulator.standins import ACCOUNT, REGION
+from emulator.standins import REGION
 from ml_code import contract
 from ml_code.container import MAX_FAILURE_CHARS
 
@@ -82,7 +82,7 @@ class JobContext:
         python3.chmod(0o755)
 
     def arn(self, kind: str) -> str:
-        return f"arn:aws:sagemaker:{REGION}:{ACCOUNT}:{kind}/{self.job_name}"
+        return f"arn:aws:sagemaker:{REGION}:{self.aws.account}:{kind}/{self.job_name}"
 
     def local(self, container_path: str) -> Path:
         """Map a container path under /opt/ml into this job's folder."""

@@ -31,7 +31,7 @@ from emulator.jobs import StepFailedError
 from emulator.lambdas import LocalFunction
 from emulator.local_aws import LocalAws
 from emulator.records import RunResult, StepRecord
-from emulator.standins import ACCOUNT, REGION
+from emulator.standins import REGION
 
 __all__ = ["PipelineDefinitionError", "RunResult", "StepRecord", "run_pipeline"]
 
@@ -91,7 +91,7 @@ class _Execution:
         self.entries = flatten(list(definition.get("Steps", [])))
         self.depends = dependencies(self.entries)
         now = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
-        pipeline_arn = f"arn:aws:sagemaker:{REGION}:{ACCOUNT}:pipeline/{pipeline_name}"
+        pipeline_arn = f"arn:aws:sagemaker:{REGION}:{aws.account}:pipeline/{pipeline_name}"
         self.scope = Scope(
             parameters=coerce_parameters(definition, overrides),
             execution={

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from botocore.exceptions import ClientError
 
 from emulator.local_aws import LocalAws, moto_server
 from emulator.report import summary_lines
@@ -329,3 +330,19 @@ def test_settings_the_local_run_cannot_honour_are_reported(aws: LocalAws, tmp_pa
         "InstanceCount 2: runs as one local process (one host, all the data)",
     ]
     assert "      note: step caching: not applied locally (the step always runs)" in LOG
+
+
+def test_a_run_in_another_account_registers_there(aws: LocalAws, tmp_path: Path) -> None:
+    # GIVEN the stand-in acting in a tooling account of its own, with the model package group there
+    tooling = aws.in_account("111111111111")
+    tooling.client("sagemaker").create_model_package_group(ModelPackageGroupName=GROUP)
+    # WHEN the pipeline runs with those credentials
+    result = run(tooling, tmp_path, gated_definition())
+    # THEN the job, the execution and the registered version are that account's, not the default's
+    assert result.status == "Succeeded", result.failure
+    assert result.properties["Evaluate"]["ProcessingJobArn"].split(":")[4] == "111111111111"
+    assert result.model_package_arn is not None
+    assert result.model_package_arn.split(":")[4] == "111111111111"
+    tooling.client("sagemaker").describe_model_package(ModelPackageName=result.model_package_arn)
+    with pytest.raises(ClientError):
+        aws.client("sagemaker").describe_model_package(ModelPackageName=result.model_package_arn)
