@@ -26,6 +26,7 @@ from contracts.names import (
     endpoint_name,
     endpoint_stack_name,
     model_package_group_name,
+    stage_smoke_role_name,
 )
 from release.registry import ResolveError
 from release.resolve import resolve_to_file
@@ -48,6 +49,19 @@ class Target:
     endpoint: str
     smoke_samples: int
     smoke_max_latency_ms: int
+    #: The stage's account when it is not the tooling account: the endpoint is smoke-tested
+    #: there, through the stage's smoke role. None: the caller's own account.
+    stage_account: str | None = None
+    #: The environment's region (None: the SDK's); the stage's too.
+    region: str | None = None
+    #: The stage's smoke role (in ``stage_account``).
+    smoke_role_name: str = ""
+
+    def smoke_role_arn(self, partition: str) -> str | None:
+        """The ARN of the stage account's smoke role in ``partition``; None for a tooling-account stage."""
+        if self.stage_account is None:
+            return None
+        return f"arn:{partition}:iam::{self.stage_account}:role/{self.smoke_role_name}"
 
 
 def release_target(root: Path, env: str, stage: str) -> Target:
@@ -76,6 +90,9 @@ def release_target(root: Path, env: str, stage: str) -> Target:
         endpoint=endpoint,
         smoke_samples=stage_config.smoke_test.samples,
         smoke_max_latency_ms=stage_config.smoke_test.max_latency_ms,
+        stage_account=config.env.cross_account_stages.get(stage),
+        region=config.env.region,
+        smoke_role_name=stage_smoke_role_name(prefix, stage),
     )
 
 

@@ -1,9 +1,14 @@
 """Post-deploy smoke test: the model's own test samples, response schema and p95 latency checked.
 
-``python -m release.smoke --model-file FILE (--endpoint NAME | --url http://host:port)
+``python -m release.smoke --model-file FILE (--endpoint NAME [--role-arn ARN] | --url http://host:port)
 [--samples N] [--max-latency-ms MS] [--problem-type T] [--region R]``, or
 ``python -m release.smoke --env ENV --stage STAGE [...]``: that stage's endpoint, model file,
-sample count and latency bound from ``cdk.json`` (what ``make promote`` runs after the deploy).
+sample count and latency bound from ``cdk.json`` (what ``make promote`` runs after the deploy),
+and, for a stage in another account, its smoke role.
+
+``--role-arn``: invoke the endpoint with that role's credentials (the stage account's smoke role,
+assumed with session name ``smoke-<endpoint>``, see :mod:`release.stage_role`); the samples and
+the registry are still read with the caller's own.
 
 The samples are raw feature records from the model version's test split
 (``ApprovedModel.smoke_samples_uri``). Each is sent alone as ``application/json``
@@ -33,6 +38,7 @@ from release.invokers import InvokeError, Invoker, endpoint_invoker, url_invoker
 from release.promote import PROJECT_ROOT, release_target
 from release.registry import ResolveError, recorded_problem_type
 from release.smoke_report import Failure, SmokeReport, p95
+from release.stage_role import AssumeRoleError, partition_of, role_session, session_name
 
 if TYPE_CHECKING:  # the boto3 stubs are a development requirement only
     from mypy_boto3_s3 import S3Client
@@ -136,18 +142,44 @@ def parse_args(argv: list[str] | None, root: Path = PROJECT_ROOT) -> argparse.Na
         "--problem-type", choices=PROBLEM_TYPES, help="default: the one recorded with the model version"
     )
     parser.add_argument("--region", default=None, help="AWS region (default: the SDK's)")
+    parser.add_argument(
+        "--role-arn",
+        help="invoke the endpoint as this role (a stage account's smoke role; with --stage: from config)",
+    )
     args = parser.parse_args(argv)
     if (args.stage is None) != (args.env is None):
         parser.error("--env and --stage go together")
+    if args.role_arn is not None and args.url is not None:
+        parser.error("--role-arn goes with --endpoint or --stage (it invokes a SageMaker endpoint)")
     if args.stage is not None:
         target = release_target(root, args.env, args.stage)
         args.endpoint, args.model_file = target.endpoint, args.model_file or target.model_file
         args.samples = args.samples or target.smoke_samples
         args.max_latency_ms = args.max_latency_ms or float(target.smoke_max_latency_ms)
+        if args.role_arn is None and target.stage_account is not None:
+            args.region = args.region or target.region
+            args.role_arn = target.smoke_role_arn(partition_of(args.region))
     elif args.model_file is None:
         parser.error("--model-file is required with --endpoint or --url")
     args.samples, args.max_latency_ms = args.samples or 20, args.max_latency_ms or 2000.0
     return args
+
+
+def _invoker(args: argparse.Namespace) -> tuple[Invoker, str]:
+    """How to reach the model, and how the report names it.
+
+    Raises:
+        AssumeRoleError: ``--role-arn`` cannot be assumed.
+    """
+    if not args.endpoint:
+        return url_invoker(args.url), args.url
+    if args.role_arn is None:
+        runtime = boto3.client("sagemaker-runtime", region_name=args.region)
+    else:
+        sts = boto3.client("sts", region_name=args.region)
+        stage = role_session(sts, args.role_arn, name=session_name(args.endpoint), region=args.region)
+        runtime = stage.client("sagemaker-runtime")
+    return endpoint_invoker(runtime, args.endpoint), f"endpoint {args.endpoint}"
 
 
 def main(argv: list[str] | None = None, root: Path = PROJECT_ROOT) -> int:
@@ -165,15 +197,11 @@ def main(argv: list[str] | None = None, root: Path = PROJECT_ROOT) -> int:
         problem_type = args.problem_type or recorded_problem_type(
             boto3.client("sagemaker", region_name=args.region), model.model_package_arn
         )
-        if args.endpoint:
-            runtime = boto3.client("sagemaker-runtime", region_name=args.region)
-            invoker, target = endpoint_invoker(runtime, args.endpoint), f"endpoint {args.endpoint}"
-        else:
-            invoker, target = url_invoker(args.url), args.url
+        invoker, target = _invoker(args)
         report = run_smoke(
             invoker, samples, max_latency_ms=args.max_latency_ms, target=target, problem_type=problem_type
         )
-    except (OSError, ApprovedModelError, ConfigError, ResolveError, SmokeSetupError) as exc:
+    except (OSError, ApprovedModelError, AssumeRoleError, ConfigError, ResolveError, SmokeSetupError) as exc:
         print(f"release.smoke: {exc}", file=sys.stderr)
         return 2
     print(report.summary())

@@ -17,6 +17,8 @@ from botocore.stub import Stubber
 from moto import mock_aws
 from moto.core.models import DEFAULT_ACCOUNT_ID
 from moto.sagemaker.models import sagemaker_backends
+from moto.sagemakerruntime.models import sagemakerruntime_backends
+from moto.sts.models import sts_backends
 from serving_models import build_model
 
 from contracts.approved_model import ApprovedModel
@@ -25,7 +27,7 @@ from contracts.names import endpoint_name
 from contracts.prediction_schema import prediction_problem
 from ml_code import contract
 from ml_code.serving.serve import serve_in_thread
-from release import smoke
+from release import smoke, stage_role
 from release.invokers import InvokeError, Invoker, InvokeResult, endpoint_invoker, url_invoker
 from release.smoke_report import p95
 
@@ -349,6 +351,7 @@ def test_a_stage_brings_its_endpoint_model_file_and_bounds_from_config(project: 
         (["--stage", "prod"], "--env and --stage go together"),
         (["--endpoint", "e"], "--model-file is required"),
         (["--endpoint", "e", "--model-file", "m.json", "--samples", "0"], "expected a number > 0"),
+        (["--url", "u", "--model-file", "m.json", "--role-arn", "r"], "--role-arn goes with --endpoint"),
     ],
 )
 def test_incomplete_arguments_exit_2(
@@ -390,3 +393,119 @@ def test_an_endpoint_reply_reaches_the_smoke_test_as_sent() -> None:
     # THEN the reply is the endpoint's own status, body and content type, timed
     assert (result.status, result.body, result.content_type) == (200, body, "application/json")
     assert result.latency_ms >= 0
+
+
+# ----------------------------------------------------------------- a stage in another account
+STAGE_ACCOUNT = "222222222222"
+STAGE_ENDPOINT = "mlops-demo-dev-staging"
+SMOKE_ROLE = f"arn:aws:iam::{STAGE_ACCOUNT}:role/mlops-demo-dev-staging-smoke"
+
+
+def _stage_endpoint_answers(account: str, count: int) -> None:
+    """``account``'s endpoint answers the next ``count`` distinct requests with a valid prediction.
+
+    moto keys sagemaker-runtime state by account: only a caller acting in ``account`` gets these.
+    """
+    backend = sagemakerruntime_backends[account]["us-east-1"]
+    backend.results_queue.extend([(OK.decode(), "application/json", "AllTraffic", "")] * count)
+
+
+def _invoked(account: str) -> int:
+    """How many distinct requests ``account``'s sagemaker-runtime answered (moto records no endpoint name)."""
+    return sum(len(answered) for answered in sagemakerruntime_backends[account]["us-east-1"].results.values())
+
+
+def test_through_the_stage_role_the_smoke_test_reaches_the_stage_accounts_endpoint(
+    aws: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # GIVEN samples and the registry in the tooling (caller's) account, and the endpoint in the
+    # stage account answering valid predictions
+    _stage_endpoint_answers(STAGE_ACCOUNT, 3)
+    argv = ["--model-file", str(aws), "--endpoint", STAGE_ENDPOINT, "--samples", "3"]
+    # WHEN the smoke test runs through the stage's smoke role
+    code = smoke.main([*argv, "--role-arn", SMOKE_ROLE])
+    # THEN it passes: every request reached the stage account's endpoint, none the caller's account
+    assert code == 0, capsys.readouterr()
+    assert f"smoke test of endpoint {STAGE_ENDPOINT} (binary): 3 sample(s)" in capsys.readouterr().out
+    assert (_invoked(STAGE_ACCOUNT), _invoked(DEFAULT_ACCOUNT_ID)) == (3, 0)
+    # ... as one session of the smoke role, named after the stage's endpoint
+    (session,) = sts_backends[STAGE_ACCOUNT]["aws"].assumed_roles
+    assert (session.role_arn, session.session_name) == (SMOKE_ROLE, f"smoke-{STAGE_ENDPOINT}")
+
+
+def test_without_the_role_the_stage_accounts_endpoint_is_out_of_reach(
+    aws: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # GIVEN the same stage endpoint WHEN the smoke test runs with the caller's own credentials
+    _stage_endpoint_answers(STAGE_ACCOUNT, 3)
+    code = smoke.main(["--model-file", str(aws), "--endpoint", STAGE_ENDPOINT, "--samples", "3"])
+    # THEN it reached the caller's account (moto's canned non-prediction there), not the stage's
+    assert code == 1
+    assert "schema check failed for sample 0: body is not JSON" in capsys.readouterr().out
+    assert (_invoked(STAGE_ACCOUNT), _invoked(DEFAULT_ACCOUNT_ID)) == (0, 3)
+    assert not sts_backends[STAGE_ACCOUNT]["aws"].assumed_roles
+
+
+def test_a_role_the_caller_may_not_assume_exits_2_naming_it(
+    aws: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # GIVEN STS refusing (the smoke role trusts only the stage's deploy role); botocore's Stubber
+    # checks the request against the STS service model
+    sts = boto3.client("sts")
+    stub = Stubber(sts)
+    stub.add_client_error(
+        "assume_role",
+        "AccessDenied",
+        "not authorized to perform: sts:AssumeRole",
+        expected_params={"RoleArn": SMOKE_ROLE, "RoleSessionName": f"smoke-{STAGE_ENDPOINT}"},
+    )
+    real_client = boto3.client
+    monkeypatch.setattr(
+        smoke.boto3, "client", lambda service, **kw: sts if service == "sts" else real_client(service, **kw)
+    )
+    with stub:
+        code = smoke.main(["--model-file", str(aws), "--endpoint", STAGE_ENDPOINT, "--role-arn", SMOKE_ROLE])
+        stub.assert_no_pending_responses()
+    # THEN the test cannot run, and says which role it could not assume
+    assert code == 2
+    assert f"release.smoke: cannot assume {SMOKE_ROLE}: " in capsys.readouterr().err
+    assert _invoked(STAGE_ACCOUNT) == 0
+
+
+def test_a_session_name_fits_sts(aws: Path) -> None:
+    assert stage_role.session_name(STAGE_ENDPOINT) == "smoke-mlops-demo-dev-staging"
+    assert len(stage_role.session_name("e" * 63)) == stage_role.MAX_SESSION_NAME
+
+
+@pytest.fixture
+def multi_account_project(tmp_path: Path) -> Path:
+    """This repository's cdk.json with staging in another account (tooling account and region set)."""
+    document = json.loads(Path("cdk.json").read_text())
+    env = document["context"]["environments"]["dev"]
+    env.update({"account": "111111111111", "region": "eu-west-1"})
+    env.setdefault("endpoints", {}).setdefault("staging", {})["account"] = STAGE_ACCOUNT
+    (tmp_path / "cdk.json").write_text(json.dumps(document))
+    return tmp_path
+
+
+def test_a_stage_in_another_account_brings_its_smoke_role_from_config(multi_account_project: Path) -> None:
+    # `make promote` runs `release.smoke --env ENV --stage STAGE`: the role comes from the config
+    staging = smoke.parse_args(["--env", "dev", "--stage", "staging"], multi_account_project)
+    assert (staging.endpoint, staging.role_arn, staging.region) == (STAGE_ENDPOINT, SMOKE_ROLE, "eu-west-1")
+    # ... a stage in the tooling account is invoked with the caller's own credentials, as before
+    prod = smoke.parse_args(["--env", "dev", "--stage", "prod"], multi_account_project)
+    assert (prod.role_arn, prod.region) == (None, None)
+    # ... and a role given on the command line wins
+    mine = f"arn:aws:iam::{STAGE_ACCOUNT}:role/mine"
+    given = smoke.parse_args(
+        ["--env", "dev", "--stage", "staging", "--role-arn", mine], multi_account_project
+    )
+    assert given.role_arn == mine
+
+
+def test_the_smoke_role_is_named_in_the_regions_partition(multi_account_project: Path) -> None:
+    document = json.loads((multi_account_project / "cdk.json").read_text())
+    document["context"]["environments"]["dev"]["region"] = "cn-north-1"
+    (multi_account_project / "cdk.json").write_text(json.dumps(document))
+    staging = smoke.parse_args(["--env", "dev", "--stage", "staging"], multi_account_project)
+    assert staging.role_arn == SMOKE_ROLE.replace("arn:aws:", "arn:aws-cn:")
