@@ -25,6 +25,8 @@ class NetworkStack(cdk.Stack):
     """The VPC, its subnets and the security group every SageMaker workload uses.
 
     The data key (``shared.key``) encrypts the flow logs and the prefix-list lookup's log group.
+    ``model_artifact_account``: for a stage's network in another account, the tooling account
+    whose model artifacts its S3 gateway endpoint admits (:mod:`stacks.network.endpoint_policies`).
 
     Attributes:
         vpc: the VPC (created or imported).
@@ -40,10 +42,12 @@ class NetworkStack(cdk.Stack):
         *,
         config: NetworkConfig,
         shared: SharedResources,
+        model_artifact_account: str | None = None,
         env: cdk.Environment | None = None,
+        synthesizer: cdk.IStackSynthesizer | None = None,
         description: str | None = None,
     ) -> None:
-        super().__init__(scope, construct_id, env=env, description=description)
+        super().__init__(scope, construct_id, env=env, synthesizer=synthesizer, description=description)
         self._az_count = config.max_azs
         # Where HTTPS to the AWS APIs goes: our endpoints' group, or (an existing VPC's endpoints
         # being someone else's) the VPC's own range.
@@ -60,6 +64,7 @@ class NetworkStack(cdk.Stack):
                     flow_log_key=shared.key,
                     # The AWS-owned registry of the XGBoost image every job and endpoint pulls.
                     image_registry_accounts=(registry_account(self, "ImageRegistry"),),
+                    model_artifact_account=model_artifact_account,
                 ),
             )
             https_peer = private.endpoint_security_group

@@ -39,6 +39,14 @@ What legitimately crosses accounts, and what this module allows for it:
   principal condition for them, so their Allow is "any SageMaker action on this account's
   SageMaker resources" rather than ``aws:PrincipalAccount``. That still closes the path that
   matters: opening another account's Studio domain or notebook instance from inside the VPC.
+- A stage's network in another account (:mod:`stacks.stage`): SageMaker downloads the approved
+  model.tar.gz, with the stage's model role, from the tooling account's artifact bucket. Its S3
+  gateway policy carves ``s3:GetObject`` on training outputs (``arn:<partition>:s3:::*/`` +
+  :data:`contracts.layout.MODEL_ARTIFACTS_PATTERN`) out of the foreign-object Deny, and a Deny of
+  its own refuses that pattern in any account but this one and the tooling one. The bucket's name
+  is unknown here (CloudFormation names it in the tooling account), so the account names the
+  owner; the tooling bucket's policy admits only the stage's model role. No Allow of its own is
+  needed: the reader is this account's principal.
 - Within the account (no exception needed): STS AssumeRole of this account's roles, the data
   key (KMS), this account's log groups and metrics, SageMaker API and Runtime calls on this
   account's jobs, pipelines, registry and endpoints, EventBridge, SSM, CodeArtifact.
@@ -57,6 +65,8 @@ from collections.abc import Sequence
 import aws_cdk as cdk
 from aws_cdk import aws_iam as iam
 
+from contracts import layout
+
 #: Interface endpoints (service suffix) reached by a browser holding a presigned URL.
 BROWSER_ENDPOINTS = frozenset({"studio", "notebook"})
 #: Interface endpoints through which images are pulled.
@@ -68,12 +78,18 @@ def starport_layers() -> str:
     return f"arn:{cdk.Aws.PARTITION}:s3:::prod-{cdk.Aws.REGION}-starport-layer-bucket/*"
 
 
+def model_artifacts() -> str:
+    """ARN pattern of training outputs (model.tar.gz) in any bucket; a condition names the owner."""
+    return f"arn:{cdk.Aws.PARTITION}:s3:::*/{layout.MODEL_ARTIFACTS_PATTERN}"
+
+
 def _deny_foreign_resources(
     sid: str,
     accounts: Sequence[str],
     *,
     actions: Sequence[str] | None = None,
     not_actions: Sequence[str] | None = None,
+    resources: Sequence[str] = ("*",),
     not_resources: Sequence[str] | None = None,
 ) -> iam.PolicyStatement:
     """Deny requests that name a resource owner, when it is not one of ``accounts``."""
@@ -83,7 +99,7 @@ def _deny_foreign_resources(
         principals=[iam.AnyPrincipal()],
         actions=list(actions) if actions else None,
         not_actions=list(not_actions) if not_actions else None,
-        resources=None if not_resources else ["*"],
+        resources=None if not_resources else list(resources),
         not_resources=list(not_resources) if not_resources else None,
         conditions={
             "StringNotEquals": {"aws:ResourceAccount": list(accounts)},
@@ -132,11 +148,14 @@ def interface_endpoint_policy(
     return account_boundary(resource_accounts=extra)
 
 
-def s3_gateway_policy() -> list[iam.PolicyStatement]:
+def s3_gateway_policy(*, model_artifact_account: str | None = None) -> list[iam.PolicyStatement]:
     """Statements for the S3 gateway endpoint: the account boundary plus ECR's layer bucket.
 
     The layer bucket is carved out of the foreign-resource Deny for ``s3:GetObject`` only: one
     Deny covers every other action, a second covers ``s3:GetObject`` on anything but the layers.
+    ``model_artifact_account`` (a stage's network in another account: the tooling account) adds
+    the training outputs of that account to the carve-out, and a third Deny that refuses those
+    outputs of any other account.
     """
     allow, _ = account_boundary()
     layers = iam.PolicyStatement(
@@ -148,8 +167,18 @@ def s3_gateway_policy() -> list[iam.PolicyStatement]:
     deny_other_actions = _deny_foreign_resources(
         "OnlyThisAccountsResources", [cdk.Aws.ACCOUNT_ID], not_actions=["s3:GetObject"]
     )
+    if model_artifact_account is None:
+        deny_other_reads = _deny_foreign_resources(
+            "OnlyThisAccountsObjectsAndEcrLayers", [cdk.Aws.ACCOUNT_ID], actions=["s3:GetObject"],
+            not_resources=[starport_layers()],
+        )  # fmt: skip
+        return [allow, layers, deny_other_actions, deny_other_reads]
     deny_other_reads = _deny_foreign_resources(
-        "OnlyThisAccountsObjectsAndEcrLayers", [cdk.Aws.ACCOUNT_ID], actions=["s3:GetObject"],
-        not_resources=[starport_layers()],
+        "OnlyThisAccountsObjectsEcrLayersAndToolingModels", [cdk.Aws.ACCOUNT_ID], actions=["s3:GetObject"],
+        not_resources=[starport_layers(), model_artifacts()],
     )  # fmt: skip
-    return [allow, layers, deny_other_actions, deny_other_reads]
+    deny_foreign_models = _deny_foreign_resources(
+        "OnlyToolingModelArtifacts", [cdk.Aws.ACCOUNT_ID, model_artifact_account], actions=["s3:GetObject"],
+        resources=[model_artifacts()],
+    )  # fmt: skip
+    return [allow, layers, deny_other_actions, deny_other_reads, deny_foreign_models]

@@ -35,6 +35,9 @@ class PrivateNetworkProps:
     flow_log_retention_days: int
     flow_log_key: kms.IKey
     image_registry_accounts: tuple[str, ...] = ()
+    #: A stage's network in another account: the tooling account, whose training outputs (the
+    #: approved model.tar.gz) the S3 gateway endpoint lets this account's roles read.
+    model_artifact_account: str | None = None
 
 
 class PrivateNetwork(Construct):
@@ -75,7 +78,7 @@ class PrivateNetwork(Construct):
             "which this project attaches nowhere.",
         )
         s3_endpoint = self.vpc.add_gateway_endpoint("S3", service=ec2.GatewayVpcEndpointAwsService.S3)
-        for statement in s3_gateway_policy():
+        for statement in s3_gateway_policy(model_artifact_account=props.model_artifact_account):
             s3_endpoint.add_to_policy(statement)
         self.flow_log_group = self._flow_logs(props)
         self.endpoint_security_group = self._interface_endpoints(props)
