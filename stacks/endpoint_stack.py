@@ -14,6 +14,11 @@ stage's rollback alarms (5xx, p99 model latency; actions enabled, notifying the 
 A separate idle alarm (no invocations for ``idleAlarmDays``) notifies the topic too; it is not a
 rollback alarm. The constructs live in :mod:`stacks.endpoint`; with autoscaling attached, changing
 a stage's instance type needs one manual step first (:mod:`stacks.endpoint.autoscaling`).
+
+A stage in another account (``shared.accounts.stage_accounts``) is deployed there, with that
+account's key, capture bucket, network and alert topic in ``shared`` (its base and network
+stacks, :mod:`stacks.stage_base_stack`); its model role reads the approved model from the tooling
+account (:mod:`stacks.endpoint.cross_account`).
 """
 
 from __future__ import annotations
@@ -23,10 +28,11 @@ from constructs import Construct
 
 from contracts import layout
 from contracts.config import StageConfig
-from contracts.names import endpoint_name
+from contracts.names import endpoint_name, stage_model_role_name
 from stacks.common.shared import SharedResources
 from stacks.endpoint.alarms import RollbackAlarms, RollbackAlarmsProps
 from stacks.endpoint.autoscaling import VariantAutoscaling, VariantAutoscalingProps
+from stacks.endpoint.cross_account import CrossAccountServing
 from stacks.endpoint.guarded_endpoint import GuardedEndpoint, GuardedEndpointProps
 from stacks.endpoint.idle_alarm import IdleAlarm, IdleAlarmProps
 from stacks.endpoint.model import HostedModel, HostedModelProps
@@ -59,9 +65,10 @@ class EndpointStack(cdk.Stack):
         config: StageConfig,
         shared: SharedResources,
         env: cdk.Environment | None = None,
+        synthesizer: cdk.IStackSynthesizer | None = None,
         description: str | None = None,
     ) -> None:
-        super().__init__(scope, construct_id, env=env, description=description)
+        super().__init__(scope, construct_id, env=env, synthesizer=synthesizer, description=description)
         approved = config.approved_model
         if approved is None:  # `python -m release.resolve` writes the stage's model file
             raise ValueError(f"endpoint stage {config.name!r} has no approved model ({config.model_file})")
@@ -78,6 +85,7 @@ class EndpointStack(cdk.Stack):
                 network=shared.network,
                 capture_prefix=f"{layout.CAPTURE_PREFIX}{self.endpoint_name}/" if capturing else None,
                 serverless=config.serverless is not None,
+                cross_account=_cross_account(config, shared),
             ),
         )
         self.serving = ServingConfig(
@@ -149,3 +157,18 @@ class EndpointStack(cdk.Stack):
             topic=shared.alert_topic,
         )
         return IdleAlarm(self, "IdleAlarm", props=idle)
+
+
+def _cross_account(config: StageConfig, shared: SharedResources) -> CrossAccountServing | None:
+    """For a stage in another account, its model role's fixed name and the tooling account.
+
+    Raises:
+        ValueError: the stage names another account but the tooling account is unknown.
+    """
+    if config.name not in shared.accounts.stage_accounts:
+        return None
+    if shared.accounts.tooling is None:  # config refuses this; the grants must name both sides
+        raise ValueError(f"endpoint stage {config.name!r} is in another account: name the tooling account")
+    return CrossAccountServing(
+        role_name=stage_model_role_name(shared.prefix, config.name), tooling_account=shared.accounts.tooling
+    )

@@ -5,6 +5,9 @@ model's network interfaces in the project VPC (instance stages; serverless has n
 endpoint's logs and (when the stage captures traffic) write captured requests under
 ``data-capture/<endpoint>/``. The permissions are a customer-managed policy of our own (no inline
 policy, no AWS-managed one), one statement per need.
+
+A stage in another account reads its model from the tooling account
+(:mod:`stacks.endpoint.cross_account`).
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
 from contracts.approved_model import ApprovedModel
+from stacks.endpoint.cross_account import CrossAccountServing, model_data_key, tooling_model_statements
 
 _IMAGE = re.compile(
     r"^(?P<account>\d{12})\.dkr\.ecr\.(?P<region>[a-z0-9-]+)\.amazonaws\.com(\.cn)?/(?P<repo>[^:@]+)[:@]"
@@ -41,11 +45,8 @@ class ExecutionRoleProps:
     security_group: ec2.ISecurityGroup
     #: Key prefix SageMaker writes this endpoint's captured data under, or None (capture off).
     capture_prefix: str | None
-
-
-def model_data_key(approved: ApprovedModel) -> str:
-    """The object key of the version's model.tar.gz inside its bucket."""
-    return approved.model_data_url.removeprefix("s3://").partition("/")[2]
+    #: Set for a stage in another account: the model is read from the tooling account.
+    cross_account: CrossAccountServing | None = None
 
 
 def repository_arn(stack: cdk.Stack, image_uri: str) -> str:
@@ -74,6 +75,7 @@ class ModelExecutionRole(Construct):
         self.role = iam.Role(
             self,
             "Role",
+            role_name=props.cross_account.role_name if props.cross_account else None,
             assumed_by=iam.ServicePrincipal("sagemaker.amazonaws.com"),
             description=f"Serves version {props.approved.version} of {props.approved.model_package_group} "
             f"on {props.endpoint_name}",
@@ -106,29 +108,42 @@ def _statements(scope: Construct, p: ExecutionRoleProps) -> list[iam.PolicyState
 
 def _model_statements(stack: cdk.Stack, p: ExecutionRoleProps) -> list[iam.PolicyStatement]:
     """Read this version's model file and package, use the data key, pull the serving image."""
+    if p.cross_account is not None:
+        reads = tooling_model_statements(
+            stack, approved=p.approved, serving=p.cross_account, key=p.key, capturing=bool(p.capture_prefix)
+        )
+        return [*reads, _describe_package(p), _pull_image(stack, p)]
     return [
         iam.PolicyStatement(
             sid="ReadThisModelVersion",
             actions=["s3:GetObject"],
             resources=[p.artifact_bucket.arn_for_objects(model_data_key(p.approved))],
         ),
-        iam.PolicyStatement(
-            sid="DescribeThePackage",
-            actions=["sagemaker:DescribeModelPackage"],
-            resources=[p.approved.model_package_arn],
-        ),
+        _describe_package(p),
         iam.PolicyStatement(
             sid="UseDataKey",
             actions=["kms:Decrypt", "kms:DescribeKey"]
             + (["kms:Encrypt", "kms:GenerateDataKey"] if p.capture_prefix else []),
             resources=[p.key.key_arn],
         ),
-        iam.PolicyStatement(
-            sid="PullServingImage",
-            actions=["ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer", "ecr:BatchCheckLayerAvailability"],
-            resources=[repository_arn(stack, p.approved.image_uri)],
-        ),
+        _pull_image(stack, p),
     ]
+
+
+def _describe_package(p: ExecutionRoleProps) -> iam.PolicyStatement:
+    return iam.PolicyStatement(
+        sid="DescribeThePackage",
+        actions=["sagemaker:DescribeModelPackage"],
+        resources=[p.approved.model_package_arn],
+    )
+
+
+def _pull_image(stack: cdk.Stack, p: ExecutionRoleProps) -> iam.PolicyStatement:
+    return iam.PolicyStatement(
+        sid="PullServingImage",
+        actions=["ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer", "ecr:BatchCheckLayerAvailability"],
+        resources=[repository_arn(stack, p.approved.image_uri)],
+    )
 
 
 def _telemetry_statements(p: ExecutionRoleProps, log_group: str) -> list[iam.PolicyStatement]:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import aws_cdk as cdk
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
@@ -24,6 +25,7 @@ from contracts.names import versioned_name
 from stacks.common.nag import IAM5, account_arn, acknowledge, acknowledge_resource
 from stacks.common.shared import Network
 from stacks.endpoint.create_only import at_synth, subnet_at_synth
+from stacks.endpoint.cross_account import CrossAccountServing, tooling_keys_arn
 from stacks.endpoint.execution_role import ExecutionRoleProps, ModelExecutionRole
 
 _SERVERLESS_NETWORK = (
@@ -47,6 +49,8 @@ class HostedModelProps:
     capture_prefix: str | None
     #: Served by Serverless Inference (no VPC config or network isolation there).
     serverless: bool = False
+    #: Set for a stage in another account: the role's fixed name and the model's (tooling) account.
+    cross_account: CrossAccountServing | None = None
 
 
 class HostedModel(Construct):
@@ -72,6 +76,7 @@ class HostedModel(Construct):
                 subnet_ids=subnet_ids,
                 security_group=props.network.security_group,
                 capture_prefix=props.capture_prefix,
+                cross_account=props.cross_account,
             ),
         )
         _acknowledge_wildcards(self.execution, props)
@@ -137,6 +142,15 @@ def _acknowledge_wildcards(execution: ModelExecutionRole, props: HostedModelProp
         )
     for resource, reason in reasons.items():
         acknowledge(policy, f"{IAM5}[Resource::{resource}]", reason)
+    if props.cross_account:
+        acknowledge_resource(
+            policy,
+            tooling_keys_arn(cdk.Stack.of(policy), props.cross_account.tooling_account),
+            "kms:Decrypt only, only through S3 in this region (kms:ViaService), for the model.tar.gz "
+            "this role reads from the tooling account; that account's key ID is generated there and "
+            "unknown to this stage's synth, and the tooling data key's policy is the gate: it admits "
+            "this role by name, through S3, and no other principal across accounts.",
+        )
     if props.capture_prefix:
         acknowledge_resource(
             policy,
