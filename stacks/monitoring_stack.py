@@ -13,6 +13,11 @@ Nothing on that path is dropped: both rules' targets and the trigger's own async
 invocations dead-letter into ``<prefix>-monitoring-dlq`` (:mod:`stacks.common.dead_letters`),
 whose alarm notifies the alert topic (:mod:`stacks.monitoring.alerts`). The environment's spend
 budget notifies it too (:mod:`stacks.monitoring.budget`).
+
+A stage in another account (``endpoints.<stage>.account``) has none of the per-endpoint parts here
+(dashboard, drift alarm, drift schedule): its endpoint's metrics and captured traffic are in that
+account. Its rollback and idle alarms notify the stage account's own topic
+(:mod:`stacks.stage_base_stack`); drift checks across the boundary are issue 13's next step.
 """
 
 from __future__ import annotations
@@ -69,7 +74,7 @@ class MonitoringStack(cdk.Stack):
         reports = retraining.ReportReaderProps(key=shared.key, bucket=shared.artifact_bucket)
         self.publisher = retraining.DriftMetricsPublisher(self, "DriftMetrics", props=reports)
         self.drift = self._drift_check(max_runtime_seconds, source_dir, build_dir)
-        alarm_names = drift_alarm_names(prefix, shared.stages)
+        alarm_names = drift_alarm_names(prefix, self._local_stages)
         trigger = retraining.RetrainTrigger(
             self,
             "RetrainTrigger",
@@ -132,10 +137,17 @@ class MonitoringStack(cdk.Stack):
             ),
         )
 
+    @property
+    def _local_stages(self) -> list[StageConfig]:
+        """The stages whose endpoint is in this (the tooling) account."""
+        return [
+            stage for stage in self._shared.stages if stage.name not in self._shared.accounts.stage_accounts
+        ]
+
     def _dashboards_and_alarms(self, training: str) -> dict[str, cloudwatch.Alarm]:
         """A dashboard per stage and a drift alarm per monitored stage (returned by stage name)."""
         alarms: dict[str, cloudwatch.Alarm] = {}
-        for stage in self._shared.stages:
+        for stage in self._local_stages:
             name = names.endpoint_name(self._shared.prefix, stage.name)
             StageDashboard(
                 self,
@@ -151,9 +163,10 @@ class MonitoringStack(cdk.Stack):
     def add_drift_schedule(self, scope: Construct, *, stage: StageConfig) -> DriftSchedule | None:
         """Schedule the drift check of ``stage``'s endpoint in ``scope`` (the stage's endpoint stack).
 
-        Returns None (no schedule) when the stage captures nothing or its version has no baseline.
+        Returns None (no schedule) when the stage captures nothing, its version has no baseline,
+        or it is in another account.
         """
-        if not monitored(stage):
+        if not monitored(stage) or stage.name in self._shared.accounts.stage_accounts:
             return None
         return drift_schedule(
             scope,
