@@ -14,12 +14,12 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from emulator.intrinsics import IntrinsicError, Resolver, substitute_pseudo
 from emulator.manifest import StackTarget, read_targets
 
-__all__ = ["Assembly", "IntrinsicError", "StackTarget"]
+__all__ = ["Assembly", "AssetUpload", "IntrinsicError", "StackTarget"]
 
 
 @dataclass
@@ -80,15 +80,38 @@ class Assembly:
 
     def asset_files(self) -> list[tuple[Path, str, str]]:
         """(local file, bucket, key) of every file asset in the assembly's *.assets.json."""
+        return [(asset.path, asset.bucket, asset.key) for asset in self.asset_uploads()]
+
+    def asset_uploads(self) -> list[AssetUpload]:
+        """Every file asset's destination in the assembly's *.assets.json, with the role that
+        publishes it when the manifest names one in a fixed account (a stack with an environment)."""
         if self.directory is None:
             return []
-        out: list[tuple[Path, str, str]] = []
+        out: list[AssetUpload] = []
         for manifest_path in sorted(self.directory.glob("*.assets.json")):
             manifest = json.loads(manifest_path.read_text())
             for asset in manifest.get("files", {}).values():
                 source = asset["source"]
                 path = self.directory / source["path"]
                 for destination in asset["destinations"].values():
-                    bucket = substitute_pseudo(destination["bucketName"])
-                    out.append((path, bucket, substitute_pseudo(destination["objectKey"])))
+                    role = destination.get("assumeRoleArn")
+                    fixed = role is not None and "${AWS::AccountId}" not in role
+                    out.append(
+                        AssetUpload(
+                            path,
+                            substitute_pseudo(destination["bucketName"]),
+                            substitute_pseudo(destination["objectKey"]),
+                            substitute_pseudo(role) if fixed else None,
+                        )
+                    )
         return out
+
+
+class AssetUpload(NamedTuple):
+    """One file asset at one destination, as ``cdk deploy`` publishes it."""
+
+    path: Path
+    bucket: str
+    key: str
+    #: The publishing role of the destination's account (None: env-agnostic, the caller's own).
+    role_arn: str | None

@@ -115,10 +115,11 @@ class LocalAws:
             self._assumed[role_arn] = assumed
         return self._assumed[role_arn]
 
-    def in_account(self, account: str) -> LocalAws:
-        """The stand-in acting in ``account``: this object when it already does, else with the
-        credentials of the role :data:`OFFLINE_ROLE` there (see :meth:`assume_role`)."""
-        if account == self.account:
+    def in_account(self, account: str | None) -> LocalAws:
+        """The stand-in acting in ``account``: this object when it already does (or ``account`` is
+        None, an env-agnostic stack's: wherever these credentials act), else with the credentials
+        of the role :data:`OFFLINE_ROLE` there (see :meth:`assume_role`)."""
+        if account is None or account == self.account:
             return self
         return self.assume_role(f"arn:{PARTITION}:iam::{account}:role/{OFFLINE_ROLE}", f"offline-{account}")
 

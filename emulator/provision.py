@@ -36,6 +36,8 @@ class OfflinePipeline:
     definition: dict[str, Any]
     role_arn: str
     model_package_group: str
+    #: The account its stack's environment names (None: env-agnostic, the caller's account).
+    account: str | None = None
 
 
 def pipeline_from(assembly: Assembly, name_suffix: str | None = None) -> OfflinePipeline:
@@ -70,6 +72,7 @@ def pipeline_from(assembly: Assembly, name_suffix: str | None = None) -> Offline
         definition=definition,
         role_arn=str(assembly.resolve(stack, role, f"{where}.RoleArn")),
         model_package_group=str(assembly.resolve(groups[0][0], {"Ref": groups[0][1]})),
+        account=assembly.target(stack).account,
     )
 
 
@@ -107,16 +110,17 @@ def create_pipeline(aws: LocalAws, pipeline: OfflinePipeline) -> None:
 
 
 def provision(assembly: Assembly, aws: LocalAws, pipeline: OfflinePipeline) -> int:
-    """Create the buckets, upload the file assets, create the group and the pipeline.
+    """Create the buckets, upload the file assets, create the group and the pipeline (in the
+    pipeline stack's account when its environment names one; see :func:`upload_assets` for the rest).
 
     Returns the number of asset files uploaded.
     """
     uploaded = upload_assets(assembly, aws)
-    sm = aws.client("sagemaker")
+    sm = aws.in_account(pipeline.account).client("sagemaker")
     sm.create_model_package_group(
         ModelPackageGroupName=pipeline.model_package_group, ModelPackageGroupDescription="offline stand-in"
     )
-    create_pipeline(aws, pipeline)
+    create_pipeline(aws.in_account(pipeline.account), pipeline)
     return uploaded
 
 
@@ -124,19 +128,23 @@ def upload_assets(assembly: Assembly, aws: LocalAws) -> int:
     """Create the assembly's buckets and upload its file assets (as `cdk deploy` publishes them).
 
     Idempotent, so a later synthesis of the same app (e.g. with endpoint stacks) can be uploaded
-    on top. Returns the number of asset files uploaded.
+    on top. Each bucket is created in its stack's account and each asset published as the role
+    its destination names there; env-agnostic ones with ``aws`` as given. Returns the number of
+    asset files uploaded.
     """
     for stack, logical_id, _ in assembly.resources_of_type("AWS::S3::Bucket"):
-        aws.ensure_bucket(assembly.resolve(stack, {"Ref": logical_id}))
+        owner = aws.in_account(assembly.target(stack).account)
+        owner.ensure_bucket(assembly.resolve(stack, {"Ref": logical_id}))
     uploaded = 0
-    for path, bucket, key in assembly.asset_files():
+    for path, bucket, key, role_arn in assembly.asset_uploads():
+        publisher = aws if role_arn is None else aws.assume_role(role_arn, "cdk-assets")
         if path.is_dir():
             # Directory assets are zipped by the CLI when it publishes them; do the same.
             with tempfile.TemporaryDirectory() as tmp:
                 archive = shutil.make_archive(str(Path(tmp) / "asset"), "zip", path)
-                aws.upload_file(Path(archive), f"s3://{bucket}/{key}")
+                publisher.upload_file(Path(archive), f"s3://{bucket}/{key}")
         elif path.is_file():
-            aws.upload_file(path, f"s3://{bucket}/{key}")
+            publisher.upload_file(path, f"s3://{bucket}/{key}")
         else:
             raise ProvisionError(f"asset {path} listed in the assembly's *.assets.json does not exist")
         uploaded += 1
