@@ -1,0 +1,6 @@
+"""Constructs of an endpoint stage in another account (wired by :mod:`stacks.stage_base_stack`).
+
+``smoke_role`` (the one role the tooling account's deploy build may assume there: it may only
+invoke the stage's endpoint); ``alert_topic`` (the stage's encrypted topic its endpoint alarms
+notify). The stage's key and buckets are the data stack's constructs (:mod:`stacks.data`).
+"""
