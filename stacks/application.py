@@ -27,6 +27,7 @@ from stacks.guardrails import add_guardrails
 from stacks.monitoring_stack import MonitoringStack
 from stacks.network_stack import NetworkStack
 from stacks.pipeline_stack import PipelineStack
+from stacks.stage_account import StageAccount, stage_account, stage_synthesizer
 from stacks.studio_stack import StudioStack
 
 #: Environment names held to production-only rules (e.g. redundant endpoints).
@@ -45,6 +46,8 @@ class Platform:
     delivery: DeliveryStack
     #: Endpoint stacks by stage name; a stage is absent until its approved-model file exists.
     endpoints: dict[str, EndpointStack] = field(default_factory=dict)
+    #: The stacks of each stage in another account (its endpoint stack aside), by stage name.
+    stage_accounts: dict[str, StageAccount] = field(default_factory=dict)
 
 
 def build_platform(app: cdk.App, config: AppConfig) -> Platform:
@@ -68,6 +71,7 @@ def build_platform(app: cdk.App, config: AppConfig) -> Platform:
         platform.pipeline,
         platform.monitoring,
         platform.delivery,
+        *(stack for where in platform.stage_accounts.values() for stack in (where.base, where.network)),
         *platform.endpoints.values(),
     )
     for stack in stacks:
@@ -150,12 +154,7 @@ def _workloads(
         env=env,
         description=f"{prefix}: push-to-train and approve-to-deploy pipelines",
     )
-    _refuse_cross_account_endpoints(settings)
-    endpoints = {
-        stage.name: _endpoint_stack(app, stage, shared=shared, monitoring=monitoring, env=env)
-        for stage in settings.endpoints
-        if stage.approved_model is not None  # else nothing approved yet: `python -m release.resolve`
-    }
+    endpoints, stage_accounts = _endpoint_stages(app, settings, shared, monitoring=monitoring, env=env)
     return Platform(
         data=data,
         network=network,
@@ -164,23 +163,36 @@ def _workloads(
         monitoring=monitoring,
         delivery=delivery,
         endpoints=endpoints,
+        stage_accounts=stage_accounts,
     )
 
 
-def _refuse_cross_account_endpoints(settings: EnvironmentConfig) -> None:
-    """An approved stage in another account stops synth rather than deploy into the tooling account.
-
-    The tooling side of such a stage (registry, artifacts and key shared with its account) is built;
-    its endpoint stack needs its own network, key and capture bucket in that account first.
-    """
-    for stage, account in settings.cross_account_stages.items():
-        if settings.stage(stage).approved_model is not None:
-            raise ValueError(
-                f"environments.{settings.name}.endpoints.{stage}.account: endpoint stacks in another account "
-                f"({account}) cannot be synthesized yet (the stage account's network, key and capture bucket "
-                "are not built); the registry and model artifacts are already shared with it "
-                '(README "Multi-account")'
-            )
+def _endpoint_stages(
+    app: cdk.App,
+    settings: EnvironmentConfig,
+    shared: SharedResources,
+    *,
+    monitoring: MonitoringStack,
+    env: cdk.Environment | None,
+) -> tuple[dict[str, EndpointStack], dict[str, StageAccount]]:
+    """The base and network stacks of each stage in another account; each approved stage's endpoint."""
+    stage_accounts = {
+        stage: stage_account(app, settings, shared, stage=stage, account=account)
+        for stage, account in settings.cross_account_stages.items()
+    }
+    endpoints = {
+        stage.name: _endpoint_stack(
+            app,
+            stage,
+            shared=shared,
+            monitoring=monitoring,
+            env=env,
+            elsewhere=stage_accounts.get(stage.name),
+        )
+        for stage in settings.endpoints
+        if stage.approved_model is not None  # else nothing approved yet: `python -m release.resolve`
+    }
+    return endpoints, stage_accounts
 
 
 def _shared_resources(config: AppConfig, data: DataStack) -> SharedResources:
@@ -213,15 +225,18 @@ def _endpoint_stack(
     shared: SharedResources,
     monitoring: MonitoringStack,
     env: cdk.Environment | None,
+    elsewhere: StageAccount | None = None,
 ) -> EndpointStack:
-    """The stage's endpoint stack (its approved model in ``stage``), with its drift-check schedule."""
+    """The stage's endpoint stack (its approved model in ``stage``), with its drift-check schedule;
+    in the stage's own account (``elsewhere``) when it has one."""
     version = stage.approved_model.version if stage.approved_model else None
     stack = EndpointStack(
         app,
         endpoint_stack_name(shared.prefix, stage.name),
         config=stage,
-        shared=shared,
-        env=env,
+        shared=elsewhere.shared if elsewhere else shared,
+        env=elsewhere.env if elsewhere else env,
+        synthesizer=stage_synthesizer(shared) if elsewhere else None,
         description=f"{shared.prefix}: {stage.name} endpoint (model version {version})",
     )
     monitoring.add_drift_schedule(stack, stage=stage)
