@@ -10,6 +10,8 @@
   EventBridge rule matching ``Approved`` state changes of *this* project's model package group.
   Staging resolves the newest approved version at deploy time, deploys its endpoint stack and
   smoke-tests it; a person approves; prod deploys that same version (canary, alarm rollback).
+  A stage in another account is deployed through that account's CDK bootstrap roles and
+  smoke-tested through its smoke role (:mod:`stacks.delivery.stage_accounts`).
 - **Scheduled retraining** (optional, ``delivery.retrainSchedule``): an EventBridge Scheduler
   schedule starts the training pipeline through a role allowed only that.
 - **Dead letters**: an approval event or a scheduled start that runs out of retries waits in
@@ -32,6 +34,7 @@ from stacks.delivery.build_pipeline import BuildPipeline, BuildPipelineProps
 from stacks.delivery.deploy_pipeline import DeployPipeline, DeployPipelineProps
 from stacks.delivery.retrain_schedule import RetrainSchedule, RetrainScheduleProps
 from stacks.delivery.source import PipelineSource, SourceProps
+from stacks.delivery.stage_accounts import stage_accounts
 
 
 class DeliveryStack(cdk.Stack):
@@ -113,6 +116,12 @@ class DeliveryStack(cdk.Stack):
                 artifact_bucket=shared.artifact_bucket,
                 delivery_bucket=shared.delivery_bucket,
                 approval_topic=shared.alert_topic,
+                stage_accounts=stage_accounts(
+                    self,
+                    prefix=shared.prefix,
+                    accounts=shared.accounts.stage_accounts,
+                    qualifier=shared.accounts.bootstrap_qualifier,
+                ),
             ),
         )
 

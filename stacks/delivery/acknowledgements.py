@@ -46,21 +46,26 @@ def acknowledge_artifact_grants(scope: IConstruct, bucket: s3.IBucket) -> None:
     )
 
 
-def acknowledge_project(project: codebuild.PipelineProject) -> None:
-    """CodeBuild's own log-group and report-group grants of one project."""
+def acknowledge_project(project: codebuild.PipelineProject, role: IConstruct | None = None) -> None:
+    """CodeBuild's own log-group and report-group grants of one project.
+
+    On the project's own role, or on ``role`` when the project was given one (that role is not
+    the project's child; CodeBuild's grants land in its default policy).
+    """
     stack = cdk.Stack.of(project)
     child = project.node.default_child
     assert isinstance(child, cdk.CfnElement)
     logical = stack.get_logical_id(child)
     logs = account_arn(project, "logs", f"log-group:/aws/codebuild/<{logical}>:*")
     reports = account_arn(project, "codebuild", f"report-group/<{logical}>-*")
+    scope = project if role is None else role
     acknowledge(
-        project,
+        scope,
         f"{IAM5}[Resource::{logs}]",
         "CodeBuild's default grant on the project's own /aws/codebuild/<project> log streams.",
     )
     acknowledge(
-        project,
+        scope,
         f"{IAM5}[Resource::{reports}]",
         "CodeBuild's default grant on the project's own test report groups (<project>-*).",
     )

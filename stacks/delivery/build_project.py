@@ -30,6 +30,9 @@ class BuildProjectProps:
     exported_variables: Sequence[str] = ()
     #: Build timeout (deploy builds wait for CloudFormation to finish an endpoint rollout).
     timeout_minutes: int = 60
+    #: A fixed name for the build's role (a role in another account trusts it by name); None:
+    #: CloudFormation generates one.
+    role_name: str | None = None
 
 
 class BuildProject(Construct):
@@ -60,6 +63,7 @@ class BuildProject(Construct):
         }
         if props.artifact_files:
             spec["artifacts"] = {"files": list(props.artifact_files)}
+        named = self._named_role(props.role_name)
         self.project = codebuild.PipelineProject(
             self,
             "Project",
@@ -71,6 +75,7 @@ class BuildProject(Construct):
                 privileged=False,
             ),
             encryption_key=props.key,
+            role=named,
             timeout=cdk.Duration.minutes(props.timeout_minutes),
             logging=codebuild.LoggingOptions(
                 cloud_watch=codebuild.CloudWatchLoggingOptions(log_group=log_group)
@@ -80,4 +85,12 @@ class BuildProject(Construct):
         assert role is not None
         # A customer-managed policy (not CDK's inline DefaultPolicy) holds what the build does.
         iam.ManagedPolicy(self, "Policy", roles=[role], statements=list(props.statements))
-        acknowledge_project(self.project)
+        acknowledge_project(self.project, role=named)
+
+    def _named_role(self, name: str | None) -> iam.IRole | None:
+        """CodeBuild's service role under ``name``; None (the project makes its own) without one."""
+        if name is None:
+            return None
+        return iam.Role(
+            self, "Role", role_name=name, assumed_by=iam.ServicePrincipal("codebuild.amazonaws.com")
+        )

@@ -71,27 +71,41 @@ def read_version(model_file: str) -> str:
     return f"export {VERSION_VARIABLE}=$({PY} -c '{reader}' {model_file})"
 
 
-def smoke(*, prefix: str, stage: StageConfig) -> str:
-    """The smoke test of the stage's endpoint with its configured sample count and latency bound."""
+def smoke(*, prefix: str, stage: StageConfig, role_arn: str | None = None) -> str:
+    """The smoke test of the stage's endpoint with its configured sample count and latency bound.
+
+    ``role_arn``: the stage account's smoke role, for a stage in another account (the endpoint is
+    invoked with its credentials; samples and registry are read with the build's own).
+    """
     endpoint = endpoint_name(prefix, stage.name)
+    through = "" if role_arn is None else f" --role-arn {role_arn}"
     return (
         f"{PY} -m release.smoke --endpoint {endpoint} --model-file {stage.model_file} "
-        f"--samples {stage.smoke_test.samples} --max-latency-ms {stage.smoke_test.max_latency_ms}"
+        f"--samples {stage.smoke_test.samples} --max-latency-ms {stage.smoke_test.max_latency_ms}{through}"
     )
 
 
-def ship_commands(*, env: str, prefix: str, group: str, stage: StageConfig, version: str | None) -> list[str]:
+def ship_commands(
+    *,
+    env: str,
+    prefix: str,
+    group: str,
+    stage: StageConfig,
+    version: str | None,
+    smoke_role: str | None = None,
+) -> list[str]:
     """Resolve → deploy the stage's endpoint stack → smoke-test it; a failing command fails the build.
 
     ``version`` None ships the newest Approved version (and exports its number as
     ``MODEL_VERSION``); otherwise exactly that one (a number for a roll back or promotion by
-    hand, or ``$MODEL_VERSION`` as read from the staging build's file).
+    hand, or ``$MODEL_VERSION`` as read from the staging build's file). ``smoke_role``: see
+    :func:`smoke` (``cdk deploy`` finds a stage account's bootstrap roles by itself).
     """
     return [
         resolve(group=group, out=stage.model_file, version=version),
         *([read_version(stage.model_file)] if version is None else []),
         deploy(endpoint_stack_name(prefix, stage.name), env),
-        smoke(prefix=prefix, stage=stage),
+        smoke(prefix=prefix, stage=stage, role_arn=smoke_role),
     ]
 
 
@@ -112,10 +126,18 @@ def stop_if_live(*, prefix: str, stages: list[str]) -> str:
 
 
 def staging_commands(
-    *, env: str, prefix: str, group: str, stage: StageConfig, stages: list[str] | None = None
+    *,
+    env: str,
+    prefix: str,
+    group: str,
+    stage: StageConfig,
+    stages: list[str] | None = None,
+    smoke_role: str | None = None,
 ) -> list[str]:
     """The newest Approved version to staging, smoke-tested, unless it is live on all ``stages``."""
-    shipped = ship_commands(env=env, prefix=prefix, group=group, stage=stage, version=None)
+    shipped = ship_commands(
+        env=env, prefix=prefix, group=group, stage=stage, version=None, smoke_role=smoke_role
+    )
     resolve_and_export, deploy_and_smoke = shipped[:2], shipped[2:]
     return [
         *resolve_and_export,
@@ -124,9 +146,20 @@ def staging_commands(
     ]
 
 
-def prod_commands(*, env: str, prefix: str, group: str, stage: StageConfig, staged_file: str) -> list[str]:
+def prod_commands(
+    *,
+    env: str,
+    prefix: str,
+    group: str,
+    stage: StageConfig,
+    staged_file: str,
+    smoke_role: str | None = None,
+) -> list[str]:
     """Exactly the version staging tested (``staged_file``), re-checked as still Approved, to prod."""
+    version = f"${VERSION_VARIABLE}"
     return [
         read_version(staged_file),
-        *ship_commands(env=env, prefix=prefix, group=group, stage=stage, version=f"${VERSION_VARIABLE}"),
+        *ship_commands(
+            env=env, prefix=prefix, group=group, stage=stage, version=version, smoke_role=smoke_role
+        ),
     ]

@@ -10,11 +10,17 @@ where ``release.resolve`` reports that no version is deployable.
 Prod ships exactly the version staging smoke-tested: the staging build hands on its model file
 and exports ``MODEL_VERSION`` (shown in the manual approval); the prod build resolves that
 version again, which fails if it was rejected or deleted while waiting at the gate.
+
+A stage in another account is shipped the same way by a build whose role has a fixed name and
+may assume exactly that account's CDK bootstrap roles and smoke role
+(:mod:`stacks.delivery.stage_accounts`): ``cdk deploy`` goes through the former, the smoke test
+through the latter (``--role-arn``).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Final
 
 import aws_cdk as cdk
@@ -38,6 +44,7 @@ from stacks.delivery.acknowledgements import (
 from stacks.delivery.build_project import BuildProject, BuildProjectProps
 from stacks.delivery.codepipeline_v2 import v2_pipeline
 from stacks.delivery.source import PipelineSource
+from stacks.delivery.stage_accounts import StageAccount
 
 STAGED: Final = "Staging"  # artifact name and variables namespace of the staging build
 DEPLOY_TIMEOUT_MINUTES: Final = 120
@@ -59,6 +66,13 @@ class DeployPipelineProps:
     #: The delivery bucket: source and pipeline artifacts.
     delivery_bucket: s3.IBucket
     approval_topic: sns.ITopic
+    #: The stages in other accounts (stage name -> what their build may reach there); empty: none.
+    stage_accounts: Mapping[str, StageAccount] = field(default_factory=dict)
+
+    def smoke_role(self, stage: StageConfig) -> str | None:
+        """The smoke role ``stage``'s build smoke-tests through; None in the tooling account."""
+        into = self.stage_accounts.get(stage.name)
+        return None if into is None else into.smoke_role
 
 
 class DeployPipeline(Construct):
@@ -67,32 +81,8 @@ class DeployPipeline(Construct):
     def __init__(self, scope: Construct, construct_id: str, *, props: DeployPipelineProps) -> None:
         super().__init__(scope, construct_id)
         p = props
-        stages = [p.staging.name, p.prod.name]
-        staging_project = self._project(
-            p,
-            p.staging,
-            commands.staging_commands(
-                env=p.env_name, prefix=p.prefix, group=p.group, stage=p.staging, stages=stages
-            ),
-            artifact_files=[p.staging.model_file],
-            extra=role_policies.stop_when_live(
-                cdk.Stack.of(self),
-                pipeline=deploy_pipeline_name(p.prefix),
-                endpoint_stacks=[endpoint_stack_name(p.prefix, stage) for stage in stages],
-            ),
-        )
-        prod_project = self._project(
-            p,
-            p.prod,
-            commands.prod_commands(
-                env=p.env_name,
-                prefix=p.prefix,
-                group=p.group,
-                stage=p.prod,
-                staged_file=f"$CODEBUILD_SRC_DIR_{STAGED}/{p.staging.model_file}",
-            ),
-            artifact_files=[],
-        )
+        # staging's build first, then prod's (construct order: their logical IDs)
+        staging_project, prod_project = self._staging_project(p), self._prod_project(p)
         source, staged = codepipeline.Artifact("Source"), codepipeline.Artifact(STAGED)
         staging_action = actions.CodeBuildAction(
             action_name="ResolveDeploySmokeTest",
@@ -125,6 +115,44 @@ class DeployPipeline(Construct):
             ],
         )
 
+    def _staging_project(self, p: DeployPipelineProps) -> codebuild.PipelineProject:
+        """Resolve the newest Approved version, stop if live everywhere, deploy, smoke-test, hand on."""
+        stages = [p.staging.name, p.prod.name]
+        return self._project(
+            p,
+            p.staging,
+            commands.staging_commands(
+                env=p.env_name,
+                prefix=p.prefix,
+                group=p.group,
+                stage=p.staging,
+                stages=stages,
+                smoke_role=p.smoke_role(p.staging),
+            ),
+            artifact_files=[p.staging.model_file],
+            extra=role_policies.stop_when_live(
+                cdk.Stack.of(self),
+                pipeline=deploy_pipeline_name(p.prefix),
+                endpoint_stacks=[endpoint_stack_name(p.prefix, stage) for stage in stages],
+            ),
+        )
+
+    def _prod_project(self, p: DeployPipelineProps) -> codebuild.PipelineProject:
+        """Exactly the version staging tested, re-checked as Approved, deployed and smoke-tested."""
+        return self._project(
+            p,
+            p.prod,
+            commands.prod_commands(
+                env=p.env_name,
+                prefix=p.prefix,
+                group=p.group,
+                stage=p.prod,
+                staged_file=f"$CODEBUILD_SRC_DIR_{STAGED}/{p.staging.model_file}",
+                smoke_role=p.smoke_role(p.prod),
+            ),
+            artifact_files=[],
+        )
+
     def _project(
         self,
         p: DeployPipelineProps,
@@ -134,7 +162,7 @@ class DeployPipeline(Construct):
         artifact_files: list[str],
         extra: list[iam.PolicyStatement] | None = None,
     ) -> codebuild.PipelineProject:
-        stack = cdk.Stack.of(self)
+        into = p.stage_accounts.get(stage.name)
         project = BuildProject(
             self,
             stage.name.capitalize(),
@@ -142,17 +170,8 @@ class DeployPipeline(Construct):
                 name=deploy_project_name(p.prefix, stage.name),
                 commands=build,
                 key=p.key,
-                statements=[
-                    role_policies.cdk_deploy(stack),
-                    *role_policies.read_registry(stack, p.group),
-                    *role_policies.smoke_test(
-                        stack,
-                        endpoint=endpoint_name(p.prefix, stage.name),
-                        bucket=p.artifact_bucket,
-                        key=p.key,
-                    ),
-                    *(extra or []),
-                ],
+                statements=[*_ship_statements(self, p, stage, into), *(extra or [])],
+                role_name=None if into is None else into.deploy_role_name,
                 artifact_files=artifact_files,
                 exported_variables=[commands.VERSION_VARIABLE],
                 # CloudFormation waits for the endpoint: create or blue/green update with canary
@@ -167,6 +186,26 @@ class DeployPipeline(Construct):
                 project, stacks=[endpoint_stack_name(p.prefix, s) for s in (p.staging.name, p.prod.name)]
             )
         return project.project
+
+
+def _ship_statements(
+    scope: Construct, p: DeployPipelineProps, stage: StageConfig, into: StageAccount | None
+) -> list[iam.PolicyStatement]:
+    """Deploy through the bootstrap roles, read the registry, smoke-test the stage's endpoint.
+
+    A stage in another account (``into``): that account's bootstrap roles and its smoke role, and
+    no endpoint of the tooling account; samples and registry are read here either way.
+    """
+    stack = cdk.Stack.of(scope)
+    if into is None:
+        endpoint = endpoint_name(p.prefix, stage.name)
+        smoke = role_policies.smoke_test(stack, endpoint=endpoint, bucket=p.artifact_bucket, key=p.key)
+    else:
+        smoke = [
+            role_policies.smoke_test_through(into),
+            *role_policies.read_smoke_samples(bucket=p.artifact_bucket, key=p.key),
+        ]
+    return [role_policies.cdk_deploy(stack, into), *role_policies.read_registry(stack, p.group), *smoke]
 
 
 def _approval_gate(p: DeployPipelineProps, *, version: str) -> actions.ManualApprovalAction:

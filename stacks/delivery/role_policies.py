@@ -2,6 +2,8 @@
 
 The builds deploy through the CDK bootstrap roles (the CDK CLI assumes them to publish assets
 and run CloudFormation), so their own roles hold no CloudFormation, IAM or SageMaker-admin rights.
+The deploy build of a stage in another account assumes that account's bootstrap roles and its
+smoke role instead, and may not invoke any endpoint itself (:mod:`stacks.delivery.stage_accounts`).
 """
 
 from __future__ import annotations
@@ -14,29 +16,43 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 
 from contracts.layout import RUNS_PREFIX
+from contracts.names import BOOTSTRAP_ROLES, bootstrap_role_name
 from stacks.common.arns import pipeline_arn
+from stacks.delivery.stage_accounts import StageAccount
 
-#: The CDK bootstrap roles (default qualifier) the CDK CLI assumes to publish file assets and
-#: deploy. Not the lookup role (the app makes no context lookups: synth is offline) nor the
-#: image-publishing one (the app has no Docker image assets); a build that needs either fails loudly.
-BOOTSTRAP_ROLES: Final[tuple[str, ...]] = ("deploy", "file-publishing")
+#: The tooling account's bootstrap qualifier (the app's stacks there use CDK's default synthesizer).
+#: Of the bootstrap roles, the builds assume only :data:`contracts.names.BOOTSTRAP_ROLES`: not the
+#: lookup role (the app makes no context lookups: synth is offline) nor the image-publishing one
+#: (the app has no Docker image assets); a build that needs either fails loudly.
 BOOTSTRAP_QUALIFIER: Final = "hnb659fds"
 
 
-def cdk_deploy(stack: cdk.Stack) -> iam.PolicyStatement:
-    """``sts:AssumeRole`` on the bootstrap roles of :data:`BOOTSTRAP_ROLES`, by full name."""
-    return iam.PolicyStatement(
-        sid="DeployThroughCdkBootstrapRoles",
-        actions=["sts:AssumeRole"],
-        resources=[
+def cdk_deploy(stack: cdk.Stack, into: StageAccount | None = None) -> iam.PolicyStatement:
+    """``sts:AssumeRole`` on the bootstrap roles ``cdk deploy`` uses, by full name.
+
+    The tooling account's, or, for a stage in another account (``into``), that account's only.
+    """
+    if into is not None:
+        resources = list(into.bootstrap_roles)
+    else:
+        resources = [
             stack.format_arn(
                 service="iam",
                 region="",
                 resource="role",
-                resource_name=f"cdk-{BOOTSTRAP_QUALIFIER}-{kind}-role-{stack.account}-{stack.region}",
+                resource_name=bootstrap_role_name(BOOTSTRAP_QUALIFIER, kind, stack.account, stack.region),
             )
             for kind in BOOTSTRAP_ROLES
-        ],
+        ]
+    return iam.PolicyStatement(
+        sid="DeployThroughCdkBootstrapRoles", actions=["sts:AssumeRole"], resources=resources
+    )
+
+
+def smoke_test_through(into: StageAccount) -> iam.PolicyStatement:
+    """``sts:AssumeRole`` on the stage account's smoke role (it may only invoke the stage's endpoint)."""
+    return iam.PolicyStatement(
+        sid="SmokeTestThroughTheStageRole", actions=["sts:AssumeRole"], resources=[into.smoke_role]
     )
 
 
@@ -78,6 +94,13 @@ def smoke_test(
             actions=["sagemaker:InvokeEndpoint"],
             resources=[stack.format_arn(service="sagemaker", resource="endpoint", resource_name=endpoint)],
         ),
+        *read_smoke_samples(bucket=bucket, key=key),
+    ]
+
+
+def read_smoke_samples(*, bucket: s3.IBucket, key: kms.IKey) -> list[iam.PolicyStatement]:
+    """Read (and decrypt) the version's sample payloads, in the tooling account's artifact bucket."""
+    return [
         iam.PolicyStatement(
             sid="ReadSmokeSamples",
             actions=["s3:GetObject"],
