@@ -461,7 +461,7 @@ def test_a_role_the_caller_may_not_assume_exits_2_naming_it(
     )
     real_client = boto3.client
     monkeypatch.setattr(
-        smoke.boto3, "client", lambda service, **kw: sts if service == "sts" else real_client(service, **kw)
+        boto3, "client", lambda service, **kw: sts if service == "sts" else real_client(service, **kw)
     )
     with stub:
         code = smoke.main(["--model-file", str(aws), "--endpoint", STAGE_ENDPOINT, "--role-arn", SMOKE_ROLE])

@@ -43,12 +43,13 @@ def delivery(multi: SynthesizedPlatform) -> dict[str, Any]:
 
 
 def _project(template: dict[str, Any], stage: str) -> dict[str, Any]:
-    (found,) = [
+    found: list[dict[str, Any]] = [
         p["Properties"]
         for p in resources(template, "AWS::CodeBuild::Project").values()
         if p["Properties"]["Name"] == f"{PREFIX}-deploy-{stage}"
     ]
-    return found
+    (project,) = found
+    return project
 
 
 def _role_id(template: dict[str, Any], stage: str) -> str:
