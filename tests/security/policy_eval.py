@@ -23,7 +23,7 @@ What it implements (AWS IAM User Guide, each rule tested in ``test_policy_eval.p
   allowed if an identity policy allows it or a resource policy allows the principal itself. A KMS
   key is the exception: its key policy must allow, directly or by allowing the account (the
   "Enable IAM policies" root statement), in which case an identity policy must allow too.
-  Across accounts both sides must allow.
+  Across accounts both sides must allow (the resource policy naming the principal or its account).
 
 Not modelled (not used by this project): permissions boundaries, SCPs/RCPs, session policies,
 ACLs, grants, ``Date*``/``Binary*`` operators, assumed-role session ARNs as principals.
@@ -435,8 +435,11 @@ def authorize(
         )
     owner = request.owner()
     if request.principal.account and owner and owner != request.principal.account:
-        ok = bool(identity_allows) and bool(direct)
-        return Decision(ok, f"cross-account: identity {bool(identity_allows)}, resource {bool(direct)}")
+        # The resource policy may name the principal or its account (which then delegates to it).
+        ok = bool(identity_allows) and bool(direct or delegated)
+        return Decision(
+            ok, f"cross-account: identity {bool(identity_allows)}, resource {bool(direct or delegated)}"
+        )
     if identity_allows or direct:
         return Decision(True, "allowed by " + ", ".join(map(str, (*identity_allows, *direct))))
     return Decision(False, "implicit deny: no statement allows it")
