@@ -288,3 +288,33 @@ def test_the_smoke_role_only_invokes_its_endpoint(stage: StagePolicies, name: st
     other_account = stage.account(f"{other}-base")
     other_endpoint = f"arn:aws:sagemaker:{REGION}:{other_account}:endpoint/{PREFIX}-{other}"
     denied(may("sagemaker:InvokeEndpoint", other_endpoint), "invoking the other stage's endpoint")
+
+
+# ====================================================================== the evaluator's cross-account rule
+
+
+def test_a_resource_policy_naming_an_account_grants_across_accounts_with_its_identity_policies() -> None:
+    """https://docs.aws.amazon.com/AmazonS3/latest/userguide/example-walkthroughs-managing-access-example2.html
+    Account A's bucket policy grants account B (``arn:aws:iam::B:root``); a user of B then reads
+    with an identity policy of B's that allows it, and not without one. (What the grants above rely
+    on: the tooling bucket names the stage account and conditions the role.)"""
+    bucket = "arn:aws:s3:::amzn-s3-demo-bucket"
+    grant = Policy(
+        "bucket",
+        {
+            "Statement": [
+                {
+                    "Effect": "Allow",
+                    "Principal": {"AWS": f"arn:aws:iam::{PROD}:root"},
+                    "Action": "s3:GetObject",
+                    "Resource": f"{bucket}/*",
+                }
+            ]
+        },
+    )
+    reader = role_in(PROD, "reader")
+    request = Request(reader, "s3:GetObject", f"{bucket}/a", resource_account=TOOLING)
+    allowed(authorize(request, identity=[ADMIN], resource=[grant]), "B's user, allowed by B")
+    denied(authorize(request, resource=[grant]), "B's user without an identity policy")
+    outsider = Request(role_in(FOREIGN, "reader"), "s3:GetObject", f"{bucket}/a", resource_account=TOOLING)
+    denied(authorize(outsider, identity=[ADMIN], resource=[grant]), "a third account")
