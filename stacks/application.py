@@ -7,6 +7,10 @@ Every stack but the data stack takes its config section and one
 are created (the network, then the alert topic). Stacks are created in the order they depend on
 each other: the foundation (data, network), then the workloads that use it. Add a stack there,
 wiring resources, not names.
+
+Everything above is in the tooling account (``environments.<env>.account``). An endpoint stage in
+another account has its endpoint stack there, with base and network stacks of its own in that
+account (:mod:`stacks.stage_account`).
 """
 
 from __future__ import annotations

@@ -82,8 +82,8 @@ class StageBaseStack(cdk.Stack):
         description: str | None = None,
     ) -> None:
         super().__init__(scope, construct_id, env=env, synthesizer=synthesizer, description=description)
-        # Everything of the stage is named <prefix>-<stage>..., its endpoint's name.
-        stage_prefix = endpoint_name(props.prefix, props.stage)
+        # Everything of the stage is named after its endpoint, <prefix>-<stage>.
+        endpoint = stage_prefix = endpoint_name(props.prefix, props.stage)
         self.key = data_key(self, LOGICAL_IDS["key"], prefix=stage_prefix)
         cast(
             kms.CfnKey, self.key.node.default_child
@@ -111,7 +111,7 @@ class StageBaseStack(cdk.Stack):
             "Smoke",
             props=SmokeRoleProps(
                 role_name=stage_smoke_role_name(props.prefix, props.stage),
-                endpoint_name=stage_prefix,
+                endpoint_name=endpoint,
                 tooling_account=props.tooling_account,
                 deploy_role_name=deploy_role_name(props.prefix, props.stage),
                 organization_id=props.organization_id,
