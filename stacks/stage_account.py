@@ -50,10 +50,21 @@ def stage_account(
     app: cdk.App, settings: EnvironmentConfig, shared: SharedResources, *, stage: str, account: str
 ) -> StageAccount:
     """``stage``'s base and network stacks in ``account`` (the tooling account's region), and the
-    shared resources its endpoint stack uses there (key, capture bucket, network, alert topic)."""
+    shared resources its endpoint stack uses there (key, capture bucket, network, alert topic).
+
+    Raises:
+        ValueError: the tooling account is not named, or the network config is an existing VPC
+            (the tooling account's: the stage account's network is created from the same config).
+    """
     prefix, tooling = shared.prefix, shared.accounts.tooling
     if tooling is None:  # config refuses this: every cross-account grant names both sides
         raise ValueError(f"environments.{settings.name}.account is required for a stage in another account")
+    if settings.network.mode == "existing":
+        raise ValueError(
+            f"environments.{settings.name}.network.mode: 'existing' names a VPC of the tooling account; "
+            f"endpoints.{stage} in account {account} needs a network of its own there: use mode 'create' "
+            "(an existing VPC in a stage account cannot be configured yet)"
+        )
     env = cdk.Environment(account=account, region=settings.region)
     base = StageBaseStack(
         app,

@@ -122,6 +122,24 @@ def test_the_base_and_network_exist_before_any_version_is_approved(tmp_path: Pat
     }
 
 
+def test_an_existing_vpc_stops_synth_naming_the_key(tmp_path: Path) -> None:
+    # an existing VPC is the tooling account's: the stage account would be handed its IDs
+    def edit(context: dict[str, Any]) -> None:
+        _multi_account()(context)
+        context["environments"][context["env"]]["network"] = {
+            "mode": "existing",
+            "vpcId": "vpc-0123456789abcdef0",
+            "cidr": "10.9.0.0/16",
+            "subnetIds": ["subnet-0aaaaaaaaaaaaaaaa", "subnet-0bbbbbbbbbbbbbbbb"],
+            "availabilityZones": ["eu-west-1a", "eu-west-1b"],
+        }
+
+    with pytest.raises(
+        ValueError, match=r"environments\.dev\.network\.mode: 'existing' .*endpoints\.staging"
+    ):
+        synth_platform(tmp_path, edit=edit, approved=False)
+
+
 # ---------------------------------------------------------------------- the model role
 
 
