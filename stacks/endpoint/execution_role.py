@@ -24,6 +24,7 @@ from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
 from contracts.approved_model import ApprovedModel
+from stacks.common.eni import DESCRIBE_FOR_ENIS
 from stacks.endpoint.cross_account import CrossAccountServing, model_data_key, tooling_model_statements
 
 _IMAGE = re.compile(
@@ -158,18 +159,7 @@ def _telemetry_statements(p: ExecutionRoleProps, log_group: str) -> list[iam.Pol
         # (pinned to SageMaker's endpoint namespace by a condition).
         iam.PolicyStatement(
             sid="NoResourceLevel",
-            actions=["ecr:GetAuthorizationToken"]
-            + (
-                []
-                if p.vpc is None
-                else [
-                    "ec2:DescribeDhcpOptions",
-                    "ec2:DescribeNetworkInterfaces",
-                    "ec2:DescribeSecurityGroups",
-                    "ec2:DescribeSubnets",
-                    "ec2:DescribeVpcs",
-                ]
-            ),
+            actions=["ecr:GetAuthorizationToken"] + ([] if p.vpc is None else list(DESCRIBE_FOR_ENIS)),
             resources=["*"],
         ),
         iam.PolicyStatement(

@@ -11,6 +11,8 @@ import aws_cdk as cdk
 from aws_cdk import aws_iam as iam
 from constructs import Construct
 
+from stacks.common.eni import DESCRIBE_FOR_ENIS
+
 
 def arn(scope: Construct, service: str, resource: str) -> str:
     """ARN of ``resource`` (``type/name``) of ``service`` in ``scope``'s account and region."""
@@ -73,13 +75,7 @@ def _network_statements(
         # Describe* calls have no resource-level permissions.
         iam.PolicyStatement(
             sid="InspectNetwork",
-            actions=[
-                "ec2:DescribeDhcpOptions",
-                "ec2:DescribeNetworkInterfaces",
-                "ec2:DescribeSecurityGroups",
-                "ec2:DescribeSubnets",
-                "ec2:DescribeVpcs",
-            ],
+            actions=list(DESCRIBE_FOR_ENIS),
             resources=["*"],
         ),
         iam.PolicyStatement(
