@@ -11,6 +11,9 @@ The same tools the deploy pipeline runs, against the AWS stand-in:
 4. The model artifact the registry points at is served by the local model server (the endpoint's
    container contract), with data capture on like the prod endpoint config, and
    ``release.smoke`` runs the same smoke test the pipeline runs against the real endpoint.
+
+A stage in another account (``ENV=multi``) is deployed, read and smoke-tested there: see
+:mod:`demo.accounts`.
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ from typing import Any
 from contracts.approved_model import ApprovedModel
 from contracts.config import AppConfig
 from contracts.names import endpoint_stack_name, model_package_group_name
+from demo.accounts import SmokeIdentity, caller, model_reader, smoke_identity
 from emulator.cfn import Assembly
 from emulator.deploy import DeployResult, deploy_endpoint_stack
 from emulator.local_aws import LocalAws
@@ -45,6 +49,9 @@ class Release:
     approved: ApprovedModel
     deployed: DeployResult
     smoke: SmokeReport | None = None
+    #: For a stage in another account: who read the model artifact, and the smoke test's identity.
+    model_reader: str | None = None
+    smoke_identity: SmokeIdentity | None = None
 
 
 def approve(aws: LocalAws, package_arn: str) -> None:
@@ -111,6 +118,13 @@ def release_lines(release: Release) -> list[str]:
     ]
     if release.deployed.dropped:
         lines.append(f"    not sent (no API parameter): {', '.join(release.deployed.dropped)}")
+    if release.model_reader is not None:
+        lines += [
+            f"    in account {release.deployed.account}, deployed as {release.deployed.role_arn}",
+            f"    model.tar.gz read from the tooling bucket as {release.model_reader}",
+        ]
+    if release.smoke_identity is not None:
+        lines += release.smoke_identity.lines()
     if release.smoke is not None:
         lines += [f"    {line}" for line in release.smoke.summary().splitlines()]
     return lines
@@ -174,10 +188,13 @@ def _deploy_and_smoke(
     capture_dir: Path | None,
 ) -> Iterator[tuple[Release, str]]:
     """Deploy ``stage``'s stack to the stand-in, serve its version, smoke-test it; yield while served."""
-    deployed = deploy_stage(assembly, aws, config.prefix, stage, approved)
+    deployed = deploy_stage(assembly, aws, config.prefix, stage, approved).deployed
+    reader = model_reader(aws, deployed)
     bounds = config.env.stage(stage).smoke_test
     with serve_version(
-        aws, approved, work, endpoint_name=deployed.deployed.endpoint_name, capture_dir=capture_dir
+        reader, approved, work, endpoint_name=deployed.endpoint_name, capture_dir=capture_dir
     ) as url:
+        identity = smoke_identity(aws, config.env.name, stage)
         report = smoke(aws, approved, url, samples=bounds.samples, max_latency_ms=bounds.max_latency_ms)
-        yield Release(stage, approved, deployed.deployed, report), url
+        read_as = None if reader is aws else caller(reader)
+        yield Release(stage, approved, deployed, report, read_as, identity), url

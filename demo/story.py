@@ -8,6 +8,9 @@
    user's CSV), approves the registered version, and runs it again so the second version
    goes through the champion/challenger gate against a real champion.
 4. Prints where everything is.
+
+With a multi-account environment (``make demo ENV=multi``) the tooling side acts in the tooling
+account and each stage is deployed and smoke-tested in its own (:mod:`demo.accounts`).
 """
 
 from __future__ import annotations
@@ -20,8 +23,9 @@ from typing import Any
 
 from contracts.config import load_config
 from contracts.names import drift_alarm_name, endpoint_name
+from demo.accounts import tooling_lines, tooling_side
 from demo.drift_act import alarm_of, check_drift, drift_lines, trigger_retraining
-from demo.release_act import approve, resolve_stages, ship
+from demo.release_act import Shipped, approve, resolve_stages, ship
 from demo.synth import ROOT, synth
 from demo.training_act import artefact_lines, run_and_report
 from emulator.alarms import alarm_event, evaluate_alarm
@@ -74,23 +78,18 @@ def main(argv: list[str] | None = None) -> int:
         print(f"Sample data: {SAMPLE_ROWS} churn rows → {data}")
     else:
         overrides = {TARGET_PARAMETER: args.target, PROBLEM_PARAMETER: args.problem_type}
-    with moto_server() as aws:
-        print(f"AWS stand-in: moto server at {aws.endpoint_url}")
+    with moto_server() as stand_in:
+        print(f"AWS stand-in: moto server at {stand_in.endpoint_url}")
+        aws = tooling_side(stand_in, pipeline)
+        for line in tooling_lines(aws):
+            print(line)
         assets = provision(assembly, aws, pipeline)
         print(
             f"  {assets} CDK file assets uploaded; pipeline {pipeline.name}; "
             f"model package group {pipeline.model_package_group}"
         )
         print(f"  data: {data} → {upload_data(aws, pipeline, data)}")
-        results: list[RunResult] = []
-        for run in range(args.runs):
-            if run == 1:
-                _approve(aws, results[0])
-                print("\nApproved version 1; running again: the new version must not be worse than it.")
-            print()
-            results.append(run_and_report(aws, pipeline, overrides, work / "runs"))
-            if results[-1].status != "Succeeded":
-                break
+        results = _train(aws, pipeline, overrides, work / "runs", runs=args.runs)
         print("\n".join(artefact_lines(results, pipeline.model_package_group, aws)))
         if not all(r.status == "Succeeded" for r in results):
             return 1
@@ -125,6 +124,8 @@ def release_loop(
     upload_assets(assembly, aws)  # the endpoint stacks' and functions' assets, as cdk deploy would
     with ship(aws, config, assembly, work, approved) as shipped:
         print(f"  prod model served at {shipped.prod_url}, capturing to {shipped.capture_dir}")
+        if config.env.cross_account_stages:
+            return _released_across_accounts(shipped)
         if retrain is None:
             print("  (the drift act needs the sample data's drift knob, so it runs only without --data)")
             print("  result:            released to staging and prod; both smoke tests passed")
@@ -184,6 +185,34 @@ def retrain_loop(
         "  result:            released to staging and prod; drift detected on prod traffic; retraining "
         f"registered v{registered['ModelPackageVersion']} ({registered['ModelApprovalStatus']}) for review"
     )
+    return 0
+
+
+def _train(
+    aws: LocalAws, pipeline: OfflinePipeline, overrides: dict[str, Any], runs_dir: Path, *, runs: int
+) -> list[RunResult]:
+    """``runs`` executions of the training pipeline, approving version 1 between them; stops at a failure."""
+    results: list[RunResult] = []
+    for run in range(runs):
+        if run == 1:
+            _approve(aws, results[0])
+            print("\nApproved version 1; running again: the new version must not be worse than it.")
+        print()
+        results.append(run_and_report(aws, pipeline, overrides, runs_dir))
+        if results[-1].status != "Succeeded":
+            break
+    return results
+
+
+def _released_across_accounts(shipped: Shipped) -> int:
+    """The end of the story for stages in other accounts: drift across accounts is not built yet."""
+    print(
+        "\nDrift: not run. The drift check, its alarm and the retraining trigger across accounts are "
+        "not built yet (issue 13 point 4): the tooling monitoring stack leaves stages in other "
+        "accounts out, so there is no drift schedule or alarm for them to run."
+    )
+    where = " and ".join(f"{r.stage} (account {r.deployed.account})" for r in shipped.releases)
+    print(f"  result:            released to {where}; both smoke tests passed in their accounts")
     return 0
 
 

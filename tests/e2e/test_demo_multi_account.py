@@ -1,0 +1,66 @@
+"""`make demo ENV=multi` end to end (issue 13 point 6): the shipped multi-account example trains and
+registers in the tooling account, deploys each stage's endpoint stack into its own account and
+smoke-tests it there through the stage's smoke role, on the stand-in (moto keys state by account).
+
+One run, registering one version (`--runs 1`), keeps it to the two real synths and one training run.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from moto.sagemaker.models import sagemaker_backends
+
+from demo import story
+from emulator.standins import ACCOUNT, REGION
+
+pytestmark = [pytest.mark.slow, pytest.mark.cli]
+
+TOOLING, STAGING, PROD = "111111111111", "222222222222", "333333333333"
+PREFIX = "mlops-demo-multi"
+
+
+def _endpoints_in(account: str) -> set[str]:
+    """The endpoints moto holds for `account` (its state outlives the server, until the next reset)."""
+    return set(sagemaker_backends[account][REGION].endpoints)
+
+
+def test_the_multi_account_demo_ships_each_stage_into_its_own_account(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # WHEN the demo runs the multi environment (synth, one training run, release)
+    code = story.main(["--env", "multi", "--work-dir", str(tmp_path), "--runs", "1"])
+    lines = capsys.readouterr().out.splitlines()
+    assert code == 0, "\n".join(lines[-40:])
+    # THEN training and registration happened in the tooling account
+    assert f"  tooling account {TOOLING}: pipeline, registry and training act as " in "\n".join(lines)
+    [registered] = [line.split()[-1] for line in lines if line.startswith("  registered: ")]
+    assert registered == f"arn:aws:sagemaker:{REGION}:{TOOLING}:model-package/{PREFIX}-models/1"
+    # ... each stage was deployed in its own account, as that account's CDK bootstrap deploy role
+    for stage, account in (("staging", STAGING), ("prod", PROD)):
+        role = f"cdk-hnb659fds-deploy-role-{account}-{REGION}"
+        assert f"    in account {account}, deployed as arn:aws:iam::{account}:role/{role}" in lines
+        # ... SageMaker read the model as the stage's model role, which the tooling bucket admits by name
+        model_role = f"arn:aws:sts::{account}:assumed-role/{PREFIX}-{stage}-model/"
+        assert any(
+            line.startswith(f"    model.tar.gz read from the tooling bucket as {model_role}")
+            for line in lines
+        )
+        # ... and the smoke test went through the stage's smoke role to the endpoint in that account
+        smoke_role = f"arn:aws:sts::{account}:assumed-role/{PREFIX}-{stage}-smoke/smoke-{PREFIX}-{stage}"
+        assert f"    smoke test as {smoke_role} (release.smoke --role-arn's session)" in lines
+        endpoint = f"arn:aws:sagemaker:{REGION}:{account}:endpoint/{PREFIX}-{stage}"
+        assert f"    it invokes {endpoint} (InService); the locally served model answers" in lines
+    assert sum("(binary)" in line and line.endswith(": PASSED") for line in lines) == 2
+    # ... the stand-in holds each endpoint in its stage's account only
+    assert _endpoints_in(STAGING) == {f"{PREFIX}-staging"}
+    assert _endpoints_in(PROD) == {f"{PREFIX}-prod"}
+    assert not _endpoints_in(TOOLING)
+    assert not _endpoints_in(ACCOUNT)
+    # ... and drift across accounts is said to be missing, not silently skipped
+    assert any(line.startswith("Drift: not run. ") and "issue 13 point 4" in line for line in lines)
+    assert lines[-1] == (
+        f"  result:            released to staging (account {STAGING}) and prod (account {PROD}); "
+        "both smoke tests passed in their accounts"
+    )
