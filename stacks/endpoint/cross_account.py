@@ -53,6 +53,8 @@ def tooling_model_statements(
             sid="ReadThisModelVersion",
             actions=["s3:GetObject"],
             resources=[model_data_arn(stack, approved)],
+            # the bucket name is the registry's to say; the account is ours: the tooling one
+            conditions={"StringEquals": {"s3:ResourceAccount": serving.tooling_account}},
         ),
         iam.PolicyStatement(
             sid="DecryptModelThroughS3",

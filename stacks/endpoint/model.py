@@ -27,6 +27,7 @@ from stacks.common.shared import Network
 from stacks.endpoint.create_only import at_synth, subnet_at_synth
 from stacks.endpoint.cross_account import CrossAccountServing, tooling_keys_arn
 from stacks.endpoint.execution_role import ExecutionRoleProps, ModelExecutionRole
+from stacks.endpoint.served_version import check_served_version
 
 _SERVERLESS_NETWORK = (
     "Serverless Inference rejects network isolation and VPC configuration (AWS feature exclusions); "
@@ -63,6 +64,8 @@ class HostedModel(Construct):
 
     def __init__(self, scope: Construct, construct_id: str, *, props: HostedModelProps) -> None:
         super().__init__(scope, construct_id)
+        region = cdk.Stack.of(self).region
+        check_served_version(props.approved, region=None if cdk.Token.is_unresolved(region) else region)
         subnet_ids = props.network.subnet_ids
         self.execution = ModelExecutionRole(
             self,

@@ -158,6 +158,7 @@ def _model_reads(stage: str) -> dict[str, dict[str, Any]]:
     return {
         "ReadThisModelVersion": {
             "Action": "s3:GetObject",
+            "Condition": {"StringEquals": {"s3:ResourceAccount": TOOLING}},
             "Effect": "Allow",
             "Resource": "arn:aws:s3:::artifacts-bucket/pipeline-runs/exec-1/train/output/model.tar.gz",
             "Sid": "ReadThisModelVersion",
@@ -198,8 +199,11 @@ def test_the_model_role_reads_exactly_the_approved_model_from_the_tooling_accoun
     }
     captures = {"UseDataKey", "WriteCapturedData"} if stage == "prod" else set()
     assert touching == {"ReadThisModelVersion", "DecryptModelThroughS3", *captures}
-    # ... and no statement names the tooling account but the key one
-    assert [sid for sid, s in statements.items() if TOOLING in json.dumps(s)] == ["DecryptModelThroughS3"]
+    # ... and no statement names the tooling account but the model file's and the key's
+    assert [sid for sid, s in statements.items() if TOOLING in json.dumps(s)] == [
+        "ReadThisModelVersion",
+        "DecryptModelThroughS3",
+    ]
 
 
 def test_the_model_role_uses_the_stage_key_only_to_capture_into_the_stage_bucket(

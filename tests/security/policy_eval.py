@@ -86,6 +86,8 @@ class Request:
         owner = self.owner()
         if owner:
             implied["aws:resourceaccount"] = owner
+            if self.action.lower().startswith("s3:"):  # S3 also sets its own key, the bucket owner
+                implied["s3:resourceaccount"] = owner
         implied.update({k.lower(): v for k, v in self.context.items()})
         return implied
 

@@ -8,11 +8,11 @@ unexpected pass (a failure under ``strict``) once it is fixed, so the fix must r
    attach any policy to it), so the tooling grants are really grants to the stage account. What
    they grant is every training output of every run, not the approved version: such a principal
    reads a version that was never approved.
-2. The stage model role's identity policy is derived from whatever the registry says the approved
-   version's container is. In another account it reads the model file from *any* bucket the
-   ``ModelDataUrl`` names (single-account pins it to the artifact bucket) and pulls the image from
-   *any* ECR repository. The approver may ``UpdateModelPackage`` without a condition, and that API
-   takes an ``InferenceSpecification``; so the registry's content is not only the pipeline's.
+2. Fixed, now tested as such: the stage model role's identity policy is derived from what the
+   registry says the approved version's container is, and the approver's ``UpdateModelPackage``
+   takes an ``InferenceSpecification``. The role now reads model files only in the tooling account
+   (``s3:ResourceAccount``), and synth refuses a version whose image is not the platform's or whose
+   model file is not a training output (:mod:`stacks.endpoint.served_version`).
 """
 
 from __future__ import annotations
@@ -40,8 +40,10 @@ from test_stage_account_attacks import (  # the module-scoped multi-account synt
     with_admin,
 )
 
+from stacks.common.shared import Network
 from stacks.endpoint.cross_account import CrossAccountServing
 from stacks.endpoint.execution_role import ExecutionRoleProps, ModelExecutionRole
+from stacks.endpoint.model import HostedModel, HostedModelProps
 
 __all__ = ["stage"]  # the fixture, re-exported for pytest
 
@@ -120,30 +122,60 @@ def _granting_all(principal: Principal) -> Policy:
     )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="finding: in a stage account the model role reads the model file from whatever bucket "
-    "the registry's ModelDataUrl names and pulls the image from whatever repository it names; the "
-    "approver's unconditioned UpdateModelPackage can set both (fix: s3:ResourceAccount = tooling on "
-    "ReadThisModelVersion, refuse an image outside the configured registry/repository at synth and "
-    "in release.resolve)",
-)
-def test_the_stage_model_role_serves_only_tooling_models_and_the_pinned_image() -> None:
-    model = "s3://attacker-bucket/m/model.tar.gz"
-    image = f"{FOREIGN}.dkr.ecr.{REGION}.amazonaws.com/implant:latest"
-    policy = _cross_account_model_role({"model_data_url": model, "image_uri": image})
+def test_the_stage_model_role_reads_no_model_file_outside_the_tooling_account() -> None:
+    # GIVEN a version whose registry entry was edited to name a file in the attacker's bucket
+    # (the approver's UpdateModelPackage takes an InferenceSpecification)
+    model = "s3://attacker-bucket/pipeline-runs/e/train/j/output/model.tar.gz"
+    policy = _cross_account_model_role({"model_data_url": model})
     role = Principal.role(f"arn:aws:iam::{STAGING}:role/{PREFIX}-staging-model")
     read = Request(
         role,
         "s3:GetObject",
-        "arn:aws:s3:::attacker-bucket/m/model.tar.gz",
+        "arn:aws:s3:::attacker-bucket/pipeline-runs/e/train/j/output/model.tar.gz",
         {**IN_ORG, "s3:ResourceAccount": FOREIGN},
         resource_account=FOREIGN,
     )
-    pull = Request(role, "ecr:BatchGetImage", f"arn:aws:ecr:{REGION}:{FOREIGN}:repository/implant", IN_ORG)
-    outcomes = {
-        what: authorize(request, identity=[policy], resource=[_granting_all(role)])
-        for what, request in [("a foreign model file", read), ("a foreign image", pull)]
-    }
-    allowed = {what: d.reason for what, d in outcomes.items() if d}
-    assert not allowed, f"the stage model role serves from another account: {allowed}"
+    # THEN even a bucket that grants it everything gets no read from the role (s3:ResourceAccount)
+    decision = authorize(read, identity=[policy], resource=[_granting_all(role)])
+    assert not decision, f"the stage model role reads a foreign model file: {decision.reason}"
+
+
+@pytest.mark.parametrize(
+    ("update", "refused"),
+    [
+        ({"image_uri": f"{FOREIGN}.dkr.ecr.{REGION}.amazonaws.com/implant:latest"}, "names image"),
+        ({"image_uri": f"{FOREIGN}.dkr.ecr.{REGION}.amazonaws.com/sagemaker-xgboost:3.0-5"}, "names image"),
+        ({"model_data_url": "s3://attacker-bucket/m/model.tar.gz"}, "names model file"),
+    ],
+)
+def test_an_edited_version_is_not_synthesized(update: dict[str, Any], refused: str) -> None:
+    # GIVEN a version whose container was edited after registration (a foreign image, a look-alike
+    # repository in another registry, a model file outside the training outputs)
+    # THEN the stage's endpoint stack refuses it at synth, in the deploy build before any deploy
+    with pytest.raises(ValueError, match=refused):
+        _cross_account_model(update)
+
+
+def _cross_account_model(approved_update: dict[str, Any]) -> None:
+    app = cdk.App()
+    stack = cdk.Stack(app, "Endpoint", env=cdk.Environment(account=STAGING, region=REGION))
+    approved = APPROVED.model_copy(update=approved_update)
+    vpc = ec2.Vpc.from_vpc_attributes(stack, "Vpc", vpc_id="vpc-1", availability_zones=["a"])
+    HostedModel(
+        stack,
+        "Hosted",
+        props=HostedModelProps(
+            endpoint_name=f"{PREFIX}-staging",
+            approved=approved,
+            key=kms.Key.from_key_arn(stack, "Key", f"arn:aws:kms:{REGION}:{STAGING}:key/stage-key"),
+            artifact_bucket=s3.Bucket.from_bucket_name(stack, "Capture", "stage-capture"),
+            network=Network(
+                vpc=vpc,
+                subnets=(),
+                security_group=ec2.SecurityGroup.from_security_group_id(stack, "Sg", "sg-0123456789abcdef0"),
+            ),
+            capture_prefix=None,
+            serverless=True,
+            cross_account=CrossAccountServing(role_name=f"{PREFIX}-staging-model", tooling_account=TOOLING),
+        ),
+    )
