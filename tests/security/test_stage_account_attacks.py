@@ -201,10 +201,14 @@ def test_the_model_role_writes_only_its_own_capture(stage: StagePolicies) -> Non
 # ====================================================================== others in the stage account
 
 
-def test_an_admin_of_the_stage_account_cannot_read_the_tooling_models(stage: StagePolicies) -> None:
-    # GIVEN a role of the stage account with every permission of its own account
+def test_a_stage_account_role_not_named_as_the_model_role_reads_no_tooling_model(
+    stage: StagePolicies,
+) -> None:
+    # GIVEN a role of the stage account with every permission of its own account, under another name
+    # (the account's administrator *can* create a role under the model role's name and then read every
+    # training output: tests/security/test_stage_account_review.py and README "Multi-account" say so)
     attacker = with_admin(role_in(PROD, "admin"))
-    # THEN the tooling bucket and key policies still refuse it: they name the model role
+    # THEN the tooling bucket and key policies refuse it: they name the model role
     denied(read_tooling_object(stage, attacker, MODEL), "the stage admin reading the approved model")
     denied(
         decrypt_tooling_key(stage, attacker, via_s3=True), "the stage admin decrypting with the tooling key"
