@@ -60,6 +60,13 @@ DELIVERY_ACCESS_LOG_PREFIX: Final = "delivery-bucket/"
 #: only objects a stage account's model role may read across accounts.
 TRAIN_OUTPUT_FOLDER: Final = "train"
 MODEL_ARTIFACTS_PATTERN: Final = f"{RUNS_PREFIX}*/{TRAIN_OUTPUT_FOLDER}/*"
+#: Where preprocessing writes what later stages read (``pipeline-runs/<execution id>/preprocess/<output>/``).
+PREPROCESS_OUTPUT_FOLDER: Final = "preprocess"
+#: The preprocess output holding the drift baseline (``statistics.json``, ``constraints.json``).
+BASELINE_OUTPUT: Final = "baseline"
+#: The deployed versions' baselines: the only objects a stage account's drift check role may read
+#: across accounts.
+BASELINE_PATTERN: Final = f"{RUNS_PREFIX}*/{PREPROCESS_OUTPUT_FOLDER}/{BASELINE_OUTPUT}/*"
 
 
 def workspace_prefix(persona: str) -> str:

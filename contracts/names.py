@@ -23,8 +23,9 @@ name                                what
 ``<endpoint>-drift``                its drift alarm
 ``<endpoint>-drift-check``          its drift-check schedule; ``<endpoint>-drift-dlq`` its DLQ
 ``<endpoint>-v<N>-<8 hex>``         the model and endpoint config serving version N
-``<prefix>-<stage>-{base,network}`` a stage's stacks in its own account (multi-account)
+``<prefix>-<stage>-<part>``         a stage's stacks in its own account: base, network, monitoring
 ``<prefix>-<stage>-{model,smoke}``  its model role and smoke-test role there
+``<prefix>-<stage>-drift{,-check}`` its drift check's role and pipeline there
 ``<prefix>-<stage>-deploy``         the tooling account's deploy role for that stage
 =================================== ===============================================================
 
@@ -199,12 +200,26 @@ def stage_smoke_role_name(prefix: str, stage: str) -> str:
     return f"{prefix}-{stage}-smoke"
 
 
+def stage_drift_role_name(prefix: str, stage: str) -> str:
+    """``<prefix>-<stage>-drift``: a cross-account stage's drift check role (tooling policies name it)."""
+    return f"{prefix}-{stage}{DRIFT_ALARM_SUFFIX}"
+
+
+def stage_drift_pipeline_name(prefix: str, stage: str) -> str:
+    """``<prefix>-<stage>-drift-check``: the drift-check pipeline in a cross-account stage's account."""
+    return f"{prefix}-{stage}{DRIFT_CHECK_SUFFIX}"
+
+
 def deploy_role_name(prefix: str, stage: str) -> str:
     """``<prefix>-<stage>-deploy``: a cross-account stage's deploy role (its smoke role trusts it)."""
     return f"{prefix}-{stage}-deploy"
 
 
-def stage_stack_name(prefix: str, stage: str, part: Literal["base", "network"]) -> str:
+#: The stacks in a stage's own account, ``<prefix>-<stage>-<part>``.
+StageStackPart = Literal["base", "network", "monitoring"]
+
+
+def stage_stack_name(prefix: str, stage: str, part: StageStackPart) -> str:
     """``<prefix>-<stage>-<part>``: a stack in a stage's own account."""
     return f"{prefix}-{stage}-{part}"
 

@@ -31,7 +31,7 @@ from stacks.guardrails import add_guardrails
 from stacks.monitoring_stack import MonitoringStack
 from stacks.network_stack import NetworkStack
 from stacks.pipeline_stack import PipelineStack
-from stacks.stage_account import StageAccount, stage_account, stage_synthesizer
+from stacks.stage_account import StageAccount, drift_checked_stages, stage_account, stage_synthesizer
 from stacks.studio_stack import StudioStack
 
 #: Environment names held to production-only rules (e.g. redundant endpoints).
@@ -75,7 +75,7 @@ def build_platform(app: cdk.App, config: AppConfig) -> Platform:
         platform.pipeline,
         platform.monitoring,
         platform.delivery,
-        *(stack for where in platform.stage_accounts.values() for stack in (where.base, where.network)),
+        *(stack for where in platform.stage_accounts.values() for stack in where.stacks),
         *platform.endpoints.values(),
     )
     for stack in stacks:
@@ -96,7 +96,9 @@ def _foundation(
         config=settings.retention,
         prefix=prefix,
         stage_access=StageAccess(
-            accounts=settings.cross_account_stages, organization_id=settings.organization_id
+            accounts=settings.cross_account_stages,
+            organization_id=settings.organization_id,
+            drift_checked=drift_checked_stages(settings),
         ),
         env=env,
         description=f"{prefix}: data stores",
@@ -243,5 +245,5 @@ def _endpoint_stack(
         synthesizer=stage_synthesizer(shared) if elsewhere else None,
         description=f"{shared.prefix}: {stage.name} endpoint (model version {version})",
     )
-    monitoring.add_drift_schedule(stack, stage=stage)
+    (elsewhere or monitoring).add_drift_schedule(stack, stage=stage)
     return stack

@@ -8,7 +8,11 @@ bucket, alert topic, smoke-test role) and ``<prefix>-<stage>-network`` (the same
 also admits the tooling account's model artifacts). They exist whether or not a version is
 approved: they are deployed once, by hand, before the deploy pipeline ships the first version
 (it deploys the endpoint stack alone). The endpoint stack ``<prefix>-endpoint-<stage>`` then
-goes into that account too, using them (:attr:`StageAccount.shared`).
+goes into that account too, using them (:attr:`StageAccount.shared`). A stage that is
+drift-checked (instance-backed, capture on) also gets ``<prefix>-<stage>-monitoring`` there
+(:class:`stacks.stage.monitoring_stack.StageMonitoringStack`: the drift check runs where the
+traffic is captured), and its endpoint stack the schedule that runs it
+(:meth:`StageAccount.add_drift_schedule`).
 
 Every stack in a stage account is synthesized for that account's CDK bootstrap, qualified by
 ``bootstrapQualifier`` (``cdk bootstrap aws://<account>/<region> --trust <tooling account>
@@ -22,11 +26,15 @@ import dataclasses
 from dataclasses import dataclass
 
 import aws_cdk as cdk
+from constructs import Construct
 
-from contracts.config import EnvironmentConfig
+from contracts.config import EnvironmentConfig, StageConfig
 from contracts.names import stage_stack_name
 from stacks.common.shared import SharedResources
+from stacks.monitoring.drift_alarms import monitored
+from stacks.monitoring.drift_schedule import DriftSchedule
 from stacks.network_stack import NetworkStack
+from stacks.stage.monitoring_stack import StageMonitoringProps, StageMonitoringStack
 from stacks.stage_base_stack import StageBaseProps, StageBaseStack
 
 
@@ -39,6 +47,27 @@ class StageAccount:
     #: The tooling side's shared resources with the stage's key, capture bucket, network and topic.
     shared: SharedResources
     env: cdk.Environment
+    #: The stage's drift check there; None when the stage is not drift-checked.
+    monitoring: StageMonitoringStack | None = None
+
+    @property
+    def stacks(self) -> tuple[cdk.Stack, ...]:
+        """Every stack of the stage in its account but its endpoint stack."""
+        return (self.base, self.network, *([self.monitoring] if self.monitoring else []))
+
+    def add_drift_schedule(self, scope: Construct, *, stage: StageConfig) -> DriftSchedule | None:
+        """The drift-check schedule of ``stage``'s endpoint stack ``scope``, from the stage's
+        monitoring stack (None when the stage is not drift-checked or has no baseline)."""
+        return self.monitoring.add_drift_schedule(scope, stage=stage) if self.monitoring else None
+
+
+def drift_checked_stages(settings: EnvironmentConfig) -> frozenset[str]:
+    """The stages in another account whose drift check runs there (instance-backed, capture on)."""
+    return frozenset(
+        stage.name
+        for stage in settings.endpoints
+        if stage.name in settings.cross_account_stages and monitored(stage)
+    )
 
 
 def stage_synthesizer(shared: SharedResources) -> cdk.IStackSynthesizer:
@@ -93,4 +122,35 @@ def stage_account(
         description=f"{prefix}: the {stage} endpoint's private network",
     )
     stage_shared = stage_shared.with_network(network.network).with_alert_topic(base.topic)
-    return StageAccount(base=base, network=network, shared=stage_shared, env=env)
+    monitoring = _monitoring(app, settings, stage_shared, stage=stage, tooling=tooling, env=env)
+    return StageAccount(base=base, network=network, shared=stage_shared, env=env, monitoring=monitoring)
+
+
+def _monitoring(
+    app: cdk.App,
+    settings: EnvironmentConfig,
+    stage_shared: SharedResources,
+    *,
+    stage: str,
+    tooling: str,
+    env: cdk.Environment,
+) -> StageMonitoringStack | None:
+    """``<prefix>-<stage>-monitoring`` in the stage's account, when the stage is drift-checked."""
+    if stage not in drift_checked_stages(settings):
+        return None
+    prefix = stage_shared.prefix
+    (config,) = [s for s in settings.endpoints if s.name == stage]
+    return StageMonitoringStack(
+        app,
+        stage_stack_name(prefix, stage, "monitoring"),
+        props=StageMonitoringProps(
+            stage=config,
+            config=settings.monitoring,
+            tooling_account=tooling,
+            max_runtime_seconds=settings.pipeline.max_runtime_seconds,
+        ),
+        shared=stage_shared,
+        env=env,
+        synthesizer=stage_synthesizer(stage_shared),
+        description=f"{prefix}: the {stage} endpoint's drift check",
+    )

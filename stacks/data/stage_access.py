@@ -11,6 +11,10 @@ single-account environment gets none of this and its templates do not change.
 - **Artifact bucket**: ``s3:GetObject`` on training outputs (:data:`contracts.layout.MODEL_ARTIFACTS_PATTERN`)
   for the stage's model role (:func:`contracts.names.stage_model_role_name`), and no other object.
 - **Data key**: ``kms:Decrypt`` for the same roles, only through S3 in this region.
+- **Baselines** (a stage whose drift check runs in its account, :attr:`StageAccess.drift_checked`):
+  ``s3:GetObject`` on :data:`contracts.layout.BASELINE_PATTERN` for the stage's drift check role
+  (:func:`contracts.names.stage_drift_role_name`), and ``kms:Decrypt`` through S3 for it, in
+  statements of their own (a model role reads no baseline, a drift role no model).
 
 The bucket and key statements name the role through ``aws:PrincipalArn`` with the account as the
 principal: a policy naming a role ARN as the principal fails to deploy until the role exists, and
@@ -20,8 +24,9 @@ statement also requires ``aws:PrincipalOrgID``.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any, Final
 
 import aws_cdk as cdk
@@ -31,7 +36,7 @@ from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sagemaker as sagemaker
 
 from contracts import layout
-from contracts.names import stage_model_role_name
+from contracts.names import stage_drift_role_name, stage_model_role_name
 
 #: What a stage account may do with the registry's group and its versions: read, nothing more.
 REGISTRY_READS: Final = (
@@ -47,6 +52,8 @@ class StageAccess:
 
     accounts: Mapping[str, str] = field(default_factory=dict)
     organization_id: str | None = None
+    #: The stages of ``accounts`` whose drift check runs in their account (it reads baselines here).
+    drift_checked: frozenset[str] = frozenset()
 
 
 def share_with_stage_accounts(
@@ -63,26 +70,50 @@ def share_with_stage_accounts(
     accounts = sorted(set(access.accounts.values()))
     org = {"StringEquals": {"aws:PrincipalOrgID": access.organization_id}} if access.organization_id else {}
     group.model_package_group_policy = _group_policy(group, accounts, org)
-    partition = cdk.Stack.of(group).partition
-    roles = sorted(
-        f"arn:{partition}:iam::{account}:role/{stage_model_role_name(prefix, stage)}"
-        for stage, account in access.accounts.items()
+    _share_objects(
+        bucket, key, access.accounts, org, role=partial(stage_model_role_name, prefix), what="Model"
     )
+    drift = {stage: account for stage, account in access.accounts.items() if stage in access.drift_checked}
+    if drift:
+        _share_objects(bucket, key, drift, org, role=partial(stage_drift_role_name, prefix), what="Drift")
+
+
+#: What each kind of stage role reads (its statement IDs name both), and the objects' pattern.
+_READS: Final = {
+    "Model": ("ModelArtifacts", layout.MODEL_ARTIFACTS_PATTERN),
+    "Drift": ("Baselines", layout.BASELINE_PATTERN),
+}
+
+
+def _share_objects(
+    bucket: s3.IBucket,
+    key: kms.IKey,
+    stages: Mapping[str, str],
+    org: dict[str, Any],
+    *,
+    role: Callable[[str], str],
+    what: str,
+) -> None:
+    """``s3:GetObject`` on ``what``'s pattern and ``kms:Decrypt`` through S3, for the role
+    ``role(stage)`` of each stage of ``stages``, in that stage's account."""
+    objects, pattern = _READS[what]
+    partition = cdk.Stack.of(bucket).partition
+    roles = sorted(f"arn:{partition}:iam::{account}:role/{role(stage)}" for stage, account in stages.items())
     reader = {"ArnEquals": {"aws:PrincipalArn": roles}, **org}
-    principals: list[iam.IPrincipal] = [iam.AccountPrincipal(account) for account in accounts]
+    principals: list[iam.IPrincipal] = [iam.AccountPrincipal(a) for a in sorted(set(stages.values()))]
     bucket.add_to_resource_policy(
         iam.PolicyStatement(
-            sid="StageModelRolesReadModelArtifacts",
+            sid=f"Stage{what}RolesRead{objects}",
             principals=principals,
             actions=["s3:GetObject"],
-            resources=[bucket.arn_for_objects(layout.MODEL_ARTIFACTS_PATTERN)],
+            resources=[bucket.arn_for_objects(pattern)],
             conditions=reader,
         )
     )
     via_s3 = {"kms:ViaService": f"s3.{cdk.Stack.of(key).region}.amazonaws.com"}
     key.add_to_resource_policy(
         iam.PolicyStatement(
-            sid="StageModelRolesDecryptModelArtifacts",
+            sid=f"Stage{what}RolesDecrypt{objects}",
             principals=principals,
             actions=["kms:Decrypt"],
             resources=["*"],  # in a key policy "*" means this key

@@ -6,6 +6,10 @@ plus: read baselines (``pipeline-runs/*``), read capture (``data-capture/*``), w
 ``drift-checks/*``, and invoke the pipeline's two functions: the metrics publisher (given) and
 the capture selector (made here), which may list ``data-capture/*`` and write the window's
 manifest under ``drift-checks/*`` and nothing else.
+
+The check of a stage in another account (:mod:`stacks.stage.monitoring_stack`) runs there, over
+that account's capture bucket, with a role of the fixed name the tooling account's policies admit
+(:class:`ToolingBaselines`); it reads baselines from the tooling account (:mod:`.baselines`).
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+import aws_cdk as cdk
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
@@ -28,6 +33,7 @@ from stacks.common.arns import pipeline_arn
 from stacks.common.images import registry_account, repository_arn
 from stacks.common.nag import acknowledge_resource
 from stacks.common.shared import Network
+from stacks.monitoring.baselines import acknowledge_tooling_baselines, baseline_and_capture_reads
 from stacks.monitoring.definition import DriftDefinitionProps, definition_json
 from stacks.monitoring.functions import FunctionProps, PythonFunction
 from stacks.pipeline.acknowledgements import acknowledge_role_wildcards
@@ -36,6 +42,14 @@ from stacks.pipeline.placeholders import DeployValues, job_settings, var
 from stacks.pipeline.source_bundle import build_bundle
 
 _NOT_NEEDED = frozenset({"RegisterForReview", "FindModels", "ListModelVersions", "ReadData", "ReadWriteRuns"})
+
+
+@dataclass(frozen=True, kw_only=True)
+class ToolingBaselines:
+    """A check in a stage account: its role's fixed name and the account the baselines are in."""
+
+    role_name: str
+    tooling_account: str
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -55,6 +69,8 @@ class DriftPipelineProps:
     model_package_group_name: str
     source_dir: Path
     build_dir: Path
+    #: None: the baselines are in ``artifact_bucket`` (the tooling account's own check).
+    baselines: ToolingBaselines | None = None
 
 
 class DriftPipeline(Construct):
@@ -69,19 +85,24 @@ class DriftPipeline(Construct):
         self.role = iam.Role(
             self, "Role", assumed_by=iam.ServicePrincipal("sagemaker.amazonaws.com"),
             description="Runs the drift-check pipeline and its processing job",
+            role_name=props.baselines.role_name if props.baselines else None,
         )  # fmt: skip
         self.selector = self._selector(props)
         self.policy = iam.ManagedPolicy(
             self, "Policy", statements=self._statements(props, bundle, registry), roles=[self.role]
         )
+        prefixes = {
+            RUNS_PREFIX: "Reads the deployed version's baseline (pipeline-runs/<execution>/preprocess/).",
+            CAPTURE_PREFIX: "Reads endpoint data capture (<endpoint>/<variant>/...).",
+            CHECKS_PREFIX: "Each check writes its report under drift-checks/<execution id>/.",
+        }
+        if props.baselines:  # the baselines are in the tooling account, not in this bucket
+            del prefixes[RUNS_PREFIX]
+            acknowledge_tooling_baselines(self.policy, props.baselines.tooling_account)
         acknowledge_role_wildcards(
             self.policy,
             bucket=props.artifact_bucket,
-            bucket_prefixes={
-                RUNS_PREFIX: "Reads the deployed version's baseline (pipeline-runs/<execution>/preprocess/).",
-                CAPTURE_PREFIX: "Reads endpoint data capture (<endpoint>/<variant>/...).",
-                CHECKS_PREFIX: "Each check writes its report under drift-checks/<execution id>/.",
-            },
+            bucket_prefixes=prefixes,
             group_name=props.model_package_group_name,
         )
         values = DeployValues(
@@ -131,16 +152,10 @@ class DriftPipeline(Construct):
             isolated_processing=True,
         )
         statements = [s for s in role_statements(self, role_props, self.role) if s.sid not in _NOT_NEEDED]
+        tooling = props.baselines.tooling_account if props.baselines else None
         return [
             *statements,
-            iam.PolicyStatement(
-                sid="ReadBaselinesAndCapture",
-                actions=["s3:GetObject"],
-                resources=[
-                    bucket.arn_for_objects(f"{RUNS_PREFIX}*"),
-                    bucket.arn_for_objects(f"{CAPTURE_PREFIX}*"),
-                ],
-            ),
+            *baseline_and_capture_reads(cdk.Stack.of(self), bucket, tooling_account=tooling),
             iam.PolicyStatement(
                 sid="WriteDriftChecks",
                 actions=["s3:AbortMultipartUpload", "s3:GetObject", "s3:PutObject"],

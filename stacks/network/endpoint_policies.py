@@ -40,13 +40,15 @@ What legitimately crosses accounts, and what this module allows for it:
   SageMaker resources" rather than ``aws:PrincipalAccount``. That still closes the path that
   matters: opening another account's Studio domain or notebook instance from inside the VPC.
 - A stage's network in another account (:mod:`stacks.stage`): SageMaker downloads the approved
-  model.tar.gz, with the stage's model role, from the tooling account's artifact bucket. Its S3
-  gateway policy carves ``s3:GetObject`` on training outputs (``arn:<partition>:s3:::*/`` +
-  :data:`contracts.layout.MODEL_ARTIFACTS_PATTERN`) out of the foreign-object Deny, and a Deny of
-  its own refuses that pattern in any account but this one and the tooling one. The bucket's name
-  is unknown here (CloudFormation names it in the tooling account), so the account names the
-  owner; the tooling bucket's policy admits only the stage's model role. No Allow of its own is
-  needed: the reader is this account's principal.
+  model.tar.gz, with the stage's model role, from the tooling account's artifact bucket, and the
+  stage's drift check downloads the deployed version's baseline from there with its own role. Its
+  S3 gateway policy carves ``s3:GetObject`` on training outputs and baselines
+  (``arn:<partition>:s3:::*/`` + :data:`contracts.layout.MODEL_ARTIFACTS_PATTERN` and
+  :data:`contracts.layout.BASELINE_PATTERN`) out of the foreign-object Deny, and a Deny of its own
+  refuses those patterns in any account but this one and the tooling one. The bucket's name is
+  unknown here (CloudFormation names it in the tooling account), so the account names the owner;
+  the tooling bucket's policy admits only the stage's model role (models) and drift role
+  (baselines). No Allow of its own is needed: the reader is this account's principal.
 - Within the account (no exception needed): STS AssumeRole of this account's roles, the data
   key (KMS), this account's log groups and metrics, SageMaker API and Runtime calls on this
   account's jobs, pipelines, registry and endpoints, EventBridge, SSM, CodeArtifact.
@@ -78,9 +80,13 @@ def starport_layers() -> str:
     return f"arn:{cdk.Aws.PARTITION}:s3:::prod-{cdk.Aws.REGION}-starport-layer-bucket/*"
 
 
-def model_artifacts() -> str:
-    """ARN pattern of training outputs (model.tar.gz) in any bucket; a condition names the owner."""
-    return f"arn:{cdk.Aws.PARTITION}:s3:::*/{layout.MODEL_ARTIFACTS_PATTERN}"
+def tooling_outputs() -> list[str]:
+    """ARN patterns of training outputs (model.tar.gz) and baselines in any bucket; a condition
+    names the owner."""
+    return [
+        f"arn:{cdk.Aws.PARTITION}:s3:::*/{pattern}"
+        for pattern in (layout.MODEL_ARTIFACTS_PATTERN, layout.BASELINE_PATTERN)
+    ]
 
 
 def _deny_foreign_resources(
@@ -154,8 +160,8 @@ def s3_gateway_policy(*, model_artifact_account: str | None = None) -> list[iam.
     The layer bucket is carved out of the foreign-resource Deny for ``s3:GetObject`` only: one
     Deny covers every other action, a second covers ``s3:GetObject`` on anything but the layers.
     ``model_artifact_account`` (a stage's network in another account: the tooling account) adds
-    the training outputs of that account to the carve-out, and a third Deny that refuses those
-    outputs of any other account.
+    the training outputs and baselines of that account to the carve-out, and a third Deny that
+    refuses those objects of any other account.
     """
     allow, _ = account_boundary()
     layers = iam.PolicyStatement(
@@ -174,11 +180,11 @@ def s3_gateway_policy(*, model_artifact_account: str | None = None) -> list[iam.
         )  # fmt: skip
         return [allow, layers, deny_other_actions, deny_other_reads]
     deny_other_reads = _deny_foreign_resources(
-        "OnlyThisAccountsObjectsEcrLayersAndToolingModels", [cdk.Aws.ACCOUNT_ID], actions=["s3:GetObject"],
-        not_resources=[starport_layers(), model_artifacts()],
+        "OnlyThisAccountsObjectsEcrLayersAndToolingOutputs", [cdk.Aws.ACCOUNT_ID], actions=["s3:GetObject"],
+        not_resources=[starport_layers(), *tooling_outputs()],
     )  # fmt: skip
     deny_foreign_models = _deny_foreign_resources(
-        "OnlyToolingModelArtifacts", [cdk.Aws.ACCOUNT_ID, model_artifact_account], actions=["s3:GetObject"],
-        resources=[model_artifacts()],
+        "OnlyToolingModelsAndBaselines", [cdk.Aws.ACCOUNT_ID, model_artifact_account],
+        actions=["s3:GetObject"], resources=tooling_outputs(),
     )  # fmt: skip
     return [allow, layers, deny_other_actions, deny_other_reads, deny_foreign_models]

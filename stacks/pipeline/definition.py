@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import json
 
-from contracts.layout import INTERMEDIATES_PREFIX, RUNS_PREFIX, TRAIN_OUTPUT_FOLDER
+from contracts.layout import INTERMEDIATES_PREFIX, PREPROCESS_OUTPUT_FOLDER, RUNS_PREFIX, TRAIN_OUTPUT_FOLDER
 from ml_code import contract
 from stacks.pipeline import requests as rq
 from stacks.pipeline.expressions import Json, PropertyFile, execution_id, join
@@ -55,7 +55,7 @@ _INTERMEDIATE_OUTPUTS = frozenset({contract.TRAIN_CHANNEL, contract.VALIDATION_C
 
 def _preprocess_uri(bucket: str, output: str) -> Json:
     prefix = INTERMEDIATES_PREFIX if output in _INTERMEDIATE_OUTPUTS else RUNS_PREFIX
-    return _run_uri(bucket, "preprocess", output, prefix=prefix)
+    return _run_uri(bucket, PREPROCESS_OUTPUT_FOLDER, output, prefix=prefix)
 
 
 def definition_dict(props: DefinitionProps) -> Json:

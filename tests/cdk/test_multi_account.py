@@ -90,7 +90,13 @@ def _roles() -> list[str]:
 def test_only_the_stage_model_roles_read_only_model_artifacts(multi: SynthesizedPlatform) -> None:
     policies = resources(multi.raw["data"], "AWS::S3::BucketPolicy").values()
     (policy,) = [p for p in policies if "ArtifactBucket" in json.dumps(p["Properties"]["Bucket"])]
-    (statement,) = _cross_account(_statements(policy["Properties"]["PolicyDocument"]))
+    statements = _cross_account(_statements(policy["Properties"]["PolicyDocument"]))
+    # the model roles' statement, and the drift roles' (tests/cdk/test_stage_monitoring.py)
+    assert [s["Sid"] for s in statements] == [
+        "StageModelRolesReadModelArtifacts",
+        "StageDriftRolesReadBaselines",
+    ]
+    statement = statements[0]
     assert statement["Effect"] == "Allow"
     assert _principal_accounts(statement) == STAGE_ACCOUNTS
     assert statement["Action"] == "s3:GetObject"
@@ -103,7 +109,12 @@ def test_only_the_stage_model_roles_read_only_model_artifacts(multi: Synthesized
 
 def test_the_data_key_decrypts_for_the_stage_model_roles_only_through_s3(multi: SynthesizedPlatform) -> None:
     (key,) = resources(multi.raw["data"], "AWS::KMS::Key").values()
-    (statement,) = _cross_account(_statements(key["Properties"]["KeyPolicy"]))
+    statements = _cross_account(_statements(key["Properties"]["KeyPolicy"]))
+    assert [s["Sid"] for s in statements] == [
+        "StageModelRolesDecryptModelArtifacts",
+        "StageDriftRolesDecryptBaselines",
+    ]
+    statement = statements[0]
     assert statement["Effect"] == "Allow"
     assert _principal_accounts(statement) == STAGE_ACCOUNTS
     assert statement["Action"] == "kms:Decrypt"
@@ -119,7 +130,8 @@ TOOLING_PARTS = ("data", "network", "studio", "monitoring")
 
 
 def test_no_other_statement_anywhere_names_a_stage_account(multi: SynthesizedPlatform) -> None:
-    # the three grants above are the tooling account's whole cross-account surface outside delivery
+    # the grants above (and the drift roles', tests/cdk/test_stage_monitoring.py) are the tooling
+    # account's whole cross-account surface outside delivery
     assert {part for part in multi.raw if not part.startswith(("staging-", "prod-"))} == {
         *TOOLING_PARTS,
         "delivery",
@@ -130,9 +142,10 @@ def test_no_other_statement_anywhere_names_a_stage_account(multi: SynthesizedPla
     }
     assert {part: found for part, found in mentions.items() if found} == {"data": sorted(STAGE_ACCOUNTS)}
     text = json.dumps(multi.raw["data"])
-    # each: the group's principal, then the bucket's and the key's principal and role name
+    # each: the group's principal, then the bucket's and the key's principal and model role name;
+    # prod (drift-checked in its account) also the bucket's and the key's principal and drift role
     assert text.count(STAGING) == 5
-    assert text.count(PROD) == 5
+    assert text.count(PROD) == 9
 
 
 def test_without_an_organization_there_is_no_org_condition(tmp_path: Path) -> None:

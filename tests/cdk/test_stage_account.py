@@ -4,7 +4,8 @@ stacks there, and its endpoint stack goes there too, through that account's CDK 
 Seen as an attacker: the stage's model role reads exactly the approved model.tar.gz from the
 tooling account and decrypts through S3 only; the smoke role is assumable by exactly the stage's
 deploy build and may only invoke the stage's endpoint; the stage VPC's S3 gateway admits the
-tooling account's training outputs and nothing else of another account. Each test pins a grant
+tooling account's training outputs and baselines and nothing else of another account. (The stage's
+drift check there: tests/cdk/test_stage_monitoring.py.) Each test pins a grant
 whole (principals, actions, resources, conditions), so a widened grant fails. (Decided as
 requests: tests/security/test_stage_account_attacks.py.)
 """
@@ -27,6 +28,8 @@ QUALIFIER = "mlq1"
 STAGES = {"staging": STAGING, "prod": PROD}
 #: The parts of the tooling account as synth_platform keys them (the training pipeline is not kept).
 TOOLING_PARTS = {"data", "network", "studio", "monitoring", "delivery"}
+#: Each stage's stacks in its account; prod captures traffic, so its drift check runs there too.
+STAGE_PARTS = {"staging": ("base", "network"), "prod": ("base", "network", "monitoring")}
 
 
 @pytest.fixture(scope="module")
@@ -76,7 +79,7 @@ def test_each_stage_in_another_account_has_its_stacks_in_that_account(staged: Sy
     environments = {name: artifact["environment"] for name, artifact in _stacks(staged).items()}
     expected = {f"{PREFIX}-{part}": f"aws://{TOOLING}/{REGION}" for part in (*TOOLING_PARTS, "pipeline")}
     for stage, account in STAGES.items():
-        for name in (f"{stage}-base", f"{stage}-network", f"endpoint-{stage}"):
+        for name in (*(f"{stage}-{part}" for part in STAGE_PARTS[stage]), f"endpoint-{stage}"):
             expected[f"{PREFIX}-{name}"] = f"aws://{account}/{REGION}"
     assert environments == expected
     # the endpoint stack keeps its name: the deploy build deploys it alone, as before
@@ -92,7 +95,7 @@ def test_stage_stacks_deploy_through_the_stage_accounts_bootstrap_with_its_quali
     staged: SynthesizedPlatform, stage: str, account: str
 ) -> None:
     stacks = _stacks(staged)
-    for name in (f"{stage}-base", f"{stage}-network", f"endpoint-{stage}"):
+    for name in (*(f"{stage}-{part}" for part in STAGE_PARTS[stage]), f"endpoint-{stage}"):
         properties = stacks[f"{PREFIX}-{name}"]["properties"]
         assert properties["assumeRoleArn"] == (
             f"arn:${{AWS::Partition}}:iam::{account}:role/cdk-{QUALIFIER}-deploy-role-{account}-{REGION}"
@@ -119,6 +122,7 @@ def test_the_base_and_network_exist_before_any_version_is_approved(tmp_path: Pat
         "staging-network",
         "prod-base",
         "prod-network",
+        "prod-monitoring",
     }
 
 
@@ -256,7 +260,8 @@ def test_the_endpoint_uses_the_stage_accounts_key_bucket_network_and_topic(
     topic = _base_output("prod", "PublishOutputRefAlertTopicFC6E76C1")
     alarms = resources(template, "AWS::CloudWatch::Alarm").values()
     assert {json.dumps(a["Properties"]["AlarmActions"]) for a in alarms} == {json.dumps([topic])}
-    assert not resources(template, "AWS::Scheduler::Schedule")  # no drift schedule (next step)
+    # the drift schedule is the endpoint stack's, as in one account (tests/cdk/test_stage_monitoring.py)
+    assert len(resources(template, "AWS::Scheduler::Schedule")) == 1
 
 
 def _values_of(value: Any, key: str) -> list[Any]:
@@ -337,8 +342,12 @@ def _s3_gateway(template: dict[str, Any]) -> list[dict[str, Any]]:
     return statements
 
 
-def _models() -> dict[str, Any]:
-    return {"Fn::Join": ["", ["arn:", {"Ref": "AWS::Partition"}, ":s3:::*/pipeline-runs/*/train/*"]]}
+def _tooling_outputs() -> list[dict[str, Any]]:
+    """Training outputs (model.tar.gz) and baselines, in any bucket."""
+    return [
+        {"Fn::Join": ["", ["arn:", {"Ref": "AWS::Partition"}, f":s3:::*/pipeline-runs/*/{folder}/*"]]}
+        for folder in ("train", "preprocess/baseline")
+    ]
 
 
 def _foreign(accounts: list[Any]) -> dict[str, Any]:
@@ -346,7 +355,7 @@ def _foreign(accounts: list[Any]) -> dict[str, Any]:
 
 
 @pytest.mark.parametrize("stage", sorted(STAGES))
-def test_the_stage_s3_gateway_admits_only_the_tooling_accounts_model_artifacts(
+def test_the_stage_s3_gateway_admits_only_the_tooling_accounts_models_and_baselines(
     staged: SynthesizedPlatform, stage: str
 ) -> None:
     statements = _s3_gateway(staged.raw[f"{stage}-network"])
@@ -358,7 +367,7 @@ def test_the_stage_s3_gateway_admits_only_the_tooling_accounts_model_artifacts(
         "OnlyThisAccountsResources",
         "OnlyThisAccountsObjectsAndEcrLayers",
     ]
-    # THEN the stage's is the same but for the objects read: the model artifacts are carved out ...
+    # THEN the stage's is the same but for the objects read: models and baselines are carved out ...
     assert statements[:3] == tooling[:3]
     this_account = [{"Ref": "AWS::AccountId"}]
     layers = tooling[3]["NotResource"]
@@ -367,9 +376,9 @@ def test_the_stage_s3_gateway_admits_only_the_tooling_accounts_model_artifacts(
             "Action": "s3:GetObject",
             "Condition": _foreign(this_account),
             "Effect": "Deny",
-            "NotResource": [layers, _models()],
+            "NotResource": [layers, *_tooling_outputs()],
             "Principal": {"AWS": "*"},
-            "Sid": "OnlyThisAccountsObjectsEcrLayersAndToolingModels",
+            "Sid": "OnlyThisAccountsObjectsEcrLayersAndToolingOutputs",
         },
         # ... and readable in the tooling account only
         {
@@ -377,8 +386,8 @@ def test_the_stage_s3_gateway_admits_only_the_tooling_accounts_model_artifacts(
             "Condition": _foreign([*this_account, TOOLING]),
             "Effect": "Deny",
             "Principal": {"AWS": "*"},
-            "Resource": _models(),
-            "Sid": "OnlyToolingModelArtifacts",
+            "Resource": sorted(_tooling_outputs(), key=json.dumps),  # CDK sorts a Resource list
+            "Sid": "OnlyToolingModelsAndBaselines",
         },
     ]
 
@@ -503,6 +512,7 @@ def test_a_stage_in_the_tooling_account_stays_as_it_was(
     assert {part for part in mixed.raw if part not in TOOLING_PARTS} == {
         "prod-base",
         "prod-network",
+        "prod-monitoring",
         "endpoint-prod",
         "endpoint-staging",
     }
@@ -525,7 +535,7 @@ def test_a_single_account_environment_has_no_stage_account_parts(synthesized: Sy
         assert "RoleName" not in role
         assert "DecryptModelThroughS3" not in statements
     sids = [s["Sid"] for s in _s3_gateway(synthesized.raw["network"])]
-    assert "OnlyToolingModelArtifacts" not in sids
+    assert "OnlyToolingModelsAndBaselines" not in sids
 
 
 def test_the_stage_templates_are_cfn_lint_clean(staged: SynthesizedPlatform) -> None:
@@ -534,7 +544,7 @@ def test_the_stage_templates_are_cfn_lint_clean(staged: SynthesizedPlatform) -> 
         for artifact in _stacks(staged).values()
         if not artifact["environment"].startswith(f"aws://{TOOLING}/")
     )
-    assert len(templates) == 6
+    assert len(templates) == 7
     cfn_lint = Path(sys.executable).with_name("cfn-lint")
     result = subprocess.run(
         [str(cfn_lint), "--format", "parseable", "--", *templates],
