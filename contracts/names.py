@@ -27,6 +27,7 @@ name                                what
 ``<prefix>-<stage>-{model,smoke}``  its model role and smoke-test role there
 ``<prefix>-<stage>-drift{,-check}`` its drift check's role and pipeline there
 ``<prefix>-<stage>-deploy``         the tooling account's deploy role for that stage
+``<prefix>-stage-events``           the tooling account's bus the stage accounts' alarms go to
 =================================== ===============================================================
 
 Why the model and endpoint config names carry a fingerprint: almost every property of an
@@ -79,11 +80,12 @@ RETRAIN_SUFFIX: Final = "-retrain"
 STUDIO_SUFFIX: Final = "-studio"
 DLQ_SUFFIX: Final = "-dlq"
 DRIFT_ALARM_SUFFIX: Final = "-drift"
+STAGE_EVENTS_SUFFIX: Final = "-stage-events"
 #: Every suffix above and each ``-<part>`` of :data:`STACK_PARTS`: spelled nowhere else.
 SUFFIXES: Final[tuple[str, ...]] = (
     ENDPOINT_STACK_SUFFIX, MODELS_SUFFIX, TRAINING_SUFFIX, DRIFT_CHECK_SUFFIX, BUILD_SUFFIX,
     DEPLOY_SUFFIX, ALERTS_SUFFIX, BUDGET_SUFFIX, RETRAIN_SUFFIX, STUDIO_SUFFIX, DLQ_SUFFIX,
-    DRIFT_ALARM_SUFFIX, *(f"-{part}" for part in STACK_PARTS),
+    DRIFT_ALARM_SUFFIX, STAGE_EVENTS_SUFFIX, *(f"-{part}" for part in STACK_PARTS),
 )  # fmt: skip
 
 #: SageMaker's limit for EndpointName, ModelName and EndpointConfigName.
@@ -208,6 +210,16 @@ def stage_drift_role_name(prefix: str, stage: str) -> str:
 def stage_drift_pipeline_name(prefix: str, stage: str) -> str:
     """``<prefix>-<stage>-drift-check``: the drift-check pipeline in a cross-account stage's account."""
     return f"{prefix}-{stage}{DRIFT_CHECK_SUFFIX}"
+
+
+def stage_events_bus_name(prefix: str) -> str:
+    """``<prefix>-stage-events``: the tooling account's bus stage accounts send their alarms to."""
+    return f"{prefix}{STAGE_EVENTS_SUFFIX}"
+
+
+def stage_dead_letter_queue_name(prefix: str, stage: str) -> str:
+    """``<prefix>-<stage>-base-dlq``: the dead-letter queue of a stage's base stack (its account)."""
+    return f"{stage_stack_name(prefix, stage, 'base')}{DLQ_SUFFIX}"
 
 
 def deploy_role_name(prefix: str, stage: str) -> str:

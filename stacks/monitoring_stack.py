@@ -16,8 +16,9 @@ budget notifies it too (:mod:`stacks.monitoring.budget`).
 
 A stage in another account (``endpoints.<stage>.account``) has none of the per-endpoint parts here
 (dashboard, drift alarm, drift schedule): its endpoint's metrics and captured traffic are in that
-account. Its rollback and idle alarms notify the stage account's own topic
-(:mod:`stacks.stage_base_stack`); drift checks across the boundary are issue 13's next step.
+account, where its drift check runs too (:mod:`stacks.stage.monitoring_stack`). Its alarms come
+back here through the bus ``<prefix>-stage-events`` (:mod:`stacks.monitoring.stage_events`): to the
+alert topic, and its drift alarm to the retraining trigger.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from pathlib import Path
 
 import aws_cdk as cdk
 from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import aws_lambda as lambda_
 from constructs import Construct
 
 from contracts import names
@@ -39,6 +41,7 @@ from stacks.monitoring.dashboards import StageDashboard, StageDashboardProps
 from stacks.monitoring.drift_alarms import drift_alarm, drift_alarm_names, monitored
 from stacks.monitoring.drift_pipeline import DriftPipeline, DriftPipelineProps
 from stacks.monitoring.drift_schedule import DriftSchedule, drift_schedule
+from stacks.monitoring.stage_events import StageEvents, StageEventsProps
 from stacks.pipeline.source_bundle import DEFAULT_BUILD_DIR, DEFAULT_SOURCE_DIR
 
 
@@ -87,6 +90,7 @@ class MonitoringStack(cdk.Stack):
                 dead_letters=self.dead_letters,
             ),
         )
+        self.stage_events = self._stage_events(trigger.function)
         self.drift_alarms = self._dashboards_and_alarms(training)
         if self.drift_alarms:
             retraining.retrain_rules(
@@ -134,6 +138,28 @@ class MonitoringStack(cdk.Stack):
                 model_package_group_name=shared.model_package_group_name,
                 source_dir=source_dir,
                 build_dir=build_dir,
+            ),
+        )
+
+    def _stage_events(self, trigger: lambda_.IFunction) -> StageEvents | None:
+        """The bus the stage accounts' alarms come to, and its rules (none in a single account)."""
+        accounts = self._shared.accounts
+        if not accounts.stage_accounts:
+            return None
+        return StageEvents(
+            self,
+            "StageEvents",
+            props=StageEventsProps(
+                prefix=self._shared.prefix,
+                bus_name=names.stage_events_bus_name(self._shared.prefix),
+                stage_accounts=accounts.stage_accounts,
+                drift_checked=frozenset(
+                    s.name for s in self._shared.stages if s.name in accounts.stage_accounts and monitored(s)
+                ),
+                organization_id=accounts.organization_id,
+                topic=self.topic,
+                trigger=trigger,
+                dead_letters=self.dead_letters,
             ),
         )
 

@@ -1,5 +1,6 @@
 """Base stack of an endpoint stage in another account (stateful): its key, capture bucket, alert
-topic and the role the tooling account's deploy build smoke-tests through.
+topic, the role the tooling account's deploy build smoke-tests through, and the rule that sends
+its alarms to the tooling account (:mod:`stacks.stage.alarm_forwarding`).
 
 Only for a stage whose ``endpoints.<stage>.account`` is not the tooling account; it lives in that
 account, as ``<prefix>-<stage>-base`` (:func:`contracts.names.stage_stack_name`), next to the
@@ -29,10 +30,18 @@ from constructs import Construct
 
 from contracts import layout
 from contracts.config import RetentionConfig
-from contracts.names import alert_topic_name, deploy_role_name, endpoint_name, stage_smoke_role_name
+from contracts.names import (
+    alert_topic_name,
+    deploy_role_name,
+    endpoint_name,
+    stage_dead_letter_queue_name,
+    stage_events_bus_name,
+    stage_smoke_role_name,
+)
 from stacks.common.logical_ids import pin_logical_id
 from stacks.data.data_key import data_key
 from stacks.data.secure_bucket import SecureBucketProps, access_log_bucket, secure_bucket
+from stacks.stage.alarm_forwarding import AlarmForwarding, AlarmForwardingProps
 from stacks.stage.alert_topic import StageAlertTopic, StageAlertTopicProps
 from stacks.stage.smoke_role import SmokeRole, SmokeRoleProps
 
@@ -44,6 +53,7 @@ LOGICAL_IDS = {
     "alert_key": "AlertKey",
     "alert_topic": "AlertTopic",
     "smoke_role": "SmokeRole",
+    "dead_letters": "DeadLetterQueue",
 }
 
 
@@ -118,3 +128,15 @@ class StageBaseStack(cdk.Stack):
             ),
         )
         pin_logical_id(self.smoke.role, LOGICAL_IDS["smoke_role"])
+        self.forwarding = AlarmForwarding(
+            self,
+            "AlarmForwarding",
+            props=AlarmForwardingProps(
+                endpoint_name=endpoint,
+                tooling_account=props.tooling_account,
+                bus_name=stage_events_bus_name(props.prefix),
+                dead_letter_queue_name=stage_dead_letter_queue_name(props.prefix, props.stage),
+                topic=self.topic,
+            ),
+        )
+        pin_logical_id(self.forwarding.dead_letters.queue, LOGICAL_IDS["dead_letters"])

@@ -64,9 +64,12 @@ class TopicTarget:
     rules of this account, and the queue accepts dead letters of the bound rule only.
     """
 
-    def __init__(self, topic: sns.ITopic, dead_letters: DeadLetters) -> None:
+    def __init__(
+        self, topic: sns.ITopic, dead_letters: DeadLetters, message: events.RuleTargetInput | None = None
+    ) -> None:
         self._topic = topic
         self._dead_letters = dead_letters
+        self._message = message  # None: the event itself
 
     def bind(self, rule: IRuleRef, id: str | None = None) -> events.RuleTargetConfig:
         self._dead_letters.allow_rule(rule)
@@ -74,6 +77,7 @@ class TopicTarget:
             arn=self._topic.topic_arn,
             dead_letter_config=self._dead_letters.dead_letter_config,
             target_resource=self._topic,
+            input=self._message,
         )
 
 

@@ -30,21 +30,15 @@ def drift_alarm_names(prefix: str, stages: Iterable[StageConfig]) -> list[str]:
 
 
 def drift_alarm(
-    scope: Construct, *, stage: StageConfig, endpoint: str, topic: sns.ITopic, retrains: bool = True
+    scope: Construct, *, stage: StageConfig, endpoint: str, topic: sns.ITopic
 ) -> cloudwatch.Alarm:
-    """``Drift<Stage>`` in ``scope``: ALARM when a check of ``endpoint`` found a violation, to ``topic``.
-
-    ``retrains``: whether a rule starts retraining on it (its description says which).
-    """
-    effect = (
-        "starts retraining, rate-capped" if retrains else "notifies only: no retraining from this account"
-    )
+    """``Drift<Stage>`` in ``scope``: ALARM when a check of ``endpoint`` found a violation, to ``topic``."""
     alarm = cloudwatch.Alarm(
         scope,
         f"Drift{stage.name.capitalize()}",
         alarm_name=drift_alarm_name(endpoint),
-        alarm_description=f"{endpoint}: captured traffic drifted from the deployed version's "
-        f"baseline ({effect})",
+        alarm_description=f"{endpoint}: captured traffic drifted from the deployed version's baseline "
+        "(starts retraining, rate-capped)",
         metric=cloudwatch.Metric(
             namespace=contract.DRIFT_NAMESPACE,
             metric_name=contract.DRIFT_METRIC_VIOLATIONS,

@@ -4,8 +4,9 @@ The stage's endpoint alarms (rollback, idle) notify it; CloudWatch alarms of thi
 only publisher. As the tooling account's topic (:mod:`stacks.monitoring.alerts`), it has a key of
 its own, because CloudWatch must be allowed to encrypt with it, which the stage's data key should
 not grant; CloudWatch may use it for this topic only (SNS names the topic in the encryption context
-of every data key it asks for). Bringing these alerts to the team's topic in the tooling account is
-issue 13's next step; until then the configured addresses are subscribed here too.
+of every data key it asks for). The same alarms also reach the team's topic in the tooling account
+(:mod:`stacks.stage.alarm_forwarding`); the configured addresses are subscribed here too, so that
+an alarm still reaches them when that forwarding fails (its dead-letter alarm notifies this topic).
 """
 
 from __future__ import annotations

@@ -5,7 +5,8 @@ so the check runs there too, built from the tooling side's constructs: the drift
 ``<prefix>-<stage>-drift-check`` (:class:`stacks.monitoring.drift_pipeline.DriftPipeline`) in the
 stage's network, with the stage's key and capture bucket, the metrics publisher
 (:class:`stacks.monitoring.retraining.DriftMetricsPublisher`) and the stage's drift alarm, which
-notifies the stage's topic. The endpoint stack gets the schedule that runs it
+notifies the stage's topic and, through the tooling account's bus, retraining there
+(:mod:`stacks.stage.alarm_forwarding`). The endpoint stack gets the schedule that runs it
 (:meth:`StageMonitoringStack.add_drift_schedule`): the schedule carries the deployed version's
 baseline location, in the tooling account's bucket.
 
@@ -100,7 +101,7 @@ class StageMonitoringStack(cdk.Stack):
         pin_logical_id(self.drift.role, LOGICAL_IDS["role"])
         pin_logical_id(self.drift.pipeline, LOGICAL_IDS["pipeline"])
         self.drift_alarm = drift_alarm(
-            self, stage=stage, endpoint=self.endpoint_name, topic=shared.alert_topic, retrains=False
+            self, stage=stage, endpoint=self.endpoint_name, topic=shared.alert_topic
         )
         pin_logical_id(self.drift_alarm, LOGICAL_IDS["alarm"])
 

@@ -140,7 +140,12 @@ def test_no_other_statement_anywhere_names_a_stage_account(multi: SynthesizedPla
         part: [account for account in sorted(STAGE_ACCOUNTS) if account in json.dumps(multi.raw[part])]
         for part in TOOLING_PARTS
     }
-    assert {part: found for part, found in mentions.items() if found} == {"data": sorted(STAGE_ACCOUNTS)}
+    # monitoring: the stage-events bus, which only the stage accounts may send their alarms to
+    # (tests/cdk/test_stage_events.py)
+    assert {part: found for part, found in mentions.items() if found} == {
+        "data": sorted(STAGE_ACCOUNTS),
+        "monitoring": sorted(STAGE_ACCOUNTS),
+    }
     text = json.dumps(multi.raw["data"])
     # each: the group's principal, then the bucket's and the key's principal and model role name;
     # prod (drift-checked in its account) also the bucket's and the key's principal and drift role

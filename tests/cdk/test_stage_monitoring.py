@@ -111,9 +111,9 @@ def test_the_stage_pipeline_and_alarm_have_the_stages_names_and_pinned_ids(
         contract.DRIFT_NAMESPACE,
         contract.DRIFT_METRIC_VIOLATIONS,
     )
-    # the stage's topic, and it says that it starts nothing (retraining across accounts: phase B)
+    # the stage's topic; retraining through the tooling account's bus (tests/cdk/test_stage_events.py)
     assert alarm["AlarmActions"] == [TOPIC]
-    assert alarm["AlarmDescription"].endswith("(notifies only: no retraining from this account)")
+    assert alarm["AlarmDescription"].endswith("(starts retraining, rate-capped)")
 
 
 # ---------------------------------------------------------------------- the drift check's role

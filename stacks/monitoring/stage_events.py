@@ -1,0 +1,130 @@
+"""The tooling account's side of alerts and retraining across accounts (issue 13 point 4).
+
+Each stage account sends its endpoint's alarm state changes (:mod:`stacks.stage.alarm_forwarding`)
+to a bus of their own here, ``<prefix>-stage-events``, not to the default bus: no other rule of
+this account listens there, so a stage account (whose administrator may name an alarm anything)
+reaches nothing but the rules below. The bus policy lets exactly the stage accounts put events
+(with ``aws:PrincipalOrgID`` when an organization is configured), and only CloudWatch alarm state
+changes (``events:source``, ``events:detail-type``). Rules, per stage, each matching the stage's
+account and its alarms' ARNs in that account:
+
+- ``StageAlarms<Stage>``: every alarm of the stage's endpoint, to the team's alert topic as one
+  readable line (alarm, account, state, reason);
+- ``RetrainOnDrift<Stage>`` (a drift-checked stage): its drift alarm going into ALARM, to the
+  retraining trigger, which applies the rate cap and de-duplication as for a tooling stage (it
+  needs the event alone: alarm name, state, reason).
+
+The trigger's second path, retrying persistent drift after each successful check (it reads that
+check's report and the alarm), stays with the tooling account's own checks: a stage's report and
+alarm are in its account.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import aws_cdk as cdk
+from aws_cdk import aws_events as events
+from aws_cdk import aws_events_targets as targets
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_sns as sns
+from constructs import Construct
+
+from contracts.names import drift_alarm_name, endpoint_name
+from stacks.common.dead_letters import DeadLetters
+from stacks.monitoring.alerts import TopicTarget
+from stacks.stage.alarm_forwarding import ALARM_EVENT, alarm_arn, stage_alarms_prefix
+
+
+@dataclass(frozen=True, kw_only=True)
+class StageEventsProps:
+    """The stages in other accounts, which of them are drift-checked, and where events go."""
+
+    prefix: str
+    bus_name: str
+    #: Stage name -> its account.
+    stage_accounts: Mapping[str, str]
+    drift_checked: frozenset[str]
+    organization_id: str | None
+    topic: sns.ITopic
+    trigger: lambda_.IFunction
+    dead_letters: DeadLetters
+
+
+def _message() -> events.RuleTargetInput:
+    field = events.EventField.from_path
+    return events.RuleTargetInput.from_text(
+        f"{field('$.detail.alarmName')} (account {events.EventField.account}) is "
+        f"{field('$.detail.state.value')}: {field('$.detail.state.reason')}"
+    )
+
+
+class StageEvents(Construct):
+    """``bus``, its policy, and the rules for each stage in another account."""
+
+    def __init__(self, scope: Construct, construct_id: str, *, props: StageEventsProps) -> None:
+        super().__init__(scope, construct_id)
+        stack = cdk.Stack.of(self)
+        self.bus = events.EventBus(self, "Bus", event_bus_name=props.bus_name)
+        accounts = sorted(set(props.stage_accounts.values()))
+        conditions = {"events:source": "aws.cloudwatch", "events:detail-type": ALARM_EVENT}
+        if props.organization_id:
+            conditions["aws:PrincipalOrgID"] = props.organization_id
+        self.policy = events.CfnEventBusPolicy(
+            self,
+            "Policy",
+            event_bus_name=self.bus.event_bus_name,
+            statement_id="StageAccountsPutAlarmEvents",
+            statement={
+                "Sid": "StageAccountsPutAlarmEvents",
+                "Effect": "Allow",
+                "Principal": {"AWS": [f"arn:{stack.partition}:iam::{account}:root" for account in accounts]},
+                "Action": "events:PutEvents",
+                "Resource": self.bus.event_bus_arn,
+                "Condition": {"StringEquals": conditions},
+            },
+        )
+        self.rules: dict[str, events.Rule] = {}
+        for stage, account in sorted(props.stage_accounts.items()):
+            self._stage_rules(props, stage, account)
+
+    def _stage_rules(self, props: StageEventsProps, stage: str, account: str) -> None:
+        stack, endpoint, name = cdk.Stack.of(self), endpoint_name(props.prefix, stage), stage.capitalize()
+        alarms = stage_alarms_prefix(stack, endpoint, account)
+        self.rules[f"StageAlarms{name}"] = events.Rule(
+            self,
+            f"StageAlarms{name}",
+            event_bus=self.bus,
+            description=f"An alarm of {endpoint} (account {account}) changed state: tell the team",
+            event_pattern=events.EventPattern(
+                account=[account],
+                source=["aws.cloudwatch"],
+                detail_type=[ALARM_EVENT],
+                resources=events.Match.prefix(alarms),
+            ),
+            targets=[TopicTarget(props.topic, props.dead_letters, _message())],
+        )
+        if stage not in props.drift_checked:
+            return
+        self.rules[f"RetrainOnDrift{name}"] = events.Rule(
+            self,
+            f"RetrainOnDrift{name}",
+            event_bus=self.bus,
+            description=f"{endpoint}'s drift alarm (account {account}) went into ALARM: consider retraining",
+            event_pattern=events.EventPattern(
+                account=[account],
+                source=["aws.cloudwatch"],
+                detail_type=[ALARM_EVENT],
+                resources=[alarm_arn(stack, drift_alarm_name(endpoint), account)],
+                detail={"state": {"value": ["ALARM"]}},
+            ),
+            targets=[
+                targets.LambdaFunction(
+                    props.trigger,
+                    retry_attempts=4,
+                    max_event_age=cdk.Duration.hours(2),
+                    dead_letter_queue=props.dead_letters.queue,
+                )
+            ],
+        )

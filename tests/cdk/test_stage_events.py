@@ -1,0 +1,163 @@
+"""Alerts and retraining across accounts (issue 13 point 4, phase B): a stage account sends its
+endpoint's alarm state changes to the tooling account's ``<prefix>-stage-events`` bus, where they
+reach the team's topic, and the drift alarm the retraining trigger.
+
+Pinned whole, so a widening fails: the bus policy (principals, action, resource, conditions), each
+rule's pattern (account, source, alarms) and target, the stage side's rule, target and role.
+Requests against these policies: tests/security/test_stage_events_attacks.py.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from platform_synth import SynthesizedPlatform, resources, synth_platform
+from test_multi_account import ORG, PROD, STAGING, TOOLING, _multi_account
+
+PREFIX = "mlops-demo-dev"
+REGION = "eu-west-1"
+BUS = f"arn:aws:events:{REGION}:{TOOLING}:event-bus/{PREFIX}-stage-events"
+ALARM_EVENT = "CloudWatch Alarm State Change"
+
+
+@pytest.fixture(scope="module")
+def staged(tmp_path_factory: pytest.TempPathFactory) -> SynthesizedPlatform:
+    # synth_platform raises on any unacknowledged cdk-nag or own-rule finding
+    return synth_platform(tmp_path_factory.mktemp("events"), edit=_multi_account(ORG), approved=True)
+
+
+def _by_prefix(template: dict[str, Any], resource_type: str) -> dict[str, dict[str, Any]]:
+    """Resources of a type by logical ID without CDK's hash suffix (the last 8 characters)."""
+    return {lid[:-8]: r["Properties"] for lid, r in resources(template, resource_type).items()}
+
+
+def _alarms(account: str, stage: str) -> str:
+    return f"arn:aws:cloudwatch:{REGION}:{account}:alarm:{PREFIX}-{stage}-"
+
+
+# ---------------------------------------------------------------------- the tooling account
+
+
+def test_only_the_stage_accounts_may_send_alarm_events_to_the_bus(staged: SynthesizedPlatform) -> None:
+    monitoring = staged.raw["monitoring"]
+    (bus_id, bus) = next(iter(resources(monitoring, "AWS::Events::EventBus").items()))
+    assert bus["Properties"]["Name"] == f"{PREFIX}-stage-events"
+    (policy,) = resources(monitoring, "AWS::Events::EventBusPolicy").values()
+    assert policy["Properties"] == {
+        "EventBusName": {"Ref": bus_id},
+        "StatementId": "StageAccountsPutAlarmEvents",
+        "Statement": {
+            "Sid": "StageAccountsPutAlarmEvents",
+            "Effect": "Allow",
+            "Principal": {"AWS": [f"arn:aws:iam::{STAGING}:root", f"arn:aws:iam::{PROD}:root"]},
+            "Action": "events:PutEvents",
+            "Resource": {"Fn::GetAtt": [bus_id, "Arn"]},
+            "Condition": {
+                "StringEquals": {
+                    "events:source": "aws.cloudwatch",
+                    "events:detail-type": ALARM_EVENT,
+                    "aws:PrincipalOrgID": ORG,
+                }
+            },
+        },
+    }
+
+
+def test_each_stages_alarms_reach_the_team_topic_from_its_account_only(staged: SynthesizedPlatform) -> None:
+    monitoring = staged.raw["monitoring"]
+    (bus_id,) = resources(monitoring, "AWS::Events::EventBus")
+    rules = _by_prefix(monitoring, "AWS::Events::Rule")
+    for stage, account in (("staging", STAGING), ("prod", PROD)):
+        rule = rules[f"StageEventsStageAlarms{stage.capitalize()}"]
+        assert rule["EventBusName"] == {"Ref": bus_id}
+        assert rule["EventPattern"] == {
+            "account": [account],
+            "detail-type": [ALARM_EVENT],
+            "resources": [{"prefix": _alarms(account, stage)}],
+            "source": ["aws.cloudwatch"],
+        }
+        (target,) = rule["Targets"]
+        assert target["Arn"] == {"Ref": next(iter(resources(monitoring, "AWS::SNS::Topic")))}
+        assert target["InputTransformer"]["InputTemplate"] == (
+            '"<detail-alarmName> (account <account>) is <detail-state-value>: <detail-state-reason>"'
+        )
+        assert "DeadLetterConfig" in target
+    # every other rule stays on the default bus, where no other account may send
+    others = [lid for lid, rule in rules.items() if not lid.startswith("StageEvents")]
+    assert others
+    assert all("EventBusName" not in rules[lid] for lid in others)
+
+
+def test_only_the_drift_alarm_in_alarm_starts_retraining(staged: SynthesizedPlatform) -> None:
+    monitoring = staged.raw["monitoring"]
+    rules = _by_prefix(monitoring, "AWS::Events::Rule")
+    # staging captures nothing: no drift alarm, no retraining rule
+    assert [lid for lid in rules if lid.startswith("StageEventsRetrainOnDrift")] == [
+        "StageEventsRetrainOnDriftProd"
+    ]
+    rule = rules["StageEventsRetrainOnDriftProd"]
+    assert rule["EventPattern"] == {
+        "account": [PROD],
+        "detail": {"state": {"value": ["ALARM"]}},
+        "detail-type": [ALARM_EVENT],
+        "resources": [f"{_alarms(PROD, 'prod')}drift"],
+        "source": ["aws.cloudwatch"],
+    }
+    (target,) = rule["Targets"]
+    (trigger,) = [
+        lid for lid in resources(monitoring, "AWS::Lambda::Function") if lid.startswith("RetrainTrigger")
+    ]
+    assert target["Arn"] == {"Fn::GetAtt": [trigger, "Arn"]}
+    assert target["RetryPolicy"] == {"MaximumEventAgeInSeconds": 7200, "MaximumRetryAttempts": 4}
+
+
+# ---------------------------------------------------------------------- the stage accounts
+
+
+@pytest.mark.parametrize(("stage", "account"), [("staging", STAGING), ("prod", PROD)])
+def test_a_stage_sends_its_alarms_to_the_tooling_bus_and_nowhere_else(
+    staged: SynthesizedPlatform, stage: str, account: str
+) -> None:
+    base = staged.raw[f"{stage}-base"]
+    rules = _by_prefix(base, "AWS::Events::Rule")
+    assert list(rules) == ["AlarmForwardingRule"]
+    rule = rules["AlarmForwardingRule"]
+    assert rule["EventPattern"] == {
+        "detail-type": [ALARM_EVENT],
+        "resources": [{"prefix": _alarms(account, stage)}],
+        "source": ["aws.cloudwatch"],
+    }
+    (role_id,) = [lid for lid in resources(base, "AWS::IAM::Role") if lid.startswith("AlarmForwarding")]
+    assert rule["Targets"] == [
+        {
+            "Arn": BUS,
+            "DeadLetterConfig": {"Arn": {"Fn::GetAtt": ["DeadLetterQueue", "Arn"]}},
+            "Id": "Target0",
+            "RoleArn": {"Fn::GetAtt": [role_id, "Arn"]},
+        }
+    ]
+    role = base["Resources"][role_id]["Properties"]
+    assert role["AssumeRolePolicyDocument"]["Statement"] == [
+        {
+            "Action": "sts:AssumeRole",
+            "Condition": {"StringEquals": {"aws:SourceAccount": account}},
+            "Effect": "Allow",
+            "Principal": {"Service": "events.amazonaws.com"},
+        }
+    ]
+    (policy,) = [
+        p
+        for p in resources(base, "AWS::IAM::ManagedPolicy").values()
+        if p["Properties"]["Roles"] == [{"Ref": role_id}]
+    ]
+    assert policy["Properties"]["PolicyDocument"]["Statement"] == [
+        {"Action": "events:PutEvents", "Effect": "Allow", "Resource": BUS, "Sid": "PutToolingBus"}
+    ]
+    queue = base["Resources"]["DeadLetterQueue"]  # pinned: a named queue cannot be replaced
+    assert queue["Properties"]["QueueName"] == f"{PREFIX}-{stage}-base-dlq"
+
+
+def test_a_single_account_environment_has_no_stage_events(synthesized: SynthesizedPlatform) -> None:
+    assert not resources(synthesized.raw["monitoring"], "AWS::Events::EventBus")
+    assert not resources(synthesized.raw["monitoring"], "AWS::Events::EventBusPolicy")
