@@ -105,6 +105,7 @@ def stage_account(
             organization_id=settings.organization_id,
             retention=settings.retention,
             emails=settings.monitoring.notification_emails,
+            drift_checked=stage in drift_checked_stages(settings),
         ),
         env=env,
         synthesizer=stage_synthesizer(shared),

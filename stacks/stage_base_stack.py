@@ -35,9 +35,11 @@ from contracts.names import (
     deploy_role_name,
     endpoint_name,
     stage_dead_letter_queue_name,
+    stage_drift_pipeline_name,
     stage_events_bus_name,
     stage_smoke_role_name,
 )
+from stacks.common.arns import pipeline_arn
 from stacks.common.logical_ids import pin_logical_id
 from stacks.data.data_key import data_key
 from stacks.data.secure_bucket import SecureBucketProps, access_log_bucket, secure_bucket
@@ -68,6 +70,8 @@ class StageBaseProps:
     retention: RetentionConfig
     #: Subscribed to the stage's alert topic (``monitoring.notificationEmails``).
     emails: Sequence[str] = ()
+    #: Whether the stage's drift check runs in this account (its failed runs are sent to the tooling one).
+    drift_checked: bool = False
 
 
 class StageBaseStack(cdk.Stack):
@@ -128,7 +132,13 @@ class StageBaseStack(cdk.Stack):
             ),
         )
         pin_logical_id(self.smoke.role, LOGICAL_IDS["smoke_role"])
-        self.forwarding = AlarmForwarding(
+        self.forwarding = self._forwarding(props, endpoint)
+        pin_logical_id(self.forwarding.dead_letters.queue, LOGICAL_IDS["dead_letters"])
+
+    def _forwarding(self, props: StageBaseProps, endpoint: str) -> AlarmForwarding:
+        """The rules sending the stage's alarms (and failed drift checks) to the tooling account."""
+        drift_pipeline = stage_drift_pipeline_name(props.prefix, props.stage)
+        return AlarmForwarding(
             self,
             "AlarmForwarding",
             props=AlarmForwardingProps(
@@ -137,6 +147,6 @@ class StageBaseStack(cdk.Stack):
                 bus_name=stage_events_bus_name(props.prefix),
                 dead_letter_queue_name=stage_dead_letter_queue_name(props.prefix, props.stage),
                 topic=self.topic,
+                drift_pipeline_arn=pipeline_arn(self, drift_pipeline) if props.drift_checked else None,
             ),
         )
-        pin_logical_id(self.forwarding.dead_letters.queue, LOGICAL_IDS["dead_letters"])

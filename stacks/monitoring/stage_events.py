@@ -5,14 +5,16 @@ to a bus of their own here, ``<prefix>-stage-events``, not to the default bus: n
 this account listens there, so a stage account (whose administrator may name an alarm anything)
 reaches nothing but the rules below. The bus policy lets exactly the stage accounts put events
 (with ``aws:PrincipalOrgID`` when an organization is configured), and only CloudWatch alarm state
-changes (``events:source``, ``events:detail-type``). Rules, per stage, each matching the stage's
-account and its alarms' ARNs in that account:
+changes and SageMaker pipeline status changes (``events:source``, ``events:detail-type``). Rules,
+per stage, each matching the stage's account and its alarms' (or pipeline's) ARNs in that account:
 
 - ``StageAlarms<Stage>``: every alarm of the stage's endpoint, to the team's alert topic as one
   readable line (alarm, account, state, reason);
 - ``RetrainOnDrift<Stage>`` (a drift-checked stage): its drift alarm going into ALARM, to the
   retraining trigger, which applies the rate cap and de-duplication as for a tooling stage (it
-  needs the event alone: alarm name, state, reason).
+  needs the event alone: alarm name, state, reason);
+- ``DriftCheckFailed<Stage>`` (a drift-checked stage): its drift-check runs that failed, to the
+  topic (the tooling account's own failed runs are reported by :mod:`stacks.monitoring.alerts`).
 
 The trigger's second path, retrying persistent drift after each successful check (it reads that
 check's report and the alarm), stays with the tooling account's own checks: a stage's report and
@@ -31,10 +33,10 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_sns as sns
 from constructs import Construct
 
-from contracts.names import drift_alarm_name, endpoint_name
+from contracts.names import drift_alarm_name, endpoint_name, stage_drift_pipeline_name
 from stacks.common.dead_letters import DeadLetters
 from stacks.monitoring.alerts import TopicTarget
-from stacks.stage.alarm_forwarding import ALARM_EVENT, alarm_arn, stage_alarms_prefix
+from stacks.stage.alarm_forwarding import ALARM_EVENT, PIPELINE_EVENT, alarm_arn, stage_alarms_prefix
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -68,7 +70,10 @@ class StageEvents(Construct):
         stack = cdk.Stack.of(self)
         self.bus = events.EventBus(self, "Bus", event_bus_name=props.bus_name)
         accounts = sorted(set(props.stage_accounts.values()))
-        conditions = {"events:source": "aws.cloudwatch", "events:detail-type": ALARM_EVENT}
+        conditions: dict[str, str | list[str]] = {
+            "events:source": ["aws.cloudwatch", "aws.sagemaker"],
+            "events:detail-type": [ALARM_EVENT, PIPELINE_EVENT],
+        }
         if props.organization_id:
             conditions["aws:PrincipalOrgID"] = props.organization_id
         self.policy = events.CfnEventBusPolicy(
@@ -107,6 +112,7 @@ class StageEvents(Construct):
         )
         if stage not in props.drift_checked:
             return
+        self._failed_checks_rule(props, stage, account)
         self.rules[f"RetrainOnDrift{name}"] = events.Rule(
             self,
             f"RetrainOnDrift{name}",
@@ -125,6 +131,39 @@ class StageEvents(Construct):
                     retry_attempts=4,
                     max_event_age=cdk.Duration.hours(2),
                     dead_letter_queue=props.dead_letters.queue,
+                )
+            ],
+        )
+
+    def _failed_checks_rule(self, props: StageEventsProps, stage: str, account: str) -> None:
+        """``DriftCheckFailed<Stage>``: the stage's drift-check runs that failed, to the topic."""
+        stack, name = cdk.Stack.of(self), stage.capitalize()
+        pipeline = stack.format_arn(
+            service="sagemaker",
+            account=account,
+            resource="pipeline",
+            resource_name=stage_drift_pipeline_name(props.prefix, stage),
+        )
+        field = events.EventField.from_path
+        self.rules[f"DriftCheckFailed{name}"] = events.Rule(
+            self,
+            f"DriftCheckFailed{name}",
+            event_bus=self.bus,
+            description=f"A drift-check run of the {stage} stage (account {account}) failed: tell the team",
+            event_pattern=events.EventPattern(
+                account=[account],
+                source=["aws.sagemaker"],
+                detail_type=[PIPELINE_EVENT],
+                detail={"pipelineArn": [pipeline], "currentPipelineExecutionStatus": ["Failed"]},
+            ),
+            targets=[
+                TopicTarget(
+                    props.topic,
+                    props.dead_letters,
+                    events.RuleTargetInput.from_text(
+                        f"{field('$.detail.pipelineExecutionArn')} (account {events.EventField.account}) "
+                        f"is {field('$.detail.currentPipelineExecutionStatus')}"
+                    ),
                 )
             ],
         )

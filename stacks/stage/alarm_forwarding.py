@@ -4,9 +4,11 @@ Every alarm of the stage's endpoint (its name starts with ``<endpoint>-``: rollb
 dead-letter alarms) changing state is sent by an EventBridge rule of this account to the tooling
 account's bus :func:`contracts.names.stage_events_bus_name`, whose policy admits this account
 (:mod:`stacks.monitoring.stage_events`); rules there notify the team's topic and start retraining on
-drift. The target's role may only ``events:PutEvents`` on that one bus; EventBridge alone may
-assume it, for rules of this account. An event that cannot be delivered dead-letters into
-``<prefix>-<stage>-base-dlq``, whose alarm notifies the stage's own topic.
+drift. A drift-checked stage's failed drift-check runs are sent too (so the team hears of a check
+that stopped working, as of the tooling account's own pipelines). The target's role may only
+``events:PutEvents`` on that one bus; EventBridge alone may assume it, for rules of this account.
+An event that cannot be delivered dead-letters into ``<prefix>-<stage>-base-dlq``, whose alarm
+notifies the stage's own topic.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from constructs import Construct
 from stacks.common.dead_letters import DeadLetters, DeadLettersProps
 
 ALARM_EVENT = "CloudWatch Alarm State Change"
+PIPELINE_EVENT = "SageMaker Model Building Pipeline Execution Status Change"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -35,6 +38,8 @@ class AlarmForwardingProps:
     bus_name: str
     dead_letter_queue_name: str
     topic: sns.ITopic
+    #: The stage's drift-check pipeline (a drift-checked stage): its failed runs are sent too.
+    drift_pipeline_arn: str | None = None
 
 
 def alarm_arn(stack: cdk.Stack, name: str, account: str | None = None) -> str:
@@ -114,6 +119,25 @@ class AlarmForwarding(Construct):
                 source=["aws.cloudwatch"],
                 detail_type=[ALARM_EVENT],
                 resources=events.Match.prefix(stage_alarms_prefix(stack, props.endpoint_name)),
+            ),
+            targets=[BusTarget(bus_arn, self.role, self.dead_letters)],
+        )
+        self.failed_checks = (
+            self._failed_checks(props.endpoint_name, props.drift_pipeline_arn, bus_arn)
+            if props.drift_pipeline_arn
+            else None
+        )
+
+    def _failed_checks(self, endpoint: str, pipeline_arn: str, bus_arn: str) -> events.Rule:
+        """The stage's failed drift-check runs → the tooling bus."""
+        return events.Rule(
+            self,
+            "FailedChecks",
+            description=f"{endpoint}'s drift check failed: tell the tooling account",
+            event_pattern=events.EventPattern(
+                source=["aws.sagemaker"],
+                detail_type=[PIPELINE_EVENT],
+                detail={"pipelineArn": [pipeline_arn], "currentPipelineExecutionStatus": ["Failed"]},
             ),
             targets=[BusTarget(bus_arn, self.role, self.dead_letters)],
         )

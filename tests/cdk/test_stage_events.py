@@ -19,6 +19,8 @@ PREFIX = "mlops-demo-dev"
 REGION = "eu-west-1"
 BUS = f"arn:aws:events:{REGION}:{TOOLING}:event-bus/{PREFIX}-stage-events"
 ALARM_EVENT = "CloudWatch Alarm State Change"
+PIPELINE_EVENT = "SageMaker Model Building Pipeline Execution Status Change"
+DRIFT_PIPELINE = f"arn:aws:sagemaker:{REGION}:{PROD}:pipeline/{PREFIX}-prod-drift-check"
 
 
 @pytest.fixture(scope="module")
@@ -55,8 +57,8 @@ def test_only_the_stage_accounts_may_send_alarm_events_to_the_bus(staged: Synthe
             "Resource": {"Fn::GetAtt": [bus_id, "Arn"]},
             "Condition": {
                 "StringEquals": {
-                    "events:source": "aws.cloudwatch",
-                    "events:detail-type": ALARM_EVENT,
+                    "events:source": ["aws.cloudwatch", "aws.sagemaker"],
+                    "events:detail-type": [ALARM_EVENT, PIPELINE_EVENT],
                     "aws:PrincipalOrgID": ORG,
                 }
             },
@@ -112,6 +114,26 @@ def test_only_the_drift_alarm_in_alarm_starts_retraining(staged: SynthesizedPlat
     assert target["RetryPolicy"] == {"MaximumEventAgeInSeconds": 7200, "MaximumRetryAttempts": 4}
 
 
+def test_a_failed_stage_drift_check_reaches_the_team_topic(staged: SynthesizedPlatform) -> None:
+    monitoring = staged.raw["monitoring"]
+    rules = _by_prefix(monitoring, "AWS::Events::Rule")
+    assert [lid for lid in rules if lid.startswith("StageEventsDriftCheckFailed")] == [
+        "StageEventsDriftCheckFailedProd"
+    ]
+    rule = rules["StageEventsDriftCheckFailedProd"]
+    assert rule["EventPattern"] == {
+        "account": [PROD],
+        "detail": {"currentPipelineExecutionStatus": ["Failed"], "pipelineArn": [DRIFT_PIPELINE]},
+        "detail-type": [PIPELINE_EVENT],
+        "source": ["aws.sagemaker"],
+    }
+    (target,) = rule["Targets"]
+    assert target["Arn"] == {"Ref": next(iter(resources(monitoring, "AWS::SNS::Topic")))}
+    assert target["InputTransformer"]["InputTemplate"] == (
+        '"<detail-pipelineExecutionArn> (account <account>) is <detail-currentPipelineExecutionStatus>"'
+    )
+
+
 # ---------------------------------------------------------------------- the stage accounts
 
 
@@ -121,7 +143,8 @@ def test_a_stage_sends_its_alarms_to_the_tooling_bus_and_nowhere_else(
 ) -> None:
     base = staged.raw[f"{stage}-base"]
     rules = _by_prefix(base, "AWS::Events::Rule")
-    assert list(rules) == ["AlarmForwardingRule"]
+    # prod's drift check runs there: its failed runs are sent too
+    assert sorted(rules) == ["AlarmForwardingFailedChecks", "AlarmForwardingRule"][stage == "staging" :]
     rule = rules["AlarmForwardingRule"]
     assert rule["EventPattern"] == {
         "detail-type": [ALARM_EVENT],
@@ -154,6 +177,14 @@ def test_a_stage_sends_its_alarms_to_the_tooling_bus_and_nowhere_else(
     assert policy["Properties"]["PolicyDocument"]["Statement"] == [
         {"Action": "events:PutEvents", "Effect": "Allow", "Resource": BUS, "Sid": "PutToolingBus"}
     ]
+    if stage == "prod":
+        failed = rules["AlarmForwardingFailedChecks"]
+        assert failed["EventPattern"] == {
+            "detail": {"currentPipelineExecutionStatus": ["Failed"], "pipelineArn": [DRIFT_PIPELINE]},
+            "detail-type": [PIPELINE_EVENT],
+            "source": ["aws.sagemaker"],
+        }
+        assert failed["Targets"] == rule["Targets"]
     queue = base["Resources"]["DeadLetterQueue"]  # pinned: a named queue cannot be replaced
     assert queue["Properties"]["QueueName"] == f"{PREFIX}-{stage}-base-dlq"
 

@@ -33,6 +33,10 @@ __all__ = ["stage"]  # the module's fixture: the multi-account assembly, resolve
 
 BUS = f"arn:aws:events:{REGION}:{TOOLING}:event-bus/{PREFIX}-stage-events"
 ALARMS = {"events:source": "aws.cloudwatch", "events:detail-type": "CloudWatch Alarm State Change"}
+PIPELINE_RUNS = {
+    "events:source": "aws.sagemaker",
+    "events:detail-type": "SageMaker Model Building Pipeline Execution Status Change",
+}
 
 
 def bus_policy(stage: StagePolicies) -> Policy:
@@ -69,14 +73,15 @@ def test_the_forwarding_role_reaches_no_other_bus(stage: StagePolicies) -> None:
         denied(put(stage, role.principal, list(role.policies), bus=bus), f"putting events on {bus}")
 
 
-def test_only_alarm_state_changes_get_in(stage: StagePolicies) -> None:
+def test_only_alarm_and_pipeline_state_changes_get_in(stage: StagePolicies) -> None:
     # GIVEN an administrator of a stage account, whose own IAM allows everything
     admin = with_admin(role_in(PROD, "admin"))
     allowed(put(stage, admin.principal, [ADMIN]), "an alarm state change from the stage account")
-    # THEN any other kind of event is refused by the bus policy (no forged pipeline or registry events)
+    allowed(put(stage, admin.principal, [ADMIN], **PIPELINE_RUNS), "a pipeline run's state change")
+    # THEN any other kind of event is refused by the bus policy (no registry or delivery events)
     for source, kind in [
-        ("aws.sagemaker", "SageMaker Model Building Pipeline Execution Status Change"),
         ("aws.sagemaker", "SageMaker Model Package State Change"),
+        ("aws.codepipeline", "CodePipeline Pipeline Execution State Change"),
         ("com.attacker", "CloudWatch Alarm State Change"),
     ]:
         context = {"events:source": source, "events:detail-type": kind}
