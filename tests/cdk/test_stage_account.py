@@ -336,6 +336,19 @@ def test_without_an_organization_the_smoke_trust_has_no_org_condition(mixed: Syn
     }
 
 
+def test_without_an_organization_the_drift_and_bus_grants_have_no_org_condition(
+    mixed: SynthesizedPlatform,
+) -> None:
+    # GIVEN prod in another account, no organization: its drift role's grants and the bus policy
+    data = json.dumps(mixed.raw["data"])
+    assert "StageDriftRolesReadBaselines" in data
+    assert "aws:PrincipalOrgID" not in data
+    (policy,) = resources(mixed.raw["monitoring"], "AWS::Events::EventBusPolicy").values()
+    statement = policy["Properties"]["Statement"]
+    assert statement["Principal"] == {"AWS": [f"arn:aws:iam::{PROD}:root"]}
+    assert "aws:PrincipalOrgID" not in statement["Condition"]["StringEquals"]
+
+
 # ---------------------------------------------------------------------- the stage network
 
 
