@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import copy
 import json
+import subprocess
+import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -92,3 +94,20 @@ def synth_platform(
 def resources(template: dict[str, Any], resource_type: str) -> dict[str, dict[str, Any]]:
     """Resources of one type in a raw template, by logical ID."""
     return {k: v for k, v in template["Resources"].items() if v["Type"] == resource_type}
+
+
+def values_of(value: Any, key: str) -> list[Any]:
+    """Every value under ``key`` anywhere in a template fragment (e.g. each ``Fn::GetStackOutput``)."""
+    if isinstance(value, dict):
+        found = [value[key]] if key in value else []
+        return found + [v for item in value.values() for v in values_of(item, key)]
+    if isinstance(value, list):
+        return [v for item in value for v in values_of(item, key)]
+    return []
+
+
+def cfn_lint(templates: list[str]) -> tuple[int, str]:
+    """cfn-lint's exit code and findings (parseable, one per line) for the template files."""
+    command = [str(Path(sys.executable).with_name("cfn-lint")), "--format", "parseable", "--", *templates]
+    result = subprocess.run(command, capture_output=True, text=True, check=False)
+    return result.returncode, (result.stdout + result.stderr).strip()

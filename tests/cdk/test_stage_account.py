@@ -13,13 +13,11 @@ requests: tests/security/test_stage_account_attacks.py.)
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
-from platform_synth import APPROVED, SynthesizedPlatform, resources, synth_platform
+from platform_synth import APPROVED, SynthesizedPlatform, cfn_lint, resources, synth_platform, values_of
 from test_multi_account import ORG, PROD, STAGING, TOOLING, _multi_account
 
 PREFIX = "mlops-demo-dev"
@@ -243,7 +241,7 @@ def test_the_endpoint_uses_the_stage_accounts_key_bucket_network_and_topic(
     staged: SynthesizedPlatform,
 ) -> None:
     template = staged.raw["endpoint-prod"]
-    referenced = {ref["StackName"] for ref in _values_of(template, "Fn::GetStackOutput")}
+    referenced = {ref["StackName"] for ref in values_of(template, "Fn::GetStackOutput")}
     # only stacks of the same account: CloudFormation cannot read outputs across accounts
     assert referenced == {f"{PREFIX}-prod-base", f"{PREFIX}-prod-network"}
     _, config = _one(template, "AWS::SageMaker::EndpointConfig")
@@ -262,15 +260,6 @@ def test_the_endpoint_uses_the_stage_accounts_key_bucket_network_and_topic(
     assert {json.dumps(a["Properties"]["AlarmActions"]) for a in alarms} == {json.dumps([topic])}
     # the drift schedule is the endpoint stack's, as in one account (tests/cdk/test_stage_monitoring.py)
     assert len(resources(template, "AWS::Scheduler::Schedule")) == 1
-
-
-def _values_of(value: Any, key: str) -> list[Any]:
-    if isinstance(value, dict):
-        found = [value[key]] if key in value else []
-        return found + [v for item in value.values() for v in _values_of(item, key)]
-    if isinstance(value, list):
-        return [v for item in value for v in _values_of(item, key)]
-    return []
 
 
 # ---------------------------------------------------------------------- the smoke role
@@ -565,11 +554,4 @@ def test_the_stage_templates_are_cfn_lint_clean(staged: SynthesizedPlatform) -> 
         if not artifact["environment"].startswith(f"aws://{TOOLING}/")
     )
     assert len(templates) == 7
-    cfn_lint = Path(sys.executable).with_name("cfn-lint")
-    result = subprocess.run(
-        [str(cfn_lint), "--format", "parseable", "--", *templates],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    assert (result.returncode, result.stdout.strip()) == (0, ""), result.stdout + result.stderr
+    assert cfn_lint(templates) == (0, "")

@@ -14,7 +14,7 @@ import json
 from typing import Any
 
 import pytest
-from platform_synth import APPROVED, SynthesizedPlatform, resources, synth_platform
+from platform_synth import APPROVED, SynthesizedPlatform, resources, synth_platform, values_of
 from test_multi_account import ORG, PROD, STAGING, TOOLING, _multi_account
 
 from contracts import layout
@@ -77,22 +77,13 @@ def test_only_a_capturing_stage_gets_a_monitoring_stack_in_its_account(staged: S
     )
     # it uses the stage's own base and network (same account: stack outputs work)
     template = staged.raw["prod-monitoring"]
-    referenced = {ref["StackName"] for ref in _values_of(template, "Fn::GetStackOutput")}
+    referenced = {ref["StackName"] for ref in values_of(template, "Fn::GetStackOutput")}
     assert referenced == {f"{PREFIX}-prod-base", f"{PREFIX}-prod-network"}
     # the tooling account is named by the drift role's policy alone (its two statements, below)
     naming = [lid for lid, r in template["Resources"].items() if TOOLING in json.dumps(r)]
     assert [template["Resources"][lid]["Properties"].get("Roles") for lid in naming] == [
         [{"Ref": "DriftCheckRole"}]
     ]
-
-
-def _values_of(value: Any, key: str) -> list[Any]:
-    if isinstance(value, dict):
-        found = [value[key]] if key in value else []
-        return found + [v for item in value.values() for v in _values_of(item, key)]
-    if isinstance(value, list):
-        return [v for item in value for v in _values_of(item, key)]
-    return []
 
 
 def test_the_stage_pipeline_and_alarm_have_the_stages_names_and_pinned_ids(
