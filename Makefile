@@ -83,7 +83,9 @@ demo: setup ## The whole platform offline: synth, then the pipeline end to end o
 	$(PY) -m demo --env $(ENV) $(if $(DATA),--data $(DATA)) $(if $(TARGET),--target $(TARGET)) $(if $(PROBLEM),--problem-type $(PROBLEM))
 
 test: setup $(CONTRACT_STAMP) ## Run the test suite (unit, CDK, moto, end to end, contract), offline
-	$(PY) -m pytest
+	# Two workers (CI's two cores), a test module per worker at a time so each module's synthesized
+	# app is built once: 5 min instead of 7 on the 2-core machine (2026-12-06).
+	$(PY) -m pytest -n 2 --dist loadfile
 
 lint: setup ## ruff (lint + format check), mypy (strict) and the import contracts (lint-imports)
 	$(VENV)/bin/ruff check .
