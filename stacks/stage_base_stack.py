@@ -41,6 +41,7 @@ from contracts.names import (
 )
 from stacks.common.arns import pipeline_arn
 from stacks.common.logical_ids import pin_logical_id
+from stacks.data.artifact_policy import only_key
 from stacks.data.data_key import data_key
 from stacks.data.secure_bucket import SecureBucketProps, access_log_bucket, secure_bucket
 from stacks.stage.alarm_forwarding import AlarmForwarding, AlarmForwardingProps
@@ -112,6 +113,7 @@ class StageBaseStack(cdk.Stack):
                 expire_prefixes={layout.CAPTURE_PREFIX: props.retention.capture_days},
             ),
         )
+        only_key(self.capture_bucket, key=self.key)  # as the tooling artifact bucket: the stage key only
         alerts = StageAlertTopic(
             self,
             "Alerts",

@@ -555,3 +555,25 @@ def test_the_stage_templates_are_cfn_lint_clean(staged: SynthesizedPlatform) -> 
     )
     assert len(templates) == 7
     assert cfn_lint(templates) == (0, "")
+
+
+@pytest.mark.parametrize("stage", sorted(STAGES))
+def test_the_capture_bucket_takes_uploads_under_the_stage_key_only(
+    staged: SynthesizedPlatform, stage: str
+) -> None:
+    # as the tooling artifact bucket does: another key, another SSE type or SSE-C is refused
+    policies = resources(staged.raw[f"{stage}-base"], "AWS::S3::BucketPolicy").values()
+    (policy,) = [p for p in policies if p["Properties"]["Bucket"] == {"Ref": "CaptureBucket"}]
+    denies = {
+        s["Sid"]: s
+        for s in policy["Properties"]["PolicyDocument"]["Statement"]
+        if s["Effect"] == "Deny" and s.get("Sid")
+    }
+    assert {"OnlyTheDataKey", "OnlySseKms", "NoCustomerProvidedKeys"} <= set(denies)
+    key_condition = denies["OnlyTheDataKey"]["Condition"]["StringNotEquals"]
+    assert key_condition == {
+        "s3:x-amz-server-side-encryption-aws-kms-key-id": {"Fn::GetAtt": ["StageKey", "Arn"]}
+    }
+    assert {denies[sid]["Action"] for sid in ("OnlyTheDataKey", "OnlySseKms", "NoCustomerProvidedKeys")} == {
+        "s3:PutObject"
+    }
