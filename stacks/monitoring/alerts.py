@@ -34,6 +34,7 @@ from aws_cdk.interfaces.aws_events import IRuleRef
 from constructs import Construct, IConstruct
 
 from stacks.common.dead_letters import DeadLetters, DeadLettersProps
+from stacks.common.event_types import PIPELINE_EVENT
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -193,7 +194,7 @@ class Alerts(Construct):
             description="A training or drift-check pipeline execution failed",
             event_pattern=events.EventPattern(
                 source=["aws.sagemaker"],
-                detail_type=["SageMaker Model Building Pipeline Execution Status Change"],
+                detail_type=[PIPELINE_EVENT],
                 detail={
                     "pipelineArn": list(props.pipeline_arns),
                     "currentPipelineExecutionStatus": ["Failed"],

@@ -30,6 +30,7 @@ from contracts.layout import CHECKS_PREFIX, check_report_prefix
 from ml_code import contract
 from stacks.common.arns import pipeline_arn
 from stacks.common.dead_letters import DeadLetters
+from stacks.common.event_types import ALARM_EVENT, PIPELINE_EVENT
 from stacks.common.nag import IAM5, account_arn, acknowledge, acknowledge_resource
 from stacks.monitoring.functions import FunctionProps, PythonFunction
 
@@ -161,6 +162,15 @@ def _read_alarms(scope: Construct, names: Sequence[str]) -> list[iam.PolicyState
     return [iam.PolicyStatement(sid="ReadDriftAlarms", actions=["cloudwatch:DescribeAlarms"], resources=arns)]
 
 
+def trigger_target(
+    trigger: lambda_.IFunction, dead_letters: DeadLetters, max_age: cdk.Duration
+) -> targets.LambdaFunction:
+    """The retraining trigger as a rule's target: 4 retries within ``max_age``, then ``dead_letters``."""
+    return targets.LambdaFunction(
+        trigger, retry_attempts=4, max_event_age=max_age, dead_letter_queue=dead_letters.queue
+    )
+
+
 def retrain_rules(
     scope: Construct,
     *,
@@ -172,21 +182,16 @@ def retrain_rules(
     """``RetrainOnDrift`` (a drift alarm went into ALARM) and ``RecheckDriftAfterCheck`` (a check
     succeeded) in ``scope``, both invoking ``trigger`` with retries, then ``dead_letters``."""
 
-    def target(max_age: cdk.Duration) -> targets.LambdaFunction:
-        return targets.LambdaFunction(
-            trigger, retry_attempts=4, max_event_age=max_age, dead_letter_queue=dead_letters.queue
-        )
-
     on_alarm = events.Rule(
         scope,
         "RetrainOnDrift",
         description="A drift alarm went into ALARM: consider retraining",
         event_pattern=events.EventPattern(
             source=["aws.cloudwatch"],
-            detail_type=["CloudWatch Alarm State Change"],
+            detail_type=[ALARM_EVENT],
             detail={"alarmName": list(alarm_names), "state": {"value": ["ALARM"]}},
         ),
-        targets=[target(cdk.Duration.hours(2))],
+        targets=[trigger_target(trigger, dead_letters, cdk.Duration.hours(2))],
     )
     # An alarm that stays in ALARM sends no further event: after every drift check, the
     # trigger reads that check's report and the alarm, so persistent drift is retried
@@ -197,9 +202,9 @@ def retrain_rules(
         description="A drift check finished: retrain if it found drift the alarm already knew",
         event_pattern=events.EventPattern(
             source=["aws.sagemaker"],
-            detail_type=["SageMaker Model Building Pipeline Execution Status Change"],
+            detail_type=[PIPELINE_EVENT],
             detail={"pipelineArn": [drift_pipeline_arn], "currentPipelineExecutionStatus": ["Succeeded"]},
         ),
-        targets=[target(cdk.Duration.hours(1))],
+        targets=[trigger_target(trigger, dead_letters, cdk.Duration.hours(1))],
     )
     return [on_alarm, after_check]

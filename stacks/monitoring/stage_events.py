@@ -28,15 +28,16 @@ from dataclasses import dataclass
 
 import aws_cdk as cdk
 from aws_cdk import aws_events as events
-from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_sns as sns
 from constructs import Construct
 
 from contracts.names import drift_alarm_name, endpoint_name, stage_drift_pipeline_name
 from stacks.common.dead_letters import DeadLetters
+from stacks.common.event_types import ALARM_EVENT, PIPELINE_EVENT
 from stacks.monitoring.alerts import TopicTarget
-from stacks.stage.alarm_forwarding import ALARM_EVENT, PIPELINE_EVENT, alarm_arn, stage_alarms_prefix
+from stacks.monitoring.retraining import trigger_target
+from stacks.stage.alarm_forwarding import alarm_arn, stage_alarms_prefix
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -125,14 +126,7 @@ class StageEvents(Construct):
                 resources=[alarm_arn(stack, drift_alarm_name(endpoint), account)],
                 detail={"state": {"value": ["ALARM"]}},
             ),
-            targets=[
-                targets.LambdaFunction(
-                    props.trigger,
-                    retry_attempts=4,
-                    max_event_age=cdk.Duration.hours(2),
-                    dead_letter_queue=props.dead_letters.queue,
-                )
-            ],
+            targets=[trigger_target(props.trigger, props.dead_letters, cdk.Duration.hours(2))],
         )
 
     def _failed_checks_rule(self, props: StageEventsProps, stage: str, account: str) -> None:

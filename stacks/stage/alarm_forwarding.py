@@ -24,9 +24,7 @@ from aws_cdk.interfaces.aws_events import IRuleRef
 from constructs import Construct
 
 from stacks.common.dead_letters import DeadLetters, DeadLettersProps
-
-ALARM_EVENT = "CloudWatch Alarm State Change"
-PIPELINE_EVENT = "SageMaker Model Building Pipeline Execution Status Change"
+from stacks.common.event_types import ALARM_EVENT, PIPELINE_EVENT
 
 
 @dataclass(frozen=True, kw_only=True)
