@@ -39,7 +39,8 @@ from stacks.monitoring.alerts import Alerts, AlertsProps
 from stacks.monitoring.budget import spend_budget
 from stacks.monitoring.dashboards import StageDashboard, StageDashboardProps
 from stacks.monitoring.drift_alarms import drift_alarm, drift_alarm_names, monitored
-from stacks.monitoring.drift_pipeline import DriftPipeline, DriftPipelineProps
+from stacks.monitoring.drift_pipeline import DriftPipeline
+from stacks.monitoring.drift_props import DriftPipelineProps
 from stacks.monitoring.drift_schedule import DriftSchedule, drift_schedule
 from stacks.monitoring.stage_events import StageEvents, StageEventsProps
 from stacks.pipeline.source_bundle import DEFAULT_BUILD_DIR, DEFAULT_SOURCE_DIR
@@ -121,25 +122,16 @@ class MonitoringStack(cdk.Stack):
         )
 
     def _drift_check(self, max_runtime_seconds: int, source_dir: Path, build_dir: Path) -> DriftPipeline:
-        shared = self._shared
-        return DriftPipeline(
-            self,
-            "DriftCheck",
-            props=DriftPipelineProps(
-                name=self.drift_pipeline_name,
-                monitoring=self._config,
-                instance_type=shared.instances.processing,
-                allowed_instance_types=shared.instances.allowed,
-                max_runtime_seconds=max_runtime_seconds,
-                key=shared.key,
-                artifact_bucket=shared.artifact_bucket,
-                network=shared.network,
-                publisher=self.publisher.function,
-                model_package_group_name=shared.model_package_group_name,
-                source_dir=source_dir,
-                build_dir=build_dir,
-            ),
+        props = DriftPipelineProps.of(
+            self._shared,
+            name=self.drift_pipeline_name,
+            monitoring=self._config,
+            max_runtime_seconds=max_runtime_seconds,
+            publisher=self.publisher.function,
+            source_dir=source_dir,
+            build_dir=build_dir,
         )
+        return DriftPipeline(self, "DriftCheck", props=props)
 
     def _stage_events(self, trigger: lambda_.IFunction) -> StageEvents | None:
         """The bus the stage accounts' alarms come to, and its rules (none in a single account)."""

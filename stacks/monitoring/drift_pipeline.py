@@ -14,27 +14,19 @@ that account's capture bucket, with a role of the fixed name the tooling account
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
-from pathlib import Path
-
 import aws_cdk as cdk
 from aws_cdk import aws_iam as iam
-from aws_cdk import aws_kms as kms
-from aws_cdk import aws_lambda as lambda_
-from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_s3_assets as s3_assets
 from aws_cdk import aws_sagemaker as sagemaker
 from constructs import Construct
 
-from contracts.config import MonitoringConfig
 from contracts.layout import CAPTURE_PREFIX, CHECKS_PREFIX, RUNS_PREFIX
 from stacks.common.arns import pipeline_arn
 from stacks.common.images import registry_account, repository_arn
 from stacks.common.nag import acknowledge_resource
-from stacks.common.shared import Network
 from stacks.monitoring.baselines import acknowledge_tooling_baselines, baseline_and_capture_reads
 from stacks.monitoring.definition import DriftDefinitionProps, definition_json
+from stacks.monitoring.drift_props import DriftPipelineProps
 from stacks.monitoring.functions import FunctionProps, PythonFunction
 from stacks.pipeline.acknowledgements import acknowledge_role_wildcards
 from stacks.pipeline.execution_role import ExecutionRoleProps, role_statements
@@ -42,35 +34,6 @@ from stacks.pipeline.placeholders import DeployValues, job_settings, var
 from stacks.pipeline.source_bundle import build_bundle
 
 _NOT_NEEDED = frozenset({"RegisterForReview", "FindModels", "ListModelVersions", "ReadData", "ReadWriteRuns"})
-
-
-@dataclass(frozen=True, kw_only=True)
-class ToolingBaselines:
-    """A check in a stage account: its role's fixed name and the account the baselines are in."""
-
-    role_name: str
-    tooling_account: str
-
-
-@dataclass(frozen=True, kw_only=True)
-class DriftPipelineProps:
-    """Where the check runs and what it may touch."""
-
-    name: str
-    monitoring: MonitoringConfig
-    instance_type: str
-    #: The configured allowlist (``instances.allowed``) its jobs are held to.
-    allowed_instance_types: Sequence[str]
-    max_runtime_seconds: int
-    key: kms.IKey
-    artifact_bucket: s3.IBucket
-    network: Network
-    publisher: lambda_.IFunction
-    model_package_group_name: str
-    source_dir: Path
-    build_dir: Path
-    #: None: the baselines are in ``artifact_bucket`` (the tooling account's own check).
-    baselines: ToolingBaselines | None = None
 
 
 class DriftPipeline(Construct):

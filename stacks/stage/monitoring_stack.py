@@ -30,7 +30,8 @@ from contracts.names import endpoint_name, stage_drift_pipeline_name, stage_drif
 from stacks.common.logical_ids import pin_logical_id
 from stacks.common.shared import SharedResources
 from stacks.monitoring.drift_alarms import drift_alarm
-from stacks.monitoring.drift_pipeline import DriftPipeline, DriftPipelineProps, ToolingBaselines
+from stacks.monitoring.drift_pipeline import DriftPipeline
+from stacks.monitoring.drift_props import DriftPipelineProps, ToolingBaselines
 from stacks.monitoring.drift_schedule import DriftSchedule, drift_schedule
 from stacks.monitoring.retraining import DriftMetricsPublisher, ReportReaderProps
 from stacks.pipeline.source_bundle import DEFAULT_BUILD_DIR, DEFAULT_SOURCE_DIR
@@ -77,27 +78,19 @@ class StageMonitoringStack(cdk.Stack):
         self._props, self._shared = props, shared
         reports = ReportReaderProps(key=shared.key, bucket=shared.artifact_bucket)
         self.publisher = DriftMetricsPublisher(self, "DriftMetrics", props=reports)
-        self.drift = DriftPipeline(
-            self,
-            "DriftCheck",
-            props=DriftPipelineProps(
-                name=self.drift_pipeline_name,
-                monitoring=props.config,
-                instance_type=shared.instances.processing,
-                allowed_instance_types=shared.instances.allowed,
-                max_runtime_seconds=props.max_runtime_seconds,
-                key=shared.key,
-                artifact_bucket=shared.artifact_bucket,
-                network=shared.network,
-                publisher=self.publisher.function,
-                model_package_group_name=shared.model_package_group_name,
-                source_dir=props.source_dir,
-                build_dir=props.build_dir,
-                baselines=ToolingBaselines(
-                    role_name=stage_drift_role_name(prefix, stage.name), tooling_account=props.tooling_account
-                ),
+        drift = DriftPipelineProps.of(
+            shared,
+            name=self.drift_pipeline_name,
+            monitoring=props.config,
+            max_runtime_seconds=props.max_runtime_seconds,
+            publisher=self.publisher.function,
+            source_dir=props.source_dir,
+            build_dir=props.build_dir,
+            baselines=ToolingBaselines(
+                role_name=stage_drift_role_name(prefix, stage.name), tooling_account=props.tooling_account
             ),
         )
+        self.drift = DriftPipeline(self, "DriftCheck", props=drift)
         pin_logical_id(self.drift.role, LOGICAL_IDS["role"])
         pin_logical_id(self.drift.pipeline, LOGICAL_IDS["pipeline"])
         self.drift_alarm = drift_alarm(
