@@ -1,4 +1,4 @@
-"""`make demo`, the last act: drifted traffic → drift check → alarm → retraining starts.
+"""`make demo`, the drift act: drifted traffic → capture → the scheduled drift check.
 
 1. Drifted customers (the sample generator's drift knob) are sent to the locally served prod
    model, which captures them in SageMaker's data-capture format; the capture is uploaded where
@@ -8,9 +8,10 @@
    ``ml_code/drift/monitor.py`` as a local processing job, then the metrics Lambda step against the
    stand-in's CloudWatch.
 3. The report is drawn (a PNG a person can read) and printed.
-4. The drift alarm's rule from the template (metric, threshold) is evaluated against those
-   metrics (moto stores alarms but never evaluates them); on ALARM the retraining trigger — the
-   synthesized Lambda's own code — decides, and its execution is run by the offline runner.
+
+All of it in the account the prod endpoint stack deploys to: the tooling account when there is
+one account, the prod account in a multi-account environment (``make demo ENV=multi``), where the
+check runs as its own role. What the alarm does next is :mod:`demo.retrain_act`.
 """
 
 from __future__ import annotations
@@ -22,10 +23,11 @@ from pathlib import Path
 from typing import Any
 
 from contracts.layout import check_report_prefix
-from contracts.names import DRIFT_CHECK_SUFFIX, endpoint_name, endpoint_stack_name
+from contracts.names import endpoint_name, endpoint_stack_name
+from demo.accounts import caller
 from demo.release_act import Shipped
 from emulator.cfn import Assembly
-from emulator.lambdas import LocalFunction, function_by_id, invoke
+from emulator.lambdas import LocalFunction
 from emulator.local_aws import LocalAws, split_s3_uri
 from emulator.provision import create_pipeline, pipeline_from
 from emulator.runner import run_pipeline
@@ -61,15 +63,27 @@ def send_drifted_traffic(url: str, rows: int = DRIFTED_ROWS, seed: int = 2026) -
     return answered
 
 
-def schedule_parameters(assembly: Assembly, stack: str) -> dict[str, str]:
-    """The drift-check parameters the stage's schedule passes (resolved like CloudFormation would)."""
+@dataclass(frozen=True)
+class Schedule:
+    """What the stage's drift schedule starts: the pipeline (by name) and its parameters."""
+
+    pipeline_name: str
+    parameters: dict[str, str]
+
+
+def drift_schedule(assembly: Assembly, stack: str) -> Schedule:
+    """The drift schedule of ``stack`` (resolved like CloudFormation would): the pipeline its target
+    names and the parameters it passes."""
     found = assembly.resources_of_type("AWS::Scheduler::Schedule")
     for owner, logical_id, resource in found:
         if owner == stack:
             where = f"{stack}/{logical_id}"
             target = assembly.resolve(stack, resource["Properties"]["Target"], where)
             listed = target["SageMakerPipelineParameters"]["PipelineParameterList"]
-            return {p["Name"]: str(p["Value"]) for p in listed}
+            return Schedule(
+                pipeline_name=str(target["Arn"]).rsplit("/", 1)[-1],
+                parameters={p["Name"]: str(p["Value"]) for p in listed},
+            )
     raise SystemExit(f"{stack} has no drift schedule (is its stage capturing data?)")
 
 
@@ -104,24 +118,6 @@ def drift_lines(check: DriftCheck) -> list[str]:
     return lines
 
 
-def alarm_of(assembly: Assembly, alarm_name: str) -> dict[str, Any]:
-    """The drift alarm's resolved properties from the synthesized monitoring stack."""
-    for stack, logical_id, resource in assembly.resources_of_type("AWS::CloudWatch::Alarm"):
-        props = assembly.resolve(stack, resource["Properties"], f"{stack}/{logical_id}")
-        if props.get("AlarmName") == alarm_name:
-            return dict(props)
-    raise SystemExit(f"no alarm named {alarm_name} in the assembly")
-
-
-def trigger_retraining(
-    aws: LocalAws, functions: Mapping[str, LocalFunction], event: dict[str, Any], log_path: Path
-) -> dict[str, Any]:
-    """Deliver the alarm event to the synthesized retraining trigger (its own code and environment,
-    boto3 on the stand-in), as the EventBridge rule would; returns its decision."""
-    decision: dict[str, Any] = invoke(function_by_id(functions, "RetrainTrigger"), event, aws, log_path)
-    return decision
-
-
 def check_drift(
     aws: LocalAws,
     assembly: Assembly,
@@ -131,28 +127,37 @@ def check_drift(
     served: Shipped,
     functions: Mapping[str, LocalFunction],
 ) -> DriftCheck:
-    """Send drifted traffic to the served prod model, upload its capture, run the drift check on it."""
+    """Send drifted traffic to the served prod model, upload its capture, run the drift check on it,
+    all in the account the prod endpoint stack deploys to (the tooling one in a single account)."""
     endpoint, capture_dir = endpoint_name(prefix, "prod"), served.capture_dir
+    stack = endpoint_stack_name(prefix, "prod")
+    stage = aws.in_account(assembly.target(stack).account)
     answered = send_drifted_traffic(served.prod_url)
     if not flush_all():
         raise SystemExit("data capture did not flush in time; the drift check would miss requests")
     print(f"  sent {answered} drifted requests (sample generator, drift=1.0) to the prod model")
-    parameters = schedule_parameters(assembly, endpoint_stack_name(prefix, "prod"))
-    uploaded = upload_capture(aws, capture_dir, parameters["CaptureUri"], endpoint)
+    schedule = drift_schedule(assembly, stack)
+    parameters = schedule.parameters
+    uploaded = upload_capture(stage, capture_dir, parameters["CaptureUri"], endpoint)
     print(f"  uploaded {uploaded} capture file(s) → {parameters['CaptureUri']}")
-    pipeline = pipeline_from(assembly, name_suffix=DRIFT_CHECK_SUFFIX)
-    create_pipeline(aws, pipeline)
+    pipeline = pipeline_from(assembly, name_suffix=schedule.pipeline_name)
+    create_pipeline(stage, pipeline)
     # botocore fills ClientRequestToken (an idempotency token); the stubs call it required.
-    started = aws.client("sagemaker").start_pipeline_execution(  # type: ignore[call-arg]
+    started = stage.client("sagemaker").start_pipeline_execution(  # type: ignore[call-arg]
         PipelineName=pipeline.name,
         PipelineParameters=[{"Name": k, "Value": v} for k, v in parameters.items()],
         PipelineExecutionDescription="scheduled drift check (demo)",
     )
     execution_id = started["PipelineExecutionArn"].rsplit("/", 1)[-1]
     print(f"  running {pipeline.name} as its schedule would (execution {execution_id})")
+    # In a stage account the check runs as its own role there, the one the tooling bucket admits
+    # for baselines (stacks/data/stage_access.py); in a single account as before.
+    runner = stage if stage is aws else stage.assume_role(pipeline.role_arn, "drift-check")
+    if runner is not aws:
+        print(f"    in account {stage.account}, as {caller(runner)}")
     result = run_pipeline(
         pipeline.definition,
-        aws,
+        runner,
         work / "drift-runs",
         overrides=parameters,
         execution_id=execution_id,
@@ -163,5 +168,5 @@ def check_drift(
     if result.status != "Succeeded":
         raise SystemExit(f"the drift check failed: {result.failure}")
     bucket = split_s3_uri(parameters["CaptureUri"])[0]
-    metrics, violations, chart = read_report(aws, bucket, execution_id, work)
+    metrics, violations, chart = read_report(stage, bucket, execution_id, work)
     return DriftCheck(parameters, metrics, violations, chart)

@@ -10,35 +10,34 @@
 4. Prints where everything is.
 
 With a multi-account environment (``make demo ENV=multi``) the tooling side acts in the tooling
-account and each stage is deployed and smoke-tested in its own (:mod:`demo.accounts`).
+account, each stage is deployed and smoke-tested in its own (:mod:`demo.accounts`), the drift
+check runs in the prod account and its alarm starts retraining in the tooling account through
+the tooling account's stage-events bus (:mod:`demo.retrain_act`).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from contracts.config import load_config
-from contracts.names import drift_alarm_name, endpoint_name
 from demo.accounts import tooling_lines, tooling_side
-from demo.drift_act import alarm_of, check_drift, drift_lines, trigger_retraining
-from demo.release_act import Shipped, approve, resolve_stages, ship
+from demo.drift_act import check_drift, drift_lines
+from demo.release_act import approve, resolve_stages, ship
+from demo.retrain_act import retrain_loop
 from demo.synth import ROOT, synth
 from demo.training_act import artefact_lines, run_and_report
-from emulator.alarms import alarm_event, evaluate_alarm
 from emulator.cfn import Assembly
-from emulator.lambdas import LocalFunction, functions_from
+from emulator.lambdas import functions_from
 from emulator.local_aws import LocalAws, moto_server
 from emulator.provision import OfflinePipeline, pipeline_from, provision, upload_assets, upload_data
 from emulator.runner import RunResult
 from ml_code import contract, sample_data
 
 SAMPLE_ROWS = 4000
-#: Labelled rows of the drifted population that join the data before the retraining run.
-RECENT_ROWS = 2000
 #: Pipeline parameters a user's own data overrides (stacks/pipeline/parameters.py).
 TARGET_PARAMETER, PROBLEM_PARAMETER = "TargetColumn", "ProblemType"
 
@@ -124,8 +123,6 @@ def release_loop(
     upload_assets(assembly, aws)  # the endpoint stacks' and functions' assets, as cdk deploy would
     with ship(aws, config, assembly, work, approved) as shipped:
         print(f"  prod model served at {shipped.prod_url}, capturing to {shipped.capture_dir}")
-        if config.env.cross_account_stages:
-            return _released_across_accounts(shipped)
         if retrain is None:
             print("  (the drift act needs the sample data's drift knob, so it runs only without --data)")
             print("  result:            released to staging and prod; both smoke tests passed")
@@ -135,57 +132,6 @@ def release_loop(
         check = check_drift(aws, assembly, config.prefix, work, served=shipped, functions=functions)
     print("\n".join(drift_lines(check)))
     return retrain_loop(aws, assembly, config.prefix, work, retrain, functions=functions)
-
-
-def retrain_loop(
-    aws: LocalAws,
-    assembly: Assembly,
-    prefix: str,
-    work: Path,
-    training: OfflinePipeline,
-    *,
-    functions: Mapping[str, LocalFunction],
-) -> int:
-    """The drift alarm (evaluated on the published metrics) → the retraining trigger → a new run."""
-    alarm = alarm_of(assembly, drift_alarm_name(endpoint_name(prefix, "prod")))
-    state, reason = evaluate_alarm(aws, alarm)
-    print(f"  alarm {alarm['AlarmName']}: {state} ({reason})")
-    if state != "ALARM":
-        print("  result:            released; the drift check found no drift, so nothing was retrained")
-        return 1
-    log = work / "lambda-logs" / "retrain-trigger.log"
-    event = alarm_event(alarm["AlarmName"], state, reason)
-    decision = trigger_retraining(aws, functions, event, log)
-    print(f"  retraining trigger: {'start' if decision['start'] else 'no start'} — {decision['reason']}")
-    again = trigger_retraining(aws, functions, event, log)
-    print(f"  the same alarm again: {'start' if again['start'] else 'no start'} — {again['reason']}")
-    if not decision["start"] or again["start"]:
-        print("  result:            FAILED: the trigger should start exactly one retraining run")
-        return 1
-    execution_arn = str(decision["execution_arn"])
-    description = aws.client("sagemaker").describe_pipeline_execution(PipelineExecutionArn=execution_arn)
-    print(f"  retraining run {execution_arn}")
-    print(f"    reason recorded: {description.get('PipelineExecutionDescription', '')}")
-    recent = work / "recent.csv"
-    sample_data.generate(rows=RECENT_ROWS, seed=8, drift=1.0).to_csv(recent, index=False)
-    uri = upload_data(aws, training, recent)
-    print(f"  labelled recent traffic ({RECENT_ROWS} rows) joins the training data: {uri}")
-    result = run_and_report(aws, training, {}, work / "runs", execution_arn=execution_arn)
-    if result.status != "Succeeded":
-        print(f"  result:            FAILED: the retraining run: {result.failure.splitlines()[0]}")
-        return 1
-    if result.model_package_arn is None:
-        print(
-            "  result:            released; drift detected; the retraining run's gate held "
-            "(nothing registered)"
-        )
-        return 0
-    registered = aws.client("sagemaker").describe_model_package(ModelPackageName=result.model_package_arn)
-    print(
-        "  result:            released to staging and prod; drift detected on prod traffic; retraining "
-        f"registered v{registered['ModelPackageVersion']} ({registered['ModelApprovalStatus']}) for review"
-    )
-    return 0
 
 
 def _train(
@@ -202,18 +148,6 @@ def _train(
         if results[-1].status != "Succeeded":
             break
     return results
-
-
-def _released_across_accounts(shipped: Shipped) -> int:
-    """The end of the story for stages in other accounts: drift across accounts is not built yet."""
-    print(
-        "\nDrift: not run. The drift check, its alarm and the retraining trigger across accounts are "
-        "not built yet (issue 13 point 4): the tooling monitoring stack leaves stages in other "
-        "accounts out, so there is no drift schedule or alarm for them to run."
-    )
-    where = " and ".join(f"{r.stage} (account {r.deployed.account})" for r in shipped.releases)
-    print(f"  result:            released to {where}; both smoke tests passed in their accounts")
-    return 0
 
 
 def _approve(aws: LocalAws, result: RunResult) -> None:

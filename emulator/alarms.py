@@ -2,9 +2,9 @@
 
 :func:`evaluate_alarm` reads the alarm's metric from the stand-in's CloudWatch, compares it as the
 alarm's rule says and records the state with ``SetAlarmState``; :func:`alarm_event` is the
-EventBridge event CloudWatch would emit for that state change (offline, the caller hands it to the
-rule's target itself). The largest statistic over the last two periods decides; ``EvaluationPeriods``,
-``DatapointsToAlarm`` and ``TreatMissingData`` are not applied (no data is OK).
+EventBridge event CloudWatch would emit for that state change (the synthesized rules route it:
+:mod:`emulator.events`). The largest statistic over the last two periods decides;
+``EvaluationPeriods``, ``DatapointsToAlarm`` and ``TreatMissingData`` are not applied (no data is OK).
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
 from emulator.local_aws import LocalAws
+from emulator.standins import ACCOUNT, PARTITION, REGION
 
 
 def evaluate_alarm(aws: LocalAws, alarm: Mapping[str, Any]) -> tuple[str, str]:
@@ -65,12 +66,17 @@ def _compare(value: float, operator: str, threshold: float) -> bool:
     }[operator]
 
 
-def alarm_event(alarm_name: str, state: str, reason: str) -> dict[str, Any]:
-    """The EventBridge event CloudWatch emits for an alarm state change."""
+def alarm_event(alarm_name: str, state: str, reason: str, *, account: str = ACCOUNT) -> dict[str, Any]:
+    """The EventBridge event CloudWatch emits in ``account`` for an alarm state change (its
+    ``resources`` name the alarm's ARN, which rules match on)."""
     return {
         "version": "0",
+        "id": f"offline-{alarm_name}-{state}",
         "source": "aws.cloudwatch",
         "detail-type": "CloudWatch Alarm State Change",
+        "account": account,
         "time": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "region": REGION,
+        "resources": [f"arn:{PARTITION}:cloudwatch:{REGION}:{account}:alarm:{alarm_name}"],
         "detail": {"alarmName": alarm_name, "state": {"value": state, "reason": reason}},
     }

@@ -30,6 +30,7 @@ NAME_PROPERTIES = {
     "AWS::KMS::Alias": "AliasName",
     "AWS::Lambda::Function": "FunctionName",
     "AWS::Logs::LogGroup": "LogGroupName",
+    "AWS::Events::EventBus": "Name",
 }
 
 
@@ -60,6 +61,7 @@ _ARN_RESOURCE = {
     "AWS::SageMaker::Domain": "domain/",
     "AWS::Lambda::Function": "function:",
     "AWS::Logs::LogGroup": "log-group:",
+    "AWS::Events::EventBus": "event-bus/",
 }
 #: Services whose ARNs carry no region (IAM, S3) or no account (S3).
 _GLOBAL = {"iam": (False, True), "s3": (False, False)}

@@ -18,6 +18,7 @@ from demo import story
 from demo.synth import synth
 from emulator.cfn import Assembly
 from emulator.provision import pipeline_from
+from emulator.standins import ACCOUNT
 from ml_code import contract
 
 pytestmark = [pytest.mark.slow, pytest.mark.cli]
@@ -92,7 +93,8 @@ def test_demo_registers_a_version_then_gates_a_second_against_it(
     [chart] = artefact(release, "drift chart")
     assert Path(chart).read_bytes().startswith(b"\x89PNG")
     # ... the alarm fires, the trigger starts one retraining run (and refuses the same alarm again)
-    assert any(line.startswith("  alarm mlops-demo-dev-prod-drift: ALARM (") for line in release)
+    alarm = f"  alarm mlops-demo-dev-prod-drift (account {ACCOUNT}): ALARM ("
+    assert any(line.startswith(alarm) for line in release)
     assert any(line.startswith("  retraining trigger: start — ") for line in release)
     assert any(
         line.startswith("  the same alarm again: no start — ") and "rate cap" in line for line in release

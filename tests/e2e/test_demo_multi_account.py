@@ -1,6 +1,8 @@
 """`make demo ENV=multi` end to end (issue 13 point 6): the shipped multi-account example trains and
 registers in the tooling account, deploys each stage's endpoint stack into its own account and
-smoke-tests it there through the stage's smoke role, on the stand-in (moto keys state by account).
+smoke-tests it there through the stage's smoke role, on the stand-in (moto keys state by account);
+the drift check runs in the prod account, and its alarm, routed by the synthesized rules through the
+tooling account's stage-events bus, starts one retraining run in the tooling account.
 
 One run, registering one version (`--runs 1`), keeps it to the two real synths and one training run.
 """
@@ -24,6 +26,10 @@ PREFIX = "mlops-demo-multi"
 def _endpoints_in(account: str) -> set[str]:
     """The endpoints moto holds for `account` (its state outlives the server, until the next reset)."""
     return set(sagemaker_backends[account][REGION].endpoints)
+
+
+def _pipelines_in(account: str) -> set[str]:
+    return set(sagemaker_backends[account][REGION].pipelines)
 
 
 def test_the_multi_account_demo_ships_each_stage_into_its_own_account(
@@ -58,9 +64,25 @@ def test_the_multi_account_demo_ships_each_stage_into_its_own_account(
     assert _endpoints_in(PROD) == {f"{PREFIX}-prod"}
     assert not _endpoints_in(TOOLING)
     assert not _endpoints_in(ACCOUNT)
-    # ... and drift across accounts is said to be missing, not silently skipped
-    assert any(line.startswith("Drift: not run. ") and "issue 13 point 4" in line for line in lines)
+    # ... the drift check ran in the prod account, as its own role there
+    drift_role = f"arn:aws:sts::{PROD}:assumed-role/{PREFIX}-prod-drift/drift-check"
+    assert f"    in account {PROD}, as {drift_role}" in lines
+    assert _pipelines_in(PROD) == {f"{PREFIX}-prod-drift-check"}
+    assert any(line.startswith(f"  alarm {PREFIX}-prod-drift (account {PROD}): ALARM (") for line in lines)
+    # ... its alarm crossed to the tooling account's bus, which told the team and the trigger there
+    routed = [line for line in lines if line.startswith("    → ")]
+    assert all(f"in account {TOOLING} (rule " in line for line in routed), routed
+    assert all(line.endswith(f" via bus {PREFIX}-stage-events)") for line in routed), routed
+    assert sorted(line.split()[1] for line in routed) == ["function", "topic"]
+    told = f"        {PREFIX}-prod-drift (account {PROD}) is ALARM: Violations Maximum = "
+    assert any(line.startswith(told) for line in lines)
+    # ... and the trigger there started exactly one retraining run of the tooling account's pipeline
+    assert any(line.startswith("  retraining trigger: start — ") for line in lines)
+    again = "  the same alarm again: no start — "
+    assert any(line.startswith(again) and "rate cap" in line for line in lines)
+    execution = f"arn:aws:sagemaker:{REGION}:{TOOLING}:pipeline/{PREFIX}-training/execution/"
+    assert any(line.startswith(f"  retraining run {execution}") for line in lines)
     assert lines[-1] == (
-        f"  result:            released to staging (account {STAGING}) and prod (account {PROD}); "
-        "both smoke tests passed in their accounts"
+        "  result:            released to staging and prod; drift detected on prod traffic; retraining "
+        "registered v2 (PendingManualApproval) for review"
     )
