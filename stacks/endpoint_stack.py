@@ -29,6 +29,8 @@ from constructs import Construct
 from contracts import layout
 from contracts.config import StageConfig
 from contracts.names import endpoint_name, stage_model_role_name
+from stacks.common.alarm_actions import FORWARDED
+from stacks.common.nag import acknowledge
 from stacks.common.shared import SharedResources
 from stacks.endpoint.alarms import RollbackAlarms, RollbackAlarmsProps
 from stacks.endpoint.autoscaling import VariantAutoscaling, VariantAutoscalingProps
@@ -119,7 +121,7 @@ class EndpointStack(cdk.Stack):
                 endpoint_name=self.endpoint_name,
                 variant_name=VARIANT,
                 alarms=config.alarms,
-                topic=shared.alert_topic,
+                topic=shared.alarm_topic,
             ),
         )
         guarded = GuardedEndpoint(
@@ -132,6 +134,12 @@ class EndpointStack(cdk.Stack):
                 alarm_names=alarms.names,
             ),
         )
+        if shared.alarm_topic is None:  # a stage account: the alarms are forwarded, not emailed here
+            for alarm in (alarms.errors, alarms.latency):
+                logical_id = self.resolve(self.get_logical_id(alarm.node.default_child))  # type: ignore[arg-type]
+                acknowledge(
+                    guarded, f"SageMaker-EndpointRollbackAlarms[{logical_id}.AlarmActions]", FORWARDED
+                )
         return alarms, guarded
 
     def _autoscaling(self, config: StageConfig) -> VariantAutoscaling | None:
@@ -154,7 +162,7 @@ class EndpointStack(cdk.Stack):
             endpoint_name=self.endpoint_name,
             variant_name=VARIANT,
             days=config.idle_alarm_days,
-            topic=shared.alert_topic,
+            topic=shared.alarm_topic,
         )
         return IdleAlarm(self, "IdleAlarm", props=idle)
 

@@ -122,7 +122,9 @@ def stage_account(
         synthesizer=stage_synthesizer(shared),
         description=f"{prefix}: the {stage} endpoint's private network",
     )
-    stage_shared = stage_shared.with_network(network.network).with_alert_topic(base.topic)
+    stage_shared = (
+        stage_shared.with_network(network.network).with_alert_topic(base.topic).with_forwarded_alarms()
+    )
     monitoring = _monitoring(app, settings, stage_shared, stage=stage, tooling=tooling, env=env)
     return StageAccount(base=base, network=network, shared=stage_shared, env=env, monitoring=monitoring)
 

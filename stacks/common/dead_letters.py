@@ -30,7 +30,6 @@ from typing import Final
 
 import aws_cdk as cdk
 from aws_cdk import aws_cloudwatch as cloudwatch
-from aws_cdk import aws_cloudwatch_actions as cw_actions
 from aws_cdk import aws_events as events
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_sns as sns
@@ -38,6 +37,7 @@ from aws_cdk import aws_sqs as sqs
 from aws_cdk.interfaces.aws_events import IRuleRef
 from constructs import Construct
 
+from stacks.common.alarm_actions import notify
 from stacks.common.nag import acknowledge
 
 #: SQS keeps a message at most 14 days: the time there is to notice and replay it.
@@ -54,7 +54,9 @@ class DeadLettersProps:
     queue_name: str
     #: What dead-letters here, e.g. "the retrain trigger and the alert rules".
     senders: str
-    topic: sns.ITopic
+    #: Where the depth alarm goes; None in a stage account, whose alarms are forwarded
+    #: (:mod:`stacks.common.alarm_actions`).
+    topic: sns.ITopic | None
 
 
 class DeadLetters(Construct):
@@ -96,7 +98,7 @@ class DeadLetters(Construct):
             # SQS stops reporting an idle, empty queue: no data means nothing is waiting.
             treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
         )
-        self.alarm.add_alarm_action(cw_actions.SnsAction(props.topic))
+        notify(self.alarm, props.topic)
 
     @property
     def dead_letter_config(self) -> events.CfnRule.DeadLetterConfigProperty:

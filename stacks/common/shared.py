@@ -74,6 +74,8 @@ class SharedResources:
     accounts: Accounts = dataclasses.field(default_factory=Accounts)
     _network: Network | None = None
     _alert_topic: sns.ITopic | None = None
+    #: A stage account's: its alarms reach the team's topic through the tooling account's bus.
+    _alarms_forwarded: bool = False
 
     @property
     def network(self) -> Network:
@@ -100,6 +102,12 @@ class SharedResources:
         return self._alert_topic
 
     @property
+    def alarm_topic(self) -> sns.ITopic | None:
+        """The topic alarms notify directly: the alert topic, or None in a stage account, whose
+        alarms are forwarded to the team's topic (:mod:`stacks.common.alarm_actions`)."""
+        return None if self._alarms_forwarded else self.alert_topic
+
+    @property
     def job_boundary(self) -> JobBoundary:
         """Where jobs may run and with what: the subnets, security group, data key, allowed instances."""
         return JobBoundary(
@@ -116,3 +124,7 @@ class SharedResources:
     def with_alert_topic(self, topic: sns.ITopic) -> SharedResources:
         """A copy that carries the alert ``topic``."""
         return dataclasses.replace(self, _alert_topic=topic)
+
+    def with_forwarded_alarms(self) -> SharedResources:
+        """A copy for a stage account: its alarms notify no topic directly (:attr:`alarm_topic`)."""
+        return dataclasses.replace(self, _alarms_forwarded=True)

@@ -12,11 +12,11 @@ from dataclasses import dataclass
 
 import aws_cdk as cdk
 from aws_cdk import aws_cloudwatch as cloudwatch
-from aws_cdk import aws_cloudwatch_actions as actions
 from aws_cdk import aws_sns as sns
 from constructs import Construct
 
 from contracts.config import AlarmConfig
+from stacks.common.alarm_actions import notify
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -26,7 +26,9 @@ class RollbackAlarmsProps:
     endpoint_name: str
     variant_name: str
     alarms: AlarmConfig
-    topic: sns.ITopic
+    #: The team's alert topic; None in a stage account, whose alarms are forwarded
+    #: (:mod:`stacks.common.alarm_actions`).
+    topic: sns.ITopic | None
 
 
 class RollbackAlarms(Construct):
@@ -80,8 +82,7 @@ class RollbackAlarms(Construct):
             actions_enabled=True,
         )
         for alarm in (self.errors, self.latency):
-            alarm.add_alarm_action(actions.SnsAction(props.topic))
-            alarm.add_ok_action(actions.SnsAction(props.topic))
+            notify(alarm, props.topic, ok=True)
 
     @property
     def names(self) -> list[str]:

@@ -19,11 +19,11 @@ from typing import Final
 
 import aws_cdk as cdk
 from aws_cdk import aws_cloudwatch as cloudwatch
-from aws_cdk import aws_cloudwatch_actions as actions
 from aws_cdk import aws_sns as sns
 from constructs import Construct
 
 from contracts.config import MAX_IDLE_ALARM_DAYS
+from stacks.common.alarm_actions import notify
 
 #: One datapoint per hour: the alarm fires within an hour of the N-th idle day.
 PERIOD_SECONDS: Final = 3600
@@ -41,7 +41,9 @@ class IdleAlarmProps:
     endpoint_name: str
     variant_name: str
     days: int
-    topic: sns.ITopic
+    #: The team's alert topic; None in a stage account, whose alarms are forwarded
+    #: (:mod:`stacks.common.alarm_actions`).
+    topic: sns.ITopic | None
 
 
 class IdleAlarm(Construct):
@@ -76,8 +78,7 @@ class IdleAlarm(Construct):
             treat_missing_data=cloudwatch.TreatMissingData.BREACHING,
             actions_enabled=True,
         )
-        self.alarm.add_alarm_action(actions.SnsAction(props.topic))
-        self.alarm.add_ok_action(actions.SnsAction(props.topic))
+        notify(self.alarm, props.topic, ok=True)
 
 
 def evaluation_periods(days: int) -> int:

@@ -10,13 +10,13 @@ from collections.abc import Iterable
 
 import aws_cdk as cdk
 from aws_cdk import aws_cloudwatch as cloudwatch
-from aws_cdk import aws_cloudwatch_actions as cw_actions
 from aws_cdk import aws_sns as sns
 from constructs import Construct
 
 from contracts.config import StageConfig
 from contracts.names import drift_alarm_name, endpoint_name
 from ml_code import contract
+from stacks.common.alarm_actions import notify
 
 
 def monitored(stage: StageConfig) -> bool:
@@ -30,7 +30,7 @@ def drift_alarm_names(prefix: str, stages: Iterable[StageConfig]) -> list[str]:
 
 
 def drift_alarm(
-    scope: Construct, *, stage: StageConfig, endpoint: str, topic: sns.ITopic
+    scope: Construct, *, stage: StageConfig, endpoint: str, topic: sns.ITopic | None
 ) -> cloudwatch.Alarm:
     """``Drift<Stage>`` in ``scope``: ALARM when a check of ``endpoint`` found a violation, to ``topic``."""
     alarm = cloudwatch.Alarm(
@@ -52,5 +52,5 @@ def drift_alarm(
         treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
         actions_enabled=True,
     )
-    alarm.add_alarm_action(cw_actions.SnsAction(topic))
+    notify(alarm, topic)
     return alarm

@@ -39,8 +39,8 @@ class DriftScheduleProps:
     expression: str
     #: Encrypts the schedule's target input (its parameters) at rest.
     key: kms.IKey
-    #: Where the dead-letter queue's alarm goes.
-    topic: sns.ITopic
+    #: Where the dead-letter queue's alarm goes (None: forwarded, :mod:`stacks.common.alarm_actions`).
+    topic: sns.ITopic | None
 
 
 class DriftSchedule(Construct):
@@ -108,6 +108,6 @@ def drift_schedule(
             lookback_hours=config.lookback_hours,
             expression=config.drift_schedule,
             key=shared.key,
-            topic=shared.alert_topic,
+            topic=shared.alarm_topic,
         ),
     )

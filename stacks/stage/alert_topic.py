@@ -1,12 +1,13 @@
 """The alert topic of an endpoint stage in another account (KMS-encrypted, TLS-only).
 
-The stage's endpoint alarms (rollback, idle) notify it; CloudWatch alarms of this account are its
-only publisher. As the tooling account's topic (:mod:`stacks.monitoring.alerts`), it has a key of
-its own, because CloudWatch must be allowed to encrypt with it, which the stage's data key should
-not grant; CloudWatch may use it for this topic only (SNS names the topic in the encryption context
-of every data key it asks for). The same alarms also reach the team's topic in the tooling account
-(:mod:`stacks.stage.alarm_forwarding`); the configured addresses are subscribed here too, so that
-an alarm still reaches them when that forwarding fails (its dead-letter alarm notifies this topic).
+CloudWatch alarms of this account are its only publisher, and only one alarm uses it: the alarm
+forwarding's dead-letter queue filling up. The stage's endpoint alarms reach the team's topic in the
+tooling account through that forwarding (:mod:`stacks.stage.alarm_forwarding`) and notify nothing
+here (:mod:`stacks.common.alarm_actions`), so each arrives once; the configured addresses are
+subscribed here so that they hear when the forwarding itself fails. As the tooling account's topic
+(:mod:`stacks.monitoring.alerts`), it has a key of its own, because CloudWatch must be allowed to
+encrypt with it, which the stage's data key should not grant; CloudWatch may use it for this topic
+only (SNS names the topic in the encryption context of every data key it asks for).
 """
 
 from __future__ import annotations

@@ -94,7 +94,7 @@ class StageMonitoringStack(cdk.Stack):
         pin_logical_id(self.drift.role, LOGICAL_IDS["role"])
         pin_logical_id(self.drift.pipeline, LOGICAL_IDS["pipeline"])
         self.drift_alarm = drift_alarm(
-            self, stage=stage, endpoint=self.endpoint_name, topic=shared.alert_topic
+            self, stage=stage, endpoint=self.endpoint_name, topic=shared.alarm_topic
         )
         pin_logical_id(self.drift_alarm, LOGICAL_IDS["alarm"])
 

@@ -237,7 +237,7 @@ def test_the_model_role_uses_the_stage_key_only_to_capture_into_the_stage_bucket
     assert "WriteCapturedData" not in staging
 
 
-def test_the_endpoint_uses_the_stage_accounts_key_bucket_network_and_topic(
+def test_the_endpoint_uses_the_stage_accounts_key_bucket_and_network_and_forwards_its_alarms(
     staged: SynthesizedPlatform,
 ) -> None:
     template = staged.raw["endpoint-prod"]
@@ -255,9 +255,12 @@ def test_the_endpoint_uses_the_stage_accounts_key_bucket_network_and_topic(
             ["s3://", _base_output("prod", "PublishOutputRefCaptureBucket9F69268F"), "/data-capture"],
         ]
     }
-    topic = _base_output("prod", "PublishOutputRefAlertTopicFC6E76C1")
-    alarms = resources(template, "AWS::CloudWatch::Alarm").values()
-    assert {json.dumps(a["Properties"]["AlarmActions"]) for a in alarms} == {json.dumps([topic])}
+    # its alarms email no one from here: each is named <endpoint>-…, which the stage's forwarding rule
+    # sends to the tooling account's bus, whose rule tells the team's topic (one email, not two)
+    alarms = [a["Properties"] for a in resources(template, "AWS::CloudWatch::Alarm").values()]
+    assert len(alarms) == 4  # 5xx, latency, idle, the drift schedule's dead letters
+    assert not [a["AlarmName"] for a in alarms if "AlarmActions" in a or "OKActions" in a]
+    assert all(a["AlarmName"].startswith(f"{PREFIX}-prod-") for a in alarms)
     # the drift schedule is the endpoint stack's, as in one account (tests/cdk/test_stage_monitoring.py)
     assert len(resources(template, "AWS::Scheduler::Schedule")) == 1
 

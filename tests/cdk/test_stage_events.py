@@ -187,6 +187,12 @@ def test_a_stage_sends_its_alarms_to_the_tooling_bus_and_nowhere_else(
         assert failed["Targets"] == rule["Targets"]
     queue = base["Resources"]["DeadLetterQueue"]  # pinned: a named queue cannot be replaced
     assert queue["Properties"]["QueueName"] == f"{PREFIX}-{stage}-base-dlq"
+    # when forwarding fails, the stage's own topic says so: the one alarm there with an action
+    actions = {
+        a["Properties"]["AlarmName"]: a["Properties"].get("AlarmActions")
+        for a in resources(base, "AWS::CloudWatch::Alarm").values()
+    }
+    assert actions == {f"{PREFIX}-{stage}-base-dlq-not-empty": [{"Ref": "AlertTopic"}]}
 
 
 def test_a_single_account_environment_has_no_stage_events(synthesized: SynthesizedPlatform) -> None:
