@@ -39,6 +39,7 @@ def _base(output: str) -> dict[str, Any]:
 
 KEY = _base("PublishOutputFnGetAttStageKeyArn68A2C9AE")
 
+
 def _under(bucket_output: str, path: str) -> dict[str, Any]:
     return {"Fn::Join": ["", [_base(bucket_output), path]]}
 
