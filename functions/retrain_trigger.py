@@ -1,14 +1,19 @@
 """Drift alarm → retraining, at most once per interval and never beside a running execution.
 
-Target of two EventBridge rules:
+Target of EventBridge rules for three kinds of event:
 
-* the drift alarms' ``CloudWatch Alarm State Change`` events (into ALARM): drift was just found;
+* the drift alarms' ``CloudWatch Alarm State Change`` events (into ALARM): drift was just found
+  (a tooling stage's alarm, or a stage account's, forwarded to the tooling account's bus);
 * the drift-check pipeline's successful executions: drift *persists* when that check's own
   report has violations and the endpoint's drift alarm is already in ALARM (from an earlier
   check: CloudWatch evaluates the new datum a minute or so later, so the alarm alone would be
   stale, and first detections stay with the alarm's own event). An alarm that stays in ALARM sends
   no further state-change event, so without this a refusal (a run was executing, or the rate cap)
-  would drop persistent drift for good; with it, persistent drift retrains once the cap allows.
+  would drop persistent drift for good; with it, persistent drift retrains once the cap allows;
+* ``Drift Persists`` (source ``mlops.drift``): the same finding for a stage in another account,
+  whose report and alarm are there. Its drift check's metrics step applied the same rule and
+  sends the alarm name and reason (``functions/drift_metrics.py``); the tooling account's rule
+  admits it only from that stage's account and for that stage's alarm, so it counts as ALARM.
 
 The decision (:func:`decide`) is a pure function of the pipeline's recent executions; the handler
 only lists executions, decides, and starts one with the reason in its description (which is how
@@ -44,6 +49,8 @@ if TYPE_CHECKING:  # type stubs: a development requirement, not in the Lambda bu
 REASON_PREFIX = "drift:"
 ALARM_EVENT = "CloudWatch Alarm State Change"
 PIPELINE_EVENT = "SageMaker Model Building Pipeline Execution Status Change"
+#: Must equal ``stacks.common.event_types.DRIFT_PERSISTS_EVENT`` (as the two above theirs; a test pins them).
+DRIFT_PERSISTS_EVENT = "Drift Persists"
 RUNNING = frozenset({"Executing", "Stopping"})
 #: PipelineExecutionDescription's maximum length (botocore's service model).
 DESCRIPTION_MAX = 3072
@@ -130,11 +137,12 @@ def description(alarm: str, reason: str) -> str:
 
 
 def handler(event: dict[str, Any], context: Any = None, *, now: datetime | None = None) -> dict[str, Any]:
-    """Handle one alarm state change or drift-check completion; returns (and logs) the decision.
+    """Handle one alarm state change, drift-check completion or stage account's persisting drift;
+    returns (and logs) the decision.
 
     Raises:
         RuntimeError: a setting is not set (or ``MIN_INTERVAL_SECONDS`` is not whole seconds).
-        ValueError: the event is neither kind.
+        ValueError: the event is none of the three kinds, or a ``Drift Persists`` event names no alarm.
     """
     kind = event.get("detail-type")
     if kind == PIPELINE_EVENT:
@@ -144,9 +152,12 @@ def handler(event: dict[str, Any], context: Any = None, *, now: datetime | None 
         alarm = str(detail.get("alarmName", "unknown alarm"))
         state = str((detail.get("state") or {}).get("value"))
         reason = str((detail.get("state") or {}).get("reason", ""))
+    elif kind == DRIFT_PERSISTS_EVENT:
+        alarm, state, reason = _stage_persisting_drift(event)
     else:
         raise ValueError(
-            f"unexpected event detail-type {kind!r}: expected {ALARM_EVENT!r} or {PIPELINE_EVENT!r}"
+            f"unexpected event detail-type {kind!r}: expected {ALARM_EVENT!r}, {PIPELINE_EVENT!r} "
+            f"or {DRIFT_PERSISTS_EVENT!r}"
         )
     if state != "ALARM":
         ignored = {"start": False, "reason": f"{alarm} is {state}, not ALARM", "alarm": alarm}
@@ -177,6 +188,17 @@ def _persisting_drift(detail: dict[str, Any]) -> tuple[str, str, str]:
         return alarm, f"{state} (a first detection: the alarm's own event decides)", ""
     reason = f"drift persists: drift check {execution_id} found {violations} violation(s) on {endpoint}"
     return alarm, "ALARM", reason
+
+
+def _stage_persisting_drift(event: dict[str, Any]) -> tuple[str, str, str]:
+    """(alarm, "ALARM", reason) of a stage account's ``Drift Persists`` event: that account's check
+    found violations while its alarm was in ALARM (the rule matched its account and alarm name)."""
+    detail = event.get("detail") or {}
+    alarm = str(detail.get("alarmName") or "")
+    if not alarm:
+        raise ValueError(f"{DRIFT_PERSISTS_EVENT!r} event without detail.alarmName")
+    reason = str(detail.get("reason") or f"drift persists on {alarm}")
+    return alarm, "ALARM", f"{reason} (account {event.get('account', 'unknown')})"
 
 
 def _read_report(uri: str) -> dict[str, Any] | None:

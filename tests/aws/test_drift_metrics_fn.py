@@ -6,15 +6,20 @@ import copy
 import json
 import re
 from collections.abc import Iterator
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import boto3
+import botocore.exceptions
 import pytest
 from moto import mock_aws
+from moto.core.models import DEFAULT_ACCOUNT_ID
 
+from contracts import layout
 from functions import drift_metrics
 from ml_code import contract
+from stacks.common import event_types
 
 ENDPOINT = "mlops-demo-dev-prod"
 URI = "s3://artifacts/drift-checks/e1/report/drift_metrics.json"
@@ -164,3 +169,153 @@ def test_a_report_about_another_endpoint_is_refused(aws: tuple[Any, Any]) -> Non
 def test_bad_uri_is_refused(uri: Any) -> None:
     with pytest.raises(ValueError, match="report_uri"):
         drift_metrics.handler({"report_uri": uri})
+
+
+# ---------------------------------------------------------------------- a stage account's relay
+
+ALARM = f"{ENDPOINT}-drift"
+BUS = f"arn:aws:events:us-east-1:{DEFAULT_ACCOUNT_ID}:event-bus/default"
+
+
+def test_the_relays_event_and_layout_are_the_contract_ones() -> None:
+    assert (drift_metrics.DRIFT_SOURCE, drift_metrics.DRIFT_PERSISTS_EVENT) == (
+        event_types.DRIFT_SOURCE,
+        event_types.DRIFT_PERSISTS_EVENT,
+    )
+    assert drift_metrics.CHECKS_PREFIX == layout.CHECKS_PREFIX
+    assert (
+        URI.removeprefix("s3://artifacts/")
+        == f"{layout.check_report_prefix('e1')}{contract.DRIFT_METRICS_FILE}"
+    )
+    assert drift_metrics.check_execution_id(URI) == "e1"
+
+
+@dataclass
+class Stage:
+    """The stage account's drift alarm, what reached its bus, and every AWS call the handler made."""
+
+    cloudwatch: Any
+    queue_url: str
+    calls: list[str] = field(default_factory=list)
+
+    def alarm(self, state: str) -> None:
+        self.cloudwatch.set_alarm_state(AlarmName=ALARM, StateValue=state, StateReason="Violations >= 1")
+
+    def events(self) -> list[dict[str, Any]]:
+        sqs = boto3.client("sqs")
+        messages = sqs.receive_message(QueueUrl=self.queue_url, MaxNumberOfMessages=10)
+        return [json.loads(m["Body"]) for m in messages.get("Messages", [])]
+
+
+@pytest.fixture
+def stage(aws: tuple[Any, Any], monkeypatch: pytest.MonkeyPatch) -> Stage:
+    """A stage account's publisher settings, its drift alarm, a queue catching what its bus gets."""
+    s3, cloudwatch = aws
+    _put(s3, REPORT)
+    cloudwatch.put_metric_alarm(
+        AlarmName=ALARM, Namespace=contract.DRIFT_NAMESPACE, MetricName="Violations", Statistic="Maximum",
+        Period=3600, EvaluationPeriods=1, Threshold=1, ComparisonOperator="GreaterThanOrEqualToThreshold",
+        Dimensions=[{"Name": "EndpointName", "Value": ENDPOINT}],
+    )  # fmt: skip
+    sqs, events = boto3.client("sqs"), boto3.client("events")
+    queue_url = sqs.create_queue(QueueName="caught")["QueueUrl"]
+    queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"][
+        "QueueArn"
+    ]
+    events.put_rule(Name="catch", EventPattern=json.dumps({"source": [event_types.DRIFT_SOURCE]}))
+    events.put_targets(Rule="catch", Targets=[{"Id": "q", "Arn": queue_arn}])
+    monkeypatch.setenv("DRIFT_ALARM_NAME", ALARM)
+    monkeypatch.setenv("DRIFT_EVENT_BUS", BUS)
+    found = Stage(cloudwatch, queue_url)
+    # every operation of every client the handler makes (boto3.client uses the default session)
+    session = boto3.Session()
+    session.events.register("provide-client-params", lambda model, **_: found.calls.append(model.name))
+    monkeypatch.setattr(boto3, "DEFAULT_SESSION", session)
+    return found
+
+
+def test_drift_that_persists_is_put_on_the_bus_once(stage: Stage) -> None:
+    # GIVEN the stage's drift alarm already in ALARM from an earlier check
+    stage.alarm("ALARM")
+    # WHEN this check's report (2 violations) is published
+    out = drift_metrics.handler({"report_uri": URI, "endpoint_name": ENDPOINT})
+    # THEN the metrics are out, and one event tells the tooling account that drift persists
+    assert out == {"violations": 2}
+    (event,) = stage.events()
+    # (EventBridge stamps the account; an entry cannot name one, and moto's queue target drops it)
+    assert (event["source"], event["detail-type"]) == ("mlops.drift", "Drift Persists")
+    assert event["detail"] == {
+        "alarmName": ALARM,
+        "endpointName": ENDPOINT,
+        "violations": 2,
+        "checkExecutionId": "e1",
+        "reportUri": URI,
+        "reason": f"drift persists: drift check e1 found 2 violation(s) on {ENDPOINT}",
+    }
+    assert stage.calls.count("PutEvents") == 1
+    assert _maximum(stage.cloudwatch, "Violations", EndpointName=ENDPOINT) == 2.0
+
+
+@pytest.mark.parametrize(
+    ("violations", "alarm_state", "describes"),
+    [
+        (0, "ALARM", False),  # drift has gone: the alarm still shows the earlier check
+        (2, "OK", True),  # a first detection: the alarm's own state change is forwarded
+        (2, "INSUFFICIENT_DATA", True),
+    ],
+)
+def test_nothing_is_relayed_unless_drift_persists(
+    stage: Stage, violations: int, alarm_state: str, describes: bool
+) -> None:
+    _put(boto3.client("s3"), {**REPORT, "violations": violations})
+    stage.alarm(alarm_state)
+    assert drift_metrics.handler({"report_uri": URI, "endpoint_name": ENDPOINT}) == {"violations": violations}
+    assert stage.events() == []
+    assert "PutEvents" not in stage.calls
+    assert ("DescribeAlarms" in stage.calls) is describes
+    assert "PutMetricData" in stage.calls
+
+
+def test_a_report_about_another_endpoint_than_the_alarms_is_not_relayed(
+    stage: Stage, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    stage.alarm("ALARM")
+    monkeypatch.setenv("DRIFT_ALARM_NAME", "mlops-demo-dev-staging-drift")
+    drift_metrics.handler({"report_uri": URI, "endpoint_name": ENDPOINT})
+    assert stage.events() == []
+    assert not {"DescribeAlarms", "PutEvents"} & set(stage.calls)
+
+
+def test_without_a_bus_the_publisher_never_describes_or_puts(
+    stage: Stage, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # GIVEN the tooling account's publisher (no relay settings), the alarm in ALARM, drift found
+    monkeypatch.delenv("DRIFT_ALARM_NAME")
+    monkeypatch.delenv("DRIFT_EVENT_BUS")
+    stage.alarm("ALARM")
+    # WHEN it publishes
+    drift_metrics.handler({"report_uri": URI, "endpoint_name": ENDPOINT})
+    # THEN it only read the report and put metrics (the trigger reads the check there)
+    assert set(stage.calls) == {"GetObject", "PutMetricData"}
+    assert stage.events() == []
+
+
+def test_a_failed_relay_fails_the_step_after_the_metrics_are_out(
+    stage: Stage, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    stage.alarm("ALARM")
+    monkeypatch.setenv("DRIFT_EVENT_BUS", BUS.replace("/default", "/gone"))
+    with pytest.raises(botocore.exceptions.ClientError, match="ResourceNotFoundException"):
+        drift_metrics.handler({"report_uri": URI, "endpoint_name": ENDPOINT})
+    # the check fails (its failure reaches the team), but the alarm still sees this check
+    assert _maximum(stage.cloudwatch, "Violations", EndpointName=ENDPOINT) == 2.0
+
+
+@pytest.mark.parametrize("missing", ["DRIFT_ALARM_NAME", "DRIFT_EVENT_BUS"])
+def test_half_a_relay_setting_is_named_before_anything_is_published(
+    stage: Stage, monkeypatch: pytest.MonkeyPatch, missing: str
+) -> None:
+    monkeypatch.delenv(missing)
+    with pytest.raises(RuntimeError, match=f"{missing} is not set"):
+        drift_metrics.handler({"report_uri": URI, "endpoint_name": ENDPOINT})
+    assert "PutMetricData" not in stage.calls

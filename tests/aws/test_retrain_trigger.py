@@ -20,6 +20,7 @@ from moto.sagemaker.models import sagemaker_backends
 
 from functions import retrain_trigger
 from functions.retrain_trigger import Execution, decide
+from stacks.common import event_types
 
 PIPELINE = "mlops-demo-dev-training"
 REGION = "us-east-1"
@@ -255,3 +256,74 @@ def test_a_skipped_check_or_another_endpoint_starts_nothing(recheck: Any) -> Non
 def test_an_unknown_event_is_refused_by_name(sagemaker: Any) -> None:
     with pytest.raises(ValueError, match="unexpected event detail-type 'Scheduled Event'"):
         retrain_trigger.handler({"detail-type": "Scheduled Event", "detail": {}}, now=NOW)
+
+
+# ---------------------------------------------------------------------- a stage account's drift persists
+
+STAGE_ACCOUNT = "333333333333"
+
+
+def _stage_persists(alarm: str = "mlops-demo-dev-prod-drift") -> dict[str, Any]:
+    """A stage account's ``Drift Persists`` event, as the tooling bus's rule delivers it."""
+    return {
+        "source": "mlops.drift",
+        "detail-type": "Drift Persists",
+        "account": STAGE_ACCOUNT,
+        "detail": {
+            "alarmName": alarm,
+            "endpointName": "mlops-demo-dev-prod",
+            "violations": 3,
+            "checkExecutionId": "chk7",
+            "reportUri": "s3://stage-capture/drift-checks/chk7/report/drift_metrics.json",
+            "reason": "drift persists: drift check chk7 found 3 violation(s) on mlops-demo-dev-prod",
+        },
+    }
+
+
+def test_the_event_types_are_the_stacks_ones() -> None:
+    assert (
+        retrain_trigger.ALARM_EVENT,
+        retrain_trigger.PIPELINE_EVENT,
+        retrain_trigger.DRIFT_PERSISTS_EVENT,
+    ) == (event_types.ALARM_EVENT, event_types.PIPELINE_EVENT, event_types.DRIFT_PERSISTS_EVENT)
+
+
+def test_a_stage_accounts_persisting_drift_starts_retraining_when_allowed(sagemaker: Any) -> None:
+    # GIVEN no setting about reports or alarms (the stage checked both in its account)
+    # WHEN its Drift Persists event arrives
+    result = retrain_trigger.handler(_stage_persists(), now=NOW)
+    # THEN one run starts, its description naming the alarm, the check and the account
+    assert result["start"] is True
+    assert result["alarm"] == "mlops-demo-dev-prod-drift"
+    (execution,) = _executions()
+    assert execution.pipeline_execution_description == (
+        "drift: mlops-demo-dev-prod-drift — drift persists: drift check chk7 found 3 violation(s) "
+        f"on mlops-demo-dev-prod (account {STAGE_ACCOUNT})"
+    )
+
+
+def test_a_stage_accounts_persisting_drift_is_rate_capped(sagemaker: Any) -> None:
+    # GIVEN the stage's alarm started a run two hours ago (its state change, forwarded)
+    _start(sagemaker, "drift: mlops-demo-dev-prod-drift — Violations >= 1", started=NOW - timedelta(hours=2))
+    # WHEN the next check finds the drift persisting
+    capped = retrain_trigger.handler(_stage_persists(), now=NOW)
+    # THEN the cap refuses it, and the same event once the interval has passed starts one
+    assert capped["start"] is False
+    assert "rate cap" in capped["reason"]
+    assert len(_executions()) == 1
+    assert retrain_trigger.handler(_stage_persists(), now=NOW + timedelta(hours=23))["start"] is True
+
+
+def test_a_stage_accounts_persisting_drift_waits_for_a_running_execution(sagemaker: Any) -> None:
+    _start(sagemaker, "push abc123", status="Executing", started=NOW - timedelta(minutes=5))
+    result = retrain_trigger.handler(_stage_persists(), now=NOW)
+    assert result["start"] is False
+    assert "already running" in result["reason"]
+
+
+def test_a_persisting_drift_event_without_an_alarm_is_refused(sagemaker: Any) -> None:
+    event = _stage_persists()
+    del event["detail"]["alarmName"]
+    with pytest.raises(ValueError, match=re.escape("'Drift Persists' event without detail.alarmName")):
+        retrain_trigger.handler(event, now=NOW)
+    assert _executions() == []
