@@ -1,12 +1,14 @@
 """From drift to retraining: the metrics publisher, the retraining trigger and the rules that call it.
 
 The drift check's last step calls :class:`DriftMetricsPublisher`, which turns the check's report
-into CloudWatch metrics (the drift alarms watch them). :class:`RetrainTrigger` starts the training
-pipeline when a drift alarm fires, unless one is running or a drift-triggered run started within
-the minimum interval; :func:`retrain_rules` calls it on the alarm's state change and after every
-finished check (an alarm that stays in ALARM sends no further event). Both functions read only
-finished checks' reports (``drift-checks/<execution id>/report/``), and the rules and the trigger's
-own asynchronous invocations dead-letter into the monitoring stack's queue.
+into CloudWatch metrics (the drift alarms watch them); in a stage account (:class:`DriftRelay`) it
+also puts drift that persists on that account's bus, for the tooling account's trigger.
+:class:`RetrainTrigger` starts the training pipeline when a drift alarm fires, unless one is
+running or a drift-triggered run started within the minimum interval; :func:`retrain_rules` calls
+it on the alarm's state change and after every finished check (an alarm that stays in ALARM sends
+no further event). Both functions read only finished checks' reports
+(``drift-checks/<execution id>/report/``), and the rules and the trigger's own asynchronous
+invocations dead-letter into the monitoring stack's queue.
 
 Each class is a :class:`~stacks.monitoring.functions.PythonFunction` with its statements and
 acknowledgements, at the construct path the stack gives it; the rules are made in the stack's scope.
@@ -30,7 +32,7 @@ from contracts.layout import CHECKS_PREFIX, check_report_prefix
 from ml_code import contract
 from stacks.common.arns import pipeline_arn
 from stacks.common.dead_letters import DeadLetters
-from stacks.common.event_types import ALARM_EVENT, PIPELINE_EVENT
+from stacks.common.event_types import ALARM_EVENT, DRIFT_PERSISTS_EVENT, DRIFT_SOURCE, PIPELINE_EVENT
 from stacks.common.nag import IAM5, account_arn, acknowledge, acknowledge_resource
 from stacks.monitoring.functions import FunctionProps, PythonFunction
 
@@ -43,6 +45,19 @@ class ReportReaderProps:
 
     key: kms.IKey
     bucket: s3.IBucket
+
+
+@dataclass(frozen=True, kw_only=True)
+class DriftRelay:
+    """A stage account's publisher: the drift alarm it reads and the bus it puts persisting drift on.
+
+    The bus is the publisher's own account's (EventBridge takes ``PutEvents`` for a bus of the
+    caller's account; the stage's forwarding rule sends the event on to the tooling account,
+    :mod:`stacks.stage.alarm_forwarding`, with retries and its dead-letter queue).
+    """
+
+    alarm_name: str
+    bus_name: str = "default"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -67,9 +82,17 @@ def _read_reports(props: ReportReaderProps) -> list[iam.PolicyStatement]:
 
 
 class DriftMetricsPublisher(PythonFunction):
-    """Publishes a finished check's report as metrics in the drift namespace (only there)."""
+    """Publishes a finished check's report as metrics in the drift namespace (only there); with
+    ``relay`` (a stage account), then puts persisting drift on that account's bus (only that event)."""
 
-    def __init__(self, scope: Construct, construct_id: str, *, props: ReportReaderProps) -> None:
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        props: ReportReaderProps,
+        relay: DriftRelay | None = None,
+    ) -> None:
         super().__init__(
             scope,
             construct_id,
@@ -77,7 +100,10 @@ class DriftMetricsPublisher(PythonFunction):
                 handler="drift_metrics.handler",
                 description="Publishes a drift check's report to CloudWatch",
                 key=props.key,  # the data key: CloudWatch Logs may use it (the alert key's policy does not)
-                environment={"METRIC_NAMESPACE": contract.DRIFT_NAMESPACE},
+                environment={
+                    "METRIC_NAMESPACE": contract.DRIFT_NAMESPACE,
+                    **_relay_environment(scope, relay),
+                },
                 reserved_concurrency=2,
                 statements=[
                     *_read_reports(props),
@@ -87,6 +113,7 @@ class DriftMetricsPublisher(PythonFunction):
                         resources=["*"],  # no resource level; pinned to the namespace below
                         conditions={"StringEquals": {"cloudwatch:namespace": contract.DRIFT_NAMESPACE}},
                     ),
+                    *_relay_statements(scope, relay),
                 ],
             ),
         )
@@ -160,6 +187,36 @@ def _read_alarms(scope: Construct, names: Sequence[str]) -> list[iam.PolicyState
     if not arns:
         return []
     return [iam.PolicyStatement(sid="ReadDriftAlarms", actions=["cloudwatch:DescribeAlarms"], resources=arns)]
+
+
+def _relay_bus_arn(scope: Construct, relay: DriftRelay) -> str:
+    return cdk.Stack.of(scope).format_arn(
+        service="events", resource="event-bus", resource_name=relay.bus_name
+    )
+
+
+def _relay_environment(scope: Construct, relay: DriftRelay | None) -> dict[str, str]:
+    """The publisher's relay settings (none on the tooling side: its template stays as it was)."""
+    if relay is None:
+        return {}
+    return {"DRIFT_ALARM_NAME": relay.alarm_name, "DRIFT_EVENT_BUS": _relay_bus_arn(scope, relay)}
+
+
+def _relay_statements(scope: Construct, relay: DriftRelay | None) -> list[iam.PolicyStatement]:
+    """DescribeAlarms on the stage's drift alarm; PutEvents of ``Drift Persists`` on its own bus."""
+    if relay is None:
+        return []
+    return [
+        *_read_alarms(scope, [relay.alarm_name]),
+        iam.PolicyStatement(
+            sid="PutPersistingDrift",
+            actions=["events:PutEvents"],
+            resources=[_relay_bus_arn(scope, relay)],
+            conditions={
+                "StringEquals": {"events:source": DRIFT_SOURCE, "events:detail-type": DRIFT_PERSISTS_EVENT}
+            },
+        ),
+    ]
 
 
 def trigger_target(

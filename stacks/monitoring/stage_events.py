@@ -5,8 +5,9 @@ to a bus of their own here, ``<prefix>-stage-events``, not to the default bus: n
 this account listens there, so a stage account (whose administrator may name an alarm anything)
 reaches nothing but the rules below. The bus policy lets exactly the stage accounts put events
 (with ``aws:PrincipalOrgID`` when an organization is configured), and only CloudWatch alarm state
-changes and SageMaker pipeline status changes (``events:source``, ``events:detail-type``). Rules,
-per stage, each matching the stage's account and its alarms' (or pipeline's) ARNs in that account:
+changes, SageMaker pipeline status changes and the platform's ``Drift Persists``
+(``events:source``, ``events:detail-type``). Rules, per stage, each matching the stage's account
+and its alarms' (or pipeline's) ARNs or alarm name in that account:
 
 - ``StageAlarms<Stage>``: every alarm of the stage's endpoint, to the team's alert topic as one
   readable line (alarm, account, state, reason);
@@ -14,11 +15,14 @@ per stage, each matching the stage's account and its alarms' (or pipeline's) ARN
   retraining trigger, which applies the rate cap and de-duplication as for a tooling stage (it
   needs the event alone: alarm name, state, reason);
 - ``DriftCheckFailed<Stage>`` (a drift-checked stage): its drift-check runs that failed, to the
-  topic (the tooling account's own failed runs are reported by :mod:`stacks.monitoring.alerts`).
-
-The trigger's second path, retrying persistent drift after each successful check (it reads that
-check's report and the alarm), stays with the tooling account's own checks: a stage's report and
-alarm are in its account.
+  topic (the tooling account's own failed runs are reported by :mod:`stacks.monitoring.alerts`);
+- ``PersistentDrift<Stage>`` (a drift-checked stage): its ``Drift Persists`` events, to the
+  retraining trigger (same retries and dead letters as ``RetrainOnDrift``). The trigger's own
+  second path (after each successful check it reads the check's report and describes the alarm)
+  works only for the tooling account's checks: a stage's report and alarm are in its account, so
+  its metrics step applies that rule there (:class:`stacks.monitoring.retraining.DriftRelay`) and
+  sends the alarm name and reason. The pattern names the account *and* the stage's alarm, so a
+  stage account cannot retrain on another stage's name (an event source names no resource ARN).
 """
 
 from __future__ import annotations
@@ -34,7 +38,7 @@ from constructs import Construct
 
 from contracts.names import drift_alarm_name, endpoint_name, stage_drift_pipeline_name
 from stacks.common.dead_letters import DeadLetters
-from stacks.common.event_types import ALARM_EVENT, PIPELINE_EVENT
+from stacks.common.event_types import ALARM_EVENT, DRIFT_PERSISTS_EVENT, DRIFT_SOURCE, PIPELINE_EVENT
 from stacks.monitoring.alerts import TopicTarget
 from stacks.monitoring.retraining import trigger_target
 from stacks.stage.alarm_forwarding import alarm_arn, stage_alarms_prefix
@@ -72,8 +76,8 @@ class StageEvents(Construct):
         self.bus = events.EventBus(self, "Bus", event_bus_name=props.bus_name)
         accounts = sorted(set(props.stage_accounts.values()))
         conditions: dict[str, str | list[str]] = {
-            "events:source": ["aws.cloudwatch", "aws.sagemaker"],
-            "events:detail-type": [ALARM_EVENT, PIPELINE_EVENT],
+            "events:source": ["aws.cloudwatch", "aws.sagemaker", DRIFT_SOURCE],
+            "events:detail-type": [ALARM_EVENT, PIPELINE_EVENT, DRIFT_PERSISTS_EVENT],
         }
         if props.organization_id:
             conditions["aws:PrincipalOrgID"] = props.organization_id
@@ -125,6 +129,19 @@ class StageEvents(Construct):
                 detail_type=[ALARM_EVENT],
                 resources=[alarm_arn(stack, drift_alarm_name(endpoint), account)],
                 detail={"state": {"value": ["ALARM"]}},
+            ),
+            targets=[trigger_target(props.trigger, props.dead_letters, cdk.Duration.hours(2))],
+        )
+        self.rules[f"PersistentDrift{name}"] = events.Rule(
+            self,
+            f"PersistentDrift{name}",
+            event_bus=self.bus,
+            description=f"{endpoint}'s drift (account {account}) persists: consider retraining",
+            event_pattern=events.EventPattern(
+                account=[account],
+                source=[DRIFT_SOURCE],
+                detail_type=[DRIFT_PERSISTS_EVENT],
+                detail={"alarmName": [drift_alarm_name(endpoint)]},
             ),
             targets=[trigger_target(props.trigger, props.dead_letters, cdk.Duration.hours(2))],
         )

@@ -5,7 +5,10 @@ dead-letter alarms) changing state is sent by an EventBridge rule of this accoun
 account's bus :func:`contracts.names.stage_events_bus_name`, whose policy admits this account
 (:mod:`stacks.monitoring.stage_events`); rules there notify the team's topic and start retraining on
 drift. A drift-checked stage's failed drift-check runs are sent too (so the team hears of a check
-that stopped working, as of the tooling account's own pipelines). The target's role may only
+that stopped working, as of the tooling account's own pipelines), and the ``Drift Persists``
+events its metrics step puts on this account's bus (:class:`stacks.monitoring.retraining.DriftRelay`;
+EventBridge's documented way across accounts is a rule whose target is the other account's bus,
+and it brings this rule's retries and dead-letter queue). The target's role may only
 ``events:PutEvents`` on that one bus; EventBridge alone may assume it, for rules of this account.
 An event that cannot be delivered dead-letters into ``<prefix>-<stage>-base-dlq``, whose alarm
 notifies the stage's own topic.
@@ -23,8 +26,9 @@ from aws_cdk import aws_sns as sns
 from aws_cdk.interfaces.aws_events import IRuleRef
 from constructs import Construct
 
+from contracts.names import drift_alarm_name
 from stacks.common.dead_letters import DeadLetters, DeadLettersProps
-from stacks.common.event_types import ALARM_EVENT, PIPELINE_EVENT
+from stacks.common.event_types import ALARM_EVENT, DRIFT_PERSISTS_EVENT, DRIFT_SOURCE, PIPELINE_EVENT
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -124,6 +128,23 @@ class AlarmForwarding(Construct):
             self._failed_checks(props.endpoint_name, props.drift_pipeline_arn, bus_arn)
             if props.drift_pipeline_arn
             else None
+        )
+        self.persisting_drift = (
+            self._persisting_drift(props.endpoint_name, bus_arn) if props.drift_pipeline_arn else None
+        )
+
+    def _persisting_drift(self, endpoint: str, bus_arn: str) -> events.Rule:
+        """The stage's drift check found drift its alarm already knew → the tooling bus."""
+        return events.Rule(
+            self,
+            "PersistingDrift",
+            description=f"{endpoint}'s drift persists: tell the tooling account",
+            event_pattern=events.EventPattern(
+                source=[DRIFT_SOURCE],
+                detail_type=[DRIFT_PERSISTS_EVENT],
+                detail={"alarmName": [drift_alarm_name(endpoint)]},
+            ),
+            targets=[BusTarget(bus_arn, self.role, self.dead_letters)],
         )
 
     def _failed_checks(self, endpoint: str, pipeline_arn: str, bus_arn: str) -> events.Rule:

@@ -4,9 +4,14 @@ The captured traffic is in the stage account (its capture bucket, :mod:`stacks.s
 so the check runs there too, built from the tooling side's constructs: the drift-check pipeline
 ``<prefix>-<stage>-drift-check`` (:class:`stacks.monitoring.drift_pipeline.DriftPipeline`) in the
 stage's network, with the stage's key and capture bucket, the metrics publisher
-(:class:`stacks.monitoring.retraining.DriftMetricsPublisher`) and the stage's drift alarm, which
-notifies the stage's topic and, through the tooling account's bus, retraining there
-(:mod:`stacks.stage.alarm_forwarding`). The endpoint stack gets the schedule that runs it
+(:class:`stacks.monitoring.retraining.DriftMetricsPublisher`) and the stage's drift alarm, whose
+state changes reach the team's topic and retraining through the tooling account's bus
+(:mod:`stacks.stage.alarm_forwarding`). An alarm that stays in ALARM sends no further state
+change, so the publisher here also relays drift that persists
+(:class:`~stacks.monitoring.retraining.DriftRelay`: a check with violations while the alarm is
+already in ALARM) as one ``Drift Persists`` event on this account's bus, which the forwarding
+sends on to the tooling account's retraining trigger (whose own checks it reads itself).
+The endpoint stack gets the schedule that runs it
 (:meth:`StageMonitoringStack.add_drift_schedule`): the schedule carries the deployed version's
 baseline location, in the tooling account's bucket.
 
@@ -26,14 +31,14 @@ import aws_cdk as cdk
 from constructs import Construct
 
 from contracts.config import MonitoringConfig, StageConfig
-from contracts.names import endpoint_name, stage_drift_pipeline_name, stage_drift_role_name
+from contracts.names import drift_alarm_name, endpoint_name, stage_drift_pipeline_name, stage_drift_role_name
 from stacks.common.logical_ids import pin_logical_id
 from stacks.common.shared import SharedResources
 from stacks.monitoring.drift_alarms import drift_alarm
 from stacks.monitoring.drift_pipeline import DriftPipeline
 from stacks.monitoring.drift_props import DriftPipelineProps, ToolingBaselines
 from stacks.monitoring.drift_schedule import DriftSchedule, drift_schedule
-from stacks.monitoring.retraining import DriftMetricsPublisher, ReportReaderProps
+from stacks.monitoring.retraining import DriftMetricsPublisher, DriftRelay, ReportReaderProps
 from stacks.pipeline.source_bundle import DEFAULT_BUILD_DIR, DEFAULT_SOURCE_DIR
 
 #: Logical IDs of the named resources (renaming one would fail: a named resource cannot be replaced).
@@ -77,7 +82,12 @@ class StageMonitoringStack(cdk.Stack):
         self.drift_pipeline_name = stage_drift_pipeline_name(prefix, stage.name)
         self._props, self._shared = props, shared
         reports = ReportReaderProps(key=shared.key, bucket=shared.artifact_bucket)
-        self.publisher = DriftMetricsPublisher(self, "DriftMetrics", props=reports)
+        self.publisher = DriftMetricsPublisher(
+            self,
+            "DriftMetrics",
+            props=reports,
+            relay=DriftRelay(alarm_name=drift_alarm_name(self.endpoint_name)),
+        )
         drift = DriftPipelineProps.of(
             shared,
             name=self.drift_pipeline_name,

@@ -1,6 +1,6 @@
 """Alerts and retraining across accounts (issue 13 point 4, phase B): a stage account sends its
 endpoint's alarm state changes to the tooling account's ``<prefix>-stage-events`` bus, where they
-reach the team's topic, and the drift alarm the retraining trigger.
+reach the team's topic, and the drift alarm (and drift that persists) the retraining trigger.
 
 Pinned whole, so a widening fails: the bus policy (principals, action, resource, conditions), each
 rule's pattern (account, source, alarms) and target, the stage side's rule, target and role.
@@ -20,6 +20,7 @@ REGION = "eu-west-1"
 BUS = f"arn:aws:events:{REGION}:{TOOLING}:event-bus/{PREFIX}-stage-events"
 ALARM_EVENT = "CloudWatch Alarm State Change"
 PIPELINE_EVENT = "SageMaker Model Building Pipeline Execution Status Change"
+DRIFT_SOURCE, PERSISTS_EVENT = "mlops.drift", "Drift Persists"
 DRIFT_PIPELINE = f"arn:aws:sagemaker:{REGION}:{PROD}:pipeline/{PREFIX}-prod-drift-check"
 
 
@@ -57,8 +58,8 @@ def test_only_the_stage_accounts_may_send_alarm_events_to_the_bus(staged: Synthe
             "Resource": {"Fn::GetAtt": [bus_id, "Arn"]},
             "Condition": {
                 "StringEquals": {
-                    "events:source": ["aws.cloudwatch", "aws.sagemaker"],
-                    "events:detail-type": [ALARM_EVENT, PIPELINE_EVENT],
+                    "events:source": ["aws.cloudwatch", "aws.sagemaker", DRIFT_SOURCE],
+                    "events:detail-type": [ALARM_EVENT, PIPELINE_EVENT, PERSISTS_EVENT],
                     "aws:PrincipalOrgID": ORG,
                 }
             },
@@ -114,6 +115,37 @@ def test_only_the_drift_alarm_in_alarm_starts_retraining(staged: SynthesizedPlat
     assert target["RetryPolicy"] == {"MaximumEventAgeInSeconds": 7200, "MaximumRetryAttempts": 4}
 
 
+def test_persisting_drift_in_a_stage_account_retries_retraining(staged: SynthesizedPlatform) -> None:
+    monitoring = staged.raw["monitoring"]
+    rules = _by_prefix(monitoring, "AWS::Events::Rule")
+    # staging captures nothing: no drift check, nothing to persist
+    assert [lid for lid in rules if lid.startswith("StageEventsPersistentDrift")] == [
+        "StageEventsPersistentDriftProd"
+    ]
+    rule = rules["StageEventsPersistentDriftProd"]
+    (bus_id,) = resources(monitoring, "AWS::Events::EventBus")
+    assert rule["EventBusName"] == {"Ref": bus_id}
+    # its account AND its alarm: another stage account cannot name prod's alarm
+    assert rule["EventPattern"] == {
+        "account": [PROD],
+        "detail": {"alarmName": [f"{PREFIX}-prod-drift"]},
+        "detail-type": [PERSISTS_EVENT],
+        "source": [DRIFT_SOURCE],
+    }
+    # the same target as the alarm's: the trigger, retried, then the dead letters
+    assert rule["Targets"] == rules["StageEventsRetrainOnDriftProd"]["Targets"]
+    (target,) = rule["Targets"]
+    (trigger,) = [
+        lid for lid in resources(monitoring, "AWS::Lambda::Function") if lid.startswith("RetrainTrigger")
+    ]
+    assert target["Arn"] == {"Fn::GetAtt": [trigger, "Arn"]}
+    assert target["RetryPolicy"] == {"MaximumEventAgeInSeconds": 7200, "MaximumRetryAttempts": 4}
+    (queue,) = [
+        lid for lid in resources(monitoring, "AWS::SQS::Queue") if lid.startswith("AlertsDeadLetters")
+    ]
+    assert target["DeadLetterConfig"] == {"Arn": {"Fn::GetAtt": [queue, "Arn"]}}
+
+
 def test_a_failed_stage_drift_check_reaches_the_team_topic(staged: SynthesizedPlatform) -> None:
     monitoring = staged.raw["monitoring"]
     rules = _by_prefix(monitoring, "AWS::Events::Rule")
@@ -143,8 +175,12 @@ def test_a_stage_sends_its_alarms_to_the_tooling_bus_and_nowhere_else(
 ) -> None:
     base = staged.raw[f"{stage}-base"]
     rules = _by_prefix(base, "AWS::Events::Rule")
-    # prod's drift check runs there: its failed runs are sent too
-    assert sorted(rules) == ["AlarmForwardingFailedChecks", "AlarmForwardingRule"][stage == "staging" :]
+    # prod's drift check runs there: its failed runs and its persisting drift are sent too
+    assert sorted(rules) == (
+        ["AlarmForwardingRule"]
+        if stage == "staging"
+        else ["AlarmForwardingFailedChecks", "AlarmForwardingPersistingDrift", "AlarmForwardingRule"]
+    )
     rule = rules["AlarmForwardingRule"]
     assert rule["EventPattern"] == {
         "detail-type": [ALARM_EVENT],
@@ -185,6 +221,15 @@ def test_a_stage_sends_its_alarms_to_the_tooling_bus_and_nowhere_else(
             "source": ["aws.sagemaker"],
         }
         assert failed["Targets"] == rule["Targets"]
+        # the publisher's Drift Persists events (put on this account's default bus), for its alarm only
+        persisting = rules["AlarmForwardingPersistingDrift"]
+        assert persisting["EventPattern"] == {
+            "detail": {"alarmName": [f"{PREFIX}-prod-drift"]},
+            "detail-type": [PERSISTS_EVENT],
+            "source": [DRIFT_SOURCE],
+        }
+        assert "EventBusName" not in persisting  # the default bus, where the publisher puts it
+        assert persisting["Targets"] == rule["Targets"]
     queue = base["Resources"]["DeadLetterQueue"]  # pinned: a named queue cannot be replaced
     assert queue["Properties"]["QueueName"] == f"{PREFIX}-{stage}-base-dlq"
     # when forwarding fails, the stage's own topic says so: the one alarm there with an action

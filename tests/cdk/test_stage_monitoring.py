@@ -277,3 +277,69 @@ def test_the_endpoint_stack_schedules_the_stages_check_against_the_tooling_basel
             lid for lid in staged.raw["endpoint-prod"]["Resources"] if lid.startswith("DriftSchedule")
         )
     )
+
+
+# ---------------------------------------------------------------------- persisting drift, relayed
+
+DRIFT_ALARM = f"{PREFIX}-prod-drift"
+PROD_BUS = f"arn:aws:events:{REGION}:{PROD}:event-bus/default"
+
+
+def _publisher(template: dict[str, Any]) -> tuple[dict[str, str], dict[str, dict[str, Any]]]:
+    """The drift-metrics function's environment and its role's statements by Sid."""
+    (function,) = [
+        f["Properties"]
+        for lid, f in resources(template, "AWS::Lambda::Function").items()
+        if lid.startswith("DriftMetrics")
+    ]
+    (policy,) = [
+        p["Properties"]["PolicyDocument"]["Statement"]
+        for lid, p in resources(template, "AWS::IAM::ManagedPolicy").items()
+        if lid.startswith("DriftMetrics")
+    ]
+    return function["Environment"]["Variables"], {s["Sid"]: s for s in policy}
+
+
+def test_the_stage_publisher_relays_persisting_drift_to_its_own_bus_only(staged: SynthesizedPlatform) -> None:
+    environment, statements = _publisher(staged.raw["prod-monitoring"])
+    # its alarm and its own account's default bus (the base stack's forwarding rule sends it on)
+    assert environment == {
+        "METRIC_NAMESPACE": contract.DRIFT_NAMESPACE,
+        "DRIFT_ALARM_NAME": DRIFT_ALARM,
+        "DRIFT_EVENT_BUS": PROD_BUS,
+    }
+    # the two statements the relay adds, exactly: that alarm, that bus, that event
+    assert statements["ReadDriftAlarms"] == {
+        "Action": "cloudwatch:DescribeAlarms",
+        "Effect": "Allow",
+        "Resource": f"arn:aws:cloudwatch:{REGION}:{PROD}:alarm:{DRIFT_ALARM}",
+        "Sid": "ReadDriftAlarms",
+    }
+    assert statements["PutPersistingDrift"] == {
+        "Action": "events:PutEvents",
+        "Condition": {
+            "StringEquals": {"events:source": "mlops.drift", "events:detail-type": "Drift Persists"}
+        },
+        "Effect": "Allow",
+        "Resource": PROD_BUS,
+        "Sid": "PutPersistingDrift",
+    }
+    assert sorted(statements) == [
+        "DecryptReports",
+        "PublishDriftMetrics",
+        "PutPersistingDrift",
+        "ReadDriftAlarms",
+        "ReadDriftReports",
+        "WriteOwnLogs",
+    ]
+
+
+@pytest.mark.parametrize("app", ["single-account", "tooling account"])
+def test_a_tooling_publisher_relays_nothing(
+    synthesized: SynthesizedPlatform, staged: SynthesizedPlatform, app: str
+) -> None:
+    # the tooling account's trigger reads its own checks' reports and alarms itself
+    template = (synthesized if app == "single-account" else staged).raw["monitoring"]
+    environment, statements = _publisher(template)
+    assert environment == {"METRIC_NAMESPACE": contract.DRIFT_NAMESPACE}
+    assert sorted(statements) == ["DecryptReports", "PublishDriftMetrics", "ReadDriftReports", "WriteOwnLogs"]
