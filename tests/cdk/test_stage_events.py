@@ -15,6 +15,9 @@ import pytest
 from platform_synth import SynthesizedPlatform, resources, synth_platform
 from test_multi_account import ORG, PROD, STAGING, TOOLING, _multi_account
 
+from emulator.cfn import Assembly
+from emulator.events import route
+
 PREFIX = "mlops-demo-dev"
 REGION = "eu-west-1"
 BUS = f"arn:aws:events:{REGION}:{TOOLING}:event-bus/{PREFIX}-stage-events"
@@ -243,3 +246,48 @@ def test_a_stage_sends_its_alarms_to_the_tooling_bus_and_nowhere_else(
 def test_a_single_account_environment_has_no_stage_events(synthesized: SynthesizedPlatform) -> None:
     assert not resources(synthesized.raw["monitoring"], "AWS::Events::EventBus")
     assert not resources(synthesized.raw["monitoring"], "AWS::Events::EventBusPolicy")
+
+
+# ---------------------------------------------------------------------- the whole path, routed
+
+
+def _persists(account: str, alarm: str = f"{PREFIX}-prod-drift") -> dict[str, Any]:
+    """The publisher's Drift Persists event as EventBridge makes it from its PutEvents entry."""
+    return {
+        "version": "0",
+        "id": "1",
+        "source": DRIFT_SOURCE,
+        "detail-type": PERSISTS_EVENT,
+        "account": account,
+        "time": "2026-12-06T00:00:00Z",
+        "region": REGION,
+        "resources": [],
+        "detail": {"alarmName": alarm, "reason": "drift persists: drift check c1 found 3 violation(s)"},
+    }
+
+
+@pytest.mark.parametrize(
+    ("account", "alarm", "reaches"),
+    [
+        (PROD, f"{PREFIX}-prod-drift", True),
+        (PROD, f"{PREFIX}-prod-rollback", False),  # not the drift alarm: the stage rule does not send it
+        (STAGING, f"{PREFIX}-prod-drift", False),  # staging has no drift check and no such rule
+    ],
+)
+def test_persisting_drift_put_in_the_stage_account_reaches_the_tooling_trigger(
+    staged: SynthesizedPlatform, account: str, alarm: str, reaches: bool
+) -> None:
+    # GIVEN the synthesized rules and bus policy (routed by emulator.events, moto's pattern matcher)
+    assembly = Assembly.load(staged.outdir)
+    # WHEN the stage's publisher puts Drift Persists on its own account's default bus
+    deliveries = route(assembly, _persists(account, alarm), account=account)
+    # THEN prod's crosses to the tooling bus and reaches the retraining trigger, and only that
+    if not reaches:
+        assert deliveries == []
+        return
+    (delivery,) = deliveries
+    assert delivery.rule.startswith(f"{PREFIX}-monitoring/StageEventsPersistentDriftProd")
+    assert (delivery.account, delivery.kind) == (TOOLING, "function")
+    assert "retraintrigger" in delivery.target
+    assert delivery.path == (BUS,)
+    assert delivery.event["account"] == PROD  # the rule in the tooling account matches it
