@@ -67,6 +67,16 @@ BASELINE_OUTPUT: Final = "baseline"
 #: The deployed versions' baselines: the only objects a stage account's drift check role may read
 #: across accounts.
 BASELINE_PATTERN: Final = f"{RUNS_PREFIX}*/{PREPROCESS_OUTPUT_FOLDER}/{BASELINE_OUTPUT}/*"
+#: The value of a :func:`released_tag`: the object was shipped to that stage.
+RELEASED: Final = "true"
+
+
+def released_tag(stage: str) -> str:
+    """The object tag a stage's deploy build sets on the model file and baseline of the version it
+    ships into another account (``mlops:released-<stage>``); the tooling bucket lets that stage's
+    roles read only objects carrying it (``s3:ExistingObjectTag``), so a stage account reads the
+    versions shipped to it, not every run's."""
+    return f"mlops:released-{stage}"
 
 
 def workspace_prefix(persona: str) -> str:

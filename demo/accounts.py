@@ -6,8 +6,9 @@ The stand-in keys everything by account (moto), and credentials carry the accoun
   account the pipeline stack's environment names (:func:`tooling_side`);
 - ``emulator.deploy`` puts each endpoint stack in its stage's account, as that account's CDK
   bootstrap deploy role (what ``cdk deploy`` assumes from the deploy build);
-- the model is read from the tooling bucket as the stage's model execution role
-  (:func:`model_reader`), which the tooling bucket and key policies admit by name;
+- the deploy build tags the version's objects as shipped to the stage (:func:`tag_shipped`),
+  and the model is read from the tooling bucket as the stage's model execution role
+  (:func:`model_reader`), which the tooling bucket and key policies admit by name and tag;
 - the smoke test goes through the stage's smoke role, assumed as ``release.smoke --role-arn``
   assumes it (``release.stage_role``); samples and the registry are read on the tooling side.
 
@@ -18,12 +19,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from contracts.approved_model import ApprovedModel
+from contracts.layout import RELEASED, released_tag
+from contracts.names import deploy_role_name
 from demo.synth import ROOT
 from emulator.deploy import DeployResult
 from emulator.local_aws import LocalAws
 from emulator.provision import OfflinePipeline
 from emulator.standins import REGION
 from release.promote import release_target
+from release.release_tag import released_objects, tag_released
 from release.stage_role import partition_of, role_session, session_name
 
 
@@ -42,6 +47,21 @@ def tooling_lines(tooling: LocalAws) -> list[str]:
     if tooling.role_arn is None:
         return []
     return [f"  tooling account {tooling.account}: pipeline, registry and training act as {caller(tooling)}"]
+
+
+def tag_shipped(tooling: LocalAws, prefix: str, stage: str, approved: ApprovedModel) -> str:
+    """Tag the version's model file and baseline as shipped to ``stage``, as its deploy build does
+    (``release.release_tag``, as ``<prefix>-<stage>-deploy`` in the tooling account) before deploying
+    into the stage's account, whose roles read only tagged objects; returns what the demo prints."""
+    role = f"arn:{partition_of(REGION)}:iam::{tooling.account}:role/{deploy_role_name(prefix, stage)}"
+    build = tooling.assume_role(role, "deploy-build")
+    objects = released_objects(approved)
+    for uri in objects:
+        tag_released(build.client("s3"), uri, stage)
+    return (
+        f"    tagged {len(objects)} object(s) of v{approved.version} {released_tag(stage)}={RELEASED} "
+        f"as {caller(build)} (release.release_tag)"
+    )
 
 
 def model_reader(aws: LocalAws, deployed: DeployResult) -> LocalAws:

@@ -29,7 +29,7 @@ from typing import Any
 from contracts.approved_model import ApprovedModel
 from contracts.config import AppConfig
 from contracts.names import endpoint_stack_name, model_package_group_name
-from demo.accounts import SmokeIdentity, caller, model_reader, smoke_identity
+from demo.accounts import SmokeIdentity, caller, model_reader, smoke_identity, tag_shipped
 from emulator.cfn import Assembly
 from emulator.deploy import DeployResult, deploy_endpoint_stack
 from emulator.local_aws import LocalAws
@@ -52,6 +52,8 @@ class Release:
     #: For a stage in another account: who read the model artifact, and the smoke test's identity.
     model_reader: str | None = None
     smoke_identity: SmokeIdentity | None = None
+    #: For a stage in another account: the deploy build's release tag, as printed.
+    tagged: str | None = None
 
 
 def approve(aws: LocalAws, package_arn: str) -> None:
@@ -118,6 +120,8 @@ def release_lines(release: Release) -> list[str]:
     ]
     if release.deployed.dropped:
         lines.append(f"    not sent (no API parameter): {', '.join(release.deployed.dropped)}")
+    if release.tagged is not None:
+        lines.append(release.tagged)
     if release.model_reader is not None:
         lines += [
             f"    in account {release.deployed.account}, deployed as {release.deployed.role_arn}",
@@ -188,6 +192,8 @@ def _deploy_and_smoke(
     capture_dir: Path | None,
 ) -> Iterator[tuple[Release, str]]:
     """Deploy ``stage``'s stack to the stand-in, serve its version, smoke-test it; yield while served."""
+    elsewhere = stage in config.env.cross_account_stages
+    tagged = tag_shipped(aws, config.prefix, stage, approved) if elsewhere else None
     deployed = deploy_stage(assembly, aws, config.prefix, stage, approved).deployed
     reader = model_reader(aws, deployed)
     bounds = config.env.stage(stage).smoke_test
@@ -197,4 +203,4 @@ def _deploy_and_smoke(
         identity = smoke_identity(aws, config.env.name, stage)
         report = smoke(aws, approved, url, samples=bounds.samples, max_latency_ms=bounds.max_latency_ms)
         read_as = None if reader is aws else caller(reader)
-        yield Release(stage, approved, deployed, report, read_as, identity), url
+        yield Release(stage, approved, deployed, report, read_as, identity, tagged), url

@@ -20,7 +20,9 @@ from typing import TYPE_CHECKING
 
 import boto3
 
+from contracts.approved_model import ApprovedModel
 from contracts.config import STAGES, ConfigError, load_config
+from contracts.layout import released_tag
 from contracts.names import (
     ResourceNameError,
     endpoint_name,
@@ -29,9 +31,11 @@ from contracts.names import (
     stage_smoke_role_name,
 )
 from release.registry import ResolveError
-from release.resolve import resolve_to_file
+from release.release_tag import untagged
+from release.resolve import resolve
 
 if TYPE_CHECKING:  # the boto3 stubs are a development requirement only
+    from mypy_boto3_s3 import S3Client
     from mypy_boto3_sagemaker import SageMakerClient
 
 #: The context keys app.py reads from cdk.json.
@@ -109,18 +113,40 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
+def _refuse_unshipped(s3: S3Client, model: ApprovedModel, stage: str) -> None:
+    """A stage in another account reads only versions its deploy build tagged as shipped there.
+
+    Raises:
+        ResolveError: ``model`` was never shipped to ``stage`` (names the untagged objects).
+    """
+    missing = untagged(s3, model, stage)
+    if missing:
+        raise ResolveError(
+            f"version {model.version} was never shipped to {stage} by its deploy build, so {stage}'s "
+            f"account cannot read it ({', '.join(missing)} lack {released_tag(stage)}): ship it through "
+            "the deploy pipeline; by hand, a stage in another account moves only among versions "
+            "shipped there"
+        )
+
+
 def main(
-    argv: list[str] | None = None, sagemaker: SageMakerClient | None = None, root: Path = PROJECT_ROOT
+    argv: list[str] | None = None,
+    sagemaker: SageMakerClient | None = None,
+    root: Path = PROJECT_ROOT,
+    s3: S3Client | None = None,
 ) -> int:
     """CLI entry point: 0 with the stack name on the last line, 2 with a one-line message."""
     args = parse_args(argv)
     try:
         target = release_target(root, args.env, args.stage)
         client = sagemaker or boto3.client("sagemaker", region_name=args.region)
-        model = resolve_to_file(client, target.group, target.model_file, args.version)
+        model = resolve(client, target.group, args.version)
+        if target.stage_account is not None:
+            _refuse_unshipped(s3 or boto3.client("s3", region_name=args.region), model, args.stage)
     except (ConfigError, ResolveError) as exc:
         print(f"release.promote: {exc}", file=sys.stderr)
         return 2
+    model.write(target.model_file)
     print(f"{args.stage}: {model.model_package_group} version {model.version} -> {target.model_file}")
     print(target.stack)
     return 0

@@ -13,7 +13,7 @@ from aws_cdk import aws_codebuild as codebuild
 from aws_cdk import aws_s3 as s3
 from constructs import IConstruct
 
-from contracts.layout import RUNS_PREFIX
+from contracts.layout import BASELINE_PATTERN, MODEL_ARTIFACTS_PATTERN, RUNS_PREFIX
 from stacks.common.nag import IAM5, account_arn, acknowledge, acknowledge_resource
 
 #: CDK's artifact grants on the bucket and its key: action wildcards -> why they are acceptable.
@@ -90,6 +90,17 @@ def acknowledge_deploy_project(project: IConstruct, *, group: str, bucket: s3.IB
         bucket.arn_for_objects(f"{RUNS_PREFIX}*"),
         f"The smoke test reads the approved version's sample payloads under {RUNS_PREFIX}<execution>/.",
     )
+
+
+def acknowledge_release_tagging(project: IConstruct, *, bucket: s3.IBucket) -> None:
+    """The deploy build of a stage in another account tags the version it ships (``release.release_tag``)."""
+    for pattern, what in ((MODEL_ARTIFACTS_PATTERN, "model file"), (BASELINE_PATTERN, "baseline files")):
+        acknowledge_resource(
+            project,
+            bucket.arn_for_objects(pattern),
+            f"Run and job folders are generated names; the build tags the shipped version's {what} "
+            "(chosen by release.resolve) as released to its stage, and may only read and set tags there.",
+        )
 
 
 def acknowledge_endpoint_stacks(project: IConstruct, *, stacks: list[str]) -> None:

@@ -71,6 +71,12 @@ def read_version(model_file: str) -> str:
     return f"export {VERSION_VARIABLE}=$({PY} -c '{reader}' {model_file})"
 
 
+def release_tag(stage: StageConfig) -> str:
+    """Tag the resolved version's model file and baseline as shipped to ``stage`` (a stage in another
+    account reads only tagged objects: :mod:`release.release_tag`)."""
+    return f"{PY} -m release.release_tag --stage {stage.name} --model-file {stage.model_file}"
+
+
 def smoke(*, prefix: str, stage: StageConfig, role_arn: str | None = None) -> str:
     """The smoke test of the stage's endpoint with its configured sample count and latency bound.
 
@@ -99,11 +105,14 @@ def ship_commands(
     ``version`` None ships the newest Approved version (and exports its number as
     ``MODEL_VERSION``); otherwise exactly that one (a number for a roll back or promotion by
     hand, or ``$MODEL_VERSION`` as read from the staging build's file). ``smoke_role``: see
-    :func:`smoke` (``cdk deploy`` finds a stage account's bootstrap roles by itself).
+    :func:`smoke` (``cdk deploy`` finds a stage account's bootstrap roles by itself); it is set
+    exactly for a stage in another account, whose version is tagged as shipped before the deploy
+    (:func:`release_tag`).
     """
     return [
         resolve(group=group, out=stage.model_file, version=version),
         *([read_version(stage.model_file)] if version is None else []),
+        *([release_tag(stage)] if smoke_role is not None else []),
         deploy(endpoint_stack_name(prefix, stage.name), env),
         smoke(prefix=prefix, stage=stage, role_arn=smoke_role),
     ]

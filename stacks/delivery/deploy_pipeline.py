@@ -40,6 +40,7 @@ from stacks.delivery.acknowledgements import (
     acknowledge_artifact_grants,
     acknowledge_deploy_project,
     acknowledge_endpoint_stacks,
+    acknowledge_release_tagging,
 )
 from stacks.delivery.build_project import BuildProject, BuildProjectProps
 from stacks.delivery.codepipeline_v2 import v2_pipeline
@@ -181,6 +182,8 @@ class DeployPipeline(Construct):
         )
         acknowledge_artifact_grants(project, p.delivery_bucket)
         acknowledge_deploy_project(project, group=p.group, bucket=p.artifact_bucket)
+        if into is not None:
+            acknowledge_release_tagging(project, bucket=p.artifact_bucket)
         if extra:
             acknowledge_endpoint_stacks(
                 project, stacks=[endpoint_stack_name(p.prefix, s) for s in (p.staging.name, p.prod.name)]
@@ -193,8 +196,9 @@ def _ship_statements(
 ) -> list[iam.PolicyStatement]:
     """Deploy through the bootstrap roles, read the registry, smoke-test the stage's endpoint.
 
-    A stage in another account (``into``): that account's bootstrap roles and its smoke role, and
-    no endpoint of the tooling account; samples and registry are read here either way.
+    A stage in another account (``into``): that account's bootstrap roles and its smoke role, no
+    endpoint of the tooling account, and tagging the shipped version so that account may read it;
+    samples and registry are read here either way.
     """
     stack = cdk.Stack.of(scope)
     if into is None:
@@ -204,6 +208,7 @@ def _ship_statements(
         smoke = [
             role_policies.smoke_test_through(into),
             *role_policies.read_smoke_samples(bucket=p.artifact_bucket, key=p.key),
+            role_policies.tag_shipped_version(p.artifact_bucket),
         ]
     return [role_policies.cdk_deploy(stack, into), *role_policies.read_registry(stack, p.group), *smoke]
 

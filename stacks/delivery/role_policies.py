@@ -15,7 +15,7 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 
-from contracts.layout import RUNS_PREFIX
+from contracts.layout import BASELINE_PATTERN, MODEL_ARTIFACTS_PATTERN, RUNS_PREFIX
 from contracts.names import BOOTSTRAP_ROLES, bootstrap_role_name
 from stacks.common.arns import pipeline_arn
 from stacks.delivery.stage_accounts import StageAccount
@@ -96,6 +96,19 @@ def smoke_test(
         ),
         *read_smoke_samples(bucket=bucket, key=key),
     ]
+
+
+def tag_shipped_version(bucket: s3.IBucket) -> iam.PolicyStatement:
+    """Read and set the tags of training outputs and baselines: ``release.release_tag`` marks the
+    version a stage in another account may read (the bucket lets no one else tag under the runs)."""
+    return iam.PolicyStatement(
+        sid="TagShippedVersion",
+        actions=["s3:GetObjectTagging", "s3:PutObjectTagging"],
+        resources=[
+            bucket.arn_for_objects(MODEL_ARTIFACTS_PATTERN),
+            bucket.arn_for_objects(BASELINE_PATTERN),
+        ],
+    )
 
 
 def read_smoke_samples(*, bucket: s3.IBucket, key: kms.IKey) -> list[iam.PolicyStatement]:

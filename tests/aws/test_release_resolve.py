@@ -183,3 +183,48 @@ def test_promote_with_nothing_approved_exits_2(sagemaker: Any, tmp_path: Path) -
     (tmp_path / "cdk.json").write_text(Path("cdk.json").read_text())
     register(sagemaker, "Rejected", "r1")
     assert promote.main(["--env", "dev", "--stage", "staging"], sagemaker, root=tmp_path) == 2
+
+
+def _cross_account_root(tmp_path: Path) -> None:
+    """This repository's cdk.json with dev's prod stage in another account."""
+    cdk_json = json.loads(Path("cdk.json").read_text())
+    env = cdk_json["context"]["environments"]["dev"]
+    env.update({"account": "111111111111", "region": REGION})
+    env["endpoints"]["prod"]["account"] = "333333333333"
+    (tmp_path / "cdk.json").write_text(json.dumps(cdk_json))
+
+
+def _objects_of(run: str) -> list[str]:
+    return [f"{run}/model.tar.gz", f"{run}/statistics.json", f"{run}/constraints.json"]
+
+
+def test_promote_into_another_account_refuses_a_version_never_shipped_there(
+    sagemaker: Any, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # GIVEN prod in another account, and v1 (shipped to prod: its objects carry prod's release tag)
+    # and v2 (shipped to staging only)
+    _cross_account_root(tmp_path)
+    s3 = boto3.client("s3", region_name=REGION)
+    s3.create_bucket(Bucket="art")
+    for run, stage in (("r1", "prod"), ("r2", "staging")):
+        register(sagemaker, "Approved", run)
+        for key in _objects_of(run):
+            s3.put_object(Bucket="art", Key=key, Body=b"x")
+            tag = {"Key": f"mlops:released-{stage}", "Value": "true"}
+            s3.put_object_tagging(Bucket="art", Key=key, Tagging={"TagSet": [tag]})
+    target = promote.release_target(tmp_path, "dev", "prod")
+    # WHEN promoting v2 by hand THEN it is refused, naming why, and prod's model file is not written
+    code = promote.main(
+        ["--env", "dev", "--stage", "prod", "--version", "2"], sagemaker, root=tmp_path, s3=s3
+    )
+    assert code == 2
+    err = capsys.readouterr().err
+    assert "version 2 was never shipped to prod by its deploy build" in err
+    assert "s3://art/r2/model.tar.gz" in err
+    assert not target.model_file.exists()
+    # ... while rolling back to v1, which prod already served, goes ahead
+    code = promote.main(
+        ["--env", "dev", "--stage", "prod", "--version", "1"], sagemaker, root=tmp_path, s3=s3
+    )
+    assert code == 0
+    assert ApprovedModel.read(target.model_file).version == 1

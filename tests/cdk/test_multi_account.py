@@ -85,23 +85,54 @@ def _roles() -> list[str]:
     ]
 
 
-def test_only_the_stage_model_roles_read_only_model_artifacts(multi: SynthesizedPlatform) -> None:
+def _artifact_bucket_statements(multi: SynthesizedPlatform) -> list[dict[str, Any]]:
     policies = resources(multi.raw["data"], "AWS::S3::BucketPolicy").values()
     (policy,) = [p for p in policies if "ArtifactBucket" in json.dumps(p["Properties"]["Bucket"])]
-    statements = _cross_account(_statements(policy["Properties"]["PolicyDocument"]))
-    # the model roles' statement, and the drift roles' (tests/cdk/test_stage_monitoring.py)
+    return _statements(policy["Properties"]["PolicyDocument"])
+
+
+def test_only_the_stage_model_roles_read_only_shipped_model_artifacts(multi: SynthesizedPlatform) -> None:
+    statements = _cross_account(_artifact_bucket_statements(multi))
+    # one statement per stage's model role, and the drift role's (tests/cdk/test_stage_monitoring.py)
     assert [s["Sid"] for s in statements] == [
-        "StageModelRolesReadModelArtifacts",
-        "StageDriftRolesReadBaselines",
+        "StageModelRoleProdReadModelArtifacts",
+        "StageModelRoleStagingReadModelArtifacts",
+        "StageDriftRoleProdReadBaselines",
     ]
-    statement = statements[0]
-    assert statement["Effect"] == "Allow"
-    assert _principal_accounts(statement) == STAGE_ACCOUNTS
-    assert statement["Action"] == "s3:GetObject"
-    assert json.dumps(statement["Resource"]).endswith('/pipeline-runs/*/train/*"]]}')
-    assert statement["Condition"] == {
-        "ArnEquals": {"aws:PrincipalArn": _roles()},
-        "StringEquals": {"aws:PrincipalOrgID": ORG},
+    for statement, (stage, account) in zip(statements, [("prod", PROD), ("staging", STAGING)], strict=False):
+        assert statement["Effect"] == "Allow"
+        assert _principal_accounts(statement) == {account}
+        assert statement["Action"] == "s3:GetObject"
+        assert json.dumps(statement["Resource"]).endswith('/pipeline-runs/*/train/*"]]}')
+        # the role by name, and only objects its stage's deploy build tagged as shipped there
+        assert statement["Condition"] == {
+            "ArnEquals": {"aws:PrincipalArn": f"arn:aws:iam::{account}:role/mlops-demo-dev-{stage}-model"},
+            "StringEquals": {
+                "aws:PrincipalOrgID": ORG,
+                f"s3:ExistingObjectTag/mlops:released-{stage}": "true",
+            },
+        }
+
+
+def test_only_the_stage_deploy_builds_change_tags_under_the_runs(multi: SynthesizedPlatform) -> None:
+    (deny,) = [
+        s for s in _artifact_bucket_statements(multi) if s.get("Sid") == "DenyTaggingRunsButShippingBuilds"
+    ]
+    assert deny["Effect"] == "Deny"
+    assert deny["Principal"] == {"AWS": "*"}
+    assert sorted(deny["Action"]) == [
+        "s3:DeleteObjectTagging",
+        "s3:DeleteObjectVersionTagging",
+        "s3:PutObjectTagging",
+        "s3:PutObjectVersionTagging",
+    ]
+    assert json.dumps(deny["Resource"]).endswith('/pipeline-runs/*"]]}')
+    assert deny["Condition"] == {
+        "ArnNotEquals": {
+            "aws:PrincipalArn": [
+                f"arn:aws:iam::{TOOLING}:role/mlops-demo-dev-{stage}-deploy" for stage in ("prod", "staging")
+            ]
+        }
     }
 
 

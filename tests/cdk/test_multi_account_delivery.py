@@ -99,6 +99,10 @@ def _tooling_templates(multi: SynthesizedPlatform) -> dict[str, dict[str, Any]]:
     }
 
 
+def _model_file(stage: str) -> str:
+    return f".build/release/dev-{stage}.json"
+
+
 def _commands(template: dict[str, Any], stage: str) -> list[str]:
     spec = json.loads(_project(template, stage)["Source"]["BuildSpec"])
     build: list[str] = spec["phases"]["build"]["commands"]
@@ -135,6 +139,11 @@ def test_a_stage_deploy_role_assumes_exactly_its_accounts_bootstrap_and_smoke_ro
         "ReadSmokeSamples",
         "DecryptSmokeSamples",
     } <= set(by_sid)
+    # ... and it may read and set the tags of model files and baselines (release.release_tag), only
+    tagging = by_sid["TagShippedVersion"]
+    assert sorted(tagging["Action"]) == ["s3:GetObjectTagging", "s3:PutObjectTagging"]
+    patterns = sorted(resource["Fn::Join"][1][-1] for resource in tagging["Resource"])
+    assert patterns == ["/pipeline-runs/*/preprocess/baseline/*", "/pipeline-runs/*/train/*"]
 
 
 def test_no_other_role_of_the_tooling_account_reaches_a_stage_account(multi: SynthesizedPlatform) -> None:
@@ -177,7 +186,9 @@ def test_no_identity_policy_of_the_tooling_account_may_assume_any_role(multi: Sy
 def test_the_smoke_test_goes_through_the_stage_role(
     multi: SynthesizedPlatform, delivery: dict[str, Any], stage: str, account: str
 ) -> None:
-    *_, deploy, smoke = _commands(delivery, stage)
+    *_, tag, deploy, smoke = _commands(delivery, stage)
+    # the resolved version is tagged as shipped to the stage first: its account reads only that
+    assert tag == f".venv/bin/python -m release.release_tag --stage {stage} --model-file {_model_file(stage)}"
     # cdk deploy finds the stage account's bootstrap roles by itself (the stack's env names it)
     assert deploy == commands.deploy(f"{PREFIX}-endpoint-{stage}", "dev")
     smoke_role = f"arn:aws:iam::{account}:role/{stage_smoke_role_name(PREFIX, stage)}"
@@ -208,6 +219,8 @@ def test_a_stage_in_the_tooling_account_keeps_its_build_as_it_was(tmp_path: Path
     ]
     assert any(s.get("Sid") == "InvokeTheStageEndpoint" for s in staging)
     assert "--role-arn" not in _commands(delivery, "staging")[-1]
+    assert not [c for c in _commands(delivery, "staging") if "release.release_tag" in c]
+    assert not [s for s in staging if s.get("Sid") == "TagShippedVersion"]
     # ... and prod's build assumes prod's roles of the configured qualifier
     prod = _role_statements(delivery, _role_id(delivery, "prod"))
     assert sorted(_assumable(prod)) == sorted(_bootstrap_and_smoke(PROD, "prod", qualifier="stage1"))

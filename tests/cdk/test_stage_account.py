@@ -333,7 +333,7 @@ def test_without_an_organization_the_drift_and_bus_grants_have_no_org_condition(
 ) -> None:
     # GIVEN prod in another account, no organization: its drift role's grants and the bus policy
     data = json.dumps(mixed.raw["data"])
-    assert "StageDriftRolesReadBaselines" in data
+    assert "StageDriftRoleProdReadBaselines" in data
     assert "aws:PrincipalOrgID" not in data
     (policy,) = resources(mixed.raw["monitoring"], "AWS::Events::EventBusPolicy").values()
     statement = policy["Properties"]["Statement"]

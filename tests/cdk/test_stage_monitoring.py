@@ -191,11 +191,12 @@ def _artifact_and_key_statements(staged: SynthesizedPlatform, sid: str) -> dict[
 
 
 def test_the_tooling_bucket_admits_the_drift_role_to_baselines_only(staged: SynthesizedPlatform) -> None:
-    assert _artifact_and_key_statements(staged, "StageDriftRolesReadBaselines") == {
+    assert _artifact_and_key_statements(staged, "StageDriftRoleProdReadBaselines") == {
         "Action": "s3:GetObject",
         "Condition": {
-            "ArnEquals": {"aws:PrincipalArn": [DRIFT_ROLE]},
-            "StringEquals": {"aws:PrincipalOrgID": ORG},
+            "ArnEquals": {"aws:PrincipalArn": DRIFT_ROLE},
+            # only baselines of versions shipped to prod (its deploy build tags them)
+            "StringEquals": {"aws:PrincipalOrgID": ORG, "s3:ExistingObjectTag/mlops:released-prod": "true"},
         },
         "Effect": "Allow",
         "Principal": {"AWS": f"arn:aws:iam::{PROD}:root"},
@@ -205,11 +206,11 @@ def test_the_tooling_bucket_admits_the_drift_role_to_baselines_only(staged: Synt
                 [{"Fn::GetAtt": ["ArtifactBucket", "Arn"]}, "/pipeline-runs/*/preprocess/baseline/*"],
             ]
         },
-        "Sid": "StageDriftRolesReadBaselines",
+        "Sid": "StageDriftRoleProdReadBaselines",
     }
     # staging captures nothing: no drift role of its account is named anywhere
     assert f"{PREFIX}-staging-drift" not in json.dumps(staged.raw["data"])
-    assert STAGING not in json.dumps(_artifact_and_key_statements(staged, "StageDriftRolesReadBaselines"))
+    assert STAGING not in json.dumps(_artifact_and_key_statements(staged, "StageDriftRoleProdReadBaselines"))
 
 
 def test_the_tooling_key_decrypts_for_the_drift_role_only_through_s3(staged: SynthesizedPlatform) -> None:

@@ -47,6 +47,10 @@ def test_the_multi_account_demo_ships_each_stage_into_its_own_account(
     for stage, account in (("staging", STAGING), ("prod", PROD)):
         role = f"cdk-hnb659fds-deploy-role-{account}-{REGION}"
         assert f"    in account {account}, deployed as arn:aws:iam::{account}:role/{role}" in lines
+        # ... its deploy build tagged the version as shipped there (the stage's roles read only that)
+        build = f"arn:aws:sts::{TOOLING}:assumed-role/{PREFIX}-{stage}-deploy/deploy-build"
+        tagged = f"    tagged 3 object(s) of v1 mlops:released-{stage}=true as {build} (release.release_tag)"
+        assert tagged in lines
         # ... SageMaker read the model as the stage's model role, which the tooling bucket admits by name
         model_role = f"arn:aws:sts::{account}:assumed-role/{PREFIX}-{stage}-model/"
         assert any(

@@ -27,6 +27,7 @@ from policy_eval import Decision, Policy, Principal, Request, authorize, endpoin
 from stage_policies import REGION, StagePolicies
 
 from contracts.config import load_config
+from contracts.layout import RELEASED, released_tag
 from emulator.standins import standin_name
 from stacks.application import build_platform
 
@@ -76,16 +77,31 @@ def with_admin(principal: Principal) -> Role:
     return Role("attacker", "Admin", principal.arn.rsplit("/", 1)[1], principal.arn, ADMIN, (ADMIN,))
 
 
+def object_tags(key: str) -> dict[str, str]:
+    """The tags an object of the tooling bucket carries in this world: version 3 (run exec-1) was
+    shipped to staging and prod, so its model file and baseline carry both stages' release tags
+    (``release.release_tag``, run by each stage's deploy build); nothing else is tagged."""
+    shipped = key == MODEL or key.startswith("pipeline-runs/exec-1/preprocess/baseline/")
+    return {released_tag(name): RELEASED for name in ("staging", "prod")} if shipped else {}
+
+
 def read_tooling_object(
-    stage: StagePolicies, who: Role, key: str, *, through: str = "prod-network"
+    stage: StagePolicies,
+    who: Role,
+    key: str,
+    *,
+    through: str = "prod-network",
+    tags: dict[str, str] | None = None,
 ) -> Decision:
     """``s3:GetObject`` of ``key`` in the tooling artifact bucket from the stage VPC ``through``, then
-    the ``kms:Decrypt`` S3 makes with the caller's permissions (SSE-KMS with the tooling data key)."""
+    the ``kms:Decrypt`` S3 makes with the caller's permissions (SSE-KMS with the tooling data key).
+    The object's tags (``s3:ExistingObjectTag/<key>``) are :func:`object_tags` unless ``tags`` says."""
+    existing = object_tags(key) if tags is None else tags
     request = Request(
         who.principal,
         "s3:GetObject",
         f"arn:aws:s3:::{TOOLING_BUCKET}/{key}",
-        IN_ORG,
+        {**IN_ORG, **{f"s3:ExistingObjectTag/{k}": v for k, v in existing.items()}},
         resource_account=TOOLING,
     )
     read = authorize(
@@ -205,8 +221,8 @@ def test_a_stage_account_role_not_named_as_the_model_role_reads_no_tooling_model
     stage: StagePolicies,
 ) -> None:
     # GIVEN a role of the stage account with every permission of its own account, under another name
-    # (the account's administrator *can* create a role under the model role's name and then read every
-    # training output: tests/security/test_stage_account_review.py and README "Multi-account" say so)
+    # (the account's administrator *can* create a role under the model role's name and then read the
+    # versions shipped to its stage: tests/security/test_stage_account_review.py and README say so)
     attacker = with_admin(role_in(PROD, "admin"))
     # THEN the tooling bucket and key policies refuse it: they name the model role
     denied(read_tooling_object(stage, attacker, MODEL), "the stage admin reading the approved model")

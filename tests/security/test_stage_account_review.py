@@ -1,16 +1,15 @@
-"""Review findings across accounts (issue 13), as failing cases of what the boundary should refuse.
-
-Each case is ``xfail(strict=True)``: it fails today because the finding holds, and turns into an
-unexpected pass (a failure under ``strict``) once it is fixed, so the fix must remove the marker.
+"""Review findings across accounts (issue 13), each now a case the boundary refuses.
 
 1. The tooling account's bucket and key admit the stage's model role *by name*. The stage
    account's administrator owns that name (it can create the role, rewrite its trust policy or
-   attach any policy to it), so the tooling grants are really grants to the stage account. What
-   they grant is every training output of every run, not the approved version: such a principal
-   reads a version that was never approved.
-2. Fixed, now tested as such: the stage model role's identity policy is derived from what the
-   registry says the approved version's container is, and the approver's ``UpdateModelPackage``
-   takes an ``InferenceSpecification``. The role now reads model files only in the tooling account
+   attach any policy to it), so the tooling grants are really grants to the stage account. They
+   granted every training output of every run; now only objects tagged as shipped to that stage
+   (``mlops:released-<stage>``, set by that stage's deploy build with ``release.release_tag``;
+   ``s3:ExistingObjectTag`` in the bucket policy), and no one but those builds may change tags under
+   the runs. Such a principal reads the versions shipped to its stage, and nothing else.
+2. The stage model role's identity policy is derived from what the registry says the approved
+   version's container is, and the approver's ``UpdateModelPackage`` takes an
+   ``InferenceSpecification``. The role reads model files only in the tooling account
    (``s3:ResourceAccount``), and synth refuses a version whose image is not the platform's or whose
    model file is not a training output (:mod:`stacks.endpoint.served_version`).
 """
@@ -29,18 +28,22 @@ from policy_eval import Policy, Principal, Request, Value, authorize
 from stage_policies import REGION, StagePolicies
 from test_stage_account_attacks import (  # the module-scoped multi-account synth and its helpers
     FOREIGN,
+    MODEL,
     ORG,
     PREFIX,
     PROD,
     STAGING,
     TOOLING,
+    TOOLING_BUCKET,
     read_tooling_object,
     role_in,
     stage,
     with_admin,
 )
 
+from contracts.layout import RELEASED, released_tag
 from stacks.common.shared import Network
+from stacks.data.stage_access import TAGGING_ACTIONS
 from stacks.endpoint.cross_account import CrossAccountServing
 from stacks.endpoint.execution_role import ExecutionRoleProps, ModelExecutionRole
 from stacks.endpoint.model import HostedModel, HostedModelProps
@@ -51,20 +54,71 @@ UNAPPROVED = "pipeline-runs/exec-2/train/output/model.tar.gz"
 IN_ORG: dict[str, Value] = {"aws:PrincipalOrgID": ORG, "aws:SecureTransport": True}
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="finding: the tooling bucket grants pipeline-runs/*/train/* to a role *name* the stage "
-    "account's administrator controls; every run's model is readable from the stage account, "
-    "not only the approved one (fix: narrow to .../train/*/model.tar.gz and gate on an object tag "
-    "the approval sets, s3:ExistingObjectTag)",
-)
 def test_a_stage_admin_under_the_model_role_name_reads_no_unapproved_version(stage: StagePolicies) -> None:
     # GIVEN the prod account's administrator, who creates (or takes over) the role the tooling
     # account names, <prefix>-prod-model, and gives it an administrator policy
     attacker = with_admin(role_in(PROD, f"{PREFIX}-prod-model"))
-    # THEN a version that was never approved stays in the tooling account
+    # THEN a version that was never shipped to prod stays in the tooling account
     decision = read_tooling_object(stage, attacker, UNAPPROVED)
     assert not decision, f"the stage admin reads an unapproved model: {decision.reason}"
+    # ... as does one shipped to staging only (the tag is per stage)
+    staging_only = {released_tag("staging"): RELEASED}
+    decision = read_tooling_object(stage, attacker, MODEL, tags=staging_only)
+    assert not decision, f"prod's admin reads a version shipped to staging only: {decision.reason}"
+    # ... and what it does reach is the version shipped to prod (the documented reach)
+    assert read_tooling_object(stage, attacker, MODEL)
+
+
+def _tag(stage: StagePolicies, who: Principal, action: str, key: str = UNAPPROVED) -> bool:
+    """``action`` (a tagging call) on ``key`` of the tooling bucket by ``who`` with administrator
+    rights in its own account: the bucket policy alone decides (same account: an explicit deny)."""
+    request = Request(
+        who, action, f"arn:aws:s3:::{TOOLING_BUCKET}/{key}", IN_ORG, resource_account=who.account
+    )
+    admin = with_admin(who)
+    bucket = [stage.bucket_policy("data", "ArtifactBucket")]
+    return bool(authorize(request, identity=admin.policies, resource=bucket))
+
+
+@pytest.mark.parametrize("action", TAGGING_ACTIONS)
+@pytest.mark.parametrize(
+    "who",
+    [
+        f"{PREFIX}-data-scientist",  # a persona
+        f"{PREFIX}-pipeline",  # the training pipeline's role
+        "Admin",  # the tooling account's own administrator role (anything but the two builds)
+    ],
+)
+def test_no_one_but_the_shipping_builds_marks_a_version_shipped(
+    stage: StagePolicies, who: str, action: str
+) -> None:
+    # GIVEN a principal of the tooling account with every permission of its own, not a deploy build
+    # THEN the bucket refuses it any change to the tags of a run's objects (a tag admits a stage)
+    assert not _tag(stage, role_in(TOOLING, who), action), f"{who} may {action} under pipeline-runs/"
+
+
+@pytest.mark.parametrize("name", ["staging", "prod"])
+def test_the_stages_deploy_build_tags_only_what_it_ships(stage: StagePolicies, name: str) -> None:
+    build = role_in(TOOLING, f"{PREFIX}-{name}-deploy")
+    # the bucket lets it through (identity permitting) ...
+    assert _tag(stage, build, "s3:PutObjectTagging", MODEL)
+    # ... and its own policy allows reading and setting tags on model files and baselines only
+    role = stage.role("delivery", f"Deploy{name.capitalize()}Role")
+    assert role.arn == f"arn:aws:iam::{TOOLING}:role/{PREFIX}-{name}-deploy"
+
+    def may(action: str, key: str) -> bool:
+        request = Request(
+            role.principal, action, f"arn:aws:s3:::{TOOLING_BUCKET}/{key}", IN_ORG, resource_account=TOOLING
+        )
+        bucket = [stage.bucket_policy("data", "ArtifactBucket")]
+        return bool(authorize(request, identity=role.policies, resource=bucket))
+
+    for key in (MODEL, "pipeline-runs/exec-1/preprocess/baseline/statistics.json"):
+        assert may("s3:PutObjectTagging", key), key
+        assert may("s3:GetObjectTagging", key), key
+    for key in ("pipeline-runs/exec-1/preprocess/test/test.csv", "data/raw/train.csv"):
+        assert not may("s3:PutObjectTagging", key), f"the {name} deploy build tags {key}"
+    assert not may("s3:DeleteObjectTagging", MODEL)
 
 
 def _cross_account_model_role(approved_update: dict[str, Any]) -> Policy:

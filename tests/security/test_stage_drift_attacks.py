@@ -28,6 +28,7 @@ from test_stage_account_attacks import (
     decrypt_tooling_key,
     denied,
     model_role,
+    object_tags,
     read_tooling_object,
     role_in,
     stage,
@@ -134,11 +135,14 @@ def test_a_stage_admin_holding_the_drift_roles_name_reads_only_baselines(
             namesake.principal,
             "s3:GetObject",
             f"arn:aws:s3:::{TOOLING_BUCKET}/{object_key}",
-            IN_ORG,
+            {**IN_ORG, **{f"s3:ExistingObjectTag/{k}": v for k, v in object_tags(object_key).items()}},
             resource_account=TOOLING,
         )
         return authorize(request, identity=namesake.policies, resource=bucket)
 
-    # THEN the tooling bucket's policy alone keeps it to baselines (what that account shares by name)
-    allowed(read(BASELINE), "the namesake reading a baseline (the documented reach)")
+    # THEN the tooling bucket's policy alone keeps it to the baselines of versions shipped to the
+    # stage (what that account shares by name, gated by the release tag)
+    allowed(read(BASELINE), "the namesake reading a shipped version's baseline (the documented reach)")
     denied(read(key), f"the namesake reading {key}")
+    unshipped = BASELINE.replace("exec-1", "exec-2")
+    denied(read(unshipped), "the namesake reading the baseline of a version never shipped to the stage")

@@ -15,11 +15,12 @@ from typing import Any
 import pytest
 
 from contracts.config import AppConfig, load_config
-from release import live, resolve, smoke, start_pipeline
+from release import live, release_tag, resolve, smoke, start_pipeline
 from stacks.delivery import commands
 
 PARSERS: dict[str, Any] = {
     "release.live": live.parse_args,
+    "release.release_tag": release_tag.parse_args,
     "release.resolve": resolve.parse_args,
     "release.smoke": smoke.parse_args,
     "release.start_pipeline": start_pipeline.parse_args,
@@ -43,6 +44,10 @@ def every_command(config: AppConfig) -> list[str]:
         *commands.staging_commands(env="dev", prefix=prefix, group=group, stage=staging),
         *commands.prod_commands(env="dev", prefix=prefix, group=group, stage=prod, staged_file="s.json"),
         *commands.ship_commands(env="dev", prefix=prefix, group=group, stage=prod, version="3"),
+        # a stage in another account: smoke-tested through its role, its version tagged as shipped
+        *commands.ship_commands(
+            env="dev", prefix=prefix, group=group, stage=prod, version="3", smoke_role="arn:aws:iam::2:role/s"
+        ),
     ]
 
 
