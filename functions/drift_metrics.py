@@ -45,8 +45,6 @@ BATCH = 1000
 #: Must equal ``stacks.common.event_types.DRIFT_SOURCE`` and ``DRIFT_PERSISTS_EVENT`` (a test pins them).
 DRIFT_SOURCE = "mlops.drift"
 DRIFT_PERSISTS_EVENT = "Drift Persists"
-#: Must equal ``contracts.layout.CHECKS_PREFIX``: a report is ``<prefix><execution id>/report/<file>``.
-CHECKS_PREFIX = "drift-checks/"
 
 
 @dataclass(frozen=True)
@@ -139,9 +137,11 @@ def decide_relay(violations: int, alarm: str, alarm_state: str) -> Relay:
 
 
 def check_execution_id(report_uri: str) -> str:
-    """The drift-check execution a report belongs to (``<CHECKS_PREFIX><id>/report/...``)."""
+    """The drift-check execution a report belongs to: a report is ``…/<execution id>/<folder>/<file>``
+    (``contracts.layout.check_report_prefix``, which this Lambda cannot import: it needs ml_code)."""
     _, key = _split_s3_uri(report_uri)
-    return key.removeprefix(CHECKS_PREFIX).split("/", 1)[0]
+    parts = key.split("/")
+    return parts[-3] if len(parts) >= 3 else ""
 
 
 def drift_persists_entry(report: dict[str, Any], *, report_uri: str, alarm: str, bus: str) -> dict[str, Any]:
