@@ -15,24 +15,28 @@ account (:mod:`stacks.stage_account`).
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from typing import Final
 
 import aws_cdk as cdk
 
-from contracts.config import AppConfig, EnvironmentConfig, StageConfig
-from contracts.names import endpoint_stack_name, stack_name
+from contracts.config import AppConfig, EnvironmentConfig
+from contracts.config.use_cases import UseCase
+from contracts.names import stack_name
 from stacks.common.shared import Accounts, SharedResources
 from stacks.data.stage_access import StageAccess
 from stacks.data_stack import DataStack
 from stacks.delivery_stack import DeliveryStack
 from stacks.endpoint_stack import EndpointStack
+from stacks.endpoint_stages import endpoint_stages
 from stacks.guardrails import add_guardrails
 from stacks.monitoring_stack import MonitoringStack
 from stacks.network_stack import NetworkStack
 from stacks.pipeline_stack import PipelineStack
-from stacks.stage_account import StageAccount, drift_checked_stages, stage_account, stage_synthesizer
+from stacks.stage_account import StageAccount, drift_checked_stages
 from stacks.studio_stack import StudioStack
+from stacks.use_case import UseCaseStacks, build_use_case
 
 #: Environment names held to production-only rules (e.g. redundant endpoints).
 PRODUCTION_ENVIRONMENTS: Final[tuple[str, ...]] = ("prod", "production")
@@ -52,6 +56,8 @@ class Platform:
     endpoints: dict[str, EndpointStack] = field(default_factory=dict)
     #: The stacks of each stage in another account (its endpoint stack aside), by stage name.
     stage_accounts: dict[str, StageAccount] = field(default_factory=dict)
+    #: The use-case layer of each additional use case, by name (:mod:`stacks.use_case`).
+    use_cases: dict[str, UseCaseStacks] = field(default_factory=dict)
 
 
 def build_platform(app: cdk.App, config: AppConfig) -> Platform:
@@ -67,7 +73,16 @@ def build_platform(app: cdk.App, config: AppConfig) -> Platform:
         else None  # env-agnostic: the same template deploys to any account/region
     )
     data, network, shared = _foundation(app, config, env)
-    platform = _workloads(app, settings, shared, env, data=data, network=network)
+    primary = config.use_cases[0] if config.use_cases else None
+    platform = _workloads(app, settings, shared, env, data=data, network=network, primary=primary)
+    platform = dataclasses.replace(
+        platform,
+        use_cases={
+            case.name: build_use_case(app, config, case, network=shared.network, env=env)
+            for case in config.use_cases
+            if not case.primary
+        },
+    )
     stacks = (
         platform.data,
         platform.network,
@@ -81,6 +96,10 @@ def build_platform(app: cdk.App, config: AppConfig) -> Platform:
     for stack in stacks:
         for key, value in config.all_tags.items():
             cdk.Tags.of(stack).add(key, value)
+    for case in platform.use_cases.values():
+        for stack in case.stacks:
+            for key, value in {**config.all_tags, **case.tags}.items():
+                cdk.Tags.of(stack).add(key, value)
     add_guardrails(app, production=settings.name in PRODUCTION_ENVIRONMENTS)
     return platform
 
@@ -123,6 +142,7 @@ def _workloads(
     *,
     data: DataStack,
     network: NetworkStack,
+    primary: UseCase | None = None,
 ) -> Platform:
     """Every stack that uses the shared resources, in the order they depend on each other."""
     prefix = shared.prefix
@@ -141,6 +161,7 @@ def _workloads(
         shared=shared,
         env=env,
         description=f"{prefix}: training pipeline",
+        use_case=primary,
     )
     monitoring = MonitoringStack(
         app,
@@ -160,7 +181,7 @@ def _workloads(
         env=env,
         description=f"{prefix}: push-to-train and approve-to-deploy pipelines",
     )
-    endpoints, stage_accounts = _endpoint_stages(app, settings, shared, monitoring=monitoring, env=env)
+    endpoints, stage_accounts = endpoint_stages(app, settings, shared, monitoring=monitoring, env=env)
     return Platform(
         data=data,
         network=network,
@@ -171,34 +192,6 @@ def _workloads(
         endpoints=endpoints,
         stage_accounts=stage_accounts,
     )
-
-
-def _endpoint_stages(
-    app: cdk.App,
-    settings: EnvironmentConfig,
-    shared: SharedResources,
-    *,
-    monitoring: MonitoringStack,
-    env: cdk.Environment | None,
-) -> tuple[dict[str, EndpointStack], dict[str, StageAccount]]:
-    """The base and network stacks of each stage in another account; each approved stage's endpoint."""
-    stage_accounts = {
-        stage: stage_account(app, settings, shared, stage=stage, account=account)
-        for stage, account in settings.cross_account_stages.items()
-    }
-    endpoints = {
-        stage.name: _endpoint_stack(
-            app,
-            stage,
-            shared=shared,
-            monitoring=monitoring,
-            env=env,
-            elsewhere=stage_accounts.get(stage.name),
-        )
-        for stage in settings.endpoints
-        if stage.approved_model is not None  # else nothing approved yet: `python -m release.resolve`
-    }
-    return endpoints, stage_accounts
 
 
 def _shared_resources(config: AppConfig, data: DataStack) -> SharedResources:
@@ -222,28 +215,3 @@ def _shared_resources(config: AppConfig, data: DataStack) -> SharedResources:
             stage_accounts=config.env.cross_account_stages,
         ),
     )
-
-
-def _endpoint_stack(
-    app: cdk.App,
-    stage: StageConfig,
-    *,
-    shared: SharedResources,
-    monitoring: MonitoringStack,
-    env: cdk.Environment | None,
-    elsewhere: StageAccount | None = None,
-) -> EndpointStack:
-    """The stage's endpoint stack (its approved model in ``stage``), with its drift-check schedule;
-    in the stage's own account (``elsewhere``) when it has one."""
-    version = stage.approved_model.version if stage.approved_model else None
-    stack = EndpointStack(
-        app,
-        endpoint_stack_name(shared.prefix, stage.name),
-        config=stage,
-        shared=elsewhere.shared if elsewhere else shared,
-        env=elsewhere.env if elsewhere else env,
-        synthesizer=stage_synthesizer(shared) if elsewhere else None,
-        description=f"{shared.prefix}: {stage.name} endpoint (model version {version})",
-    )
-    (elsewhere or monitoring).add_drift_schedule(stack, stage=stage)
-    return stack

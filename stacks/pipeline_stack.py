@@ -17,6 +17,7 @@ from aws_cdk import aws_sagemaker as sagemaker
 from constructs import Construct
 
 from contracts.config import InstanceConfig, PipelineConfig
+from contracts.config.use_cases import UseCase
 from contracts.layout import DATA_PREFIX, INTERMEDIATES_PREFIX, RUNS_PREFIX, runs_writer_path
 from contracts.names import training_pipeline_name
 from stacks.common.images import registry_account, repository_arn
@@ -29,6 +30,9 @@ from stacks.pipeline.props import DefinitionProps
 from stacks.pipeline.source_bundle import DEFAULT_BUILD_DIR, DEFAULT_SOURCE_DIR, build_bundle
 
 #: Why each deliberate wildcard of the execution role on the artifact bucket is needed.
+#: The sample data's schema: the pipeline's defaults when no use case is given.
+_SAMPLE = UseCase(name="sample", prefix="", primary=True)
+
 BUCKET_WILDCARDS = {
     DATA_PREFIX: "Reads the raw training data under data/ (the InputDataUri parameter).",
     RUNS_PREFIX: "Jobs write and read their outputs under pipeline-runs/<execution id>/.",
@@ -55,6 +59,7 @@ class PipelineStack(cdk.Stack):
         description: str | None = None,
         source_dir: Path = DEFAULT_SOURCE_DIR,
         build_dir: Path = DEFAULT_BUILD_DIR,
+        use_case: UseCase | None = None,
     ) -> None:
         super().__init__(scope, construct_id, env=env, description=description)
         bundle = s3_assets.Asset(self, "SourceBundle", path=str(build_bundle(source_dir, build_dir)))
@@ -78,7 +83,14 @@ class PipelineStack(cdk.Stack):
             subnet_ids=network.subnet_ids,
             extra={"ModelPackageGroup": group},
         )
-        definition = _definition(config, shared.instances, bundle.s3_object_key, len(network.subnets), name)
+        definition = _definition(
+            config,
+            shared.instances,
+            bundle.s3_object_key,
+            len(network.subnets),
+            name,
+            use_case=use_case or _SAMPLE,
+        )
         self.pipeline = sagemaker.CfnPipeline(
             self,
             "Pipeline",
@@ -118,7 +130,13 @@ def _execution_role(
 
 
 def _definition(
-    config: PipelineConfig, instances: InstanceConfig, code_key: str, subnet_count: int, name: str
+    config: PipelineConfig,
+    instances: InstanceConfig,
+    code_key: str,
+    subnet_count: int,
+    name: str,
+    *,
+    use_case: UseCase,
 ) -> str:
     """The definition JSON, with :mod:`stacks.pipeline.placeholders` for deploy-time values."""
     return build_definition(
@@ -134,6 +152,9 @@ def _definition(
             quality_threshold=config.quality_threshold,
             champion_margin=config.champion_margin,
             use_spot=config.use_spot,
+            target_column=use_case.target_column,
+            problem_type=use_case.problem_type,
+            input_prefix=use_case.input_prefix,
         ),
         name=name,
     )

@@ -19,7 +19,6 @@ from typing import Annotated, Any, Final, Self
 from pydantic import Field, ValidationInfo, field_validator, model_validator
 from pydantic.dataclasses import dataclass
 
-from contracts.approved_model import ApprovedModel, ApprovedModelError
 from contracts.config.base import (
     ACCOUNT_RE,
     INTERNAL,
@@ -42,6 +41,13 @@ from contracts.config.platform import (
     StudioConfig,
 )
 from contracts.config.release import STAGES, DeliveryConfig, Endpoints, StageConfig
+from contracts.config.use_cases import (
+    UseCase,
+    UseCaseConfig,
+    approved_stages,
+    own_stages,
+    resolve_use_cases,
+)
 
 _NAME: Final = r"^[a-z][a-z0-9-]{1,30}[a-z0-9]$"
 
@@ -74,6 +80,9 @@ class EnvironmentConfig:
     monitoring: MonitoringConfig = Field(default_factory=MonitoringConfig)
     retention: RetentionConfig = Field(default_factory=RetentionConfig)
     tags: Tags = Field(default_factory=dict)
+    #: The use cases beside the project's own, and the project's own settings under its name
+    #: (:mod:`contracts.config.use_cases`; the keys are checked by :func:`load_config`).
+    use_cases: dict[str, UseCaseConfig] = Field(default_factory=dict)
 
     def stage(self, name: str) -> StageConfig:
         """The endpoint stage called ``name``."""
@@ -173,6 +182,8 @@ class AppConfig:
     project_name: str
     env: EnvironmentConfig
     tags: Mapping[str, str]
+    #: The environment's use cases, the primary (the project's own) first.
+    use_cases: tuple[UseCase, ...] = ()
 
     @property
     def prefix(self) -> str:
@@ -213,20 +224,9 @@ def load_config(
         raw = {**raw, "name": chosen, "endpoints": {} if raw.get("endpoints") is None else raw["endpoints"]}
     env = validate(EnvironmentConfig, raw, ("environments", chosen))
     if project_root is not None:
-        env = dataclasses.replace(env, endpoints=_approved(env, project_root))
-    return AppConfig(project_name=top.project.name, env=env, tags=top.project.tags)
-
-
-def _approved(env: EnvironmentConfig, root: Path) -> Endpoints:
-    """The stages, each with the approved model its file holds (None: no file yet)."""
-    stages = {}
-    for stage in env.endpoints:
-        if (root / stage.model_file).is_file():
-            try:
-                stages[stage.name] = dataclasses.replace(
-                    stage, approved_model=ApprovedModel.read(root / stage.model_file)
-                )
-            except ApprovedModelError as exc:
-                key = f"environments.{env.name}.endpoints.{stage.name}.modelFile"
-                raise ConfigError(f"context key '{key}': {exc}") from exc
-    return dataclasses.replace(env.endpoints, **stages)
+        env = dataclasses.replace(env, endpoints=approved_stages(env.endpoints, env.name, project_root))
+    use_cases = tuple(
+        case if case.primary else own_stages(case, env.endpoints, env.name, project_root)
+        for case in resolve_use_cases(top.project.name, env)
+    )
+    return AppConfig(project_name=top.project.name, env=env, tags=top.project.tags, use_cases=use_cases)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, fields
 
-from contracts.layout import DEFAULT_INPUT_PREFIX
 from ml_code import contract
 from stacks.pipeline.expressions import Parameter, float_parameter, string_parameter
 from stacks.pipeline.props import DefinitionProps
@@ -29,9 +28,9 @@ class PipelineParameters:
     @classmethod
     def create(cls, props: DefinitionProps) -> PipelineParameters:
         return cls(
-            string_parameter("InputDataUri", f"s3://{props.artifact_bucket}/{DEFAULT_INPUT_PREFIX}"),
-            string_parameter("TargetColumn", contract.SAMPLE_TARGET_COLUMN),
-            string_parameter("ProblemType", contract.SAMPLE_PROBLEM_TYPE, enum_values=contract.PROBLEM_TYPES),
+            string_parameter("InputDataUri", f"s3://{props.artifact_bucket}/{props.input_prefix}"),
+            string_parameter("TargetColumn", props.target_column),
+            string_parameter("ProblemType", props.problem_type, enum_values=contract.PROBLEM_TYPES),
             string_parameter("ProcessingInstanceType", props.processing_instance_type),
             string_parameter("TrainingInstanceType", props.training_instance_type),
             float_parameter("QualityThreshold", props.quality_threshold),

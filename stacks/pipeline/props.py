@@ -8,6 +8,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Final
 
+from contracts.layout import DEFAULT_INPUT_PREFIX
+from ml_code import contract
 from stacks.pipeline.requests import JobSettings
 
 #: The brief's training hyperparameters (train.py reads them from hyperparameters.json).
@@ -37,3 +39,8 @@ class DefinitionProps:
     quality_threshold: float
     champion_margin: float
     use_spot: bool
+    #: The use case's data (``TargetColumn``, ``ProblemType`` and ``InputDataUri`` defaults): the
+    #: sample data's unless the use case says (:class:`contracts.config.use_cases.UseCase`).
+    target_column: str = contract.SAMPLE_TARGET_COLUMN
+    problem_type: str = contract.SAMPLE_PROBLEM_TYPE
+    input_prefix: str = DEFAULT_INPUT_PREFIX

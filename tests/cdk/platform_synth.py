@@ -56,6 +56,9 @@ def approved_project_root(root: Path, context: Mapping[str, Any], env: str | Non
     config = load_config(context, env)
     for stage in config.env.endpoints:
         APPROVED.write(root / stage.model_file)
+    for case in config.use_cases:  # each additional use case's own stages (issue 18)
+        for stage in case.stages or ():
+            APPROVED.write(root / stage.model_file)
     return root
 
 

@@ -1,0 +1,170 @@
+"""Use cases: the models one platform serves (issue 18), each with its own use-case stacks.
+
+Context (``environments.<env>.useCases``)::
+
+    "useCases": {
+        "fraud": {"targetColumn": "is_fraud", "problemType": "binary"},
+        "demand": {"targetColumn": "units", "problemType": "regression", "inputPrefix": "data/demand/"}
+    }
+
+The platform layer of an environment (network, Studio domain) is deployed once; every use case
+gets its own use-case layer (data stores and registry group, training pipeline, monitoring,
+delivery, endpoints). The project itself is always one use case, the *primary*: its stacks keep
+the names they had before use cases existed (``<project>-<env>-<part>``), so an existing single
+use-case deployment is unchanged. An entry named like the project configures the primary (its
+pipeline's target column and problem type); every other entry is an additional use case whose
+stacks and resources are named ``<project>-<env>-<use case>-<part>``. Without ``useCases`` the
+environment has the primary alone, training on the sample data's schema.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Annotated, Final, Protocol
+
+from pydantic.dataclasses import dataclass
+
+from contracts.approved_model import ApprovedModel, ApprovedModelError
+from contracts.config.base import SECTION, ConfigError, check, one_of, text
+from contracts.config.release import Endpoints
+from contracts.layout import DATA_PREFIX, DEFAULT_INPUT_PREFIX
+from ml_code import contract
+
+#: A use case's name: short, since it lengthens every resource name of its stacks.
+USE_CASE_NAME: Final = r"^[a-z][a-z0-9]{1,11}$"
+#: Names a use case may not take: they would read as a stack part or a stage of the platform.
+RESERVED: Final = frozenset(
+    {"data", "network", "studio", "pipeline", "monitoring", "delivery", "endpoint"}
+    | {"staging", "prod", "stage", "alerts", "models", "build", "deploy", "training"}
+)
+
+
+def _column(value: object) -> bool:
+    return isinstance(value, str) and 0 < len(value) <= 255 and value == value.strip()
+
+
+@dataclass(frozen=True, kw_only=True, config=SECTION)
+class UseCaseConfig:
+    """One entry of ``useCases``: what its training pipeline learns, from where."""
+
+    #: The label column of its data (the pipeline's ``TargetColumn`` default).
+    target_column: Annotated[str, check("a column name (1-255 characters, no surrounding spaces)", _column)]
+    #: The pipeline's ``ProblemType`` default.
+    problem_type: Annotated[str, one_of(contract.PROBLEM_TYPES)]
+    #: Where its raw data lands in its own artifact bucket (the ``InputDataUri`` default).
+    input_prefix: Annotated[
+        str, text(rf"^{DATA_PREFIX}([\w.-]+/)*$", f"a folder under {DATA_PREFIX} ending in /, e.g. data/raw/")
+    ] = DEFAULT_INPUT_PREFIX
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class UseCase:
+    """A use case of the environment, resolved: its name, the stem of its names, what it trains on."""
+
+    name: str
+    #: ``<project>-<env>`` for the primary, ``<project>-<env>-<name>`` for an additional use case.
+    prefix: str
+    primary: bool
+    target_column: str = contract.SAMPLE_TARGET_COLUMN
+    problem_type: str = contract.SAMPLE_PROBLEM_TYPE
+    input_prefix: str = DEFAULT_INPUT_PREFIX
+    #: An additional use case's endpoint stages (the environment's, with its own model files); None
+    #: for the primary, whose stages are the environment's own (``EnvironmentConfig.endpoints``).
+    stages: Endpoints | None = None
+
+    @classmethod
+    def of(cls, name: str, *, env_prefix: str, primary: bool, config: UseCaseConfig | None) -> UseCase:
+        prefix = env_prefix if primary else f"{env_prefix}-{name}"
+        if config is None:
+            return cls(name=name, prefix=prefix, primary=primary)
+        return cls(
+            name=name,
+            prefix=prefix,
+            primary=primary,
+            target_column=config.target_column,
+            problem_type=config.problem_type,
+            input_prefix=config.input_prefix,
+        )
+
+    def model_file(self, env: str, stage: str, configured: str) -> str:
+        """The stage's approved-model file for this use case: the configured one for the primary,
+        ``.build/release/<env>-<use case>-<stage>.json`` for an additional use case."""
+        return configured if self.primary else f".build/release/{env}-{self.name}-{stage}.json"
+
+
+def resolve_use_cases(project: str, env: EnvironmentLike) -> tuple[UseCase, ...]:
+    """The environment's use cases, the primary first, then the others by name.
+
+    Raises:
+        ConfigError: a key of ``useCases`` is not a use case name, is reserved, or names an
+            additional use case in an environment with endpoint stages in other accounts.
+    """
+    env_prefix, configured = f"{project}-{env.name}", env.use_cases
+    cases = [UseCase.of(project, env_prefix=env_prefix, primary=True, config=configured.get(project))]
+    for name in sorted(set(configured) - {project}):
+        key = f"context key 'environments.{env.name}.useCases.{name}'"
+        if re.fullmatch(USE_CASE_NAME, name) is None:
+            raise ConfigError(
+                f"{key}: expected a use case name (2-12 lowercase letters and digits, starting with a "
+                f"letter) or the project's own name {project!r}"
+            )
+        if name in RESERVED:
+            raise ConfigError(f"{key}: {name!r} is reserved (a stack part or stage name of the platform)")
+        if env.cross_account_stages:
+            raise ConfigError(
+                f"{key}: additional use cases in an environment whose endpoint stages run in other "
+                f"accounts ({', '.join(sorted(env.cross_account_stages))}) are not supported yet; the "
+                "project's own use case is"
+            )
+        cases.append(UseCase.of(name, env_prefix=env_prefix, primary=False, config=configured[name]))
+    return tuple(cases)
+
+
+class EnvironmentLike(Protocol):
+    """What :func:`resolve_use_cases` reads of an environment (``EnvironmentConfig``)."""
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def use_cases(self) -> Mapping[str, UseCaseConfig]: ...
+
+    @property
+    def cross_account_stages(self) -> dict[str, str]: ...
+
+
+def own_stages(case: UseCase, endpoints: Endpoints, env_name: str, root: Path | None) -> UseCase:
+    """An additional use case with its own stages: the environment's ``endpoints`` with its own
+    model files (and the approved models they hold, when ``root`` is given)."""
+    renamed = {
+        stage.name: dataclasses.replace(
+            stage, model_file=case.model_file(env_name, stage.name, stage.model_file)
+        )
+        for stage in endpoints
+    }
+    stages = dataclasses.replace(endpoints, **renamed)
+    if root is not None:
+        stages = approved_stages(stages, env_name, root)
+    return dataclasses.replace(case, stages=stages)
+
+
+def approved_stages(endpoints: Endpoints, env_name: str, root: Path) -> Endpoints:
+    """The stages, each with the approved model its file holds (None: no file yet).
+
+    Raises:
+        ConfigError: a model file is not a valid approved-model file (names the stage's key).
+    """
+    stages = {}
+    for stage in endpoints:
+        if (root / stage.model_file).is_file():
+            try:
+                stages[stage.name] = dataclasses.replace(
+                    stage, approved_model=ApprovedModel.read(root / stage.model_file)
+                )
+            except ApprovedModelError as exc:
+                key = f"environments.{env_name}.endpoints.{stage.name}.modelFile"
+                raise ConfigError(f"context key '{key}': {exc}") from exc
+    return dataclasses.replace(endpoints, **stages)

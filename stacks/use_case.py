@@ -1,0 +1,141 @@
+"""An additional use case's stacks: its own use-case layer on the environment's platform (issue 18).
+
+The platform layer (the network, the Studio domain) is the primary use case's and is deployed once
+per environment (:mod:`stacks.application`). Each additional use case
+(:class:`contracts.config.use_cases.UseCase`, ``environments.<env>.useCases``) gets, named
+``<project>-<env>-<use case>-<part>``:
+
+- ``-data``: its own data key, artifact and delivery buckets and model package group, so its
+  roles and another use case's share no data store (isolation by construction: every grant of
+  its stacks names its own key, buckets and group);
+- ``-pipeline``: the training pipeline, whose ``TargetColumn``, ``ProblemType`` and
+  ``InputDataUri`` defaults are the use case's, running in the platform's private subnets;
+- ``-monitoring``: its alert topic, dashboards, drift check and retraining trigger;
+- ``-delivery``: its build and deploy pipelines (the approval rule matches its own group only);
+- ``-endpoint-<stage>``: each endpoint stage once its approved-model file
+  (``.build/release/<env>-<use case>-<stage>.json``) exists.
+
+No second VPC and no second Studio domain: the use case's jobs and endpoints use the platform's
+subnets and security group. What is not per use case yet is said in README "Many use cases".
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+
+import aws_cdk as cdk
+
+from contracts.config import AppConfig
+from contracts.config.use_cases import UseCase
+from contracts.names import endpoint_stack_name, stack_name
+from stacks.common.shared import Accounts, Network, SharedResources
+from stacks.data.stage_access import StageAccess
+from stacks.data_stack import DataStack
+from stacks.delivery_stack import DeliveryStack
+from stacks.endpoint_stack import EndpointStack
+from stacks.monitoring_stack import MonitoringStack
+from stacks.pipeline_stack import PipelineStack
+
+
+@dataclass(frozen=True, kw_only=True)
+class UseCaseStacks:
+    """Handles on one additional use case's stacks."""
+
+    use_case: UseCase
+    data: DataStack
+    pipeline: PipelineStack
+    monitoring: MonitoringStack
+    delivery: DeliveryStack
+    #: Endpoint stacks by stage name; a stage is absent until its approved-model file exists.
+    endpoints: dict[str, EndpointStack] = field(default_factory=dict)
+
+    @property
+    def stacks(self) -> list[cdk.Stack]:
+        return [self.data, self.pipeline, self.monitoring, self.delivery, *self.endpoints.values()]
+
+    @property
+    def tags(self) -> dict[str, str]:
+        """Tags beside the environment's on each of its stacks (cost allocation per use case)."""
+        return {"UseCase": self.use_case.name}
+
+
+def build_use_case(
+    app: cdk.App, config: AppConfig, case: UseCase, *, network: Network, env: cdk.Environment | None
+) -> UseCaseStacks:
+    """The use-case layer of ``case`` (an additional use case) on the platform's ``network``."""
+    if case.primary or case.stages is None:
+        raise ValueError(f"{case.name} is the primary use case: its stacks are the platform's own")
+    settings, prefix = config.env, case.prefix
+    data = DataStack(
+        app,
+        stack_name(prefix, "data"),
+        config=settings.retention,
+        prefix=prefix,
+        stage_access=StageAccess(),  # config refuses additional use cases with stages elsewhere
+        env=env,
+        description=f"{prefix}: data stores of the {case.name} use case",
+    )
+    shared = SharedResources(
+        prefix=prefix,
+        environment=settings.name,
+        tags=config.all_tags,
+        instances=settings.instances,
+        stages=case.stages,
+        key=data.key,
+        artifact_bucket=data.artifact_bucket,
+        delivery_bucket=data.delivery_bucket,
+        model_package_group_name=data.model_package_group_name,
+        model_package_group_arn=data.model_package_group_arn,
+        accounts=Accounts(tooling=settings.account, region=settings.region),
+    ).with_network(network)
+    pipeline = PipelineStack(
+        app,
+        stack_name(prefix, "pipeline"),
+        config=settings.pipeline,
+        shared=shared,
+        env=env,
+        description=f"{prefix}: training pipeline of the {case.name} use case",
+        use_case=case,
+    )
+    monitoring = MonitoringStack(
+        app,
+        stack_name(prefix, "monitoring"),
+        # The environment's budget is the primary's (it counts every use case: Project/Environment tags).
+        config=dataclasses.replace(settings.monitoring, budget=None),
+        shared=shared,
+        max_runtime_seconds=settings.pipeline.max_runtime_seconds,
+        env=env,
+        description=f"{prefix}: drift monitoring, dashboards and notifications of the {case.name} use case",
+    )
+    shared = shared.with_alert_topic(monitoring.topic)
+    delivery = DeliveryStack(
+        app,
+        stack_name(prefix, "delivery"),
+        config=settings.delivery,
+        shared=shared,
+        env=env,
+        description=f"{prefix}: push-to-train and approve-to-deploy pipelines of the {case.name} use case",
+    )
+    endpoints = {}
+    for stage in case.stages:
+        if stage.approved_model is None:
+            continue
+        endpoints[stage.name] = EndpointStack(
+            app,
+            endpoint_stack_name(prefix, stage.name),
+            config=stage,
+            shared=shared,
+            env=env,
+            description=f"{prefix}: {stage.name} endpoint of the {case.name} use case "
+            f"(model version {stage.approved_model.version})",
+        )
+        monitoring.add_drift_schedule(endpoints[stage.name], stage=stage)
+    return UseCaseStacks(
+        use_case=case,
+        data=data,
+        pipeline=pipeline,
+        monitoring=monitoring,
+        delivery=delivery,
+        endpoints=endpoints,
+    )

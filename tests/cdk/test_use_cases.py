@@ -1,0 +1,104 @@
+"""Many use cases on one platform (issue 18): an additional use case's stacks on the platform's network.
+
+The ``cases`` environment of cdk.json has the project's own use case and ``fraud``. The platform
+(one VPC, one Studio domain, one budget) is the project's; ``fraud`` gets its own data stores,
+pipeline, monitoring, delivery and endpoints, which name nothing of the project's own use case.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+from platform_synth import SynthesizedPlatform, resources, synth_platform, values_of
+
+PREFIX = "mlops-demo-cases"
+FRAUD = f"{PREFIX}-fraud"
+FRAUD_PARTS = (
+    "fraud-data",
+    "fraud-monitoring",
+    "fraud-delivery",
+    "fraud-endpoint-staging",
+    "fraud-endpoint-prod",
+)
+
+
+@pytest.fixture(scope="module")
+def cases(tmp_path_factory: pytest.TempPathFactory) -> SynthesizedPlatform:
+    return synth_platform(tmp_path_factory.mktemp("use-cases"), env="cases")
+
+
+def _count(cases: SynthesizedPlatform, resource_type: str) -> dict[str, int]:
+    found = {part: len(resources(template, resource_type)) for part, template in cases.raw.items()}
+    return {part: n for part, n in found.items() if n}
+
+
+def test_the_use_case_has_its_own_stacks_beside_the_platform(cases: SynthesizedPlatform) -> None:
+    assert set(FRAUD_PARTS) <= set(cases.raw)
+    assert "fraud-pipeline" in cases.raw  # (the primary's pipeline template is left out of raw)
+    assert set(cases.platform.use_cases) == {"fraud"}
+    assert set(cases.platform.use_cases["fraud"].endpoints) == {"staging", "prod"}
+
+
+def test_one_network_one_studio_domain_one_budget_for_every_use_case(cases: SynthesizedPlatform) -> None:
+    assert _count(cases, "AWS::EC2::VPC") == {"network": 1}
+    assert _count(cases, "AWS::SageMaker::Domain") == {"studio": 1}
+    assert _count(cases, "AWS::Budgets::Budget") == {"monitoring": 1}
+    # ... while each use case has its own key, buckets and registry group
+    assert _count(cases, "AWS::SageMaker::ModelPackageGroup") == {"data": 1, "fraud-data": 1}
+    assert _count(cases, "AWS::KMS::Key")["fraud-data"] == _count(cases, "AWS::KMS::Key")["data"]
+
+
+def test_the_use_case_references_only_its_own_stacks_and_the_platform_network(
+    cases: SynthesizedPlatform,
+) -> None:
+    for part, template in cases.raw.items():
+        if not part.startswith("fraud-"):
+            continue
+        referenced = {ref["StackName"] for ref in values_of(template, "Fn::GetStackOutput")}
+        assert referenced <= {f"{FRAUD}-data", f"{FRAUD}-monitoring", f"{PREFIX}-network"}, part
+
+
+def test_no_name_of_one_use_case_appears_in_the_others_templates(cases: SynthesizedPlatform) -> None:
+    # the project's own names are <prefix>-<part>; fraud's are <prefix>-fraud-<part>
+    primary_name = re.compile(rf"{PREFIX}-(?!fraud\b|network\b)[a-z]")
+    for part, template in cases.raw.items():
+        text = json.dumps(template)
+        if part.startswith("fraud-"):
+            assert not primary_name.findall(text.replace(f'"{PREFIX}-network"', "")), part
+        else:
+            assert FRAUD not in text, part
+
+
+def test_the_use_case_pipeline_trains_on_its_own_schema(cases: SynthesizedPlatform) -> None:
+    (pipeline,) = resources(cases.raw["fraud-pipeline"], "AWS::SageMaker::Pipeline").values()
+    assert pipeline["Properties"]["PipelineName"] == f"{FRAUD}-training"
+    body = pipeline["Properties"]["PipelineDefinition"]["PipelineDefinitionBody"]
+    text = json.dumps(body)
+    assert '{\\"DefaultValue\\":\\"is_fraud\\",\\"Name\\":\\"TargetColumn\\"' in text
+    assert '/data/fraud/\\",\\"Name\\":\\"InputDataUri\\"' in text
+
+
+def test_the_use_case_resources_carry_its_tag(cases: SynthesizedPlatform) -> None:
+    for part, template in cases.raw.items():
+        tagged = [
+            r["Properties"]["Tags"]
+            for r in template["Resources"].values()
+            if "Tags" in r.get("Properties", {})
+        ]
+        use_case = {
+            tag.get("Value")
+            for tags in tagged
+            if isinstance(tags, list)
+            for tag in tags
+            if tag.get("Key") == "UseCase"
+        }
+        assert use_case == ({"fraud"} if part.startswith("fraud-") else set()), part
+
+
+def test_a_use_case_without_approved_models_has_no_endpoint_stacks(tmp_path: Path) -> None:
+    bare = synth_platform(tmp_path, env="cases", approved=False)
+    assert bare.platform.use_cases["fraud"].endpoints == {}
+    assert not [part for part in bare.raw if "endpoint" in part]
