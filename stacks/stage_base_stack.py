@@ -44,6 +44,7 @@ from stacks.common.logical_ids import pin_logical_id
 from stacks.data.artifact_policy import only_key
 from stacks.data.data_key import data_key
 from stacks.data.secure_bucket import SecureBucketProps, access_log_bucket, secure_bucket
+from stacks.monitoring.dashboards import StageDashboard, StageDashboardProps
 from stacks.stage.alarm_forwarding import AlarmForwarding, AlarmForwardingProps
 from stacks.stage.alert_topic import StageAlertTopic, StageAlertTopicProps
 from stacks.stage.smoke_role import SmokeRole, SmokeRoleProps
@@ -76,7 +77,7 @@ class StageBaseProps:
 
 
 class StageBaseStack(cdk.Stack):
-    """The stage account's key, access-log and capture buckets, alert topic and smoke role.
+    """The stage account's key, access-log and capture buckets, alert topic, smoke role and dashboard.
 
     Attributes:
         key: the stage's customer-managed key (rotation on): endpoint storage, capture, logs.
@@ -136,6 +137,17 @@ class StageBaseStack(cdk.Stack):
         pin_logical_id(self.smoke.role, LOGICAL_IDS["smoke_role"])
         self.forwarding = self._forwarding(props, endpoint)
         pin_logical_id(self.forwarding.dead_letters.queue, LOGICAL_IDS["dead_letters"])
+        # The endpoint's metrics (and its drift check's) are in this account: so is its dashboard.
+        self.dashboard = StageDashboard(
+            self,
+            "Dashboard",
+            props=StageDashboardProps(
+                dashboard_name=endpoint,
+                endpoint_name=endpoint,
+                training_pipeline_name=None,
+                drift=props.drift_checked,
+            ),
+        )
 
     def _forwarding(self, props: StageBaseProps, endpoint: str) -> AlarmForwarding:
         """The rules sending the stage's alarms (and failed drift checks) to the tooling account."""

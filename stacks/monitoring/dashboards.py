@@ -31,7 +31,10 @@ class StageDashboardProps:
 
     dashboard_name: str
     endpoint_name: str
-    training_pipeline_name: str
+    #: None in a stage account: the training pipeline runs in the tooling account (its dashboards).
+    training_pipeline_name: str | None
+    #: Whether the endpoint's drift is checked (its metrics are where this dashboard is).
+    drift: bool = True
 
 
 def _metric(namespace: str, name: str, dims: dict[str, str], stat: str, label: str) -> cloudwatch.Metric:
@@ -74,10 +77,11 @@ class StageDashboard(Construct):
 
 def _metric_groups(props: StageDashboardProps) -> list[CustomMetricGroup]:
     """Traffic, errors, latency, drift, feature distances and training runs, in that order."""
+    training = [] if props.training_pipeline_name is None else [_training_group(props.training_pipeline_name)]
     return [
         *_endpoint_groups(props.endpoint_name),
-        *_drift_groups(props.endpoint_name),
-        _training_group(props.training_pipeline_name),
+        *(_drift_groups(props.endpoint_name) if props.drift else []),
+        *training,
     ]
 
 

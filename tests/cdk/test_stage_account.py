@@ -580,3 +580,27 @@ def test_the_capture_bucket_takes_uploads_under_the_stage_key_only(
     assert {denies[sid]["Action"] for sid in ("OnlyTheDataKey", "OnlySseKms", "NoCustomerProvidedKeys")} == {
         "s3:PutObject"
     }
+
+
+# ---------------------------------------------------------------------- the stage's dashboard
+
+
+@pytest.mark.parametrize(("stage", "drift_checked"), [("staging", False), ("prod", True)])
+def test_a_stage_account_has_its_endpoints_dashboard(
+    staged: SynthesizedPlatform, stage: str, drift_checked: bool
+) -> None:
+    # the endpoint's metrics (and its drift check's) are in the stage account, so its dashboard is
+    (dashboard,) = resources(staged.raw[f"{stage}-base"], "AWS::CloudWatch::Dashboard").values()
+    body = json.dumps(dashboard["Properties"]["DashboardBody"])
+    assert f"{PREFIX}-{stage}" in body
+    assert "Invocation5XXErrors" in body
+    assert ("MLOpsPlatform/Drift" in body) is drift_checked
+    # ... without the training pipeline's runs, which are the tooling account's
+    assert "ModelBuildingPipeline" not in body
+    # ... and the tooling account's dashboards leave the stage out (its metrics are not there)
+    assert f"{PREFIX}-{stage}" not in json.dumps(
+        [
+            d["Properties"]["DashboardName"]
+            for d in resources(staged.raw["monitoring"], "AWS::CloudWatch::Dashboard").values()
+        ]
+    )
