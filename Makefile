@@ -26,8 +26,10 @@ PORT ?= 8080
 CDK := CDK_DISABLE_VERSION_CHECK=1 CDK_DISABLE_CLI_TELEMETRY=true \
        JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION=20 npx --no-install cdk
 CDK_OUT ?= cdk.out
+# The cdk.json `make use-case` edits (tests point it at a copy).
+CDK_JSON ?= cdk.json
 
-.PHONY: help setup contract-env synth demo test lint format serve deploy destroy diff promote bench lock clean
+.PHONY: help setup contract-env synth demo test lint format serve deploy destroy diff promote use-case use-case-remove bench lock clean
 
 help: ## Show this help
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[36m%-10s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -116,6 +118,23 @@ promote: setup ## Ship an approved version to a stage by hand (roll back/forward
 
 destroy: setup ## cdk destroy ENV's stacks (stateful resources are retained)
 	$(CDK) destroy --no-notices -c env=$(ENV) --all
+
+# Needs only the Python venv: it edits cdk.json and prints the next steps (no CDK CLI, no AWS).
+use-case: $(VENV_STAMP) ## Add a use case to cdk.json: make use-case NAME=fraud TARGET=is_fraud PROBLEM=binary [ENV=dev] [INPUT=data/fraud/]
+	@test -n "$(NAME)" -a -n "$(TARGET)" -a -n "$(PROBLEM)" || { echo "usage: make use-case NAME=<use case>" \
+	  "TARGET=<label column> PROBLEM=binary|multiclass|regression [ENV=dev] [INPUT=data/<folder>/]"; exit 2; }
+	@$(PY) -m release.use_case add --name "$(NAME)" --target "$(TARGET)" --problem "$(PROBLEM)" \
+	  --env "$(ENV)" $(if $(INPUT),--input "$(INPUT)") --cdk-json "$(CDK_JSON)"
+
+# Destroy first, while cdk.json still has the use case (the app must synthesize its stacks to select
+# them), then remove the entry. Asks once; cdk destroy's own question would exit 0 on "no".
+use-case-remove: setup ## Destroy a use case's stacks (data stores retained), then remove it from cdk.json: make use-case-remove NAME=fraud [ENV=dev]
+	@test -n "$(NAME)" || { echo "usage: make use-case-remove NAME=<use case> [ENV=dev]"; exit 2; }
+	@stacks=$$($(PY) -m release.use_case remove --name "$(NAME)" --env "$(ENV)" --print-stacks) || exit $$?; \
+	 read -r -p "Destroy the stacks $$stacks of ENV=$(ENV) and remove $(NAME) from cdk.json? [y/N] " answer; \
+	 [ "$$answer" = y ] || { echo "Nothing changed."; exit 1; }; \
+	 $(CDK) destroy --no-notices --force -c env=$(ENV) "$$stacks" && \
+	 $(PY) -m release.use_case remove --name "$(NAME)" --env "$(ENV)"
 
 bench: setup $(CONTRACT_STAMP) ## Run the benchmarks (on demand; results go in benchmarks/README.md)
 	@# the serving benchmark puts nginx in front of gunicorn, as the SageMaker image does
