@@ -127,13 +127,13 @@ use-case: $(VENV_STAMP) ## Add a use case to cdk.json: make use-case NAME=fraud 
 	  --env "$(ENV)" $(if $(INPUT),--input "$(INPUT)") --cdk-json "$(CDK_JSON)"
 
 # Destroy first, while cdk.json still has the use case (the app must synthesize its stacks to select
-# them), then remove the entry. Asks once; cdk destroy's own question would exit 0 on "no".
+# them), then remove the entry. cdk destroy asks, naming each stack the pattern selects (only the use
+# case's: destroy never takes the stacks they depend on); the pinned CLI exits 1 when the answer is no
+# or there is no terminal to ask on, so the entry stays.
 use-case-remove: setup ## Destroy a use case's stacks (data stores retained), then remove it from cdk.json: make use-case-remove NAME=fraud [ENV=dev]
 	@test -n "$(NAME)" || { echo "usage: make use-case-remove NAME=<use case> [ENV=dev]"; exit 2; }
 	@stacks=$$($(PY) -m release.use_case remove --name "$(NAME)" --env "$(ENV)" --print-stacks) || exit $$?; \
-	 read -r -p "Destroy the stacks $$stacks of ENV=$(ENV) and remove $(NAME) from cdk.json? [y/N] " answer; \
-	 [ "$$answer" = y ] || { echo "Nothing changed."; exit 1; }; \
-	 $(CDK) destroy --no-notices --force -c env=$(ENV) "$$stacks" && \
+	 $(CDK) destroy --no-notices -c env=$(ENV) "$$stacks" && \
 	 $(PY) -m release.use_case remove --name "$(NAME)" --env "$(ENV)"
 
 bench: setup $(CONTRACT_STAMP) ## Run the benchmarks (on demand; results go in benchmarks/README.md)
