@@ -78,7 +78,9 @@ def build_platform(app: cdk.App, config: AppConfig) -> Platform:
     platform = dataclasses.replace(
         platform,
         use_cases={
-            case.name: build_use_case(app, config, case, network=shared.network, env=env)
+            case.name: build_use_case(
+                app, config, case, network=shared.network, studio=platform.studio, env=env
+            )
             for case in config.use_cases
             if not case.primary
         },

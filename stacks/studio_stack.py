@@ -2,19 +2,16 @@
 
 from __future__ import annotations
 
-from typing import cast
-
 import aws_cdk as cdk
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_sagemaker as sagemaker
 from constructs import Construct
 
-from contracts.config import PERSONAS, Persona, StudioConfig
-from contracts.names import studio_domain_name, training_pipeline_name
+from contracts.config import Persona, StudioConfig
+from contracts.names import studio_domain_name
 from stacks.common.shared import SharedResources
-from stacks.studio.acknowledgements import acknowledge_persona_role
-from stacks.studio.domain import StudioDomain, StudioDomainProps, user_profile
-from stacks.studio.persona_roles import PersonaRole, PersonaRoleProps
+from stacks.studio.domain import StudioDomain, StudioDomainProps
+from stacks.studio.personas import open_studio, persona_roles, user_profiles
 
 
 class StudioStack(cdk.Stack):
@@ -38,23 +35,7 @@ class StudioStack(cdk.Stack):
     ) -> None:
         super().__init__(scope, construct_id, env=env, description=description)
         network = shared.network
-        personas: dict[Persona, PersonaRole] = {}
-        for name in PERSONAS:
-            persona = cast(Persona, name)
-            personas[persona] = PersonaRole(
-                self,
-                "".join(part.capitalize() for part in persona.split("_")),
-                props=PersonaRoleProps(
-                    prefix=shared.prefix,
-                    persona=persona,
-                    artifact_bucket=shared.artifact_bucket,
-                    key=shared.key,
-                    model_package_group_name=shared.model_package_group_name,
-                    vpc_id=network.vpc.vpc_id,
-                    boundary=shared.job_boundary,
-                    training_pipeline_name=training_pipeline_name(shared.prefix),
-                ),
-            )
+        personas = persona_roles(self, shared)
         self.roles: dict[Persona, iam.IRole] = {name: p.role for name, p in personas.items()}
         self.personas = personas
 
@@ -72,17 +53,15 @@ class StudioStack(cdk.Stack):
                 idle_timeout_minutes=config.idle_timeout_minutes,
             ),
         ).domain
-        for role in personas.values():
-            role.allow_studio_apps(self.domain.attr_domain_id, config.instance_types)
-            acknowledge_persona_role(role, artifact_bucket=shared.artifact_bucket)
+        open_studio(
+            personas, shared, domain_id=self.domain.attr_domain_id, instance_types=config.instance_types
+        )
+        self.user_profiles: dict[str, sagemaker.CfnUserProfile] = user_profiles(
+            self, domain=self.domain, users=config.users, personas=personas, shared=shared
+        )
 
-        self.user_profiles: dict[str, sagemaker.CfnUserProfile] = {
-            user.name: user_profile(
-                self,
-                domain=self.domain,
-                name=user.name,
-                execution_role_arn=personas[user.persona].role.role_arn,
-                security_group_id=network.security_group.security_group_id,
-            )
-            for user in config.users
-        }
+    def fence_off(self, use_case: str, prefix: str) -> None:
+        """Keep every persona of the project's own use case out of ``use_case``'s ``<prefix>-*``
+        names (:meth:`PersonaRole.fence_off`); its buckets and key are never granted here."""
+        for persona in self.personas.values():
+            persona.fence_off(use_case, prefix)

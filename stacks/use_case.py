@@ -13,7 +13,10 @@ per environment (:mod:`stacks.application`). Each additional use case
 - ``-monitoring``: its alert topic, dashboards, drift check and retraining trigger;
 - ``-delivery``: its build and deploy pipelines (the approval rule matches its own group only);
 - ``-endpoint-<stage>``: each endpoint stage once its approved-model file
-  (``.build/release/<env>-<use case>-<stage>.json``) exists.
+  (``.build/release/<env>-<use case>-<stage>.json``) exists;
+- ``-studio``: when it lists ``users``, their profiles in the platform's Studio domain, running as
+  persona roles scoped to its own data stores, group, pipeline and endpoints. The project's own
+  personas are fenced off its names (:meth:`stacks.studio_stack.StudioStack.fence_off`).
 
 No second VPC and no second Studio domain: the use case's jobs and endpoints use the platform's
 subnets and security group. What is not per use case yet is said in README "Many use cases".
@@ -36,6 +39,8 @@ from stacks.delivery_stack import DeliveryStack
 from stacks.endpoint_stack import EndpointStack
 from stacks.monitoring_stack import MonitoringStack
 from stacks.pipeline_stack import PipelineStack
+from stacks.studio_stack import StudioStack
+from stacks.use_case_studio_stack import UseCaseStudioStack
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -49,10 +54,13 @@ class UseCaseStacks:
     delivery: DeliveryStack
     #: Endpoint stacks by stage name; a stage is absent until its approved-model file exists.
     endpoints: dict[str, EndpointStack] = field(default_factory=dict)
+    #: Its users' persona roles and profiles; None when it lists no Studio users.
+    studio: UseCaseStudioStack | None = None
 
     @property
     def stacks(self) -> list[cdk.Stack]:
-        return [self.data, self.pipeline, self.monitoring, self.delivery, *self.endpoints.values()]
+        studio = [self.studio] if self.studio is not None else []
+        return [self.data, *studio, self.pipeline, self.monitoring, self.delivery, *self.endpoints.values()]
 
     @property
     def tags(self) -> dict[str, str]:
@@ -61,9 +69,16 @@ class UseCaseStacks:
 
 
 def build_use_case(
-    app: cdk.App, config: AppConfig, case: UseCase, *, network: Network, env: cdk.Environment | None
+    app: cdk.App,
+    config: AppConfig,
+    case: UseCase,
+    *,
+    network: Network,
+    studio: StudioStack,
+    env: cdk.Environment | None,
 ) -> UseCaseStacks:
-    """The use-case layer of ``case`` (an additional use case) on the platform's ``network``."""
+    """The use-case layer of ``case`` (an additional use case) on the platform's ``network`` and
+    ``studio`` domain (whose own personas it fences off ``case``'s names)."""
     if case.primary or case.stages is None:
         raise ValueError(f"{case.name} is the primary use case: its stacks are the platform's own")
     settings, prefix = config.env, case.prefix
@@ -89,6 +104,7 @@ def build_use_case(
         model_package_group_arn=data.model_package_group_arn,
         accounts=Accounts(tooling=settings.account, region=settings.region),
     ).with_network(network)
+    case_studio = _studio_access(app, config, case, shared, studio=studio, env=env)
     pipeline = PipelineStack(
         app,
         stack_name(prefix, "pipeline"),
@@ -138,4 +154,29 @@ def build_use_case(
         monitoring=monitoring,
         delivery=delivery,
         endpoints=endpoints,
+        studio=case_studio,
+    )
+
+def _studio_access(
+    app: cdk.App,
+    config: AppConfig,
+    case: UseCase,
+    shared: SharedResources,
+    *,
+    studio: StudioStack,
+    env: cdk.Environment | None,
+) -> UseCaseStudioStack | None:
+    """Fence the platform's own personas off ``case``'s names; ``case``'s users' stack, if it has any."""
+    studio.fence_off(case.name, case.prefix)
+    if not case.users:
+        return None
+    return UseCaseStudioStack(
+        app,
+        stack_name(case.prefix, "studio"),
+        config=config.env.studio,
+        users=case.users,
+        shared=shared,
+        domain=studio.domain,
+        env=env,
+        description=f"{case.prefix}: Studio users of the {case.name} use case",
     )

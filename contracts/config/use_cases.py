@@ -29,6 +29,7 @@ from pydantic.dataclasses import dataclass
 
 from contracts.approved_model import ApprovedModel, ApprovedModelError
 from contracts.config.base import SECTION, ConfigError, check, one_of, text
+from contracts.config.platform import StudioConfig, StudioUser
 from contracts.config.release import Endpoints
 from contracts.layout import DATA_PREFIX, DEFAULT_INPUT_PREFIX
 from ml_code import contract
@@ -39,6 +40,8 @@ USE_CASE_NAME: Final = r"^[a-z][a-z0-9]{1,11}$"
 RESERVED: Final = frozenset(
     {"data", "network", "studio", "pipeline", "monitoring", "delivery", "endpoint"}
     | {"staging", "prod", "stage", "alerts", "models", "build", "deploy", "training"}
+    # the primary ML engineer's ad-hoc endpoints are <prefix>-sandbox-*: never a use case's names
+    | {"sandbox"}
 )
 
 
@@ -58,6 +61,9 @@ class UseCaseConfig:
     input_prefix: Annotated[
         str, text(rf"^{DATA_PREFIX}([\w.-]+/)*$", f"a folder under {DATA_PREFIX} ending in /, e.g. data/raw/")
     ] = DEFAULT_INPUT_PREFIX
+    #: Its Studio users (an additional use case's; the project's own are ``studio.users``), with
+    #: persona roles scoped to its own data stores, group, pipeline and endpoints.
+    users: tuple[StudioUser, ...] = ()
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
@@ -74,6 +80,8 @@ class UseCase:
     #: An additional use case's endpoint stages (the environment's, with its own model files); None
     #: for the primary, whose stages are the environment's own (``EnvironmentConfig.endpoints``).
     stages: Endpoints | None = None
+    #: Its Studio users in the platform's domain (always empty for the primary: ``studio.users``).
+    users: tuple[StudioUser, ...] = ()
 
     @classmethod
     def of(cls, name: str, *, env_prefix: str, primary: bool, config: UseCaseConfig | None) -> UseCase:
@@ -87,6 +95,7 @@ class UseCase:
             target_column=config.target_column,
             problem_type=config.problem_type,
             input_prefix=config.input_prefix,
+            users=config.users,
         )
 
     def model_file(self, env: str, stage: str, configured: str) -> str:
@@ -100,9 +109,11 @@ def resolve_use_cases(project: str, env: EnvironmentLike) -> tuple[UseCase, ...]
 
     Raises:
         ConfigError: a key of ``useCases`` is not a use case name, is reserved, or names an
-            additional use case in an environment with endpoint stages in other accounts.
+            additional use case in an environment with endpoint stages in other accounts; a Studio
+            user is listed twice in the environment, or under the project's own use case.
     """
     env_prefix, configured = f"{project}-{env.name}", env.use_cases
+    _check_users(project, env)
     cases = [UseCase.of(project, env_prefix=env_prefix, primary=True, config=configured.get(project))]
     for name in sorted(set(configured) - {project}):
         key = f"context key 'environments.{env.name}.useCases.{name}'"
@@ -123,6 +134,26 @@ def resolve_use_cases(project: str, env: EnvironmentLike) -> tuple[UseCase, ...]
     return tuple(cases)
 
 
+def _check_users(project: str, env: EnvironmentLike) -> None:
+    """User profile names are unique in a Studio domain: one per environment, every use case's."""
+    section = f"environments.{env.name}"
+    if project in env.use_cases and env.use_cases[project].users:
+        raise ConfigError(
+            f"context key '{section}.useCases.{project}.users': the project's own use case lists its "
+            f"Studio users under '{section}.studio.users'"
+        )
+    seen = {user.name: f"{section}.studio.users[{i}]" for i, user in enumerate(env.studio.users)}
+    for name in sorted(env.use_cases):
+        for i, user in enumerate(env.use_cases[name].users):
+            key = f"{section}.useCases.{name}.users[{i}].name"
+            if user.name in seen:
+                raise ConfigError(
+                    f"context key '{key}': user {user.name!r} is already '{seen[user.name]}' (one "
+                    "Studio domain per environment: its user profile names are unique)"
+                )
+            seen[user.name] = key.removesuffix(".name")
+
+
 class EnvironmentLike(Protocol):
     """What :func:`resolve_use_cases` reads of an environment (``EnvironmentConfig``)."""
 
@@ -131,6 +162,9 @@ class EnvironmentLike(Protocol):
 
     @property
     def use_cases(self) -> Mapping[str, UseCaseConfig]: ...
+
+    @property
+    def studio(self) -> StudioConfig: ...
 
     @property
     def cross_account_stages(self) -> dict[str, str]: ...

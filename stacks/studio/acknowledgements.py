@@ -14,6 +14,7 @@ from contracts import layout
 from contracts.names import model_package_group_name, sandbox_pattern, training_pipeline_name
 from stacks.common.nag import acknowledge, acknowledge_resource
 from stacks.studio.persona_roles import PersonaRole
+from stacks.studio.persona_sagemaker import sagemaker_arn
 
 _ARN = "arn:<AWS::Partition>:{service}:<AWS::Region>:<AWS::AccountId>:{resource}"
 _SERVICE_WIDE = (
@@ -28,11 +29,13 @@ def _iam5(resource: str) -> str:
     return f"AwsSolutions-IAM5[Resource::{resource}]"
 
 
-def acknowledge_persona_role(persona: PersonaRole, *, artifact_bucket: s3.IBucket) -> None:
-    """Acknowledge the wildcard findings of ``persona``'s policies (on ``artifact_bucket``, its reads)."""
+def acknowledge_persona_role(persona: PersonaRole, *, artifact_bucket: s3.IBucket, domain_id: str) -> None:
+    """Acknowledge the wildcard findings of ``persona``'s policies (on ``artifact_bucket``, its reads;
+    in the Studio domain ``domain_id``, its own stack's or another's)."""
     _storage(persona, artifact_bucket)
     _sagemaker(persona)
-    _runtime_and_studio(persona)
+    _runtime(persona)
+    _studio(persona, domain_id)
 
 
 def _storage(persona: PersonaRole, artifact_bucket: s3.IBucket) -> None:
@@ -93,7 +96,7 @@ def _sagemaker(persona: PersonaRole) -> None:
     acknowledge(policy, _iam5("*"), _SERVICE_WIDE)
 
 
-def _runtime_and_studio(persona: PersonaRole) -> None:
+def _runtime(persona: PersonaRole) -> None:
     prefix, policies = persona.prefix, persona.policies
     if "runtime" in policies:
         acknowledge(policies["runtime"], _iam5("*"), _SERVICE_WIDE)
@@ -108,20 +111,21 @@ def _runtime_and_studio(persona: PersonaRole) -> None:
             _iam5(_ARN.format(service="ecr", resource=f"repository/{prefix}-*")),
             f"Pull-only access to this account's repositories named '{prefix}-*' (custom images).",
         )
-    acknowledge(
-        policies["studio_ui"],
-        _iam5(
-            _ARN.format(
-                service="sagemaker", resource="app/<StudioDomain.DomainId>/<sagemaker:UserProfileName>/*"
-            )
-        ),
+
+
+def _studio(persona: PersonaRole, domain_id: str) -> None:
+    # Named as the policy names them: the domain ID is the platform Studio stack's, here or across stacks.
+    policy = persona.policies["studio_ui"]
+    acknowledge_resource(
+        policy,
+        sagemaker_arn(f"app/{domain_id}/" + "${sagemaker:UserProfileName}/*"),
         "Apps of the caller's own user profile only (SageMaker sets the UserProfileName policy "
         "variable for the Studio session); app names are chosen in Studio.",
     )
     for kind in ("app", "space", "user-profile"):
-        acknowledge(
-            policies["studio_ui"],
-            _iam5(_ARN.format(service="sagemaker", resource=f"{kind}/<StudioDomain.DomainId>/*")),
+        acknowledge_resource(
+            policy,
+            sagemaker_arn(f"{kind}/{domain_id}/*"),
             f"Studio {kind}s of this project's domain only; their names are chosen in Studio, and "
             "spaces and private-space apps are further held to their owner (OwnerUserProfileArn).",
         )

@@ -34,7 +34,7 @@ from constructs import Construct
 from contracts import layout
 from contracts.config import Persona
 from stacks.studio.persona_props import BUILDERS, PersonaRoleProps
-from stacks.studio.persona_sagemaker import sagemaker_statements
+from stacks.studio.persona_sagemaker import fence_statement, sagemaker_statements
 from stacks.studio.persona_statements import runtime_statements, studio_statements
 
 __all__ = ["BUILDERS", "PersonaRole", "PersonaRoleProps"]
@@ -46,7 +46,8 @@ class PersonaRole(Construct):
     Attributes:
         role: the IAM role (trusted by sagemaker.amazonaws.com).
         policies: the customer-managed policies by concern (``storage``, ``sagemaker``,
-            ``runtime``); ``studio_ui`` is added by :meth:`allow_studio_apps`.
+            ``runtime``); ``studio_ui`` is added by :meth:`allow_studio_apps`, ``fence`` by
+            :meth:`fence_off`.
     """
 
     def __init__(self, scope: Construct, construct_id: str, *, props: PersonaRoleProps) -> None:
@@ -67,12 +68,29 @@ class PersonaRole(Construct):
         if self.builder:  # the approver starts no jobs, so needs no job runtime
             self._policy("runtime", runtime_statements(props.prefix, props.vpc_id))
 
-    def allow_studio_apps(self, domain_id: str, instance_types: Sequence[str]) -> iam.ManagedPolicy:
-        """Let the persona run Studio apps (on ``instance_types``) and its own spaces in ``domain_id``."""
+    def allow_studio_apps(
+        self, domain_id: str, instance_types: Sequence[str], *, shared_spaces: bool = True
+    ) -> iam.ManagedPolicy:
+        """Let the persona run Studio apps (on ``instance_types``) and its own spaces in ``domain_id``
+        (shared ones too if a builder and ``shared_spaces``)."""
         return self._policy(
             "studio_ui",
-            studio_statements(domain_id, shared_spaces=self.builder, instance_types=instance_types),
+            studio_statements(
+                domain_id, shared_spaces=self.builder and shared_spaces, instance_types=instance_types
+            ),
         )
+
+    def fence_off(self, use_case: str, prefix: str) -> None:
+        """Deny the persona every SageMaker and ECR action on ``use_case``'s names (``<prefix>-*``).
+
+        The project's own personas reach ``<project>-<env>-*``, which an additional use case's
+        ``<project>-<env>-<use case>-*`` names fall under: its pipelines, endpoints, jobs, registry.
+        """
+        statement = fence_statement(use_case, prefix)
+        if "fence" in self.policies:
+            self.policies["fence"].add_statements(statement)
+        else:
+            self._policy("fence", [statement])
 
     # ------------------------------------------------------------------ statements
 

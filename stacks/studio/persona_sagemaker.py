@@ -72,6 +72,19 @@ def sagemaker_statements(p: PersonaRoleProps, *, role_arn: str) -> list[iam.Poli
     return statements
 
 
+def fence_statement(use_case: str, prefix: str) -> iam.PolicyStatement:
+    """Deny every SageMaker and ECR action on the resources named ``<prefix>-*`` (``use_case``'s)."""
+    return iam.PolicyStatement(
+        sid=f"NothingOfUseCase{use_case.capitalize()}",
+        effect=iam.Effect.DENY,
+        actions=["sagemaker:*", "ecr:*"],
+        resources=[
+            sagemaker_arn(f"*/{prefix}-*"),
+            f"arn:{cdk.Aws.PARTITION}:ecr:{cdk.Aws.REGION}:{cdk.Aws.ACCOUNT_ID}:repository/{prefix}-*",
+        ],
+    )
+
+
 def _builder_statements(p: PersonaRoleProps, role_arn: str) -> list[iam.PolicyStatement]:
     """Start and manage jobs inside the boundary, run the training pipeline, invoke endpoints."""
     jobs = [sagemaker_arn(f"{kind}/{p.prefix}-*") for kind in ("processing-job", "training-job")]
