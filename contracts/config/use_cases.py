@@ -3,7 +3,7 @@
 Context (``environments.<env>.useCases``)::
 
     "useCases": {
-        "fraud": {"targetColumn": "is_fraud", "problemType": "binary"},
+        "fraud": {"targetColumn": "is_fraud", "problemType": "binary", "codeDir": "use_cases/fraud"},
         "demand": {"targetColumn": "units", "problemType": "regression", "inputPrefix": "data/demand/"}
     }
 
@@ -15,6 +15,9 @@ use-case deployment is unchanged. An entry named like the project configures the
 pipeline's target column and problem type); every other entry is an additional use case whose
 stacks and resources are named ``<project>-<env>-<use case>-<part>``. Without ``useCases`` the
 environment has the primary alone, training on the sample data's schema.
+
+``codeDir`` (not the primary's): its own code, following ml_code's container contract
+(:mod:`stacks.pipeline.source_bundle`); pushes under it alone start its build. Default: ``ml_code``.
 """
 
 from __future__ import annotations
@@ -36,6 +39,11 @@ from ml_code import contract
 
 #: A use case's name: short, since it lengthens every resource name of its stacks.
 USE_CASE_NAME: Final = r"^[a-z][a-z0-9]{1,11}$"
+#: The code every use case runs unless it names its own ``codeDir``: the primary's, always.
+DEFAULT_CODE_DIR: Final = "ml_code"
+#: ``codeDir``: relative, no ``.``/``..`` part, no trailing ``/``, not inside ``ml_code/`` (the primary's
+#: package); at most 200 characters, so its build trigger's ``<codeDir>/**`` fits CodePipeline's 255.
+_CODE_DIR: Final = rf"^(?=.{{1,200}}\Z)(?!{DEFAULT_CODE_DIR}/)[A-Za-z0-9_][\w.-]*(/[A-Za-z0-9_][\w.-]*)*\Z"
 #: Names a use case may not take: they would read as a stack part or a stage of the platform.
 RESERVED: Final = frozenset(
     {"data", "network", "studio", "pipeline", "monitoring", "delivery", "endpoint"}
@@ -61,6 +69,15 @@ class UseCaseConfig:
     input_prefix: Annotated[
         str, text(rf"^{DATA_PREFIX}([\w.-]+/)*$", f"a folder under {DATA_PREFIX} ending in /, e.g. data/raw/")
     ] = DEFAULT_INPUT_PREFIX
+    #: The code SageMaker runs for it (its bundle's ``ml_code`` package), relative to the repository.
+    code_dir: Annotated[
+        str,
+        text(
+            _CODE_DIR,
+            "a directory of the repository such as use_cases/fraud (relative, no . or .. parts, "
+            f"no trailing /, not inside {DEFAULT_CODE_DIR}/)",
+        ),
+    ] = DEFAULT_CODE_DIR
     #: Its Studio users (an additional use case's; the project's own are ``studio.users``), with
     #: persona roles scoped to its own data stores, group, pipeline and endpoints.
     users: tuple[StudioUser, ...] = ()
@@ -77,6 +94,8 @@ class UseCase:
     target_column: str = contract.SAMPLE_TARGET_COLUMN
     problem_type: str = contract.SAMPLE_PROBLEM_TYPE
     input_prefix: str = DEFAULT_INPUT_PREFIX
+    #: Its code directory, relative to the repository (:attr:`UseCaseConfig.code_dir`).
+    code_dir: str = DEFAULT_CODE_DIR
     #: An additional use case's endpoint stages (the environment's, with its own model files); None
     #: for the primary, whose stages are the environment's own (``EnvironmentConfig.endpoints``).
     stages: Endpoints | None = None
@@ -95,6 +114,7 @@ class UseCase:
             target_column=config.target_column,
             problem_type=config.problem_type,
             input_prefix=config.input_prefix,
+            code_dir=config.code_dir,
             users=config.users,
         )
 
@@ -110,10 +130,18 @@ def resolve_use_cases(project: str, env: EnvironmentLike) -> tuple[UseCase, ...]
     Raises:
         ConfigError: a key of ``useCases`` is not a use case name, is reserved, or names an
             additional use case in an environment with endpoint stages in other accounts; a Studio
-            user is listed twice in the environment, or under the project's own use case.
+            user is listed twice in the environment, or under the project's own use case; the
+            project's own entry names a ``codeDir`` other than ``ml_code``.
     """
     env_prefix, configured = f"{project}-{env.name}", env.use_cases
     _check_users(project, env)
+    own = configured.get(project)
+    if own is not None and own.code_dir != DEFAULT_CODE_DIR:
+        raise ConfigError(
+            f"context key 'environments.{env.name}.useCases.{project}.codeDir': the project's own use "
+            f"case runs {DEFAULT_CODE_DIR}/ (its build starts on delivery.source.filePaths); give "
+            f"another use case a code directory of its own, got {own.code_dir!r}"
+        )
     cases = [UseCase.of(project, env_prefix=env_prefix, primary=True, config=configured.get(project))]
     for name in sorted(set(configured) - {project}):
         key = f"context key 'environments.{env.name}.useCases.{name}'"
