@@ -8,10 +8,12 @@ per environment (:mod:`stacks.application`). Each additional use case
 - ``-data``: its own data key, artifact and delivery buckets and model package group, so its
   roles and another use case's share no data store (isolation by construction: every grant of
   its stacks names its own key, buckets and group);
-- ``-pipeline``: the training pipeline, whose ``TargetColumn``, ``ProblemType`` and
-  ``InputDataUri`` defaults are the use case's, running in the platform's private subnets;
+- ``-pipeline``: the training pipeline running its code (``codeDir``, default the shared
+  ``ml_code/``; :func:`stacks.pipeline.source_bundle.code_source`), whose ``TargetColumn``,
+  ``ProblemType`` and ``InputDataUri`` defaults are the use case's, in the platform's private subnets;
 - ``-monitoring``: its alert topic, dashboards, drift check and retraining trigger;
-- ``-delivery``: its build and deploy pipelines (the approval rule matches its own group only);
+- ``-delivery``: its build and deploy pipelines (the approval rule matches its own group only; the
+  build starts on pushes under its own ``codeDir``, :func:`stacks.delivery.source.use_case_delivery`);
 - ``-endpoint-<stage>``: each endpoint stage once its approved-model file
   (``.build/release/<env>-<use case>-<stage>.json``) exists;
 - ``-studio``: when it lists ``users``, their profiles in the platform's Studio domain, running as
@@ -26,6 +28,7 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import aws_cdk as cdk
 
@@ -35,9 +38,11 @@ from contracts.names import endpoint_stack_name, stack_name
 from stacks.common.shared import Accounts, Network, SharedResources
 from stacks.data.stage_access import StageAccess
 from stacks.data_stack import DataStack
+from stacks.delivery.source import use_case_delivery
 from stacks.delivery_stack import DeliveryStack
 from stacks.endpoint_stack import EndpointStack
 from stacks.monitoring_stack import MonitoringStack
+from stacks.pipeline.source_bundle import REPOSITORY_ROOT, code_source
 from stacks.pipeline_stack import PipelineStack
 from stacks.studio_stack import StudioStack
 from stacks.use_case_studio_stack import UseCaseStudioStack
@@ -76,12 +81,14 @@ def build_use_case(
     network: Network,
     studio: StudioStack,
     env: cdk.Environment | None,
+    code_root: Path = REPOSITORY_ROOT,
 ) -> UseCaseStacks:
     """The use-case layer of ``case`` (an additional use case) on the platform's ``network`` and
     ``studio`` domain (whose own personas it fences off ``case``'s names)."""
     if case.primary or case.stages is None:
         raise ValueError(f"{case.name} is the primary use case: its stacks are the platform's own")
     settings, prefix = config.env, case.prefix
+    code = code_source(case, settings.name, root=code_root)  # fails first, naming its codeDir key
     data = DataStack(
         app,
         stack_name(prefix, "data"),
@@ -113,6 +120,8 @@ def build_use_case(
         env=env,
         description=f"{prefix}: training pipeline of the {case.name} use case",
         use_case=case,
+        source_dir=code.source_dir,
+        build_dir=code.build_dir,
     )
     monitoring = MonitoringStack(
         app,
@@ -123,12 +132,14 @@ def build_use_case(
         max_runtime_seconds=settings.pipeline.max_runtime_seconds,
         env=env,
         description=f"{prefix}: drift monitoring, dashboards and notifications of the {case.name} use case",
+        source_dir=code.source_dir,  # its drift check runs its own monitor on its own baseline
+        build_dir=code.build_dir,
     )
     shared = shared.with_alert_topic(monitoring.topic)
     delivery = DeliveryStack(
         app,
         stack_name(prefix, "delivery"),
-        config=settings.delivery,
+        config=use_case_delivery(settings.delivery, case),
         shared=shared,
         env=env,
         description=f"{prefix}: push-to-train and approve-to-deploy pipelines of the {case.name} use case",
@@ -156,6 +167,7 @@ def build_use_case(
         endpoints=endpoints,
         studio=case_studio,
     )
+
 
 def _studio_access(
     app: cdk.App,

@@ -5,6 +5,11 @@ CodeConnections (GitHub, GitLab, Bitbucket) source. The build pipeline carries a
 push filter names the branch and the file paths (``ml_code/**`` by default), so only pushes that
 touch the ML code run it; the deploy pipeline reads the same branch without any trigger.
 
+**Per use case** (:func:`use_case_delivery`): an additional use case with a code directory of its
+own (``useCases.<name>.codeDir``) is built only on pushes under it (``<codeDir>/**``). One that
+shares ``ml_code/`` triggers on the environment's file paths, as the project's own use case does:
+a push to the shared code rebuilds (and retrains) every use case that runs it.
+
 **S3 fallback** (no connection): a zip of the repository at ``source/<prefix>.zip`` in the
 delivery bucket (versioned, KMS, TLS-only; no persona, job or endpoint role can write it, since
 whatever lands there is built and deployed). Upload a commit with::
@@ -19,6 +24,7 @@ not create or assume. There is no file-path filter on this path: every upload ru
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 from aws_cdk import aws_codepipeline as codepipeline
@@ -26,7 +32,17 @@ from aws_cdk import aws_codepipeline_actions as actions
 from aws_cdk import aws_s3 as s3
 
 from contracts import layout
-from contracts.config import SourceConfig
+from contracts.config import DeliveryConfig, SourceConfig
+from contracts.config.use_cases import DEFAULT_CODE_DIR, UseCase
+
+
+def use_case_delivery(config: DeliveryConfig, case: UseCase) -> DeliveryConfig:
+    """The environment's delivery ``config`` as ``case``'s build uses it: the push filter's file
+    paths are ``<codeDir>/**`` when it has its own code, the environment's when it runs ``ml_code``."""
+    if case.code_dir == DEFAULT_CODE_DIR:
+        return config
+    source = dataclasses.replace(config.source, file_paths=(f"{case.code_dir}/**",))
+    return dataclasses.replace(config, source=source)
 
 
 @dataclass(frozen=True, kw_only=True)

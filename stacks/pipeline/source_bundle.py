@@ -7,17 +7,29 @@ bundle as the working directory — the form the SageMaker framework containers 
 ``sagemaker_submit_directory``. Entries are sorted and carry fixed times, owners and modes, and
 the gzip header has no time or name, so the same sources always give the same bytes (and the
 same CDK asset hash).
+
+**A use case's own code** (``useCases.<name>.codeDir``, :func:`code_source`): any directory of the
+repository is bundled the same way, *as* the ``ml_code`` package (its modules import
+``ml_code....`` as ml_code's do). The container contract it must keep is what the shims import
+(:func:`contract_gaps`): ``steps/preprocess.py``, ``steps/train.py``, ``steps/evaluate.py`` and
+``drift/monitor.py`` each with ``main``, ``serving/inference.py`` with ``model_fn`` and
+``transform_fn``. Its training step copies that package into ``model.tar.gz`` (``code/``, as
+``ml_code.steps.model_dir`` does), so the use case's endpoints serve its own serving code.
 """
 
 from __future__ import annotations
 
+import ast
 import gzip
 import io
 import os
 import tarfile
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
 
+from contracts.config import ConfigError
+from contracts.config.use_cases import DEFAULT_CODE_DIR, UseCase
 from ml_code import contract
 
 BUNDLE_NAME: Final = "sourcedir.tar.gz"
@@ -27,6 +39,8 @@ _MTIME: Final = 315532800
 _SKIP_DIRS: Final = frozenset({"__pycache__", "tests", ".pytest_cache", ".mypy_cache"})
 _SKIP_SUFFIXES: Final = (".pyc", ".pyo")
 _ROOT: Final = Path(__file__).resolve().parents[2]
+#: The repository: every ``codeDir`` is relative to it.
+REPOSITORY_ROOT: Final = _ROOT
 #: The code every pipeline step runs (the training and drift-check pipelines bundle it).
 DEFAULT_SOURCE_DIR: Final = _ROOT / PACKAGE
 #: Where the bundle is written (gitignored; `make clean` empties it).
@@ -99,3 +113,82 @@ def build_bundle(package_dir: Path, out_dir: Path) -> Path:
     temp.write_bytes(data)
     temp.replace(target)
     return target
+
+
+def contract_gaps(package_dir: Path) -> list[str]:
+    """What ``package_dir`` lacks of the container contract: the modules the shims import, and the
+    names each imports from them (e.g. ``steps/train.py (no main)``); empty when it keeps it all.
+
+    A name counts as defined when the module binds it at top level (``def``, ``class``, an
+    assignment or an import), as ``from module import name`` would find it.
+    """
+    gaps = [] if (package_dir / "__init__.py").is_file() else ["__init__.py"]
+    for module, names in _shim_imports().items():
+        path = package_dir / module
+        if not path.is_file():
+            gaps.append(module)
+            continue
+        try:
+            bound = _top_level_names(path.read_text(encoding="utf-8"))
+        except (SyntaxError, UnicodeDecodeError) as exc:
+            gaps.append(f"{module} (does not parse: {exc})")
+            continue
+        absent = [name for name in names if name not in bound]
+        if absent:
+            gaps.append(f"{module} (no {', '.join(absent)})")
+    return gaps
+
+
+def _shim_imports() -> dict[str, tuple[str, ...]]:
+    """Module file (relative to the package) -> the names the shims import from it, by file."""
+    found: dict[str, tuple[str, ...]] = {}
+    for source in SHIMS.values():
+        for node in ast.walk(ast.parse(source)):
+            if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith(f"{PACKAGE}."):
+                module = node.module.removeprefix(f"{PACKAGE}.").replace(".", "/") + ".py"
+                found[module] = (*found.get(module, ()), *(alias.name for alias in node.names))
+    return dict(sorted(found.items()))
+
+
+def _top_level_names(source: str) -> set[str]:
+    names: set[str] = set()
+    for node in ast.parse(source).body:
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+            names.add(node.name)
+        elif isinstance(node, ast.Import | ast.ImportFrom):
+            names.update((alias.asname or alias.name).partition(".")[0] for alias in node.names)
+        elif isinstance(node, ast.Assign | ast.AnnAssign):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            names.update(t.id for t in targets if isinstance(t, ast.Name))
+    return names
+
+
+@dataclass(frozen=True, kw_only=True)
+class CodeSource:
+    """The code a use case's pipelines bundle, and where its bundle is written."""
+
+    source_dir: Path
+    build_dir: Path
+
+
+def code_source(
+    case: UseCase, env_name: str, *, root: Path = REPOSITORY_ROOT, build_root: Path = DEFAULT_BUILD_DIR
+) -> CodeSource:
+    """``case``'s code: ``root/<codeDir>``, bundled into ``build_root`` (shared ``ml_code``) or
+    ``build_root/<use case>`` (a directory of its own, so two bundles never share a file).
+
+    Raises:
+        ConfigError: the directory does not exist or lacks part of the container contract (names
+            ``environments.<env>.useCases.<name>.codeDir`` and each missing part).
+    """
+    source_dir, key = root / case.code_dir, f"environments.{env_name}.useCases.{case.name}.codeDir"
+    if not source_dir.is_dir():
+        raise ConfigError(f"context key '{key}': {source_dir} is not a directory")
+    gaps = contract_gaps(source_dir)
+    if gaps:
+        raise ConfigError(
+            f"context key '{key}': {source_dir} does not keep the container contract of "
+            f"{DEFAULT_CODE_DIR}/ (stacks/pipeline/source_bundle.py); missing: {'; '.join(gaps)}"
+        )
+    own = case.code_dir != DEFAULT_CODE_DIR
+    return CodeSource(source_dir=source_dir, build_dir=build_root / case.name if own else build_root)
