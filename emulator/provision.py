@@ -35,9 +35,21 @@ class OfflinePipeline:
     name: str
     definition: dict[str, Any]
     role_arn: str
-    model_package_group: str
+    #: The group it registers in (None: it names none, and the assembly has several).
+    model_package_group: str | None
     #: The account its stack's environment names (None: env-agnostic, the caller's account).
     account: str | None = None
+
+    @property
+    def group(self) -> str:
+        """The group it registers in.
+
+        Raises:
+            ProvisionError: it registers in none (:attr:`model_package_group` is None).
+        """
+        if self.model_package_group is None:
+            raise ProvisionError(f"{self.name} names no model package group, and the assembly has several")
+        return self.model_package_group
 
 
 def pipeline_from(assembly: Assembly, name_suffix: str | None = None) -> OfflinePipeline:
@@ -48,9 +60,13 @@ def pipeline_from(assembly: Assembly, name_suffix: str | None = None) -> Offline
     The body is a JSON string, possibly wrapped in `Fn::Sub`/`Fn::Join`; either way the
     resolved value is parsed as JSON.
 
+    Its model package group is the one its definition names (the register step's, the gate's), or,
+    for a pipeline that names none (the drift check), the assembly's only one; None when it names
+    none and the assembly has several (one per use case).
+
     Raises:
-        ProvisionError: no pipeline (or several) of that name, not exactly one model package
-            group, or an unparsable body.
+        ProvisionError: no pipeline (or several) of that name, no model package group, a definition
+            naming several, or an unparsable body.
     """
     stack, logical_id, name = _select(assembly, name_suffix)
     props = assembly.templates[stack]["Resources"][logical_id]["Properties"]
@@ -63,17 +79,42 @@ def pipeline_from(assembly: Assembly, name_suffix: str | None = None) -> Offline
         definition = resolved if isinstance(resolved, dict) else json.loads(resolved)
     except json.JSONDecodeError as err:
         raise ProvisionError(f"{where}: the resolved definition body is not JSON: {err}") from None
-    groups = assembly.resources_of_type("AWS::SageMaker::ModelPackageGroup")
-    if len(groups) != 1:
-        raise ProvisionError(f"expected one model package group in the assembly, found {len(groups)}")
     role = props.get("RoleArn", f"arn:{PARTITION}:iam::{ACCOUNT}:role/offline")
     return OfflinePipeline(
         name=name,
         definition=definition,
         role_arn=str(assembly.resolve(stack, role, f"{where}.RoleArn")),
-        model_package_group=str(assembly.resolve(groups[0][0], {"Ref": groups[0][1]})),
+        model_package_group=_group_of(assembly, definition, where),
         account=assembly.target(stack).account,
     )
+
+
+def _group_of(assembly: Assembly, definition: dict[str, Any], where: str) -> str | None:
+    """The model package group ``definition`` names (a string value equal to a group's name), else
+    the assembly's only group, else None (see :func:`pipeline_from`)."""
+    groups = assembly.resources_of_type("AWS::SageMaker::ModelPackageGroup")
+    if not groups:
+        raise ProvisionError("expected a model package group in the assembly, found 0")
+    names = {str(assembly.resolve(stack, {"Ref": logical_id})) for stack, logical_id, _ in groups}
+    named = sorted(names & set(_strings(definition)))
+    if len(named) > 1:
+        raise ProvisionError(
+            f"{where}: the definition names several model package groups: {', '.join(named)}"
+        )
+    if named:
+        return named[0]
+    return names.pop() if len(names) == 1 else None
+
+
+def _strings(value: Any) -> list[str]:
+    """Every string value in a JSON document."""
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, dict):
+        return [s for item in value.values() for s in _strings(item)]
+    if isinstance(value, list):
+        return [s for item in value for s in _strings(item)]
+    return []
 
 
 def _select(assembly: Assembly, suffix: str | None) -> tuple[str, str, str]:
@@ -116,12 +157,18 @@ def provision(assembly: Assembly, aws: LocalAws, pipeline: OfflinePipeline) -> i
     Returns the number of asset files uploaded.
     """
     uploaded = upload_assets(assembly, aws)
+    register(aws, pipeline)
+    return uploaded
+
+
+def register(aws: LocalAws, pipeline: OfflinePipeline) -> None:
+    """Create the pipeline's model package group and the pipeline (in its stack's account when its
+    environment names one): another use case's, once :func:`provision` stood up the assembly."""
     sm = aws.in_account(pipeline.account).client("sagemaker")
     sm.create_model_package_group(
-        ModelPackageGroupName=pipeline.model_package_group, ModelPackageGroupDescription="offline stand-in"
+        ModelPackageGroupName=pipeline.group, ModelPackageGroupDescription="offline stand-in"
     )
     create_pipeline(aws.in_account(pipeline.account), pipeline)
-    return uploaded
 
 
 def upload_assets(assembly: Assembly, aws: LocalAws) -> int:
@@ -151,14 +198,23 @@ def upload_assets(assembly: Assembly, aws: LocalAws) -> int:
     return uploaded
 
 
-def upload_data(aws: LocalAws, pipeline: OfflinePipeline, data: Path) -> str:
-    """Put `data` under the prefix the pipeline's input-data parameter defaults to; returns its URI."""
+def input_data_uri(pipeline: OfflinePipeline) -> str:
+    """The prefix the pipeline's input-data parameter defaults to (in its use case's artifact bucket).
+
+    Raises:
+        ProvisionError: the pipeline has no such parameter with a default.
+    """
     parameter = next(
         (p for p in pipeline.definition.get("Parameters", []) if p["Name"] == INPUT_DATA_PARAMETER), None
     )
     if parameter is None or "DefaultValue" not in parameter:
         raise ProvisionError(f"the pipeline has no {INPUT_DATA_PARAMETER} parameter with a default")
-    bucket, prefix = split_s3_uri(parameter["DefaultValue"])
+    return str(parameter["DefaultValue"])
+
+
+def upload_data(aws: LocalAws, pipeline: OfflinePipeline, data: Path) -> str:
+    """Put `data` under the prefix the pipeline's input-data parameter defaults to; returns its URI."""
+    bucket, prefix = split_s3_uri(input_data_uri(pipeline))
     uri = f"s3://{bucket}/{prefix.rstrip('/')}/{data.name}"
     aws.upload_file(data, uri)
     return uri
