@@ -81,8 +81,10 @@ setup: $(VENV_STAMP) $(NODE_STAMP) ## Create .venv and node_modules from the pin
 synth: setup ## Synthesize every stack for ENV (default dev) into cdk.out/, offline
 	$(CDK) synth --no-notices --quiet -c env=$(ENV) --output $(CDK_OUT)
 
-demo: setup ## The whole platform offline: synth, then the pipeline end to end on this machine
-	$(PY) -m demo --env $(ENV) $(if $(DATA),--data $(DATA)) $(if $(TARGET),--target $(TARGET)) $(if $(PROBLEM),--problem-type $(PROBLEM))
+# USE_CASE=<name>: then that use case of ENV on the same stand-in, and both side by side; ENV defaults
+# to cases there (the shipped example env with the use case fraud).
+demo: setup ## The whole platform offline: synth, then the pipeline end to end on this machine [USE_CASE=fraud]
+	$(PY) -m demo --env $(if $(and $(USE_CASE),$(filter file,$(origin ENV))),cases,$(ENV))$(if $(USE_CASE), --use-case $(USE_CASE)) $(if $(DATA),--data $(DATA)) $(if $(TARGET),--target $(TARGET)) $(if $(PROBLEM),--problem-type $(PROBLEM))
 
 test: setup $(CONTRACT_STAMP) ## Run the test suite (unit, CDK, moto, end to end, contract), offline
 	# Two workers (CI's two cores), a test module per worker at a time so each module's synthesized

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import json
 import shutil
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,7 +28,8 @@ from typing import Any
 
 from contracts.approved_model import ApprovedModel
 from contracts.config import AppConfig
-from contracts.names import endpoint_stack_name, model_package_group_name
+from contracts.config.release import StageConfig
+from contracts.names import endpoint_stack_name
 from demo.accounts import SmokeIdentity, caller, model_reader, smoke_identity, tag_shipped
 from emulator.cfn import Assembly
 from emulator.deploy import DeployResult, deploy_endpoint_stack
@@ -71,12 +72,14 @@ def approve(aws: LocalAws, package_arn: str) -> None:
     )
 
 
-def resolve_stages(aws: LocalAws, config: AppConfig, root: Path) -> dict[str, ApprovedModel]:
-    """Write every stage's approved-model file under ``root`` (what the deploy build does)."""
-    group = model_package_group_name(config.prefix)
+def resolve_stages(
+    aws: LocalAws, group: str, stages: Iterable[StageConfig], root: Path
+) -> dict[str, ApprovedModel]:
+    """Write every stage's approved-model file under ``root`` from the newest approved version of
+    ``group`` (what the deploy build does)."""
     return {
         stage.name: resolve_to_file(aws.client("sagemaker"), group, root / stage.model_file)
-        for stage in config.env.endpoints
+        for stage in stages
     }
 
 
@@ -152,16 +155,24 @@ class Shipped:
 
 @contextmanager
 def ship(
-    aws: LocalAws, config: AppConfig, assembly: Assembly, work: Path, approved: dict[str, ApprovedModel]
+    aws: LocalAws,
+    config: AppConfig,
+    assembly: Assembly,
+    work: Path,
+    approved: dict[str, ApprovedModel],
+    *,
+    prefix: str | None = None,
 ) -> Iterator[Shipped]:
     """Deploy and smoke-test staging, pass the gate, then prod; yield while
     the prod model is served (with data capture) so traffic can be sent to it.
 
     ``assembly`` is synthesized with ``-c approvedModelRoot=<root>`` after :func:`resolve_stages`
-    wrote ``approved`` there, so its endpoint stacks are built from those files.
+    wrote ``approved`` there, so its endpoint stacks are built from those files. ``prefix``: the
+    use case whose endpoint stacks these are (default the primary's, ``config.prefix``).
     """
+    prefix = prefix or config.prefix
     with _deploy_and_smoke(
-        aws, config, assembly, work, approved["staging"], stage="staging", capture_dir=None
+        aws, config, assembly, work, approved["staging"], stage="staging", capture_dir=None, prefix=prefix
     ) as (staged, _):
         print("\n".join(release_lines(staged)))
     if staged.smoke is None or not staged.smoke.passed:
@@ -172,7 +183,7 @@ def ship(
     # would count it again (each run added 420 records to the next one's check).
     shutil.rmtree(capture, ignore_errors=True)
     with _deploy_and_smoke(
-        aws, config, assembly, work, approved["prod"], stage="prod", capture_dir=capture
+        aws, config, assembly, work, approved["prod"], stage="prod", capture_dir=capture, prefix=prefix
     ) as (prod, url):
         print("\n".join(release_lines(prod)))
         if prod.smoke is None or not prod.smoke.passed:
@@ -190,11 +201,13 @@ def _deploy_and_smoke(
     *,
     stage: str,
     capture_dir: Path | None,
+    prefix: str,
 ) -> Iterator[tuple[Release, str]]:
-    """Deploy ``stage``'s stack to the stand-in, serve its version, smoke-test it; yield while served."""
+    """Deploy ``stage``'s stack of the use case ``prefix`` to the stand-in, serve its version,
+    smoke-test it; yield while served."""
     elsewhere = stage in config.env.cross_account_stages
-    tagged = tag_shipped(aws, config.prefix, stage, approved) if elsewhere else None
-    deployed = deploy_stage(assembly, aws, config.prefix, stage, approved).deployed
+    tagged = tag_shipped(aws, prefix, stage, approved) if elsewhere else None
+    deployed = deploy_stage(assembly, aws, prefix, stage, approved).deployed
     reader = model_reader(aws, deployed)
     bounds = config.env.stage(stage).smoke_test
     with serve_version(

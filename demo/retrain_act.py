@@ -29,7 +29,7 @@ from emulator.lambdas import LocalFunction, invoke
 from emulator.local_aws import LocalAws
 from emulator.provision import OfflinePipeline, upload_data
 from emulator.standins import ACCOUNT
-from ml_code import sample_data
+from ml_code import contract, sample_data
 
 #: Labelled rows of the drifted population that join the data before the retraining run.
 RECENT_ROWS = 2000
@@ -88,8 +88,10 @@ def retrain_loop(
     training: OfflinePipeline,
     *,
     functions: Mapping[str, LocalFunction],
+    target_column: str = contract.SAMPLE_TARGET_COLUMN,
 ) -> int:
-    """The drift alarm (evaluated on the published metrics) → the retraining trigger → a new run."""
+    """The drift alarm (evaluated on the published metrics) → the retraining trigger → a new run
+    (its labelled recent traffic's target named ``target_column``, the pipeline's)."""
     alarm = alarm_of(assembly, drift_alarm_name(endpoint_name(prefix, "prod")))
     state, reason = evaluate_alarm(aws.in_account(alarm.account), alarm.props)
     print(f"  alarm {alarm.props['AlarmName']} (account {alarm.account}): {state} ({reason})")
@@ -115,16 +117,19 @@ def retrain_loop(
     if not decision["start"] or again[0]["start"]:
         print("  result:            FAILED: the trigger should start exactly one retraining run")
         return 1
-    return _retrain(aws, training, work, str(decision["execution_arn"]))
+    return _retrain(aws, training, work, str(decision["execution_arn"]), target_column)
 
 
-def _retrain(aws: LocalAws, training: OfflinePipeline, work: Path, execution_arn: str) -> int:
+def _retrain(
+    aws: LocalAws, training: OfflinePipeline, work: Path, execution_arn: str, target_column: str
+) -> int:
     """Run the execution the trigger started, on the data plus labelled recent traffic."""
     description = aws.client("sagemaker").describe_pipeline_execution(PipelineExecutionArn=execution_arn)
     print(f"  retraining run {execution_arn}")
     print(f"    reason recorded: {description.get('PipelineExecutionDescription', '')}")
     recent = work / "recent.csv"
-    sample_data.generate(rows=RECENT_ROWS, seed=8, drift=1.0).to_csv(recent, index=False)
+    recent_rows = sample_data.generate(rows=RECENT_ROWS, seed=8, drift=1.0)
+    recent_rows.rename(columns={contract.SAMPLE_TARGET_COLUMN: target_column}).to_csv(recent, index=False)
     uri = upload_data(aws, training, recent)
     print(f"  labelled recent traffic ({RECENT_ROWS} rows) joins the training data: {uri}")
     result = run_and_report(aws, training, {}, work / "runs", execution_arn=execution_arn)

@@ -13,25 +13,34 @@ With a multi-account environment (``make demo ENV=multi``) the tooling side acts
 account, each stage is deployed and smoke-tested in its own (:mod:`demo.accounts`), the drift
 check runs in the prod account and its alarm starts retraining in the tooling account through
 the tooling account's stage-events bus (:mod:`demo.retrain_act`).
+
+With ``--use-case NAME`` (``make demo USE_CASE=fraud``: the ``cases`` env), an additional use case
+of the environment then trains, is released and checked for drift on the same stand-in
+(:mod:`demo.use_case_act`), and the demo ends with what the stand-in holds for each use case, side
+by side (:mod:`demo.side_by_side`).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from contracts.config import load_config
+from contracts.approved_model import ApprovedModel
+from contracts.config import AppConfig, load_config
+from contracts.names import model_package_group_name, training_pipeline_name
 from demo.accounts import tooling_lines, tooling_side
 from demo.drift_act import check_drift, drift_lines
 from demo.release_act import approve, resolve_stages, ship
 from demo.retrain_act import retrain_loop
+from demo.side_by_side import Owner, crossings, holdings, side_by_side_lines
 from demo.synth import ROOT, synth
 from demo.training_act import artefact_lines, run_and_report
+from demo.use_case_act import CaseRun, release_use_case, resolve_use_case, train_use_case, use_case_of
 from emulator.cfn import Assembly
-from emulator.lambdas import functions_from
+from emulator.lambdas import LocalFunction, functions_from
 from emulator.local_aws import LocalAws, moto_server
 from emulator.provision import OfflinePipeline, pipeline_from, provision, upload_assets, upload_data
 from emulator.runner import RunResult
@@ -43,6 +52,49 @@ TARGET_PARAMETER, PROBLEM_PARAMETER = "TargetColumn", "ProblemType"
 
 
 def main(argv: list[str] | None = None) -> int:
+    args = _arguments(argv)
+    work: Path = args.work_dir.resolve()
+    work.mkdir(parents=True, exist_ok=True)
+    config = demo_config(args.env)
+    case = use_case_of(config, args.use_case) if args.use_case else None
+    assembly = Assembly.load(args.cdk_out) if args.cdk_out else synth(args.env, work / "cdk.out")
+    pipeline = pipeline_from(assembly, training_pipeline_name(config.prefix))
+    overrides: dict[str, Any] = {}
+    data: Path = args.data
+    if data is None:
+        data = work / "sample.csv"
+        sample_data.generate(rows=SAMPLE_ROWS, seed=7).to_csv(data, index=False)
+        print(f"Sample data: {SAMPLE_ROWS} churn rows → {data}")
+    else:
+        overrides = {TARGET_PARAMETER: args.target, PROBLEM_PARAMETER: args.problem_type}
+    with moto_server() as stand_in:
+        print(f"AWS stand-in: moto server at {stand_in.endpoint_url}")
+        aws = tooling_side(stand_in, pipeline)
+        for line in tooling_lines(aws):
+            print(line)
+        assets = provision(assembly, aws, pipeline)
+        print(
+            f"  {assets} CDK file assets uploaded; pipeline {pipeline.name}; "
+            f"model package group {pipeline.group}"
+        )
+        print(f"  data: {data} → {upload_data(aws, pipeline, data)}")
+        results = _train(aws, pipeline, overrides, work / "runs", runs=args.runs)
+        print("\n".join(artefact_lines(results, pipeline.group, aws)))
+        if not all(r.status == "Succeeded" for r in results):
+            return 1
+        second = None if case is None else train_use_case(aws, assembly, case, work / case.name)
+        if second is not None and not second.succeeded:
+            return 1
+        code = 0
+        if not args.no_release:
+            retrain = pipeline if args.data is None else None
+            code = release_loop(aws, config, work, results, retrain=retrain, second=second)
+        if second is not None:
+            return side_by_side(aws, config, pipeline, second) or code
+    return code
+
+
+def _arguments(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         prog="python -m demo", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
@@ -60,67 +112,71 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--no-release", action="store_true", help="stop after training (no deploy, smoke test or drift)"
     )
+    parser.add_argument(
+        "--use-case",
+        help="then an additional use case of --env on the same stand-in, and both side by side "
+        "(make demo USE_CASE=fraud runs the cases env's)",
+    )
     args = parser.parse_args(argv)
     if args.data is not None and not (args.target and args.problem_type):
         parser.error("--data needs --target and --problem-type (make demo DATA=… TARGET=… PROBLEM=…)")
     if args.data is not None and not args.data.is_file():
         parser.error(f"--data {args.data}: no such file")
-    work: Path = args.work_dir.resolve()
-    work.mkdir(parents=True, exist_ok=True)
-    assembly = Assembly.load(args.cdk_out) if args.cdk_out else synth(args.env, work / "cdk.out")
-    pipeline = pipeline_from(assembly)
-    overrides: dict[str, Any] = {}
-    data: Path = args.data
-    if data is None:
-        data = work / "sample.csv"
-        sample_data.generate(rows=SAMPLE_ROWS, seed=7).to_csv(data, index=False)
-        print(f"Sample data: {SAMPLE_ROWS} churn rows → {data}")
-    else:
-        overrides = {TARGET_PARAMETER: args.target, PROBLEM_PARAMETER: args.problem_type}
-    with moto_server() as stand_in:
-        print(f"AWS stand-in: moto server at {stand_in.endpoint_url}")
-        aws = tooling_side(stand_in, pipeline)
-        for line in tooling_lines(aws):
-            print(line)
-        assets = provision(assembly, aws, pipeline)
-        print(
-            f"  {assets} CDK file assets uploaded; pipeline {pipeline.name}; "
-            f"model package group {pipeline.model_package_group}"
-        )
-        print(f"  data: {data} → {upload_data(aws, pipeline, data)}")
-        results = _train(aws, pipeline, overrides, work / "runs", runs=args.runs)
-        print("\n".join(artefact_lines(results, pipeline.model_package_group, aws)))
-        if not all(r.status == "Succeeded" for r in results):
-            return 1
-        if not args.no_release:
-            return release_loop(aws, args.env, work, results, retrain=pipeline if args.data is None else None)
-    return 0
+    return args
+
+
+def demo_config(env_name: str) -> AppConfig:
+    """The environment's config from the project's cdk.json (no approved-model files read)."""
+    context = json.loads((ROOT / "cdk.json").read_text())["context"]
+    return load_config({k: context[k] for k in ("env", "project", "environments")}, env_name)
 
 
 def release_loop(
     aws: LocalAws,
-    env_name: str,
+    config: AppConfig,
     work: Path,
     results: Sequence[RunResult],
     *,
     retrain: OfflinePipeline | None,
+    second: CaseRun | None = None,
 ) -> int:
     """Approve the newest version, resolve, synthesize the endpoint stacks, deploy, smoke-test;
-    then, with the sample data (``retrain`` is the training pipeline), the drift act."""
+    then, with the sample data (``retrain`` is the training pipeline), the drift act. ``second``:
+    an additional use case's run, resolved before the same synthesis and released after."""
     newest = next((r.model_package_arn for r in reversed(results) if r.model_package_arn), None)
     if newest is None:
         print("\nNo version was registered (the gate held), so there is nothing to deploy.")
         return 0
     print(f"\nRelease: a reviewer approves {newest}; the approval event starts the deploy pipeline.")
     approve(aws, newest)
-    context = json.loads((ROOT / "cdk.json").read_text())["context"]
-    config = load_config({k: context[k] for k in ("env", "project", "environments")}, env_name)
     root = work / "project"
-    approved = resolve_stages(aws, config, root)
+    approved = resolve_stages(aws, model_package_group_name(config.prefix), config.env.endpoints, root)
     files = ", ".join(str(root / s.model_file) for s in config.env.endpoints)
     print(f"  resolved the newest approved version into {files}")
-    assembly = synth(env_name, work / "cdk.out.release", context={"approvedModelRoot": str(root)})
+    also = None if second is None else resolve_use_case(aws, second, root)
+    assembly = synth(config.env.name, work / "cdk.out.release", context={"approvedModelRoot": str(root)})
     upload_assets(assembly, aws)  # the endpoint stacks' and functions' assets, as cdk deploy would
+    functions = functions_from(assembly)
+    code = _release_primary(aws, config, assembly, work, approved, retrain=retrain, functions=functions)
+    if second is None or also is None:
+        return code
+    case_work = work / second.case.name
+    return (
+        release_use_case(aws, config, assembly, case_work, second, approved=also, functions=functions) or code
+    )
+
+
+def _release_primary(
+    aws: LocalAws,
+    config: AppConfig,
+    assembly: Assembly,
+    work: Path,
+    approved: dict[str, ApprovedModel],
+    *,
+    retrain: OfflinePipeline | None,
+    functions: Mapping[str, LocalFunction],
+) -> int:
+    """Ship the primary's version to staging and prod; with ``retrain``, the drift and retrain acts."""
     with ship(aws, config, assembly, work, approved) as shipped:
         print(f"  prod model served at {shipped.prod_url}, capturing to {shipped.capture_dir}")
         if retrain is None:
@@ -128,10 +184,21 @@ def release_loop(
             print("  result:            released to staging and prod; both smoke tests passed")
             return 0
         print("\nDrift: production traffic changes (the sample generator's drift knob).")
-        functions = functions_from(assembly)
         check = check_drift(aws, assembly, config.prefix, work, served=shipped, functions=functions)
     print("\n".join(drift_lines(check)))
     return retrain_loop(aws, assembly, config.prefix, work, retrain, functions=functions)
+
+
+def side_by_side(aws: LocalAws, config: AppConfig, primary: OfflinePipeline, second: CaseRun) -> int:
+    """Print both use cases' holdings as the stand-in has them; 1 if anything crossed."""
+    stages = tuple(stage.name for stage in config.env.endpoints)
+    owners = (
+        Owner(config.project_name, config.prefix, primary, stages),
+        Owner(second.case.name, second.case.prefix, second.pipeline, stages),
+    )
+    held = [holdings(aws, owner) for owner in owners]
+    print("\n".join(side_by_side_lines(held)))
+    return 1 if crossings(held) else 0
 
 
 def _train(
