@@ -36,8 +36,8 @@ class Holdings:
     bucket: str
     #: Version number, approval status, the bucket its model.tar.gz is in.
     versions: tuple[tuple[int, str, str], ...]
-    #: Endpoint name, status, the group of the model package it serves.
-    endpoints: tuple[tuple[str, str, str], ...]
+    #: Endpoint name, status, the group and version of the model package it serves.
+    endpoints: tuple[tuple[str, str, str, int], ...]
     #: Execution IDs with a folder under pipeline-runs/ (drift-checks/) of its bucket.
     runs: frozenset[str]
     checks: frozenset[str]
@@ -83,15 +83,15 @@ def holdings(aws: LocalAws, owner: Owner) -> Holdings:
     )
 
 
-def _endpoint(aws: LocalAws, name: str) -> tuple[str, str, str]:
-    """(name, status, the group of the model package its model serves)."""
+def _endpoint(aws: LocalAws, name: str) -> tuple[str, str, str, int]:
+    """(name, status, the group and version of the model package its model serves)."""
     sagemaker = aws.client("sagemaker")
     endpoint = sagemaker.describe_endpoint(EndpointName=name)
     config = sagemaker.describe_endpoint_config(EndpointConfigName=endpoint["EndpointConfigName"])
     model = sagemaker.describe_model(ModelName=config["ProductionVariants"][0]["ModelName"])
     containers = model.get("Containers") or [model.get("PrimaryContainer", {})]
     package = sagemaker.describe_model_package(ModelPackageName=containers[0]["ModelPackageName"])
-    return name, endpoint["EndpointStatus"], package["ModelPackageGroupName"]
+    return name, endpoint["EndpointStatus"], package["ModelPackageGroupName"], package["ModelPackageVersion"]
 
 
 def _folders(aws: LocalAws, bucket: str, prefix: str) -> frozenset[str]:
@@ -124,13 +124,15 @@ def crossings(held: Sequence[Holdings]) -> list[str]:
         label = f"{mine.owner.name}'s"
         found += [f"{label} v{v} has its model in {b}" for v, _, b in mine.versions if b != mine.bucket]
         found += [
-            f"{label} endpoint {e} serves a version of {g}" for e, _, g in mine.endpoints if g != mine.group
+            f"{label} endpoint {e} serves a version of {g}"
+            for e, _, g, _ in mine.endpoints
+            if g != mine.group
         ]
         strays = (mine.runs - mine.executions) | (mine.checks - mine.check_executions)
         found += [
             f"{label} bucket {mine.bucket} holds a run of another pipeline: {r}" for r in sorted(strays)
         ]
-        captured = mine.captures - {name for name, _, _ in mine.endpoints}
+        captured = mine.captures - {name for name, *_ in mine.endpoints}
         found += [f"{label} bucket {mine.bucket} holds {e}'s captured traffic" for e in sorted(captured)]
         if not mine.runs:
             found.append(f"{label} bucket {mine.bucket} holds no training run at all")
@@ -144,8 +146,8 @@ def side_by_side_lines(held: Sequence[Holdings]) -> list[str]:
         lines.append(f"  use case {mine.owner.name} ({mine.owner.prefix})")
         for version, status, bucket in mine.versions:
             lines.append(f"    registry:  {mine.group} v{version} {status:<22} model in s3://{bucket}")
-        for name, status, group in mine.endpoints:
-            lines.append(f"    endpoint:  {name} {status}, serving a version of {group}")
+        for name, status, group, version in mine.endpoints:
+            lines.append(f"    endpoint:  {name} {status}, serving {group} v{version}")
         lines += [
             f"    bucket:    {mine.bucket}: {len(mine.runs)} training run(s) under {RUNS_PREFIX} "
             f"({len(mine.executions)} execution(s) of {mine.owner.training.name}), "

@@ -107,6 +107,8 @@ def test_two_use_cases_live_side_by_side_on_one_stand_in(
     # ... and the printed proof, read back from the stand-in, agrees
     assert lines[-1] == "  result:            mlops-demo and fraud side by side, neither touching the other"
     assert not [line for line in lines if line.startswith("  CROSSED: ")]
+    for prefix in (PRIMARY, FRAUD):
+        assert f"    endpoint:  {prefix}-prod InService, serving {prefix}-models v1" in lines
 
 
 def _holdings(name: str, prefix: str, **changes: Any) -> Holdings:
@@ -116,7 +118,7 @@ def _holdings(name: str, prefix: str, **changes: Any) -> Holdings:
         owner=Owner(name, prefix, training, ("staging", "prod")),
         bucket=bucket,
         versions=((1, "Approved", bucket),),
-        endpoints=((f"{prefix}-prod", "InService", f"{prefix}-models"),),
+        endpoints=((f"{prefix}-prod", "InService", f"{prefix}-models", 1),),
         runs=frozenset({f"{name}-run"}),
         checks=frozenset({f"{name}-check"}),
         captures=frozenset({f"{prefix}-prod"}),
@@ -132,7 +134,7 @@ def _holdings(name: str, prefix: str, **changes: Any) -> Holdings:
         ({"runs": frozenset({"p-run", "f-run"})}, "p's bucket local-p-data-artifactbucket holds a run of"),
         ({"checks": frozenset({"f-check"})}, "p's bucket local-p-data-artifactbucket holds a run of"),
         ({"versions": ((1, "Approved", "local-f-data-artifactbucket"),)}, "p's v1 has its model in local-f"),
-        ({"endpoints": (("p-prod", "InService", "f-models"),)}, "p's endpoint p-prod serves a version of"),
+        ({"endpoints": (("p-prod", "InService", "f-models", 1),)}, "p's endpoint p-prod serves a version of"),
         ({"captures": frozenset({"p-prod", "f-prod"})}, "holds f-prod's captured traffic"),
         ({"runs": frozenset()}, "holds no training run at all"),
     ],
