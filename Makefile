@@ -111,12 +111,12 @@ diff: setup ## cdk diff against the account in your AWS credentials (ENV=...)
 deploy: setup ## cdk deploy every stack of ENV (needs AWS credentials and a bootstrapped account)
 	$(CDK) deploy --no-notices -c env=$(ENV) --all --require-approval broadening
 
-promote: setup ## Ship an approved version to a stage by hand (roll back/forward): make promote STAGE=prod [VERSION=3] [ENV=dev]
-	@test -n "$(STAGE)" || { echo "usage: make promote STAGE=staging|prod [VERSION=N] [ENV=dev]"; exit 2; }
-	@out=$$($(PY) -m release.promote --env $(ENV) --stage $(STAGE) $(if $(VERSION),--version $(VERSION))) || exit $$?; \
+promote: setup ## Ship an approved version to a stage by hand (roll back/forward): make promote STAGE=prod [VERSION=3] [ENV=dev] [USE_CASE=fraud]
+	@test -n "$(STAGE)" || { echo "usage: make promote STAGE=staging|prod [VERSION=N] [ENV=dev] [USE_CASE=name]"; exit 2; }
+	@out=$$($(PY) -m release.promote --env $(ENV) --stage $(STAGE) $(if $(VERSION),--version $(VERSION)) $(if $(USE_CASE),--use-case $(USE_CASE))) || exit $$?; \
 	 echo "$$out"; stack=$$(echo "$$out" | tail -n1); \
 	 $(CDK) deploy "$$stack" --exclusively --require-approval never --no-notices -c env=$(ENV) && \
-	 $(PY) -m release.smoke --env $(ENV) --stage $(STAGE)
+	 $(PY) -m release.smoke --env $(ENV) --stage $(STAGE)$(if $(USE_CASE), --use-case $(USE_CASE))
 
 destroy: setup ## cdk destroy ENV's stacks (stateful resources are retained)
 	$(CDK) destroy --no-notices -c env=$(ENV) --all

@@ -68,11 +68,12 @@ class Target:
         return f"arn:{partition}:iam::{self.stage_account}:role/{self.smoke_role_name}"
 
 
-def release_target(root: Path, env: str, stage: str) -> Target:
-    """The model package group, the stage's approved-model file, endpoint stack and smoke test.
+def release_target(root: Path, env: str, stage: str, use_case: str | None = None) -> Target:
+    """The model package group, the stage's approved-model file, endpoint stack and smoke test, of
+    the project's own use case or (``use_case``) an additional one of the environment.
 
     Raises:
-        ConfigError: no/invalid cdk.json, an unknown environment or stage.
+        ConfigError: no/invalid cdk.json, an unknown environment, stage or use case.
     """
     if stage not in STAGES:
         raise ConfigError(f"unknown stage {stage!r}; expected one of {', '.join(STAGES)}")
@@ -83,6 +84,15 @@ def release_target(root: Path, env: str, stage: str) -> Target:
     # project_root=None: the stage's current model file is not read (it is about to be replaced).
     config = load_config({k: context[k] for k in CONTEXT_KEYS if k in context}, env)
     prefix, stage_config = config.prefix, config.env.stage(stage)
+    if use_case is not None:
+        case = next((c for c in config.use_cases if c.name == use_case and c.stages is not None), None)
+        if case is None or case.stages is None:
+            others = ", ".join(c.name for c in config.use_cases if not c.primary) or "none"
+            raise ConfigError(
+                f"environment {env!r} has no additional use case {use_case!r} (its use cases: {others}; "
+                "the project's own needs no --use-case)"
+            )
+        prefix, stage_config = case.prefix, next(s for s in case.stages if s.name == stage)
     try:
         endpoint = endpoint_name(prefix, stage)
     except ResourceNameError as exc:
@@ -108,6 +118,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--env", required=True, help="environment in cdk.json (e.g. dev)")
     parser.add_argument("--stage", required=True, help=f"endpoint stage: {', '.join(STAGES)}")
+    parser.add_argument("--use-case", default=None, help="an additional use case of --env")
     parser.add_argument("--version", type=int, default=None, help="exact Approved version (roll back)")
     parser.add_argument("--region", default=None, help="AWS region (default: the SDK's)")
     return parser.parse_args(argv)
@@ -138,7 +149,7 @@ def main(
     """CLI entry point: 0 with the stack name on the last line, 2 with a one-line message."""
     args = parse_args(argv)
     try:
-        target = release_target(root, args.env, args.stage)
+        target = release_target(root, args.env, args.stage, args.use_case)
         client = sagemaker or boto3.client("sagemaker", region_name=args.region)
         model = resolve(client, target.group, args.version)
         if target.stage_account is not None:

@@ -136,6 +136,7 @@ def parse_args(argv: list[str] | None, root: Path = PROJECT_ROOT) -> argparse.Na
     where.add_argument("--url", help="model server URL (POST <url>/invocations)")
     where.add_argument("--stage", help="the endpoint stage of --env in cdk.json (staging, prod)")
     parser.add_argument("--env", help="environment in cdk.json (with --stage)")
+    parser.add_argument("--use-case", help="an additional use case of --env (with --stage)")
     parser.add_argument("--samples", type=_positive(int), help="send at most this many samples (default 20)")
     parser.add_argument("--max-latency-ms", type=_positive(float), help="bound on p95 latency (default 2000)")
     parser.add_argument(
@@ -149,10 +150,12 @@ def parse_args(argv: list[str] | None, root: Path = PROJECT_ROOT) -> argparse.Na
     args = parser.parse_args(argv)
     if (args.stage is None) != (args.env is None):
         parser.error("--env and --stage go together")
+    if args.use_case is not None and args.stage is None:
+        parser.error("--use-case goes with --env and --stage")
     if args.role_arn is not None and args.url is not None:
         parser.error("--role-arn goes with --endpoint or --stage (it invokes a SageMaker endpoint)")
     if args.stage is not None:
-        target = release_target(root, args.env, args.stage)
+        target = release_target(root, args.env, args.stage, args.use_case)
         args.endpoint, args.model_file = target.endpoint, args.model_file or target.model_file
         args.samples = args.samples or target.smoke_samples
         args.max_latency_ms = args.max_latency_ms or float(target.smoke_max_latency_ms)

@@ -228,3 +228,42 @@ def test_promote_into_another_account_refuses_a_version_never_shipped_there(
     )
     assert code == 0
     assert ApprovedModel.read(target.model_file).version == 1
+
+
+def test_promote_an_additional_use_case_writes_its_own_file_and_names_its_stack(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # GIVEN dev with the use case fraud, and two approved versions in fraud's own group
+    cdk_json = json.loads(Path("cdk.json").read_text())
+    cdk_json["context"]["environments"]["dev"]["useCases"] = {
+        "fraud": {"targetColumn": "is_fraud", "problemType": "binary"}
+    }
+    (tmp_path / "cdk.json").write_text(json.dumps(cdk_json))
+    with mock_aws():
+        sagemaker = boto3.client("sagemaker", region_name=REGION)
+        sagemaker.create_model_package_group(ModelPackageGroupName="mlops-demo-dev-fraud-models")
+        register(sagemaker, "Approved", "f1", group="mlops-demo-dev-fraud-models")
+        register(sagemaker, "Approved", "f2", group="mlops-demo-dev-fraud-models")
+        # WHEN promoting fraud's v1 to prod
+        argv = ["--env", "dev", "--stage", "prod", "--version", "1", "--use-case", "fraud"]
+        assert promote.main(argv, sagemaker, root=tmp_path) == 0
+    # THEN fraud's own model file holds it, and fraud's endpoint stack is the one to deploy
+    target = promote.release_target(tmp_path, "dev", "prod", "fraud")
+    assert target.model_file == tmp_path / ".build/release/dev-fraud-prod.json"
+    assert ApprovedModel.read(target.model_file).model_package_group == "mlops-demo-dev-fraud-models"
+    assert capsys.readouterr().out.strip().splitlines()[-1] == "mlops-demo-dev-fraud-endpoint-prod"
+    assert (target.endpoint, target.group) == ("mlops-demo-dev-fraud-prod", "mlops-demo-dev-fraud-models")
+    # ... the project's own file is not written
+    assert not promote.release_target(tmp_path, "dev", "prod").model_file.exists()
+
+
+def test_promote_refuses_an_unknown_use_case_naming_the_known_ones(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "cdk.json").write_text(Path("cdk.json").read_text())
+    assert (
+        promote.main(["--env", "dev", "--stage", "prod", "--use-case", "fraud"], object(), root=tmp_path) == 2
+    )
+    assert (
+        "environment 'dev' has no additional use case 'fraud' (its use cases: none" in capsys.readouterr().err
+    )

@@ -345,6 +345,17 @@ def test_a_stage_brings_its_endpoint_model_file_and_bounds_from_config(project: 
     assert explicit.samples == 3
 
 
+def test_an_additional_use_cases_stage_brings_its_own_endpoint_and_model_file(project: Path) -> None:
+    cdk_json = json.loads((project / "cdk.json").read_text())
+    cdk_json["context"]["environments"]["dev"]["useCases"] = {
+        "fraud": {"targetColumn": "is_fraud", "problemType": "binary"}
+    }
+    (project / "cdk.json").write_text(json.dumps(cdk_json))
+    args = smoke.parse_args(["--env", "dev", "--stage", "prod", "--use-case", "fraud"], project)
+    assert args.endpoint == "mlops-demo-dev-fraud-prod"
+    assert args.model_file == project / ".build/release/dev-fraud-prod.json"
+
+
 @pytest.mark.parametrize(
     ("argv", "message"),
     [
@@ -352,6 +363,7 @@ def test_a_stage_brings_its_endpoint_model_file_and_bounds_from_config(project: 
         (["--endpoint", "e"], "--model-file is required"),
         (["--endpoint", "e", "--model-file", "m.json", "--samples", "0"], "expected a number > 0"),
         (["--url", "u", "--model-file", "m.json", "--role-arn", "r"], "--role-arn goes with --endpoint"),
+        (["--endpoint", "e", "--model-file", "m.json", "--use-case", "f"], "--use-case goes with --env"),
     ],
 )
 def test_incomplete_arguments_exit_2(
