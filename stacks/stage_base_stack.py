@@ -138,16 +138,7 @@ class StageBaseStack(cdk.Stack):
         self.forwarding = self._forwarding(props, endpoint)
         pin_logical_id(self.forwarding.dead_letters.queue, LOGICAL_IDS["dead_letters"])
         # The endpoint's metrics (and its drift check's) are in this account: so is its dashboard.
-        self.dashboard = StageDashboard(
-            self,
-            "Dashboard",
-            props=StageDashboardProps(
-                dashboard_name=endpoint,
-                endpoint_name=endpoint,
-                training_pipeline_name=None,
-                drift=props.drift_checked,
-            ),
-        )
+        self.dashboard = StageDashboard(self, "Dashboard", props=_dashboard(endpoint, props.drift_checked))
 
     def _forwarding(self, props: StageBaseProps, endpoint: str) -> AlarmForwarding:
         """The rules sending the stage's alarms (and failed drift checks) to the tooling account."""
@@ -164,3 +155,10 @@ class StageBaseStack(cdk.Stack):
                 drift_pipeline_arn=pipeline_arn(self, drift_pipeline) if props.drift_checked else None,
             ),
         )
+
+
+def _dashboard(endpoint: str, drift_checked: bool) -> StageDashboardProps:
+    """The stage's endpoint (and drift) metrics; the training pipeline's are the tooling account's."""
+    return StageDashboardProps(
+        dashboard_name=endpoint, endpoint_name=endpoint, training_pipeline_name=None, drift=drift_checked
+    )

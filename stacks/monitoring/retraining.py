@@ -32,8 +32,9 @@ from contracts.layout import CHECKS_PREFIX, check_report_prefix
 from ml_code import contract
 from stacks.common.arns import pipeline_arn
 from stacks.common.dead_letters import DeadLetters
-from stacks.common.event_types import ALARM_EVENT, DRIFT_PERSISTS_EVENT, DRIFT_SOURCE, PIPELINE_EVENT
+from stacks.common.event_types import ALARM_EVENT, PIPELINE_EVENT
 from stacks.common.nag import IAM5, account_arn, acknowledge, acknowledge_resource
+from stacks.monitoring.drift_relay import DriftRelay, read_alarms
 from stacks.monitoring.functions import FunctionProps, PythonFunction
 
 _READS_REPORTS = "Reads finished drift checks' reports, written under drift-checks/<execution id>/report/."
@@ -45,19 +46,6 @@ class ReportReaderProps:
 
     key: kms.IKey
     bucket: s3.IBucket
-
-
-@dataclass(frozen=True, kw_only=True)
-class DriftRelay:
-    """A stage account's publisher: the drift alarm it reads and the bus it puts persisting drift on.
-
-    The bus is the publisher's own account's (EventBridge takes ``PutEvents`` for a bus of the
-    caller's account; the stage's forwarding rule sends the event on to the tooling account,
-    :mod:`stacks.stage.alarm_forwarding`, with retries and its dead-letter queue).
-    """
-
-    alarm_name: str
-    bus_name: str = "default"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -102,7 +90,7 @@ class DriftMetricsPublisher(PythonFunction):
                 key=props.key,  # the data key: CloudWatch Logs may use it (the alert key's policy does not)
                 environment={
                     "METRIC_NAMESPACE": contract.DRIFT_NAMESPACE,
-                    **_relay_environment(scope, relay),
+                    **(relay.environment(scope) if relay else {}),
                 },
                 reserved_concurrency=2,
                 statements=[
@@ -113,7 +101,7 @@ class DriftMetricsPublisher(PythonFunction):
                         resources=["*"],  # no resource level; pinned to the namespace below
                         conditions={"StringEquals": {"cloudwatch:namespace": contract.DRIFT_NAMESPACE}},
                     ),
-                    *_relay_statements(scope, relay),
+                    *(relay.statements(scope) if relay else []),
                 ],
             ),
         )
@@ -157,7 +145,7 @@ class RetrainTrigger(PythonFunction):
                         ],
                         resources=[training, f"{training}/execution/*"],
                     ),
-                    *_read_alarms(scope, props.alarm_names),
+                    *read_alarms(scope, props.alarm_names),
                     *_read_reports(props),
                 ],
             ),
@@ -170,53 +158,6 @@ class RetrainTrigger(PythonFunction):
             + "]",
             "Execution IDs are generated; describing is limited to this training pipeline's executions.",
         )
-
-
-def _read_alarms(scope: Construct, names: Sequence[str]) -> list[iam.PolicyStatement]:
-    """DescribeAlarms on exactly the drift alarms (none when no stage is monitored)."""
-    stack = cdk.Stack.of(scope)
-    arns = [
-        stack.format_arn(
-            service="cloudwatch",
-            resource="alarm",
-            resource_name=name,
-            arn_format=cdk.ArnFormat.COLON_RESOURCE_NAME,
-        )
-        for name in names
-    ]
-    if not arns:
-        return []
-    return [iam.PolicyStatement(sid="ReadDriftAlarms", actions=["cloudwatch:DescribeAlarms"], resources=arns)]
-
-
-def _relay_bus_arn(scope: Construct, relay: DriftRelay) -> str:
-    return cdk.Stack.of(scope).format_arn(
-        service="events", resource="event-bus", resource_name=relay.bus_name
-    )
-
-
-def _relay_environment(scope: Construct, relay: DriftRelay | None) -> dict[str, str]:
-    """The publisher's relay settings (none on the tooling side: its template stays as it was)."""
-    if relay is None:
-        return {}
-    return {"DRIFT_ALARM_NAME": relay.alarm_name, "DRIFT_EVENT_BUS": _relay_bus_arn(scope, relay)}
-
-
-def _relay_statements(scope: Construct, relay: DriftRelay | None) -> list[iam.PolicyStatement]:
-    """DescribeAlarms on the stage's drift alarm; PutEvents of ``Drift Persists`` on its own bus."""
-    if relay is None:
-        return []
-    return [
-        *_read_alarms(scope, [relay.alarm_name]),
-        iam.PolicyStatement(
-            sid="PutPersistingDrift",
-            actions=["events:PutEvents"],
-            resources=[_relay_bus_arn(scope, relay)],
-            conditions={
-                "StringEquals": {"events:source": DRIFT_SOURCE, "events:detail-type": DRIFT_PERSISTS_EVENT}
-            },
-        ),
-    ]
 
 
 def trigger_target(

@@ -20,7 +20,7 @@ and its alarms' (or pipeline's) ARNs or alarm name in that account:
   retraining trigger (same retries and dead letters as ``RetrainOnDrift``). The trigger's own
   second path (after each successful check it reads the check's report and describes the alarm)
   works only for the tooling account's checks: a stage's report and alarm are in its account, so
-  its metrics step applies that rule there (:class:`stacks.monitoring.retraining.DriftRelay`) and
+  its metrics step applies that rule there (:class:`stacks.monitoring.drift_relay.DriftRelay`) and
   sends the alarm name and reason. The pattern names the account *and* the stage's alarm, so a
   stage account cannot retrain on another stage's name (an event source names no resource ARN).
 """

@@ -6,7 +6,7 @@ account's bus :func:`contracts.names.stage_events_bus_name`, whose policy admits
 (:mod:`stacks.monitoring.stage_events`); rules there notify the team's topic and start retraining on
 drift. A drift-checked stage's failed drift-check runs are sent too (so the team hears of a check
 that stopped working, as of the tooling account's own pipelines), and the ``Drift Persists``
-events its metrics step puts on this account's bus (:class:`stacks.monitoring.retraining.DriftRelay`;
+events its metrics step puts on this account's bus (:class:`stacks.monitoring.drift_relay.DriftRelay`;
 EventBridge's documented way across accounts is a rule whose target is the other account's bus,
 and it brings this rule's retries and dead-letter queue). The target's role may only
 ``events:PutEvents`` on that one bus; EventBridge alone may assume it, for rules of this account.

@@ -8,7 +8,7 @@ stage's network, with the stage's key and capture bucket, the metrics publisher
 state changes reach the team's topic and retraining through the tooling account's bus
 (:mod:`stacks.stage.alarm_forwarding`). An alarm that stays in ALARM sends no further state
 change, so the publisher here also relays drift that persists
-(:class:`~stacks.monitoring.retraining.DriftRelay`: a check with violations while the alarm is
+(:class:`~stacks.monitoring.drift_relay.DriftRelay`: a check with violations while the alarm is
 already in ALARM) as one ``Drift Persists`` event on this account's bus, which the forwarding
 sends on to the tooling account's retraining trigger (whose own checks it reads itself).
 The endpoint stack gets the schedule that runs it
@@ -37,8 +37,9 @@ from stacks.common.shared import SharedResources
 from stacks.monitoring.drift_alarms import drift_alarm
 from stacks.monitoring.drift_pipeline import DriftPipeline
 from stacks.monitoring.drift_props import DriftPipelineProps, ToolingBaselines
+from stacks.monitoring.drift_relay import DriftRelay
 from stacks.monitoring.drift_schedule import DriftSchedule, drift_schedule
-from stacks.monitoring.retraining import DriftMetricsPublisher, DriftRelay, ReportReaderProps
+from stacks.monitoring.retraining import DriftMetricsPublisher, ReportReaderProps
 from stacks.pipeline.source_bundle import DEFAULT_BUILD_DIR, DEFAULT_SOURCE_DIR
 
 #: Logical IDs of the named resources (renaming one would fail: a named resource cannot be replaced).
