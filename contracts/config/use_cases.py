@@ -18,6 +18,9 @@ environment has the primary alone, training on the sample data's schema.
 
 ``codeDir`` (not the primary's): its own code, following ml_code's container contract
 (:mod:`stacks.pipeline.source_bundle`); pushes under it alone start its build. Default: ``ml_code``.
+
+``bootstrapQualifier`` (not the primary's): the CDK bootstrap its stacks deploy through, default its
+name (:mod:`contracts.config.bootstrap`).
 """
 
 from __future__ import annotations
@@ -32,6 +35,7 @@ from pydantic.dataclasses import dataclass
 
 from contracts.approved_model import ApprovedModel, ApprovedModelError
 from contracts.config.base import SECTION, ConfigError, check, one_of, text
+from contracts.config.bootstrap import QUALIFIER, taken_qualifiers, use_case_qualifier
 from contracts.config.platform import StudioConfig, StudioUser
 from contracts.config.release import Endpoints
 from contracts.layout import DATA_PREFIX, DEFAULT_INPUT_PREFIX
@@ -81,6 +85,9 @@ class UseCaseConfig:
     #: Its Studio users (an additional use case's; the project's own are ``studio.users``), with
     #: persona roles scoped to its own data stores, group, pipeline and endpoints.
     users: tuple[StudioUser, ...] = ()
+    #: The qualifier of the CDK bootstrap its stacks deploy through (an additional use case's;
+    #: None: its name, see :func:`resolve_use_cases`).
+    bootstrap_qualifier: Annotated[str | None, text(QUALIFIER, "1 to 10 letters or digits")] = None
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
@@ -101,6 +108,9 @@ class UseCase:
     stages: Endpoints | None = None
     #: Its Studio users in the platform's domain (always empty for the primary: ``studio.users``).
     users: tuple[StudioUser, ...] = ()
+    #: The qualifier of the CDK bootstrap its stacks deploy through (``cdk bootstrap --qualifier``);
+    #: None for the primary, whose stacks keep the app's default synthesizer.
+    bootstrap_qualifier: str | None = None
 
     @classmethod
     def of(cls, name: str, *, env_prefix: str, primary: bool, config: UseCaseConfig | None) -> UseCase:
@@ -131,7 +141,8 @@ def resolve_use_cases(project: str, env: EnvironmentLike) -> tuple[UseCase, ...]
         ConfigError: a key of ``useCases`` is not a use case name, is reserved, or names an
             additional use case in an environment with endpoint stages in other accounts; a Studio
             user is listed twice in the environment, or under the project's own use case; the
-            project's own entry names a ``codeDir`` other than ``ml_code``.
+            project's own entry names a ``codeDir`` or a ``bootstrapQualifier``; an additional one's
+            qualifier is missing or taken (:func:`contracts.config.bootstrap.use_case_qualifier`).
     """
     env_prefix, configured = f"{project}-{env.name}", env.use_cases
     _check_users(project, env)
@@ -142,6 +153,7 @@ def resolve_use_cases(project: str, env: EnvironmentLike) -> tuple[UseCase, ...]
             f"case runs {DEFAULT_CODE_DIR}/ (its build starts on delivery.source.filePaths); give "
             f"another use case a code directory of its own, got {own.code_dir!r}"
         )
+    taken = taken_qualifiers(env.name, project, own, stage_qualifier=env.bootstrap_qualifier)
     cases = [UseCase.of(project, env_prefix=env_prefix, primary=True, config=configured.get(project))]
     for name in sorted(set(configured) - {project}):
         key = f"context key 'environments.{env.name}.useCases.{name}'"
@@ -158,7 +170,9 @@ def resolve_use_cases(project: str, env: EnvironmentLike) -> tuple[UseCase, ...]
                 f"accounts ({', '.join(sorted(env.cross_account_stages))}) are not supported yet; the "
                 "project's own use case is"
             )
-        cases.append(UseCase.of(name, env_prefix=env_prefix, primary=False, config=configured[name]))
+        case = UseCase.of(name, env_prefix=env_prefix, primary=False, config=configured[name])
+        qualifier = use_case_qualifier(env.name, name, configured[name].bootstrap_qualifier, taken)
+        cases.append(dataclasses.replace(case, bootstrap_qualifier=qualifier))
     return tuple(cases)
 
 
@@ -196,6 +210,9 @@ class EnvironmentLike(Protocol):
 
     @property
     def cross_account_stages(self) -> dict[str, str]: ...
+
+    @property
+    def bootstrap_qualifier(self) -> str: ...
 
 
 def own_stages(case: UseCase, endpoints: Endpoints, env_name: str, root: Path | None) -> UseCase:

@@ -109,3 +109,51 @@ def test_additional_use_cases_with_stages_in_other_accounts_are_refused_naming_t
     context = _context({"fraud": FRAUD}, account="111111111111", region="eu-west-1", endpoints=endpoints)
     with pytest.raises(ConfigError, match=r"useCases\.fraud': additional use cases .* not supported yet"):
         load_config(context)
+
+
+def test_each_additional_use_case_deploys_through_a_bootstrap_of_its_own() -> None:
+    config = load_config(
+        _context({"fraud": FRAUD, "churnscoring": {**FRAUD, "bootstrapQualifier": "churn"}, PROJECT: FRAUD})
+    )
+    # the project's own stacks keep the default synthesizer; fraud's qualifier is its name
+    assert {case.name: case.bootstrap_qualifier for case in config.use_cases} == {
+        PROJECT: None,
+        "churnscoring": "churn",
+        "fraud": "fraud",
+    }
+
+
+@pytest.mark.parametrize(
+    ("use_cases", "dev", "message"),
+    [
+        # a name longer than a qualifier (10 characters) must name one
+        ({"churnscoring": FRAUD}, {}, "useCases.churnscoring.bootstrapQualifier' is required"),
+        ({"fraud": {**FRAUD, "bootstrapQualifier": "fraud-1"}}, {}, "useCases.fraud.bootstrapQualifier'"),
+        ({"fraud": {**FRAUD, "bootstrapQualifier": "x" * 11}}, {}, "useCases.fraud.bootstrapQualifier'"),
+        # the default qualifier (any case: IAM role names ignore it) and the stage accounts' are taken
+        (
+            {"fraud": {**FRAUD, "bootstrapQualifier": "HNB659fds"}},
+            {},
+            "useCases.fraud.bootstrapQualifier': qualifier 'HNB659fds' is already CDK's default",
+        ),
+        (
+            {"fraud": FRAUD},
+            {"bootstrapQualifier": "fraud"},
+            "useCases.fraud.bootstrapQualifier': qualifier 'fraud' is already "
+            "'environments.dev.bootstrapQualifier'",
+        ),
+        # two use cases, one qualifier (fraud's, its name by default, comes first by name)
+        (
+            {"fraud": FRAUD, "payments": {**FRAUD, "bootstrapQualifier": "fraud"}},
+            {},
+            "useCases.payments.bootstrapQualifier': qualifier 'fraud' is already that of use case 'fraud'",
+        ),
+        # the project's own use case deploys through the default bootstrap
+        ({PROJECT: {**FRAUD, "bootstrapQualifier": "own"}}, {}, f"useCases.{PROJECT}.bootstrapQualifier'"),
+    ],
+)
+def test_a_missing_or_taken_bootstrap_qualifier_names_its_key(
+    use_cases: dict[str, Any], dev: dict[str, Any], message: str
+) -> None:
+    with pytest.raises(ConfigError, match=re.escape(f"context key 'environments.dev.{message}")):
+        load_config(_context(use_cases, **dev))
