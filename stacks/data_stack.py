@@ -62,8 +62,9 @@ class DataStack(cdk.Stack):
         stage_access: StageAccess | None = None,
         env: cdk.Environment | None = None,
         description: str | None = None,
+        synthesizer: cdk.IStackSynthesizer | None = None,
     ) -> None:
-        super().__init__(scope, construct_id, env=env, description=description)
+        super().__init__(scope, construct_id, env=env, synthesizer=synthesizer, description=description)
         self.key = data_key(self, LOGICAL_IDS["key"], prefix=prefix)
         self.access_log_bucket = access_log_bucket(self, LOGICAL_IDS["access_log_bucket"])
         self.artifact_bucket = secure_bucket(

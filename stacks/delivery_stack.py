@@ -12,6 +12,9 @@
   smoke-tests it; a person approves; prod deploys that same version (canary, alarm rollback).
   A stage in another account is deployed through that account's CDK bootstrap roles and
   smoke-tested through its smoke role (:mod:`stacks.delivery.stage_accounts`).
+- **Whose bootstrap**: both builds may assume only the tooling account's CDK bootstrap roles of their
+  use case's qualifier (``shared.accounts.tooling_qualifier``; an additional use case's own,
+  :mod:`contracts.config.bootstrap`), the one its stacks are synthesized for.
 - **Scheduled retraining** (optional, ``delivery.retrainSchedule``): an EventBridge Scheduler
   schedule starts the training pipeline through a role allowed only that.
 - **Dead letters**: an approval event or a scheduled start that runs out of retries waits in
@@ -54,8 +57,9 @@ class DeliveryStack(cdk.Stack):
         shared: SharedResources,
         env: cdk.Environment | None = None,
         description: str | None = None,
+        synthesizer: cdk.IStackSynthesizer | None = None,
     ) -> None:
-        super().__init__(scope, construct_id, env=env, description=description)
+        super().__init__(scope, construct_id, env=env, synthesizer=synthesizer, description=description)
         prefix = shared.prefix
         self.source = PipelineSource(
             SourceProps(config=config.source, bucket=shared.delivery_bucket, prefix=prefix)
@@ -70,6 +74,7 @@ class DeliveryStack(cdk.Stack):
                 source=self.source,
                 key=shared.key,
                 delivery_bucket=shared.delivery_bucket,
+                qualifier=shared.accounts.tooling_qualifier,
             ),
         )
         self.deploy = self._deploy_pipeline(shared)
@@ -116,6 +121,7 @@ class DeliveryStack(cdk.Stack):
                 artifact_bucket=shared.artifact_bucket,
                 delivery_bucket=shared.delivery_bucket,
                 approval_topic=shared.alert_topic,
+                qualifier=shared.accounts.tooling_qualifier,
                 stage_accounts=stage_accounts(
                     self,
                     prefix=shared.prefix,

@@ -63,10 +63,11 @@ class MonitoringStack(cdk.Stack):
         max_runtime_seconds: int,
         env: cdk.Environment | None = None,
         description: str | None = None,
+        synthesizer: cdk.IStackSynthesizer | None = None,
         source_dir: Path = DEFAULT_SOURCE_DIR,
         build_dir: Path = DEFAULT_BUILD_DIR,
     ) -> None:
-        super().__init__(scope, construct_id, env=env, description=description)
+        super().__init__(scope, construct_id, env=env, synthesizer=synthesizer, description=description)
         prefix, training = shared.prefix, names.training_pipeline_name(shared.prefix)
         self.drift_pipeline_name = names.drift_pipeline_name(prefix)
         self.drift_pipeline_arn = pipeline_arn(self, self.drift_pipeline_name)

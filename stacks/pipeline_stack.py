@@ -57,11 +57,12 @@ class PipelineStack(cdk.Stack):
         shared: SharedResources,
         env: cdk.Environment | None = None,
         description: str | None = None,
+        synthesizer: cdk.IStackSynthesizer | None = None,
         source_dir: Path = DEFAULT_SOURCE_DIR,
         build_dir: Path = DEFAULT_BUILD_DIR,
         use_case: UseCase | None = None,
     ) -> None:
-        super().__init__(scope, construct_id, env=env, description=description)
+        super().__init__(scope, construct_id, env=env, synthesizer=synthesizer, description=description)
         bundle = s3_assets.Asset(self, "SourceBundle", path=str(build_bundle(source_dir, build_dir)))
         registry = registry_account(self, "XgboostImageRegistry")
         network, group = shared.network, shared.model_package_group_name

@@ -20,6 +20,11 @@ per environment (:mod:`stacks.application`). Each additional use case
   persona roles scoped to its own data stores, group, pipeline and endpoints. The project's own
   personas are fenced off its names (:meth:`stacks.studio_stack.StudioStack.fence_off`).
 
+Every one of its stacks is synthesized for the tooling account's CDK bootstrap of the use case's own
+qualifier (``bootstrapQualifier``, default its name; ``cdk bootstrap --qualifier <q>``), and its
+delivery builds may assume only that bootstrap's roles (:func:`stacks.delivery.role_policies.cdk_deploy`),
+not the default one the platform's and the project's own stacks deploy through.
+
 No second VPC and no second Studio domain: the use case's jobs and endpoints use the platform's
 subnets and security group. What is not per use case yet is said in README "Many use cases".
 """
@@ -85,7 +90,7 @@ def build_use_case(
 ) -> UseCaseStacks:
     """The use-case layer of ``case`` (an additional use case) on the platform's ``network`` and
     ``studio`` domain (whose own personas it fences off ``case``'s names)."""
-    if case.primary or case.stages is None:
+    if case.primary or case.stages is None or case.bootstrap_qualifier is None:
         raise ValueError(f"{case.name} is the primary use case: its stacks are the platform's own")
     settings, prefix = config.env, case.prefix
     code = code_source(case, settings.name, root=code_root)  # fails first, naming its codeDir key
@@ -96,6 +101,7 @@ def build_use_case(
         prefix=prefix,
         stage_access=StageAccess(),  # config refuses additional use cases with stages elsewhere
         env=env,
+        synthesizer=own_bootstrap(case),
         description=f"{prefix}: data stores of the {case.name} use case",
     )
     shared = SharedResources(
@@ -109,7 +115,9 @@ def build_use_case(
         delivery_bucket=data.delivery_bucket,
         model_package_group_name=data.model_package_group_name,
         model_package_group_arn=data.model_package_group_arn,
-        accounts=Accounts(tooling=settings.account, region=settings.region),
+        accounts=Accounts(
+            tooling=settings.account, region=settings.region, tooling_qualifier=case.bootstrap_qualifier
+        ),
     ).with_network(network)
     case_studio = _studio_access(app, config, case, shared, studio=studio, env=env)
     pipeline = PipelineStack(
@@ -118,6 +126,7 @@ def build_use_case(
         config=settings.pipeline,
         shared=shared,
         env=env,
+        synthesizer=own_bootstrap(case),
         description=f"{prefix}: training pipeline of the {case.name} use case",
         use_case=case,
         source_dir=code.source_dir,
@@ -131,6 +140,7 @@ def build_use_case(
         shared=shared,
         max_runtime_seconds=settings.pipeline.max_runtime_seconds,
         env=env,
+        synthesizer=own_bootstrap(case),
         description=f"{prefix}: drift monitoring, dashboards and notifications of the {case.name} use case",
         source_dir=code.source_dir,  # its drift check runs its own monitor on its own baseline
         build_dir=code.build_dir,
@@ -142,6 +152,7 @@ def build_use_case(
         config=use_case_delivery(settings.delivery, case),
         shared=shared,
         env=env,
+        synthesizer=own_bootstrap(case),
         description=f"{prefix}: push-to-train and approve-to-deploy pipelines of the {case.name} use case",
     )
     endpoints = {}
@@ -154,6 +165,7 @@ def build_use_case(
             config=stage,
             shared=shared,
             env=env,
+            synthesizer=own_bootstrap(case),
             description=f"{prefix}: {stage.name} endpoint of the {case.name} use case "
             f"(model version {stage.approved_model.version})",
         )
@@ -167,6 +179,18 @@ def build_use_case(
         endpoints=endpoints,
         studio=case_studio,
     )
+
+
+def own_bootstrap(case: UseCase) -> cdk.IStackSynthesizer:
+    """A synthesizer for one stack of ``case`` (a synthesizer binds to one stack): its template and
+    deployment use the CDK bootstrap of the use case's own qualifier.
+
+    Raises:
+        ValueError: ``case`` has no qualifier of its own (the primary: the app's default synthesizer).
+    """
+    if case.bootstrap_qualifier is None:
+        raise ValueError(f"{case.name} has no bootstrap qualifier of its own: it is the primary use case")
+    return cdk.DefaultStackSynthesizer(qualifier=case.bootstrap_qualifier)
 
 
 def _studio_access(
@@ -190,5 +214,6 @@ def _studio_access(
         shared=shared,
         domain=studio.domain,
         env=env,
+        synthesizer=own_bootstrap(case),
         description=f"{case.prefix}: Studio users of the {case.name} use case",
     )

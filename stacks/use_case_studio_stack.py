@@ -41,8 +41,9 @@ class UseCaseStudioStack(cdk.Stack):
         domain: sagemaker.CfnDomain,
         env: cdk.Environment | None = None,
         description: str | None = None,
+        synthesizer: cdk.IStackSynthesizer | None = None,
     ) -> None:
-        super().__init__(scope, construct_id, env=env, description=description)
+        super().__init__(scope, construct_id, env=env, synthesizer=synthesizer, description=description)
         self.personas: dict[Persona, PersonaRole] = persona_roles(self, shared)
         # Private spaces only: a shared space's apps run as the domain's default space role, the
         # project's own data scientist's (its data, its pipeline).

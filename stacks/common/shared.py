@@ -19,6 +19,7 @@ from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sns as sns
 
 from contracts.config import Endpoints, InstanceConfig
+from contracts.config.bootstrap import CDK_DEFAULT_QUALIFIER
 from stacks.common.job_conditions import JobBoundary
 
 
@@ -43,7 +44,10 @@ class Accounts:
     tooling: str | None = None
     region: str | None = None
     organization_id: str | None = None
-    bootstrap_qualifier: str = "hnb659fds"
+    bootstrap_qualifier: str = CDK_DEFAULT_QUALIFIER
+    #: The tooling account's CDK bootstrap this use case's stacks deploy through (the only one its
+    #: delivery builds may assume): CDK's default for the project's own, its own for another use case.
+    tooling_qualifier: str = CDK_DEFAULT_QUALIFIER
     #: Stage name -> account, for the stages outside the tooling account (empty: single account).
     stage_accounts: Mapping[str, str] = dataclasses.field(default_factory=dict)
 

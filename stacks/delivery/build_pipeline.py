@@ -35,6 +35,8 @@ class BuildPipelineProps:
     key: kms.IKey
     #: The delivery bucket: the S3 source and every pipeline artifact (no persona or job writes it).
     delivery_bucket: s3.IBucket
+    #: The tooling account's CDK bootstrap the pipeline stack deploys through (the use case's own).
+    qualifier: str
 
 
 class BuildPipeline(Construct):
@@ -51,7 +53,7 @@ class BuildPipeline(Construct):
                 commands=commands.build_commands(env=props.env_name, prefix=props.prefix),
                 key=props.key,
                 statements=[
-                    role_policies.cdk_deploy(stack),
+                    role_policies.cdk_deploy(stack, qualifier=props.qualifier),
                     role_policies.start_pipeline(stack, props.training_pipeline_name),
                 ],
             ),

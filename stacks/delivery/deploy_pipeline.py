@@ -67,6 +67,8 @@ class DeployPipelineProps:
     #: The delivery bucket: source and pipeline artifacts.
     delivery_bucket: s3.IBucket
     approval_topic: sns.ITopic
+    #: The tooling account's CDK bootstrap the endpoint stacks deploy through (the use case's own).
+    qualifier: str
     #: The stages in other accounts (stage name -> what their build may reach there); empty: none.
     stage_accounts: Mapping[str, StageAccount] = field(default_factory=dict)
 
@@ -210,7 +212,8 @@ def _ship_statements(
             *role_policies.read_smoke_samples(bucket=p.artifact_bucket, key=p.key),
             role_policies.tag_shipped_version(p.artifact_bucket),
         ]
-    return [role_policies.cdk_deploy(stack, into), *role_policies.read_registry(stack, p.group), *smoke]
+    deploy = role_policies.cdk_deploy(stack, qualifier=p.qualifier, into=into)
+    return [deploy, *role_policies.read_registry(stack, p.group), *smoke]
 
 
 def _approval_gate(p: DeployPipelineProps, *, version: str) -> actions.ManualApprovalAction:

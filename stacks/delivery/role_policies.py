@@ -2,13 +2,15 @@
 
 The builds deploy through the CDK bootstrap roles (the CDK CLI assumes them to publish assets
 and run CloudFormation), so their own roles hold no CloudFormation, IAM or SageMaker-admin rights.
+Those are the roles of the bootstrap their own use case's stacks are synthesized for: the default
+qualifier's for the project's own, an additional use case's own qualifier's for its builds
+(:mod:`contracts.config.bootstrap`): a use case's build cannot assume the roles another use
+case's stacks deploy through.
 The deploy build of a stage in another account assumes that account's bootstrap roles and its
 smoke role instead, and may not invoke any endpoint itself (:mod:`stacks.delivery.stage_accounts`).
 """
 
 from __future__ import annotations
-
-from typing import Final
 
 import aws_cdk as cdk
 from aws_cdk import aws_iam as iam
@@ -20,17 +22,15 @@ from contracts.names import BOOTSTRAP_ROLES, bootstrap_role_name
 from stacks.common.arns import pipeline_arn
 from stacks.delivery.stage_accounts import StageAccount
 
-#: The tooling account's bootstrap qualifier (the app's stacks there use CDK's default synthesizer).
-#: Of the bootstrap roles, the builds assume only :data:`contracts.names.BOOTSTRAP_ROLES`: not the
-#: lookup role (the app makes no context lookups: synth is offline) nor the image-publishing one
-#: (the app has no Docker image assets); a build that needs either fails loudly.
-BOOTSTRAP_QUALIFIER: Final = "hnb659fds"
 
-
-def cdk_deploy(stack: cdk.Stack, into: StageAccount | None = None) -> iam.PolicyStatement:
+def cdk_deploy(stack: cdk.Stack, *, qualifier: str, into: StageAccount | None = None) -> iam.PolicyStatement:
     """``sts:AssumeRole`` on the bootstrap roles ``cdk deploy`` uses, by full name.
 
-    The tooling account's, or, for a stage in another account (``into``), that account's only.
+    The tooling account's of ``qualifier`` (``SharedResources.accounts.tooling_qualifier``: the one
+    the use case's stacks are synthesized for), or, for a stage in another account (``into``), that
+    account's only. Of the bootstrap roles, only :data:`contracts.names.BOOTSTRAP_ROLES`: not the
+    lookup role (the app makes no context lookups: synth is offline) nor the image-publishing one
+    (the app has no Docker image assets); a build that needs either fails loudly.
     """
     if into is not None:
         resources = list(into.bootstrap_roles)
@@ -40,7 +40,7 @@ def cdk_deploy(stack: cdk.Stack, into: StageAccount | None = None) -> iam.Policy
                 service="iam",
                 region="",
                 resource="role",
-                resource_name=bootstrap_role_name(BOOTSTRAP_QUALIFIER, kind, stack.account, stack.region),
+                resource_name=bootstrap_role_name(qualifier, kind, stack.account, stack.region),
             )
             for kind in BOOTSTRAP_ROLES
         ]

@@ -118,3 +118,42 @@ def test_a_use_case_without_approved_models_has_no_endpoint_stacks(tmp_path: Pat
     bare = synth_platform(tmp_path, env="cases", approved=False)
     assert bare.platform.use_cases["fraud"].endpoints == {}
     assert not [part for part in bare.raw if "endpoint" in part]
+
+
+def _stack_artifacts(cases: SynthesizedPlatform) -> dict[str, dict[str, Any]]:
+    """The cloud assembly's stack artifacts (what ``cdk deploy`` reads), by stack part."""
+    manifest = json.loads((cases.outdir / "manifest.json").read_text())
+    return {
+        name.removeprefix(f"{PREFIX}-"): artifact
+        for name, artifact in manifest["artifacts"].items()
+        if artifact["type"] == "aws:cloudformation:stack"
+    }
+
+
+def _bootstrap(qualifier: str, role: str) -> str:
+    here = "${AWS::AccountId}-${AWS::Region}"
+    return f"arn:${{AWS::Partition}}:iam::${{AWS::AccountId}}:role/cdk-{qualifier}-{role}-{here}"
+
+
+def test_every_stack_of_the_use_case_deploys_through_its_own_bootstrap(cases: SynthesizedPlatform) -> None:
+    artifacts = _stack_artifacts(cases)
+    fraud_parts = {part for part in artifacts if part.startswith("fraud-")}
+    assert fraud_parts == {*FRAUD_PARTS, "fraud-pipeline", "fraud-studio"}
+    for part, artifact in artifacts.items():
+        # its stacks use the bootstrap of qualifier 'fraud' (its name); the platform's and the project's
+        # own keep CDK's default
+        qualifier = "fraud" if part in fraud_parts else "hnb659fds"
+        properties = artifact["properties"]
+        assert properties["assumeRoleArn"] == _bootstrap(qualifier, "deploy-role"), part
+        assert properties["cloudFormationExecutionRoleArn"] == _bootstrap(qualifier, "cfn-exec-role"), part
+        assert properties["bootstrapStackVersionSsmParameter"] == f"/cdk-bootstrap/{qualifier}/version", part
+        template = json.loads((cases.outdir / properties["templateFile"]).read_text())
+        assert template["Parameters"]["BootstrapVersion"]["Default"] == f"/cdk-bootstrap/{qualifier}/version"
+        assets = json.loads((cases.outdir / f"{PREFIX}-{part}.assets.json").read_text())
+        destinations = [d for asset in assets["files"].values() for d in asset["destinations"].values()]
+        assert destinations, part  # (at least its template)
+        for destination in destinations:
+            assert destination["bucketName"] == f"cdk-{qualifier}-assets-${{AWS::AccountId}}-${{AWS::Region}}"
+            assert destination["assumeRoleArn"] == _bootstrap(qualifier, "file-publishing-role")
+        if part in fraud_parts:  # nothing of the default bootstrap left in its template
+            assert "hnb659fds" not in json.dumps(template), part

@@ -16,6 +16,12 @@ personas and with shared spaces for fraud's builders, exactly those and the shar
 Held by construction, kept as regression guards: the project's personas on fraud's data, key,
 versions, key-bound jobs and training-pipeline runs; fraud's personas on anything of the project's
 (their ``<prefix>-fraud-*`` names cover none of the project's); fraud's job and delivery roles.
+
+Whose CDK bootstrap each build may assume (was a strict xfail): fraud's stacks deploy through the
+bootstrap of its own qualifier, and its builds may assume exactly that bootstrap's deploy and
+file-publishing roles; with the builds' qualifier left at the default (and fraud's stacks
+synthesized for its own), the fraud-side tests below fail. The project's builds never could
+assume fraud's (a guard).
 """
 
 from __future__ import annotations
@@ -27,10 +33,11 @@ from dataclasses import dataclass
 
 import pytest
 from access import Access
-from platform_policies import PlatformPolicies, Role
+from platform_policies import ACCOUNT, REGION, PlatformPolicies, Role
 from platform_synth import synth_platform
 from policy_eval import Decision, Request, authorize
 
+from contracts.config.bootstrap import CDK_DEFAULT_QUALIFIER
 from contracts.config.use_cases import UseCase
 from contracts.names import bootstrap_role_name, model_package_group_name
 
@@ -448,17 +455,84 @@ def test_fraud_roles_reach_only_frauds_data_stores_and_group(views: dict[str, Us
     )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="known gap: each delivery build may assume the account's CDK bootstrap roles, which every use "
-    "case shares (one bootstrap qualifier per account), and deploy any stack with them",
+# ====================================================================== delivery: whose CDK bootstrap
+
+#: The tooling account's CDK bootstrap roles (``cdk bootstrap``); builds assume only deploy and publishing.
+BOOTSTRAP_KINDS = (
+    "deploy-role",
+    "file-publishing-role",
+    "cfn-exec-role",
+    "lookup-role",
+    "image-publishing-role",
 )
+
+
+def _bootstrap_role(qualifier: str, kind: str) -> str:
+    return f"arn:aws:iam::{ACCOUNT}:role/{bootstrap_role_name(qualifier, kind, ACCOUNT, REGION)}"
+
+
+def _assumable(role: Role) -> set[str]:
+    """Every resource an ``sts:AssumeRole`` Allow of ``role``'s identity policies names."""
+    return {
+        resource
+        for policy in role.policies
+        for statement in policy.statements()
+        if statement.get("Effect") == "Allow" and "sts:AssumeRole" in _listed(statement.get("Action"))
+        for resource in _listed(statement.get("Resource"))
+    }
+
+
+def _listed(value: object) -> list[str]:
+    return [value] if isinstance(value, str) else list(value or [])  # type: ignore[call-overload]
+
+
+@pytest.mark.parametrize("kind", BOOTSTRAP_KINDS)
 @pytest.mark.parametrize("who", BUILD_ROLES)
 def test_fraud_delivery_cannot_assume_the_shared_cdk_deploy_role(
-    views: dict[str, UseCaseView], who: str
+    views: dict[str, UseCaseView], who: str, kind: str
 ) -> None:
+    """Was a strict xfail: every build could assume the account's default bootstrap roles, through
+    which any stack of the account deploys."""
     fraud = views["fraud"].access
     role = fraud.project_role(who)
-    deploy = bootstrap_role_name("hnb659fds", "deploy-role", "111122223333", "eu-west-1")
-    request = Request(role.principal, "sts:AssumeRole", f"arn:aws:iam::111122223333:role/{deploy}")
-    denied(authorize(request, identity=role.policies), f"fraud {who} assumes {deploy}")
+    shared = _bootstrap_role(CDK_DEFAULT_QUALIFIER, kind)
+    denied(
+        authorize(Request(role.principal, "sts:AssumeRole", shared), identity=role.policies),
+        f"fraud {who} assumes {shared}",
+    )
+
+
+@pytest.mark.parametrize("who", BUILD_ROLES)
+def test_fraud_delivery_assumes_exactly_its_own_bootstraps_deploy_and_publishing_roles(
+    views: dict[str, UseCaseView], who: str
+) -> None:
+    (fraud_case,) = [case for case in views["fraud"].access.config.use_cases if not case.primary]
+    qualifier = fraud_case.bootstrap_qualifier
+    assert qualifier == "fraud"  # its name, by default
+    role = views["fraud"].access.project_role(who)
+    own = {_bootstrap_role(qualifier, kind) for kind in ("deploy-role", "file-publishing-role")}
+    for arn in own:  # GIVEN cdk deploy of its stacks assumes these
+        allowed(
+            authorize(Request(role.principal, "sts:AssumeRole", arn), identity=role.policies),
+            f"fraud {who} assumes {arn}",
+        )
+    # THEN nothing else may be assumed: not the bootstrap's execution or lookup role, no other qualifier's
+    assert _assumable(role) == own
+
+
+@pytest.mark.parametrize("kind", BOOTSTRAP_KINDS)
+@pytest.mark.parametrize("who", BUILD_ROLES)
+def test_the_projects_delivery_cannot_assume_frauds_bootstrap_roles(
+    views: dict[str, UseCaseView], who: str, kind: str
+) -> None:
+    role = views["primary"].access.project_role(who)
+    own, fraud = _bootstrap_role(CDK_DEFAULT_QUALIFIER, kind), _bootstrap_role("fraud", kind)
+    if kind in ("deploy-role", "file-publishing-role"):  # GIVEN it deploys its own stacks as before
+        allowed(
+            authorize(Request(role.principal, "sts:AssumeRole", own), identity=role.policies),
+            f"project {who} assumes {own}",
+        )
+    denied(
+        authorize(Request(role.principal, "sts:AssumeRole", fraud), identity=role.policies),
+        f"project {who} assumes {fraud}",
+    )
