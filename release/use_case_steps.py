@@ -45,6 +45,17 @@ def bucket_lookup(case: UseCase) -> str:
     )
 
 
+def bootstrap_command(config: AppConfig, case: UseCase) -> str:
+    """``cdk bootstrap`` of the use case's own qualifier in the tooling account (its stacks deploy
+    through it: :mod:`contracts.config.bootstrap`), in its own toolkit stack."""
+    account, region = config.env.account or "<account>", config.env.region or "<region>"
+    return (
+        f"{CDK} bootstrap aws://{account}/{region} --qualifier {case.bootstrap_qualifier} "
+        f"--toolkit-stack-name CDKToolkit-{case.bootstrap_qualifier} "
+        "--cloudformation-execution-policies <ARN of a policy limited to its resources>"
+    )
+
+
 def added_steps(config: AppConfig, case: UseCase) -> list[str]:
     """The lines ``make use-case`` prints: what was added, then how to deploy, feed, train and ship it."""
     env, prefix = config.env.name, case.prefix
@@ -58,6 +69,9 @@ def added_steps(config: AppConfig, case: UseCase) -> list[str]:
         f"{case.target_column!r}, problem type {case.problem_type!r}, data under {case.input_prefix}.",
         f"Its stacks and resources are named {prefix}-*, on {config.prefix}'s network and Studio domain.",
         "Next steps:",
+        f"0. Bootstrap its own CDK qualifier {case.bootstrap_qualifier!r} (once per account and region; "
+        "its builds may assume only that bootstrap's roles; README 'Many use cases'):",
+        f"     {bootstrap_command(config, case)}",
         f"1. Deploy its stacks ({stack_name(prefix, 'data')}: key, buckets, registry group; then its "
         "pipeline, monitoring and delivery):",
         f"     {CDK} deploy -c env={env} '{stacks_pattern(case)}'    (or every stack: make deploy ENV={env})",

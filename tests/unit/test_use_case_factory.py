@@ -92,6 +92,7 @@ def test_the_next_steps_name_the_use_cases_real_resources(
     prefix = f"{PROJECT}-dev-fraud"
     for expected in (
         f"npx cdk deploy -c env=dev '{prefix}-*'",
+        "npx cdk bootstrap aws://<account>/<region> --qualifier fraud --toolkit-stack-name CDKToolkit-fraud ",
         f"--stack-name {prefix}-data --logical-resource-id ArtifactBucket",
         '"s3://$bucket/data/fraud/"',
         f"{prefix}-build",
@@ -140,8 +141,22 @@ def test_the_artifact_bucket_lookup_uses_the_data_stacks_pinned_logical_id() -> 
         ),
         ([*FRAUD, "--env", "nope"], "context key 'env'"),
         ([*FRAUD, "--env", "multi"], "environments.multi.useCases.fraud'"),  # stages in other accounts
+        (  # longer than a bootstrap qualifier: cdk.json must name one (the factory takes none yet)
+            ["--name", "frauddetects", "--target", "y", "--problem", "binary"],
+            "environments.dev.useCases.frauddetects.bootstrapQualifier' is required",
+        ),
     ],
-    ids=["target", "problem", "input", "name", "reserved", "project", "unknown-env", "cross-account"],
+    ids=[
+        "target",
+        "problem",
+        "input",
+        "name",
+        "reserved",
+        "project",
+        "unknown-env",
+        "cross-account",
+        "qualifier",
+    ],
 )
 def test_refuses_bad_input_naming_the_key_and_leaves_the_file_unchanged(
     cdk_json: Path, capsys: pytest.CaptureFixture[str], argv: list[str], key: str
@@ -160,17 +175,18 @@ def test_refuses_a_use_case_whose_endpoint_names_would_be_too_long(
     document = json.loads(ORIGINAL)
     environments = document["context"]["environments"]
     environments["development-eu-west-1-team-alpha"] = environments["dev"]
+    document["context"]["project"]["name"] = "mlops-platform"
     cdk_json.write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
     before = cdk_json.read_text(encoding="utf-8")
 
-    # WHEN a use case with a 12-character name is added to it
-    code = _run(cdk_json, "add", "--name", "frauddetects", "--target", "y", "--problem", "binary",
+    # WHEN a use case with a 10-character name (the longest taking its name as bootstrap qualifier) is added
+    code = _run(cdk_json, "add", "--name", "frauddetec", "--target", "y", "--problem", "binary",
                 "--env", "development-eu-west-1-team-alpha")  # fmt: skip
 
     # THEN it is refused naming the use case's key, before synth would have failed
     assert code == 2
     err = capsys.readouterr().err
-    assert "context key 'environments.development-eu-west-1-team-alpha.useCases.frauddetects'" in err
+    assert "context key 'environments.development-eu-west-1-team-alpha.useCases.frauddetec'" in err
     assert "SageMaker allows at most 63" in err
     assert cdk_json.read_text(encoding="utf-8") == before
 
