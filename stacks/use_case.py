@@ -5,17 +5,14 @@ per environment (:mod:`stacks.application`). Each additional use case
 (:class:`contracts.config.use_cases.UseCase`, ``environments.<env>.useCases``) gets, named
 ``<project>-<env>-<use case>-<part>``:
 
-- ``-data``: its own data key, artifact and delivery buckets and model package group, so its
-  roles and another use case's share no data store (isolation by construction: every grant of
-  its stacks names its own key, buckets and group);
+- ``-data``: its own key, buckets and model package group (every grant of its stacks names them);
 - ``-pipeline``: the training pipeline running its code (``codeDir``, default the shared
   ``ml_code/``; :func:`stacks.pipeline.source_bundle.code_source`), whose ``TargetColumn``,
   ``ProblemType`` and ``InputDataUri`` defaults are the use case's, in the platform's private subnets;
-- ``-monitoring``: its alert topic, dashboards, drift check and retraining trigger;
+- ``-monitoring``: its alert topic, dashboards, drift check and retraining trigger (no budget);
 - ``-delivery``: its build and deploy pipelines (the approval rule matches its own group only; the
   build starts on pushes under its own ``codeDir``, :func:`stacks.delivery.source.use_case_delivery`);
-- ``-endpoint-<stage>``: each endpoint stage once its approved-model file
-  (``.build/release/<env>-<use case>-<stage>.json``) exists;
+- ``-endpoint-<stage>``: once ``.build/release/<env>-<use case>-<stage>.json`` exists;
 - ``-studio``: when it lists ``users``, their profiles in the platform's Studio domain, running as
   persona roles scoped to its own data stores, group, pipeline and endpoints. The project's own
   personas are fenced off its names (:meth:`stacks.studio_stack.StudioStack.fence_off`).
@@ -24,9 +21,7 @@ Every one of its stacks is synthesized for the tooling account's CDK bootstrap o
 qualifier (``bootstrapQualifier``, default its name; ``cdk bootstrap --qualifier <q>``), and its
 delivery builds may assume only that bootstrap's roles (:func:`stacks.delivery.role_policies.cdk_deploy`),
 not the default one the platform's and the project's own stacks deploy through.
-
-No second VPC and no second Studio domain: the use case's jobs and endpoints use the platform's
-subnets and security group. What is not per use case yet is said in README "Many use cases".
+No second VPC or Studio domain: its jobs and endpoints use the platform's subnets (README "Many use cases").
 """
 
 from __future__ import annotations
@@ -47,7 +42,7 @@ from stacks.delivery.source import use_case_delivery
 from stacks.delivery_stack import DeliveryStack
 from stacks.endpoint_stack import EndpointStack
 from stacks.monitoring_stack import MonitoringStack
-from stacks.pipeline.source_bundle import REPOSITORY_ROOT, code_source
+from stacks.pipeline.source_bundle import REPOSITORY_ROOT, CodeSource, code_source
 from stacks.pipeline_stack import PipelineStack
 from stacks.studio_stack import StudioStack
 from stacks.use_case_studio_stack import UseCaseStudioStack
@@ -104,8 +99,29 @@ def build_use_case(
         synthesizer=own_bootstrap(case),
         description=f"{prefix}: data stores of the {case.name} use case",
     )
-    shared = SharedResources(
-        prefix=prefix,
+    shared = _shared(config, case, data, network)
+    case_studio = _studio_access(app, config, case, shared, studio=studio, env=env)
+    pipeline, monitoring, delivery, shared = _workloads(app, config, case, shared, env=env, code=code)
+    endpoints = _endpoints(app, case, shared, monitoring=monitoring, env=env)
+    return UseCaseStacks(
+        use_case=case,
+        data=data,
+        pipeline=pipeline,
+        monitoring=monitoring,
+        delivery=delivery,
+        endpoints=endpoints,
+        studio=case_studio,
+    )
+
+
+def _shared(config: AppConfig, case: UseCase, data: DataStack, network: Network) -> SharedResources:
+    """What the use case's stacks are handed: its own data stores and names, the platform's network,
+    and its own bootstrap qualifier for its builds."""
+    settings = config.env
+    assert case.stages is not None  # (build_use_case checked both)
+    assert case.bootstrap_qualifier is not None
+    return SharedResources(
+        prefix=case.prefix,
         environment=settings.name,
         tags=config.all_tags,
         instances=settings.instances,
@@ -119,7 +135,19 @@ def build_use_case(
             tooling=settings.account, region=settings.region, tooling_qualifier=case.bootstrap_qualifier
         ),
     ).with_network(network)
-    case_studio = _studio_access(app, config, case, shared, studio=studio, env=env)
+
+
+def _workloads(
+    app: cdk.App,
+    config: AppConfig,
+    case: UseCase,
+    shared: SharedResources,
+    *,
+    env: cdk.Environment | None,
+    code: CodeSource,
+) -> tuple[PipelineStack, MonitoringStack, DeliveryStack, SharedResources]:
+    """Its training pipeline, monitoring and delivery (and ``shared`` with its alert topic)."""
+    settings, prefix = config.env, case.prefix
     pipeline = PipelineStack(
         app,
         stack_name(prefix, "pipeline"),
@@ -155,38 +183,41 @@ def build_use_case(
         synthesizer=own_bootstrap(case),
         description=f"{prefix}: push-to-train and approve-to-deploy pipelines of the {case.name} use case",
     )
+    return pipeline, monitoring, delivery, shared
+
+
+def _endpoints(
+    app: cdk.App,
+    case: UseCase,
+    shared: SharedResources,
+    *,
+    monitoring: MonitoringStack,
+    env: cdk.Environment | None,
+) -> dict[str, EndpointStack]:
+    """An endpoint stack per stage with an approved-model file, each with its drift schedule."""
     endpoints = {}
-    for stage in case.stages:
+    for stage in case.stages or ():
         if stage.approved_model is None:
             continue
         endpoints[stage.name] = EndpointStack(
             app,
-            endpoint_stack_name(prefix, stage.name),
+            endpoint_stack_name(case.prefix, stage.name),
             config=stage,
             shared=shared,
             env=env,
             synthesizer=own_bootstrap(case),
-            description=f"{prefix}: {stage.name} endpoint of the {case.name} use case "
+            description=f"{case.prefix}: {stage.name} endpoint of the {case.name} use case "
             f"(model version {stage.approved_model.version})",
         )
         monitoring.add_drift_schedule(endpoints[stage.name], stage=stage)
-    return UseCaseStacks(
-        use_case=case,
-        data=data,
-        pipeline=pipeline,
-        monitoring=monitoring,
-        delivery=delivery,
-        endpoints=endpoints,
-        studio=case_studio,
-    )
+    return endpoints
 
 
 def own_bootstrap(case: UseCase) -> cdk.IStackSynthesizer:
-    """A synthesizer for one stack of ``case`` (a synthesizer binds to one stack): its template and
-    deployment use the CDK bootstrap of the use case's own qualifier.
+    """A synthesizer (one per stack) for the CDK bootstrap of ``case``'s own qualifier.
 
     Raises:
-        ValueError: ``case`` has no qualifier of its own (the primary: the app's default synthesizer).
+        ValueError: ``case`` has none (the primary: the app's default synthesizer).
     """
     if case.bootstrap_qualifier is None:
         raise ValueError(f"{case.name} has no bootstrap qualifier of its own: it is the primary use case")
