@@ -1,9 +1,8 @@
 """An additional use case's stacks: its own use-case layer on the environment's platform (issue 18).
 
-The platform layer (the network, the Studio domain) is the primary use case's and is deployed once
-per environment (:mod:`stacks.application`). Each additional use case
-(:class:`contracts.config.use_cases.UseCase`, ``environments.<env>.useCases``) gets, named
-``<project>-<env>-<use case>-<part>``:
+The platform layer (network, Studio domain) is the primary's, deployed once (:mod:`stacks.application`).
+Each additional use case (``environments.<env>.useCases``; its settings are the environment's with its
+overrides, :mod:`contracts.config.overrides`) gets, named ``<project>-<env>-<use case>-<part>``:
 
 - ``-data``: its own key, buckets and model package group (every grant of its stacks names them);
 - ``-pipeline``: the training pipeline running its code (``codeDir``, default the shared
@@ -13,9 +12,8 @@ per environment (:mod:`stacks.application`). Each additional use case
 - ``-delivery``: its build and deploy pipelines (the approval rule matches its own group only; the
   build starts on pushes under its own ``codeDir``, :func:`stacks.delivery.source.use_case_delivery`);
 - ``-endpoint-<stage>``: once ``.build/release/<env>-<use case>-<stage>.json`` exists;
-- ``-studio``: when it lists ``users``, their profiles in the platform's Studio domain, running as
-  persona roles scoped to its own data stores, group, pipeline and endpoints. The project's own
-  personas are fenced off its names (:meth:`stacks.studio_stack.StudioStack.fence_off`).
+- ``-studio``: its ``users``' profiles in the platform's domain, as persona roles scoped to its own
+  resources; the project's personas are fenced off its names (``StudioStack.fence_off``).
 
 Every one of its stacks is synthesized for the tooling account's CDK bootstrap of the use case's own
 qualifier (``bootstrapQualifier``, default its name; ``cdk bootstrap --qualifier <q>``), and its
@@ -85,7 +83,7 @@ def build_use_case(
 ) -> UseCaseStacks:
     """The use-case layer of ``case`` (an additional use case) on the platform's ``network`` and
     ``studio`` domain (whose own personas it fences off ``case``'s names)."""
-    if case.primary or case.stages is None or case.bootstrap_qualifier is None:
+    if case.primary or case.stages is None or case.bootstrap_qualifier is None or case.sections is None:
         raise ValueError(f"{case.name} is the primary use case: its stacks are the platform's own")
     settings, prefix = config.env, case.prefix
     code = code_source(case, settings.name, root=code_root)  # fails first, naming its codeDir key
@@ -118,13 +116,14 @@ def _shared(config: AppConfig, case: UseCase, data: DataStack, network: Network)
     """What the use case's stacks are handed: its own data stores and names, the platform's network,
     and its own bootstrap qualifier for its builds."""
     settings = config.env
-    assert case.stages is not None  # (build_use_case checked both)
+    assert case.stages is not None  # (build_use_case checked these)
     assert case.bootstrap_qualifier is not None
+    assert case.sections is not None
     return SharedResources(
         prefix=case.prefix,
         environment=settings.name,
         tags=config.all_tags,
-        instances=settings.instances,
+        instances=case.sections.instances,
         stages=case.stages,
         key=data.key,
         artifact_bucket=data.artifact_bucket,
@@ -147,11 +146,12 @@ def _workloads(
     code: CodeSource,
 ) -> tuple[PipelineStack, MonitoringStack, DeliveryStack, SharedResources]:
     """Its training pipeline, monitoring and delivery (and ``shared`` with its alert topic)."""
-    settings, prefix = config.env, case.prefix
+    prefix, sections = case.prefix, case.sections
+    assert sections is not None  # (build_use_case checked it)
     pipeline = PipelineStack(
         app,
         stack_name(prefix, "pipeline"),
-        config=settings.pipeline,
+        config=sections.pipeline,
         shared=shared,
         env=env,
         synthesizer=own_bootstrap(case),
@@ -164,9 +164,9 @@ def _workloads(
         app,
         stack_name(prefix, "monitoring"),
         # The environment's budget is the primary's (it counts every use case: Project/Environment tags).
-        config=dataclasses.replace(settings.monitoring, budget=None),
+        config=dataclasses.replace(sections.monitoring, budget=None),
         shared=shared,
-        max_runtime_seconds=settings.pipeline.max_runtime_seconds,
+        max_runtime_seconds=sections.pipeline.max_runtime_seconds,
         env=env,
         synthesizer=own_bootstrap(case),
         description=f"{prefix}: drift monitoring, dashboards and notifications of the {case.name} use case",
@@ -177,7 +177,7 @@ def _workloads(
     delivery = DeliveryStack(
         app,
         stack_name(prefix, "delivery"),
-        config=use_case_delivery(settings.delivery, case),
+        config=use_case_delivery(config.env.delivery, case),
         shared=shared,
         env=env,
         synthesizer=own_bootstrap(case),

@@ -33,6 +33,7 @@ from contracts.config.base import (
     validate,
 )
 from contracts.config.monitoring import MonitoringConfig
+from contracts.config.overrides import use_case_sections
 from contracts.config.platform import (
     InstanceConfig,
     NetworkConfig,
@@ -41,11 +42,10 @@ from contracts.config.platform import (
     StudioConfig,
 )
 from contracts.config.release import STAGES, DeliveryConfig, Endpoints, StageConfig
+from contracts.config.stages import approved_stages, own_stages
 from contracts.config.use_cases import (
     UseCase,
     UseCaseConfig,
-    approved_stages,
-    own_stages,
     resolve_use_cases,
 )
 
@@ -226,7 +226,15 @@ def load_config(
     if project_root is not None:
         env = dataclasses.replace(env, endpoints=approved_stages(env.endpoints, env.name, project_root))
     use_cases = tuple(
-        case if case.primary else own_stages(case, env.endpoints, env.name, project_root)
+        case if case.primary else _additional(case, env, project_root)
         for case in resolve_use_cases(top.project.name, env)
     )
     return AppConfig(project_name=top.project.name, env=env, tags=top.project.tags, use_cases=use_cases)
+
+
+def _additional(case: UseCase, env: EnvironmentConfig, root: Path | None) -> UseCase:
+    """An additional use case with its own stages and its sections (the environment's, overridden)."""
+    entry = env.use_cases[case.name]
+    overrides = {"pipeline": entry.pipeline, "instances": entry.instances, "monitoring": entry.monitoring}
+    sections = use_case_sections(env, case.name, overrides)
+    return dataclasses.replace(own_stages(case, env.endpoints, env.name, root), sections=sections)

@@ -28,14 +28,13 @@ from __future__ import annotations
 import dataclasses
 import re
 from collections.abc import Mapping
-from pathlib import Path
-from typing import Annotated, Final, Protocol
+from typing import Annotated, Any, Final, Protocol
 
 from pydantic.dataclasses import dataclass
 
-from contracts.approved_model import ApprovedModel, ApprovedModelError
 from contracts.config.base import SECTION, ConfigError, check, one_of, text
 from contracts.config.bootstrap import QUALIFIER, taken_qualifiers, use_case_qualifier
+from contracts.config.overrides import Sections
 from contracts.config.platform import StudioConfig, StudioUser
 from contracts.config.release import Endpoints
 from contracts.layout import DATA_PREFIX, DEFAULT_INPUT_PREFIX
@@ -88,6 +87,10 @@ class UseCaseConfig:
     #: The qualifier of the CDK bootstrap its stacks deploy through (an additional use case's;
     #: None: its name, see :func:`resolve_use_cases`).
     bootstrap_qualifier: Annotated[str | None, text(QUALIFIER, "1 to 10 letters or digits")] = None
+    #: Keys of the environment's sections it sets otherwise (:mod:`contracts.config.overrides`).
+    pipeline: dict[str, Any] | None = None
+    instances: dict[str, Any] | None = None
+    monitoring: dict[str, Any] | None = None
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
@@ -111,6 +114,8 @@ class UseCase:
     #: The qualifier of the CDK bootstrap its stacks deploy through (``cdk bootstrap --qualifier``);
     #: None for the primary, whose stacks keep the app's default synthesizer.
     bootstrap_qualifier: str | None = None
+    #: An additional use case's pipeline, instances and monitoring settings (None for the primary).
+    sections: Sections | None = None
 
     @classmethod
     def of(cls, name: str, *, env_prefix: str, primary: bool, config: UseCaseConfig | None) -> UseCase:
@@ -213,37 +218,3 @@ class EnvironmentLike(Protocol):
 
     @property
     def bootstrap_qualifier(self) -> str: ...
-
-
-def own_stages(case: UseCase, endpoints: Endpoints, env_name: str, root: Path | None) -> UseCase:
-    """An additional use case with its own stages: the environment's ``endpoints`` with its own
-    model files (and the approved models they hold, when ``root`` is given)."""
-    renamed = {
-        stage.name: dataclasses.replace(
-            stage, model_file=case.model_file(env_name, stage.name, stage.model_file)
-        )
-        for stage in endpoints
-    }
-    stages = dataclasses.replace(endpoints, **renamed)
-    if root is not None:
-        stages = approved_stages(stages, env_name, root)
-    return dataclasses.replace(case, stages=stages)
-
-
-def approved_stages(endpoints: Endpoints, env_name: str, root: Path) -> Endpoints:
-    """The stages, each with the approved model its file holds (None: no file yet).
-
-    Raises:
-        ConfigError: a model file is not a valid approved-model file (names the stage's key).
-    """
-    stages = {}
-    for stage in endpoints:
-        if (root / stage.model_file).is_file():
-            try:
-                stages[stage.name] = dataclasses.replace(
-                    stage, approved_model=ApprovedModel.read(root / stage.model_file)
-                )
-            except ApprovedModelError as exc:
-                key = f"environments.{env_name}.endpoints.{stage.name}.modelFile"
-                raise ConfigError(f"context key '{key}': {exc}") from exc
-    return dataclasses.replace(endpoints, **stages)

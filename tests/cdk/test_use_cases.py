@@ -157,3 +157,24 @@ def test_every_stack_of_the_use_case_deploys_through_its_own_bootstrap(cases: Sy
             assert destination["assumeRoleArn"] == _bootstrap(qualifier, "file-publishing-role")
         if part in fraud_parts:  # nothing of the default bootstrap left in its template
             assert "hnb659fds" not in json.dumps(template), part
+
+
+def test_a_use_cases_overrides_reach_its_stacks_only(tmp_path: Path) -> None:
+    # GIVEN fraud with its own quality threshold and its own team's address
+    def edit(context: dict[str, Any]) -> None:
+        fraud = context["environments"]["cases"]["useCases"]["fraud"]
+        fraud["pipeline"] = {"qualityThreshold": 0.85}
+        fraud["monitoring"] = {"notificationEmails": ["fraud-team@example.com"]}
+
+    synthesized = synth_platform(tmp_path, env="cases", edit=edit, approved=False)
+    # THEN fraud's pipeline gates on 0.85 by default, and fraud's topic alone tells its team
+    (pipeline,) = resources(synthesized.raw["fraud-pipeline"], "AWS::SageMaker::Pipeline").values()
+    body = json.dumps(pipeline["Properties"]["PipelineDefinition"]["PipelineDefinitionBody"])
+    assert '{\\"DefaultValue\\":0.85,\\"Name\\":\\"QualityThreshold\\"' in body
+    subscribed = {
+        part: [s["Properties"]["Endpoint"] for s in resources(t, "AWS::SNS::Subscription").values()]
+        for part, t in synthesized.raw.items()
+    }
+    assert {part: found for part, found in subscribed.items() if found} == {
+        "fraud-monitoring": ["fraud-team@example.com"]
+    }

@@ -157,3 +157,56 @@ def test_a_missing_or_taken_bootstrap_qualifier_names_its_key(
 ) -> None:
     with pytest.raises(ConfigError, match=re.escape(f"context key 'environments.dev.{message}")):
         load_config(_context(use_cases, **dev))
+
+
+# ---------------------------------------------------------------------- overrides of the environment
+
+
+def test_a_use_case_overrides_only_the_keys_it_names() -> None:
+    fraud_entry = {
+        **FRAUD,
+        "pipeline": {"qualityThreshold": 0.8},
+        "monitoring": {"notificationEmails": ["fraud-team@example.com"]},
+        "instances": {"training": "ml.m5.large"},
+    }
+    config = load_config(_context({"fraud": fraud_entry}))
+    primary, fraud = config.use_cases
+    assert primary.sections is None  # the project's own settings are the environment's
+    assert fraud.sections is not None
+    env = config.env
+    assert fraud.sections.pipeline.quality_threshold == 0.8
+    assert fraud.sections.pipeline.champion_margin == env.pipeline.champion_margin
+    assert fraud.sections.monitoring.notification_emails == ("fraud-team@example.com",)
+    assert fraud.sections.monitoring.drift_threshold == env.monitoring.drift_threshold
+    assert fraud.sections.instances.training == "ml.m5.large"
+    assert fraud.sections.instances.processing == env.instances.processing
+    # ... and the environment's own sections are untouched
+    assert (env.pipeline.quality_threshold, env.instances.training) == (0.7, "ml.m5.xlarge")
+
+
+def test_without_overrides_a_use_case_has_the_environments_sections() -> None:
+    config = load_config(_context({"fraud": FRAUD}))
+    fraud = config.use_cases[1]
+    assert fraud.sections is not None
+    assert (fraud.sections.pipeline, fraud.sections.instances, fraud.sections.monitoring) == (
+        config.env.pipeline,
+        config.env.instances,
+        config.env.monitoring,
+    )
+
+
+@pytest.mark.parametrize(
+    ("override", "message"),
+    [
+        ({"pipeline": {"qualityThreshold": 2}}, "useCases.fraud.pipeline.qualityThreshold'"),
+        ({"pipeline": {"qualityTreshold": 0.8}}, "useCases.fraud.pipeline.qualityTreshold"),
+        ({"instances": {"training": "ml.p4d.24xlarge"}}, "useCases.fraud.instances.training'"),
+        (
+            {"monitoring": {"budget": {"monthlyLimitUsd": 10}}},
+            "useCases.fraud.monitoring.budget': the budget",
+        ),
+    ],
+)
+def test_a_bad_override_names_its_key_under_the_use_case(override: dict[str, Any], message: str) -> None:
+    with pytest.raises(ConfigError, match=re.escape(f"context key 'environments.dev.{message}")):
+        load_config(_context({"fraud": {**FRAUD, **override}}))
