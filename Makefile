@@ -122,11 +122,11 @@ destroy: setup ## cdk destroy ENV's stacks (stateful resources are retained)
 	$(CDK) destroy --no-notices -c env=$(ENV) --all
 
 # Needs only the Python venv: it edits cdk.json and prints the next steps (no CDK CLI, no AWS).
-use-case: $(VENV_STAMP) ## Add a use case to cdk.json: make use-case NAME=fraud TARGET=is_fraud PROBLEM=binary [ENV=dev] [INPUT=data/fraud/]
+use-case: $(VENV_STAMP) ## Add a use case to cdk.json: make use-case NAME=fraud TARGET=is_fraud PROBLEM=binary [ENV=dev] [INPUT=data/fraud/] [QUALIFIER=q]
 	@test -n "$(NAME)" -a -n "$(TARGET)" -a -n "$(PROBLEM)" || { echo "usage: make use-case NAME=<use case>" \
-	  "TARGET=<label column> PROBLEM=binary|multiclass|regression [ENV=dev] [INPUT=data/<folder>/]"; exit 2; }
+	  "TARGET=<label column> PROBLEM=binary|multiclass|regression [ENV=dev] [INPUT=data/<folder>/] [QUALIFIER=q]"; exit 2; }
 	@$(PY) -m release.use_case add --name "$(NAME)" --target "$(TARGET)" --problem "$(PROBLEM)" \
-	  --env "$(ENV)" $(if $(INPUT),--input "$(INPUT)") --cdk-json "$(CDK_JSON)"
+	  --env "$(ENV)" $(if $(INPUT),--input "$(INPUT)") $(if $(QUALIFIER),--qualifier "$(QUALIFIER)") --cdk-json "$(CDK_JSON)"
 
 # Destroy first, while cdk.json still has the use case (the app must synthesize its stacks to select
 # them), then remove the entry. cdk destroy asks, naming each stack the pattern selects (only the use

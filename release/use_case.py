@@ -50,12 +50,16 @@ class NewUseCase:
     target_column: str
     problem_type: str
     input_prefix: str | None = None
+    #: Its CDK bootstrap qualifier (needed when its name is longer than a qualifier's 10 characters).
+    bootstrap_qualifier: str | None = None
 
     def entry(self) -> dict[str, str]:
-        """The ``useCases`` entry, in cdk.json's spelling (inputPrefix only when given)."""
+        """The ``useCases`` entry, in cdk.json's spelling (optional keys only when given)."""
         entry = {"targetColumn": self.target_column, "problemType": self.problem_type}
         if self.input_prefix is not None:
             entry["inputPrefix"] = self.input_prefix
+        if self.bootstrap_qualifier is not None:
+            entry["bootstrapQualifier"] = self.bootstrap_qualifier
         return entry
 
 
@@ -180,6 +184,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     add.add_argument("--target", required=True, help="the label column of its data")
     add.add_argument("--problem", required=True, help=f"problem type: {', '.join(PROBLEM_TYPES)}")
     add.add_argument("--input", default=None, help=f"its data's folder under {DATA_PREFIX}, ending in /")
+    add.add_argument("--qualifier", default=None, help="its CDK bootstrap qualifier (default: its name)")
     return parser.parse_args(argv)
 
 
@@ -191,7 +196,11 @@ def main(argv: list[str] | None = None, root: Path = PROJECT_ROOT) -> int:
         document = read_document(path)
         if args.command == "add":
             new = NewUseCase(
-                name=args.name, target_column=args.target, problem_type=args.problem, input_prefix=args.input
+                name=args.name,
+                target_column=args.target,
+                problem_type=args.problem,
+                input_prefix=args.input,
+                bootstrap_qualifier=args.qualifier,
             )
             edited, case = with_use_case(document, args.env, new)
             steps = added_steps(_load(edited, args.env), case)

@@ -61,6 +61,15 @@ def test_adds_a_use_case_the_config_then_loads(cdk_json: Path, capsys: pytest.Ca
     }
 
 
+def test_a_long_name_is_added_with_the_qualifier_given(cdk_json: Path) -> None:
+    argv = ["--name", "frauddetects", "--target", "y", "--problem", "binary", "--qualifier", "fraudq"]
+    assert _run(cdk_json, "add", *argv, "--env", "dev") == 0
+    (case,) = [c for c in load_config(_context(cdk_json), "dev").use_cases if c.name == "frauddetects"]
+    assert case.bootstrap_qualifier == "fraudq"
+    entry = _context(cdk_json)["environments"]["dev"]["useCases"]["frauddetects"]
+    assert entry == {"targetColumn": "y", "problemType": "binary", "bootstrapQualifier": "fraudq"}
+
+
 def test_the_diff_is_the_entry_alone(cdk_json: Path) -> None:
     # GIVEN cdk.json as shipped (json.dumps(indent=2) and a newline)
     # WHEN a use case is added without an input prefix
@@ -141,10 +150,11 @@ def test_the_artifact_bucket_lookup_uses_the_data_stacks_pinned_logical_id() -> 
         ),
         ([*FRAUD, "--env", "nope"], "context key 'env'"),
         ([*FRAUD, "--env", "multi"], "environments.multi.useCases.fraud'"),  # stages in other accounts
-        (  # longer than a bootstrap qualifier: cdk.json must name one (the factory takes none yet)
+        (  # longer than a bootstrap qualifier: QUALIFIER= must name one
             ["--name", "frauddetects", "--target", "y", "--problem", "binary"],
             "environments.dev.useCases.frauddetects.bootstrapQualifier' is required",
         ),
+        ([*FRAUD, "--qualifier", "hnb659fds"], "environments.dev.useCases.fraud.bootstrapQualifier'"),
     ],
     ids=[
         "target",
@@ -156,6 +166,7 @@ def test_the_artifact_bucket_lookup_uses_the_data_stacks_pinned_logical_id() -> 
         "unknown-env",
         "cross-account",
         "qualifier",
+        "default-qualifier",
     ],
 )
 def test_refuses_bad_input_naming_the_key_and_leaves_the_file_unchanged(
