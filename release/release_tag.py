@@ -37,11 +37,20 @@ def released_objects(model: ApprovedModel) -> list[str]:
     return [str(uri) for uri in uris if uri is not None]
 
 
+def _release(stage: str) -> TagTypeDef:
+    return {"Key": released_tag(stage), "Value": RELEASED}
+
+
+def _tag_set(s3: S3Client, uri: str) -> tuple[str, str, list[TagTypeDef]]:
+    """(bucket, key, the object's tags) of the object ``uri``."""
+    bucket, _, key = uri.removeprefix("s3://").partition("/")
+    return bucket, key, list(s3.get_object_tagging(Bucket=bucket, Key=key)["TagSet"])
+
+
 def tag_released(s3: S3Client, uri: str, stage: str) -> bool:
     """Add ``released_tag(stage)`` to the object ``uri``; False when it already had it."""
-    bucket, _, key = uri.removeprefix("s3://").partition("/")
-    tags = s3.get_object_tagging(Bucket=bucket, Key=key)["TagSet"]
-    wanted: TagTypeDef = {"Key": released_tag(stage), "Value": RELEASED}
+    bucket, key, tags = _tag_set(s3, uri)
+    wanted = _release(stage)
     if wanted in tags:
         return False
     kept = [tag for tag in tags if tag["Key"] != wanted["Key"]]
@@ -51,13 +60,7 @@ def tag_released(s3: S3Client, uri: str, stage: str) -> bool:
 
 def untagged(s3: S3Client, model: ApprovedModel, stage: str) -> list[str]:
     """The objects of ``model`` that lack ``stage``'s release tag (so its account cannot read them)."""
-    missing = []
-    for uri in released_objects(model):
-        bucket, _, key = uri.removeprefix("s3://").partition("/")
-        tags = s3.get_object_tagging(Bucket=bucket, Key=key)["TagSet"]
-        if {"Key": released_tag(stage), "Value": RELEASED} not in tags:
-            missing.append(uri)
-    return missing
+    return [uri for uri in released_objects(model) if _release(stage) not in _tag_set(s3, uri)[2]]
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
