@@ -198,17 +198,12 @@ def _workloads(
 
 def _shared_resources(config: AppConfig, data: DataStack) -> SharedResources:
     """The names, settings and data-stack resources every other stack is handed."""
-    return SharedResources(
+    return data.shared_resources(
         prefix=config.prefix,
         environment=config.env.name,
         tags=config.all_tags,
         instances=config.env.instances,
         stages=config.env.endpoints,
-        key=data.key,
-        artifact_bucket=data.artifact_bucket,
-        delivery_bucket=data.delivery_bucket,
-        model_package_group_name=data.model_package_group_name,
-        model_package_group_arn=data.model_package_group_arn,
         accounts=Accounts(
             tooling=config.env.account,
             region=config.env.region,

@@ -18,13 +18,16 @@ read access to the registry's versions and to the model artifacts (:mod:`stacks.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import aws_cdk as cdk
 from aws_cdk import aws_sagemaker as sagemaker
 from constructs import Construct
 
 from contracts import layout
-from contracts.config import RetentionConfig
+from contracts.config import Endpoints, InstanceConfig, RetentionConfig
 from contracts.names import model_package_group_name
+from stacks.common.shared import Accounts, SharedResources
 from stacks.data.artifact_policy import protect_artifacts
 from stacks.data.data_key import data_key
 from stacks.data.secure_bucket import SecureBucketProps, access_log_bucket, secure_bucket
@@ -108,4 +111,30 @@ class DataStack(cdk.Stack):
             key=self.key,
             prefix=prefix,
             access=stage_access or StageAccess(),
+        )
+
+    def shared_resources(
+        self,
+        *,
+        prefix: str,
+        environment: str,
+        tags: Mapping[str, str],
+        instances: InstanceConfig,
+        stages: Endpoints,
+        accounts: Accounts,
+    ) -> SharedResources:
+        """What the stacks of this data stack's use case are handed: its key, buckets and group, with
+        the names and settings given."""
+        return SharedResources(
+            prefix=prefix,
+            environment=environment,
+            tags=tags,
+            instances=instances,
+            stages=stages,
+            key=self.key,
+            artifact_bucket=self.artifact_bucket,
+            delivery_bucket=self.delivery_bucket,
+            model_package_group_name=self.model_package_group_name,
+            model_package_group_arn=self.model_package_group_arn,
+            accounts=accounts,
         )

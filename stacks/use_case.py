@@ -119,17 +119,12 @@ def _shared(config: AppConfig, case: UseCase, data: DataStack, network: Network)
     assert case.stages is not None  # (build_use_case checked these)
     assert case.bootstrap_qualifier is not None
     assert case.sections is not None
-    return SharedResources(
+    return data.shared_resources(
         prefix=case.prefix,
         environment=settings.name,
         tags=config.all_tags,
         instances=case.sections.instances,
         stages=case.stages,
-        key=data.key,
-        artifact_bucket=data.artifact_bucket,
-        delivery_bucket=data.delivery_bucket,
-        model_package_group_name=data.model_package_group_name,
-        model_package_group_arn=data.model_package_group_arn,
         accounts=Accounts(
             tooling=settings.account, region=settings.region, tooling_qualifier=case.bootstrap_qualifier
         ),
