@@ -102,48 +102,55 @@ class StageEvents(Construct):
     def _stage_rules(self, props: StageEventsProps, stage: str, account: str) -> None:
         stack, endpoint, name = cdk.Stack.of(self), endpoint_name(props.prefix, stage), stage.capitalize()
         alarms = stage_alarms_prefix(stack, endpoint, account)
-        self.rules[f"StageAlarms{name}"] = events.Rule(
-            self,
+        self._rule(
             f"StageAlarms{name}",
-            event_bus=self.bus,
-            description=f"An alarm of {endpoint} (account {account}) changed state: tell the team",
-            event_pattern=events.EventPattern(
+            f"An alarm of {endpoint} (account {account}) changed state: tell the team",
+            TopicTarget(props.topic, props.dead_letters, _message()),
+            events.EventPattern(
                 account=[account],
                 source=["aws.cloudwatch"],
                 detail_type=[ALARM_EVENT],
                 resources=events.Match.prefix(alarms),
             ),
-            targets=[TopicTarget(props.topic, props.dead_letters, _message())],
         )
         if stage not in props.drift_checked:
             return
         self._failed_checks_rule(props, stage, account)
-        self.rules[f"RetrainOnDrift{name}"] = events.Rule(
-            self,
+        self._rule(
             f"RetrainOnDrift{name}",
-            event_bus=self.bus,
-            description=f"{endpoint}'s drift alarm (account {account}) went into ALARM: consider retraining",
-            event_pattern=events.EventPattern(
+            f"{endpoint}'s drift alarm (account {account}) went into ALARM: consider retraining",
+            trigger_target(props.trigger, props.dead_letters, cdk.Duration.hours(2)),
+            events.EventPattern(
                 account=[account],
                 source=["aws.cloudwatch"],
                 detail_type=[ALARM_EVENT],
                 resources=[alarm_arn(stack, drift_alarm_name(endpoint), account)],
                 detail={"state": {"value": ["ALARM"]}},
             ),
-            targets=[trigger_target(props.trigger, props.dead_letters, cdk.Duration.hours(2))],
         )
-        self.rules[f"PersistentDrift{name}"] = events.Rule(
-            self,
+        self._rule(
             f"PersistentDrift{name}",
-            event_bus=self.bus,
-            description=f"{endpoint}'s drift (account {account}) persists: consider retraining",
-            event_pattern=events.EventPattern(
+            f"{endpoint}'s drift (account {account}) persists: consider retraining",
+            trigger_target(props.trigger, props.dead_letters, cdk.Duration.hours(2)),
+            events.EventPattern(
                 account=[account],
                 source=[DRIFT_SOURCE],
                 detail_type=[DRIFT_PERSISTS_EVENT],
                 detail={"alarmName": [drift_alarm_name(endpoint)]},
             ),
-            targets=[trigger_target(props.trigger, props.dead_letters, cdk.Duration.hours(2))],
+        )
+
+    def _rule(
+        self, rule_id: str, description: str, target: events.IRuleTarget, pattern: events.EventPattern
+    ) -> None:
+        """``rule_id`` on the bus: events matching ``pattern`` go to ``target``."""
+        self.rules[rule_id] = events.Rule(
+            self,
+            rule_id,
+            event_bus=self.bus,
+            description=description,
+            event_pattern=pattern,
+            targets=[target],
         )
 
     def _failed_checks_rule(self, props: StageEventsProps, stage: str, account: str) -> None:
@@ -156,25 +163,21 @@ class StageEvents(Construct):
             resource_name=stage_drift_pipeline_name(props.prefix, stage),
         )
         field = events.EventField.from_path
-        self.rules[f"DriftCheckFailed{name}"] = events.Rule(
-            self,
+        self._rule(
             f"DriftCheckFailed{name}",
-            event_bus=self.bus,
-            description=f"A drift-check run of the {stage} stage (account {account}) failed: tell the team",
-            event_pattern=events.EventPattern(
+            f"A drift-check run of the {stage} stage (account {account}) failed: tell the team",
+            TopicTarget(
+                props.topic,
+                props.dead_letters,
+                events.RuleTargetInput.from_text(
+                    f"{field('$.detail.pipelineExecutionArn')} (account {events.EventField.account}) "
+                    f"is {field('$.detail.currentPipelineExecutionStatus')}"
+                ),
+            ),
+            events.EventPattern(
                 account=[account],
                 source=["aws.sagemaker"],
                 detail_type=[PIPELINE_EVENT],
                 detail={"pipelineArn": [pipeline], "currentPipelineExecutionStatus": ["Failed"]},
             ),
-            targets=[
-                TopicTarget(
-                    props.topic,
-                    props.dead_letters,
-                    events.RuleTargetInput.from_text(
-                        f"{field('$.detail.pipelineExecutionArn')} (account {events.EventField.account}) "
-                        f"is {field('$.detail.currentPipelineExecutionStatus')}"
-                    ),
-                )
-            ],
         )
