@@ -35,7 +35,14 @@ PREPROCESS_OUTPUTS: Final[dict[str, str]] = {
     "validation": "/opt/ml/processing/output/validation",
     "test": "/opt/ml/processing/output/test",
     "baseline": "/opt/ml/processing/output/baseline",
+    "transformer": "/opt/ml/processing/output/transformer",
 }
+#: With more than one processing instance, a Profile step runs first: each host writes the
+#: mergeable statistics of its shard (``<host>.json``) here, and every Preprocess host reads all
+#: of them (FullyReplicated) from PROFILES_INPUT_DIR, so all fit the same transformer.
+PROFILE_OUTPUT: Final = "profile"
+PROFILE_DIR: Final = "/opt/ml/processing/output/profile"
+PROFILES_INPUT_DIR: Final = "/opt/ml/processing/input/profiles"
 #: evaluate output name and dir.
 EVALUATION_OUTPUT: Final = "evaluation"
 EVALUATION_DIR: Final = "/opt/ml/processing/output/evaluation"
@@ -50,12 +57,30 @@ CHECKPOINT_DIR: Final = "/opt/ml/checkpoints"
 CHECKPOINT_FILE: Final = "xgboost-checkpoint.json"
 TRAIN_CHANNEL: Final = "train"
 VALIDATION_CHANNEL: Final = "validation"
-#: Training data files (inside each channel / output dir).
+#: The fitted transformer's own channel: every training host needs it whole (FullyReplicated),
+#: while the train and validation channels may be sharded over the hosts (ShardedByS3Key).
+TRANSFORMER_CHANNEL: Final = "transformer"
+#: Training data files (inside each channel / output dir): ``part-<host>-<shard:02d>.csv``, one per
+#: preprocess host and training shard, so hosts writing to one S3 prefix never collide; readers take
+#: every file matching SPLIT_PART_GLOB in a folder, sorted by name.
+SPLIT_PART_GLOB: Final = "part-*.csv"
 TRAIN_FILE: Final = "train.csv"
 VALIDATION_FILE: Final = "validation.csv"
 TEST_FILE: Final = "test.csv"
 #: Split files carry the target in the first column, named by this header.
 TARGET_COLUMN_IN_SPLITS: Final = "__target__"
+
+# ----------------------------------------------------------------- clusters (more than one instance)
+#: Where SageMaker describes the job's cluster (``current_host``, ``hosts``) in each job kind.
+TRAINING_RESOURCE_CONFIG: Final = "/opt/ml/input/config/resourceconfig.json"
+PROCESSING_RESOURCE_CONFIG: Final = "/opt/ml/config/resourceconfig.json"
+#: Port the leader's collective tracker listens on in SageMaker (the XGBoost image's own choice).
+COLLECTIVE_PORT: Final = 9099
+#: Offline only (unset in SageMaker, where ``algo-N`` resolve through the cluster's DNS and every
+#: host has its own address): a JSON object host name -> address, and the tracker's port, so N
+#: local processes find each other on loopback.
+HOST_ADDRESSES_ENV: Final = "MLOPS_HOST_ADDRESSES"
+COLLECTIVE_PORT_ENV: Final = "MLOPS_COLLECTIVE_PORT"
 
 # ----------------------------------------------------------------- model artefacts
 MODEL_FILE: Final = "xgboost-model.json"
