@@ -156,6 +156,10 @@ def _definition(
             target_column=use_case.target_column,
             problem_type=use_case.problem_type,
             input_prefix=use_case.input_prefix,
+            processing_instances=config.scale.processing_instances,
+            training_instances=config.scale.training_instances,
+            chunk_rows=config.scale.chunk_rows,
+            sample_rows=config.scale.sample_rows,
         ),
         name=name,
     )

@@ -19,6 +19,7 @@ from contracts.config.platform import (
     Persona,
     PipelineConfig,
     RetentionConfig,
+    ScaleConfig,
     StudioConfig,
     StudioUser,
 )
@@ -67,6 +68,7 @@ __all__ = [
     "PipelineConfig",
     "ProjectConfig",
     "RetentionConfig",
+    "ScaleConfig",
     "RolloutConfig",
     "RolloutMode",
     "ServerlessConfig",

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Annotated, Any, Final, Literal, Self, get_args
 
-from pydantic import ValidationInfo, field_validator, model_validator
+from pydantic import Field, ValidationInfo, field_validator, model_validator
 from pydantic.dataclasses import dataclass
 
 from contracts.config.base import (
@@ -171,10 +171,30 @@ class RetentionConfig:
 
 
 @dataclass(frozen=True, kw_only=True, config=SECTION)
+class ScaleConfig:
+    """How the training pipeline's jobs spread over instances (``pipeline.scale``).
+
+    With ``processingInstances`` P > 1 a Profile step runs first and Preprocess runs on P instances,
+    each on its share of the input's objects (``ShardedByS3Key``: the input must be at least P files);
+    ``trainingInstances`` T > 1 trains XGBoost across T instances with its collective, each on its
+    shard of the splits. ``chunkRows`` and ``sampleRows`` bound what one instance holds in memory.
+    """
+
+    processing_instances: Annotated[int, integer(1, 100)] = 1
+    training_instances: Annotated[int, integer(1, 100)] = 1
+    #: Rows read at once by Preprocess, Train and Evaluate.
+    chunk_rows: Annotated[int, integer(1000, 5_000_000)] = 100_000
+    #: Rows of the uniform sample (by row hash) behind medians, quantiles and the drift baseline;
+    #: exact when the training split has no more rows than this.
+    sample_rows: Annotated[int, integer(1000, 1_000_000)] = 100_000
+
+
+@dataclass(frozen=True, kw_only=True, config=SECTION)
 class PipelineConfig:
-    """Training pipeline defaults (each is also a pipeline parameter)."""
+    """Training pipeline defaults: the first three are also pipeline parameters."""
 
     quality_threshold: Annotated[float, number(0.0, 1.0)] = 0.7
     champion_margin: Annotated[float, number(0.0, 1.0)] = 0.01
     use_spot: Annotated[bool, BOOLEAN] = False
     max_runtime_seconds: Annotated[int, integer(60, 432000)] = 3600
+    scale: ScaleConfig = Field(default_factory=ScaleConfig)

@@ -38,6 +38,7 @@ from stacks.pipeline.props import (
     TRAINING_HYPERPARAMETERS,
     DefinitionProps,
 )
+from stacks.pipeline.raw_data import data_arguments, profile_step, raw_data_input
 from stacks.pipeline.requests import step_command
 from stacks.pipeline.steps import PROCESSING, TRAINING, JobStep, pipeline_definition
 
@@ -65,32 +66,42 @@ def definition_dict(props: DefinitionProps) -> Json:
         ValueError: a step refers to an output or property file another step does not declare.
     """
     params = PipelineParameters.create(props)
-    preprocess, train, evaluate, report = _job_steps(props, params)
+    profile, preprocess, train, evaluate, report = _job_steps(props, params)
     gate = quality_gate(
         props=props, params=params, preprocess=preprocess, train=train, evaluate=evaluate, report=report
     )
     # No experiment configuration: no automatic experiment/trial per run, so one less API
     # family for the execution role.
-    return pipeline_definition(params.all(), [preprocess, train, evaluate, gate])
+    return pipeline_definition(params.all(), [*profile, preprocess, train, evaluate, gate])
 
 
 def _job_steps(
     props: DefinitionProps, p: PipelineParameters
-) -> tuple[JobStep, JobStep, JobStep, PropertyFile]:
-    """Preprocess, Train and Evaluate (which share the code bundle), and Evaluate's report."""
+) -> tuple[list[JobStep], JobStep, JobStep, JobStep, PropertyFile]:
+    """Profile (more than one processing instance only), Preprocess, Train and Evaluate (which share
+    the code bundle), and Evaluate's report."""
     code_file = props.code_uri.rsplit("/", 1)[-1]
     code_input = rq.s3_input("code", props.code_uri, contract.CODE_DIR)
-    preprocess = _preprocess_step(props, p, code_file, code_input)
+    profile = None
+    if props.processing_instances > 1:
+        profile_uri = _run_uri(props.artifact_bucket, "profile", prefix=INTERMEDIATES_PREFIX)
+        profile = profile_step(props, p, step_command("profile.py", code_file), code_input, profile_uri)
+    preprocess = _preprocess_step(props, p, code_file, code_input, profile)
     train = _train_step(props, p, code_file, preprocess)
     evaluate, report = _evaluate_step(props, p, code_file, code_input, preprocess=preprocess, train=train)
-    return preprocess, train, evaluate, report
+    return [profile] if profile else [], preprocess, train, evaluate, report
 
 
 def _preprocess_step(
-    props: DefinitionProps, p: PipelineParameters, code_file: str, code_input: Json
+    props: DefinitionProps, p: PipelineParameters, code_file: str, code_input: Json, profile: JobStep | None
 ) -> JobStep:
-    """Split, transform and baseline the raw data (network-isolated)."""
+    """Split, transform and baseline the raw data (network-isolated), on every processing instance."""
     job, bucket = props.job, props.artifact_bucket
+    inputs = [code_input, raw_data_input(props, p)]
+    if profile is not None:
+        inputs.append(
+            rq.s3_input("profiles", profile.output_uri(contract.PROFILE_OUTPUT), contract.PROFILES_INPUT_DIR)
+        )
     return JobStep(
         name="Preprocess",
         type=PROCESSING,
@@ -98,9 +109,10 @@ def _preprocess_step(
         arguments=rq.processing_request(
             job=job,
             instance_type=p.processing_type.expr,
+            instance_count=props.processing_instances,
             entrypoint=step_command("preprocess.py", code_file),
-            arguments=["--target-column", p.target.expr, "--problem-type", p.problem.expr],
-            inputs=[code_input, rq.s3_input("data", p.input_uri.expr, contract.RAW_DATA_DIR)],
+            arguments=[*data_arguments(props, p), "--shards", str(props.training_instances)],
+            inputs=inputs,
             outputs=[
                 rq.s3_output(out, _preprocess_uri(bucket, out), local)
                 for out, local in contract.PREPROCESS_OUTPUTS.items()
@@ -115,6 +127,7 @@ def _train_step(
 ) -> JobStep:
     """Train on preprocess's train and validation splits, the bundle as the code channel."""
     job, bucket = props.job, props.artifact_bucket
+    distributed = props.training_instances > 1
     return JobStep(
         name="Train",
         type=TRAINING,
@@ -122,16 +135,21 @@ def _train_step(
         arguments=rq.training_request(
             job=job,
             instance_type=p.training_type.expr,
+            instance_count=props.training_instances,
             # Network isolation: the container cannot fetch code from S3, so the bundle arrives
             # as the code channel and the entrypoint unpacks it there. Not the image's script
             # mode: its toolkit would overwrite train.py's failure file (see requests.py).
             entrypoint=step_command("train.py", code_file, code_dir=rq.TRAINING_CODE_DIR),
+            arguments=["--chunk-rows", str(props.chunk_rows)],
             hyperparameters=TRAINING_HYPERPARAMETERS,
             channels={
                 contract.TRAIN_CHANNEL: preprocess.output_uri(contract.TRAIN_CHANNEL),
                 contract.VALIDATION_CHANNEL: preprocess.output_uri(contract.VALIDATION_CHANNEL),
+                contract.TRANSFORMER_CHANNEL: preprocess.output_uri(contract.TRANSFORMER_CHANNEL),
                 rq.CODE_CHANNEL: props.code_uri,
             },
+            # Each instance trains on its share of the split files; every one needs the transformer.
+            sharded=frozenset({contract.TRAIN_CHANNEL, contract.VALIDATION_CHANNEL} if distributed else ()),
             output_uri=_run_uri(bucket, TRAIN_OUTPUT_FOLDER),
             use_spot=props.use_spot,
             checkpoint_uri=_run_uri(bucket, TRAIN_OUTPUT_FOLDER, "checkpoints", prefix=INTERMEDIATES_PREFIX),
@@ -169,6 +187,8 @@ def _evaluate_step(
                 props.model_package_group_name,
                 "--champion-margin",
                 p.margin.expr,
+                "--chunk-rows",
+                str(props.chunk_rows),
             ],
             inputs=[
                 code_input,

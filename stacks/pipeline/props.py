@@ -44,3 +44,9 @@ class DefinitionProps:
     target_column: str = contract.SAMPLE_TARGET_COLUMN
     problem_type: str = contract.SAMPLE_PROBLEM_TYPE
     input_prefix: str = DEFAULT_INPUT_PREFIX
+    #: ``pipeline.scale`` (:class:`contracts.config.ScaleConfig`): instances of Profile + Preprocess
+    #: and of Train, and the rows one instance reads at once and samples.
+    processing_instances: int = 1
+    training_instances: int = 1
+    chunk_rows: int = 100_000
+    sample_rows: int = 100_000

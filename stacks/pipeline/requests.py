@@ -21,6 +21,8 @@ CODE_CHANNEL: Final = "code"
 TRAINING_CODE_DIR: Final = f"{TRAINING_CHANNEL_ROOT}/{CODE_CHANNEL}"
 CHECKPOINT_LOCAL_PATH: Final = contract.CHECKPOINT_DIR
 VOLUME_SIZE_GB: Final = 30
+#: The training channels that carry CSV (the code and transformer channels do not).
+_CSV_CHANNELS: Final = frozenset({contract.TRAIN_CHANNEL, contract.VALIDATION_CHANNEL})
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -54,10 +56,24 @@ def step_command(script: str, code_file: str, *, code_dir: str = contract.CODE_D
     ]
 
 
-def s3_input(name: str, uri: Any, local_path: str, *, data_type: str = "S3Prefix") -> dict[str, Any]:
+#: How an input's objects reach a job's instances: every instance gets all of them, or
+#: SageMaker deals the objects out (each instance gets about 1/N of them, never part of one).
+FULLY_REPLICATED: Final = "FullyReplicated"
+SHARDED_BY_S3_KEY: Final = "ShardedByS3Key"
+
+
+def distribution(sharded: bool) -> str:
+    """``ShardedByS3Key`` for an input split over the instances, else ``FullyReplicated``."""
+    return SHARDED_BY_S3_KEY if sharded else FULLY_REPLICATED
+
+
+def s3_input(
+    name: str, uri: Any, local_path: str, *, data_type: str = "S3Prefix", sharded: bool = False
+) -> dict[str, Any]:
     """A processing input copying an S3 prefix (or one object) into ``local_path`` before start.
 
-    With ``data_type="ManifestFile"``, ``uri`` names a manifest listing the objects to copy.
+    With ``data_type="ManifestFile"``, ``uri`` names a manifest listing the objects to copy; with
+    ``sharded``, each instance gets its share of the objects (:func:`distribution`).
     """
     return {
         "InputName": name,
@@ -67,7 +83,7 @@ def s3_input(name: str, uri: Any, local_path: str, *, data_type: str = "S3Prefix
             "LocalPath": local_path,
             "S3DataType": data_type,
             "S3InputMode": "File",
-            "S3DataDistributionType": "FullyReplicated",
+            "S3DataDistributionType": distribution(sharded),
         },
     }
 
@@ -91,12 +107,13 @@ def processing_request(
     outputs: Sequence[Mapping[str, Any]],
     network_isolation: bool,
     environment: Mapping[str, Any] | None = None,
+    instance_count: int = 1,
 ) -> dict[str, Any]:
     """Return a ``CreateProcessingJob`` request (without ``ProcessingJobName``)."""
     request: dict[str, Any] = {
         "ProcessingResources": {
             "ClusterConfig": {
-                "InstanceCount": 1,
+                "InstanceCount": instance_count,
                 "InstanceType": instance_type,
                 "VolumeSizeInGB": VOLUME_SIZE_GB,
                 "VolumeKmsKeyId": job.kms_key_arn,
@@ -132,6 +149,9 @@ def training_request(
     output_uri: Any,
     use_spot: bool,
     checkpoint_uri: Any,
+    arguments: Sequence[Any] = (),
+    instance_count: int = 1,
+    sharded: frozenset[str] = frozenset(),
 ) -> dict[str, Any]:
     """Return a ``CreateTrainingJob`` request (without ``TrainingJobName``).
 
@@ -139,8 +159,10 @@ def training_request(
     the job runs it instead of the image's own ``train`` (the framework toolkit, which replaces
     a failing script's failure file with its own ``ExecuteUserScriptError``). SageMaker writes
     ``hyperparameters`` to ``/opt/ml/input/config/hyperparameters.json`` for the command to read.
-    ``channels`` maps channel name -> S3 URI. Managed spot (when ``use_spot``) waits up to twice
-    the run time for capacity and checkpoints to ``checkpoint_uri`` so an interrupted job resumes.
+    ``channels`` maps channel name -> S3 URI; the channels named in ``sharded`` are dealt out over the
+    ``instance_count`` instances by S3 key, the others reach every instance. Managed spot (when
+    ``use_spot``) waits up to twice the run time for capacity and checkpoints to ``checkpoint_uri``
+    so an interrupted job resumes.
     """
     stopping: dict[str, Any] = {"MaxRuntimeInSeconds": job.max_runtime_seconds}
     request: dict[str, Any] = {
@@ -148,6 +170,7 @@ def training_request(
             "TrainingImage": job.image_uri,
             "TrainingInputMode": "File",
             "ContainerEntrypoint": list(entrypoint),
+            **({"ContainerArguments": list(arguments)} if arguments else {}),
         },
         "HyperParameters": dict(hyperparameters),
         "InputDataConfig": [
@@ -157,16 +180,16 @@ def training_request(
                     "S3DataSource": {
                         "S3DataType": "S3Prefix",
                         "S3Uri": uri,
-                        "S3DataDistributionType": "FullyReplicated",
+                        "S3DataDistributionType": distribution(name in sharded),
                     }
                 },
-                **({} if name == CODE_CHANNEL else {"ContentType": contract.CONTENT_TYPE_CSV}),
+                **({"ContentType": contract.CONTENT_TYPE_CSV} if name in _CSV_CHANNELS else {}),
             }
             for name, uri in channels.items()
         ],
         "OutputDataConfig": {"S3OutputPath": output_uri, "KmsKeyId": job.kms_key_arn},
         "ResourceConfig": {
-            "InstanceCount": 1,
+            "InstanceCount": instance_count,
             "InstanceType": instance_type,
             "VolumeSizeInGB": VOLUME_SIZE_GB,
             "VolumeKmsKeyId": job.kms_key_arn,

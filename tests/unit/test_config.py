@@ -132,6 +132,14 @@ INVALID = [
     (_set("environments.dev.pipeline.qualityThreshold", 1.5), "environments.dev.pipeline.qualityThreshold",
      "from 0.0 to 1.0"),
     (_set("environments.dev.pipeline.useSpot", "yes"), "environments.dev.pipeline.useSpot", "true or false"),
+    (_set("environments.dev.pipeline.scale", {"trainingInstances": 0}),
+     "environments.dev.pipeline.scale.trainingInstances", "from 1 to 100"),
+    (_set("environments.dev.pipeline.scale", {"processingInstances": 2.0}),
+     "environments.dev.pipeline.scale.processingInstances", "an integer"),
+    (_set("environments.dev.pipeline.scale", {"chunkRows": 10}),
+     "environments.dev.pipeline.scale.chunkRows", "from 1000 to 5000000"),
+    (_set("environments.dev.pipeline.scale", {"shardSize": 10}),
+     "environments.dev.pipeline.scale.shardSize", "not a known setting"),
     (_set("environments.dev.tags", {"Stage": 1}), "environments.dev.tags", "string tag"),
 ]  # fmt: skip
 
@@ -143,6 +151,18 @@ def test_invalid_input_names_the_key(edit: Callable[[dict[str, Any]], None], key
     message = str(raised.value)
     assert f"'{key}'" in message
     assert text in message
+
+
+def test_scale_defaults_to_one_instance_and_reads_its_keys() -> None:
+    scale = load_config(_context()).env.pipeline.scale
+    assert (scale.processing_instances, scale.training_instances) == (1, 1)
+    assert (scale.chunk_rows, scale.sample_rows) == (100_000, 100_000)
+
+    def two(c: dict[str, Any]) -> None:
+        _dev(c)["pipeline"] = {"scale": {"processingInstances": 2, "trainingInstances": 3, "sampleRows": 5000}}
+
+    scale = load_config(_context(two)).env.pipeline.scale
+    assert (scale.processing_instances, scale.training_instances, scale.sample_rows) == (2, 3, 5000)
 
 
 # ----------------------------------------------------------------- issue 10: guardrail settings

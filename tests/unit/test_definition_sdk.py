@@ -29,6 +29,7 @@ import boto3
 import pytest
 from test_drift_definition import PROPS as DRIFT_PROPS
 from test_pipeline_definition import props
+from test_pipeline_scale import scaled_definition
 
 from stacks.monitoring.definition import build_drift_definition, definition_json
 from stacks.pipeline.definition import build_definition
@@ -277,6 +278,13 @@ def test_training_definition_is_what_the_sdk_compiles(sdk, use_spot):
     theirs = _Rebuild(sdk, ours).compiled()
     # THEN the SDK writes the very same definition
     assert theirs == ours
+
+
+def test_scaled_training_definition_is_what_the_sdk_compiles(sdk):
+    # GIVEN the definition with a Profile step and jobs on several instances (pipeline.scale)
+    ours = scaled_definition(processing=2, training=3)
+    # THEN the SDK compiles the same JSON from its own classes
+    assert _Rebuild(sdk, ours).compiled() == ours
 
 
 @pytest.mark.filterwarnings("ignore:Lambda function won't be updated:UserWarning")  # it is given an ARN only

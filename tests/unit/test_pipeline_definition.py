@@ -253,6 +253,7 @@ def test_preprocess_command_line(steps):
     assert script == f'cd {contract.CODE_DIR} && tar -xzf 0123abcd.gz && exec python3 preprocess.py "$@"'
     assert arguments == [
         "--target-column", _get("Parameters.TargetColumn"), "--problem-type", _get("Parameters.ProblemType"),
+        "--chunk-rows", "100000", "--sample-rows", "100000", "--shards", "1",
     ]  # fmt: skip
     assert _inputs(steps["Preprocess"])["data"] == {
         "S3Uri": _get("Parameters.InputDataUri"),
@@ -271,6 +272,7 @@ def test_evaluate_command_line(steps):
         "--problem-type", _get("Parameters.ProblemType"),
         "--model-package-group", "demo-dev-models",
         "--champion-margin", _get("Parameters.ChampionMargin"),
+        "--chunk-rows", "100000",
     ]  # fmt: skip
 
 
@@ -283,7 +285,7 @@ def test_train_runs_train_py_under_its_own_entrypoint_with_the_brief_hyperparame
         "/bin/sh", "-c",
         'cd /opt/ml/input/data/code && tar -xzf 0123abcd.gz && exec python3 train.py "$@"', "sh",
     ]  # fmt: skip
-    assert "ContainerArguments" not in algorithm
+    assert algorithm["ContainerArguments"] == ["--chunk-rows", "100000"]
     assert {c["ChannelName"]: c for c in arguments["InputDataConfig"]}["code"]["DataSource"]["S3DataSource"][
         "S3Uri"
     ].endswith("/0123abcd.gz")
