@@ -98,7 +98,7 @@ INVALID = [
     (_set("project.name", ...), "project.name", "missing"),
     (_set("project.name", "Bad_Name"), "project.name", "lowercase"),
     (_set("project.colour", "blue"), "project.colour", "not a known setting"),
-    (_set("env", "qa"), "env", "dev, multi, prod, staging"),
+    (_set("env", "qa"), "env", "dev, multi, prod, scale, staging"),
     (_set("environments", {}), "environments", "at least one"),
     (_set("environments.dev.instances", {"training": "m5.xlarge"}), "environments.dev.instances.training",
      "instance type"),
