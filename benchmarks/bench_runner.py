@@ -29,10 +29,11 @@ from pathlib import Path
 
 from demo.synth import synth
 from emulator.cfn import Assembly
+from emulator.data_upload import upload_data
 from emulator.definition import coerce_parameters
 from emulator.expressions import Scope
 from emulator.local_aws import LocalAws, moto_server
-from emulator.provision import OfflinePipeline, pipeline_from, provision, upload_data
+from emulator.provision import OfflinePipeline, pipeline_from, provision
 from emulator.runner import run_pipeline
 from ml_code import contract, sample_data
 

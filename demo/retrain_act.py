@@ -24,10 +24,11 @@ from contracts.names import drift_alarm_name, endpoint_name
 from demo.training_act import run_and_report
 from emulator.alarms import alarm_event, evaluate_alarm
 from emulator.cfn import Assembly
+from emulator.data_upload import upload_data
 from emulator.events import Delivery, route
 from emulator.lambdas import LocalFunction, invoke
 from emulator.local_aws import LocalAws
-from emulator.provision import OfflinePipeline, upload_data
+from emulator.provision import OfflinePipeline
 from emulator.standins import ACCOUNT
 from ml_code import contract, sample_data
 

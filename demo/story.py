@@ -40,9 +40,10 @@ from demo.synth import ROOT, synth
 from demo.training_act import artefact_lines, run_and_report
 from demo.use_case_act import CaseRun, release_use_case, resolve_use_case, train_use_case, use_case_of
 from emulator.cfn import Assembly
+from emulator.data_upload import upload_data
 from emulator.lambdas import LocalFunction, functions_from
 from emulator.local_aws import LocalAws, moto_server
-from emulator.provision import OfflinePipeline, pipeline_from, provision, upload_assets, upload_data
+from emulator.provision import OfflinePipeline, pipeline_from, provision, upload_assets
 from emulator.runner import RunResult
 from ml_code import contract, sample_data
 

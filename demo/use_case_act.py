@@ -32,9 +32,10 @@ from demo.release_act import approve, resolve_stages, ship
 from demo.retrain_act import retrain_loop
 from demo.training_act import artefact_lines, run_and_report
 from emulator.cfn import Assembly
+from emulator.data_upload import upload_data
 from emulator.lambdas import LocalFunction
 from emulator.local_aws import LocalAws
-from emulator.provision import OfflinePipeline, pipeline_from, register, upload_data
+from emulator.provision import OfflinePipeline, pipeline_from, register
 from emulator.runner import RunResult
 from ml_code import contract, sample_data
 

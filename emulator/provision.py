@@ -17,7 +17,7 @@ from typing import Any
 
 from contracts.names import TRAINING_SUFFIX
 from emulator.cfn import Assembly
-from emulator.local_aws import LocalAws, split_s3_uri
+from emulator.local_aws import LocalAws
 from emulator.standins import ACCOUNT, PARTITION
 
 #: The pipeline parameter naming the raw data prefix (stacks/pipeline/parameters.py).
@@ -210,11 +210,3 @@ def input_data_uri(pipeline: OfflinePipeline) -> str:
     if parameter is None or "DefaultValue" not in parameter:
         raise ProvisionError(f"the pipeline has no {INPUT_DATA_PARAMETER} parameter with a default")
     return str(parameter["DefaultValue"])
-
-
-def upload_data(aws: LocalAws, pipeline: OfflinePipeline, data: Path) -> str:
-    """Put `data` under the prefix the pipeline's input-data parameter defaults to; returns its URI."""
-    bucket, prefix = split_s3_uri(input_data_uri(pipeline))
-    uri = f"s3://{bucket}/{prefix.rstrip('/')}/{data.name}"
-    aws.upload_file(data, uri)
-    return uri
