@@ -200,9 +200,11 @@ def test_sagemaker_and_s3_access_is_scoped_to_this_project(template, synthesized
 # ------------------------------------------------------------------ the spot switch
 
 
-def _pipeline_app(tmp_path: Path, *, use_spot: bool) -> dict[str, Any]:
+def _pipeline_app(tmp_path: Path, *, use_spot: bool, scale: dict[str, int] | None = None) -> dict[str, Any]:
     context = copy.deepcopy(cdk_context())
     context["environments"]["dev"]["pipeline"]["useSpot"] = use_spot
+    if scale is not None:
+        context["environments"]["dev"]["pipeline"]["scale"] = scale
     config = load_config(context)
     app = cdk.App(context=context, outdir=str(tmp_path))
     base = cdk.Stack(app, "Base")
@@ -224,6 +226,21 @@ def test_spot_switch_changes_only_the_training_job(template, tmp_path):
     assert off["EnableManagedSpotTraining"] is False
     assert "CheckpointConfig" not in off
     assert "MaxWaitTimeInSeconds" not in off["StoppingCondition"]
+
+
+def test_pipeline_scale_reaches_the_definition(template, tmp_path):
+    # GIVEN the dev config (one instance each) and pipeline.scale with 2 processing + 4 training instances
+    one = _steps(_definition(template))
+    scale = {"processingInstances": 2, "trainingInstances": 4, "chunkRows": 20000, "sampleRows": 3000}
+    many = _steps(_definition(_pipeline_app(tmp_path, use_spot=True, scale=scale)))
+    # THEN the one-instance pipeline has no Profile step; the scaled one profiles, then spreads its jobs
+    assert "Profile" not in one
+    assert one["Train"]["Arguments"]["ResourceConfig"]["InstanceCount"] == 1
+    for step in ("Profile", "Preprocess"):
+        assert many[step]["Arguments"]["ProcessingResources"]["ClusterConfig"]["InstanceCount"] == 2
+    assert many["Train"]["Arguments"]["ResourceConfig"]["InstanceCount"] == 4
+    arguments = many["Preprocess"]["Arguments"]["AppSpecification"]["ContainerArguments"]
+    assert arguments[-6:] == ["--chunk-rows", "20000", "--sample-rows", "3000", "--shards", "4"]
 
 
 def test_jobs_start_only_inside_the_project_boundary(template, synthesized):
