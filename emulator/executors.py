@@ -1,8 +1,8 @@
 """How the offline runner executes each step type, given the run's scope (:mod:`emulator.runner`).
 
-Processing and training steps run as local processes (:mod:`emulator.processing`,
-:mod:`emulator.training`), Lambda steps with the synthesized functions' code
-(:mod:`emulator.lambdas`); register and create-model calls go to the AWS stand-in, rendered as
+Processing and training steps run as local processes, one per instance (:mod:`emulator.hosts`,
+:mod:`emulator.processing`, :mod:`emulator.training`), Lambda steps with the synthesized
+functions' code (:mod:`emulator.lambdas`); register and create-model calls go to the AWS stand-in, rendered as
 SageMaker renders them (:mod:`emulator.api_shapes`). Condition and Fail steps are decided here.
 """
 
@@ -16,7 +16,8 @@ from typing import Any
 from emulator.api_shapes import as_text, render_request
 from emulator.definition import StepEntry
 from emulator.expressions import Scope
-from emulator.jobs import JobContext, StepFailedError
+from emulator.hosts import Hosts, instance_count
+from emulator.jobs import StepFailedError
 from emulator.lambdas import LocalFunction, run_lambda_step
 from emulator.local_aws import LocalAws
 from emulator.processing import run_processing
@@ -36,13 +37,6 @@ def step_notes(step: Mapping[str, Any]) -> list[str]:
         notes.append("step caching: not applied locally (the step always runs)")
     if step.get("RetryPolicies"):
         notes.append("retry policies: not applied locally (a failure fails the run at once)")
-    arguments = step.get("Arguments", {})
-    resources = arguments.get("ProcessingResources", {}).get("ClusterConfig") or arguments.get(
-        "ResourceConfig"
-    )
-    count = (resources or {}).get("InstanceCount", 1)
-    if isinstance(count, int) and count > 1:
-        notes.append(f"InstanceCount {count}: runs as one local process (one host, all the data)")
     return notes
 
 
@@ -137,28 +131,28 @@ class StepExecutor:
         record.outputs.update({k: str(as_text(v)) for k, v in properties["OutputParameters"].items()})
         return properties
 
-    def _job(self, record: StepRecord, kind: str) -> JobContext:
-        job_name = f"pipelines-{self.execution_id}-{record.name}".lower()
-        self.scope.execution[kind] = job_name
-        self.scope.execution["CurrentDateTime"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
-        job = JobContext(self.run_dir / record.name, self.aws, job_name)
-        job.notes = record.notes
-        record.log_path = job.log_path
-        return job
-
     def _run_job(
         self,
         record: StepRecord,
         name_property: str,
-        run: Callable[[JobContext, Any], dict[str, Any]],
+        run: Callable[[Hosts, Any], dict[str, Any]],
         arguments: Any,
     ) -> dict[str, Any]:
-        """Run a job step locally; its process time is recorded even when it fails."""
-        job = self._job(record, name_property)
+        """Run a job step locally on its hosts; its process time is recorded even when it fails."""
+        job_name = f"pipelines-{self.execution_id}-{record.name}".lower()
+        self.scope.execution[name_property] = job_name
+        self.scope.execution["CurrentDateTime"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+        request = self._request(record.type, arguments)
+        hosts = Hosts(self.run_dir / record.name, self.aws, job_name, instance_count(request), record.notes)
+        record.log_path = hosts.leader.log_path
+        if len(hosts.jobs) > 1:
+            record.host_logs = hosts.logs
         try:
-            return run(job, self._request(record.type, arguments))
+            return run(hosts, request)
         finally:
-            record.process_seconds = job.process_seconds
+            record.process_seconds = hosts.process_seconds
+            if hosts.failed is not None:
+                record.log_path = hosts.failed.log_path
 
     def _request(self, kind: str, arguments: Any) -> Any:
         """The step's API request: expressions resolved, rendered as SageMaker sends it."""

@@ -1,35 +1,33 @@
-"""What every SageMaker job run as a local process shares: its folder, command, inputs and errors.
+"""What every SageMaker job run as a local process shares: its folder, command and errors.
 
-Each job gets a folder that stands in for the container's `/opt/ml`. Inputs are
-downloaded from the S3 stand-in into it, the job's own command runs with every
-`/opt/ml` path mapped into the folder (and `MLOPS_OPT_ML_ROOT` naming it), and outputs
-are uploaded back. Both job kinds run the command their request names (``ContainerEntrypoint``
-plus ``ContainerArguments``) and, when it exits non-zero, report the job's failure file as the
-API would (:meth:`JobContext.run`). Processing jobs live in :mod:`emulator.processing`, training
-in :mod:`emulator.training`.
+Each job (each host of a job, :mod:`emulator.hosts`) gets a folder that stands in for the
+container's `/opt/ml`. Inputs are downloaded from the S3 stand-in into it (:mod:`emulator.inputs`),
+the job's own command runs with every `/opt/ml` path mapped into the folder (and
+`MLOPS_OPT_ML_ROOT` naming it), and outputs are uploaded back. Both job kinds run the command
+their request names (``ContainerEntrypoint`` plus ``ContainerArguments``) and, when it exits
+non-zero, report the job's failure file as the API would (:meth:`JobContext.exit_error`).
+Processing jobs live in :mod:`emulator.processing`, training in :mod:`emulator.training`.
 """
 
 from __future__ import annotations
 
-import json
 import os
 import re
-import subprocess
 import sys
-import time
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from botocore.exceptions import ClientError
-
 from emulator.local_aws import LocalAws
+from emulator.processes import Launch, run_all
 from emulator.standins import REGION
 from ml_code import contract
 from ml_code.container import MAX_FAILURE_CHARS
 
 #: `/opt/ml` as a path (not the start of `/opt/mlflow`), anywhere in a string.
 _OPT_ML_PATH = re.compile(re.escape(contract.OPT_ML) + r"(?![\w.-])")
+#: Set per job by :mod:`emulator.hosts` (for more than one host), never inherited from the runner.
+_CLUSTER_ENV = (contract.HOST_ADDRESSES_ENV, contract.COLLECTIVE_PORT_ENV)
 #: Log lines of a failed job quoted in its error.
 _TAIL_LINES = 15
 
@@ -62,11 +60,13 @@ def exit_message(failure_text: str | None) -> str:
 class JobContext:
     """One job's stand-in for /opt/ml, its log file and its environment."""
 
-    def __init__(self, step_dir: Path, aws: LocalAws, job_name: str) -> None:
+    def __init__(self, step_dir: Path, aws: LocalAws, job_name: str, *, host: str | None = None) -> None:
         self.step_dir = step_dir
         self.job_name = job_name
-        self.root = step_dir / "opt_ml"
-        self.log_path = step_dir / "job.log"
+        #: The host's own folder (``<step dir>/<host>``) in a job of more than one instance, else the step's.
+        self.home = step_dir / host if host else step_dir
+        self.root = self.home / "opt_ml"
+        self.log_path = self.home / "job.log"
         self.aws = aws
         #: Things the local run does differently from SageMaker, reported with the step.
         self.notes: list[str] = []
@@ -95,8 +95,13 @@ class JobContext:
         return _OPT_ML_PATH.sub(lambda _: str(self.root), text)
 
     def environment(self, extra: Mapping[str, str]) -> dict[str, str]:
-        """The job's environment: ours minus SM_/AWS_ settings, plus the stand-in and `extra`."""
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("SM_", "AWS_"))}
+        """The job's environment: ours minus SM_/AWS_ and cluster settings, plus the stand-in and `extra`.
+
+        A job of more than one host gets its cluster's addresses from :mod:`emulator.hosts`.
+        """
+        env = {
+            k: v for k, v in os.environ.items() if not k.startswith(("SM_", "AWS_")) and k not in _CLUSTER_ENV
+        }
         env.update(self.aws.step_environment())
         env.update({k: self.map_text(str(v)) for k, v in extra.items()})
         env[contract.OPT_ML_ROOT_ENV] = str(self.root)
@@ -147,73 +152,36 @@ class JobContext:
             JobExitError: the command exited non-zero.
             StepFailedError: the command could not start or ran past ``timeout``.
         """
-        cwd.mkdir(parents=True, exist_ok=True)
-        started = time.monotonic()
-        with self.log_path.open("ab") as log:
-            try:
-                result = subprocess.run(
-                    command,
-                    env=env,
-                    cwd=cwd,
-                    stdout=log,
-                    stderr=subprocess.STDOUT,
-                    check=False,
-                    timeout=timeout,
-                )
-            except subprocess.TimeoutExpired:
-                raise StepFailedError(
-                    f"stopped after MaxRuntimeInSeconds={timeout:g} (StoppingCondition); log: {self.log_path}"
-                ) from None
-            except OSError as err:
-                raise StepFailedError(f"cannot start {command[0]!r}: {err}") from None
-            finally:
-                self.process_seconds += time.monotonic() - started
-        if result.returncode != 0:
-            shown = reason(self.failure_text(failure_file))
-            tail = "\n".join(self.log_path.read_text(errors="replace").splitlines()[-_TAIL_LINES:])
-            raise JobExitError(
-                f"exited with code {result.returncode}: {shown}"
-                f"\n--- last lines of {self.log_path} ---\n{tail}",
-                reason=shown,
-            )
-
-    def download(self, uri: str, data_type: str, container_path: str, what: str) -> None:
-        """Fetch an S3 input (File mode, S3Prefix or ManifestFile semantics) into the container path."""
-        if data_type == "ManifestFile":
-            self._download_manifest(uri, self.local(container_path), what)
-            return
-        if data_type != "S3Prefix":
-            raise StepFailedError(
-                f"{what}: S3DataType {data_type!r} cannot run locally (only S3Prefix and ManifestFile)"
-            )
-        if not self.aws.download_prefix(uri, self.local(container_path)):
-            raise StepFailedError(f"{what}: no objects under {uri}")
-
-    def _download_manifest(self, uri: str, destination: Path, what: str) -> None:
-        """SageMaker's ManifestFile semantics: ``[{"prefix": "s3://b/p/"}, "rel/key", ...]``; each
-        object lands at its path relative to the prefix."""
         try:
-            listed = json.loads(self.aws.read_object(uri))
-        except ClientError as err:
-            raise StepFailedError(f"{what}: cannot read the manifest {uri}: {err}") from None
-        except ValueError as err:
-            raise StepFailedError(f"{what}: the manifest {uri} is not JSON: {err}") from None
-        head = listed[0] if isinstance(listed, list) and listed else None
-        prefix = head.get("prefix") if isinstance(head, dict) else None
-        entries = listed[1:] if isinstance(listed, list) else []
-        if not isinstance(prefix, str) or not prefix.startswith("s3://"):
-            raise StepFailedError(f'{what}: the manifest {uri} does not start with {{"prefix": "s3://..."}}')
-        if not entries or not all(isinstance(e, str) and e for e in entries):
-            raise StepFailedError(f"{what}: the manifest {uri} lists no objects (or a non-string entry)")
-        for entry in entries:
-            target = destination / entry
-            if not target.resolve().is_relative_to(destination.resolve()):
-                raise StepFailedError(f"{what}: manifest entry {entry!r} leaves the input folder")
-            target.parent.mkdir(parents=True, exist_ok=True)
-            try:
-                target.write_bytes(self.aws.read_object(prefix + entry))
-            except ClientError as err:
-                raise StepFailedError(f"{what}: manifest {uri} lists {prefix + entry}: {err}") from None
+            outcome = run_all([self.launch(command, env, cwd)], timeout)
+        except OSError as err:
+            raise StepFailedError(f"cannot start {command[0]!r}: {err}") from None
+        self.process_seconds += outcome.seconds[0]
+        if outcome.timed_out:
+            raise timeout_error(timeout or 0.0, self.log_path)
+        if outcome.failed is not None:
+            raise self.exit_error(outcome.returncode, failure_file, reason)
+
+    def launch(self, command: list[str], env: dict[str, str], cwd: Path) -> Launch:
+        """The job's command as a process to start, its output going to the job's log."""
+        return Launch(command, env, cwd, self.log_path)
+
+    def exit_error(
+        self, returncode: int, failure_file: str, reason: Callable[[str | None], str], who: str = ""
+    ) -> JobExitError:
+        """The error of the job's command exiting with ``returncode`` (``who``: the host, if named)."""
+        shown = reason(self.failure_text(failure_file))
+        tail = "\n".join(self.log_path.read_text(errors="replace").splitlines()[-_TAIL_LINES:])
+        return JobExitError(
+            f"{who + ' ' if who else ''}exited with code {returncode}: {shown}"
+            f"\n--- last lines of {self.log_path} ---\n{tail}",
+            reason=shown,
+        )
+
+
+def timeout_error(timeout: float, log: str | Path) -> StepFailedError:
+    """The error of a job stopped at its StoppingCondition (`log`: where its output went)."""
+    return StepFailedError(f"stopped after MaxRuntimeInSeconds={timeout:g} (StoppingCondition); log: {log}")
 
 
 def max_runtime(args: Mapping[str, Any]) -> float | None:

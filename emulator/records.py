@@ -21,8 +21,11 @@ class StepRecord:
     notes: list[str] = field(default_factory=list)
     #: of `seconds`, the time the job's own process ran (the rest is transfers and set-up)
     process_seconds: float = 0.0
-    #: the job's stdout/stderr, for processing and training steps
+    #: the job's stdout/stderr, for processing and training steps (several hosts: the failed one's,
+    #: else algo-1's)
     log_path: Path | None = None
+    #: each host's log, host by host, for a job of more than one instance
+    host_logs: dict[str, Path] = field(default_factory=dict)
 
 
 @dataclass

@@ -1,8 +1,9 @@
 """The run summary printed after an offline pipeline execution.
 
-Per step: status, duration, outputs, why it was skipped or failed, and where the local
-run differs from SageMaker. Then the registered model version, read back from the
-(local) registry, with the metrics of the report it was registered with.
+Per step: status, duration, outputs, why it was skipped or failed, where the local
+run differs from SageMaker (for a job of several instances: its hosts), and each host's log.
+Then the registered model version, read back from the (local) registry, with the metrics of
+the report it was registered with.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ def summary_lines(result: RunResult, aws: LocalAws) -> list[str]:
         if step.status == "Failed" and step.log_path is not None:
             lines.append(f"      job log: {step.log_path}")
         lines += [f"      note: {note}" for note in step.notes]
+        lines += [f"      {host} log: {path}" for host, path in step.host_logs.items()]
     if result.failure:  # in full: a failed job's message carries the last lines of its log
         lines += [f"  ! {line}" for line in result.failure.splitlines()]
     if result.model_package_arn:

@@ -1,16 +1,19 @@
 """Run a CreateTrainingJob request locally, the way SageMaker runs a training container.
 
-SageMaker downloads each channel to `/opt/ml/input/data/<name>`, writes the request's
-`HyperParameters` (the strings as sent) to `/opt/ml/input/config/hyperparameters.json`, sets
-`TRAINING_JOB_NAME`, `TRAINING_JOB_ARN` and the request's `Environment`, and runs
-`AlgorithmSpecification.ContainerEntrypoint` + `ContainerArguments`. This module does the same in
-a folder standing in for /opt/ml, with the command runner processing jobs use
-(:class:`emulator.jobs.JobContext`), then archives the model dir as `model.tar.gz` under
-`{S3OutputPath}/{job name}/output/`.
+On each of the job's instances, SageMaker downloads each channel to `/opt/ml/input/data/<name>`
+(all of it, or the instance's share when `ShardedByS3Key`), writes the request's `HyperParameters`
+(the strings as sent) to `/opt/ml/input/config/hyperparameters.json` and the cluster to
+`/opt/ml/input/config/resourceconfig.json`, sets `TRAINING_JOB_NAME`, `TRAINING_JOB_ARN` and the
+request's `Environment`, and runs `AlgorithmSpecification.ContainerEntrypoint` + `ContainerArguments`.
+This module does the same with one local process per host, each in a folder standing in for its
+/opt/ml (:class:`emulator.hosts.Hosts`), then archives the model dir of `algo-1` as `model.tar.gz`
+under `{S3OutputPath}/{job name}/output/`. Checkpoints are synced on every host (uploaded host
+by host: the last host's file of a name wins).
 
-A command that exits non-zero fails the job; its `FailureReason` (DescribeTrainingJob) is
-:func:`failure_reason` of the failure file. A request without a `ContainerEntrypoint` (the
-image's own `train`, e.g. a framework's script mode) is not run: the runner pulls no images.
+A host whose command exits non-zero fails the job (the others are stopped); its `FailureReason`
+(DescribeTrainingJob) is :func:`failure_reason` of that host's failure file. A request without
+a `ContainerEntrypoint` (the image's own `train`, e.g. a framework's script mode) is not run: the
+runner pulls no images.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ import tarfile
 from collections.abc import Mapping
 from typing import Any, Final
 
+from emulator.hosts import Hosts
 from emulator.jobs import JobContext, JobExitError, StepFailedError, max_runtime
 from ml_code import contract
 from ml_code.container import HYPERPARAMETERS_FILE, MAX_FAILURE_CHARS
@@ -28,6 +32,8 @@ from ml_code.container import HYPERPARAMETERS_FILE, MAX_FAILURE_CHARS
 ALGORITHM_ERROR: Final = "AlgorithmError: "
 #: ... and this after it when the container wrote no failure file.
 NO_FAILURE_FILE: Final = "See job logs for more information"
+#: A training container's resourceconfig.json names its network interface (SageMaker's is eth0).
+NETWORK_INTERFACE: Final = "eth0"
 
 
 def failure_reason(failure_text: str | None) -> str:
@@ -41,67 +47,68 @@ def failure_reason(failure_text: str | None) -> str:
     return f"{ALGORITHM_ERROR}{failure_text or NO_FAILURE_FILE}"[:MAX_FAILURE_CHARS]
 
 
-def run_training(job: JobContext, args: Mapping[str, Any]) -> dict[str, Any]:
-    """Run the training job; returns the step's properties (DescribeTrainingJob-shaped).
+def run_training(hosts: Hosts, args: Mapping[str, Any]) -> dict[str, Any]:
+    """Run the training job on its hosts; returns the step's properties (DescribeTrainingJob-shaped).
 
     Raises:
         StepFailedError: no ContainerEntrypoint, an input the runner cannot fetch, or the command
-            failed; then ``properties`` carries ``TrainingJobStatus`` Failed and the ``FailureReason``.
+            failed on a host; then ``properties`` carries ``TrainingJobStatus`` Failed and that
+            host's ``FailureReason``.
     """
     algorithm = args.get("AlgorithmSpecification", {})
     if algorithm.get("TrainingInputMode", "File") != "File":
         raise StepFailedError("only TrainingInputMode File runs locally")
-    command = job.command(
+    commands = hosts.commands(
         algorithm.get("ContainerEntrypoint", []),
         algorithm.get("ContainerArguments", []),
         where="AlgorithmSpecification.ContainerEntrypoint",
         image=algorithm.get("TrainingImage"),
     )
-    _download_channels(job, args.get("InputDataConfig", []))
-    model_dir = job.local(contract.TRAINING_MODEL_DIR)
-    model_dir.mkdir(parents=True, exist_ok=True)
-    job.local(f"{contract.OPT_ML}/output/data").mkdir(parents=True, exist_ok=True)
-    hyperparameters = job.local(HYPERPARAMETERS_FILE)
-    hyperparameters.parent.mkdir(parents=True, exist_ok=True)
-    hyperparameters.write_text(json.dumps(dict(args.get("HyperParameters", {}))))
-    checkpoint = _prepare_checkpoints(job, args)
-    identity = {"TrainingJobName": job.job_name, "TrainingJobArn": job.arn("training-job")}
+    _download_channels(hosts, args.get("InputDataConfig", []))
+    hosts.make_dirs(contract.TRAINING_MODEL_DIR)
+    hosts.make_dirs(f"{contract.OPT_ML}/output/data")
+    for job in hosts.jobs:
+        hyperparameters = job.local(HYPERPARAMETERS_FILE)
+        hyperparameters.parent.mkdir(parents=True, exist_ok=True)
+        hyperparameters.write_text(json.dumps(dict(args.get("HyperParameters", {}))))
+    hosts.write_resource_config(contract.TRAINING_RESOURCE_CONFIG, network_interface_name=NETWORK_INTERFACE)
+    checkpoint = _prepare_checkpoints(hosts, args)
+    leader = hosts.leader
+    identity = {"TrainingJobName": leader.job_name, "TrainingJobArn": leader.arn("training-job")}
     env = {
         "TRAINING_JOB_NAME": identity["TrainingJobName"],
         "TRAINING_JOB_ARN": identity["TrainingJobArn"],
         **args.get("Environment", {}),
     }
     try:
-        job.run(
-            command,
-            job.environment(env),
-            job.step_dir,
-            contract.FAILURE_FILE,
-            max_runtime(args),
-            reason=failure_reason,
-        )
+        hosts.run(commands, env, contract.FAILURE_FILE, max_runtime(args), reason=failure_reason)
     except JobExitError as err:
         err.properties = {**identity, "TrainingJobStatus": "Failed", "FailureReason": err.reason}
         raise
     if checkpoint:
-        job.aws.upload_dir(job.local(checkpoint["LocalPath"]), checkpoint["S3Uri"])
-    archive = job.step_dir / "model.tar.gz"
-    with tarfile.open(archive, "w:gz") as tar:
-        for path in sorted(model_dir.rglob("*")):
-            tar.add(path, arcname=path.relative_to(model_dir).as_posix(), recursive=False)
-    output_path = args["OutputDataConfig"]["S3OutputPath"].rstrip("/")
-    uri = f"{output_path}/{job.job_name}/output/model.tar.gz"
-    job.aws.upload_file(archive, uri)
+        hosts.upload(checkpoint["LocalPath"], checkpoint["S3Uri"])
     return {
         **identity,
         "TrainingJobStatus": "Completed",
-        "ModelArtifacts": {"S3ModelArtifacts": uri},
+        "ModelArtifacts": {"S3ModelArtifacts": _upload_model(leader, args["OutputDataConfig"])},
         "HyperParameters": dict(args.get("HyperParameters", {})),
         "OutputDataConfig": dict(args["OutputDataConfig"]),
     }
 
 
-def _download_channels(job: JobContext, channels: list[Mapping[str, Any]]) -> None:
+def _upload_model(leader: JobContext, output: Mapping[str, Any]) -> str:
+    """Archive the leader's model dir as model.tar.gz under the job's output path; returns its URI."""
+    model_dir = leader.local(contract.TRAINING_MODEL_DIR)
+    archive = leader.step_dir / "model.tar.gz"
+    with tarfile.open(archive, "w:gz") as tar:
+        for path in sorted(model_dir.rglob("*")):
+            tar.add(path, arcname=path.relative_to(model_dir).as_posix(), recursive=False)
+    uri = f"{output['S3OutputPath'].rstrip('/')}/{leader.job_name}/output/model.tar.gz"
+    leader.aws.upload_file(archive, uri)
+    return uri
+
+
+def _download_channels(hosts: Hosts, channels: list[Mapping[str, Any]]) -> None:
     for channel in channels:
         name = channel["ChannelName"]
         what = f"training channel {name!r}"
@@ -110,27 +117,31 @@ def _download_channels(job: JobContext, channels: list[Mapping[str, Any]]) -> No
             raise StepFailedError(f"{what} is not an S3 data source (file systems cannot be mounted locally)")
         if channel.get("InputMode", "File") != "File":
             raise StepFailedError(f"{what}: InputMode {channel['InputMode']!r} cannot run locally")
-        job.download(
+        hosts.download(
             source["S3Uri"],
             source.get("S3DataType", "S3Prefix"),
+            source.get("S3DataDistributionType"),
             f"{contract.TRAINING_CHANNEL_ROOT}/{name}",
             what,
         )
 
 
-def _prepare_checkpoints(job: JobContext, args: Mapping[str, Any]) -> dict[str, str] | None:
-    """SageMaker syncs CheckpointConfig.LocalPath with its S3 URI; so does the local run,
-    at the start and the end (there are no spot interruptions to resume from here)."""
+def _prepare_checkpoints(hosts: Hosts, args: Mapping[str, Any]) -> dict[str, str] | None:
+    """SageMaker syncs CheckpointConfig.LocalPath with its S3 URI on every host; so does the local
+    run, at the start and the end (there are no spot interruptions to resume from here)."""
     if args.get("EnableManagedSpotTraining"):
-        job.notes.append("managed spot training: not applicable locally (the job runs once, on demand)")
+        hosts.notes.append("managed spot training: not applicable locally (the job runs once, on demand)")
     config = args.get("CheckpointConfig")
     if not config:
         return None
     checkpoint = {"LocalPath": config.get("LocalPath", contract.CHECKPOINT_DIR), "S3Uri": config["S3Uri"]}
-    local = job.local(checkpoint["LocalPath"])
-    local.mkdir(parents=True, exist_ok=True)
-    restored = job.aws.download_prefix(checkpoint["S3Uri"], local)
-    job.notes.append(
-        f"checkpoints: synced with {checkpoint['S3Uri']} at start ({len(restored)} files) and end only"
+    restored = 0
+    for job in hosts.jobs:
+        local = job.local(checkpoint["LocalPath"])
+        local.mkdir(parents=True, exist_ok=True)
+        restored = len(job.aws.download_prefix(checkpoint["S3Uri"], local))
+    each = " on each host" if len(hosts.jobs) > 1 else ""
+    hosts.notes.append(
+        f"checkpoints: synced with {checkpoint['S3Uri']}{each} at start ({restored} files) and end only"
     )
     return checkpoint

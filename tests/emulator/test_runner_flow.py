@@ -327,7 +327,7 @@ def test_settings_the_local_run_cannot_honour_are_reported(aws: LocalAws, tmp_pa
     assert result.step("Evaluate").notes == [
         "step caching: not applied locally (the step always runs)",
         "retry policies: not applied locally (a failure fails the run at once)",
-        "InstanceCount 2: runs as one local process (one host, all the data)",
+        "2 instances: algo-1, algo-2 (2 local processes)",
     ]
     assert "      note: step caching: not applied locally (the step always runs)" in LOG
 
