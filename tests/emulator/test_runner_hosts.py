@@ -27,13 +27,16 @@ BUCKET = "hosts-bucket"
 CODE = "/opt/ml/processing/input/code"
 REPORT = "/opt/ml/processing/output/report"
 
-#: A processing job that records what its host saw (``report``), or fails on algo-2 once algo-1
-#: is running (``fail``).
+#: A processing job that records what its host saw (``report``), fails on algo-2 once algo-1
+#: is running (``fail``), or runs far past any deadline (``hang``).
 PROCESSING_SCRIPT = """
 import json, os, pathlib, sys, time
 root = pathlib.Path(os.environ["MLOPS_OPT_ML_ROOT"])
 config = json.loads((root / "config" / "resourceconfig.json").read_text())
 host = config["current_host"]
+if sys.argv[1] == "hang":
+    (pathlib.Path(os.environ["SHARED"]) / f"{host}.pid").write_text(str(os.getpid()))
+    time.sleep(600)
 if sys.argv[1] == "fail":
     shared = pathlib.Path(os.environ["SHARED"])
     if host == "algo-2":
@@ -292,6 +295,24 @@ def test_a_failing_host_fails_the_processing_job_and_stops_the_others(aws: Local
     # ... and algo-1 was stopped, not left running
     with pytest.raises(ProcessLookupError):
         os.kill(int((shared / "algo-1.pid").read_text()), 0)
+
+
+def test_the_stopping_condition_stops_every_host(aws: LocalAws, tmp_path: Path) -> None:
+    # GIVEN a two-instance job whose hosts would run for minutes, and a 3-second MaxRuntimeInSeconds
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    step = processing_step("job.py", ["hang"], 2, [], SHARED=str(shared))
+    step["Arguments"]["StoppingCondition"]["MaxRuntimeInSeconds"] = 3
+    # WHEN it runs
+    result = run(aws, tmp_path / "runs", step)
+    # THEN the job failed at its stopping condition, and no host is left running
+    assert result.status == "Failed"
+    assert result.failure.startswith(
+        "step 'Prep' (Processing) failed: stopped after MaxRuntimeInSeconds=3 (StoppingCondition)"
+    )
+    for pid_file in shared.glob("*.pid"):
+        with pytest.raises(ProcessLookupError):
+            os.kill(int(pid_file.read_text()), 0)
 
 
 def test_a_training_job_runs_on_every_host_and_keeps_algo_1s_model(aws: LocalAws, tmp_path: Path) -> None:
