@@ -5,7 +5,7 @@ each S3 input is downloaded to its ``LocalPath`` in the host's stand-in for `/op
 its share when ``ShardedByS3Key``), ``/opt/ml/config/resourceconfig.json`` names the host and
 its peers, the request's ``AppSpecification`` command runs there, and each output folder is uploaded
 to its ``S3Uri`` (every host's, in host order). A host whose command exits non-zero fails the job
-with its message file (``ExitMessage``).
+(the others are stopped) with its message file (``ExitMessage``, as DescribeProcessingJob shows it).
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from emulator.hosts import Hosts
-from emulator.jobs import StepFailedError, max_runtime
+from emulator.jobs import JobExitError, StepFailedError, max_runtime
 from ml_code import contract
 
 
@@ -51,10 +51,17 @@ def run_processing(hosts: Hosts, args: Mapping[str, Any]) -> dict[str, Any]:
         image=app.get("ImageUri"),
     )
     hosts.write_resource_config(contract.PROCESSING_RESOURCE_CONFIG)
-    hosts.run(commands, args.get("Environment", {}), contract.PROCESSING_MESSAGE_FILE, max_runtime(args))
-    properties: dict[str, Any] = {
+    identity = {
         "ProcessingJobName": hosts.leader.job_name,
         "ProcessingJobArn": hosts.leader.arn("processing-job"),
+    }
+    try:
+        hosts.run(commands, args.get("Environment", {}), contract.PROCESSING_MESSAGE_FILE, max_runtime(args))
+    except JobExitError as err:
+        err.properties = {**identity, "ProcessingJobStatus": "Failed", "ExitMessage": err.reason}
+        raise
+    properties: dict[str, Any] = {
+        **identity,
         "ProcessingJobStatus": "Completed",
         "ProcessingOutputConfig": {"Outputs": {}},
     }

@@ -289,6 +289,8 @@ def test_a_failing_host_fails_the_processing_job_and_stops_the_others(aws: Local
     assert result.failure.startswith(
         "step 'Prep' (Processing) failed: algo-2 exited with code 1: algo-2 found a bad row"
     )
+    assert result.properties["Prep"]["ProcessingJobStatus"] == "Failed"
+    assert result.properties["Prep"]["ExitMessage"] == "algo-2 found a bad row"
     record = result.step("Prep")
     assert record.log_path == result.run_dir / "Prep" / "algo-2" / "job.log"
     assert f"      job log: {record.log_path}" in summary_lines(result, aws)
