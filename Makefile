@@ -145,6 +145,10 @@ bench: setup $(CONTRACT_STAMP) ## Run the benchmarks (on demand; results go in b
 	  $$sudo apt-get install -y nginx || { $$sudo apt-get update && $$sudo apt-get install -y nginx; }; }
 	$(PY) -m benchmarks.run
 
+.PHONY: bench-scale
+bench-scale: setup ## Scale benchmark: 100k/1M/10M rows on 1 and 2 instances (ROWS=100000,1000000 for fewer)
+	$(PY) -m benchmarks.bench_scale $(if $(ROWS),--rows $(ROWS))
+
 lock: ## Re-resolve requirements and rewrite requirements.lock from the result
 	$(call check_python,$(PYTHON))
 	rm -rf .venv-lock && $(PYTHON) -m venv .venv-lock
