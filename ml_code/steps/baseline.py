@@ -13,6 +13,7 @@ The model package registers both as its data-quality baseline.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Mapping
 from typing import Any, Final
 
 import numpy as np
@@ -49,29 +50,40 @@ def _numeric_stats(column: pd.Series[Any]) -> dict[str, Any]:
     common = {"num_present": len(values), "num_missing": int(column.isna().sum())}
     if len(values) == 0:
         return {"common": common}
-    counts, edges = np.histogram(values, bins=BUCKETS)
+    exact = {"mean": float(values.mean()), "sum": float(values.sum()), "std_dev": float(values.std()),
+             "min": float(values.min()), "max": float(values.max())}  # fmt: skip
+    return numeric_statistics(common, exact, values)
+
+
+def numeric_statistics(common: dict[str, int], exact: dict[str, float], values: Any) -> dict[str, Any]:
+    """A numeric feature's statistics: ``exact`` (mean, sum, std_dev, min, max over every value) and
+    the histogram over [min, max], the quantiles (their ends are min and max) and the decile bins of
+    ``values`` (every value, or a uniform sample of them)."""
+    lo, hi = exact["min"], exact["max"]
+    counts, edges = np.histogram(values, bins=BUCKETS, range=(lo, hi))
     buckets = [
-        {"lower_bound": float(lo), "upper_bound": float(hi), "count": int(n)}
-        for lo, hi, n in zip(edges[:-1], edges[1:], counts, strict=True)
+        {"lower_bound": float(a), "upper_bound": float(b), "count": int(n)}
+        for a, b, n in zip(edges[:-1], edges[1:], counts, strict=True)
     ]
+    quantiles = {str(q): float(np.quantile(values, q)) for q in QUANTILES}
+    quantiles.update({"0.0": lo, "1.0": hi})
     return {
-        "common": common,
-        "mean": float(values.mean()),
-        "sum": float(values.sum()),
-        "std_dev": float(values.std()),
-        "min": float(values.min()),
-        "max": float(values.max()),
-        "distribution": {"kll": {"buckets": buckets}},
-        "quantiles": {str(q): float(np.quantile(values, q)) for q in QUANTILES},
-        "quantile_bins": quantile_bins(values),
-    }
+        "common": common, **exact, "distribution": {"kll": {"buckets": buckets}},
+        "quantiles": quantiles, "quantile_bins": quantile_bins(values),
+    }  # fmt: skip
 
 
 def _string_stats(column: pd.Series[Any]) -> dict[str, Any]:
     counts = Counter(c for c in map(normalize_category, column) if c is not None)
-    present = sum(counts.values())
+    return string_statistics(len(column), counts)
+
+
+def string_statistics(rows: int, counts: Mapping[str, int], present: int | None = None) -> dict[str, Any]:
+    """A string feature's statistics from its count per (normalised) value over ``rows`` rows
+    (``present``: rows with a value, when ``counts`` is a summary that leaves rare values out)."""
+    present = sum(counts.values()) if present is None else present
     return {
-        "common": {"num_present": present, "num_missing": len(column) - present},
+        "common": {"num_present": present, "num_missing": rows - present},
         "distinct_count": len(counts),
         "distribution": {
             "categorical": {

@@ -1,91 +1,67 @@
-"""Preprocess step: validate the raw CSVs, split, fit the transformer, write splits + baseline.
+"""Preprocess step: check the raw data, split it by row hash, fit the transformer and the baseline
+from the (merged) profile, and stream the transformed splits out chunk by chunk.
 
-Pure functions (:func:`split`, :func:`preprocess`; reading and checking the raw CSVs in
-:mod:`ml_code.steps.raw_data`, writing the outputs in :mod:`ml_code.steps.preprocess_outputs`)
-behind a thin :func:`main` that maps the processing container:
+Memory is bounded by ``--chunk-rows`` and ``--sample-rows``, not by the data: the first pass builds a
+:class:`~ml_code.steps.profile.Profile` (or merges the Profile step's, one per host, when the job has
+more than one processing instance), the second transforms one chunk at a time. Pure functions
+(:func:`preprocess` on a frame, :func:`preprocess_files` on files) behind a thin :func:`main`:
 ``python3 preprocess.py --target-column COL --problem-type {binary,multiclass,regression}
-[--validation-fraction 0.15] [--test-fraction 0.15] [--seed 42]
-[--input-dir DIR] [--output-root DIR]``.
+[--validation-fraction 0.15] [--test-fraction 0.15] [--seed 42] [--shards T] [--chunk-rows N]
+[--sample-rows K] [--profiles-dir DIR] [--input-dir DIR] [--output-root DIR]``.
 """
 
 from __future__ import annotations
 
 import argparse
+import io
+import json
 import logging
 import sys
+from collections.abc import Iterable, Mapping
 from pathlib import Path
+from typing import Any
 
+import numpy as np
 import pandas as pd
-from sklearn.model_selection import train_test_split
 
 from ml_code import contract
+from ml_code.cluster import Cluster, read_cluster
 from ml_code.container import container_path, run_step
 from ml_code.errors import DataValidationError
 from ml_code.features import FeatureTransformer
-from ml_code.steps.baseline import compute_statistics, suggest_constraints
+from ml_code.steps.baseline import suggest_constraints
+from ml_code.steps.chunks import canonical_booleans, common_header, raw_files, read_chunks
 from ml_code.steps.preprocess_outputs import (
-    SMOKE_SAMPLES,
-    TEST_RAW_FILE,
+    PartWriters,
     PreprocessResult,
+    part_file,
+    raw_test_file,
     smoke_samples,
+    write_leader_files,
     write_outputs,
 )
-from ml_code.steps.raw_data import MAX_CLASSES, read_raw, validate
+from ml_code.steps.profile import (
+    DEFAULT_SAMPLE_ROWS,
+    SMOKE_SAMPLES,
+    Profile,
+    Settings,
+    add_arguments,
+    labelled,
+    merge_all,
+    profile_chunks,
+    settings_of,
+)
+from ml_code.steps.profile_fit import boolean_features, fit_transformer, profile_statistics
+from ml_code.steps.raw_data import MAX_CLASSES, check_profile
+from ml_code.steps.row_hash import SPLITS
 
-#: Names other code imports from here; reading and checking the raw data, and writing the outputs,
-#: live in their own modules beside this one.
+#: Names other code imports from here; the profile, the checks and the writers live beside it.
 __all__ = [
-    "MAX_CLASSES",
-    "SMOKE_SAMPLES",
-    "TEST_RAW_FILE",
-    "PreprocessResult",
-    "main",
-    "parse_args",
-    "preprocess",
-    "read_raw",
-    "smoke_samples",
-    "split",
-    "transformed",
-    "validate",
-    "write_outputs",
-]
+    "MAX_CLASSES", "SMOKE_SAMPLES", "PreprocessResult", "main", "parse_args", "part_file", "preprocess",
+    "preprocess_files", "raw_test_file", "smoke_samples", "transformed", "write_outputs",
+]  # fmt: skip
 
 LOG = logging.getLogger(__name__)
-
-
-def split(
-    frame: pd.DataFrame,
-    target: str,
-    problem_type: str,
-    *,
-    validation_fraction: float,
-    test_fraction: float,
-    seed: int,
-) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
-    """Seeded (stratified for classification) train/validation/test split of the raw frame.
-
-    Raises ValueError for fractions outside (0, 1) or summing to 1 or more; DataValidationError
-    when the data is too small to split that way.
-    """
-    if not (
-        0 < validation_fraction < 1 and 0 < test_fraction < 1 and validation_fraction + test_fraction < 1
-    ):
-        raise ValueError(
-            f"validation ({validation_fraction}) and test ({test_fraction}) fractions must be in (0, 1) "
-            "and sum to less than 1"
-        )
-
-    def cut(data: pd.DataFrame, size: float) -> tuple[pd.DataFrame, pd.DataFrame]:
-        strata = None if problem_type == "regression" else data[target].astype(str)
-        try:
-            kept, held = train_test_split(data, test_size=size, random_state=seed, stratify=strata)
-        except ValueError as exc:
-            raise DataValidationError(f"cannot split {len(data)} rows: {exc}") from exc
-        return kept.reset_index(drop=True), held.reset_index(drop=True)
-
-    rest, test = cut(frame, test_fraction)
-    train, validation = cut(rest, validation_fraction / (1 - test_fraction))
-    return train, validation, test
 
 
 def transformed(transformer: FeatureTransformer, frame: pd.DataFrame) -> pd.DataFrame:
@@ -93,6 +69,46 @@ def transformed(transformer: FeatureTransformer, frame: pd.DataFrame) -> pd.Data
     features = pd.DataFrame(transformer.transform_frame(frame), columns=transformer.output_names)
     features.insert(0, contract.TARGET_COLUMN_IN_SPLITS, transformer.encode_target(frame[transformer.target]))
     return features
+
+
+def _prepared(chunk: pd.DataFrame, transformer: FeatureTransformer, booleans: list[str]) -> pd.DataFrame:
+    """Raw text as the transformer reads it: booleans canonical, the target as its label type."""
+    chunk = chunk.copy()
+    for name in booleans:
+        chunk[name] = canonical_booleans(chunk[name])
+    target = chunk[transformer.target].str.strip()
+    if transformer.labels is None:
+        chunk[transformer.target] = pd.to_numeric(target)
+    elif isinstance(transformer.labels[0], int):
+        chunk[transformer.target] = pd.to_numeric(target).astype(np.float64).astype(np.int64)
+    else:
+        chunk[transformer.target] = target
+    return chunk
+
+
+def fitted(profile: Profile) -> tuple[FeatureTransformer, dict[str, Any], list[dict[str, Any]]]:
+    """Check the merged profile, then fit: the transformer, the statistics, the smoke samples."""
+    check_profile(profile)
+    transformer = fit_transformer(profile)
+    smoke = smoke_samples(profile.smoke.rows, transformer, boolean_features(profile))
+    return transformer, profile_statistics(profile), smoke
+
+
+def _transform(
+    chunks: Iterable[pd.DataFrame], profile: Profile, transformer: FeatureTransformer, writers: PartWriters,
+    shards: int,
+) -> None:  # fmt: skip
+    settings, booleans = profile.settings, boolean_features(profile)
+    for read in chunks:
+        raw = labelled(read, settings.target)
+        where = settings.place(raw, shards)
+        chunk = _prepared(raw, transformer, booleans)
+        for name, code in SPLITS.items():
+            for shard in range(shards if name != "test" else 1):
+                rows = (where.split == code) & ((where.shard == shard) | (name == "test"))
+                if rows.any():
+                    writers.write(name, shard, transformed(transformer, chunk[rows]))
+        writers.write_raw_test(raw[where.split == SPLITS["test"]])
 
 
 def preprocess(
@@ -103,62 +119,89 @@ def preprocess(
     validation_fraction: float = 0.15,
     test_fraction: float = 0.15,
     seed: int = 42,
+    sample_rows: int = DEFAULT_SAMPLE_ROWS,
 ) -> PreprocessResult:
-    """Validate, split, fit the transformer on the training split only, baseline its raw features."""
-    frame = validate(frame, target, problem_type)
-    train, validation, test = split(
-        frame,
-        target,
-        problem_type,
-        validation_fraction=validation_fraction,
-        test_fraction=test_fraction,
-        seed=seed,
-    )
-    transformer = FeatureTransformer.fit(train, target, problem_type)
-    statistics = compute_statistics(train.drop(columns=[target]))
-    return PreprocessResult(
-        splits={name: transformed(transformer, part) for name, part in
-                (("train", train), ("validation", validation), ("test", test))},
-        test_raw=test,
-        transformer=transformer,
-        statistics=statistics,
-        constraints=suggest_constraints(statistics),
+    """Preprocess an in-memory frame as if it were one raw CSV file (one host, one training shard).
+
+    Raises DataValidationError for unusable data (see raw_data.check_profile).
+    """
+    raw = pd.read_csv(io.StringIO(frame.to_csv(index=False)), dtype=str)
+    args = argparse.Namespace(
+        target_column=target, problem_type=problem_type, sample_rows=sample_rows,
+        validation_fraction=validation_fraction, test_fraction=test_fraction, seed=seed,
     )  # fmt: skip
+    settings = settings_of(args, [str(c) for c in raw.columns])
+    profile = profile_chunks([raw], settings)
+    transformer, statistics, smoke = fitted(profile)
+    where = settings.place(labelled(raw, target))
+    kept = labelled(raw, target).reset_index(drop=True)
+    chunk = _prepared(kept, transformer, boolean_features(profile))
+    splits = {name: transformed(transformer, chunk[where.split == code]) for name, code in SPLITS.items()}
+    test_raw = kept[where.split == SPLITS["test"]].reset_index(drop=True)
+    return PreprocessResult(splits, test_raw, transformer, statistics, suggest_constraints(statistics), smoke)
+
+
+def load_profiles(folder: Path, cluster: Cluster) -> Profile | None:
+    """The merge of the Profile step's ``<host>.json`` in ``folder``, or None when it has none.
+
+    Raises DataValidationError when they are not one per host of this job.
+    """
+    files = sorted(folder.glob("*.json")) if folder.is_dir() else []
+    if not files:
+        if cluster.size > 1:
+            raise DataValidationError(f"{cluster.size} processing hosts need the Profile step's profiles in "
+                                      f"{folder}; found none")  # fmt: skip
+        return None
+    hosts = sorted(p.stem for p in files)
+    if hosts != sorted(cluster.hosts):
+        raise DataValidationError(f"profiles of hosts {hosts} in {folder}, but this job's hosts are "
+                                  f"{list(cluster.hosts)}")  # fmt: skip
+    return merge_all(Profile.from_dict(json.loads(p.read_text(encoding="utf-8"))) for p in files)
+
+
+def preprocess_files(
+    files: list[Path], settings: Settings, dirs: Mapping[str, Path], *, cluster: Cluster,
+    chunk_rows: int, shards: int = 1, profile: Profile | None = None,
+) -> dict[str, int]:  # fmt: skip
+    """Profile ``files`` (unless given the merged ``profile``), then write this host's outputs into
+    ``dirs`` (keys as contract.PREPROCESS_OUTPUTS); returns the rows written per split."""
+    if profile is None:
+        profile = profile_chunks(read_chunks(files, chunk_rows), settings)
+    elif profile.settings != settings:
+        raise DataValidationError(f"the profiles were made with other settings: {profile.settings} "
+                                  f"vs {settings}")  # fmt: skip
+    transformer, statistics, smoke = fitted(profile)
+    header = [contract.TARGET_COLUMN_IN_SPLITS, *transformer.output_names]
+    with PartWriters(dirs, cluster.current_host, shards, header, list(settings.columns)) as writers:
+        _transform(read_chunks(files, chunk_rows), profile, transformer, writers, shards)
+    if cluster.is_leader:
+        write_leader_files(dirs, transformer, statistics, suggest_constraints(statistics), smoke)
+    return writers.sizes
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description="Validate, split and transform the raw data.")
-    parser.add_argument("--target-column", required=True)
-    parser.add_argument("--problem-type", required=True, choices=contract.PROBLEM_TYPES)
-    parser.add_argument("--validation-fraction", type=float, default=0.15)
-    parser.add_argument("--test-fraction", type=float, default=0.15)
-    parser.add_argument("--seed", type=int, default=42)
-    parser.add_argument("--input-dir", type=Path, default=None, help="default: the processing input dir")
+    add_arguments(parser)
+    parser.add_argument("--shards", type=int, default=1, help="training instances: files per split and host")
+    parser.add_argument("--profiles-dir", type=Path, default=None, help="default: the profiles input dir")
     parser.add_argument("--output-root", type=Path, default=None,
-                        help="write train/ validation/ test/ baseline/ under this dir instead")  # fmt: skip
+                        help="write every output's folder under this dir instead")  # fmt: skip
     return parser.parse_args(argv)
 
 
 def _run(argv: list[str] | None) -> None:
     args = parse_args(argv)
-    input_dir = args.input_dir or container_path(contract.RAW_DATA_DIR)
+    files = raw_files(args.input_dir or container_path(contract.RAW_DATA_DIR))
     dirs = {
         name: (args.output_root / name if args.output_root else container_path(path))
         for name, path in contract.PREPROCESS_OUTPUTS.items()
     }
-    frame = read_raw(input_dir)
-    LOG.info("read %d rows x %d columns from %s", len(frame), len(frame.columns), input_dir)
-    result = preprocess(
-        frame,
-        args.target_column,
-        args.problem_type,
-        validation_fraction=args.validation_fraction,
-        test_fraction=args.test_fraction,
-        seed=args.seed,
-    )
-    write_outputs(result, dirs)
-    sizes = {name: len(part) for name, part in result.splits.items()}
-    LOG.info("wrote splits %s with %d features to %s", sizes, len(result.transformer.output_names), dirs)
+    cluster = read_cluster(contract.PROCESSING_RESOURCE_CONFIG)
+    profile = load_profiles(args.profiles_dir or container_path(contract.PROFILES_INPUT_DIR), cluster)
+    settings = settings_of(args, common_header(files))
+    sizes = preprocess_files(files, settings, dirs, cluster=cluster, chunk_rows=args.chunk_rows,
+                             shards=args.shards, profile=profile)  # fmt: skip
+    LOG.info("%s wrote splits %s (%d shards) to %s", cluster.current_host, sizes, args.shards, dirs)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -1,89 +1,132 @@
-"""The preprocess step's input: every raw CSV read into one frame, and the checks that frame must pass
-(a target, features, labels a stratified split can use) before it is split. ``preprocess.py``
-re-exports :func:`read_raw`, :func:`validate` and :data:`MAX_CLASSES`."""
+"""The checks the raw data must pass before anything is fitted, on its merged profile (every host's
+rows): a target, features, values in every column, labels a model can learn from, and rows in every
+split. ``preprocess.py`` re-exports :func:`check_profile` and :data:`MAX_CLASSES`."""
 
 from __future__ import annotations
 
 import logging
-from pathlib import Path
+import math
 from typing import Final
 
-import pandas as pd
-
 from ml_code.errors import DataValidationError
+from ml_code.features import Label
+from ml_code.steps.profile import Profile
 
 LOG = logging.getLogger(__name__)
 #: More distinct labels than this almost always means a continuous target.
 MAX_CLASSES: Final = 100
+#: Rows a label needs in all.
+MIN_LABEL_ROWS: Final = 3
 
 
-def read_raw(input_dir: Path) -> pd.DataFrame:
-    """Concatenate every ``*.csv`` under ``input_dir`` (sorted by path).
-
-    Raises DataValidationError: no CSV found, an empty file, files with different columns.
-    """
-    files = sorted(p for p in input_dir.rglob("*.csv") if p.is_file())
-    if not files:
-        found = sorted(str(p.relative_to(input_dir)) for p in input_dir.rglob("*") if p.is_file())[:20]
-        raise DataValidationError(f"no CSV file under {input_dir}; files found: {found}")
-    frames: list[pd.DataFrame] = []
-    for path in files:
-        try:
-            frame = pd.read_csv(path)
-        except pd.errors.EmptyDataError:
-            raise DataValidationError(f"{path.name} is empty (no header, no rows)") from None
-        frame.columns = [str(c).strip() for c in frame.columns]
-        if frames and list(frame.columns) != list(frames[0].columns):
-            raise DataValidationError(
-                f"{path.name} has columns {list(frame.columns)}, "
-                f"but {files[0].name} has {list(frames[0].columns)}"
-            )
-        frames.append(frame)
-    return pd.concat(frames, ignore_index=True)
+def _number(text: str) -> float | None:
+    try:
+        value = float(text)
+    except ValueError:
+        return None
+    return value if math.isfinite(value) else None
 
 
-def validate(frame: pd.DataFrame, target: str, problem_type: str) -> pd.DataFrame:
-    """Return ``frame`` without rows lacking a target, or raise DataValidationError naming the problem."""
-    if target not in frame.columns:
-        raise DataValidationError(f"target column {target!r} not found; columns found: {list(frame.columns)}")
-    if frame.empty:
-        raise DataValidationError(f"the input has a header ({list(frame.columns)}) but no rows")
-    if len(frame.columns) < 2:
-        raise DataValidationError(f"the input has no feature columns besides the target {target!r}")
-    empty = [str(c) for c in frame.columns if frame[c].isna().all()]
+def canonical_labels(counts: dict[str, int], target: str) -> dict[Label, int]:
+    """Counts per label: ints when every label is a whole number (``1`` and ``1.0`` are one label),
+    else the (stripped) texts. Raises DataValidationError for numbers that are not whole."""
+    numbers = {text: _number(text) for text in counts}
+    if not counts or any(n is None for n in numbers.values()):
+        return {str(text): n for text, n in counts.items()}
+    if not all(float(n).is_integer() for n in numbers.values() if n is not None):
+        shown = sorted(numbers, key=lambda t: numbers[t] or 0.0)[:3]
+        raise DataValidationError(
+            f"target {target!r} has non-integer numeric labels (e.g. {shown}); "
+            "use --problem-type regression for a continuous target"
+        )
+    merged: dict[Label, int] = {}
+    for text, n in counts.items():
+        label = int(float(text))
+        merged[label] = merged.get(label, 0) + n
+    return merged
+
+
+def _check_columns(profile: Profile) -> None:
+    settings = profile.settings
+    if profile.read == 0:
+        raise DataValidationError(f"the input has a header ({list(settings.columns)}) but no rows")
+    empty = [c for c in settings.columns if profile.present[c] == 0]
     if empty:
         raise DataValidationError(f"columns with no values at all (every row missing): {empty}")
-    unlabelled = int(frame[target].isna().sum())
-    if unlabelled:
-        LOG.warning("dropping %d rows without a %r value", unlabelled, target)
-        frame = frame.dropna(subset=[target]).reset_index(drop=True)
-    labels = frame[target]
+    if profile.unlabelled:
+        LOG.warning("dropping %d rows without a %r value", profile.unlabelled, settings.target)
+
+
+def _check_labels(profile: Profile) -> None:
+    target, problem_type = profile.settings.target, profile.settings.problem_type
     if problem_type == "regression":
-        numbers = pd.to_numeric(labels, errors="coerce")
-        if numbers.isna().any():
-            bad = labels[numbers.isna()].unique()[:5].tolist()
-            raise DataValidationError(f"regression target {target!r} has non-numeric values, e.g. {bad}")
-        return frame.assign(**{target: numbers})
-    distinct = labels.nunique()
-    if distinct < 2:
+        if profile.bad_targets:
+            raise DataValidationError(
+                f"regression target {target!r} has non-numeric values, e.g. {profile.bad_targets}"
+            )
+        return
+    labels = canonical_labels(profile.labels.counts, target)
+    distinct = f"more than {profile.labels.cap}" if profile.labels.approximate else str(len(labels))
+    if len(labels) < 2:
         raise DataValidationError(
             f"{problem_type} target {target!r} needs 2+ distinct labels, found {distinct}"
         )
-    if problem_type == "binary" and distinct > 2:
-        shown = sorted(map(str, labels.unique()))[:10]
+    if problem_type == "binary" and len(labels) > 2:
+        shown = sorted(map(str, labels))[:10]
         raise DataValidationError(
             f"binary target {target!r} has {distinct} labels {shown}; use --problem-type multiclass"
         )
-    if distinct > MAX_CLASSES:
+    if len(labels) > MAX_CLASSES:
         raise DataValidationError(
             f"target {target!r} has {distinct} distinct labels; use --problem-type regression for a "
             "continuous target"
         )
-    rare = labels.value_counts()
-    rare = rare[rare < 3]
-    if not rare.empty:
+    rare = sorted(str(label) for label, n in labels.items() if n < MIN_LABEL_ROWS)
+    if rare:
         raise DataValidationError(
-            f"labels {sorted(map(str, rare.index))} of {target!r} have fewer than 3 rows; a stratified "
-            "train/validation/test split needs at least 3 per label"
+            f"labels {rare} of {target!r} have fewer than {MIN_LABEL_ROWS} rows; a model cannot learn a "
+            "label from so few, nor be validated and tested on it"
         )
-    return frame
+
+
+def _check_split(profile: Profile) -> None:
+    settings, rows = profile.settings, profile.rows
+    empty = [name for name in ("train", "validation", "test") if rows[name] == 0]
+    if empty:
+        raise DataValidationError(
+            f"cannot split {sum(rows.values())} rows: the {' and '.join(empty)} split got none "
+            f"(validation fraction {settings.validation_fraction}, test fraction {settings.test_fraction}, "
+            f"seed {settings.seed}); add rows or change the fractions"
+        )
+    if settings.problem_type != "regression":
+        trained = canonical_labels(profile.train_labels.counts, settings.target)
+        absent = sorted(str(label) for label in canonical_labels(profile.labels.counts, settings.target)
+                        if label not in trained)  # fmt: skip
+        if absent:
+            raise DataValidationError(
+                f"labels {absent} of {settings.target!r} have no rows in the training split (rows are split "
+                "by a hash of their values); add rows of those labels or change --seed"
+            )
+    unfit = [name for name, feature in profile.features.items() if feature.present == 0]
+    if unfit:
+        raise DataValidationError(
+            f"feature columns {unfit} have no values in the training split (all missing)"
+        )
+
+
+def check_profile(profile: Profile) -> None:
+    """Raise DataValidationError naming the first problem of the merged ``profile``, if any."""
+    _check_columns(profile)
+    _check_labels(profile)
+    _check_split(profile)
+
+
+def labels_of(profile: Profile) -> list[Label] | None:
+    """The transformer's class labels, sorted (None for regression)."""
+    if profile.settings.problem_type == "regression":
+        return None
+    labels = canonical_labels(profile.labels.counts, profile.settings.target)
+    numbers = [label for label in labels if isinstance(label, int)]
+    if len(numbers) == len(labels):
+        return list(sorted(numbers))
+    return list(sorted(str(label) for label in labels))

@@ -122,7 +122,7 @@ def image_splits(preprocess_runs: dict[str, JobRun]) -> dict[str, Path]:
 def training_runs(
     workspace: Path, pipeline_requests: dict[str, Any], bundle: Path, image_splits: dict[str, Path]
 ) -> dict[str, JobRun]:
-    sources = {"code": bundle, "train": image_splits["train"], "validation": image_splits["validation"]}
+    sources = {"code": bundle, **{c: image_splits[c] for c in ("train", "validation", "transformer")}}
     return {
         i.name: run_training(workspace / f"train-{n}", i, pipeline_requests["Train"], sources)
         for n, i in enumerate(INTERPRETERS)

@@ -22,7 +22,8 @@ def test_preprocess_outputs_are_byte_equal(preprocess_runs: dict[str, Any]) -> N
     assert offline.error is None, offline.error
     outputs = image.file(contract.PROCESSING_DIR) / "output"
     assert sorted(p.name for p in outputs.iterdir()) == sorted(contract.PREPROCESS_OUTPUTS)
-    assert (outputs / "train" / contract.TRAIN_FILE).stat().st_size > 0
+    assert (outputs / "train" / "part-algo-1-00.csv").stat().st_size > 0
+    assert (outputs / "transformer" / contract.TRANSFORMER_FILE).stat().st_size > 0
     assert differences(outputs, offline.file(contract.PROCESSING_DIR) / "output") == []
 
 

@@ -1,0 +1,232 @@
+"""The mergeable profile of raw data, and the Profile step that writes one per processing host.
+
+A :class:`Profile` holds what the transformer and the baseline are fitted from: rows per split,
+label counts (every split), per raw feature its training statistics (:mod:`feature_profile`), a
+bottom-k sample of the training rows and the 50 test rows of smallest rank (the smoke samples).
+It is JSON; :meth:`Profile.merge` of the hosts' profiles equals the profile of all their rows.
+
+Step (one process per host, with more than one processing instance):
+``python3 profile.py --target-column COL --problem-type {binary,multiclass,regression}
+[--validation-fraction 0.15] [--test-fraction 0.15] [--seed 42] [--chunk-rows N] [--sample-rows K]
+[--input-dir DIR] [--output-dir DIR]`` writes ``<current_host>.json`` into the profile output.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Final
+
+import numpy as np
+import pandas as pd
+
+from ml_code import contract
+from ml_code.cluster import read_cluster
+from ml_code.container import container_path, run_step
+from ml_code.errors import DataValidationError
+from ml_code.steps.chunks import DEFAULT_CHUNK_ROWS, common_header, raw_files, read_chunks
+from ml_code.steps.feature_profile import CategoryCounts, FeatureProfile
+from ml_code.steps.row_hash import SPLITS, TEST, TRAIN, Placement, place, row_hashes
+from ml_code.steps.sample import BottomK
+
+FORMAT_VERSION: Final = 1
+DEFAULT_SAMPLE_ROWS: Final = 100_000
+#: How many raw test records the model version keeps for the post-deploy smoke test.
+SMOKE_SAMPLES: Final = 50
+#: Non-numeric regression targets a profile keeps to quote (the smallest, so any host order agrees).
+_BAD_TARGETS: Final = 5
+
+
+@dataclass(frozen=True)
+class Settings:
+    """What every host's profile must agree on to be merged."""
+
+    columns: tuple[str, ...]
+    target: str
+    problem_type: str
+    validation_fraction: float = 0.15
+    test_fraction: float = 0.15
+    seed: int = 42
+    sample_rows: int = DEFAULT_SAMPLE_ROWS
+
+    @property
+    def features(self) -> list[str]:
+        return [c for c in self.columns if c != self.target]
+
+    def place(self, chunk: pd.DataFrame, shards: int = 1) -> Placement:
+        """Each row's split, shard and rank (see :mod:`row_hash`)."""
+        return place(row_hashes(chunk, self.seed), validation_fraction=self.validation_fraction,
+                     test_fraction=self.test_fraction, shards=shards)  # fmt: skip
+
+
+def labelled(chunk: pd.DataFrame, target: str) -> pd.DataFrame:
+    """The rows of ``chunk`` with a target value (missing or blank targets are dropped)."""
+    values = chunk[target]
+    return chunk[values.notna() & (values.str.strip() != "")]
+
+
+@dataclass
+class Profile:
+    """Mergeable statistics of a set of raw rows (see the module doc)."""
+
+    settings: Settings
+    read: int = 0
+    unlabelled: int = 0
+    present: dict[str, int] = field(default_factory=dict)
+    rows: dict[str, int] = field(default_factory=lambda: dict.fromkeys(SPLITS, 0))
+    labels: CategoryCounts = field(default_factory=CategoryCounts)
+    train_labels: CategoryCounts = field(default_factory=CategoryCounts)
+    bad_targets: list[str] = field(default_factory=list)
+    features: dict[str, FeatureProfile] = field(default_factory=dict)
+    #: the bottom-k training rows, and the test rows the smoke samples are
+    sample: BottomK = field(init=False)
+    smoke: BottomK = field(init=False)
+
+    def __post_init__(self) -> None:
+        columns = list(self.settings.columns)
+        self.present = self.present or dict.fromkeys(columns, 0)
+        self.features = self.features or {f: FeatureProfile() for f in self.settings.features}
+        self.sample = BottomK(self.settings.sample_rows, columns)
+        self.smoke = BottomK(SMOKE_SAMPLES, columns)
+
+    def _with_samples(self, sample: BottomK, smoke: BottomK) -> Profile:
+        self.sample, self.smoke = sample, smoke
+        return self
+
+    def add(self, chunk: pd.DataFrame) -> None:
+        """Count one chunk of raw rows (text) in."""
+        target = self.settings.target
+        self.read += len(chunk)
+        for column, n in chunk.notna().sum().items():
+            self.present[str(column)] += int(n)
+        before = len(chunk)
+        chunk = labelled(chunk, target)
+        self.unlabelled += before - len(chunk)
+        where = self.settings.place(chunk)
+        for name, code in SPLITS.items():
+            self.rows[name] += int((where.split == code).sum())
+        labels = chunk[target].str.strip()
+        if self.settings.problem_type == "regression":
+            bad = labels[~np.isfinite(pd.to_numeric(labels, errors="coerce").to_numpy(dtype=np.float64))]
+            self.bad_targets = sorted({*self.bad_targets, *bad.unique().tolist()})[:_BAD_TARGETS]
+        else:
+            self.labels = self.labels.merge(CategoryCounts.of(labels))
+            self.train_labels = self.train_labels.merge(CategoryCounts.of(labels[where.split == TRAIN]))
+        train = chunk[where.split == TRAIN]
+        for name in self.settings.features:
+            self.features[name] = self.features[name].merge(FeatureProfile.of(train[name]))
+        self.sample.add(where.rank[where.split == TRAIN], train)
+        self.smoke.add(where.rank[where.split == TEST], chunk[where.split == TEST])
+
+    def merge(self, other: Profile) -> Profile:
+        """The profile of both profiles' rows; raises DataValidationError when their settings differ."""
+        if other.settings != self.settings:
+            raise DataValidationError(
+                f"profiles disagree: {asdict(self.settings)} vs {asdict(other.settings)}"
+            )
+        merged = Profile(
+            self.settings, self.read + other.read, self.unlabelled + other.unlabelled,
+            {c: n + other.present[c] for c, n in self.present.items()},
+            {s: n + other.rows[s] for s, n in self.rows.items()},
+            self.labels.merge(other.labels), self.train_labels.merge(other.train_labels),
+            sorted({*self.bad_targets, *other.bad_targets})[:_BAD_TARGETS],
+            {f: p.merge(other.features[f]) for f, p in self.features.items()},
+        )  # fmt: skip
+        return merged._with_samples(self.sample.merge(other.sample), self.smoke.merge(other.smoke))
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "format_version": FORMAT_VERSION, "settings": asdict(self.settings), "read": self.read,
+            "unlabelled": self.unlabelled, "present": self.present, "rows": self.rows,
+            "labels": self.labels.to_dict(), "train_labels": self.train_labels.to_dict(),
+            "bad_targets": self.bad_targets,
+            "features": {name: p.to_dict() for name, p in self.features.items()},
+            "sample": self.sample.to_dict(), "smoke": self.smoke.to_dict(),
+        }  # fmt: skip
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Profile:
+        """Rebuild from :meth:`to_dict`; raises DataValidationError for another format version."""
+        if data.get("format_version") != FORMAT_VERSION:
+            raise DataValidationError(f"profile format_version {data.get('format_version')!r} is not 1")
+        raw = data["settings"]
+        settings = Settings(**{**raw, "columns": tuple(raw["columns"])})
+        columns = list(settings.columns)
+        profile = cls(
+            settings, int(data["read"]), int(data["unlabelled"]), dict(data["present"]), dict(data["rows"]),
+            CategoryCounts.from_dict(data["labels"]), CategoryCounts.from_dict(data["train_labels"]),
+            list(data["bad_targets"]),
+            {name: FeatureProfile.from_dict(p) for name, p in data["features"].items()},
+        )  # fmt: skip
+        sample, smoke = BottomK.from_dict(data["sample"], columns), BottomK.from_dict(data["smoke"], columns)
+        return profile._with_samples(sample, smoke)
+
+
+def profile_chunks(chunks: Iterable[pd.DataFrame], settings: Settings) -> Profile:
+    """The profile of every row of ``chunks`` (raw text frames with ``settings.columns``)."""
+    profile = Profile(settings)
+    for chunk in chunks:
+        profile.add(chunk)
+    return profile
+
+
+def merge_all(profiles: Iterable[Profile]) -> Profile:
+    """The merge of one or more profiles; raises ValueError for none."""
+    merged: Profile | None = None
+    for profile in profiles:
+        merged = profile if merged is None else merged.merge(profile)
+    if merged is None:
+        raise ValueError("no profile to merge")
+    return merged
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """The arguments Profile and Preprocess share."""
+    parser.add_argument("--target-column", required=True)
+    parser.add_argument("--problem-type", required=True, choices=contract.PROBLEM_TYPES)
+    parser.add_argument("--validation-fraction", type=float, default=0.15)
+    parser.add_argument("--test-fraction", type=float, default=0.15)
+    parser.add_argument("--seed", type=int, default=42)
+    parser.add_argument("--chunk-rows", type=int, default=DEFAULT_CHUNK_ROWS)
+    parser.add_argument("--sample-rows", type=int, default=DEFAULT_SAMPLE_ROWS)
+    parser.add_argument("--input-dir", type=Path, default=None, help="default: the processing input dir")
+
+
+def settings_of(args: argparse.Namespace, columns: list[str]) -> Settings:
+    """The settings the arguments give; raises DataValidationError for an unusable header."""
+    target = args.target_column
+    if target not in columns:
+        raise DataValidationError(f"target column {target!r} not found; columns found: {columns}")
+    if len(columns) < 2:
+        raise DataValidationError(f"the input has no feature columns besides the target {target!r}")
+    if args.sample_rows < 1:
+        raise ValueError(f"--sample-rows must be at least 1, got {args.sample_rows}")
+    return Settings(tuple(columns), target, args.problem_type, args.validation_fraction,
+                    args.test_fraction, args.seed, args.sample_rows)  # fmt: skip
+
+
+def _run(argv: list[str] | None) -> None:
+    parser = argparse.ArgumentParser(description="Profile this host's share of the raw data.")
+    add_arguments(parser)
+    parser.add_argument("--output-dir", type=Path, default=None, help="default: the profile output dir")
+    args = parser.parse_args(argv)
+    files = raw_files(args.input_dir or container_path(contract.RAW_DATA_DIR))
+    settings = settings_of(args, common_header(files))
+    profile = profile_chunks(read_chunks(files, args.chunk_rows), settings)
+    out = args.output_dir or container_path(contract.PROFILE_DIR)
+    out.mkdir(parents=True, exist_ok=True)
+    host = read_cluster(contract.PROCESSING_RESOURCE_CONFIG).current_host
+    (out / f"{host}.json").write_text(json.dumps(profile.to_dict()), encoding="utf-8")
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the Profile job; 0 on success, else 1 with the reason in the message file."""
+    return run_step(lambda: _run(argv), contract.PROCESSING_MESSAGE_FILE)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
