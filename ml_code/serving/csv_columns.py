@@ -33,18 +33,14 @@ import numpy as np
 import numpy.typing as npt
 
 from ml_code.features import MISSING, OTHER, FeatureTransformer
-from ml_code.serving.csv_words import WORD, CategoryTable, Ints, byte_sums, bytes_after_dot, eight_digits
+from ml_code.serving.csv_numbers import MAX_NUMBER_CHARS, NumberFields
+from ml_code.serving.csv_words import WORD, CategoryTable, Ints
 
 _COMMA: Final = 44
 _NEWLINE: Final = 10
-_MINUS: Final = 45
-_DOT: Final = 46
-#: With the dot read as a 0 digit, 14 digits stay below 2**53: every step below is exact.
-_MAX_DIGITS: Final = 14
-_MAX_NUMBER_CHARS: Final = _MAX_DIGITS + 2  # sign and dot
-_POW10: Final = 10.0 ** np.arange(_MAX_NUMBER_CHARS + 1)
-#: word & _LAST[k] keeps a word's last k bytes
-_LAST: Final = np.array([(1 << 64) - (1 << (8 * (8 - k))) for k in range(9)], dtype=WORD)
+#: Up to this many bytes, the body's words are copied into one aligned array before they are
+#: gathered (8 bytes per byte of text): numpy gathers aligned words several times faster.
+_ALIGNED_WORDS_MAX: Final = 1 << 20
 #: bytes str.strip() removes (ASCII whitespace, including the \x1c-\x1f separators)
 _WHITESPACE: Final = np.zeros(256, dtype=bool)
 _WHITESPACE[[9, 10, 11, 12, 13, 28, 29, 30, 31, 32]] = True
@@ -60,13 +56,15 @@ class CsvColumns:
         index = {name: i for i, name in enumerate(transformer.output_names)}
         numeric = [(i, s) for i, s in enumerate(transformer.features) if s["kind"] == "numeric"]
         categorical = [(i, s) for i, s in enumerate(transformer.features) if s["kind"] != "numeric"]
-        self.numeric_fields = np.array([i for i, _ in numeric], dtype=np.intp)
-        self.numeric_columns = np.array([index[s["name"]] for _, s in numeric], dtype=np.intp)
-        self.medians = np.array([[float(s["median"])] for _, s in numeric], dtype=np.float64)
-        flagged = [k for k, (_, s) in enumerate(numeric) if s["missing_indicator"]]
-        self.indicator_fields = np.array(flagged, dtype=np.intp)
-        self.indicator_columns = np.array(
-            [index[f"{numeric[k][1]['name']}__missing"] for k in flagged], dtype=np.intp
+        self.numbers = NumberFields(
+            fields=np.array([i for i, _ in numeric], dtype=np.intp),
+            columns=np.array([index[s["name"]] for _, s in numeric], dtype=np.intp),
+            medians=[float(s["median"]) for _, s in numeric],
+            indicators=[
+                (k, index[f"{s['name']}__missing"])
+                for k, (_, s) in enumerate(numeric)
+                if s["missing_indicator"]
+            ],
         )
         self.categorical_fields = np.array([i for i, _ in categorical], dtype=np.intp)
         self.other = np.array([index[f"{s['name']}={OTHER}"] for _, s in categorical], dtype=np.intp)
@@ -82,7 +80,7 @@ class CsvColumns:
         self.table = CategoryTable(known) if known else None
         key_words = self.table.n_words if self.table else 0
         #: zero bytes around the body: a field's words are read from its start or back from its end
-        self.padding = bytes(8 * max(key_words, -(-_MAX_NUMBER_CHARS // 8)) + 8)
+        self.padding = bytes(8 * max(key_words, -(-MAX_NUMBER_CHARS // 8)) + 8)
 
     def parse(self, text: str) -> npt.NDArray[np.float32] | None:
         fields = self._fields(text)
@@ -90,7 +88,7 @@ class CsvColumns:
             return None
         raw, words, starts, ends = fields
         out = np.zeros((starts.shape[0], self.out_width), dtype=np.float32)
-        if self.numeric_fields.size and not self._numbers(raw, words, starts, ends, out):
+        if self.numbers.fields.size and not self.numbers.read(raw, words, starts, ends, out):
             return None
         if self.categorical_fields.size and not self._categories(raw, words, starts, ends, out):
             return None
@@ -117,54 +115,9 @@ class CsvColumns:
         starts.ravel()[0] = len(self.padding)
         starts.ravel()[1:] = ends.ravel()[:-1] + 1
         words: Any = np.ndarray((raw.size - 7,), dtype=WORD, buffer=data, strides=(1,))  # one per offset
+        if len(data) <= _ALIGNED_WORDS_MAX:
+            words = np.ascontiguousarray(words)
         return raw, words, starts, ends
-
-    def _numbers(
-        self, raw: npt.NDArray[np.uint8], words: Any, starts: Ints, ends: Ints, out: npt.NDArray[np.float32]
-    ) -> bool:
-        last = ends[:, self.numeric_fields].T.ravel()  # feature-major: one block of rows per feature
-        lengths = last - starts[:, self.numeric_fields].T.ravel()
-        longest = int(lengths.max())
-        if longest > _MAX_NUMBER_CHARS:
-            return False
-        # each field right-aligned in n words, zero bytes in front: "-12.5" -> "\0\0\0-12.5"
-        n_words = max(-(-longest // 8), 1)
-        text = np.empty((last.size, n_words), dtype=WORD)
-        for w in range(n_words):  # w = 0 is the leftmost
-            bytes_in_word = np.minimum(np.maximum(lengths - 8 * (n_words - 1 - w), 0), 8)
-            text[:, w] = words[last - 8 * (n_words - w)] & _LAST[bytes_in_word]
-        chars = text.view(np.uint8)
-        digits = chars - np.uint8(48)
-        is_digit = digits < 10
-        is_dot = chars == _DOT
-        stray = (chars != 0) & ~is_digit & ~is_dot
-        digits *= is_digit  # the sign, the dot and the padding read as 0 digits
-        n_digits, n_dots = byte_sums(is_digit), byte_sums(is_dot)
-        present = lengths > 0
-        negative = present & (raw[last - lengths] == _MINUS)
-        if (
-            (byte_sums(stray) != negative).any()  # the one stray char allowed: a leading minus
-            or (n_dots > 1).any()
-            or (n_digits > _MAX_DIGITS).any()
-            or (present & (n_digits == 0)).any()
-        ):
-            return False
-        spelled = eight_digits(digits, 0)
-        for w in range(1, n_words):
-            spelled = spelled * np.uint64(10**8) + eight_digits(digits, w)
-        # The dot was read as a 0 digit: 12.34 spelled 12034. Take the digits before it down one
-        # place: mantissa = spelled - 9 * 10**decimals * (spelled // 10**(decimals + 1)) = 1234.
-        number = spelled.astype(np.float64)
-        decimals = bytes_after_dot(is_dot)
-        before_dot = np.floor(number / _POW10[decimals + 1]) * (n_dots > 0)
-        values = (number - 9.0 * _POW10[decimals] * before_dot) / _POW10[decimals]
-        values[negative] *= -1.0  # "-0" gives -0.0, as float("-0") does
-        values = values.reshape(self.numeric_fields.size, -1)
-        missing = ~present.reshape(values.shape)
-        out[:, self.numeric_columns] = np.where(missing, self.medians, values).T
-        if self.indicator_fields.size:
-            out[:, self.indicator_columns] = missing[self.indicator_fields].T
-        return True
 
     def _categories(
         self, raw: npt.NDArray[np.uint8], words: Any, starts: Ints, ends: Ints, out: npt.NDArray[np.float32]
