@@ -3,9 +3,16 @@
 Pure functions (:func:`extract_model`, :func:`load_model`, :func:`predict`,
 :func:`quality_gate`, :func:`evaluate`) behind a thin :func:`main` that maps the processing
 container: ``python3 evaluate.py --problem-type P [--model-package-group NAME]
-[--champion-margin 0.01] [--model-dir DIR] [--test-dir DIR] [--output-dir DIR]``.
+[--champion-margin 0.01] [--model-dir DIR] [--test-dir DIR] [--output-dir DIR] [--chunk-rows C]``.
 Writes evaluation.json (SageMaker's model-quality format plus the ``quality_gate`` section
 the pipeline's condition reads) and PNG plots.
+
+The test folder holds one ``part-*.csv`` per preprocess host; every one is read ``--chunk-rows``
+rows at a time and scored chunk by chunk. Only the targets and the predictions are kept: memory is
+O(test rows) floats (8 bytes per row for the target, 8 per row and class for the predictions), not
+the features, because the report's metrics (AUC and its curves, the resampled standard deviations)
+need every row's score at once: about 160 MB for ten million rows of a binary model, twice that
+while the chunks' arrays are joined.
 """
 
 from __future__ import annotations
@@ -31,7 +38,7 @@ from ml_code.features import FeatureTransformer
 from ml_code.steps.champion import Champion, find_champion
 from ml_code.steps.plots import write_plots
 from ml_code.steps.quality_metrics import quality_report
-from ml_code.steps.train import load_split
+from ml_code.steps.split_files import DEFAULT_CHUNK_ROWS, no_rows_message, part_files, read_split
 
 LOG = logging.getLogger(__name__)
 MODEL_ARCHIVE: Final = "model.tar.gz"
@@ -93,23 +100,45 @@ def quality_gate(
     }
 
 
+def score_split(
+    booster: xgb.Booster,
+    transformer: FeatureTransformer,
+    test_dir: Path,
+    chunk_rows: int = DEFAULT_CHUNK_ROWS,
+) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
+    """Targets and predictions of every ``part-*.csv`` in ``test_dir``, scored a chunk at a time.
+
+    Raises:
+        DataValidationError: a part file is bad (naming it), or the folder holds no test row.
+    """
+    files = part_files(test_dir)
+    targets: list[npt.NDArray[np.float64]] = []
+    predictions: list[npt.NDArray[np.float64]] = []
+    for features, target in read_split(files, transformer, chunk_rows):
+        targets.append(target)
+        predictions.append(predict(booster, features))
+    if not targets:
+        raise DataValidationError(no_rows_message(files, "the test folder"))
+    return np.concatenate(targets), np.concatenate(predictions)
+
+
 def evaluate(
     model_dir: Path,
-    test_file: Path,
+    test_dir: Path,
     output_dir: Path,
     *,
     problem_type: str,
     champion: Champion | None = None,
     margin: float = 0.01,
+    chunk_rows: int = DEFAULT_CHUNK_ROWS,
 ) -> dict[str, Any]:
-    """Score ``test_file`` with the model in ``model_dir``; write report and plots; return the report."""
+    """Score the test folder with the model in ``model_dir``; write report and plots; return the report."""
     booster, transformer = load_model(model_dir)
     if transformer.problem_type != problem_type:
         raise DataValidationError(
             f"--problem-type {problem_type} but the model was trained as {transformer.problem_type}"
         )
-    features, y_true = load_split(test_file, transformer)
-    predictions = predict(booster, features)
+    y_true, predictions = score_split(booster, transformer, test_dir, chunk_rows)
     report = quality_report(problem_type, y_true, predictions, transformer.labels)
     report[contract.GATE_SECTION] = quality_gate(problem_type, report, champion, margin)
     output_dir.mkdir(parents=True, exist_ok=True)
@@ -124,9 +153,13 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--model-package-group", default="", help="look up the approved champion here")
     parser.add_argument("--champion-margin", type=float, default=0.01)
     parser.add_argument("--model-dir", type=Path, default=None, help="dir with model.tar.gz")
-    parser.add_argument("--test-dir", type=Path, default=None, help="dir with test.csv")
+    parser.add_argument("--test-dir", type=Path, default=None, help="dir with the test split's part-*.csv")
     parser.add_argument("--output-dir", type=Path, default=None)
-    return parser.parse_args(argv)
+    parser.add_argument("--chunk-rows", type=int, default=DEFAULT_CHUNK_ROWS, help="rows read at once")
+    args = parser.parse_args(argv)
+    if args.chunk_rows < 1:
+        raise DataValidationError(f"--chunk-rows must be >= 1, got {args.chunk_rows}")
+    return args
 
 
 def _run(argv: list[str] | None) -> None:
@@ -141,11 +174,12 @@ def _run(argv: list[str] | None) -> None:
     with tempfile.TemporaryDirectory() as scratch:
         report = evaluate(
             extract_model(args.model_dir or container_path(contract.MODEL_INPUT_DIR), Path(scratch)),
-            (args.test_dir or container_path(contract.TEST_INPUT_DIR)) / contract.TEST_FILE,
+            args.test_dir or container_path(contract.TEST_INPUT_DIR),
             output_dir,
             problem_type=args.problem_type,
             champion=champion,
             margin=args.champion_margin,
+            chunk_rows=args.chunk_rows,
         )
     LOG.info("quality gate: %s", report[contract.GATE_SECTION])
 

@@ -1,15 +1,23 @@
-"""Train step: XGBoost with early stopping on the validation split.
+"""Train step: XGBoost with early stopping on the validation split, on one host or several.
 
-Pure functions (:func:`load_split`, :func:`xgb_params`, :func:`train_booster`, :func:`train`;
-the hyperparameters are checked in :mod:`ml_code.steps.hyperparameters`, spot checkpoints kept in
-:mod:`ml_code.steps.checkpoint`, the model dir written by :mod:`ml_code.steps.model_dir`) behind a
-thin :func:`main` that maps what SageMaker gives the training container (the job runs
-``python3 train.py`` under the platform's own entrypoint, not the image's script-mode toolkit):
+Pure functions (:func:`xgb_params`, :func:`train_booster`, :func:`train`; the hyperparameters are
+checked in :mod:`ml_code.steps.hyperparameters`, the split files read in
+:mod:`ml_code.steps.split_files` and :mod:`ml_code.steps.training_data`, the hosts joined in
+:mod:`ml_code.steps.collective`, spot checkpoints kept in :mod:`ml_code.steps.checkpoint`, the model
+dir written by :mod:`ml_code.steps.model_dir`) behind a thin :func:`main` that maps what SageMaker
+gives the training container (the job runs ``python3 train.py`` under the platform's own
+entrypoint, not the image's script-mode toolkit):
 
 - hyperparameters from ``/opt/ml/input/config/hyperparameters.json`` (values JSON-decoded, as
   the toolkit does); a ``--num_round 300`` style flag (tests, local runs) wins over the file;
-- the ``train`` and ``validation`` channels from ``/opt/ml/input/data/<name>`` (``SM_CHANNEL_*``
-  honoured when set; ``--train-dir`` / ``--validation-dir`` win);
+- the ``train`` and ``validation`` channels (``part-*.csv`` files, this host's shard when the job
+  has several hosts) and the ``transformer`` channel from ``/opt/ml/input/data/<name>``
+  (``SM_CHANNEL_*`` honoured when set; ``--train-dir`` / ``--validation-dir`` /
+  ``--transformer-dir`` win), read ``--chunk-rows`` rows at a time into a ``QuantileDMatrix``
+  (``--external-memory``: an ``ExtMemQuantileDMatrix`` cached on the instance's volume);
+- the hosts from ``/opt/ml/input/config/resourceconfig.json``: with more than one, ``algo-1``
+  starts XGBoost's tracker, every host trains on its shard in the collective (metrics and early
+  stopping are global), and only ``algo-1`` writes the model dir and the checkpoints;
 - the model dir ``/opt/ml/model`` (``SM_MODEL_DIR``, ``--model-dir``).
 
 Whatever stops it (bad data, an unknown or bad hyperparameter, a missing channel) ends in
@@ -22,16 +30,14 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
-from dataclasses import fields
+from dataclasses import fields, replace
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-import numpy.typing as npt
-import pandas as pd
 import xgboost as xgb
 
 from ml_code import contract
+from ml_code.cluster import SINGLE_HOST, Cluster, read_cluster
 from ml_code.container import (
     container_path,
     decode_hyperparameter,
@@ -41,18 +47,24 @@ from ml_code.container import (
     training_channel,
 )
 from ml_code.errors import DataValidationError
-from ml_code.features import FeatureTransformer
 from ml_code.steps.checkpoint import Checkpoint, resume_from
+from ml_code.steps.collective import collective, global_range
 from ml_code.steps.hyperparameters import Hyperparameters, hyperparameters_from
 from ml_code.steps.model_dir import model_meta, package_serving_code, write_model_dir
+from ml_code.steps.split_files import DEFAULT_CHUNK_ROWS, load_split
+from ml_code.steps.training_data import (
+    TrainingData,
+    external_memory_cache,
+    load_transformer,
+    training_matrices,
+)
 
-#: Names other code imports from here; the hyperparameters, the checkpoints and the model dir's
-#: contents live in their own modules beside this one.
+#: Names other code imports from here; the hyperparameters, the checkpoints, the split files and
+#: the model dir's contents live in their own modules beside this one.
 __all__ = [
     "Checkpoint",
     "Hyperparameters",
-    "Matrix",
-    "Vector",
+    "TrainingData",
     "hyperparameters_from",
     "load_split",
     "main",
@@ -66,43 +78,8 @@ __all__ = [
 ]
 
 LOG = logging.getLogger(__name__)
-
-Matrix = npt.NDArray[np.float32]
-Vector = npt.NDArray[np.float64]
-
-
-def load_split(path: Path, transformer: FeatureTransformer) -> tuple[Matrix, Vector]:
-    """Features and target of a split CSV written by preprocess.
-
-    Raises DataValidationError naming the file: unreadable/empty, wrong header, non-numeric
-    cells, missing targets or class indices outside the transformer's labels.
-    """
-    # Messages name the file, not its folder: the same words in SageMaker and offline.
-    if not path.is_file():
-        raise DataValidationError(f"{path.name} not found in its channel")
-    try:
-        frame = pd.read_csv(path)
-    except (OSError, pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
-        raise DataValidationError(f"cannot read {path.name}: {exc}") from exc
-    expected = [contract.TARGET_COLUMN_IN_SPLITS, *transformer.output_names]
-    if list(frame.columns) != expected:
-        raise DataValidationError(
-            f"{path.name} header does not match transformer.json: expected {len(expected)} columns "
-            f"starting {expected[:3]}, got {len(frame.columns)} starting {list(frame.columns)[:3]}"
-        )
-    if frame.empty:
-        raise DataValidationError(f"{path.name} has no rows")
-    bad = [str(c) for c in frame.columns if not pd.api.types.is_numeric_dtype(frame[c])]
-    if bad:
-        raise DataValidationError(f"{path.name} has non-numeric values in columns {bad[:5]}")
-    target = frame.pop(contract.TARGET_COLUMN_IN_SPLITS).to_numpy(dtype=np.float64)
-    if np.isnan(target).any():
-        raise DataValidationError(f"{path.name} has {int(np.isnan(target).sum())} rows without a target")
-    if transformer.labels is not None:
-        n_classes = len(transformer.labels)
-        if not np.isin(target, np.arange(n_classes)).all():
-            raise DataValidationError(f"{path.name} has class indices outside 0..{n_classes - 1}")
-    return frame.to_numpy(dtype=np.float32), target
+#: A one-host job (and a step run by hand).
+ALONE = Cluster(SINGLE_HOST, (SINGLE_HOST,))
 
 
 def xgb_params(problem_type: str, n_classes: int, hp: Hyperparameters) -> dict[str, Any]:
@@ -125,24 +102,42 @@ def xgb_params(problem_type: str, n_classes: int, hp: Hyperparameters) -> dict[s
     }
 
 
+def _resumed(checkpoint_dir: Path | None) -> xgb.Booster | None:
+    """The checkpoint to continue from; every host of a job must have the same one (SageMaker
+    downloads the job's checkpoint prefix onto each host), or they would grow different trees."""
+    resumed = resume_from(checkpoint_dir)
+    done = resumed.num_boosted_rounds() if resumed is not None else 0
+    low, high = global_range(done)
+    if low != high:
+        raise DataValidationError(
+            f"hosts resume from different checkpoints ({low} to {high} rounds done); "
+            "every host must find the leader's checkpoint in its checkpoint folder"
+        )
+    return resumed
+
+
 def train_booster(
-    train: tuple[Matrix, Vector],
-    validation: tuple[Matrix, Vector],
+    dtrain: xgb.DMatrix,
+    dvalid: xgb.DMatrix,
     params: dict[str, Any],
     hp: Hyperparameters,
     checkpoint_dir: Path | None = None,
+    *,
+    leader: bool = True,
 ) -> xgb.Booster:
     """Train with early stopping; return the booster cut at its best iteration.
 
     Cutting makes the saved model predict with the best trees by default, so serving needs
-    no ``iteration_range``. With ``checkpoint_dir`` (spot training), a checkpoint is written
-    every 10 rounds and a restarted job continues from the last one.
+    no ``iteration_range``. With ``checkpoint_dir`` (spot training), the ``leader`` writes a
+    checkpoint every 10 rounds and a restarted job (every host) continues from the last one.
+
+    Raises:
+        DataValidationError: the hosts found different checkpoints.
     """
-    dtrain, dvalid = xgb.DMatrix(*train), xgb.DMatrix(*validation)
-    resumed = resume_from(checkpoint_dir)
+    resumed = _resumed(checkpoint_dir)
     done = resumed.num_boosted_rounds() if resumed is not None else 0
     callbacks: list[xgb.callback.TrainingCallback] = []
-    if checkpoint_dir is not None:
+    if checkpoint_dir is not None and leader:
         checkpoint_dir.mkdir(parents=True, exist_ok=True)
         callbacks.append(Checkpoint(checkpoint_dir / contract.CHECKPOINT_FILE))
     booster = xgb.train(
@@ -164,25 +159,26 @@ def train_booster(
 
 
 def train(
-    train_dir: Path,
-    validation_dir: Path,
+    data: TrainingData,
     model_dir: Path,
     hp: Hyperparameters,
     checkpoint_dir: Path | None = None,
+    cluster: Cluster = ALONE,
 ) -> dict[str, Any]:
-    """Train from the two channels and write the model artefacts; returns the model meta."""
-    transformer_path = train_dir / contract.TRANSFORMER_FILE
-    if not transformer_path.is_file():
-        raise DataValidationError(f"{contract.TRANSFORMER_FILE} not found in the train channel")
-    transformer = FeatureTransformer.from_json(transformer_path.read_text(encoding="utf-8"))
-    train_split = load_split(train_dir / contract.TRAIN_FILE, transformer)
-    validation_split = load_split(validation_dir / contract.VALIDATION_FILE, transformer)
-    n_classes = len(transformer.labels or ())
-    booster = train_booster(
-        train_split, validation_split, xgb_params(transformer.problem_type, n_classes, hp), hp, checkpoint_dir
-    )
+    """Train on this host's share of ``data`` with the job's other hosts; returns the model meta.
+
+    Only the leader writes ``model_dir`` (and checkpoints); every host returns the same meta.
+    """
+    transformer = load_transformer(data.transformer_dir)
+    params = xgb_params(transformer.problem_type, len(transformer.labels or ()), hp)
+    with collective(cluster):
+        dtrain, dvalid = training_matrices(data, transformer, cluster)
+        booster = train_booster(dtrain, dvalid, params, hp, checkpoint_dir, leader=cluster.is_leader)
     meta = model_meta(booster, transformer, hp)
-    write_model_dir(model_dir, booster, transformer, meta)
+    if cluster.is_leader:
+        write_model_dir(model_dir, booster, transformer, meta)
+    else:
+        LOG.info("%s trained its shard; %s writes the model", cluster.current_host, cluster.leader)
     return meta
 
 
@@ -193,11 +189,21 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         parser.add_argument(f"--{field.name}", default=None, help="default: hyperparameters.json")
     parser.add_argument("--train-dir", type=Path, default=None, help="default: the train channel")
     parser.add_argument("--validation-dir", type=Path, default=None, help="default: the validation channel")
+    parser.add_argument("--transformer-dir", type=Path, default=None, help="default: the transformer channel")
     parser.add_argument("--model-dir", type=Path, default=None, help="default: $SM_MODEL_DIR, /opt/ml/model")
     parser.add_argument(
         "--checkpoint-dir", type=Path, default=None, help="default: /opt/ml/checkpoints when it exists"
     )
-    return parser.parse_args(argv)
+    parser.add_argument("--chunk-rows", type=int, default=DEFAULT_CHUNK_ROWS, help="rows read at once")
+    parser.add_argument(
+        "--external-memory",
+        action="store_true",
+        help="page the binned matrices out to a folder under /opt/ml (a shard bigger than memory)",
+    )
+    args = parser.parse_args(argv)
+    if args.chunk_rows < 1:
+        raise DataValidationError(f"--chunk-rows must be >= 1, got {args.chunk_rows}")
+    return args
 
 
 def _run(argv: list[str] | None) -> None:
@@ -208,13 +214,17 @@ def _run(argv: list[str] | None) -> None:
         if getattr(args, f.name) is not None
     }
     hp = hyperparameters_from({**read_hyperparameters(), **flags})
-    meta = train(
-        args.train_dir or training_channel(contract.TRAIN_CHANNEL),
-        args.validation_dir or training_channel(contract.VALIDATION_CHANNEL),
-        args.model_dir or sm_env_path("SM_MODEL_DIR", contract.TRAINING_MODEL_DIR),
-        hp,
-        args.checkpoint_dir or _existing(container_path(contract.CHECKPOINT_DIR)),
+    cluster = read_cluster(contract.TRAINING_RESOURCE_CONFIG)
+    data = TrainingData(
+        train_dir=args.train_dir or training_channel(contract.TRAIN_CHANNEL),
+        validation_dir=args.validation_dir or training_channel(contract.VALIDATION_CHANNEL),
+        transformer_dir=args.transformer_dir or training_channel(contract.TRANSFORMER_CHANNEL),
+        chunk_rows=args.chunk_rows,
     )
+    model_dir = args.model_dir or sm_env_path("SM_MODEL_DIR", contract.TRAINING_MODEL_DIR)
+    checkpoint_dir = args.checkpoint_dir or _existing(container_path(contract.CHECKPOINT_DIR))
+    with external_memory_cache(args.external_memory) as cache_dir:
+        meta = train(replace(data, cache_dir=cache_dir), model_dir, hp, checkpoint_dir, cluster)
     LOG.info("kept %d rounds; best validation score %s", meta["num_boosted_rounds"], meta["best_score"])
 
 

@@ -4,20 +4,20 @@ from __future__ import annotations
 
 import io
 import json
+import shutil
 import tarfile
 from pathlib import Path
 
 import numpy as np
 import pytest
+from split_parts import make_splits, write_parts, write_transformer
 
 from ml_code import contract
 from ml_code.errors import DataValidationError
-from ml_code.sample_data import generate
 from ml_code.steps.champion import Champion
 from ml_code.steps.evaluate import NO_CHAMPION_FLOOR, evaluate, extract_model, main, quality_gate
-from ml_code.steps.preprocess import preprocess, write_outputs
 from ml_code.steps.quality_metrics import quality_report
-from ml_code.steps.train import Hyperparameters, train
+from ml_code.steps.train import Hyperparameters, TrainingData, train
 
 
 # ----------------------------------------------------------------- metrics
@@ -103,14 +103,15 @@ def test_gate_floor_is_champion_minus_margin() -> None:
 @pytest.fixture(scope="module")
 def trained(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("run")
-    result = preprocess(generate(300, seed=2), "churn", "binary")
-    write_outputs(result, {name: root / name for name in contract.PREPROCESS_OUTPUTS})
-    train(
-        root / "train",
-        root / "validation",
-        root / "model",
-        Hyperparameters(num_round=20, early_stopping_rounds=5),
+    made = make_splits(300, seed=2)
+    for name in ("train", "validation", "test"):
+        write_parts(made.frames[name], root / name, 2)
+    write_parts(made.frames["test"], root / "test-one-file", 1)
+    write_transformer(made.transformer, root / "transformer")
+    data = TrainingData(
+        train_dir=root / "train", validation_dir=root / "validation", transformer_dir=root / "transformer"
     )
+    train(data, root / "model", Hyperparameters(num_round=20, early_stopping_rounds=5))
     with tarfile.open(root / "model.tar.gz", "w:gz") as tar:
         for path in (root / "model").iterdir():
             tar.add(path, arcname=path.name)
@@ -139,7 +140,7 @@ def test_extract_model_rejects_missing_and_unsafe_archives(tmp_path: Path) -> No
 
 def test_evaluate_writes_report_with_gate_and_plots(trained: Path, tmp_path: Path) -> None:
     champion = Champion(value=0.7, model_package_arn="arn:aws:sagemaker:us-east-1:1:model-package/g/1")
-    report = evaluate(trained / "model", trained / "test" / contract.TEST_FILE, tmp_path,
+    report = evaluate(trained / "model", trained / "test", tmp_path,
                       problem_type="binary", champion=champion, margin=0.02)  # fmt: skip
     written = json.loads((tmp_path / contract.EVALUATION_FILE).read_text())
     assert written == report
@@ -154,9 +155,7 @@ def test_evaluate_rejects_a_problem_type_other_than_the_models(trained: Path, tm
     with pytest.raises(
         DataValidationError, match="--problem-type regression but the model was trained as binary"
     ):
-        evaluate(
-            trained / "model", trained / "test" / contract.TEST_FILE, tmp_path, problem_type="regression"
-        )
+        evaluate(trained / "model", trained / "test", tmp_path, problem_type="regression")
 
 
 def test_main_writes_the_message_file_when_the_model_is_missing(
@@ -165,3 +164,47 @@ def test_main_writes_the_message_file_when_the_model_is_missing(
     monkeypatch.setenv(contract.OPT_ML_ROOT_ENV, str(tmp_path))
     assert main(["--problem-type", "binary"]) == 1
     assert "no model.tar.gz in" in (tmp_path / "output" / "message").read_text()
+
+
+def test_evaluate_over_many_part_files_and_chunks_equals_one_file(trained: Path, tmp_path: Path) -> None:
+    # GIVEN the test rows in one file, and the same rows spread over 5 part files (some header-only,
+    # as from hosts that drew no test row) read 7 rows at a time
+    many = tmp_path / "many"
+    rows = (trained / "test-one-file" / "part-algo-1-00.csv").read_text().splitlines()
+    header, body = rows[0], rows[1:]
+    cuts = [body[:10], [], body[10:37], [], body[37:]]
+    many.mkdir()
+    for k, cut in enumerate(cuts):
+        (many / f"part-algo-{k}-00.csv").write_text("\n".join([header, *cut]) + "\n")
+    (many / "raw-algo-1.csv").write_text("not,a,part,file\n")  # raw test rows sit beside the parts
+    # WHEN both are evaluated
+    one = evaluate(trained / "model", trained / "test-one-file", tmp_path / "one", problem_type="binary")
+    spread = evaluate(trained / "model", many, tmp_path / "spread", problem_type="binary", chunk_rows=7)
+    # THEN the reports are the same
+    assert spread == one
+    assert one["binary_classification_metrics"]["confusion_matrix"] != {}
+
+
+def test_evaluate_names_a_test_folder_without_rows(trained: Path, tmp_path: Path) -> None:
+    with pytest.raises(DataValidationError, match=r"^no part-\*\.csv file in the test folder$"):
+        evaluate(trained / "model", tmp_path, tmp_path / "out", problem_type="binary")
+    header = (trained / "test" / "part-algo-1-00.csv").read_text().splitlines()[0]
+    (tmp_path / "part-algo-1-00.csv").write_text(header + "\n")
+    with pytest.raises(DataValidationError, match=r"^part-algo-1-00\.csv has no rows$"):
+        evaluate(trained / "model", tmp_path, tmp_path / "out", problem_type="binary")
+
+
+def test_main_reads_the_test_folder_in_chunks(
+    trained: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # GIVEN the processing container's model and test inputs
+    monkeypatch.setenv(contract.OPT_ML_ROOT_ENV, str(tmp_path))
+    inputs = tmp_path / "processing" / "input"
+    (inputs / "model").mkdir(parents=True)
+    shutil.copy2(trained / "model.tar.gz", inputs / "model")
+    shutil.copytree(trained / "test", inputs / "test")
+    # WHEN evaluate.py runs with --chunk-rows THEN it writes the report of the whole folder
+    assert main(["--problem-type", "binary", "--chunk-rows", "11"]) == 0
+    written = tmp_path / "processing" / "output" / "evaluation" / contract.EVALUATION_FILE
+    expected = evaluate(trained / "model", trained / "test", tmp_path / "direct", problem_type="binary")
+    assert json.loads(written.read_text()) == expected

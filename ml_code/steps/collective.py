@@ -1,0 +1,131 @@
+"""XGBoost's collective across a training job's hosts: the leader's tracker and every host's membership.
+
+The SageMaker XGBoost container's own way (``sagemaker_xgboost_container/distributed.py`` at
+v3.0-5), written for our entrypoint: the leader (``algo-1``) starts ``xgboost.tracker.RabitTracker``
+on its own address and the collective port, with ranks sorted by task; every host waits until the
+tracker's port answers (hosts boot a few seconds apart), then joins with its place in the host list
+as its task id, so its rank is :attr:`Cluster.rank`. Inside :func:`collective`, ``QuantileDMatrix``
+sketches and ``xgb.train`` histograms, gradients' statistics and evaluation metrics are reduced
+across the hosts by XGBoost itself: every host sees the same metrics, so early stopping stops them
+at the same round. A one-host job runs without any of it.
+
+Unlike the container, a host with an empty shard stays in (xgboost 3.0.5 trains with an empty local
+matrix; see :mod:`ml_code.steps.split_iter`), so there is one collective, not a second one without it.
+"""
+
+from __future__ import annotations
+
+import logging
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Final
+
+import numpy as np
+import xgboost as xgb
+from xgboost import collective as xgb_collective
+from xgboost.tracker import RabitTracker
+
+from ml_code.cluster import Cluster
+
+LOG = logging.getLogger(__name__)
+#: How long a host waits for the leader's tracker, and the tracker for every host to join (the
+#: container waits up to 15 minutes for the cluster's names to resolve).
+JOIN_TIMEOUT_S: Final = 900
+#: Seconds between two knocks on the tracker's port.
+KNOCK_INTERVAL_S: Final = 1.0
+
+
+class CollectiveError(RuntimeError):
+    """The hosts could not form the collective, or it broke (usually: another host failed)."""
+
+
+def wait_for_tracker(address: str, port: int, timeout_s: float = JOIN_TIMEOUT_S) -> None:
+    """Return once ``address:port`` accepts a connection; raises CollectiveError after ``timeout_s``."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        try:
+            socket.create_connection((address, port), timeout=KNOCK_INTERVAL_S * 5).close()
+            return
+        except OSError as exc:
+            if time.monotonic() >= deadline:
+                raise CollectiveError(
+                    f"the leader's tracker at {address}:{port} did not answer within {timeout_s:.0f} s: {exc}"
+                ) from exc
+            time.sleep(KNOCK_INTERVAL_S)
+
+
+def _summary(exc: xgb.core.XGBoostError) -> str:
+    """XGBoost's error chain (``- [file.cc:line|time]: text`` lines) as its texts, without the stack."""
+    lines = str(exc).splitlines()
+    texts = [line.split("]: ", 1)[1] for line in lines if line.startswith("- [") and "]: " in line]
+    return "; ".join(texts[:4]) or (lines[0] if lines else type(exc).__name__)
+
+
+def _start_tracker(cluster: Cluster, address: str, port: int) -> tuple[RabitTracker, threading.Thread]:
+    tracker = RabitTracker(
+        n_workers=cluster.size, host_ip=address, port=port, sortby="task", timeout=JOIN_TIMEOUT_S
+    )
+    tracker.start()
+    waiter = threading.Thread(target=tracker.wait_for, name="rabit-tracker", daemon=True)
+    waiter.start()
+    LOG.info("tracker for %d hosts listening on %s:%d", cluster.size, address, port)
+    return tracker, waiter
+
+
+@contextmanager
+def collective(cluster: Cluster) -> Iterator[None]:
+    """Run the body as a member of the job's collective (nothing to do for one host).
+
+    Raises:
+        CollectiveError: the tracker did not answer, the hosts could not join, or the collective broke
+            while the body ran (the message carries XGBoost's reason; the failing host's own failure
+            reason says why it left).
+    """
+    if cluster.size == 1:
+        yield
+        return
+    address, port = cluster.address(cluster.leader), Cluster.collective_port()
+    tracker = _start_tracker(cluster, address, port) if cluster.is_leader else None
+    try:
+        wait_for_tracker(address, port)
+        with xgb_collective.CommunicatorContext(
+            dmlc_tracker_uri=address, dmlc_tracker_port=port, dmlc_task_id=str(cluster.rank)
+        ):
+            if xgb_collective.get_rank() != cluster.rank:  # the leader must be rank 0: it saves the model
+                raise CollectiveError(f"{cluster.current_host} got rank {xgb_collective.get_rank()}")
+            LOG.info(
+                "%s joined the collective as rank %d of %d", cluster.current_host, cluster.rank, cluster.size
+            )
+            yield
+    except xgb.core.XGBoostError as exc:
+        raise CollectiveError(
+            f"the collective of {cluster.size} hosts failed on {cluster.current_host}: {_summary(exc)} "
+            "(when another host failed first, its failure reason says why)"
+        ) from exc
+    finally:
+        if tracker is not None:
+            tracker[1].join(timeout=5)
+            if not tracker[1].is_alive():
+                tracker[0].free()
+
+
+def global_sums(values: list[int]) -> list[int]:
+    """``values`` summed over every host of the collective (themselves outside one)."""
+    if not xgb_collective.is_distributed():
+        return list(values)
+    return [
+        int(v) for v in xgb_collective.allreduce(np.asarray(values, dtype=np.int64), xgb_collective.Op.SUM)
+    ]
+
+
+def global_range(value: int) -> tuple[int, int]:
+    """The smallest and largest ``value`` over every host of the collective."""
+    if not xgb_collective.is_distributed():
+        return value, value
+    data = np.asarray([value], dtype=np.int64)
+    low = xgb_collective.allreduce(data, xgb_collective.Op.MIN)
+    high = xgb_collective.allreduce(data, xgb_collective.Op.MAX)
+    return int(low[0]), int(high[0])
