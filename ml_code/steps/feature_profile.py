@@ -12,6 +12,8 @@ distinct values get there: an ID or free text, whose top-50 one-hot and baseline
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any, Final
 
@@ -23,7 +25,7 @@ from ml_code.steps.moments import exact_sums, from_text, to_text
 
 #: Distinct values counted exactly per feature (and label counts per profile).
 CATEGORY_CAP: Final = 10_000
-_INTEGER_TEXT: Final = r"\s*[+-]?\d+\s*"
+_INTEGER_TEXT: Final = re.compile(r"\s*[+-]?\d+\s*")
 
 
 @dataclass
@@ -56,7 +58,14 @@ class CategoryCounts:
     @classmethod
     def of(cls, values: pd.Series[str], cap: int = CATEGORY_CAP) -> CategoryCounts:
         """Exact counts of ``values`` (then capped as a merge would)."""
-        counts = {str(k): int(n) for k, n in values.value_counts(sort=False).items()}
+        return cls.of_counts(values.value_counts(sort=False).items(), cap)
+
+    @classmethod
+    def of_counts(cls, pairs: Iterable[tuple[Any, int]], cap: int = CATEGORY_CAP) -> CategoryCounts:
+        """Counts from (value, count) pairs, a value's count summed over its repeats."""
+        counts: dict[str, int] = {}
+        for value, n in pairs:
+            counts[str(value)] = counts.get(str(value), 0) + int(n)
         return CategoryCounts(cap).merge(CategoryCounts(cap, counts))
 
 
@@ -82,19 +91,25 @@ class FeatureProfile:
         return self.count - self.missing
 
     @classmethod
-    def of(cls, column: pd.Series[str]) -> FeatureProfile:
-        """The profile of one chunk's training values of a feature (text, NaN for missing)."""
+    def of(cls, column: pd.Series[str], numeric: bool = True) -> FeatureProfile:
+        """The profile of one chunk's training values of a feature (text, NaN for missing);
+        ``numeric=False`` (already known not to be) skips parsing the values as numbers."""
         present = column.dropna()
-        stripped = present.str.strip()
         profile = cls(count=len(column), missing=len(column) - len(present))
-        profile.blank = int((stripped == "").sum())
-        profile.boolean = bool(present.isin(list(BOOLEANS)).all())
-        profile.categories = CategoryCounts.of(stripped[stripped != ""])
+        # per distinct text, not per row: a column has far fewer values than rows, as a rule
+        texts = {str(text): int(n) for text, n in present.value_counts(sort=False).items()}
+        stripped = [(text.strip(), n) for text, n in texts.items()]
+        profile.blank = sum(n for text, n in stripped if not text)
+        profile.boolean = all(text in BOOLEANS for text in texts)
+        profile.categories = CategoryCounts.of_counts((text, n) for text, n in stripped if text)
+        if not numeric or (profile.boolean and len(present)):
+            profile.numeric = profile.integral = profile.integer_text = False
+            return profile
         numbers = pd.to_numeric(present, errors="coerce").to_numpy(dtype=np.float64)
         profile.numeric = bool(np.isfinite(numbers).all())
         if profile.numeric and len(numbers):
             profile.integral = bool((numbers % 1 == 0).all())
-            profile.integer_text = bool(present.str.fullmatch(_INTEGER_TEXT).all())
+            profile.integer_text = profile.integral and all(_INTEGER_TEXT.fullmatch(t) for t in texts)
             profile.total, profile.squares = exact_sums(numbers)
             profile.minimum, profile.maximum = float(numbers.min()), float(numbers.max())
         return profile

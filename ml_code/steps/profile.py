@@ -118,7 +118,8 @@ class Profile:
             self.train_labels = self.train_labels.merge(CategoryCounts.of(labels[where.split == TRAIN]))
         train = chunk[where.split == TRAIN]
         for name in self.settings.features:
-            self.features[name] = self.features[name].merge(FeatureProfile.of(train[name]))
+            feature = self.features[name]
+            self.features[name] = feature.merge(FeatureProfile.of(train[name], feature.numeric))
         self.sample.add(where.rank[where.split == TRAIN], train)
         self.smoke.add(where.rank[where.split == TEST], chunk[where.split == TEST])
 
