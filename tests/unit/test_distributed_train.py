@@ -95,13 +95,14 @@ def test_two_hosts_train_one_model_as_good_as_one_hosts(
     assert f"kept {meta['num_boosted_rounds']} rounds" in runs["algo-2"].log  # early stopping is global
 
 
+@pytest.mark.parametrize("argv", [[], ["--external-memory"]], ids=["in memory", "external memory"])
 def test_a_host_with_an_empty_shard_takes_part(
-    files: dict[str, list[Path]], splits: Splits, tmp_path: Path
+    files: dict[str, list[Path]], splits: Splits, tmp_path: Path, argv: list[str]
 ) -> None:
     # GIVEN algo-2's shard is no file at all (ShardedByS3Key with fewer objects than hosts)
     roots = two_hosts(tmp_path, files, {"algo-1": slice(0, 4), "algo-2": slice(0, 0)})
     # WHEN both train THEN they succeed, and the model is one host's on the same data
-    runs = run_hosts(roots)
+    runs = run_hosts(roots, argv)
     assert [runs[h].code for h in HOSTS] == [0, 0], {h: runs[h].log[-3000:] for h in HOSTS}
     assert "algo-2: 0 train rows from 0 files" in runs["algo-2"].log
     two = auc_on(roots["algo-1"] / "model", files["test"][0], splits)
