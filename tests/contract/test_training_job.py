@@ -39,14 +39,15 @@ def test_training_writes_the_model_and_matches_the_offline_runner(training_runs:
 
 @pytest.fixture(scope="module")
 def bad_train_channel(workspace: Path, image_splits: dict[str, Path]) -> Path:
-    """The train split with ``abc`` in a numeric cell of its first row."""
+    """The train split with ``abc`` in a numeric cell of the first row of its first part file."""
     folder = workspace / "bad-train"
     shutil.copytree(image_splits["train"], folder)
-    lines = (folder / contract.TRAIN_FILE).read_text().splitlines()
+    part = sorted(folder.glob(contract.SPLIT_PART_GLOB))[0]
+    lines = part.read_text().splitlines()
     cells = lines[1].split(",")
     cells[1] = "abc"
     lines[1] = ",".join(cells)
-    (folder / contract.TRAIN_FILE).write_text("\n".join(lines) + "\n")
+    part.write_text("\n".join(lines) + "\n")
     return folder
 
 
@@ -59,6 +60,7 @@ def test_bad_training_data_leaves_the_scripts_reason_in_the_failure_file(
 ) -> None:
     # GIVEN the Train request with a non-numeric cell in its train channel
     sources = {"code": bundle, "train": bad_train_channel, "validation": image_splits["validation"]}
+    sources["transformer"] = image_splits["transformer"]
 
     # WHEN its own ContainerEntrypoint runs, in the image and offline
     runs = {
@@ -71,7 +73,7 @@ def test_bad_training_data_leaves_the_scripts_reason_in_the_failure_file(
     assert all(run.error for run in runs.values())
     failures = {name: run.file(contract.FAILURE_FILE).read_text() for name, run in runs.items()}
     assert failures[IMAGE.name].startswith("DataValidationError: ")
-    assert contract.TRAIN_FILE in failures[IMAGE.name]
+    assert sorted(bad_train_channel.glob(contract.SPLIT_PART_GLOB))[0].name in failures[IMAGE.name]
     assert failures[IMAGE.name] == failures[OFFLINE.name]
 
 
