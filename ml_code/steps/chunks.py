@@ -24,13 +24,14 @@ BOOLEANS: Final[dict[str, str]] = {
 }  # fmt: skip
 
 
-def raw_files(input_dir: Path) -> list[Path]:
+def raw_files(input_dir: Path, *, may_be_empty: bool = False) -> list[Path]:
     """Every ``*.csv`` under ``input_dir`` (any depth), sorted by path.
 
-    Raises DataValidationError when there is none, listing (up to 20 of) the files found.
+    Raises DataValidationError when there is none (unless ``may_be_empty``: one host of several may
+    get no object of a sharded input), listing (up to 20 of) the files found.
     """
     files = sorted(p for p in input_dir.rglob("*.csv") if p.is_file())
-    if not files:
+    if not files and not may_be_empty:
         found = sorted(str(p.relative_to(input_dir)) for p in input_dir.rglob("*") if p.is_file())[:20]
         raise DataValidationError(f"no CSV file under {input_dir}; files found: {found}")
     return files
@@ -61,6 +62,8 @@ def read_chunks(files: Sequence[Path], chunk_rows: int) -> Iterator[pd.DataFrame
     """
     if chunk_rows < 1:
         raise ValueError(f"chunk rows must be at least 1, got {chunk_rows}")
+    if not files:
+        return
     header = common_header(files)
     for path in files:
         try:

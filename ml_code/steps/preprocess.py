@@ -156,7 +156,11 @@ def load_profiles(folder: Path, cluster: Cluster) -> Profile | None:
     if hosts != sorted(cluster.hosts):
         raise DataValidationError(f"profiles of hosts {hosts} in {folder}, but this job's hosts are "
                                   f"{list(cluster.hosts)}")  # fmt: skip
-    return merge_all(Profile.from_dict(json.loads(p.read_text(encoding="utf-8"))) for p in files)
+    contents = [json.loads(p.read_text(encoding="utf-8")) for p in files]
+    with_data = [Profile.from_dict(c) for c in contents if c.get("settings") is not None]
+    if not with_data:
+        raise DataValidationError(f"no host of the job had a raw data file (profiles in {folder})")
+    return merge_all(with_data)
 
 
 def preprocess_files(
@@ -191,14 +195,18 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 def _run(argv: list[str] | None) -> None:
     args = parse_args(argv)
-    files = raw_files(args.input_dir or container_path(contract.RAW_DATA_DIR))
     dirs = {
         name: (args.output_root / name if args.output_root else container_path(path))
         for name, path in contract.PREPROCESS_OUTPUTS.items()
     }
     cluster = read_cluster(contract.PROCESSING_RESOURCE_CONFIG)
     profile = load_profiles(args.profiles_dir or container_path(contract.PROFILES_INPUT_DIR), cluster)
-    settings = settings_of(args, common_header(files))
+    # a host of several may get no raw file: it writes header-only parts, columns from the profiles
+    files = raw_files(
+        args.input_dir or container_path(contract.RAW_DATA_DIR), may_be_empty=profile is not None
+    )
+    header = common_header(files) if files or profile is None else list(profile.settings.columns)
+    settings = settings_of(args, header)
     sizes = preprocess_files(files, settings, dirs, cluster=cluster, chunk_rows=args.chunk_rows,
                              shards=args.shards, profile=profile)  # fmt: skip
     LOG.info("%s wrote splits %s (%d shards) to %s", cluster.current_host, sizes, args.shards, dirs)

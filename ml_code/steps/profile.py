@@ -37,6 +37,8 @@ FORMAT_VERSION: Final = 1
 DEFAULT_SAMPLE_ROWS: Final = 100_000
 #: How many raw test records the model version keeps for the post-deploy smoke test.
 SMOKE_SAMPLES: Final = 50
+#: The profile of a host that got no raw data file (a sharded input with fewer objects than hosts).
+NO_DATA: Final[dict[str, Any]] = {"format_version": FORMAT_VERSION, "settings": None}
 #: Non-numeric regression targets a profile keeps to quote (the smallest, so any host order agrees).
 _BAD_TARGETS: Final = 5
 
@@ -215,13 +217,16 @@ def _run(argv: list[str] | None) -> None:
     add_arguments(parser)
     parser.add_argument("--output-dir", type=Path, default=None, help="default: the profile output dir")
     args = parser.parse_args(argv)
-    files = raw_files(args.input_dir or container_path(contract.RAW_DATA_DIR))
-    settings = settings_of(args, common_header(files))
-    profile = profile_chunks(read_chunks(files, args.chunk_rows), settings)
+    cluster = read_cluster(contract.PROCESSING_RESOURCE_CONFIG)
+    input_dir = args.input_dir or container_path(contract.RAW_DATA_DIR)
+    files = raw_files(input_dir, may_be_empty=cluster.size > 1)
+    content: dict[str, Any] = NO_DATA
+    if files:
+        settings = settings_of(args, common_header(files))
+        content = profile_chunks(read_chunks(files, args.chunk_rows), settings).to_dict()
     out = args.output_dir or container_path(contract.PROFILE_DIR)
     out.mkdir(parents=True, exist_ok=True)
-    host = read_cluster(contract.PROCESSING_RESOURCE_CONFIG).current_host
-    (out / f"{host}.json").write_text(json.dumps(profile.to_dict()), encoding="utf-8")
+    (out / f"{cluster.current_host}.json").write_text(json.dumps(content), encoding="utf-8")
 
 
 def main(argv: list[str] | None = None) -> int:

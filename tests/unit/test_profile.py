@@ -251,3 +251,31 @@ def test_the_profile_step_writes_its_hosts_profile(tmp_path: Path, monkeypatch: 
     expected = merge_all([profile_chunks(read_chunks([tmp_path / "raw.csv"], 50), profile.settings)])
     assert list(profile.settings.columns) == header
     assert profile.to_dict() == expected.to_dict()
+
+
+def test_a_host_without_raw_files_writes_header_only_parts(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # GIVEN two hosts, and one raw file, which a sharded input gives algo-1 alone
+    (tmp_path / "raw" / "algo-1").mkdir(parents=True)
+    (tmp_path / "raw" / "algo-2").mkdir()
+    generate(300, seed=1).to_csv(tmp_path / "raw" / "algo-1" / "raw.csv", index=False)
+    common = ["--target-column", "churn", "--problem-type", "binary"]
+    hosts = ["algo-1", "algo-2"]
+    # WHEN both profile their share, then preprocess it
+    for host in hosts:
+        inputs = ["--input-dir", str(tmp_path / "raw" / host)]
+        run_host(
+            tmp_path, host, hosts, [*common, *inputs, "--output-dir", str(tmp_path / "profiles")], monkeypatch
+        )
+    for host in hosts:
+        inputs = ["--input-dir", str(tmp_path / "raw" / host), "--profiles-dir", str(tmp_path / "profiles")]
+        outputs = ["--shards", "2", "--output-root", str(tmp_path / "out")]
+        run_host(tmp_path, host, hosts, [*common, *inputs, *outputs], monkeypatch)
+    # THEN algo-2's parts are the header alone, and the rows are algo-1's
+    empty = pd.read_csv(tmp_path / "out" / "train" / "part-algo-2-01.csv")
+    full = pd.read_csv(tmp_path / "out" / "train" / "part-algo-1-01.csv")
+    assert list(empty.columns) == list(full.columns)
+    assert empty.empty
+    assert not full.empty
+    assert pd.read_csv(tmp_path / "out" / "test" / "raw-algo-2.csv").columns.tolist()[-1] == "churn"
