@@ -85,7 +85,7 @@ def _job_steps(
     profile = None
     if props.processing_instances > 1:
         profile_uri = _run_uri(props.artifact_bucket, "profile", prefix=INTERMEDIATES_PREFIX)
-        profile = profile_step(props, p, step_command("profile.py", code_file), code_input, profile_uri)
+        profile = profile_step(props, p, step_command("profile_data.py", code_file), code_input, profile_uri)
     preprocess = _preprocess_step(props, p, code_file, code_input, profile)
     train = _train_step(props, p, code_file, preprocess)
     evaluate, report = _evaluate_step(props, p, code_file, code_input, preprocess=preprocess, train=train)

@@ -59,6 +59,9 @@ SHIMS: Final[dict[str, str]] = {
     contract.SERVING_PROGRAM: contract.SERVING_SHIM_SOURCE,
     "monitor.py": _ENTRY_POINT.format(module="drift.monitor"),
     "preprocess.py": _ENTRY_POINT.format(module="steps.preprocess"),
+    # Not "profile.py": the script's folder comes first on sys.path, and the standard library has a
+    # module of that name (cProfile imports it).
+    "profile_data.py": _ENTRY_POINT.format(module="steps.profile"),
     "train.py": _ENTRY_POINT.format(module="steps.train"),
 }
 

@@ -44,7 +44,7 @@ def test_profile_runs_first_on_every_processing_instance_over_its_share_of_the_d
     profile = steps["Profile"]["Arguments"]
     assert profile["ProcessingResources"]["ClusterConfig"]["InstanceCount"] == 2
     assert _inputs(steps["Profile"])["data"]["S3DataDistributionType"] == "ShardedByS3Key"
-    assert profile["AppSpecification"]["ContainerEntrypoint"][2].endswith('exec python3 profile.py "$@"')
+    assert profile["AppSpecification"]["ContainerEntrypoint"][2].endswith('exec python3 profile_data.py "$@"')
     assert _outputs(steps["Profile"])[contract.PROFILE_OUTPUT]["LocalPath"] == contract.PROFILE_DIR
     assert profile["NetworkConfig"]["EnableNetworkIsolation"] is True
 
