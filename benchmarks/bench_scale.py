@@ -1,7 +1,8 @@
 """Benchmark (issue 14 point 6): the data steps at 100k, 1M and 10M rows on 1 and 2 instances.
 
     .venv/bin/python -m benchmarks.bench_scale [--rows 100000,1000000,10000000] [--instances 1,2]
-        [--chunk-rows 100000] [--sample-rows 100000] [--work DIR] [--keep]
+        [--chunk-rows 100000] [--sample-rows 100000] [--rev REV] [--external-memory]
+        [--work DIR] [--keep]
 
 For each size, the sample generator streams the rows into 2 CSV files (so 2 processing hosts
 each get one; :func:`ml_code.sample_data.write_csv`). Then, for each instance count P, the
@@ -9,6 +10,8 @@ pipeline's steps run as SageMaker would run them on P hosts (:mod:`benchmarks.sc
 P = 1: Preprocess alone (it profiles its own input); P = 2: Profile on both hosts, then
 Preprocess on both; then Train on T = P hosts over the part files, then Evaluate once. Every
 host is a process of its own, measured for wall time and peak RSS (:mod:`benchmarks.scale_hosts`).
+``--rev`` runs a git revision's ``ml_code`` (a snapshot) instead of the working tree's;
+``--external-memory`` adds that flag to train.py's arguments (the definition does not pass it).
 
 Writes ``benchmarks/scale_results.json`` and ``benchmarks/scale.png`` after every run (so a
 partial run keeps what it measured) and prints the table and the targets
@@ -25,6 +28,7 @@ import json
 import os
 import platform
 import shutil
+import subprocess
 import sys
 import tempfile
 import time
@@ -33,7 +37,7 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-from benchmarks.scale_hosts import HostFailedError, HostRun, job_hosts, run_job
+from benchmarks.scale_hosts import ROOT, HostFailedError, HostRun, job_hosts, run_job
 from benchmarks.scale_pipeline import Settings, run_pipeline
 from benchmarks.scale_report import PLOT_FILE, RESULTS_FILE, plot, summary
 from ml_code import contract, sample_data
@@ -58,12 +62,16 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--sample-rows", type=int, default=100_000)
     parser.add_argument("--work", type=Path, default=None, help="default: a new folder under /tmp")
     parser.add_argument("--keep", action="store_true", help="keep the data and every step's folder")
+    parser.add_argument(
+        "--rev", default=None, help="run this git revision's ml_code (default: the working tree)"
+    )
+    parser.add_argument("--external-memory", action="store_true", help="train.py --external-memory too")
     parser.add_argument("--results", type=Path, default=RESULTS_FILE)
     parser.add_argument("--plot", type=Path, default=PLOT_FILE)
     return parser.parse_args(argv)
 
 
-def _generate(work: Path, rows: int) -> tuple[list[Path], dict[str, Any]]:
+def _generate(work: Path, rows: int, code: Path) -> tuple[list[Path], dict[str, Any]]:
     """Stream ``rows`` rows into DATA_FILES files (the generator's own process, measured)."""
     folder = work / f"data-{rows}"
     out = folder / "churn.csv"
@@ -71,7 +79,7 @@ def _generate(work: Path, rows: int) -> tuple[list[Path], dict[str, Any]]:
     (made,) = run_job(
         "generate", [host], "ml_code.sample_data",
         ["--rows", str(rows), "--seed", str(SEED), "--out", str(out), "--files", str(DATA_FILES)],
-        failure_file=contract.PROCESSING_MESSAGE_FILE,
+        failure_file=contract.PROCESSING_MESSAGE_FILE, code=code,
     )  # fmt: skip
     files = sample_data.file_paths(out, DATA_FILES)
     return files, {**asdict(made), "bytes": sum(p.stat().st_size for p in files)}
@@ -102,25 +110,55 @@ def _save(results: dict[str, Any], args: argparse.Namespace) -> None:
     plot(results, args.plot)
 
 
+def _code(work: Path, rev: str | None) -> tuple[Path, str]:
+    """The folder whose ``ml_code`` the steps run, and what it is: ``rev``'s snapshot (``git
+    archive``, so edits in progress in the working tree do not leak in), else the working tree."""
+    if rev is None:
+        dirty = subprocess.run(["git", "status", "--porcelain", "--", "ml_code"], cwd=ROOT,
+                               capture_output=True, text=True, check=True).stdout  # fmt: skip
+        head = _git("rev-parse", "--short", "HEAD")
+        return ROOT, f"working tree at {head}" + (" (ml_code edited)" if dirty.strip() else "")
+    commit = _git("rev-parse", "--short", rev)
+    folder = work / f"code-{commit}"
+    folder.mkdir(parents=True, exist_ok=True)
+    archive = subprocess.run(["git", "archive", commit, "ml_code"], cwd=ROOT, capture_output=True, check=True)
+    subprocess.run(["tar", "-x", "-C", str(folder)], input=archive.stdout, check=True)
+    return folder, commit
+
+
+def _git(*args: str) -> str:
+    return subprocess.run(["git", *args], cwd=ROOT, capture_output=True, text=True, check=True).stdout.strip()
+
+
+def _header(settings: Settings, code: str) -> dict[str, Any]:
+    machine = {"cpus": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform()}
+    return {
+        "date": dt.date.today().isoformat(),
+        "code": code,
+        "machine": machine,
+        "settings": {
+            "chunk_rows": settings.chunk_rows,
+            "sample_rows": settings.sample_rows,
+            "train_extra": list(settings.train_extra),
+            "seed": SEED,
+            "data_files": DATA_FILES,
+        },
+        "generate": {},
+        "runs": [],
+    }
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     work = args.work or Path(tempfile.mkdtemp(prefix="bench-scale-"))
     work.mkdir(parents=True, exist_ok=True)
-    settings = Settings(chunk_rows=args.chunk_rows, sample_rows=args.sample_rows)
-    results: dict[str, Any] = {
-        "date": dt.date.today().isoformat(),
-        "machine": {
-            "cpus": os.cpu_count(),
-            "python": platform.python_version(),
-            "platform": platform.platform(),
-        },
-        "settings": {**asdict(settings), "seed": SEED, "data_files": DATA_FILES},
-        "generate": {},
-        "runs": [],
-    }
+    code, label = _code(work, args.rev)
+    extra = ("--external-memory",) if args.external_memory else ()
+    settings = Settings(args.chunk_rows, args.sample_rows, code=code, train_extra=extra)
+    results = _header(settings, label)
     try:
         for rows in args.rows:
-            data, made = _generate(work, rows)
+            data, made = _generate(work, rows, code)
             results["generate"][str(rows)] = made
             print(
                 f"generated {rows:,} rows ({made['bytes'] / 1e6:.0f} MB) in {made['wall_s']:.1f} s",

@@ -75,9 +75,9 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def _environment(host: Host, collective: Mapping[str, str]) -> dict[str, str]:
+def _environment(host: Host, collective: Mapping[str, str], code: Path) -> dict[str, str]:
     env = {**os.environ, contract.OPT_ML_ROOT_ENV: str(host.opt_ml), **collective}
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(code), env.get("PYTHONPATH")]))
     return env
 
 
@@ -89,9 +89,16 @@ def _reason(host: Host, failure_file: str, log: Path) -> str:
 
 
 def run_job(
-    step: str, hosts: Sequence[Host], module: str, arguments: Sequence[str], *, failure_file: str
+    step: str,
+    hosts: Sequence[Host],
+    module: str,
+    arguments: Sequence[str],
+    *,
+    failure_file: str,
+    code: Path = ROOT,
 ) -> list[HostRun]:
-    """Run ``python -m <module> <arguments>`` on every host at once; each host's cost, in host order.
+    """Run ``python -m <module> <arguments>`` on every host at once, from ``code`` (the folder
+    holding ``ml_code``); each host's cost, in host order.
 
     Raises:
         HostFailedError: a host exited non-zero (the others are stopped first).
@@ -109,7 +116,7 @@ def run_job(
         with log.open("wb") as out:
             proc = subprocess.Popen(
                 [sys.executable, "-m", module, *arguments],
-                cwd=ROOT, env=_environment(host, collective), stdout=out, stderr=subprocess.STDOUT,
+                cwd=code, env=_environment(host, collective, code), stdout=out, stderr=subprocess.STDOUT,
             )  # fmt: skip
         started[proc.pid] = (host, log, time.monotonic(), proc)
     runs: dict[str, HostRun] = {}

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
 
-from benchmarks.scale_hosts import Host, HostRun, job_hosts, run_job
+from benchmarks.scale_hosts import ROOT, Host, HostRun, job_hosts, run_job
 from ml_code import contract
 from stacks.pipeline.props import TRAINING_HYPERPARAMETERS
 
@@ -40,6 +40,10 @@ class Settings:
 
     chunk_rows: int
     sample_rows: int
+    #: The folder holding the ``ml_code`` the steps run (the working tree, or a revision's snapshot).
+    code: Path = ROOT
+    #: Arguments train.py gets besides the definition's (e.g. ``--external-memory``).
+    train_extra: tuple[str, ...] = ()
 
     def data_arguments(self) -> list[str]:
         """What Profile and Preprocess both get (stacks/pipeline/raw_data.py)."""
@@ -95,14 +99,14 @@ def _processing(
         for host in profile:
             host.write_resource_config(contract.PROCESSING_RESOURCE_CONFIG)
         runs += run_job("profile", profile, "ml_code.steps.profile", settings.data_arguments(),
-                        failure_file=contract.PROCESSING_MESSAGE_FILE)  # fmt: skip
+                        failure_file=contract.PROCESSING_MESSAGE_FILE, code=settings.code)  # fmt: skip
         profiles = _objects(profile, contract.PROFILE_DIR)
         _download(preprocess, profiles, contract.PROFILES_INPUT_DIR, sharded=False)
     for host in preprocess:
         host.write_resource_config(contract.PROCESSING_RESOURCE_CONFIG)
     arguments = [*settings.data_arguments(), "--shards", str(count)]
     runs += run_job("preprocess", preprocess, "ml_code.steps.preprocess", arguments,
-                    failure_file=contract.PROCESSING_MESSAGE_FILE)  # fmt: skip
+                    failure_file=contract.PROCESSING_MESSAGE_FILE, code=settings.code)  # fmt: skip
     return preprocess
 
 
@@ -125,8 +129,9 @@ def _train(
         host.write_resource_config(
             contract.TRAINING_RESOURCE_CONFIG, network_interface_name=NETWORK_INTERFACE
         )
-    runs += run_job("train", hosts, "ml_code.steps.train", ["--chunk-rows", str(settings.chunk_rows)],
-                    failure_file=contract.FAILURE_FILE)  # fmt: skip
+    arguments = ["--chunk-rows", str(settings.chunk_rows), *settings.train_extra]
+    runs += run_job("train", hosts, "ml_code.steps.train", arguments,
+                    failure_file=contract.FAILURE_FILE, code=settings.code)  # fmt: skip
     return hosts[0]
 
 
@@ -150,7 +155,7 @@ def _evaluate(
     host.write_resource_config(contract.PROCESSING_RESOURCE_CONFIG)
     arguments = ["--problem-type", PROBLEM_TYPE, "--chunk-rows", str(settings.chunk_rows)]
     runs += run_job("evaluate", [host], "ml_code.steps.evaluate", arguments,
-                    failure_file=contract.PROCESSING_MESSAGE_FILE)  # fmt: skip
+                    failure_file=contract.PROCESSING_MESSAGE_FILE, code=settings.code)  # fmt: skip
     report = json.loads((host.local(contract.EVALUATION_DIR) / contract.EVALUATION_FILE).read_text())
     return float(report[contract.GATE_SECTION]["value"])
 
