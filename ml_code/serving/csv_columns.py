@@ -33,17 +33,15 @@ import numpy as np
 import numpy.typing as npt
 
 from ml_code.features import MISSING, OTHER, FeatureTransformer
+from ml_code.serving.csv_categories import MAX_FEATURES, CategoryFields
 from ml_code.serving.csv_numbers import MAX_NUMBER_CHARS, NumberFields
-from ml_code.serving.csv_words import WORD, CategoryTable, Ints
+from ml_code.serving.csv_words import WORD, Ints
 
 _COMMA: Final = 44
 _NEWLINE: Final = 10
 #: Up to this many bytes, the body's words are copied into one aligned array before they are
 #: gathered (8 bytes per byte of text): numpy gathers aligned words several times faster.
 _ALIGNED_WORDS_MAX: Final = 1 << 20
-#: bytes str.strip() removes (ASCII whitespace, including the \x1c-\x1f separators)
-_WHITESPACE: Final = np.zeros(256, dtype=bool)
-_WHITESPACE[[9, 10, 11, 12, 13, 28, 29, 30, 31, 32]] = True
 
 
 class CsvColumns:
@@ -66,9 +64,6 @@ class CsvColumns:
                 if s["missing_indicator"]
             ],
         )
-        self.categorical_fields = np.array([i for i, _ in categorical], dtype=np.intp)
-        self.other = np.array([index[f"{s['name']}={OTHER}"] for _, s in categorical], dtype=np.intp)
-        self.missing = np.array([index[f"{s['name']}={MISSING}"] for _, s in categorical], dtype=np.intp)
         # (feature ordinal, category) -> output column. Other categories can never equal a field
         # this path accepts (ASCII, no NUL, nothing str.strip would remove).
         known = {
@@ -77,20 +72,31 @@ class CsvColumns:
             for c in spec["categories"]
             if str(c) and str(c).isascii() and "\x00" not in str(c) and str(c).strip() == str(c)
         }
-        self.table = CategoryTable(known) if known else None
-        key_words = self.table.n_words if self.table else 0
+        self.categories = (
+            CategoryFields(
+                fields=np.array([i for i, _ in categorical], dtype=np.intp),
+                other=np.array([index[f"{s['name']}={OTHER}"] for _, s in categorical], dtype=np.intp),
+                missing=np.array([index[f"{s['name']}={MISSING}"] for _, s in categorical], dtype=np.intp),
+                known=known,
+                width=self.out_width,
+            )
+            if 0 < len(categorical) <= MAX_FEATURES
+            else None
+        )
+        self.usable = len(categorical) <= MAX_FEATURES
+        key_words = self.categories.n_words if self.categories else 0
         #: zero bytes around the body: a field's words are read from its start or back from its end
         self.padding = bytes(8 * max(key_words, -(-MAX_NUMBER_CHARS // 8)) + 8)
 
     def parse(self, text: str) -> npt.NDArray[np.float32] | None:
-        fields = self._fields(text)
+        fields = self._fields(text) if self.usable else None
         if fields is None:
             return None
         raw, words, starts, ends = fields
         out = np.zeros((starts.shape[0], self.out_width), dtype=np.float32)
         if self.numbers.fields.size and not self.numbers.read(raw, words, starts, ends, out):
             return None
-        if self.categorical_fields.size and not self._categories(raw, words, starts, ends, out):
+        if self.categories is not None and not self.categories.read(raw, words, starts, ends, out):
             return None
         return out
 
@@ -118,23 +124,3 @@ class CsvColumns:
         if len(data) <= _ALIGNED_WORDS_MAX:
             words = np.ascontiguousarray(words)
         return raw, words, starts, ends
-
-    def _categories(
-        self, raw: npt.NDArray[np.uint8], words: Any, starts: Ints, ends: Ints, out: npt.NDArray[np.float32]
-    ) -> bool:
-        first = starts[:, self.categorical_fields]  # (row, categorical feature)
-        lengths = ends[:, self.categorical_fields] - first
-        present = lengths > 0
-        column = (
-            self.table.lookup(words, first, lengths) if self.table is not None else np.full(first.shape, -1)
-        )
-        unknown = present & (column < 0)
-        if unknown.any():  # a known category has no surrounding whitespace; the others may
-            edges = first[unknown], first[unknown] + lengths[unknown] - 1
-            if (_WHITESPACE[raw[edges[0]]] | _WHITESPACE[raw[edges[1]]]).any():
-                return False
-        target = np.where(unknown, self.other, self.missing)
-        target = np.where(present & (column >= 0), column, target)
-        target += (np.arange(out.shape[0]) * out.shape[1])[:, None]
-        out.reshape(-1)[target.ravel()] = 1.0
-        return True

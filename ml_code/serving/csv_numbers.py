@@ -70,8 +70,8 @@ class NumberFields:
     def read(
         self, raw: npt.NDArray[np.uint8], words: Any, starts: Ints, ends: Ints, out: npt.NDArray[np.float32]
     ) -> bool:
-        last = ends[:, self.fields]  # (row, numeric feature): each field's end, a separator
-        first = starts[:, self.fields]
+        last = ends.take(self.fields, axis=1)  # (row, numeric feature): each field's end, a separator
+        first = starts.take(self.fields, axis=1)  # contiguous, as take's indices are fastest
         lengths = last - first
         longest = int(lengths.max())
         if longest > MAX_NUMBER_CHARS:
