@@ -103,7 +103,7 @@ class HostRun:
 
 
 def run_hosts(
-    roots: dict[str, Path], argv: list[str] | None = None, timeout: int = 300
+    roots: dict[str, Path], argv: list[str] | None = None, timeout: int = 300, python: str = sys.executable
 ) -> dict[str, HostRun]:
     """``python -m ml_code.steps.train`` once per host, all at once, on loopback; each host's result."""
     port = free_port()
@@ -117,10 +117,13 @@ def run_hosts(
                 contract.HOST_ADDRESSES_ENV: addresses,
                 contract.COLLECTIVE_PORT_ENV: str(port),
                 "PYTHONPATH": str(REPO),
+                # N hosts on one machine: XGBoost's OpenMP threads spin while a collective call waits,
+                # so two 2-thread hosts on 2 cores take ~30x longer per round than 1-thread ones.
+                "OMP_NUM_THREADS": "1",
             }
         )
         processes[host] = subprocess.Popen(
-            [sys.executable, "-m", "ml_code.steps.train", *(argv or [])],
+            [python, "-m", "ml_code.steps.train", *(argv or [])],
             env=env, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
         )  # fmt: skip
     runs = {}
