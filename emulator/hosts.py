@@ -20,6 +20,7 @@ host-named files, as preprocess does).
 from __future__ import annotations
 
 import json
+import os
 import socket
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
@@ -115,6 +116,11 @@ class Hosts:
         if self._port is not None:
             env[contract.HOST_ADDRESSES_ENV] = json.dumps(dict.fromkeys(self.names, LOOPBACK))
             env[contract.COLLECTIVE_PORT_ENV] = str(self._port)
+            # Each SageMaker host has its instance's cores; here N hosts share this machine's. Left to
+            # OpenMP, each host's threads spin on every core while the collective waits for the
+            # others, and a round takes ~100x longer: each host gets its share of the cores instead.
+            if "OMP_NUM_THREADS" not in extra:
+                env["OMP_NUM_THREADS"] = str(max(1, (os.cpu_count() or 1) // len(self.names)))
         return env
 
     def run(

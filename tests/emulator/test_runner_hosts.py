@@ -59,6 +59,7 @@ out = pathlib.Path(sys.argv[2])
     "sharded": files("sharded"), "replicated": files("replicated"), "manifest": files("manifest"),
     "addresses": os.environ.get("MLOPS_HOST_ADDRESSES"), "port": os.environ.get("MLOPS_COLLECTIVE_PORT"),
     "sm": sorted(k for k in os.environ if k.startswith("SM_")),
+    "omp": os.environ.get("OMP_NUM_THREADS"),
 }))
 (out / "same.txt").write_text(host)
 """
@@ -249,6 +250,8 @@ def test_each_host_of_a_processing_job_sees_its_own_config_and_share(aws: LocalA
         assert seen["sm"] == []
     assert first["port"] == second["port"]
     assert int(first["port"]) > 0
+    # ... and each its share of this machine's cores (a SageMaker host has its instance's own)
+    assert first["omp"] == second["omp"] == str(max(1, (os.cpu_count() or 1) // 2))
     # ... both hosts' outputs went to the output URI; a file both wrote is the last host's
     assert aws.read_object(f"s3://{BUCKET}/out/same.txt") == b"algo-2"
     # ... and the step (record and summary) names its hosts and each host's log
