@@ -14,7 +14,7 @@ import pandas as pd
 
 from ml_code import contract, sample_data
 from ml_code.steps.preprocess import preprocess, write_outputs
-from ml_code.steps.train import Hyperparameters, train
+from ml_code.steps.train import Hyperparameters, TrainingData, train
 
 TARGETS = {"binary": "churn", "multiclass": "contract", "regression": "monthly_charges"}
 
@@ -28,9 +28,10 @@ def build_model(root: Path, problem_type: str, rows: int = 400) -> Path:
     dirs = {name: root / "pre" / name for name in contract.PREPROCESS_OUTPUTS}
     write_outputs(preprocess(raw_frame(rows), TARGETS[problem_type], problem_type, seed=1), dirs)
     model_dir = root / "model"
-    train(
-        dirs["train"], dirs["validation"], model_dir, Hyperparameters(num_round=15, early_stopping_rounds=5)
+    data = TrainingData(
+        train_dir=dirs["train"], validation_dir=dirs["validation"], transformer_dir=dirs["transformer"]
     )
+    train(data, model_dir, Hyperparameters(num_round=15, early_stopping_rounds=5))
     return model_dir
 
 
