@@ -29,6 +29,7 @@ from xgboost import collective as xgb_collective
 from xgboost.tracker import RabitTracker
 
 from ml_code.cluster import Cluster
+from ml_code.errors import DataValidationError
 
 LOG = logging.getLogger(__name__)
 #: How long a host waits for the leader's tracker, and the tracker for every host to join (the
@@ -54,6 +55,23 @@ def wait_for_tracker(address: str, port: int, timeout_s: float = JOIN_TIMEOUT_S)
                 raise CollectiveError(
                     f"the leader's tracker at {address}:{port} did not answer within {timeout_s:.0f} s: {exc}"
                 ) from exc
+            time.sleep(KNOCK_INTERVAL_S)
+
+
+def leader_address(cluster: Cluster, timeout_s: float = JOIN_TIMEOUT_S) -> str:
+    """The leader's address, asked again until ``timeout_s``: as a SageMaker cluster boots, its hosts'
+    names may not resolve yet (the XGBoost container retries for 15 minutes too).
+
+    Raises:
+        DataValidationError: the name still does not resolve after ``timeout_s``.
+    """
+    deadline = time.monotonic() + timeout_s
+    while True:
+        try:
+            return cluster.address(cluster.leader)
+        except DataValidationError:
+            if time.monotonic() >= deadline:
+                raise
             time.sleep(KNOCK_INTERVAL_S)
 
 
@@ -87,7 +105,7 @@ def collective(cluster: Cluster) -> Iterator[None]:
     if cluster.size == 1:
         yield
         return
-    address, port = cluster.address(cluster.leader), Cluster.collective_port()
+    address, port = leader_address(cluster), Cluster.collective_port()
     tracker = _start_tracker(cluster, address, port) if cluster.is_leader else None
     try:
         wait_for_tracker(address, port)
