@@ -51,6 +51,9 @@ def binary_text(values: npt.NDArray[np.float32], labels: Sequence[Label], conten
         return None
     winner = (k >= _SCALE // 2).astype(np.intp)  # the rounded probability >= 0.5
     if content_type == CONTENT_TYPE_CSV:
+        short = _short_csv_rows(tuple(labels))
+        if short is not None:
+            return short.write(k, winner)
         return _Rows(winner).table(_label_cells(tuple(labels), "csv")).text(b",").number(k).text(b"\n").join()
     rows = _Rows(winner).text(b'{"predicted_label":').table(_label_cells(tuple(labels), "json"))
     return _finish(rows.text(b',"probability":').number(k), content_type)
@@ -160,3 +163,51 @@ def _label_cells(
     width = max(len(t) for t in texts)
     chars = np.frombuffer(b"".join(t.ljust(width, b"\0") for t in texts), dtype=np.uint8).reshape(-1, width)
     return chars, np.arange(width) < np.array([len(t) for t in texts])[:, None]
+
+
+#: by h = k // 10**5 (0..100): how many decimals repr writes when k's last 5 digits are 0 (at least 1)
+_DECIMALS_HEAD: Final = np.maximum(1, 2 - _ZEROS2.take(np.arange(101) % 100))
+#: by m = k // 10 % 10**4 (m > 0), when k's last digit is 0: decimals up to m's last non-zero digit
+_DECIMALS_MIDDLE: Final = 6 - _ZEROS4
+
+
+class _ShortCsvRows:
+    """Binary CSV rows ``label,probability`` for labels whose CSV cells have at most 3 bytes.
+
+    Each row is put together in 16 bytes, as four 4-byte words: the label right-aligned before a
+    comma, then what :meth:`_Rows.number` writes (``"0.12"``, ``"3456"``, ``"7"``); the newline
+    goes right after the last decimal kept, and one mask per (decimals, label) picks the bytes.
+    Fewer whole-array steps than the general :class:`_Rows` for the same bytes.
+    """
+
+    def __init__(self, cells: list[bytes]) -> None:
+        self.heads = np.frombuffer(b"".join(c.rjust(3, b"\0") + b"," for c in cells), dtype=_ASCII4)
+        # keep[decimals * 2 + label]: the label's bytes, the comma, "0." and the decimals, the newline
+        self.keep = np.zeros((16, 16), dtype=bool)
+        for decimals in range(1, 8):
+            for label, cell in enumerate(cells):
+                self.keep[decimals * 2 + label, 3 - len(cell) : 4 + 2 + decimals + 1] = True
+
+    def write(self, k: npt.NDArray[np.int32], winner: npt.NDArray[np.intp]) -> bytes:
+        head, rest = np.divmod(k, 100_000)
+        middle, last = np.divmod(rest, 10)
+        rows = np.zeros((k.size, 4), dtype=_ASCII4)
+        rows[:, 0] = self.heads.take(winner)
+        rows[:, 1] = _HEADS.take(head)
+        rows[:, 2] = _DIGITS4.take(middle)
+        rows[:, 3] = ord("0") + last
+        decimals = np.where(
+            last != 0, 7, np.where(middle != 0, _DECIMALS_MIDDLE.take(middle), _DECIMALS_HEAD.take(head))
+        )
+        chars = rows.view(np.uint8)
+        newline = 4 + 2 + decimals  # one past the last decimal: a "0" there, or a zero byte
+        chars.reshape(-1)[newline + np.arange(0, 16 * k.size, 16)] = ord("\n")
+        text: bytes = chars[self.keep.take(decimals * 2 + winner, axis=0)].tobytes()
+        return text
+
+
+@functools.lru_cache(maxsize=16)
+def _short_csv_rows(labels: tuple[Label, ...]) -> _ShortCsvRows | None:
+    """The short writer for these labels, or None if a label's CSV cell is longer than 3 bytes."""
+    cells = [c.encode() for c in csv_cells(labels)]
+    return _ShortCsvRows(cells) if all(len(c) <= 3 for c in cells) else None
