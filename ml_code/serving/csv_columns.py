@@ -6,7 +6,7 @@ many times what the trees take to predict them. Here numpy reads the body as byt
 separators' positions, then each field's bytes as 64-bit words (numbers are summed digit by
 digit eight at a time, categories are found by a hash of their words and then compared
 whole), with no Python object per cell. This module decides which bodies it may read and
-assembles the matrix; the word arithmetic and the category table are ml_code/serving/csv_words.py's.
+assembles the matrix; ml_code/serving/csv_numbers.py and csv_categories.py read the fields.
 
 It owns no semantics. It answers only for bodies where its result is provably the
 reference's and returns None for anything else, which then takes the reference path (and gets
@@ -110,9 +110,10 @@ class CsvColumns:
             return None
         data = self.padding + text.encode("ascii") + (b"" if text.endswith("\n") else b"\n") + self.padding
         raw = np.frombuffer(data, dtype=np.uint8)
-        ends = np.flatnonzero((raw == _COMMA) | (raw == _NEWLINE))  # the padding holds neither
+        newlines = raw == _NEWLINE
+        ends = np.flatnonzero((raw == _COMMA) | newlines)  # the padding holds neither
         rows, extra = divmod(ends.size, self.width)
-        if extra or np.count_nonzero(raw[ends] == _NEWLINE) != rows:  # str.count("\n") takes 4x longer
+        if extra or np.count_nonzero(newlines) != rows:  # str.count("\n") takes 4x longer
             return None
         ends = ends.reshape(rows, self.width)
         if not (raw[ends[:, -1]] == _NEWLINE).all():
