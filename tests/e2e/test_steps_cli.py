@@ -83,8 +83,8 @@ def test_preprocess_train_evaluate_as_containers(
     outputs = {name: at(pre, path) for name, path in contract.PREPROCESS_OUTPUTS.items()}
     assert (outputs["baseline"] / contract.BASELINE_STATISTICS_FILE).is_file()
 
-    # AND its train/validation outputs become the training job's channels
-    for channel in (contract.TRAIN_CHANNEL, contract.VALIDATION_CHANNEL):
+    # AND its train/validation/transformer outputs become the training job's channels
+    for channel in (contract.TRAIN_CHANNEL, contract.VALIDATION_CHANNEL, contract.TRANSFORMER_CHANNEL):
         handover(outputs[channel], at(trn, contract.TRAINING_CHANNEL_ROOT) / channel)
     done = run_step("train", trn, *FAST_TRAINING)
     assert done.returncode == 0, done.stdout + done.stderr
@@ -117,12 +117,12 @@ def test_preprocess_train_evaluate_as_containers(
 
 def test_bad_training_file_writes_the_failure_file_and_exits_1(tmp_path: Path) -> None:
     # GIVEN training channels from preprocess (run in-process: only training is under test here)
-    # whose train.csv then gets corrupted
+    # whose first train part file then gets corrupted
     trn = tmp_path / "train"
     channels = at(trn, contract.TRAINING_CHANNEL_ROOT)
     result = preprocess(generate(300, seed=5), "churn", "binary")
     write_outputs(result, {name: channels / name for name in contract.PREPROCESS_OUTPUTS})
-    train_file = at(trn, contract.TRAINING_CHANNEL_ROOT) / contract.TRAIN_CHANNEL / contract.TRAIN_FILE
+    train_file = at(trn, contract.TRAINING_CHANNEL_ROOT) / contract.TRAIN_CHANNEL / "part-algo-1-00.csv"
     lines = train_file.read_text().splitlines()
     cells = lines[3].split(",")
     lines[3] = ",".join([*cells[:2], "corrupt", *cells[3:]])
@@ -134,5 +134,5 @@ def test_bad_training_file_writes_the_failure_file_and_exits_1(tmp_path: Path) -
     # THEN it fails the SageMaker way: exit code 1 and the reason in /opt/ml/output/failure
     assert done.returncode == 1
     failure = at(trn, contract.FAILURE_FILE).read_text()
-    assert failure.startswith("DataValidationError: train.csv has non-numeric values in columns")
+    assert failure.startswith("DataValidationError: part-algo-1-00.csv has non-numeric values in columns")
     assert not (at(trn, contract.TRAINING_MODEL_DIR) / contract.MODEL_FILE).exists()

@@ -28,6 +28,7 @@ from stacks.pipeline.source_bundle import BUNDLE_NAME, bundle_bytes
 
 BUCKET = "training-bucket"
 BAD_TRAIN_CSV = b"this is not,the header\n1,2\n"
+BAD_PART = "part-algo-1-00.csv"
 
 
 @pytest.fixture(scope="module")
@@ -45,22 +46,20 @@ def aws(splits: Path) -> Iterator[LocalAws]:
         s3 = local.client("s3")
         bundle = bundle_bytes(Path(ml_code.__file__).parent)
         s3.put_object(Bucket=BUCKET, Key=f"code/{BUNDLE_NAME}", Body=bundle)
-        for channel in (contract.TRAIN_CHANNEL, contract.VALIDATION_CHANNEL):
+        for channel in (contract.TRAIN_CHANNEL, contract.VALIDATION_CHANNEL, contract.TRANSFORMER_CHANNEL):
             for path in (splits / channel).iterdir():
                 s3.put_object(Bucket=BUCKET, Key=f"good/{channel}/{path.name}", Body=path.read_bytes())
-        # a train channel whose train.csv is not the split preprocess wrote
-        transformer = (splits / contract.TRAIN_CHANNEL / contract.TRANSFORMER_FILE).read_bytes()
-        s3.put_object(Bucket=BUCKET, Key=f"bad/train/{contract.TRANSFORMER_FILE}", Body=transformer)
-        s3.put_object(Bucket=BUCKET, Key=f"bad/train/{contract.TRAIN_FILE}", Body=BAD_TRAIN_CSV)
+        # a train channel whose part file is not the split preprocess wrote
+        s3.put_object(Bucket=BUCKET, Key=f"bad/train/{BAD_PART}", Body=BAD_TRAIN_CSV)
         yield local
 
 
 def header_mismatch(splits: Path) -> str:
     """What train.py says about BAD_TRAIN_CSV."""
-    transformer = json.loads((splits / contract.TRAIN_CHANNEL / contract.TRANSFORMER_FILE).read_text())
+    transformer = json.loads((splits / contract.TRANSFORMER_CHANNEL / contract.TRANSFORMER_FILE).read_text())
     expected = [contract.TARGET_COLUMN_IN_SPLITS, *transformer["output_names"]]
     return (
-        "DataValidationError: train.csv header does not match transformer.json: expected "
+        f"DataValidationError: {BAD_PART} header does not match transformer.json: expected "
         f"{len(expected)} columns starting {expected[:3]}, got 2 starting ['this is not', 'the header']"
     )
 
@@ -91,7 +90,7 @@ def training_definition(hyperparameters: dict[str, str], channels: dict[str, str
     return {"Version": "2020-12-01", "Parameters": [], "Steps": [step]}
 
 
-GOOD = {"train": "good/train/", "validation": "good/validation/"}
+GOOD = {"train": "good/train/", "validation": "good/validation/", "transformer": "good/transformer/"}
 FAST = {"num_round": "5"}
 
 
@@ -112,7 +111,7 @@ FAST = {"num_round": "5"}
             "train.py accepts early_stopping_rounds, eta, max_depth, num_round, seed, subsample",
         ),
         (
-            FAST, {"train": GOOD["train"]},
+            FAST, {"train": GOOD["train"], "transformer": GOOD["transformer"]},
             "DataValidationError: input channel 'validation' is missing: /opt/ml/input/data/validation "
             "does not exist (the training job needs a channel named 'validation')",
         ),
