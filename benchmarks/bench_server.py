@@ -45,6 +45,7 @@ from benchmarks.toolkit_stack import contract_python
 from ml_code import contract, sample_data
 from ml_code.steps.preprocess import preprocess, write_outputs
 from ml_code.steps.train import Hyperparameters, train
+from ml_code.steps.training_data import TrainingData
 
 REPO = Path(__file__).resolve().parent.parent
 #: (payload name, rows per request, requests per 16-client round, requests per 1-client round)
@@ -61,7 +62,10 @@ def build_model(root: Path, code: Path | None = None) -> tuple[Path, Path]:
     write_outputs(
         preprocess(sample_data.generate(DEMO_ROWS, seed=DEMO_SEED), sample_data.TARGET, "binary"), dirs
     )
-    train(dirs["train"], dirs["validation"], root / "model", Hyperparameters())
+    splits = TrainingData(
+        train_dir=dirs["train"], validation_dir=dirs["validation"], transformer_dir=dirs["transformer"]
+    )
+    train(splits, root / "model", Hyperparameters())
     if code is not None:
         packed = root / "model" / contract.MODEL_CODE_DIR / "ml_code"
         shutil.rmtree(packed)
