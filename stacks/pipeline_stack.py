@@ -160,6 +160,7 @@ def _definition(
             training_instances=config.scale.training_instances,
             chunk_rows=config.scale.chunk_rows,
             sample_rows=config.scale.sample_rows,
+            external_memory=config.scale.external_memory,
         ),
         name=name,
     )

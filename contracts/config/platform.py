@@ -187,6 +187,9 @@ class ScaleConfig:
     #: Rows of the uniform sample (by row hash) behind medians, quantiles and the drift baseline;
     #: exact when the training split has no more rows than this.
     sample_rows: Annotated[int, integer(1000, 1_000_000)] = 100_000
+    #: Train pages its binned matrix out to the instance's volume (XGBoost's external memory) for a
+    #: training share bigger than an instance's memory: slower, since every round reads it back.
+    external_memory: Annotated[bool, BOOLEAN] = False
 
 
 @dataclass(frozen=True, kw_only=True, config=SECTION)

@@ -140,7 +140,8 @@ def _train_step(
             # as the code channel and the entrypoint unpacks it there. Not the image's script
             # mode: its toolkit would overwrite train.py's failure file (see requests.py).
             entrypoint=step_command("train.py", code_file, code_dir=rq.TRAINING_CODE_DIR),
-            arguments=["--chunk-rows", str(props.chunk_rows)],
+            arguments=["--chunk-rows", str(props.chunk_rows)]
+            + (["--external-memory"] if props.external_memory else []),
             hyperparameters=TRAINING_HYPERPARAMETERS,
             channels={
                 contract.TRAIN_CHANNEL: preprocess.output_uri(contract.TRAIN_CHANNEL),

@@ -50,3 +50,4 @@ class DefinitionProps:
     training_instances: int = 1
     chunk_rows: int = 100_000
     sample_rows: int = 100_000
+    external_memory: bool = False

@@ -138,6 +138,8 @@ INVALID = [
      "environments.dev.pipeline.scale.processingInstances", "an integer"),
     (_set("environments.dev.pipeline.scale", {"chunkRows": 10}),
      "environments.dev.pipeline.scale.chunkRows", "from 1000 to 5000000"),
+    (_set("environments.dev.pipeline.scale", {"externalMemory": "yes"}),
+     "environments.dev.pipeline.scale.externalMemory", "true or false"),
     (_set("environments.dev.pipeline.scale", {"shardSize": 10}),
      "environments.dev.pipeline.scale.shardSize", "not a known setting"),
     (_set("environments.dev.tags", {"Stage": 1}), "environments.dev.tags", "string tag"),

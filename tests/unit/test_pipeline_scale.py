@@ -81,6 +81,13 @@ def test_train_spreads_the_splits_over_its_instances_and_gives_each_the_transfor
     assert train["EnableInterContainerTrafficEncryption"] is True
 
 
+def test_external_memory_is_a_training_argument():
+    paged = dataclasses.replace(props(), training_instances=2, external_memory=True)
+    steps = {s["Name"]: s for s in json.loads(build_definition(paged, name="x"))["Steps"]}
+    arguments = steps["Train"]["Arguments"]["AlgorithmSpecification"]["ContainerArguments"]
+    assert arguments == ["--chunk-rows", "100000", "--external-memory"]
+
+
 def test_evaluate_stays_on_one_instance(steps):
     assert steps["Evaluate"]["Arguments"]["ProcessingResources"]["ClusterConfig"]["InstanceCount"] == 1
 
