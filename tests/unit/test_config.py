@@ -161,7 +161,8 @@ def test_scale_defaults_to_one_instance_and_reads_its_keys() -> None:
     assert (scale.chunk_rows, scale.sample_rows) == (100_000, 100_000)
 
     def two(c: dict[str, Any]) -> None:
-        _dev(c)["pipeline"] = {"scale": {"processingInstances": 2, "trainingInstances": 3, "sampleRows": 5000}}
+        scale = {"processingInstances": 2, "trainingInstances": 3, "sampleRows": 5000}
+        _dev(c)["pipeline"] = {"scale": scale}
 
     scale = load_config(_context(two)).env.pipeline.scale
     assert (scale.processing_instances, scale.training_instances, scale.sample_rows) == (2, 3, 5000)
