@@ -28,8 +28,9 @@ from ml_code.serving.csv_columns import CsvColumns
 #: Below this many rows the per-cell path is as fast and the setup is not worth it.
 MIN_ROWS = 32
 #: CSV bodies shorter than this go through csv.reader and transform_rows: the column-wise
-#: reader's fixed cost (~70 numpy calls, ~0.2 ms) pays off from about 60 rows of 10 features.
-MIN_CSV_CHARS = 4096
+#: reader's fixed cost (~0.14 ms on the benchmark machine, what csv.reader and transform_rows
+#: take for ~10 rows of 10 features) pays off from about that size; 1,024 characters is ~16 such rows.
+MIN_CSV_CHARS = 1024
 
 
 class _NotCleanError(Exception):
