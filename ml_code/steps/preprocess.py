@@ -209,7 +209,8 @@ def _run(argv: list[str] | None) -> None:
     settings = settings_of(args, header)
     sizes = preprocess_files(files, settings, dirs, cluster=cluster, chunk_rows=args.chunk_rows,
                              shards=args.shards, profile=profile)  # fmt: skip
-    LOG.info("%s wrote splits %s (%d shards) to %s", cluster.current_host, sizes, args.shards, dirs)
+    shown = {name: str(path) for name, path in dirs.items()}
+    LOG.info("%s wrote splits %s (%d shards each) to %s", cluster.current_host, sizes, args.shards, shown)
 
 
 def main(argv: list[str] | None = None) -> int:

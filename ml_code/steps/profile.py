@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import sys
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
@@ -32,6 +33,8 @@ from ml_code.steps.chunks import DEFAULT_CHUNK_ROWS, common_header, raw_files, r
 from ml_code.steps.feature_profile import CategoryCounts, FeatureProfile
 from ml_code.steps.row_hash import SPLITS, TEST, TRAIN, Placement, place, row_hashes
 from ml_code.steps.sample import BottomK
+
+LOG = logging.getLogger(__name__)
 
 FORMAT_VERSION: Final = 1
 DEFAULT_SAMPLE_ROWS: Final = 100_000
@@ -223,7 +226,11 @@ def _run(argv: list[str] | None) -> None:
     content: dict[str, Any] = NO_DATA
     if files:
         settings = settings_of(args, common_header(files))
-        content = profile_chunks(read_chunks(files, args.chunk_rows), settings).to_dict()
+        profile = profile_chunks(read_chunks(files, args.chunk_rows), settings)
+        content = profile.to_dict()
+        LOG.info("%s profiled %s rows from %d files", cluster.current_host, profile.rows, len(files))
+    else:
+        LOG.info("%s got no raw file (a sharded input with fewer files than hosts)", cluster.current_host)
     out = args.output_dir or container_path(contract.PROFILE_DIR)
     out.mkdir(parents=True, exist_ok=True)
     (out / f"{cluster.current_host}.json").write_text(json.dumps(content), encoding="utf-8")
