@@ -37,11 +37,18 @@ def raw_files(input_dir: Path, *, may_be_empty: bool = False) -> list[Path]:
     return files
 
 
+def _not_utf8(path: Path, exc: UnicodeDecodeError) -> str:
+    byte = exc.object[exc.start : exc.start + 1]
+    return f"{path.name} is not UTF-8 text (byte {byte!r}: {exc.reason}); save it as UTF-8"
+
+
 def _header(path: Path) -> list[str]:
     try:
         columns = pd.read_csv(path, nrows=0, dtype=str).columns
     except pd.errors.EmptyDataError:
         raise DataValidationError(f"{path.name} is empty (no header, no rows)") from None
+    except UnicodeDecodeError as exc:
+        raise DataValidationError(_not_utf8(path, exc)) from None
     return [str(c).strip() for c in columns]
 
 
@@ -73,6 +80,8 @@ def read_chunks(files: Sequence[Path], chunk_rows: int) -> Iterator[pd.DataFrame
                     yield chunk.reset_index(drop=True)
         except pd.errors.ParserError as exc:
             raise DataValidationError(f"{path.name} is not valid CSV: {exc}") from exc
+        except UnicodeDecodeError as exc:
+            raise DataValidationError(_not_utf8(path, exc)) from None
 
 
 def canonical_booleans(column: pd.Series[str]) -> pd.Series[str]:

@@ -47,7 +47,6 @@ from ml_code.steps.profile import (
     Settings,
     add_arguments,
     labelled,
-    merge_all,
     profile_chunks,
     settings_of,
 )
@@ -156,11 +155,20 @@ def load_profiles(folder: Path, cluster: Cluster) -> Profile | None:
     if hosts != sorted(cluster.hosts):
         raise DataValidationError(f"profiles of hosts {hosts} in {folder}, but this job's hosts are "
                                   f"{list(cluster.hosts)}")  # fmt: skip
-    contents = [json.loads(p.read_text(encoding="utf-8")) for p in files]
-    with_data = [Profile.from_dict(c) for c in contents if c.get("settings") is not None]
-    if not with_data:
+    merged: Profile | None = None
+    for path in files:  # one at a time: P hosts' samples of sampleRows rows never sit in memory at once
+        profile = _read_profile(path)
+        if profile is not None:
+            merged = profile if merged is None else merged.merge(profile)
+    if merged is None:
         raise DataValidationError(f"no host of the job had a raw data file (profiles in {folder})")
-    return merge_all(with_data)
+    return merged
+
+
+def _read_profile(path: Path) -> Profile | None:
+    """The profile in ``path``; None for a host that had no raw data file."""
+    content = json.loads(path.read_text(encoding="utf-8"))
+    return None if content.get("settings") is None else Profile.from_dict(content)
 
 
 def preprocess_files(

@@ -1,0 +1,64 @@
+"""Edges of the scale-out data path found in review (issue 14): what a host holds while merging the
+hosts' profiles, and what a bad raw file's message names."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from ml_code.cluster import Cluster
+from ml_code.errors import DataValidationError
+from ml_code.sample_data import generate
+from ml_code.steps.chunks import read_chunks
+from ml_code.steps.preprocess import load_profiles
+from ml_code.steps.profile import Profile, Settings, profile_chunks
+
+
+def test_preprocess_holds_at_most_two_hosts_profiles_while_merging(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # GIVEN the Profile step's profiles of four hosts (each up to sampleRows raw rows)
+    data = generate(400, seed=5)
+    settings = Settings(tuple(data.columns), "churn", "binary", sample_rows=50)
+    hosts = [f"algo-{i}" for i in range(1, 5)]
+    for i, host in enumerate(hosts):
+        data.iloc[i::4].to_csv(tmp_path / f"{host}.csv", index=False)
+        profile = profile_chunks(read_chunks([tmp_path / f"{host}.csv"], 30), settings)
+        (tmp_path / f"{host}.json").write_text(json.dumps(profile.to_dict()))
+    events: list[str] = []
+    real_load, real_merge = Profile.from_dict.__func__, Profile.merge  # type: ignore[attr-defined]
+
+    def spy_load(cls: type[Profile], content: dict[str, Any]) -> Profile:
+        events.append("load")
+        loaded: Profile = real_load(cls, content)
+        return loaded
+
+    def spy_merge(self: Profile, other: Profile) -> Profile:
+        events.append("merge")
+        return real_merge(self, other)
+
+    monkeypatch.setattr(Profile, "from_dict", classmethod(spy_load))
+    monkeypatch.setattr(Profile, "merge", spy_merge)
+    # WHEN preprocess merges them
+    merged = load_profiles(tmp_path, Cluster("algo-1", tuple(hosts)))
+    # THEN it is every host's rows, and no more than two hosts' profiles were ever held unmerged:
+    # memory does not grow with the number of processing instances
+    assert merged is not None
+    assert merged.read == 400
+    held = [events[: i + 1].count("load") - events[: i + 1].count("merge") for i in range(len(events))]
+    assert events.count("load") == 4
+    assert max(held) <= 2, events
+
+
+@pytest.mark.parametrize(
+    ("text", "where"),
+    [(b"a,b,churn\n\xe9t\xe9,1,0\n", "row"), (b"\xe9t\xe9,b,churn\n1,1,0\n", "header")],
+)
+def test_a_raw_file_that_is_not_utf8_is_named(tmp_path: Path, text: bytes, where: str) -> None:
+    # a latin-1 export: the bad byte in a row or in the header; the message names the file
+    (tmp_path / "latin1.csv").write_bytes(text)
+    with pytest.raises(DataValidationError, match=r"latin1\.csv is not UTF-8 text"):
+        list(read_chunks([tmp_path / "latin1.csv"], 10))
