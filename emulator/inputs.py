@@ -60,7 +60,7 @@ def download_input(
     if data_type == "ManifestFile":
         objects = _manifest_objects(jobs[0].aws, uri, what)
     elif data_type == "S3Prefix":
-        objects = _prefix_objects(jobs[0].aws, uri)
+        objects = _prefix_objects(jobs[0].aws, uri, what)
         if not objects:
             raise StepFailedError(f"{what}: no objects under {uri}")
     else:
@@ -83,7 +83,12 @@ def download_input(
     return []
 
 
-def _prefix_objects(aws: LocalAws, uri: str) -> list[_Object]:
+def _leaves(relative: str) -> bool:
+    """Whether a path relative to the input folder climbs out of it (``..``; S3 keys may hold them)."""
+    return not (Path("/input") / relative).resolve().is_relative_to("/input")
+
+
+def _prefix_objects(aws: LocalAws, uri: str, what: str) -> list[_Object]:
     bucket, prefix = split_s3_uri(uri)
     objects = []
     for page in aws.client("s3").get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
@@ -92,6 +97,8 @@ def _prefix_objects(aws: LocalAws, uri: str) -> list[_Object]:
             if key.endswith("/"):
                 continue  # a console "folder" marker, not a file: SageMaker skips it too
             relative = key[len(prefix) :].lstrip("/") or key.rsplit("/", 1)[-1]
+            if _leaves(relative):
+                raise StepFailedError(f"{what}: object key {key!r} leaves the input folder")
             found = f"s3://{bucket}/{key}"
             objects.append(_Object(found, relative, f"cannot fetch {found}"))
     return objects
@@ -112,7 +119,7 @@ def _manifest_objects(aws: LocalAws, uri: str, what: str) -> list[_Object]:
     if not entries or not all(isinstance(e, str) and e for e in entries):
         raise StepFailedError(f"{what}: the manifest {uri} lists no objects (or a non-string entry)")
     for entry in entries:
-        if not (Path("/input") / entry).resolve().is_relative_to("/input"):
+        if _leaves(entry):
             raise StepFailedError(f"{what}: manifest entry {entry!r} leaves the input folder")
     return [_Object(prefix + entry, entry, f"manifest {uri} lists {prefix + entry}") for entry in entries]
 

@@ -9,7 +9,11 @@ from typing import Any
 
 import pytest
 
+from emulator.inputs import SHARDED_BY_S3_KEY, download_input
+from emulator.jobs import JobContext, StepFailedError
+from emulator.local_aws import moto_server
 from ml_code.cluster import Cluster
+from ml_code.contract import RAW_DATA_DIR as RAW
 from ml_code.errors import DataValidationError
 from ml_code.sample_data import generate
 from ml_code.steps.chunks import read_chunks
@@ -62,3 +66,18 @@ def test_a_raw_file_that_is_not_utf8_is_named(tmp_path: Path, text: bytes, where
     (tmp_path / "latin1.csv").write_bytes(text)
     with pytest.raises(DataValidationError, match=r"latin1\.csv is not UTF-8 text"):
         list(read_chunks([tmp_path / "latin1.csv"], 10))
+
+
+def test_an_s3_key_with_dot_dot_under_an_input_prefix_stays_in_the_input_folder(tmp_path: Path) -> None:
+    # GIVEN an object under the raw data prefix whose key climbs out of it (S3 keys may hold "..")
+    with moto_server() as aws:
+        aws.ensure_bucket("review-bucket")
+        aws.client("s3").put_object(Bucket="review-bucket", Key="raw/../../../../escaped.csv", Body=b"x\n1\n")
+        jobs = [JobContext(tmp_path / "step", aws, "job", host=f"algo-{i}") for i in (1, 2)]
+        # WHEN a 2-host job fetches the prefix, sharded
+        with pytest.raises(StepFailedError, match=r"'raw/\.\./\.\./\.\./\.\./escaped\.csv' leaves the input"):
+            download_input(jobs, uri="s3://review-bucket/raw/", data_type="S3Prefix",
+                           distribution=SHARDED_BY_S3_KEY, container_path=RAW, what="data")  # fmt: skip
+    # THEN nothing was written outside the job's folders
+    assert not list(tmp_path.parent.glob("escaped.csv"))
+    assert not list(tmp_path.rglob("escaped.csv"))
