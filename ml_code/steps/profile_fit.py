@@ -4,7 +4,10 @@ version 1, as :meth:`FeatureTransformer.fit` writes it) and the drift baseline (
 Exact from the profile: row and missing counts, category counts (up to the cap, see
 :mod:`feature_profile`), sum, mean, standard deviation, min and max. From the bottom-k sample of the
 training rows (every training row when there are at most k): medians, quantiles, histogram counts
-and decile bins. Both are the same for any number of hosts and any chunk size.
+and decile bins. Both are the same for any number of hosts and any chunk size, but for a feature
+with more distinct values than the cap: its counts are a summary that depends on the order of merging,
+so its statistics' buckets may differ between runs with other hosts or chunks (its distinct count then
+says "more than the cap", so no domain constraint is drawn from the summary).
 """
 
 from __future__ import annotations
@@ -88,6 +91,8 @@ def profile_statistics(profile: Profile) -> dict[str, Any]:
             features.append({"name": name, "inferred_type": kind, "numerical_statistics": stats})
         else:
             string = string_statistics(rows, category_counts(feature), feature.present - feature.blank)
+            if feature.categories.approximate:  # the summary lists the frequent values of more than cap
+                string["distinct_count"] = max(string["distinct_count"], feature.categories.cap + 1)
             string["missing_rate"] = string["common"]["num_missing"] / rows
             features.append({"name": name, "inferred_type": "String", "string_statistics": string})
     return {"version": VERSION, "dataset": {"item_count": rows}, "features": features}

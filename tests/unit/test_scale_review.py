@@ -16,9 +16,12 @@ from ml_code.cluster import Cluster
 from ml_code.contract import RAW_DATA_DIR as RAW
 from ml_code.errors import DataValidationError
 from ml_code.sample_data import generate
+from ml_code.steps.baseline import suggest_constraints
 from ml_code.steps.chunks import read_chunks
+from ml_code.steps.feature_profile import CATEGORY_CAP
 from ml_code.steps.preprocess import load_profiles
 from ml_code.steps.profile import Profile, Settings, profile_chunks
+from ml_code.steps.profile_fit import profile_statistics
 
 
 def test_preprocess_holds_at_most_two_hosts_profiles_while_merging(
@@ -81,3 +84,22 @@ def test_an_s3_key_with_dot_dot_under_an_input_prefix_stays_in_the_input_folder(
     # THEN nothing was written outside the job's folders
     assert not list(tmp_path.parent.glob("escaped.csv"))
     assert not list(tmp_path.rglob("escaped.csv"))
+
+
+def test_a_feature_past_the_category_cap_gets_no_domain_constraint() -> None:
+    # GIVEN a feature with more distinct training values than the cap (IDs), 20 of them repeated:
+    # its Misra-Gries summary keeps only those 20
+    data = generate(CATEGORY_CAP * 2, seed=6)
+    data.insert(0, "account", [f"id{i}" if i % 4 else f"shared{i % 20}" for i in range(len(data))])
+    settings = Settings(tuple(data.columns), "churn", "binary", sample_rows=100)
+    profile = profile_chunks([data.astype(str)], settings)
+    assert profile.features["account"].categories.approximate
+    # WHEN the baseline is fitted
+    statistics = profile_statistics(profile)
+    constraints = suggest_constraints(statistics)
+    # THEN it knows the feature has more than the cap of values, and does not turn the summary's
+    # survivors into the only values allowed (every new ID would be a violation)
+    account = next(f for f in statistics["features"] if f["name"] == "account")
+    assert account["string_statistics"]["distinct_count"] > CATEGORY_CAP
+    limits = next(f for f in constraints["features"] if f["name"] == "account")
+    assert "string_constraints" not in limits
