@@ -18,6 +18,9 @@ prefix                     holds                                        written 
                                                                         expires (retention)
 ``drift-checks/``          drift-check manifests and reports            drift-check role and its
                            (``<execution id>/report/``)                 selector; expire
+``mlflow/``                the MLflow tracking server's artifact store  its clients (pipeline role,
+                           (run artifacts, logged models)               builders) and the server's
+                                                                        role; never deleted
 ========================== ============================================ ==========================
 
 Delivery bucket (``DeliveryBucket``): ``source/<prefix>.zip`` (the S3 source the build polls) and
@@ -47,6 +50,8 @@ CAPTURE_PREFIX: Final = f"{contract.CAPTURE_PREFIX}/"
 CHECKS_PREFIX: Final = "drift-checks/"
 #: The folder of a drift-check run that holds its report (metrics, violations, distributions).
 CHECK_REPORT_FOLDER: Final = "report"
+#: The MLflow tracking server's artifact store (``s3://<bucket>/mlflow``); only its role writes there.
+MLFLOW_PREFIX: Final = "mlflow/"
 #: ``workspace_prefix(persona)`` for a persona's own folder.
 WORKSPACE_PREFIX: Final = "workspace/"
 #: Delivery bucket: the S3 source zip (``source_object_key``).
@@ -87,6 +92,11 @@ def workspace_prefix(persona: str) -> str:
 def capture_destination(bucket: str) -> str:
     """``s3://<bucket>/data-capture``: an endpoint config's capture URI (SageMaker adds ``<endpoint>/``)."""
     return f"s3://{bucket}/{CAPTURE_PREFIX.rstrip('/')}"
+
+
+def tracking_artifact_uri(bucket: str) -> str:
+    """``s3://<bucket>/mlflow``: the MLflow tracking server's artifact store."""
+    return f"s3://{bucket}/{MLFLOW_PREFIX.rstrip('/')}"
 
 
 def check_report_prefix(execution_id: str) -> str:

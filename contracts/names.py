@@ -18,6 +18,7 @@ name                                what
 ``<prefix>-monthly-cost``           the spend budget
 ``<prefix>-retrain``                the retraining schedule
 ``<prefix>-studio``                 the Studio domain
+``<prefix>-mlflow``                 the MLflow tracking server (``tracking.enabled``)
 ``<prefix>-<part>-dlq``             a stack's dead-letter queue
 ``<prefix>-<stage>``                a stage's endpoint (:func:`endpoint_name`)
 ``<endpoint>-drift``                its drift alarm
@@ -78,13 +79,14 @@ ALERTS_SUFFIX: Final = "-alerts"
 BUDGET_SUFFIX: Final = "-monthly-cost"
 RETRAIN_SUFFIX: Final = "-retrain"
 STUDIO_SUFFIX: Final = "-studio"
+MLFLOW_SUFFIX: Final = "-mlflow"
 DLQ_SUFFIX: Final = "-dlq"
 DRIFT_ALARM_SUFFIX: Final = "-drift"
 STAGE_EVENTS_SUFFIX: Final = "-stage-events"
 #: Every suffix above and each ``-<part>`` of :data:`STACK_PARTS`: spelled nowhere else.
 SUFFIXES: Final[tuple[str, ...]] = (
     ENDPOINT_STACK_SUFFIX, MODELS_SUFFIX, TRAINING_SUFFIX, DRIFT_CHECK_SUFFIX, BUILD_SUFFIX,
-    DEPLOY_SUFFIX, ALERTS_SUFFIX, BUDGET_SUFFIX, RETRAIN_SUFFIX, STUDIO_SUFFIX, DLQ_SUFFIX,
+    DEPLOY_SUFFIX, ALERTS_SUFFIX, BUDGET_SUFFIX, RETRAIN_SUFFIX, STUDIO_SUFFIX, MLFLOW_SUFFIX, DLQ_SUFFIX,
     DRIFT_ALARM_SUFFIX, STAGE_EVENTS_SUFFIX, *(f"-{part}" for part in STACK_PARTS),
 )  # fmt: skip
 
@@ -158,6 +160,11 @@ def retrain_schedule_name(prefix: str) -> str:
 def studio_domain_name(prefix: str) -> str:
     """``<prefix>-studio``: the SageMaker Studio domain (its stack has the same name)."""
     return f"{prefix}{STUDIO_SUFFIX}"
+
+
+def tracking_server_name(prefix: str) -> str:
+    """``<prefix>-mlflow``: the environment's MLflow tracking server (its ARN ends in this name)."""
+    return f"{prefix}{MLFLOW_SUFFIX}"
 
 
 def dead_letter_queue_name(prefix: str, part: StackPart) -> str:

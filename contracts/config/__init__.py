@@ -40,6 +40,7 @@ from contracts.config.release import (
     SourceConfig,
     StageConfig,
 )
+from contracts.config.tracking import TRACKING_SERVER_SIZES, TrackingConfig, network_for
 
 __all__ = [
     "DEFAULT_IDLE_ALARM_DAYS",
@@ -52,6 +53,7 @@ __all__ = [
     "ROLLOUT_MODES",
     "STAGES",
     "STUDIO_INSTANCE_TYPES",
+    "TRACKING_SERVER_SIZES",
     "AlarmConfig",
     "AppConfig",
     "AutoscalingConfig",
@@ -77,5 +79,7 @@ __all__ = [
     "StageConfig",
     "StudioConfig",
     "StudioUser",
+    "TrackingConfig",
     "load_config",
+    "network_for",
 ]

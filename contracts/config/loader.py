@@ -43,6 +43,7 @@ from contracts.config.platform import (
 )
 from contracts.config.release import STAGES, DeliveryConfig, Endpoints, StageConfig
 from contracts.config.stages import approved_stages, own_stages
+from contracts.config.tracking import TrackingConfig
 from contracts.config.use_cases import (
     UseCase,
     UseCaseConfig,
@@ -79,6 +80,8 @@ class EnvironmentConfig:
     endpoints: Endpoints
     monitoring: MonitoringConfig = Field(default_factory=MonitoringConfig)
     retention: RetentionConfig = Field(default_factory=RetentionConfig)
+    #: The managed MLflow tracking server (:mod:`contracts.config.tracking`); off by default.
+    tracking: TrackingConfig = Field(default_factory=TrackingConfig)
     tags: Tags = Field(default_factory=dict)
     #: The use cases beside the project's own, and the project's own settings under its name
     #: (:mod:`contracts.config.use_cases`; the keys are checked by :func:`load_config`).

@@ -34,6 +34,7 @@ INTERFACE_ENDPOINTS: Final[Mapping[str, str]] = {
     "sagemaker_notebook": "notebook", "sts": "sts", "logs": "logs", "monitoring": "monitoring",
     "ecr_api": "ecr.api", "ecr_docker": "ecr.dkr", "kms": "kms", "ssm": "ssm", "events": "events",
     "codeartifact_api": "codeartifact.api", "codeartifact_repositories": "codeartifact.repositories",
+    "sagemaker_experiments": "experiments",
 }  # fmt: skip
 #: The interface endpoints created when config does not name a list: all but ssm, events, CodeArtifact.
 DEFAULT_INTERFACE_ENDPOINTS: Final[tuple[str, ...]] = tuple(list(INTERFACE_ENDPOINTS)[:10])
