@@ -21,7 +21,7 @@ from typing import Final
 
 import aws_cdk as cdk
 
-from contracts.config import AppConfig, EnvironmentConfig
+from contracts.config import AppConfig, EnvironmentConfig, network_for
 from contracts.config.use_cases import UseCase
 from contracts.names import stack_name
 from stacks.common.shared import Accounts, SharedResources
@@ -121,6 +121,7 @@ def _foundation(
             organization_id=settings.organization_id,
             drift_checked=drift_checked_stages(settings),
         ),
+        tracking=settings.tracking,
         env=env,
         description=f"{prefix}: data stores",
     )
@@ -128,7 +129,7 @@ def _foundation(
     network = NetworkStack(
         app,
         stack_name(prefix, "network"),
-        config=settings.network,
+        config=network_for(settings.network, settings.tracking),
         shared=shared,
         env=env,
         description=f"{prefix}: private network",

@@ -25,13 +25,14 @@ from aws_cdk import aws_sagemaker as sagemaker
 from constructs import Construct
 
 from contracts import layout
-from contracts.config import Endpoints, InstanceConfig, RetentionConfig
+from contracts.config import Endpoints, InstanceConfig, RetentionConfig, TrackingConfig
 from contracts.names import model_package_group_name
 from stacks.common.shared import Accounts, SharedResources
 from stacks.data.artifact_policy import protect_artifacts
 from stacks.data.data_key import data_key
 from stacks.data.secure_bucket import SecureBucketProps, access_log_bucket, secure_bucket
 from stacks.data.stage_access import StageAccess, share_with_stage_accounts
+from stacks.tracking.server import TrackingServer, TrackingServerProps
 
 #: Logical IDs of the stateful resources; renaming one replaces the resource.
 LOGICAL_IDS = {
@@ -53,6 +54,8 @@ class DataStack(cdk.Stack):
         delivery_bucket: SSE-KMS bucket for the build's S3 source and CodePipeline artifacts.
         model_package_group_name: ``<prefix>-models``.
         model_package_group_arn: its ARN (a token).
+        tracking: the MLflow tracking server (:mod:`stacks.tracking`), or None unless
+            ``tracking.enabled``.
     """
 
     def __init__(
@@ -63,6 +66,7 @@ class DataStack(cdk.Stack):
         config: RetentionConfig,
         prefix: str,
         stage_access: StageAccess | None = None,
+        tracking: TrackingConfig | None = None,
         env: cdk.Environment | None = None,
         description: str | None = None,
         synthesizer: cdk.IStackSynthesizer | None = None,
@@ -112,6 +116,17 @@ class DataStack(cdk.Stack):
             prefix=prefix,
             access=stage_access or StageAccess(),
         )
+        self.tracking = (
+            TrackingServer(
+                self,
+                "Tracking",
+                props=TrackingServerProps(
+                    prefix=prefix, config=tracking, bucket=self.artifact_bucket, key=self.key
+                ),
+            )
+            if tracking is not None and tracking.enabled
+            else None
+        )
 
     def shared_resources(
         self,
@@ -137,4 +152,5 @@ class DataStack(cdk.Stack):
             model_package_group_name=self.model_package_group_name,
             model_package_group_arn=self.model_package_group_arn,
             accounts=accounts,
+            tracking_server_name=self.tracking.name if self.tracking else None,
         )

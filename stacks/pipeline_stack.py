@@ -126,6 +126,7 @@ def _execution_role(
             security_group=network.security_group,
             instance_types=shared.instances.allowed,
             runs_writer_path=runs_writer_path(shared.prefix),
+            tracking_server_name=shared.tracking_server_name,
         ),
     )
 

@@ -76,6 +76,9 @@ class SharedResources:
     #: (None: the deploying credentials'), the organization, the stage accounts' bootstrap qualifier.
     #: Each stage's own account is ``stages.<stage>.account`` (None: the tooling account).
     accounts: Accounts = dataclasses.field(default_factory=Accounts)
+    #: The environment's MLflow tracking server (``<prefix>-mlflow``), None when it has none: the
+    #: pipeline's role and the personas may use it (:mod:`stacks.tracking.access`).
+    tracking_server_name: str | None = None
     _network: Network | None = None
     _alert_topic: sns.ITopic | None = None
     #: A stage account's: its alarms reach the team's topic through the tooling account's bus.

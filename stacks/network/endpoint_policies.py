@@ -39,6 +39,10 @@ What legitimately crosses accounts, and what this module allows for it:
   principal condition for them, so their Allow is "any SageMaker action on this account's
   SageMaker resources" rather than ``aws:PrincipalAccount``. That still closes the path that
   matters: opening another account's Studio domain or notebook instance from inside the VPC.
+- The MLflow endpoint (``aws.sagemaker.<region>.experiments``, only with ``tracking.enabled``):
+  the MLflow UI opens through a presigned URL and the plugin's REST calls are SigV4-signed, so,
+  as AWS's example policy for it does, it allows ``sagemaker-mlflow:*`` on this account's
+  ``mlflow-tracking-server/*`` (scoped by resource), beside the foreign-resource Deny.
 - A stage's network in another account (:mod:`stacks.stage`): SageMaker downloads the approved
   model.tar.gz, with the stage's model role, from the tooling account's artifact bucket, and the
   stage's drift check downloads the deployed version's baseline from there with its own role. Its
@@ -71,6 +75,8 @@ from contracts import layout
 
 #: Interface endpoints (service suffix) reached by a browser holding a presigned URL.
 BROWSER_ENDPOINTS = frozenset({"studio", "notebook"})
+#: The interface endpoint of SageMaker's managed MLflow tracking servers.
+MLFLOW_ENDPOINT = "experiments"
 #: Interface endpoints through which images are pulled.
 ECR_ENDPOINTS = frozenset({"ecr.api", "ecr.dkr"})
 
@@ -144,12 +150,31 @@ def browser_boundary() -> list[iam.PolicyStatement]:
     return [allow, _deny_foreign_resources("OnlyThisAccountsResources", [cdk.Aws.ACCOUNT_ID], actions=["*"])]
 
 
+def mlflow_boundary() -> list[iam.PolicyStatement]:
+    """Statements for the MLflow (``experiments``) endpoint: this account's tracking servers only.
+
+    The shape AWS documents ("Create a VPC Endpoint Policy for SageMaker AI MLflow"): the MLflow
+    UI's presigned URL and the plugin's SigV4 calls both go through it, so it is scoped by resource.
+    """
+    allow = iam.PolicyStatement(
+        sid="OnlyThisAccountsTrackingServers",
+        principals=[iam.AnyPrincipal()],
+        actions=["sagemaker-mlflow:*"],
+        resources=[
+            f"arn:{cdk.Aws.PARTITION}:sagemaker:{cdk.Aws.REGION}:{cdk.Aws.ACCOUNT_ID}:mlflow-tracking-server/*"
+        ],
+    )
+    return [allow, _deny_foreign_resources("OnlyThisAccountsResources", [cdk.Aws.ACCOUNT_ID], actions=["*"])]
+
+
 def interface_endpoint_policy(
     service_suffix: str, *, image_registry_accounts: Sequence[str]
 ) -> list[iam.PolicyStatement]:
     """The statements for the interface endpoint of ``service_suffix`` (``sts``, ``ecr.dkr``, ...)."""
     if service_suffix in BROWSER_ENDPOINTS:
         return browser_boundary()
+    if service_suffix == MLFLOW_ENDPOINT:
+        return mlflow_boundary()
     extra = image_registry_accounts if service_suffix in ECR_ENDPOINTS else ()
     return account_boundary(resource_accounts=extra)
 

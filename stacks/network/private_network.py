@@ -17,8 +17,11 @@ from contracts.config import INTERFACE_ENDPOINTS
 from stacks.common.nag import acknowledge
 from stacks.network.endpoint_policies import interface_endpoint_policy, s3_gateway_policy
 
-#: Studio and notebook endpoints live under ``aws.sagemaker.REGION.*``, not ``com.amazonaws``.
-_SERVICE_PREFIXES: Final[Mapping[str, str]] = {"studio": "aws.sagemaker", "notebook": "aws.sagemaker"}
+#: Studio, notebook and MLflow (``experiments``) endpoints are ``aws.sagemaker.REGION.*``, not
+#: ``com.amazonaws``.
+_SERVICE_PREFIXES: Final[Mapping[str, str]] = {
+    "studio": "aws.sagemaker", "notebook": "aws.sagemaker", "experiments": "aws.sagemaker",
+}  # fmt: skip
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -23,6 +23,7 @@ from constructs import Construct
 from contracts.layout import DATA_PREFIX, INTERMEDIATES_PREFIX, RUNS_PREFIX
 from stacks.common.job_conditions import JobBoundary, job_conditions
 from stacks.pipeline.execution_runtime import arn, runtime_statements
+from stacks.tracking.access import attach_tracking_policy
 
 #: SageMaker Pipelines names every job it starts ``pipelines-<execution>-<step>-<hash>``.
 JOB_NAME_PREFIX = "pipelines-"
@@ -51,6 +52,8 @@ class ExecutionRoleProps:
     isolated_processing: bool = False
     #: IAM path of the role; the training pipeline's is ``contracts.layout.runs_writer_path``.
     runs_writer_path: str | None = None
+    #: The environment's MLflow tracking server, which the role logs runs to (None: no tracking).
+    tracking_server_name: str | None = None
 
 
 class PipelineExecutionRole(Construct):
@@ -69,6 +72,15 @@ class PipelineExecutionRole(Construct):
         self.policy = iam.ManagedPolicy(
             self, "Policy", statements=role_statements(self, props, self.role), roles=[self.role]
         )
+        if props.tracking_server_name is not None:
+            attach_tracking_policy(
+                self,
+                "TrackingPolicy",
+                role=self.role,
+                server_name=props.tracking_server_name,
+                bucket=props.artifact_bucket,
+                write=True,
+            )
 
 
 def role_statements(scope: Construct, p: ExecutionRoleProps, role: iam.IRole) -> list[iam.PolicyStatement]:

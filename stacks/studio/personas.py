@@ -20,6 +20,7 @@ from stacks.common.shared import SharedResources
 from stacks.studio.acknowledgements import acknowledge_persona_role
 from stacks.studio.domain import user_profile
 from stacks.studio.persona_roles import PersonaRole, PersonaRoleProps
+from stacks.tracking.access import attach_tracking_policy
 
 
 def persona_roles(scope: Construct, shared: SharedResources) -> dict[Persona, PersonaRole]:
@@ -42,6 +43,15 @@ def persona_roles(scope: Construct, shared: SharedResources) -> dict[Persona, Pe
                 training_pipeline_name=training_pipeline_name(shared.prefix),
             ),
         )
+        if shared.tracking_server_name is not None:  # builders log runs, the approver reads them
+            attach_tracking_policy(
+                personas[persona],
+                "TrackingPolicy",
+                role=personas[persona].role,
+                server_name=shared.tracking_server_name,
+                bucket=shared.artifact_bucket,
+                write=persona != "approver",
+            )
     return personas
 
 
