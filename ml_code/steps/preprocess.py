@@ -46,6 +46,7 @@ from ml_code.steps.profile import (
     Profile,
     Settings,
     add_arguments,
+    differences,
     labelled,
     profile_chunks,
     settings_of,
@@ -158,6 +159,9 @@ def load_profiles(folder: Path, cluster: Cluster) -> Profile | None:
     merged: Profile | None = None
     for path in files:  # one at a time: P hosts' samples of sampleRows rows never sit in memory at once
         profile = _read_profile(path)
+        if profile is not None and merged is not None and profile.settings != merged.settings:
+            raise DataValidationError(f"{path.name} was profiled with other settings than the hosts before "
+                                      f"it: {differences(merged.settings, profile.settings)}")  # fmt: skip
         if profile is not None:
             merged = profile if merged is None else merged.merge(profile)
     if merged is None:
@@ -180,8 +184,8 @@ def preprocess_files(
     if profile is None:
         profile = profile_chunks(read_chunks(files, chunk_rows), settings)
     elif profile.settings != settings:
-        raise DataValidationError(f"the profiles were made with other settings: {profile.settings} "
-                                  f"vs {settings}")  # fmt: skip
+        raise DataValidationError(f"the profiles were made with other settings than this step's: "
+                                  f"{differences(profile.settings, settings)}")  # fmt: skip
     transformer, statistics, smoke = fitted(profile)
     header = [contract.TARGET_COLUMN_IN_SPLITS, *transformer.output_names]
     with PartWriters(dirs, cluster.current_host, shards, header, list(settings.columns)) as writers:

@@ -68,6 +68,13 @@ class Settings:
                      test_fraction=self.test_fraction, shards=shards)  # fmt: skip
 
 
+def differences(mine: Settings, theirs: Settings) -> str:
+    """The settings two profiles differ in, each as ``name: mine vs theirs`` (short enough to be
+    seen in a failure reason, which the whole settings of a wide table are not)."""
+    left, right = asdict(mine), asdict(theirs)
+    return "; ".join(f"{name}: {left[name]} vs {right[name]}" for name in left if left[name] != right[name])
+
+
 def labelled(chunk: pd.DataFrame, target: str) -> pd.DataFrame:
     """The rows of ``chunk`` with a target value (missing or blank targets are dropped)."""
     values = chunk[target]
@@ -131,9 +138,7 @@ class Profile:
     def merge(self, other: Profile) -> Profile:
         """The profile of both profiles' rows; raises DataValidationError when their settings differ."""
         if other.settings != self.settings:
-            raise DataValidationError(
-                f"profiles disagree: {asdict(self.settings)} vs {asdict(other.settings)}"
-            )
+            raise DataValidationError(f"profiles disagree on {differences(self.settings, other.settings)}")
         merged = Profile(
             self.settings, self.read + other.read, self.unlabelled + other.unlabelled,
             {c: n + other.present[c] for c, n in self.present.items()},

@@ -13,6 +13,7 @@ from emulator.inputs import SHARDED_BY_S3_KEY, download_input
 from emulator.jobs import JobContext, StepFailedError
 from emulator.local_aws import moto_server
 from ml_code.cluster import Cluster
+from ml_code.container import MAX_FAILURE_CHARS
 from ml_code.contract import RAW_DATA_DIR as RAW
 from ml_code.errors import DataValidationError
 from ml_code.sample_data import generate
@@ -103,3 +104,20 @@ def test_a_feature_past_the_category_cap_gets_no_domain_constraint() -> None:
     assert account["string_statistics"]["distinct_count"] > CATEGORY_CAP
     limits = next(f for f in constraints["features"] if f["name"] == "account")
     assert "string_constraints" not in limits
+
+
+def test_profiles_that_disagree_name_the_host_and_the_setting_within_the_failure_reason(
+    tmp_path: Path,
+) -> None:
+    # GIVEN two hosts' profiles of a wide table, made with different seeds
+    columns = (*(f"a_rather_long_feature_name_{i:03d}" for i in range(60)), "churn")
+    for host, seed in (("algo-1", 42), ("algo-2", 7)):
+        settings = Settings(columns, "churn", "binary", seed=seed)
+        (tmp_path / f"{host}.json").write_text(json.dumps(Profile(settings).to_dict()))
+    # WHEN preprocess merges them
+    with pytest.raises(DataValidationError) as failure:
+        load_profiles(tmp_path, Cluster("algo-1", ("algo-1", "algo-2")))
+    # THEN what SageMaker shows of the reason says which profile and which setting
+    shown = str(failure.value)[:MAX_FAILURE_CHARS]
+    assert "algo-2.json" in shown
+    assert "seed: 42 vs 7" in shown
