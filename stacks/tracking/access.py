@@ -29,9 +29,8 @@ from constructs import Construct
 from contracts import layout
 from stacks.common.nag import IAM5, acknowledge, acknowledge_resource
 
-#: Reading runs, experiments, metrics and registered models, and the MLflow UI.
+#: Reading runs, experiments, metrics and registered models.
 READ_ACTIONS: Final[tuple[str, ...]] = (
-    "sagemaker-mlflow:AccessUI",
     "sagemaker-mlflow:Get*",
     "sagemaker-mlflow:Search*",
     "sagemaker-mlflow:List*",
@@ -75,6 +74,9 @@ def client_statements(*, server_arn: str, bucket: s3.IBucket, write: bool) -> li
             resources=[server_arn],
         ),
         iam.PolicyStatement(sid="OpenTrackingServer", actions=list(CONSOLE_ACTIONS), resources=[server_arn]),
+        # AccessUI names no resource type in the Service Authorization Reference, so it takes "*";
+        # the UI opens only through a presigned URL, which the statement above limits to this server.
+        iam.PolicyStatement(sid="TrackingUi", actions=["sagemaker-mlflow:AccessUI"], resources=["*"]),
         iam.PolicyStatement(
             sid="ListTrackingArtifacts",
             actions=["s3:ListBucket"],
@@ -117,6 +119,12 @@ def _acknowledge(policy: iam.ManagedPolicy, actions: Sequence[str], bucket: s3.I
                 "each MLflow release) on this environment's one tracking server only; no Delete, "
                 "Rename, Restore or Transition action is granted.",
             )
+    acknowledge(
+        policy,
+        f"{IAM5}[Resource::*]",
+        "sagemaker-mlflow:AccessUI only, which supports no resource-level permission; the UI is "
+        "reached through a presigned URL, and the role may presign one for this server alone.",
+    )
     acknowledge_resource(
         policy,
         bucket.arn_for_objects(f"{layout.MLFLOW_PREFIX}*"),

@@ -236,6 +236,19 @@ def test_nobody_logs_to_another_server(access: Access, server_arn: str) -> None:
             assert not _mlflow(access, role, action, other), f"{who} {action} on {other}"
 
 
+def test_the_ui_is_open_to_whoever_may_presign_a_url_for_this_server(access: Access, server_arn: str) -> None:
+    # AccessUI has no resource type (it needs "*"): what bounds it is who may presign a UI URL.
+    presign = "sagemaker:CreatePresignedMlflowTrackingServerUrl"
+    other = server_arn.rsplit("/", 1)[0] + "/someone-elses-mlflow"
+    for persona in (*BUILDERS, "approver"):
+        role = access.persona(persona)
+        assert _mlflow(access, role, "sagemaker-mlflow:AccessUI", server_arn), persona
+        allowed = access.from_studio(persona, presign, server_arn.split(":", 5)[5])
+        assert allowed, f"{persona}: {allowed.reason}"
+        assert not access.from_studio(persona, presign, other.split(":", 5)[5]), persona
+    assert not _mlflow(access, access.drift_role, "sagemaker-mlflow:AccessUI", server_arn)
+
+
 def test_nobody_deletes_runs(access: Access, server_arn: str) -> None:
     for who, role in [*_loggers(access), ("approver", access.persona("approver"))]:
         for action in NEVER:
