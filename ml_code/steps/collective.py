@@ -106,8 +106,9 @@ def collective(cluster: Cluster) -> Iterator[None]:
         yield
         return
     address, port = leader_address(cluster), Cluster.collective_port()
-    tracker = _start_tracker(cluster, address, port) if cluster.is_leader else None
+    tracker = None
     try:
+        tracker = _start_tracker(cluster, address, port) if cluster.is_leader else None
         wait_for_tracker(address, port)
         with xgb_collective.CommunicatorContext(
             dmlc_tracker_uri=address, dmlc_tracker_port=port, dmlc_task_id=str(cluster.rank)

@@ -4,6 +4,7 @@ hosts' profiles, and what a bad raw file's message names."""
 from __future__ import annotations
 
 import json
+import socket
 from pathlib import Path
 from typing import Any
 
@@ -14,11 +15,13 @@ from emulator.jobs import JobContext, StepFailedError
 from emulator.local_aws import moto_server
 from ml_code.cluster import Cluster
 from ml_code.container import MAX_FAILURE_CHARS
+from ml_code.contract import COLLECTIVE_PORT_ENV, HOST_ADDRESSES_ENV
 from ml_code.contract import RAW_DATA_DIR as RAW
 from ml_code.errors import DataValidationError
 from ml_code.sample_data import generate
 from ml_code.steps.baseline import suggest_constraints
 from ml_code.steps.chunks import read_chunks
+from ml_code.steps.collective import CollectiveError, collective
 from ml_code.steps.feature_profile import CATEGORY_CAP
 from ml_code.steps.preprocess import load_profiles
 from ml_code.steps.profile import Profile, Settings, profile_chunks
@@ -121,3 +124,20 @@ def test_profiles_that_disagree_name_the_host_and_the_setting_within_the_failure
     shown = str(failure.value)[:MAX_FAILURE_CHARS]
     assert "algo-2.json" in shown
     assert "seed: 42 vs 7" in shown
+
+
+def test_a_leader_that_cannot_start_the_tracker_fails_with_a_short_reason(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # GIVEN the collective's port already taken on the leader
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        monkeypatch.setenv(COLLECTIVE_PORT_ENV, str(taken.getsockname()[1]))
+        monkeypatch.setenv(HOST_ADDRESSES_ENV, json.dumps({"algo-1": "127.0.0.1", "algo-2": "127.0.0.1"}))
+        # WHEN the leader starts its tracker
+        with pytest.raises(CollectiveError) as failure, collective(Cluster("algo-1", ("algo-1", "algo-2"))):
+            pass
+    # THEN the reason is XGBoost's own words, without its C++ stack
+    assert "Address already in use" in str(failure.value)
+    assert "Stack trace" not in str(failure.value)
