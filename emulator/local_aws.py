@@ -170,6 +170,9 @@ class LocalAws:
         """SageMaker's S3Prefix semantics: every object whose key starts with the prefix.
 
         An object whose key *is* the prefix lands under its base name.
+
+        Raises:
+            ValueError: a key climbs out of ``destination`` (``..``: S3 keys may hold them).
         """
         bucket, prefix = split_s3_uri(uri)
         s3 = self.client("s3")
@@ -181,6 +184,8 @@ class LocalAws:
                     continue  # a console "folder" marker, not a file: SageMaker skips it too
                 relative = key[len(prefix) :].lstrip("/") or key.rsplit("/", 1)[-1]
                 target = destination / relative
+                if not target.resolve().is_relative_to(destination.resolve()):
+                    raise ValueError(f"object key {key!r} under {uri} leaves {destination}")
                 target.parent.mkdir(parents=True, exist_ok=True)
                 # A plain streamed GET: s3transfer's download_file (a thread pool and a HEAD per
                 # file) costs twice as long per small object, and a job's inputs are many.

@@ -139,7 +139,10 @@ def _prepare_checkpoints(hosts: Hosts, args: Mapping[str, Any]) -> dict[str, str
     for job in hosts.jobs:
         local = job.local(checkpoint["LocalPath"])
         local.mkdir(parents=True, exist_ok=True)
-        restored = len(job.aws.download_prefix(checkpoint["S3Uri"], local))
+        try:
+            restored = len(job.aws.download_prefix(checkpoint["S3Uri"], local))
+        except ValueError as err:
+            raise StepFailedError(f"checkpoints: {err}") from None
     each = " on each host" if len(hosts.jobs) > 1 else ""
     hosts.notes.append(
         f"checkpoints: synced with {checkpoint['S3Uri']}{each} at start ({restored} files) and end only"

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import socket
 from dataclasses import dataclass
 from typing import Final
@@ -22,6 +23,8 @@ from ml_code.errors import DataValidationError
 
 #: The one host of a job without a resource config.
 SINGLE_HOST: Final = "algo-1"
+#: What a host name may be: jobs name files after their host, so nothing that leaves a folder.
+_HOST_NAME: Final = re.compile(r"^[A-Za-z0-9][A-Za-z0-9-]{0,62}$")
 
 
 @dataclass(frozen=True)
@@ -32,6 +35,10 @@ class Cluster:
     hosts: tuple[str, ...]
 
     def __post_init__(self) -> None:
+        named = [h for h in self.hosts if not _HOST_NAME.match(h)]
+        if named or not _HOST_NAME.match(self.current_host):
+            shown = named or [self.current_host]
+            raise DataValidationError(f"host names must be letters, digits and '-' (as algo-1), got {shown}")
         if not self.hosts or self.current_host not in self.hosts:
             raise DataValidationError(f"current host {self.current_host!r} is not one of {list(self.hosts)}")
         if len(set(self.hosts)) != len(self.hosts):

@@ -141,3 +141,26 @@ def test_a_leader_that_cannot_start_the_tracker_fails_with_a_short_reason(
     # THEN the reason is XGBoost's own words, without its C++ stack
     assert "Address already in use" in str(failure.value)
     assert "Stack trace" not in str(failure.value)
+
+
+def test_a_checkpoint_key_with_dot_dot_stays_in_the_checkpoint_folder(tmp_path: Path) -> None:
+    # GIVEN a checkpoint prefix holding a key that climbs out of it
+    with moto_server() as aws:
+        aws.ensure_bucket("review-bucket")
+        aws.client("s3").put_object(Bucket="review-bucket", Key="ckpt/../../../../out.json", Body=b"{}")
+        destination = tmp_path / "job" / "checkpoints"
+        # WHEN the prefix is downloaded (as the runner restores a job's checkpoints)
+        with pytest.raises(
+            ValueError, match=r"'ckpt/\.\./\.\./\.\./\.\./out\.json' under s3://review-bucket/ckpt/"
+        ):
+            aws.download_prefix("s3://review-bucket/ckpt/", destination)
+    # THEN nothing was written anywhere
+    assert not list(tmp_path.rglob("out.json"))
+
+
+@pytest.mark.parametrize("name", ["../x", "algo-1/..", "", "a b"])
+def test_a_host_name_that_could_leave_a_folder_is_refused(name: str) -> None:
+    with pytest.raises(DataValidationError, match="host names must be letters, digits and '-'"):
+        Cluster(name, (name,))
+    with pytest.raises(DataValidationError, match="host names"):
+        Cluster("algo-1", ("algo-1", name))
