@@ -6,8 +6,11 @@ column, ``True``/``False``, is not); its count, missing values, exact sums (:mod
 and whether every value is whole are exact. Its category counts are exact while it has at most
 ``cap`` distinct values; beyond, a Misra-Gries summary of ``cap`` counters (Agarwal et al., mergeable
 summaries, 2012): each kept count is low by at most (rows / (cap + 1)), values rarer than that may be
-dropped, and a merge of summaries may depend on the order of merging. Only features with that many
-distinct values get there: an ID or free text, whose top-50 one-hot and baseline domain are moot.
+dropped, and a merge of summaries may depend on the order of merging. Whether a feature is past the
+cap (``approximate``) does not: it is whether its training rows hold more than ``cap`` distinct values.
+Only features with that many distinct values get there (an ID, free text), and nothing fitted reads
+their summary: their top categories and baseline buckets come from the bottom-k sample
+(:mod:`profile_fit`), the same rows for any number of hosts and any chunk size.
 """
 
 from __future__ import annotations
@@ -32,7 +35,7 @@ _INTEGER_TEXT: Final = re.compile(r"\s*[+-]?\d+\s*")
 class CategoryCounts:
     """Counts per value: exact while at most ``cap`` values, else a Misra-Gries summary."""
 
-    cap: int = CATEGORY_CAP
+    cap: int = field(default_factory=lambda: CATEGORY_CAP)  # read when made, not when imported
     counts: dict[str, int] = field(default_factory=dict)
     approximate: bool = False
 
@@ -56,16 +59,17 @@ class CategoryCounts:
         return cls(int(data["cap"]), counts, bool(data["approximate"]))
 
     @classmethod
-    def of(cls, values: pd.Series[str], cap: int = CATEGORY_CAP) -> CategoryCounts:
-        """Exact counts of ``values`` (then capped as a merge would)."""
+    def of(cls, values: pd.Series[str], cap: int | None = None) -> CategoryCounts:
+        """Exact counts of ``values`` (then capped as a merge would; ``cap`` default: CATEGORY_CAP)."""
         return cls.of_counts(values.value_counts(sort=False).items(), cap)
 
     @classmethod
-    def of_counts(cls, pairs: Iterable[tuple[Any, int]], cap: int = CATEGORY_CAP) -> CategoryCounts:
+    def of_counts(cls, pairs: Iterable[tuple[Any, int]], cap: int | None = None) -> CategoryCounts:
         """Counts from (value, count) pairs, a value's count summed over its repeats."""
         counts: dict[str, int] = {}
         for value, n in pairs:
             counts[str(value)] = counts.get(str(value), 0) + int(n)
+        cap = CATEGORY_CAP if cap is None else cap
         return CategoryCounts(cap).merge(CategoryCounts(cap, counts))
 
 

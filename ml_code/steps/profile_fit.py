@@ -4,10 +4,11 @@ version 1, as :meth:`FeatureTransformer.fit` writes it) and the drift baseline (
 Exact from the profile: row and missing counts, category counts (up to the cap, see
 :mod:`feature_profile`), sum, mean, standard deviation, min and max. From the bottom-k sample of the
 training rows (every training row when there are at most k): medians, quantiles, histogram counts
-and decile bins. Both are the same for any number of hosts and any chunk size, but for a feature
-with more distinct values than the cap: its counts are a summary that depends on the order of merging,
-so its statistics' buckets may differ between runs with other hosts or chunks (its distinct count then
-says "more than the cap", so no domain constraint is drawn from the summary).
+and decile bins, and for a feature with more distinct values than the cap (an ID, free text) its
+top categories and its category buckets: the sample's up to ``cap`` most frequent values, counts
+scaled to the feature's exact number of present values (largest remainders, so they add up to it
+when none is left out). Its distinct count says "more than the cap" (cap + 1), so no domain
+constraint is drawn. All of it is the same for any number of hosts and any chunk size.
 """
 
 from __future__ import annotations
@@ -44,6 +45,28 @@ def category_counts(feature: FeatureProfile) -> dict[str, int]:
     return counts
 
 
+def sample_categories(profile: Profile, name: str) -> dict[str, int]:
+    """Counts per value (stripped, blanks left out, as the profile counts) of feature ``name`` in
+    the training sample."""
+    texts = profile.sample.rows[name].dropna().astype(str).str.strip()
+    return {str(v): int(n) for v, n in texts[texts != ""].value_counts(sort=False).items()}
+
+
+def top(counts: dict[str, int], keep: int) -> list[tuple[str, int]]:
+    """The ``keep`` largest counts, ties by value (so the choice depends on the counts alone)."""
+    return sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[:keep]
+
+
+def scaled(counts: dict[str, int], total: int, keep: int) -> dict[str, int]:
+    """The ``keep`` largest of ``counts``, each scaled by ``total / sum(counts)`` to an integer by
+    largest remainders (ties by value): all of them add up to ``total`` exactly."""
+    size = sum(counts.values())
+    shares = {v: divmod(n * total, size) for v, n in counts.items()}
+    left = total - sum(whole for whole, _ in shares.values())
+    bumped = {v for v, _ in sorted(shares.items(), key=lambda kv: (-kv[1][1], kv[0]))[:left]}
+    return {v: shares[v][0] + (v in bumped) for v, _ in top(counts, keep)}
+
+
 def boolean_features(profile: Profile) -> list[str]:
     """Features whose every training value is a boolean spelling (categorical, ``True``/``False``)."""
     return [name for name, f in profile.features.items() if f.boolean and not f.numeric and f.present]
@@ -66,7 +89,8 @@ def feature_spec(name: str, feature: FeatureProfile, profile: Profile, max_categ
             "name": name, "kind": "numeric", "dtype": dtype, "median": median,
             "missing_indicator": feature.missing > 0,
         }  # fmt: skip
-    ranked = sorted(category_counts(feature).items(), key=lambda kv: (-kv[1], kv[0]))[:max_categories]
+    past_cap = feature.categories.approximate  # then the summary's counts depend on the hosts
+    ranked = top(sample_categories(profile, name) if past_cap else category_counts(feature), max_categories)
     dtype = "bool" if feature.boolean and not feature.missing else "object"
     return {"name": name, "kind": "categorical", "dtype": dtype, "categories": sorted(c for c, _ in ranked)}
 
@@ -90,9 +114,17 @@ def profile_statistics(profile: Profile) -> dict[str, Any]:
             kind = "Integral" if feature.integral else "Fractional"
             features.append({"name": name, "inferred_type": kind, "numerical_statistics": stats})
         else:
-            string = string_statistics(rows, category_counts(feature), feature.present - feature.blank)
-            if feature.categories.approximate:  # the summary lists the frequent values of more than cap
-                string["distinct_count"] = max(string["distinct_count"], feature.categories.cap + 1)
+            string = _string(feature, profile, name, rows)
             string["missing_rate"] = string["common"]["num_missing"] / rows
             features.append({"name": name, "inferred_type": "String", "string_statistics": string})
     return {"version": VERSION, "dataset": {"item_count": rows}, "features": features}
+
+
+def _string(feature: FeatureProfile, profile: Profile, name: str, rows: int) -> dict[str, Any]:
+    present, cap = feature.present - feature.blank, feature.categories.cap
+    if not feature.categories.approximate:
+        return string_statistics(rows, category_counts(feature), present)
+    sample = sample_categories(profile, name)  # the summary's counts would depend on the hosts
+    string = string_statistics(rows, scaled(sample, present, cap) if sample else {}, present)
+    string["distinct_count"] = cap + 1  # more than the cap: never a domain constraint
+    return string
