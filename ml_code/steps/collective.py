@@ -9,6 +9,14 @@ sketches and ``xgb.train`` histograms, gradients' statistics and evaluation metr
 across the hosts by XGBoost itself: every host sees the same metrics, so early stopping stops them
 at the same round. A one-host job runs without any of it.
 
+Every collective call waits at most :data:`COLLECTIVE_TIMEOUT_S` for the other hosts (XGBoost's
+``dmlc_timeout``: each poll of its sockets, and a joining host's wait for the tracker to start the
+group). A host that fails closes its sockets and the others fail at once; one that vanishes (an
+instance lost, a network cut) sends nothing, so without the bound they would wait XGBoost's default
+of 30 minutes per call. After the call that timed out, telling the tracker and leaving the group wait
+at most as long each, so a host fails within about 2 (3 when the leader, with the tracker, vanished)
+times the bound, with a CollectiveError that names the collective.
+
 Unlike the container, a host with an empty shard stays in (xgboost 3.0.5 trains with an empty local
 matrix; see :mod:`ml_code.steps.split_iter`), so there is one collective, not a second one without it.
 """
@@ -35,6 +43,14 @@ LOG = logging.getLogger(__name__)
 #: How long a host waits for the leader's tracker, and the tracker for every host to join (the
 #: container waits up to 15 minutes for the cluster's names to resolve).
 JOIN_TIMEOUT_S: Final = 900
+#: How long a collective call waits for the other hosts before the host fails (XGBoost's
+#: ``dmlc_timeout``; its default is 30 minutes, ``DefaultTimeoutSec`` in xgboost 3.0.5's comm.h). The
+#: same wait bounds a joining host's wait for the tracker to start the group once every host joined,
+#: so it is the join's 15 minutes; and it is well above the longest gap between two collective calls
+#: in a healthy job: a boosting round (histograms of one host's shard: seconds; a minute with
+#: external memory) or how much later one host finishes a pass over its shard than another while
+#: the QuantileDMatrix is sketched (the shards are balanced by the row hash, so minutes at most).
+COLLECTIVE_TIMEOUT_S: Final = JOIN_TIMEOUT_S
 #: Seconds between two knocks on the tracker's port.
 KNOCK_INTERVAL_S: Final = 1.0
 
@@ -94,13 +110,14 @@ def _start_tracker(cluster: Cluster, address: str, port: int) -> tuple[RabitTrac
 
 
 @contextmanager
-def collective(cluster: Cluster) -> Iterator[None]:
-    """Run the body as a member of the job's collective (nothing to do for one host).
+def collective(cluster: Cluster, timeout_s: int = COLLECTIVE_TIMEOUT_S) -> Iterator[None]:
+    """Run the body as a member of the job's collective (nothing to do for one host); a collective
+    call waits at most ``timeout_s`` for the other hosts.
 
     Raises:
         CollectiveError: the tracker did not answer, the hosts could not join, or the collective broke
-            while the body ran (the message carries XGBoost's reason; the failing host's own failure
-            reason says why it left).
+            while the body ran, or another host stopped answering for ``timeout_s`` (the message carries
+            XGBoost's reason; the failing host's own failure reason says why it left).
     """
     if cluster.size == 1:
         yield
@@ -111,7 +128,10 @@ def collective(cluster: Cluster) -> Iterator[None]:
         tracker = _start_tracker(cluster, address, port) if cluster.is_leader else None
         wait_for_tracker(address, port)
         with xgb_collective.CommunicatorContext(
-            dmlc_tracker_uri=address, dmlc_tracker_port=port, dmlc_task_id=str(cluster.rank)
+            dmlc_tracker_uri=address,
+            dmlc_tracker_port=port,
+            dmlc_task_id=str(cluster.rank),
+            dmlc_timeout=timeout_s,
         ):
             if xgb_collective.get_rank() != cluster.rank:  # the leader must be rank 0: it saves the model
                 raise CollectiveError(f"{cluster.current_host} got rank {xgb_collective.get_rank()}")
@@ -120,8 +140,12 @@ def collective(cluster: Cluster) -> Iterator[None]:
             )
             yield
     except xgb.core.XGBoostError as exc:
+        first = exc.__context__  # leaving the group failed too: what failed before it comes first
+        if first is not None and not isinstance(first, xgb.core.XGBoostError):
+            raise first from None  # the body's own failure (bad data...), not the group's
+        reason = _summary(first) + "; then leaving it: " + _summary(exc) if first else _summary(exc)
         raise CollectiveError(
-            f"the collective of {cluster.size} hosts failed on {cluster.current_host}: {_summary(exc)} "
+            f"the collective of {cluster.size} hosts failed on {cluster.current_host}: {reason} "
             "(when another host failed first, its failure reason says why)"
         ) from exc
     finally:
