@@ -5,6 +5,8 @@ sample of the rows without replacement; the sample of two sets of rows is the bo
 samples together (mergeable, associative, commutative), so it is the same whatever the number of
 hosts or the chunk size; and it is every row while there are at most ``k``. Equal ranks mean equal
 rows (the same text hashes alike), so which of two equal ranks is kept does not change the sample.
+That is why everything fitted from a sampled value comes from it (:mod:`profile_fit`): medians,
+quantiles and bins, and the top categories and baseline buckets of a feature past the category cap.
 """
 
 from __future__ import annotations
