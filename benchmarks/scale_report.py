@@ -123,7 +123,11 @@ def plot(results: dict[str, Any], path: Path = PLOT_FILE) -> None:
     for p in sorted({r["instances"] for r in results["runs"]}):
         done = sorted((r for r in results["runs"] if r["instances"] == p and _ok(r)), key=lambda r: r["rows"])
         rows = [r["rows"] for r in done]
-        rss.plot(rows, [peak_mb(r) for r in done], marker="o", label=f"P=T={p}")
+        (line,) = rss.plot(rows, [peak_mb(r) for r in done], marker="o", label=f"P=T={p}")
+        if len(done) > 1:  # the target: within 2x of the smallest size's figure
+            limit = RSS_GROWTH_LIMIT * peak_mb(done[0])
+            rss.plot([rows[0], rows[-1]], [limit, limit], linestyle="--", color=line.get_color(),
+                     label=f"2x its {rows[0]:,}-row figure")  # fmt: skip
         wall.plot(rows, [r["end_to_end_s"] for r in done], marker="o", label=f"P=T={p}")
     scale = "log" if any(_ok(r) for r in results["runs"]) else "linear"  # a log axis of nothing fails
     rss.set(
