@@ -93,7 +93,7 @@ def _run(
     started = time.monotonic()
     measured: list[HostRun] = []
     try:
-        run["auc"] = run_pipeline(folder, data, instances, settings, measured)
+        run["auc"], run["model"] = run_pipeline(folder, data, instances, settings, measured)
     except HostFailedError as err:
         run["error"] = str(err)
     hosts = [asdict(h) for h in measured]

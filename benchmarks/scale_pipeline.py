@@ -162,14 +162,17 @@ def _evaluate(
 
 def run_pipeline(
     work: Path, data: Sequence[Path], instances: int, settings: Settings, runs: list[HostRun]
-) -> float:
+) -> tuple[float, dict[str, int]]:
     """Profile (P > 1), Preprocess and Train on ``instances`` hosts each, then Evaluate, in ``work``;
-    returns the test AUC. Each host's cost is added to ``runs`` as it finishes (a failed run keeps
-    the costs of the steps before the failure).
+    returns the test AUC and the model's rounds (``num_boosted_rounds``, ``best_iteration`` from
+    algo-1's model-meta.json: early stopping decides how long Train runs). Each host's cost is
+    added to ``runs`` as it finishes (a failed run keeps the costs of the steps before the failure).
 
     Raises:
         benchmarks.scale_hosts.HostFailedError: a step failed on a host.
     """
     preprocess = _processing(work, data, instances, settings, runs)
     leader = _train(work, preprocess, instances, settings, runs)
-    return _evaluate(work, preprocess, leader, settings, runs)
+    meta = json.loads((leader.local(contract.TRAINING_MODEL_DIR) / contract.MODEL_META_FILE).read_text())
+    rounds = {key: int(meta[key]) for key in ("num_boosted_rounds", "best_iteration") if key in meta}
+    return _evaluate(work, preprocess, leader, settings, runs), rounds

@@ -65,6 +65,8 @@ def table(results: dict[str, Any]) -> str:
         cells = [_cell(results, run, step) for step in STEPS]
         end = f"{run['end_to_end_s']:.1f} s" if _ok(run) else f"failed: {run['error'][:80]}"
         auc = f"{run['auc']:.4f}" if _ok(run) else "—"
+        if _ok(run) and "num_boosted_rounds" in run.get("model", {}):
+            auc += f" ({run['model']['num_boosted_rounds']} rounds)"
         load = f"{run['load_before'][0]:.1f} → {run['load_after'][0]:.1f}"
         lines.append(
             f"| {run['rows']:,} | {run['instances']} | " + " | ".join(cells) + f" | {end} | {auc} | {load} |"
