@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -98,7 +99,8 @@ REPO = Path(__file__).resolve().parents[2]
 @pytest.mark.parametrize(
     ("how", "victim", "reason"),
     [
-        (signal.SIGKILL, "algo-2", "Encountered EOF"),  # a process that dies: its sockets close at once
+        # a process that dies: its sockets close (EOF, or a broken pipe when the survivor writes first)
+        (signal.SIGKILL, "algo-2", "Encountered EOF|Broken pipe"),
         (signal.SIGSTOP, "algo-2", "Poll timeout:5 seconds"),  # a host that vanishes: sends nothing
         (signal.SIGSTOP, "algo-1", "Poll timeout:5 seconds"),  # ... the leader, with the tracker
     ],
@@ -134,7 +136,7 @@ def test_a_host_whose_peer_dies_or_vanishes_mid_training_fails_with_a_collective
             process.wait()
     assert survivor.returncode == 3, log
     assert "CollectiveError: the collective of 2 hosts failed on" in log
-    assert reason in log
+    assert re.search(reason, log), log
 
 
 class LeavingFails:
