@@ -108,6 +108,9 @@ def run_job(
         collective = {
             contract.HOST_ADDRESSES_ENV: json.dumps({h.name: LOOPBACK for h in hosts}),
             contract.COLLECTIVE_PORT_ENV: str(_free_port()),
+            # As the offline runner does (emulator/hosts.py): each host its share of the cores, or
+            # XGBoost's OpenMP threads spin while the collective waits (~1 s a round on 2 cores).
+            "OMP_NUM_THREADS": str(max(1, (os.cpu_count() or 1) // len(hosts))),
         }
     started: dict[int, tuple[Host, Path, float, subprocess.Popen[bytes]]] = {}
     for host in hosts:

@@ -88,3 +88,12 @@ def canonical_booleans(column: pd.Series[str]) -> pd.Series[str]:
     """``column`` with pandas' boolean spellings as ``True``/``False`` (what a JSON client's
     ``true`` becomes in serving), every other value as it was."""
     return column.map(lambda v: BOOLEANS.get(v, v) if isinstance(v, str) else v)
+
+
+def stripped(column: pd.Series[str]) -> pd.Series[str]:
+    """Each text value without surrounding blanks (missing values stay missing).
+
+    Not ``column.str.strip()``: pandas' ``.str`` methods keep memory per call (pandas-dev/pandas#44981),
+    about 16 MB per 100,000-row chunk here, so a pass over 10M rows grew by gigabytes; ``map`` does not.
+    """
+    return column.map(str.strip, na_action="ignore")

@@ -30,7 +30,7 @@ from ml_code.container import container_path, run_step
 from ml_code.errors import DataValidationError
 from ml_code.features import FeatureTransformer
 from ml_code.steps.baseline import suggest_constraints
-from ml_code.steps.chunks import canonical_booleans, common_header, raw_files, read_chunks
+from ml_code.steps.chunks import canonical_booleans, common_header, raw_files, read_chunks, stripped
 from ml_code.steps.preprocess_outputs import (
     PartWriters,
     PreprocessResult,
@@ -76,7 +76,7 @@ def _prepared(chunk: pd.DataFrame, transformer: FeatureTransformer, booleans: li
     chunk = chunk.copy()
     for name in booleans:
         chunk[name] = canonical_booleans(chunk[name])
-    target = chunk[transformer.target].str.strip()
+    target = stripped(chunk[transformer.target])
     if transformer.labels is None:
         chunk[transformer.target] = pd.to_numeric(target)
     elif isinstance(transformer.labels[0], int):

@@ -29,7 +29,7 @@ from ml_code import contract
 from ml_code.cluster import read_cluster
 from ml_code.container import container_path, run_step
 from ml_code.errors import DataValidationError
-from ml_code.steps.chunks import DEFAULT_CHUNK_ROWS, common_header, raw_files, read_chunks
+from ml_code.steps.chunks import DEFAULT_CHUNK_ROWS, common_header, raw_files, read_chunks, stripped
 from ml_code.steps.feature_profile import CategoryCounts, FeatureProfile
 from ml_code.steps.row_hash import SPLITS, TEST, TRAIN, Placement, place, row_hashes
 from ml_code.steps.sample import BottomK
@@ -78,7 +78,7 @@ def differences(mine: Settings, theirs: Settings) -> str:
 def labelled(chunk: pd.DataFrame, target: str) -> pd.DataFrame:
     """The rows of ``chunk`` with a target value (missing or blank targets are dropped)."""
     values = chunk[target]
-    return chunk[values.notna() & (values.str.strip() != "")]
+    return chunk[values.notna() & (stripped(values) != "")]
 
 
 @dataclass
@@ -121,7 +121,7 @@ class Profile:
         where = self.settings.place(chunk)
         for name, code in SPLITS.items():
             self.rows[name] += int((where.split == code).sum())
-        labels = chunk[target].str.strip()
+        labels = stripped(chunk[target])
         if self.settings.problem_type == "regression":
             bad = labels[~np.isfinite(pd.to_numeric(labels, errors="coerce").to_numpy(dtype=np.float64))]
             self.bad_targets = sorted({*self.bad_targets, *bad.unique().tolist()})[:_BAD_TARGETS]
