@@ -24,11 +24,10 @@ from typing import Final
 from botocore.exceptions import ClientError
 
 from emulator.jobs import JobContext, StepFailedError
-from emulator.local_aws import LocalAws, split_s3_uri
+from emulator.local_aws import LocalAws, leaves_folder, split_s3_uri
 
 FULLY_REPLICATED: Final = "FullyReplicated"
 SHARDED_BY_S3_KEY: Final = "ShardedByS3Key"
-_CHUNK = 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -83,24 +82,14 @@ def download_input(
     return []
 
 
-def _leaves(relative: str) -> bool:
-    """Whether a path relative to the input folder climbs out of it (``..``; S3 keys may hold them)."""
-    return not (Path("/input") / relative).resolve().is_relative_to("/input")
-
-
 def _prefix_objects(aws: LocalAws, uri: str, what: str) -> list[_Object]:
-    bucket, prefix = split_s3_uri(uri)
+    bucket, _ = split_s3_uri(uri)
     objects = []
-    for page in aws.client("s3").get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
-        for obj in page.get("Contents", []):
-            key = obj["Key"]
-            if key.endswith("/"):
-                continue  # a console "folder" marker, not a file: SageMaker skips it too
-            relative = key[len(prefix) :].lstrip("/") or key.rsplit("/", 1)[-1]
-            if _leaves(relative):
-                raise StepFailedError(f"{what}: object key {key!r} leaves the input folder")
-            found = f"s3://{bucket}/{key}"
-            objects.append(_Object(found, relative, f"cannot fetch {found}"))
+    for key, relative in aws.list_prefix(uri):
+        if leaves_folder(relative):
+            raise StepFailedError(f"{what}: object key {key!r} leaves the input folder")
+        found = f"s3://{bucket}/{key}"
+        objects.append(_Object(found, relative, f"cannot fetch {found}"))
     return objects
 
 
@@ -119,7 +108,7 @@ def _manifest_objects(aws: LocalAws, uri: str, what: str) -> list[_Object]:
     if not entries or not all(isinstance(e, str) and e for e in entries):
         raise StepFailedError(f"{what}: the manifest {uri} lists no objects (or a non-string entry)")
     for entry in entries:
-        if _leaves(entry):
+        if leaves_folder(entry):
             raise StepFailedError(f"{what}: manifest entry {entry!r} leaves the input folder")
     return [_Object(prefix + entry, entry, f"manifest {uri} lists {prefix + entry}") for entry in entries]
 
@@ -127,17 +116,10 @@ def _manifest_objects(aws: LocalAws, uri: str, what: str) -> list[_Object]:
 def _fetch(aws: LocalAws, item: _Object, folders: list[Path], what: str) -> None:
     """Stream the object into the first folder, then copy it into the others (one GET per object)."""
     targets = [folder / item.relative for folder in folders]
-    for target in targets:
-        target.parent.mkdir(parents=True, exist_ok=True)
-    bucket, key = split_s3_uri(item.uri)
     try:
-        # A plain streamed GET: s3transfer's download_file (a thread pool and a HEAD per file)
-        # costs twice as long per small object, and a job's inputs are many.
-        body = aws.client("s3").get_object(Bucket=bucket, Key=key)["Body"]
+        aws.download_object(item.uri, targets[0])
     except ClientError as err:
         raise StepFailedError(f"{what}: {item.named}: {err}") from None
-    with targets[0].open("wb") as handle:
-        for chunk in body.iter_chunks(_CHUNK):
-            handle.write(chunk)
     for target in targets[1:]:
+        target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(targets[0], target)

@@ -166,40 +166,46 @@ class LocalAws:
             keys.append(key)
         return keys
 
-    def download_prefix(self, uri: str, destination: Path) -> list[Path]:
-        """SageMaker's S3Prefix semantics: every object whose key starts with the prefix.
-
-        An object whose key *is* the prefix lands under its base name.
-
-        Raises:
-            ValueError: a key climbs out of ``destination`` (``..``: S3 keys may hold them).
-        """
+    def list_prefix(self, uri: str) -> list[tuple[str, str]]:
+        """SageMaker's S3Prefix semantics: ``(key, path below the prefix)`` of each object under it (a
+        key that *is* the prefix: its base name; "folder" markers skipped). Paths unchecked: see
+        :func:`leaves_folder`."""
         bucket, prefix = split_s3_uri(uri)
-        s3 = self.client("s3")
-        files = []
-        for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
-            for obj in page.get("Contents", []):
-                key = obj["Key"]
-                if key.endswith("/"):
-                    continue  # a console "folder" marker, not a file: SageMaker skips it too
-                relative = key[len(prefix) :].lstrip("/") or key.rsplit("/", 1)[-1]
-                target = destination / relative
-                if not target.resolve().is_relative_to(destination.resolve()):
-                    raise ValueError(f"object key {key!r} under {uri} leaves {destination}")
-                target.parent.mkdir(parents=True, exist_ok=True)
-                # A plain streamed GET: s3transfer's download_file (a thread pool and a HEAD per
-                # file) costs twice as long per small object, and a job's inputs are many.
-                body = s3.get_object(Bucket=bucket, Key=key)["Body"]
-                with target.open("wb") as handle:
-                    for chunk in body.iter_chunks(_CHUNK):
-                        handle.write(chunk)
-                files.append(target)
-        return files
+        pages = self.client("s3").get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix)
+        keys = [o["Key"] for page in pages for o in page.get("Contents", []) if not o["Key"].endswith("/")]
+        return [(key, key[len(prefix) :].lstrip("/") or key.rsplit("/", 1)[-1]) for key in keys]
+
+    def download_object(self, uri: str, target: Path) -> None:
+        """Stream one object into ``target`` (its folder made); ClientError when it cannot be read."""
+        bucket, key = split_s3_uri(uri)
+        # Streamed: s3transfer's download_file (threads, a HEAD per file) takes twice as long per small object
+        body = self.client("s3").get_object(Bucket=bucket, Key=key)["Body"]
+        target.parent.mkdir(parents=True, exist_ok=True)
+        with target.open("wb") as handle:
+            for chunk in body.iter_chunks(_CHUNK):
+                handle.write(chunk)
+
+    def download_prefix(self, uri: str, destination: Path) -> list[Path]:
+        """Every object under the prefix at its path below ``destination``; ValueError (nothing
+        written) when a key climbs out of it (``..``: S3 keys may hold them)."""
+        bucket, _ = split_s3_uri(uri)
+        listed = self.list_prefix(uri)
+        for key, relative in listed:
+            if leaves_folder(relative):
+                raise ValueError(f"object key {key!r} under {uri} leaves {destination}")
+        for key, relative in listed:
+            self.download_object(f"s3://{bucket}/{key}", destination / relative)
+        return [destination / relative for _, relative in listed]
 
     def read_object(self, uri: str) -> bytes:
         bucket, key = split_s3_uri(uri)
         body: bytes = self.client("s3").get_object(Bucket=bucket, Key=key)["Body"].read()
         return body
+
+
+def leaves_folder(relative: str) -> bool:
+    """Whether a path below a folder climbs out of it (``..``: S3 keys and manifest entries may hold them)."""
+    return not (Path("/folder") / relative).resolve().is_relative_to("/folder")
 
 
 def split_s3_uri(uri: str) -> tuple[str, str]:
