@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
 
+from emulator.hosts import cores_per_host
 from ml_code import contract
 
 ROOT: Final = Path(__file__).resolve().parents[1]
@@ -110,7 +111,7 @@ def run_job(
             contract.COLLECTIVE_PORT_ENV: str(_free_port()),
             # As the offline runner does (emulator/hosts.py): each host its share of the cores, or
             # XGBoost's OpenMP threads spin while the collective waits (~1 s a round on 2 cores).
-            "OMP_NUM_THREADS": str(max(1, (os.cpu_count() or 1) // len(hosts))),
+            "OMP_NUM_THREADS": str(cores_per_host(len(hosts))),
         }
     started: dict[int, tuple[Host, Path, float, subprocess.Popen[bytes]]] = {}
     for host in hosts:

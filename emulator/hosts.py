@@ -36,6 +36,11 @@ HOST_PREFIX: Final = "algo-"
 LOOPBACK: Final = "127.0.0.1"
 
 
+def cores_per_host(hosts: int) -> int:
+    """Each of ``hosts`` local hosts' share of this machine's cores (at least one)."""
+    return max(1, (os.cpu_count() or 1) // hosts)
+
+
 def instance_count(request: Mapping[str, Any]) -> int:
     """The job's ``InstanceCount`` (processing ``ProcessingResources.ClusterConfig``, training
     ``ResourceConfig``); 1 when the request names none.
@@ -120,7 +125,7 @@ class Hosts:
             # OpenMP, each host's threads spin on every core while the collective waits for the
             # others, and a round takes ~100x longer: each host gets its share of the cores instead.
             if "OMP_NUM_THREADS" not in extra:
-                env["OMP_NUM_THREADS"] = str(max(1, (os.cpu_count() or 1) // len(self.names)))
+                env["OMP_NUM_THREADS"] = str(cores_per_host(len(self.names)))
         return env
 
     def run(
