@@ -184,3 +184,29 @@ CAPTURE_PREFIX: Final = "data-capture"
 #: Raw sample records (JSON list, no target) the preprocess step keeps from the test split, so
 #: the post-deploy smoke test sends the model the kind of data it was trained on.
 SMOKE_SAMPLES_FILE: Final = "smoke-samples.json"
+
+# ----------------------------------------------------------------- experiment tracking (issue 15)
+#: The Track step (``track.py``, a Processing job with network access, after the gate): it reads
+#: Evaluate's report, the model tarball (the training curve) and Preprocess's baseline, logs one
+#: MLflow run per pipeline execution, and writes TRACKING_FILE ({"run_id", "experiment_id",
+#: "run_url"}) for Register's customer metadata.
+TRACK_EVALUATION_DIR: Final = "/opt/ml/processing/input/evaluation"
+TRACK_MODEL_DIR: Final = "/opt/ml/processing/input/model"
+TRACK_BASELINE_DIR: Final = "/opt/ml/processing/input/baseline"
+TRACKING_OUTPUT: Final = "tracking"
+TRACKING_DIR: Final = "/opt/ml/processing/output/tracking"
+TRACKING_FILE: Final = "tracking.json"
+TRACKING_RUN_ID_PATH: Final = "run_id"
+TRACKING_EXPERIMENT_ID_PATH: Final = "experiment_id"
+#: The gate's outcome, as the Track step's ``--gate`` argument and the run's ``mlops.gate`` tag.
+GATE_PASSED: Final = "passed"
+GATE_REJECTED: Final = "rejected"
+#: Offline only (unset in SageMaker, where the client derives the URL from the server's ARN and
+#: signs with SigV4): the local MLflow server's base URL, e.g. ``http://127.0.0.1:5000``.
+MLFLOW_URL_ENV: Final = "MLOPS_MLFLOW_URL"
+#: Customer metadata keys of a registered version: its MLflow run and where it lives.
+MLFLOW_RUN_ID_METADATA_KEY: Final = "MlflowRunId"
+MLFLOW_EXPERIMENT_ID_METADATA_KEY: Final = "MlflowExperimentId"
+MLFLOW_SERVER_METADATA_KEY: Final = "MlflowTrackingServerArn"
+#: Inside model.tar.gz: XGBoost's evaluation history, {"<data>-<metric>": [value per round]}.
+TRAINING_HISTORY_FILE: Final = "training-history.json"
