@@ -1,0 +1,147 @@
+"""The card a registered version carries: the package card schema, the run's facts, the gate in words."""
+
+from __future__ import annotations
+
+import json
+import typing
+from typing import Any
+
+import pytest
+from pydantic import BaseModel
+from sagemaker.core.shapes import model_card_shapes as shapes
+
+from ml_code import contract
+from ml_code.steps.model_card import (
+    CARD_STATUS,
+    CardFacts,
+    gate_decision,
+    model_card_content,
+    model_card_json,
+)
+
+REPORT = {
+    "binary_classification_metrics": {
+        "auc": {"value": 0.8364, "standard_deviation": 0.005},
+        "accuracy": {"value": 0.7736, "standard_deviation": 0.004},
+        "accuracy_best_constant_classifier": {"value": 0.7187, "standard_deviation": "NaN"},
+        "confusion_matrix": {"0": {"0": 573, "1": 81}, "1": {"0": 125, "1": 131}},
+    },
+    "quality_gate": {
+        "metric": "auc",
+        "value": 0.8364,
+        "champion_value": 0.8156,
+        "champion_floor": 0.8056,
+        "champion_model_package_arn": "arn:aws:sagemaker:us-east-1:123456789012:model-package/g/2",
+    },
+}
+
+
+def facts(**overrides: Any) -> CardFacts:
+    base: dict[str, Any] = {
+        "problem_type": "binary",
+        "target": "churn",
+        "report": REPORT,
+        "gate": contract.GATE_PASSED,
+        "threshold": 0.7,
+        "margin": 0.01,
+        "hyperparameters": {"max_depth": "5", "eta": "0.1"},
+        "training_data": "s3://bucket/input/",
+        "pipeline": "mlops-dev-training",
+        "execution_arn": "arn:aws:sagemaker:us-east-1:123456789012:pipeline/mlops-dev-training/execution/abc",
+        "run_id": "0123456789abcdef",
+        "experiment_id": "1",
+        "model_artifact": "s3://bucket/pipeline-runs/abc/train/model.tar.gz",
+        "data_fingerprint": "9f3c",
+        "data_rows": 4000,
+        "final_training_metrics": {"validation-auc": 0.84, "train-auc": float("nan")},
+        "rounds": 57,
+    }
+    return CardFacts(**{**base, **overrides})
+
+
+def unknown_keys(value: Any, model: type[BaseModel], where: str = "") -> list[str]:
+    """Keys of ``value`` the SDK's shape ``model`` does not have, recursively (its models allow extras)."""
+    found = []
+    for key, item in value.items():
+        fld = model.model_fields.get(key)
+        if fld is None:
+            found.append(f"{where}{key}")
+            continue
+        for candidate in _models(fld.annotation):
+            items = item if isinstance(item, list) else [item]
+            for element in items:
+                if isinstance(element, dict):
+                    found += unknown_keys(element, candidate, f"{where}{key}.")
+    return found
+
+
+def _models(annotation: Any) -> list[type[BaseModel]]:
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return [annotation]
+    return [m for arg in typing.get_args(annotation) for m in _models(arg)]
+
+
+def test_the_card_follows_the_model_package_card_schema() -> None:
+    content = model_card_content(facts())
+    # THEN the SDK's shapes accept it and it has no key they do not know
+    shapes.ModelCardContent.model_validate(content)
+    assert unknown_keys(content, shapes.ModelCardContent) == []
+    # AND it keeps to the package card's restrictions: no package details, overview of two keys
+    assert "model_package_details" not in content
+    assert set(content["model_overview"]) <= {"model_creator", "model_artifact"}
+    # AND the JSON is strict (no NaN) and byte-stable
+    text = model_card_json(facts())
+    assert text == model_card_json(facts())
+    assert "NaN" not in text
+    assert len(text) < 100_000
+    assert CARD_STATUS in ("Draft", "PendingReview", "Approved", "Archived")
+
+
+def test_the_card_carries_the_runs_facts() -> None:
+    content = model_card_content(facts())
+    metrics = {
+        m["name"]: m["value"] for m in content["evaluation_details"][0]["metric_groups"][0]["metric_data"]
+    }
+    # every finite scalar test metric, not the matrix
+    assert metrics == {"auc": 0.8364, "accuracy": 0.7736, "accuracy_best_constant_classifier": 0.7187}
+    job = content["training_details"]["training_job_details"]
+    assert job["hyper_parameters"] == [{"name": "eta", "value": "0.1"}, {"name": "max_depth", "value": "5"}]
+    assert job["training_metrics"] == [{"name": "validation-auc", "value": 0.84}]  # NaN left out
+    assert job["training_datasets"] == ["s3://bucket/input/"]
+    assert (
+        content["training_details"]["training_observations"]
+        == "57 boosting rounds on s3://bucket/input/ (4,000 rows)."
+    )
+    assert content["additional_information"]["custom_details"] == {
+        "gate": "passed",
+        "mlflow_run_id": "0123456789abcdef",
+        "mlflow_experiment_id": "1",
+        "pipeline_execution_arn": facts().execution_arn,
+        "data_fingerprint": "9f3c",
+    }
+    assert content["model_overview"]["model_artifact"] == ["s3://bucket/pipeline-runs/abc/train/model.tar.gz"]
+
+
+@pytest.mark.parametrize(
+    ("gate", "champion", "expected"),
+    [
+        (
+            contract.GATE_PASSED,
+            True,
+            "Passed: test auc 0.8364, needed >= threshold 0.7 and >= the approved champion (2: 0.8156) "
+            "minus margin 0.01 = 0.8056.",
+        ),
+        (
+            contract.GATE_REJECTED,
+            False,
+            "Rejected: test auc 0.8364, needed >= threshold 0.7 and >= no approved champion yet.",
+        ),
+    ],
+)
+def test_the_gates_decision_reads_as_words_with_its_numbers(gate: str, champion: bool, expected: str) -> None:
+    report = json.loads(json.dumps(REPORT))
+    if not champion:
+        report["quality_gate"] = {"metric": "auc", "value": 0.8364, "champion_floor": -1e9}
+    assert gate_decision(facts(gate=gate, report=report)) == expected
+    card = model_card_content(facts(gate=gate, report=report))
+    assert card["evaluation_details"][0]["evaluation_observation"] == expected
