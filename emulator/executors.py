@@ -22,6 +22,7 @@ from emulator.lambdas import LocalFunction, run_lambda_step
 from emulator.local_aws import LocalAws
 from emulator.processing import run_processing
 from emulator.records import RunResult, StepRecord
+from emulator.sagemaker_fakes import create_model_package
 from emulator.training import run_training
 
 #: Step types the runner executes; anything else fails the run, named.
@@ -112,7 +113,7 @@ class StepExecutor:
 
     def _register(self, entry: StepEntry, record: StepRecord, arguments: Any) -> dict[str, Any]:
         request = self._request(record.type, arguments)
-        arn = self.aws.client("sagemaker").create_model_package(**request)["ModelPackageArn"]
+        arn = create_model_package(self.aws.client("sagemaker"), self.aws.account, **request)
         record.outputs["ModelPackageArn"] = arn
         self.result.model_package_arn, self.result.model_package_request = arn, request
         return {"ModelPackageArn": arn}
