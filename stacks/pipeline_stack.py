@@ -28,6 +28,7 @@ from stacks.pipeline.execution_role import ExecutionRoleProps, PipelineExecution
 from stacks.pipeline.placeholders import DeployValues, job_settings, var
 from stacks.pipeline.props import DefinitionProps
 from stacks.pipeline.source_bundle import DEFAULT_BUILD_DIR, DEFAULT_SOURCE_DIR, build_bundle
+from stacks.tracking.access import tracking_server_arn
 
 #: Why each deliberate wildcard of the execution role on the artifact bucket is needed.
 #: The sample data's schema: the pipeline's defaults when no use case is given.
@@ -74,6 +75,10 @@ class PipelineStack(cdk.Stack):
             group_name=group,
         )
         name = training_pipeline_name(shared.prefix)
+        # Tracking: the definition names the server by ${TrackingServerArn} (this account and region).
+        tracking = {}
+        if shared.tracking_server_name is not None:
+            tracking["TrackingServerArn"] = tracking_server_arn(self, shared.tracking_server_name)
         values = DeployValues(
             artifact_bucket=shared.artifact_bucket.bucket_name,
             code_bucket=bundle.s3_bucket_name,
@@ -82,7 +87,7 @@ class PipelineStack(cdk.Stack):
             role_arn=self.execution_role.role.role_arn,
             security_group_id=network.security_group.security_group_id,
             subnet_ids=network.subnet_ids,
-            extra={"ModelPackageGroup": group},
+            extra={"ModelPackageGroup": group, **tracking},
         )
         definition = _definition(
             config,
@@ -91,6 +96,7 @@ class PipelineStack(cdk.Stack):
             len(network.subnets),
             name,
             use_case=use_case or _SAMPLE,
+            tracked=bool(tracking),
         )
         self.pipeline = sagemaker.CfnPipeline(
             self,
@@ -139,8 +145,10 @@ def _definition(
     name: str,
     *,
     use_case: UseCase,
+    tracked: bool = False,
 ) -> str:
-    """The definition JSON, with :mod:`stacks.pipeline.placeholders` for deploy-time values."""
+    """The definition JSON, with :mod:`stacks.pipeline.placeholders` for deploy-time values
+    (``tracked``: each execution is logged to the tracking server ``${TrackingServerArn}``)."""
     return build_definition(
         DefinitionProps(
             job=job_settings(subnet_count=subnet_count, max_runtime_seconds=config.max_runtime_seconds),
@@ -162,6 +170,7 @@ def _definition(
             chunk_rows=config.scale.chunk_rows,
             sample_rows=config.scale.sample_rows,
             external_memory=config.scale.external_memory,
+            tracking_server_arn=var("TrackingServerArn") if tracked else None,
         ),
         name=name,
     )

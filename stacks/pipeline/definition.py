@@ -11,6 +11,8 @@ Shape (what a runner of this definition needs):
 * ``Preprocess`` (Processing: ``CreateProcessingJob``) -> ``Train`` (Training: ``CreateTrainingJob``)
   -> ``Evaluate`` (Processing, property file ``EvaluationReport``) -> ``QualityGate`` (Condition)
   -> ``Register`` (RegisterModel: ``CreateModelPackage``) | ``QualityGateFailed`` (Fail).
+  With a tracking server, each branch first logs the execution as an MLflow run (Processing,
+  :mod:`stacks.pipeline.track`): ``[Track -> Register]`` | ``[TrackRejected -> QualityGateFailed]``.
 * Processing steps get the bundle as input ``code`` (one S3 object, landing under its own name in
   ``contract.CODE_DIR``) and run ``/bin/sh -c 'cd CODE_DIR && tar -xzf <name> && exec python3
   <step>.py "$@"' sh <ContainerArguments...>``.
@@ -67,8 +69,15 @@ def definition_dict(props: DefinitionProps) -> Json:
     """
     params = PipelineParameters.create(props)
     profile, preprocess, train, evaluate, report = _job_steps(props, params)
+    earlier = tuple(step.name for step in [*profile, preprocess, train, evaluate])
     gate = quality_gate(
-        props=props, params=params, preprocess=preprocess, train=train, evaluate=evaluate, report=report
+        props=props,
+        params=params,
+        preprocess=preprocess,
+        train=train,
+        evaluate=evaluate,
+        report=report,
+        earlier=earlier,
     )
     # No experiment configuration: no automatic experiment/trial per run, so one less API
     # family for the execution role.

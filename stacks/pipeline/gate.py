@@ -8,13 +8,20 @@ writes it into evaluation.json; the gate only compares, reading the contract's J
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any, Final
+
 from contracts.approved_model import PROBLEM_TYPE_METADATA_KEY, SMOKE_SAMPLES_METADATA_KEY
 from ml_code import contract
 from stacks.pipeline.expressions import Json, PropertyFile, greater_than_or_equal_to, join
 from stacks.pipeline.parameters import PipelineParameters
 from stacks.pipeline.props import DefinitionProps
 from stacks.pipeline.register import model_package_request
-from stacks.pipeline.steps import REGISTER_MODEL, ConditionStep, FailStep, JobStep
+from stacks.pipeline.steps import REGISTER_MODEL, ConditionStep, FailStep, JobStep, Step
+from stacks.pipeline.track import TrackSources, run_metadata, track_step
+
+REGISTER: Final = "Register"
+FAILED: Final = "QualityGateFailed"
 
 
 def quality_gate(
@@ -25,57 +32,79 @@ def quality_gate(
     train: JobStep,
     evaluate: JobStep,
     report: PropertyFile,
+    earlier: tuple[str, ...] = (),
 ) -> ConditionStep:
-    """Return the gate: register the model if it clears both checks, else fail with the values."""
-    p = params
+    """Return the gate: register the model if it clears both checks, else fail with the values.
+
+    With a tracking server (``props.tracking_server_arn``), each branch first logs the execution as
+    an MLflow run (:mod:`stacks.pipeline.track`; ``earlier``: the steps before the gate, for its
+    tag): ``[Track, Register]`` and ``[TrackRejected, QualityGateFailed]``.
+    """
 
     def gate_value(path: str) -> Json:
         return evaluate.json_get(report, path)
 
-    register = _register_step(props, p, preprocess=preprocess, train=train, evaluate=evaluate)
     value = gate_value(contract.GATE_METRIC_PATH)
     floor = gate_value(contract.GATE_CHAMPION_FLOOR_PATH)
-    fail = FailStep(
-        name="QualityGateFailed",
-        error_message=join(
-            [
-                "Quality gate failed: ",
-                gate_value(contract.GATE_METRIC_NAME_PATH),
-                " = ",
-                value,
-                ". Threshold check needs >= ",
-                p.threshold.expr,
-                "; champion check needs >= ",
-                floor,
-                " (approved champion minus margin ",
-                p.margin.expr,
-                "; -1e9 when there is no champion).",
-            ],
-            on="",
-        ),
+    message = join(
+        [
+            "Quality gate failed: ",
+            gate_value(contract.GATE_METRIC_NAME_PATH),
+            " = ",
+            value,
+            ". Threshold check needs >= ",
+            params.threshold.expr,
+            "; champion check needs >= ",
+            floor,
+            " (approved champion minus margin ",
+            params.margin.expr,
+            "; -1e9 when there is no champion).",
+        ],
+        on="",
     )
+    sources = TrackSources(preprocess=preprocess, train=train, evaluate=evaluate, earlier=earlier)
+    if_steps, else_steps = _branches(props, params, sources, message)
     return ConditionStep(
         name="QualityGate",
         description="Candidate metric >= threshold and >= approved champion minus margin",
         conditions=[
-            greater_than_or_equal_to(value, p.threshold.expr),
+            greater_than_or_equal_to(value, params.threshold.expr),
             greater_than_or_equal_to(value, floor),
         ],
-        if_steps=[register],
-        else_steps=[fail],
+        if_steps=if_steps,
+        else_steps=else_steps,
     )
 
 
+def _branches(
+    props: DefinitionProps, p: PipelineParameters, sources: TrackSources, message: Json
+) -> tuple[list[Step], list[Step]]:
+    """The gate's if and else steps: register | fail, each after its Track step when tracking."""
+    if props.tracking_server_arn is None:
+        return [_register_step(props, p, sources)], [FailStep(name=FAILED, error_message=message)]
+    track = track_step(props, p, sources, passed=True, then=REGISTER)
+    rejected = track_step(props, p, sources, passed=False, then=FAILED, gate_message=message)
+    register = _register_step(props, p, sources, run=run_metadata(track, props.tracking_server_arn))
+    fail = FailStep(name=FAILED, error_message=message, depends_on=(rejected.name,))
+    return [track, register], [rejected, fail]
+
+
 def _register_step(
-    props: DefinitionProps, p: PipelineParameters, *, preprocess: JobStep, train: JobStep, evaluate: JobStep
+    props: DefinitionProps,
+    p: PipelineParameters,
+    sources: TrackSources,
+    *,
+    run: Mapping[str, Any] | None = None,
 ) -> JobStep:
-    """Register the trained model for manual approval, with its evaluation, baseline and smoke samples."""
+    """Register the trained model for manual approval, with its evaluation, baseline and smoke samples
+    (and, with ``run``, the customer metadata naming its MLflow run)."""
+    preprocess, train, evaluate = sources.preprocess, sources.train, sources.evaluate
     evaluation_uri = evaluate.output_uri(contract.EVALUATION_OUTPUT)
     baseline_uri = preprocess.output_uri("baseline")
     # The post-deploy smoke test (release.smoke) sends the version these raw test records.
     smoke_samples_uri = join([preprocess.output_uri("test"), contract.SMOKE_SAMPLES_FILE], on="/")
     return JobStep(
-        name="Register",
+        name=REGISTER,
         type=REGISTER_MODEL,
         description="Register the model version for manual approval",
         arguments=model_package_request(
@@ -91,6 +120,7 @@ def _register_step(
                 PROBLEM_TYPE_METADATA_KEY: p.problem.expr,
                 "TargetColumn": p.target.expr,
                 SMOKE_SAMPLES_METADATA_KEY: smoke_samples_uri,
+                **(run or {}),
             },
         ),
     )

@@ -22,6 +22,8 @@ TRAINING_HYPERPARAMETERS: Final[dict[str, str]] = {
     "seed": "42",
 }
 EVALUATION_PROPERTY_FILE: Final = "EvaluationReport"
+#: The Track step's property file (``contract.TRACKING_FILE``): the run Register links to.
+TRACKING_PROPERTY_FILE: Final = "TrackingRun"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -51,3 +53,7 @@ class DefinitionProps:
     chunk_rows: int = 100_000
     sample_rows: int = 100_000
     external_memory: bool = False
+    #: The environment's MLflow tracking server (``tracking.enabled``): each run is logged by a Track
+    #: step after the gate, in both branches (:mod:`stacks.pipeline.track`). None: no Track step, and
+    #: the definition is exactly the one without tracking.
+    tracking_server_arn: str | None = None

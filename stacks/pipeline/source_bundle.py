@@ -1,20 +1,20 @@
 """The source bundle every step runs: ``sourcedir.tar.gz``, built deterministically at synth.
 
 It holds the ``ml_code`` package (``steps/``, ``serving/``, ``drift/`` and the modules they share) plus
-thin top-level entry points (``preprocess.py``,
-``train.py``, ``evaluate.py``, ``inference.py``) so ``python3 train.py`` works with the extracted
-bundle as the working directory — the form the SageMaker framework containers expect for
-``sagemaker_submit_directory``. Entries are sorted and carry fixed times, owners and modes, and
-the gzip header has no time or name, so the same sources always give the same bytes (and the
-same CDK asset hash).
+thin top-level entry points (``preprocess.py``, ``train.py``, ``evaluate.py``, ``track.py``,
+``inference.py``, ...) so ``python3 train.py`` works with the extracted bundle as the working
+directory — the form the SageMaker framework containers expect for ``sagemaker_submit_directory``.
+Entries are sorted and carry fixed times, owners and modes, and the gzip header has no time or
+name, so the same sources always give the same bytes (and the same CDK asset hash).
 
 **A use case's own code** (``useCases.<name>.codeDir``, :func:`code_source`): any directory of the
 repository is bundled the same way, *as* the ``ml_code`` package (its modules import
 ``ml_code....`` as ml_code's do). The container contract it must keep is what the shims import
-(:func:`contract_gaps`): ``steps/preprocess.py``, ``steps/train.py``, ``steps/evaluate.py`` and
-``drift/monitor.py`` each with ``main``, ``serving/inference.py`` with ``model_fn`` and
-``transform_fn``. Its training step copies that package into ``model.tar.gz`` (``code/``, as
-``ml_code.steps.model_dir`` does), so the use case's endpoints serve its own serving code.
+(:func:`contract_gaps`): ``steps/preprocess.py``, ``steps/train.py``, ``steps/evaluate.py``,
+``steps/profile.py``, ``steps/track.py`` and ``drift/monitor.py`` each with ``main``,
+``serving/inference.py`` with ``model_fn`` and ``transform_fn``. Its training step copies that
+package into ``model.tar.gz`` (``code/``, as ``ml_code.steps.model_dir`` does), so the use case's
+endpoints serve its own serving code.
 """
 
 from __future__ import annotations
@@ -62,6 +62,8 @@ SHIMS: Final[dict[str, str]] = {
     # Not "profile.py": the script's folder comes first on sys.path, and the standard library has a
     # module of that name (cProfile imports it).
     "profile_data.py": _ENTRY_POINT.format(module="steps.profile"),
+    # The Track step (a pipeline with a tracking server): this execution as an MLflow run.
+    "track.py": _ENTRY_POINT.format(module="steps.track"),
     "train.py": _ENTRY_POINT.format(module="steps.train"),
 }
 

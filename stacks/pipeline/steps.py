@@ -133,9 +133,11 @@ class FailStep:
 
     name: str
     error_message: Any
+    #: Steps it waits for beyond its branch (the rejected run's Track step).
+    depends_on: tuple[str, ...] = ()
 
     def request(self) -> Json:
-        return _step(self.name, "Fail", {"ErrorMessage": self.error_message}, description="")
+        return _step(self.name, "Fail", {"ErrorMessage": self.error_message}, "", self.depends_on)
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -40,6 +40,7 @@ CONTRACT = (
     "steps/preprocess.py",
     "steps/train.py",
     "steps/evaluate.py",
+    "steps/track.py",
     "drift/monitor.py",
     "serving/inference.py",
 )

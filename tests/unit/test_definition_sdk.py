@@ -216,7 +216,9 @@ class _Rebuild:
         else:
             assert kind == "Fail", f"no rebuild for step type {kind}"
             built = self.sdk.fail_step.FailStep(
-                **common, error_message=self.value(step["Arguments"]["ErrorMessage"])
+                **common,
+                error_message=self.value(step["Arguments"]["ErrorMessage"]),
+                depends_on=step.get("DependsOn"),
             )
         self.steps[step["Name"]] = built
         return built
