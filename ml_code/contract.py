@@ -108,6 +108,7 @@ __all__ = ["model_fn", "transform_fn"]
 # ----------------------------------------------------------------- baseline (drift)
 BASELINE_STATISTICS_FILE: Final = "statistics.json"
 BASELINE_CONSTRAINTS_FILE: Final = "constraints.json"
+DATA_FINGERPRINT_FILE: Final = "data-fingerprint.json"  # rows + order-free row-hash sum (Track)
 
 # ----------------------------------------------------------------- evaluation report
 EVALUATION_FILE: Final = "evaluation.json"

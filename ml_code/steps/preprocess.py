@@ -31,6 +31,7 @@ from ml_code.errors import DataValidationError
 from ml_code.features import FeatureTransformer
 from ml_code.steps.baseline import suggest_constraints
 from ml_code.steps.chunks import canonical_booleans, common_header, raw_files, read_chunks, stripped
+from ml_code.steps.fingerprint import write_fingerprint
 from ml_code.steps.preprocess_outputs import (
     PartWriters,
     PreprocessResult,
@@ -192,6 +193,7 @@ def preprocess_files(
         _transform(read_chunks(files, chunk_rows), profile, transformer, writers, shards)
     if cluster.is_leader:
         write_leader_files(dirs, transformer, statistics, suggest_constraints(statistics), smoke)
+        write_fingerprint(dirs["baseline"], profile)
     return writers.sizes
 
 

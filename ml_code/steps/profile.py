@@ -1,14 +1,11 @@
 """The mergeable profile of raw data, and the Profile step that writes one per processing host.
 
-A :class:`Profile` holds what the transformer and the baseline are fitted from: rows per split,
-label counts (every split), per raw feature its training statistics (:mod:`feature_profile`), a
-bottom-k sample of the training rows and the 50 test rows of smallest rank (the smoke samples).
-It is JSON; :meth:`Profile.merge` of the hosts' profiles equals the profile of all their rows.
+A :class:`Profile` (JSON) holds what the transformer, the baseline and the data fingerprint are fitted from:
+rows per split, label counts, per raw feature its training statistics, a bottom-k sample of the training rows,
+the 50 smoke-sample test rows, the rows' hash sum; merged over hosts, it is the profile of all their rows.
 
-Step (one process per host, with more than one processing instance):
-``python3 profile.py --target-column COL --problem-type {binary,multiclass,regression}
-[--validation-fraction 0.15] [--test-fraction 0.15] [--seed 42] [--chunk-rows N] [--sample-rows K]
-[--input-dir DIR] [--output-dir DIR]`` writes ``<current_host>.json`` into the profile output.
+Step: ``python3 profile.py`` with :func:`add_arguments`' arguments and ``[--output-dir DIR]``, one process
+per host (with more than one processing instance), writes ``<current_host>.json`` into the profile output.
 """
 
 from __future__ import annotations
@@ -93,6 +90,7 @@ class Profile:
     labels: CategoryCounts = field(default_factory=CategoryCounts)
     train_labels: CategoryCounts = field(default_factory=CategoryCounts)
     bad_targets: list[str] = field(default_factory=list)
+    fingerprint: int = 0  # sum mod 2**64 of the labelled rows' hashes (steps/fingerprint.py)
     features: dict[str, FeatureProfile] = field(default_factory=dict)
     #: the bottom-k training rows, and the test rows the smoke samples are
     sample: BottomK = field(init=False)
@@ -119,6 +117,7 @@ class Profile:
         chunk = labelled(chunk, target)
         self.unlabelled += before - len(chunk)
         where = self.settings.place(chunk)
+        self.fingerprint = (self.fingerprint + int(where.rank.sum(dtype=np.uint64))) % 2**64
         for name, code in SPLITS.items():
             self.rows[name] += int((where.split == code).sum())
         labels = stripped(chunk[target])
@@ -145,6 +144,7 @@ class Profile:
             {s: n + other.rows[s] for s, n in self.rows.items()},
             self.labels.merge(other.labels), self.train_labels.merge(other.train_labels),
             sorted({*self.bad_targets, *other.bad_targets})[:_BAD_TARGETS],
+            (self.fingerprint + other.fingerprint) % 2**64,
             {f: p.merge(other.features[f]) for f, p in self.features.items()},
         )  # fmt: skip
         return merged._with_samples(self.sample.merge(other.sample), self.smoke.merge(other.smoke))
@@ -154,7 +154,7 @@ class Profile:
             "format_version": FORMAT_VERSION, "settings": asdict(self.settings), "read": self.read,
             "unlabelled": self.unlabelled, "present": self.present, "rows": self.rows,
             "labels": self.labels.to_dict(), "train_labels": self.train_labels.to_dict(),
-            "bad_targets": self.bad_targets,
+            "bad_targets": self.bad_targets, "fingerprint": self.fingerprint,
             "features": {name: p.to_dict() for name, p in self.features.items()},
             "sample": self.sample.to_dict(), "smoke": self.smoke.to_dict(),
         }  # fmt: skip
@@ -170,7 +170,7 @@ class Profile:
         profile = cls(
             settings, int(data["read"]), int(data["unlabelled"]), dict(data["present"]), dict(data["rows"]),
             CategoryCounts.from_dict(data["labels"]), CategoryCounts.from_dict(data["train_labels"]),
-            list(data["bad_targets"]),
+            list(data["bad_targets"]), int(data["fingerprint"]),
             {name: FeatureProfile.from_dict(p) for name, p in data["features"].items()},
         )  # fmt: skip
         sample, smoke = BottomK.from_dict(data["sample"], columns), BottomK.from_dict(data["smoke"], columns)

@@ -58,6 +58,7 @@ from ml_code.steps.training_data import (
     load_transformer,
     training_matrices,
 )
+from ml_code.steps.training_history import TrainingHistory
 
 #: Names other code imports from here; the hyperparameters, the checkpoints, the split files and
 #: the model dir's contents live in their own modules beside this one.
@@ -124,12 +125,14 @@ def train_booster(
     checkpoint_dir: Path | None = None,
     *,
     leader: bool = True,
+    history: TrainingHistory | None = None,
 ) -> xgb.Booster:
     """Train with early stopping; return the booster cut at its best iteration.
 
     Cutting makes the saved model predict with the best trees by default, so serving needs
     no ``iteration_range``. With ``checkpoint_dir`` (spot training), the ``leader`` writes a
     checkpoint every 10 rounds and a restarted job (every host) continues from the last one.
+    ``history`` gets every round's evaluation results.
 
     Raises:
         DataValidationError: the hosts found different checkpoints.
@@ -149,6 +152,7 @@ def train_booster(
         verbose_eval=max(1, hp.num_round // 10),
         xgb_model=resumed,
         callbacks=callbacks,
+        evals_result=None if history is None else history.start(done),
     )
     if not hp.early_stopping_rounds or not hasattr(booster, "best_iteration"):
         return booster
@@ -171,12 +175,16 @@ def train(
     """
     transformer = load_transformer(data.transformer_dir)
     params = xgb_params(transformer.problem_type, len(transformer.labels or ()), hp)
+    history = TrainingHistory()
     with collective(cluster):
         dtrain, dvalid = training_matrices(data, transformer, cluster)
-        booster = train_booster(dtrain, dvalid, params, hp, checkpoint_dir, leader=cluster.is_leader)
+        booster = train_booster(
+            dtrain, dvalid, params, hp, checkpoint_dir, leader=cluster.is_leader, history=history
+        )
     meta = model_meta(booster, transformer, hp)
     if cluster.is_leader:
         write_model_dir(model_dir, booster, transformer, meta)
+        history.write(model_dir)  # the training curve, for the Track step
     else:
         LOG.info("%s trained its shard; %s writes the model", cluster.current_host, cluster.leader)
     return meta

@@ -210,6 +210,7 @@ def test_train_writes_model_transformer_and_meta(splits: Path, tmp_path: Path) -
     meta = train(data_of(splits), tmp_path, FAST)
     assert {p.name for p in tmp_path.iterdir()} == {
         contract.MODEL_FILE, contract.TRANSFORMER_FILE, contract.MODEL_META_FILE, contract.MODEL_CODE_DIR,
+        contract.TRAINING_HISTORY_FILE,
     }  # fmt: skip
     written = json.loads((tmp_path / contract.MODEL_META_FILE).read_text())
     assert written == meta
