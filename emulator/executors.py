@@ -41,6 +41,12 @@ def step_notes(step: Mapping[str, Any]) -> list[str]:
     return notes
 
 
+def network_isolated(request: Mapping[str, Any]) -> bool:
+    """Whether a processing or training request runs its job without network access."""
+    processing = request.get("NetworkConfig", {}).get("EnableNetworkIsolation")
+    return bool(processing if processing is not None else request.get("EnableNetworkIsolation"))
+
+
 class StepExecutor:
     """Runs one step of an execution and returns its properties (what later steps can `Get`).
 
@@ -57,8 +63,12 @@ class StepExecutor:
         functions: Mapping[str, LocalFunction],
         branch_taken: dict[str, bool],
         result: RunResult,
+        network_environment: Mapping[str, str] | None = None,
     ) -> None:
         self.aws = aws
+        #: What a job with the network gets on top of its own environment: where the local stand-ins
+        #: of services it may call are (the MLflow server's ``MLOPS_MLFLOW_URL``).
+        self.network_environment = dict(network_environment or {})
         self.scope = scope
         self.run_dir = run_dir
         self.execution_id = run_dir.name
@@ -144,7 +154,14 @@ class StepExecutor:
         self.scope.execution[name_property] = job_name
         self.scope.execution["CurrentDateTime"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
         request = self._request(record.type, arguments)
-        hosts = Hosts(self.run_dir / record.name, self.aws, job_name, instance_count(request), record.notes)
+        hosts = Hosts(
+            self.run_dir / record.name,
+            self.aws,
+            job_name,
+            instance_count(request),
+            record.notes,
+            environment={} if network_isolated(request) else self.network_environment,
+        )
         record.log_path = hosts.leader.log_path
         if len(hosts.jobs) > 1:
             record.host_logs = hosts.logs

@@ -59,13 +59,22 @@ class Hosts:
     """The hosts of one job, each a :class:`JobContext`; ``notes`` are the step's."""
 
     def __init__(
-        self, step_dir: Path, aws: LocalAws, job_name: str, count: int, notes: list[str] | None = None
+        self,
+        step_dir: Path,
+        aws: LocalAws,
+        job_name: str,
+        count: int,
+        notes: list[str] | None = None,
+        *,
+        environment: Mapping[str, str] | None = None,
     ) -> None:
         self.names = tuple(f"{HOST_PREFIX}{i}" for i in range(1, count + 1))
         self.jobs = [
             JobContext(step_dir, aws, job_name, host=name if count > 1 else None) for name in self.names
         ]
         self.notes = notes if notes is not None else []
+        #: The runner's environment for every host (below the job's own ``Environment``).
+        self.runner_environment = dict(environment or {})
         for job in self.jobs:
             job.notes = self.notes
         #: Wall time of the slowest host's command.
@@ -117,7 +126,7 @@ class Hosts:
 
     def environment(self, job: JobContext, extra: Mapping[str, str]) -> dict[str, str]:
         """A host's environment: the job's, plus where the other hosts are when there are others."""
-        env = job.environment(extra)
+        env = job.environment({**self.runner_environment, **extra})
         if self._port is not None:
             env[contract.HOST_ADDRESSES_ENV] = json.dumps(dict.fromkeys(self.names, LOOPBACK))
             env[contract.COLLECTIVE_PORT_ENV] = str(self._port)

@@ -26,8 +26,9 @@ from ml_code.container import MAX_FAILURE_CHARS
 
 #: `/opt/ml` as a path (not the start of `/opt/mlflow`), anywhere in a string.
 _OPT_ML_PATH = re.compile(re.escape(contract.OPT_ML) + r"(?![\w.-])")
-#: Set per job by :mod:`emulator.hosts` (for more than one host), never inherited from the runner.
-_CLUSTER_ENV = (contract.HOST_ADDRESSES_ENV, contract.COLLECTIVE_PORT_ENV)
+#: Set per job by :mod:`emulator.hosts` (the cluster, for more than one host; the tracking server, for
+#: a job with the network), never inherited from the runner's own environment.
+_CLUSTER_ENV = (contract.HOST_ADDRESSES_ENV, contract.COLLECTIVE_PORT_ENV, contract.MLFLOW_URL_ENV)
 #: Log lines of a failed job quoted in its error.
 _TAIL_LINES = 15
 

@@ -39,6 +39,9 @@ class OfflinePipeline:
     model_package_group: str | None
     #: The account its stack's environment names (None: env-agnostic, the caller's account).
     account: str | None = None
+    #: The local MLflow server its Track steps log to offline (:mod:`emulator.tracking_server`; on
+    #: AWS the definition's tracking server ARN says where). None: no server is running.
+    mlflow_url: str | None = None
 
     @property
     def group(self) -> str:

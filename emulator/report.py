@@ -1,7 +1,8 @@
 """The run summary printed after an offline pipeline execution.
 
 Per step: status, duration, outputs, why it was skipped or failed, where the local
-run differs from SageMaker (for a job of several instances: its hosts), and each host's log.
+run differs from SageMaker (for a job of several instances: its hosts), and each host's log; for a
+Track step, the MLflow run it logged (its ``tracking.json``).
 Then the registered model version, read back from the (local) registry, with the metrics of
 the report it was registered with.
 """
@@ -12,7 +13,8 @@ import json
 from typing import Any
 
 from emulator.local_aws import LocalAws
-from emulator.runner import RunResult
+from emulator.runner import RunResult, StepRecord
+from ml_code import contract
 
 #: Metrics shown per registered version, in this order when present (the rest follow).
 _HEADLINE_METRICS = ("auc", "accuracy", "f1", "precision", "recall", "r2", "rmse", "mae")
@@ -25,6 +27,9 @@ def summary_lines(result: RunResult, aws: LocalAws) -> list[str]:
         process = f" (its process {step.process_seconds:.1f}s)" if step.process_seconds else ""
         lines.append(f"  {step.name:<20} {step.type:<14} {step.status:<11} {step.seconds:6.1f}s{process}")
         lines += [f"      {key}: {value}" for key, value in step.outputs.items()]
+        run = tracking_run(step, aws)
+        if run is not None:
+            lines.append(f"      MLflow run: {run.get('run_url') or run.get('run_id')}")
         if step.status in ("Skipped", "Failed") and step.message:
             lines.append(f"      {step.status.lower()}: {step.message.splitlines()[0]}")
         if step.status == "Failed" and step.log_path is not None:
@@ -36,6 +41,16 @@ def summary_lines(result: RunResult, aws: LocalAws) -> list[str]:
     if result.model_package_arn:
         lines += registered_lines(result, aws)
     return lines
+
+
+def tracking_run(step: StepRecord, aws: LocalAws) -> dict[str, Any] | None:
+    """What a Track step wrote (``{"run_id", "experiment_id", "run_url"}``), if ``step`` is one that
+    succeeded; None for any other step."""
+    uri = step.outputs.get(contract.TRACKING_OUTPUT)
+    if uri is None or step.status != "Succeeded":
+        return None
+    run: dict[str, Any] = json.loads(aws.read_object(f"{uri.rstrip('/')}/{contract.TRACKING_FILE}"))
+    return run
 
 
 def registered_lines(result: RunResult, aws: LocalAws) -> list[str]:

@@ -32,6 +32,7 @@ from emulator.lambdas import LocalFunction
 from emulator.local_aws import LocalAws
 from emulator.records import RunResult, StepRecord
 from emulator.standins import REGION
+from ml_code import contract
 
 __all__ = ["PipelineDefinitionError", "RunResult", "StepRecord", "run_pipeline"]
 
@@ -48,10 +49,13 @@ def run_pipeline(
     execution_id: str | None = None,
     pipeline_name: str = PIPELINE_NAME,
     functions: Mapping[str, LocalFunction] | None = None,
+    mlflow_url: str | None = None,
 ) -> RunResult:
     """Execute `definition` locally under `run_root/<execution id>`.
 
     `functions` are the Lambda functions steps may name by ARN (`emulator.lambdas.functions_from`).
+    `mlflow_url`: the local MLflow server (:mod:`emulator.tracking_server`) standing in for the
+    tracking server; jobs with the network get it as ``MLOPS_MLFLOW_URL`` (the Track steps log there).
     Returns the result; a failing step ends the run with status Failed rather than raising.
 
     Raises:
@@ -66,6 +70,7 @@ def run_pipeline(
         pipeline_name=pipeline_name,
         log=log,
         functions=functions or {},
+        mlflow_url=mlflow_url,
     )
     return execution.run()
 
@@ -83,6 +88,7 @@ class _Execution:
         pipeline_name: str,
         log: Callable[[str], None],
         functions: Mapping[str, LocalFunction],
+        mlflow_url: str | None = None,
     ) -> None:
         self.aws = aws
         self.log = log
@@ -120,6 +126,7 @@ class _Execution:
             functions=functions,
             branch_taken=self.branch_taken,
             result=self.result,
+            network_environment={contract.MLFLOW_URL_ENV: mlflow_url} if mlflow_url else None,
         )
 
     def _read_property_file(self, step: str, name: str) -> Any:
