@@ -22,6 +22,8 @@ VENV_CONTRACT := .venv-contract
 CONTRACT_STAMP := $(VENV_CONTRACT)/.installed
 ENV ?= dev
 PORT ?= 8080
+# `make mlflow`: the port the demo's MLflow store is served on.
+MLFLOW_PORT ?= 5000
 # Quiet, offline CDK CLI (no version check, no telemetry, no notices).
 CDK := CDK_DISABLE_VERSION_CHECK=1 CDK_DISABLE_CLI_TELEMETRY=true \
        JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION=20 npx --no-install cdk
@@ -29,7 +31,7 @@ CDK_OUT ?= cdk.out
 # The cdk.json `make use-case` edits (tests point it at a copy).
 CDK_JSON ?= cdk.json
 
-.PHONY: help setup contract-env synth demo test lint format serve deploy destroy diff promote use-case use-case-remove bench lock clean
+.PHONY: help setup contract-env synth demo mlflow test lint format serve deploy destroy diff promote use-case use-case-remove bench lock clean
 
 help: ## Show this help
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[36m%-10s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -85,6 +87,9 @@ synth: setup ## Synthesize every stack for ENV (default dev) into cdk.out/, offl
 # to cases there (the shipped example env with the use case fraud).
 demo: setup ## The whole platform offline: synth, then the pipeline end to end on this machine [USE_CASE=fraud]
 	$(PY) -m demo --env $(if $(and $(USE_CASE),$(filter file,$(origin ENV))),cases,$(ENV))$(if $(USE_CASE), --use-case $(USE_CASE)) $(if $(DATA),--data $(DATA)) $(if $(TARGET),--target $(TARGET)) $(if $(PROBLEM),--problem-type $(PROBLEM))
+
+mlflow: $(VENV_STAMP) ## Open the demo's MLflow runs (.demo/mlflow) in the MLflow UI on 127.0.0.1 [MLFLOW_PORT=5000]
+	$(PY) -m emulator.tracking_server --store .demo/mlflow --port $(MLFLOW_PORT)
 
 test: setup $(CONTRACT_STAMP) ## Run the test suite (unit, CDK, moto, end to end, contract), offline
 	# Two workers (CI's two cores), a test module per worker at a time so each module's synthesized

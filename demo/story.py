@@ -9,6 +9,9 @@
    goes through the champion/challenger gate against a real champion.
 4. Prints where everything is.
 
+With ``tracking.enabled`` (``dev``), a local MLflow server runs for the demo's length and every
+training run is logged to it by the pipeline's Track step (:mod:`demo.tracking`).
+
 With a multi-account environment (``make demo ENV=multi``) the tooling side acts in the tooling
 account, each stage is deployed and smoke-tested in its own (:mod:`demo.accounts`), the drift
 check runs in the prod account and its alarm starts retraining in the tooling account through
@@ -37,6 +40,7 @@ from demo.release_act import approve, resolve_stages, ship
 from demo.retrain_act import retrain_loop
 from demo.side_by_side import Owner, crossings, holdings, side_by_side_lines
 from demo.synth import ROOT, synth
+from demo.tracking import local_tracking, tracked
 from demo.training_act import artefact_lines, run_and_report
 from demo.use_case_act import CaseRun, release_use_case, resolve_use_case, train_use_case, use_case_of
 from emulator.cfn import Assembly
@@ -45,6 +49,7 @@ from emulator.lambdas import LocalFunction, functions_from
 from emulator.local_aws import LocalAws, moto_server
 from emulator.provision import OfflinePipeline, pipeline_from, provision, upload_assets
 from emulator.runner import RunResult
+from emulator.tracking_server import LocalTrackingServer
 from ml_code import contract, sample_data
 
 SAMPLE_ROWS = 4000
@@ -57,9 +62,19 @@ def main(argv: list[str] | None = None) -> int:
     work: Path = args.work_dir.resolve()
     work.mkdir(parents=True, exist_ok=True)
     config = demo_config(args.env)
+    start_server = config.env.tracking.enabled and args.mlflow_url is None
+    with local_tracking(start_server, work) as tracking:
+        return _run(args, config, work, tracking)
+
+
+def _run(
+    args: argparse.Namespace, config: AppConfig, work: Path, tracking: LocalTrackingServer | None
+) -> int:
+    """The demo once the tracking server (if any) is starting: synth, train, release."""
     case = use_case_of(config, args.use_case) if args.use_case else None
     assembly = Assembly.load(args.cdk_out) if args.cdk_out else synth(args.env, work / "cdk.out")
     pipeline = pipeline_from(assembly, training_pipeline_name(config.prefix))
+    pipeline = tracked(pipeline, tracking, args.mlflow_url if config.env.tracking.enabled else None)
     overrides: dict[str, Any] = {}
     data: Path = args.data
     if data is None:
@@ -83,7 +98,11 @@ def main(argv: list[str] | None = None) -> int:
         print("\n".join(artefact_lines(results, pipeline.group, aws)))
         if not all(r.status == "Succeeded" for r in results):
             return 1
-        second = None if case is None else train_use_case(aws, assembly, case, work / case.name)
+        second = (
+            None
+            if case is None
+            else train_use_case(aws, assembly, case, work / case.name, mlflow_url=pipeline.mlflow_url)
+        )
         if second is not None and not second.succeeded:
             return 1
         code = 0
@@ -117,6 +136,10 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
         "--use-case",
         help="then an additional use case of --env on the same stand-in, and both side by side "
         "(make demo USE_CASE=fraud runs the cases env's)",
+    )
+    parser.add_argument(
+        "--mlflow-url",
+        help="with tracking.enabled: log to this running MLflow server (default: start one on .demo/mlflow)",
     )
     args = parser.parse_args(argv)
     if args.data is not None and not (args.target and args.problem_type):

@@ -47,6 +47,7 @@ def run_and_report(
         overrides=overrides,
         execution_id=execution_id,
         pipeline_name=pipeline.name,
+        mlflow_url=pipeline.mlflow_url,
     )
     print()
     print("\n".join(summary_lines(result, aws)))

@@ -19,6 +19,7 @@ What then lives side by side is read back from the stand-in: :mod:`demo.side_by_
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -80,10 +81,15 @@ def case_data(case: UseCase, path: Path, *, rows: int = ROWS, seed: int = 7, dri
     return path
 
 
-def train_use_case(aws: LocalAws, assembly: Assembly, case: UseCase, work: Path) -> CaseRun:
+def train_use_case(
+    aws: LocalAws, assembly: Assembly, case: UseCase, work: Path, *, mlflow_url: str | None = None
+) -> CaseRun:
     """Create the use case's group and pipeline in the stand-in, upload its data, run it once."""
     print(f"\nUse case {case.name}: its own pipeline, registry group and bucket, on the same stand-in")
-    pipeline = pipeline_from(assembly, training_pipeline_name(case.prefix))
+    # Its Track step logs to the demo's MLflow server too (mlflow_url: None when tracking is off).
+    pipeline = dataclasses.replace(
+        pipeline_from(assembly, training_pipeline_name(case.prefix)), mlflow_url=mlflow_url
+    )
     register(aws, pipeline)
     print(f"  pipeline {pipeline.name}; model package group {pipeline.group}")
     work.mkdir(parents=True, exist_ok=True)
