@@ -199,6 +199,8 @@ TRACKING_DIR: Final = "/opt/ml/processing/output/tracking"
 TRACKING_FILE: Final = "tracking.json"
 TRACKING_RUN_ID_PATH: Final = "run_id"
 TRACKING_EXPERIMENT_ID_PATH: Final = "experiment_id"
+#: The version's model card content (a JSON string), when the gate passed: Register's ``ModelCard``.
+TRACKING_MODEL_CARD_PATH: Final = "model_card"
 #: The gate's outcome, as the Track step's ``--gate`` argument and the run's ``mlops.gate`` tag.
 GATE_PASSED: Final = "passed"
 GATE_REJECTED: Final = "rejected"

@@ -57,6 +57,52 @@ class CardFacts:
     rounds: int | None = None
 
 
+def card_facts(
+    params: Mapping[str, str],
+    report: Mapping[str, Any],
+    history: Mapping[str, list[Any]],
+    *,
+    gate: str,
+    pipeline: str,
+    execution_arn: str,
+    run_id: str,
+    experiment_id: str,
+) -> CardFacts:
+    """The card's facts from what the Track step logs: its params (the definition's ``--param``
+    values plus ``data_fingerprint``/``data_rows``), the report and the training history.
+
+    Raises:
+        ValueError: a param the card needs is missing or not a number.
+    """
+
+    def need(key: str) -> str:
+        if key not in params:
+            raise ValueError(f"the model card needs the run's param {key!r}; the Track step got none")
+        return params[key]
+
+    last = {key: float(values[-1]) for key, values in history.items() if values and _finite(values[-1])}
+    rows = params.get("data_rows", "")
+    return CardFacts(
+        problem_type=need("problem_type"),
+        target=need("target_column"),
+        report=report,
+        gate=gate,
+        threshold=float(need("threshold")),
+        margin=float(need("champion_margin")),
+        hyperparameters={k.removeprefix("hp."): v for k, v in params.items() if k.startswith("hp.")},
+        training_data=need("input_data_uri"),
+        pipeline=pipeline,
+        execution_arn=execution_arn,
+        run_id=run_id,
+        experiment_id=experiment_id,
+        model_artifact=params.get("model_data_uri"),
+        data_fingerprint=params.get("data_fingerprint"),
+        data_rows=int(rows) if rows.isdigit() else None,
+        final_training_metrics=last,
+        rounds=max((len(values) for values in history.values()), default=None),
+    )
+
+
 def gate_decision(facts: CardFacts) -> str:
     """The gate's decision in words, with the numbers it compared."""
     gate = facts.report.get(contract.GATE_SECTION, {})

@@ -9,7 +9,8 @@ same run. It holds the ``--param`` values plus the data fingerprint, every numbe
 report, the training curve per round, the reports and baseline as artifacts, and the tags
 ``mlops.gate`` (and ``mlops.gate_message`` when rejected) plus the ``--tag`` values; it ends
 FINISHED when the gate passed, FAILED when it rejected the model. ``tracking.json`` then holds
-``{"run_id", "experiment_id", "run_url"}`` for the Register step's customer metadata.
+``{"run_id", "experiment_id", "run_url"}`` for the Register step's customer metadata, and when
+the gate passed ``"model_card"``, the version's model card (:mod:`ml_code.steps.model_card`).
 
 The server: ``$MLOPS_MLFLOW_URL`` when set (offline, unsigned), else the tracking server's
 ``https://<region>.experiments.sagemaker.aws`` signed with the job role (:mod:`ml_code.tracking.sigv4`).
@@ -33,6 +34,7 @@ from typing import Any, Final
 from ml_code import contract
 from ml_code.container import container_path, run_step
 from ml_code.errors import DataValidationError
+from ml_code.steps.model_card import card_facts, model_card_json
 from ml_code.tracking import artifacts, runs
 from ml_code.tracking.client import MlflowRest
 from ml_code.tracking.evidence import Evidence, gather
@@ -43,6 +45,8 @@ LOG = logging.getLogger(__name__)
 STATUS: Final = {contract.GATE_PASSED: "FINISHED", contract.GATE_REJECTED: "FAILED"}
 GATE_TAG: Final = "mlops.gate"
 GATE_MESSAGE_TAG: Final = "mlops.gate_message"
+#: tracking.json's key for the version's model card (gate passed only): Register's ``ModelCard``.
+MODEL_CARD_KEY: Final = contract.TRACKING_MODEL_CARD_PATH
 #: MLflow keeps tag values up to 8,000 characters (params 6,000); a gate message is far shorter.
 _MAX_MESSAGE: Final = 5000
 
@@ -123,6 +127,31 @@ def track(
     }
 
 
+def _model_card(
+    args: argparse.Namespace,
+    execution: Execution,
+    evidence: Evidence,
+    params: Mapping[str, str],
+    tracked: Mapping[str, Any],
+) -> str:
+    """The registered version's card (``ModelCardContent``), from what the run logged."""
+    report_file = (
+        args.evaluation_dir or container_path(contract.TRACK_EVALUATION_DIR)
+    ) / contract.EVALUATION_FILE
+    history_file = evidence.artifacts[f"model/{contract.TRAINING_HISTORY_FILE}"]
+    facts = card_facts(
+        {**params, **evidence.params},
+        json.loads(report_file.read_text(encoding="utf-8")),
+        json.loads(history_file.read_text(encoding="utf-8")),
+        gate=args.gate,
+        pipeline=execution.pipeline,
+        execution_arn=execution.arn,
+        run_id=tracked[contract.TRACKING_RUN_ID_PATH],
+        experiment_id=tracked[contract.TRACKING_EXPERIMENT_ID_PATH],
+    )
+    return model_card_json(facts)
+
+
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description="Log this pipeline execution as an MLflow run.")
     parser.add_argument("--tracking-server-arn", required=True)
@@ -156,6 +185,8 @@ def _run(argv: list[str] | None) -> None:
             Path(work),
         )
         tracked = track(rest, execution, args.gate, evidence, params=params, tags=tags, now_ms=now_ms)
+        if args.gate == contract.GATE_PASSED:
+            tracked[MODEL_CARD_KEY] = _model_card(args, execution, evidence, params, tracked)
     out = args.output_dir or container_path(contract.TRACKING_DIR)
     out.mkdir(parents=True, exist_ok=True)
     (out / contract.TRACKING_FILE).write_text(json.dumps(tracked, indent=2), encoding="utf-8")

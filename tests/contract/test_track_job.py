@@ -37,6 +37,8 @@ def track_request(evaluate_request: dict[str, Any], server_url: str) -> dict[str
     app["ContainerArguments"] = [
         "--tracking-server-arn", SERVER_ARN, "--execution-arn", EXECUTION_ARN, "--gate", contract.GATE_PASSED,
         "--param", "hp.num_round=300", "--tag", "mlops.steps=Preprocess,Train,Evaluate,Track",
+        *("--param", "input_data_uri=s3://contract/raw/", "--param", "target_column=churn"),
+        *("--param", "problem_type=binary", "--param", "threshold=0.7", "--param", "champion_margin=0.01"),
     ]  # fmt: skip
     code = next(i for i in request["ProcessingInputs"] if i["InputName"] == "code")
     inputs = {"evaluation": contract.TRACK_EVALUATION_DIR, "model": contract.TRACK_MODEL_DIR,
@@ -85,6 +87,8 @@ def test_the_images_python_logs_the_chain_as_one_run(
     assert logged.info.status == "FINISHED"
     assert logged.info.run_name == "contract-1"
     assert logged.data.params["hp.num_round"] == "300"
+    card = json.loads(tracked[contract.TRACKING_MODEL_CARD_PATH])  # the image's Python writes the card too
+    assert card["additional_information"]["custom_details"]["mlflow_run_id"] == tracked["run_id"]
     fingerprint = json.loads((image_splits["baseline"] / contract.DATA_FINGERPRINT_FILE).read_text())
     assert logged.data.params["data_fingerprint"] == fingerprint["fingerprint"]
     report = json.loads((evaluation.file(contract.EVALUATION_DIR) / contract.EVALUATION_FILE).read_text())

@@ -14,6 +14,7 @@ from ml_code import contract
 from ml_code.steps.model_card import (
     CARD_STATUS,
     CardFacts,
+    card_facts,
     gate_decision,
     model_card_content,
     model_card_json,
@@ -145,3 +146,23 @@ def test_the_gates_decision_reads_as_words_with_its_numbers(gate: str, champion:
     assert gate_decision(facts(gate=gate, report=report)) == expected
     card = model_card_content(facts(gate=gate, report=report))
     assert card["evaluation_details"][0]["evaluation_observation"] == expected
+
+
+def test_the_cards_facts_come_from_the_runs_params_and_history() -> None:
+    params = {
+        "problem_type": "binary", "target_column": "churn", "threshold": "0.7", "champion_margin": "0.01",
+        "input_data_uri": "s3://bucket/input/", "hp.eta": "0.1", "data_rows": "4000",
+        "data_fingerprint": "9f",
+        "model_data_uri": "s3://bucket/model.tar.gz", "code_uri": "s3://bucket/code.tar.gz",
+    }  # fmt: skip
+    history = {"validation-auc": [0.7, 0.8, 0.84], "train-auc": [0.7, 0.9, None]}
+    found = card_facts(params, REPORT, history, gate="passed", pipeline="p", execution_arn="arn",
+                       run_id="r", experiment_id="1")  # fmt: skip
+    assert found.hyperparameters == {"eta": "0.1"}
+    assert (found.data_rows, found.rounds, found.model_artifact) == (4000, 3, "s3://bucket/model.tar.gz")
+    assert found.final_training_metrics == {"validation-auc": 0.84}  # a round without a value is no value
+    # a param the card needs, missing, is named
+    without_target = {k: v for k, v in params.items() if k != "target_column"}
+    with pytest.raises(ValueError, match="'target_column'"):
+        card_facts(without_target, REPORT, history, gate="passed", pipeline="p", execution_arn="arn",
+                   run_id="r", experiment_id="1")  # fmt: skip

@@ -21,6 +21,13 @@ SERVER_ARN = "arn:aws:sagemaker:us-east-1:123456789012:mlflow-tracking-server/ml
 PIPELINE = "mlops-dev-churn-training"
 
 
+#: What the definition passes (stacks/pipeline/track.py), the model card's facts among them.
+PARAMS = {
+    "hp.eta": "0.2", "input_data_uri": "s3://bucket/raw/", "target_column": "churn",
+    "problem_type": "binary", "threshold": "0.7", "champion_margin": "0.01",
+}  # fmt: skip
+
+
 def execution_arn(execution_id: str) -> str:
     return f"arn:aws:sagemaker:us-east-1:123456789012:pipeline/{PIPELINE}/execution/{execution_id}"
 
@@ -65,7 +72,7 @@ def run_track(
         "--tracking-server-arn", SERVER_ARN, "--execution-arn", execution_arn(execution_id), "--gate", gate,
         "--evaluation-dir", str(inputs["evaluation"]), "--model-dir", str(inputs["model"]),
         "--baseline-dir", str(inputs["baseline"]), "--output-dir", str(out),
-        "--param", "hp.eta=0.2", "--param", "input_data_uri=s3://bucket/raw/",
+        *(arg for key, value in PARAMS.items() for arg in ("--param", f"{key}={value}")),
         "--tag", "mlops.steps=Preprocess,Train",
         *extra,
     ])  # fmt: skip
@@ -103,16 +110,22 @@ def test_a_passed_execution_is_a_finished_run_with_its_evidence(
     # THEN tracking.json names the run, which holds the params, metrics, tags and artifacts
     run = the_run(server, "exec-pass")
     tracked = json.loads((job / "out" / contract.TRACKING_FILE).read_text())
+    card = json.loads(tracked.pop(contract.TRACKING_MODEL_CARD_PATH))
     assert tracked == {
         "run_id": run.info.run_id, "experiment_id": run.info.experiment_id,
         "run_url": f"{server.url}/#/experiments/{run.info.experiment_id}/runs/{run.info.run_id}",
     }  # fmt: skip
+    # AND the version's model card names the run and carries the test metrics (tests/unit/test_model_card.py)
+    assert card["additional_information"]["custom_details"]["mlflow_run_id"] == run.info.run_id
+    card_metrics = {
+        m["name"]: m["value"] for m in card["evaluation_details"][0]["metric_groups"][0]["metric_data"]
+    }
+    assert card_metrics["auc"] == run.data.metrics["binary_classification_metrics.auc.value"]
     assert run.info.status == "FINISHED"
     assert run.info.run_name == "exec-pass"
     fingerprint = json.loads((inputs["baseline"] / contract.DATA_FINGERPRINT_FILE).read_text())
     assert run.data.params == {
-        "hp.eta": "0.2", "input_data_uri": "s3://bucket/raw/",
-        "data_fingerprint": fingerprint["fingerprint"], "data_rows": str(fingerprint["rows"]),
+        **PARAMS, "data_fingerprint": fingerprint["fingerprint"], "data_rows": str(fingerprint["rows"]),
     }  # fmt: skip
     assert fingerprint["rows"] == 600
     report = json.loads((inputs["evaluation"] / contract.EVALUATION_FILE).read_text())
@@ -179,6 +192,9 @@ def test_a_rejected_model_is_a_failed_run_with_the_gates_message(
     assert run.info.status == "FAILED"
     assert (run.data.tags["mlops.gate"], run.data.tags["mlops.gate_message"]) == ("rejected", why)
     assert "quality_gate.value" in run.data.metrics  # a rejected run keeps its evidence too
+    # AND nothing is registered, so no model card is written
+    tracked = json.loads((job / "out" / contract.TRACKING_FILE).read_text())
+    assert contract.TRACKING_MODEL_CARD_PATH not in tracked
 
 
 def test_a_rerun_for_the_same_execution_logs_into_the_same_run_once(
