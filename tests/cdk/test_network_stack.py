@@ -11,7 +11,7 @@ from aws_cdk.assertions import Match
 from platform_synth import APPROVED, SynthesizedPlatform, cdk_context, resources, synth_platform
 from stand_ins import shared_resources
 
-from contracts.config import INTERFACE_ENDPOINTS, load_config
+from contracts.config import INTERFACE_ENDPOINTS, load_config, network_for
 from stacks.common.images import xgboost_registries
 from stacks.network_stack import NetworkStack
 
@@ -120,8 +120,9 @@ def test_flow_logs_go_to_a_kms_encrypted_retained_log_group(synthesized: Synthes
 
 def test_interface_endpoints_follow_config_with_private_dns(synthesized: SynthesizedPlatform) -> None:
     template = synthesized.raw["network"]
+    env = synthesized.config.env  # with tracking, the experiments endpoint is added (network_for)
     expected = sorted(
-        INTERFACE_ENDPOINTS[name] for name in synthesized.config.env.network.interface_endpoints
+        INTERFACE_ENDPOINTS[name] for name in network_for(env.network, env.tracking).interface_endpoints
     )
     assert _service_suffixes(template) == expected
     interface = [
@@ -215,6 +216,8 @@ def test_interface_endpoints_admit_only_this_accounts_principals_and_resources(
     for suffix, statements in _interface_policies(synthesized.raw["network"]).items():
         if suffix in ("studio", "notebook"):
             continue  # browser endpoints: see the next test
+        if suffix == "experiments":
+            continue  # MLflow tracking servers of this account only: tests/cdk/test_tracking.py
         allows = [s for s in statements if s["Effect"] == "Allow"]
         assert allows == [
             {
@@ -283,10 +286,12 @@ def test_s3_gateway_reaches_other_accounts_only_to_read_ecr_image_layers(
 
 
 def test_trimmed_endpoint_list_and_more_azs(tmp_path: Any) -> None:
-    # GIVEN a sandbox that keeps only the SageMaker API endpoint and asks for 3 AZs
+    # GIVEN a sandbox that keeps only the SageMaker API endpoint, asks for 3 AZs and tracks no runs
+    # (tracking would add the experiments endpoint)
     def trim(context: dict[str, Any]) -> None:
         _network(context)["interfaceEndpoints"] = ["sagemaker_api"]
         _network(context)["maxAzs"] = 3
+        context["environments"]["dev"].pop("tracking", None)
 
     # WHEN the whole app is synthesized
     result = synth_platform(tmp_path, edit=trim)

@@ -53,8 +53,17 @@ def _steps(definition: dict[str, Any]) -> dict[str, dict[str, Any]]:
     return steps
 
 
+def _policies(template: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """The role's customer-managed policies: ``ExecutionRolePolicy...`` (its own) and, when the
+    environment tracks runs, ``ExecutionRoleTrackingPolicy...`` (tests/cdk/test_tracking.py)."""
+    return {k: r["Properties"] for k, r in resources(template, "AWS::IAM::ManagedPolicy").items()}
+
+
 def _statements(template: dict[str, Any]) -> list[dict[str, Any]]:
-    return _only(template, "AWS::IAM::ManagedPolicy")[1]["PolicyDocument"]["Statement"]
+    """The statements of the role's own policy (not the tracking server's client policy)."""
+    [own] = [p for k, p in _policies(template).items() if k.startswith("ExecutionRolePolicy")]
+    statements: list[dict[str, Any]] = own["PolicyDocument"]["Statement"]
+    return statements
 
 
 # ------------------------------------------------------------------ the pipeline resource
@@ -148,18 +157,20 @@ def test_code_comes_from_the_bundle_asset(template, synthesized):
 
 
 def test_role_is_assumed_by_sagemaker_with_only_its_own_policy(template):
-    policy_id, _ = _only(template, "AWS::IAM::ManagedPolicy")
+    policies = _policies(template)
+    assert sorted(k[:-8] for k in policies) in (  # logical IDs end in an 8-digit hash
+        ["ExecutionRolePolicy"],
+        ["ExecutionRolePolicy", "ExecutionRoleTrackingPolicy"],
+    )
     _, role = _only(template, "AWS::IAM::Role")
     assert role["AssumeRolePolicyDocument"]["Statement"] == [
         {"Action": "sts:AssumeRole", "Effect": "Allow", "Principal": {"Service": "sagemaker.amazonaws.com"}}
     ]
     assert role.get("ManagedPolicyArns") in (None, [])
     assert not resources(template, "AWS::IAM::Policy")  # no inline policies
-    assert _only(template, "AWS::IAM::ManagedPolicy")[1]["Roles"] == [
-        {"Ref": _only(template, "AWS::IAM::Role")[0]}
-    ]
+    for policy in policies.values():
+        assert policy["Roles"] == [{"Ref": _only(template, "AWS::IAM::Role")[0]}]
     assert "arn:aws:iam::aws:policy" not in json.dumps(template)
-    assert policy_id
 
 
 def test_no_wildcard_actions_and_pass_role_only_to_sagemaker_for_itself(template):

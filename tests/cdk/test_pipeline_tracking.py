@@ -21,6 +21,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "unit"))
 from test_definition_sdk import _Rebuild, sdk  # noqa: F401 (sdk: the module fixture)
 from test_pipeline_definition import _validate, props
 
+from contracts.names import tracking_server_name
 from ml_code import contract
 from stacks.pipeline.definition import build_definition
 from stacks.pipeline.props import TRAINING_HYPERPARAMETERS, DefinitionProps
@@ -203,3 +204,21 @@ def test_without_a_server_the_definition_is_the_tracked_one_minus_tracking(ours,
     # ... and holds no trace of tracking (byte-identical to the definition before issue 15)
     assert "Track" not in plain
     assert "Mlflow" not in plain.replace('"MlflowConfig":null', "")
+
+
+def test_the_stack_names_this_environments_server_in_the_definition(synthesized):
+    # GIVEN cdk.json's dev, which tracks runs
+    assert synthesized.config.env.tracking.enabled
+    path = synthesized.outdir / f"{synthesized.config.prefix}-pipeline.template.json"
+    template = json.loads(path.read_text())
+    [pipeline] = [r for r in template["Resources"].values() if r["Type"] == "AWS::SageMaker::Pipeline"]
+    body, variables = pipeline["Properties"]["PipelineDefinition"]["PipelineDefinitionBody"]["Fn::Sub"]
+    # THEN the definition's ${TrackingServerArn} is the server's ARN in this account and region
+    arn = json.dumps(variables["TrackingServerArn"])
+    assert "mlflow-tracking-server/" + tracking_server_name(synthesized.config.prefix) in arn
+    assert all(ref in arn for ref in ('"AWS::Partition"', '"AWS::Region"', '"AWS::AccountId"'))
+    steps = branch_steps(json.loads(body))
+    arguments = steps["Track"]["Arguments"]["AppSpecification"]["ContainerArguments"]
+    assert flags(arguments, "--tracking-server-arn") == ["${TrackingServerArn}"]
+    metadata = steps["Register"]["Arguments"]["CustomerMetadataProperties"]
+    assert metadata[contract.MLFLOW_SERVER_METADATA_KEY] == "${TrackingServerArn}"

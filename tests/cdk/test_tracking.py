@@ -1,6 +1,6 @@
 """The MLflow tracking server (issue 15 point 1): the resource, its role, the endpoint, and who may use it.
 
-The platform is synthesized from cdk.json with ``tracking.enabled`` set on ``dev`` (the default
+The platform is synthesized from cdk.json, whose ``dev`` sets ``tracking.enabled`` (the default
 leaves it off: a server bills every hour). ``app.synth()`` runs every cdk-nag pack, so the
 fixture itself fails on an unacknowledged finding. Access is decided by ``tests/security``'s
 policy evaluator against the synthesized identity, bucket, key and VPC endpoint policies, as an
@@ -49,8 +49,15 @@ def _enable(env: str, **settings: Any) -> Any:
 
 
 @pytest.fixture(scope="module")
-def tracked(tmp_path_factory: pytest.TempPathFactory) -> SynthesizedPlatform:
-    return synth_platform(tmp_path_factory.mktemp("tracking-out"), env="dev", edit=_enable("dev"))
+def tracked(synthesized: SynthesizedPlatform) -> SynthesizedPlatform:
+    """cdk.json's dev, which tracks runs (the session's synth)."""
+    assert synthesized.config.env.name == "dev"
+    assert synthesized.config.env.tracking.enabled
+    return synthesized
+
+
+def _disable(context: dict[str, Any]) -> None:
+    context["environments"]["dev"].pop("tracking", None)
 
 
 @pytest.fixture(scope="module")
@@ -102,13 +109,18 @@ def test_size_and_version_come_from_config(tmp_path: Path) -> None:
     )
 
 
-def test_off_by_default_no_server_endpoint_or_grant(synthesized: SynthesizedPlatform) -> None:
-    # GIVEN cdk.json's dev environment, which sets no tracking section
-    assert not synthesized.config.env.tracking.enabled
-    # THEN nothing of it is deployed: no server, no experiments endpoint, no MLflow grant anywhere
-    synthesized.templates["data"].resource_count_is(SERVER, 0)
-    assert ".experiments" not in json.dumps(synthesized.raw["network"])
-    assert all("sagemaker-mlflow" not in json.dumps(raw) for raw in synthesized.raw.values())
+def test_off_by_default_no_server_endpoint_grant_or_track_step(tmp_path: Path) -> None:
+    # GIVEN cdk.json's dev environment without its tracking section
+    untracked = synth_platform(tmp_path, env="dev", edit=_disable)
+    assert not untracked.config.env.tracking.enabled
+    # THEN nothing of it is deployed: no server, no experiments endpoint, no MLflow grant anywhere,
+    # and the training pipeline has no Track step
+    untracked.templates["data"].resource_count_is(SERVER, 0)
+    assert ".experiments" not in json.dumps(untracked.raw["network"])
+    assert all("sagemaker-mlflow" not in json.dumps(raw) for raw in untracked.raw.values())
+    pipeline = (untracked.outdir / f"{untracked.config.prefix}-pipeline.template.json").read_text()
+    assert "track.py" not in pipeline
+    assert "TrackingServerArn" not in pipeline
 
 
 def test_templates_with_tracking_are_cfn_lint_clean(tracked: SynthesizedPlatform) -> None:
