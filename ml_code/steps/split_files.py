@@ -43,6 +43,19 @@ def no_rows_message(files: Sequence[Path], where: str) -> str:
     return f"{names} {'has' if len(files) == 1 else 'have'} no rows"
 
 
+def count_rows(files: Sequence[Path]) -> int:
+    """The data rows of ``files`` (lines after each header), counted without parsing them: how big a
+    host's share is before it is read (the split files are numbers, never a quoted line break)."""
+    rows = 0
+    for path in files:
+        lines, last = 0, b"\n"
+        with path.open("rb") as stream:
+            while block := stream.read(1 << 20):
+                lines, last = lines + block.count(b"\n"), block[-1:]
+        rows += max(0, lines + (last != b"\n") - 1)
+    return rows
+
+
 def _check_header(path: Path, columns: Sequence[object], transformer: FeatureTransformer) -> None:
     expected = [contract.TARGET_COLUMN_IN_SPLITS, *transformer.output_names]
     if list(columns) != expected:
@@ -56,7 +69,9 @@ def _checked(path: Path, frame: pd.DataFrame, transformer: FeatureTransformer) -
     bad = [str(c) for c in frame.columns if not pd.api.types.is_numeric_dtype(frame[c])]
     if bad:
         raise DataValidationError(f"{path.name} has non-numeric values in columns {bad[:5]}")
-    target = frame.pop(contract.TARGET_COLUMN_IN_SPLITS).to_numpy(dtype=np.float64)
+    # A copy: read_csv gives all-float columns one 2-D block, and the column would be a view of it,
+    # so a kept target (Evaluate keeps every chunk's) would keep the whole chunk alive.
+    target = frame.pop(contract.TARGET_COLUMN_IN_SPLITS).to_numpy(dtype=np.float64, copy=True)
     if np.isnan(target).any():
         raise DataValidationError(f"{path.name} has {int(np.isnan(target).sum())} rows without a target")
     if transformer.labels is not None:

@@ -14,7 +14,8 @@ entrypoint, not the image's script-mode toolkit):
   has several hosts) and the ``transformer`` channel from ``/opt/ml/input/data/<name>``
   (``SM_CHANNEL_*`` honoured when set; ``--train-dir`` / ``--validation-dir`` /
   ``--transformer-dir`` win), read ``--chunk-rows`` rows at a time into a ``QuantileDMatrix``
-  (``--external-memory``: an ``ExtMemQuantileDMatrix`` cached on the instance's volume);
+  (an ``ExtMemQuantileDMatrix`` cached on the instance's volume once a host's share passes a few
+  chunks, or always with ``--external-memory``: :mod:`ml_code.steps.training_data`);
 - the hosts from ``/opt/ml/input/config/resourceconfig.json``: with more than one, ``algo-1``
   starts XGBoost's tracker, every host trains on its shard in the collective (metrics and early
   stopping are global), and only ``algo-1`` writes the model dir and the checkpoints;
@@ -30,7 +31,7 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
-from dataclasses import fields, replace
+from dataclasses import fields
 from pathlib import Path
 from typing import Any
 
@@ -54,7 +55,6 @@ from ml_code.steps.model_dir import model_meta, package_serving_code, write_mode
 from ml_code.steps.split_files import DEFAULT_CHUNK_ROWS, load_split
 from ml_code.steps.training_data import (
     TrainingData,
-    external_memory_cache,
     load_transformer,
     training_matrices,
 )
@@ -176,11 +176,11 @@ def train(
     transformer = load_transformer(data.transformer_dir)
     params = xgb_params(transformer.problem_type, len(transformer.labels or ()), hp)
     history = TrainingHistory()
-    with collective(cluster):
-        dtrain, dvalid = training_matrices(data, transformer, cluster)
+    with collective(cluster), training_matrices(data, transformer, cluster) as (dtrain, dvalid):
         booster = train_booster(
             dtrain, dvalid, params, hp, checkpoint_dir, leader=cluster.is_leader, history=history
         )
+        del dtrain, dvalid  # before their external memory cache is removed
     meta = model_meta(booster, transformer, hp)
     if cluster.is_leader:
         write_model_dir(model_dir, booster, transformer, meta)
@@ -206,7 +206,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--external-memory",
         action="store_true",
-        help="page the binned matrices out to a folder under /opt/ml (a shard bigger than memory)",
+        help="page the binned matrices out under /opt/ml whatever the size (else past a few chunks)",
     )
     args = parser.parse_args(argv)
     if args.chunk_rows < 1:
@@ -228,11 +228,11 @@ def _run(argv: list[str] | None) -> None:
         validation_dir=args.validation_dir or training_channel(contract.VALIDATION_CHANNEL),
         transformer_dir=args.transformer_dir or training_channel(contract.TRANSFORMER_CHANNEL),
         chunk_rows=args.chunk_rows,
+        external_memory=args.external_memory,
     )
     model_dir = args.model_dir or sm_env_path("SM_MODEL_DIR", contract.TRAINING_MODEL_DIR)
     checkpoint_dir = args.checkpoint_dir or _existing(container_path(contract.CHECKPOINT_DIR))
-    with external_memory_cache(args.external_memory) as cache_dir:
-        meta = train(replace(data, cache_dir=cache_dir), model_dir, hp, checkpoint_dir, cluster)
+    meta = train(data, model_dir, hp, checkpoint_dir, cluster)
     LOG.info("kept %d rounds; best validation score %s", meta["num_boosted_rounds"], meta["best_score"])
 
 

@@ -4,6 +4,13 @@ its shard of the train and validation splits as quantised matrices (:mod:`ml_cod
 In a distributed job each host builds its matrices inside the collective (the quantile sketch is
 merged across hosts) and the row counts are summed over the hosts: a host with an empty shard is
 fine, a split without a row on any host is the same error on every host.
+
+Memory: a ``QuantileDMatrix`` holds the binned rows (plus XGBoost's building buffers, about 60 bytes
+per row here), so a host whose training share passes :data:`EXTERNAL_MEMORY_CHUNKS` chunks builds an
+``ExtMemQuantileDMatrix`` instead (its validation matrix too), paged out to a temporary folder on the
+instance's volume: memory then stays near one chunk's worth whatever the share. The hosts decide
+together (the largest share counts), so all of them build the same kind; both kinds train the same
+model. ``--external-memory`` (``TrainingData.external_memory``) pages out whatever the size.
 """
 
 from __future__ import annotations
@@ -14,6 +21,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Final
 
 import xgboost as xgb
 
@@ -22,11 +30,13 @@ from ml_code.cluster import Cluster
 from ml_code.container import container_path
 from ml_code.errors import DataValidationError
 from ml_code.features import FeatureTransformer
-from ml_code.steps.collective import global_sums
-from ml_code.steps.split_files import DEFAULT_CHUNK_ROWS, no_rows_message, part_files
+from ml_code.steps.collective import global_range, global_sums
+from ml_code.steps.split_files import DEFAULT_CHUNK_ROWS, count_rows, no_rows_message, part_files
 from ml_code.steps.split_iter import split_matrix
 
 LOG = logging.getLogger(__name__)
+#: A host's training share bigger than this many ``chunk_rows`` is read into external memory.
+EXTERNAL_MEMORY_CHUNKS: Final = 5
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -37,18 +47,32 @@ class TrainingData:
     validation_dir: Path
     transformer_dir: Path
     chunk_rows: int = DEFAULT_CHUNK_ROWS
-    #: External memory: the binned matrices are paged out here (None: kept in memory).
-    cache_dir: Path | None = None
+    #: External memory whatever the size of the shares (else only past :attr:`external_memory_rows`).
+    external_memory: bool = False
+    #: Where external memory's temporary cache folder is made (None: /opt/ml, the instance's volume).
+    cache_root: Path | None = None
+
+    @property
+    def external_memory_rows(self) -> int:
+        """The largest training share (rows on one host) still built in memory."""
+        return EXTERNAL_MEMORY_CHUNKS * self.chunk_rows
+
+
+def uses_external_memory(data: TrainingData, train_files: list[Path]) -> bool:
+    """Whether this job pages its matrices out: forced, or some host's training share is past the
+    bound. Every host of a job must call it (a collective) and gets the same answer."""
+    _, largest = global_range(count_rows(train_files))
+    return data.external_memory or largest > data.external_memory_rows
 
 
 @contextmanager
-def external_memory_cache(external_memory: bool) -> Iterator[Path | None]:
-    """External memory's cache: a temporary folder on the instance's volume (under /opt/ml, not in
-    the model or output folders SageMaker uploads), removed when training ends; None without."""
-    if not external_memory:
+def _cache(data: TrainingData, external: bool) -> Iterator[Path | None]:
+    """External memory's cache: a temporary folder under ``data.cache_root`` (not in the model or
+    output folders SageMaker uploads), removed when training ends; None when not paging out."""
+    if not external:
         yield None
         return
-    root = container_path(contract.OPT_ML)
+    root = data.cache_root or container_path(contract.OPT_ML)
     root.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="xgboost-cache-", dir=root) as folder:
         yield Path(folder)
@@ -64,35 +88,42 @@ def load_transformer(transformer_dir: Path) -> FeatureTransformer:
     return FeatureTransformer.from_json(path.read_text(encoding="utf-8"))
 
 
+@contextmanager
 def training_matrices(
     data: TrainingData, transformer: FeatureTransformer, cluster: Cluster
-) -> tuple[xgb.DMatrix, xgb.DMatrix]:
-    """This host's train and validation matrices (validation binned like train).
+) -> Iterator[tuple[xgb.DMatrix, xgb.DMatrix]]:
+    """This host's train and validation matrices (validation binned like train), for the ``with``
+    block: an external memory cache is removed when it ends.
 
-    Call inside :func:`ml_code.steps.collective.collective` when the job has several hosts: every
+    Enter inside :func:`ml_code.steps.collective.collective` when the job has several hosts: every
     host must build them, in this order.
 
     Raises:
         DataValidationError: a part file is bad, or a split has no row on any host.
     """
     train_files, validation_files = part_files(data.train_dir), part_files(data.validation_dir)
-    dtrain = split_matrix(train_files, transformer, data.chunk_rows, cache_dir=data.cache_dir)
-    dvalid = split_matrix(
-        validation_files, transformer, data.chunk_rows, ref=dtrain, cache_dir=data.cache_dir
-    )
-    local = [dtrain.num_row(), dvalid.num_row()]
-    LOG.info(
-        "%s: %d train rows from %d files, %d validation rows from %d files",
-        cluster.current_host, local[0], len(train_files), local[1], len(validation_files),
-    )  # fmt: skip
-    totals = global_sums(local)
-    for total, files, channel in (
-        (totals[0], train_files, contract.TRAIN_CHANNEL),
-        (totals[1], validation_files, contract.VALIDATION_CHANNEL),
+    external = uses_external_memory(data, train_files)
+    with _cache(data, external) as cache_dir:
+        dtrain = split_matrix(train_files, transformer, data.chunk_rows, cache_dir=cache_dir)
+        dvalid = split_matrix(validation_files, transformer, data.chunk_rows, ref=dtrain, cache_dir=cache_dir)
+        local = [dtrain.num_row(), dvalid.num_row()]
+        LOG.info(
+            "%s: %d train rows from %d files, %d validation rows from %d files, %s",
+            cluster.current_host, local[0], len(train_files), local[1], len(validation_files),
+            "in external memory" if external else "in memory",
+        )  # fmt: skip
+        _require_rows(global_sums(local), (train_files, validation_files), cluster)
+        yield dtrain, dvalid
+        # XGBoost removes its cache pages when a matrix goes: before the folder does (callers too).
+        del dtrain, dvalid
+
+
+def _require_rows(totals: list[int], files: tuple[list[Path], list[Path]], cluster: Cluster) -> None:
+    for total, split_files, channel in zip(
+        totals, files, (contract.TRAIN_CHANNEL, contract.VALIDATION_CHANNEL), strict=True
     ):
         if total == 0:
-            message = no_rows_message(files, f"the {channel} channel")
+            message = no_rows_message(split_files, f"the {channel} channel")
             if cluster.size > 1:
                 message += f"; the {channel} split has no row on any of the {cluster.size} hosts"
             raise DataValidationError(message)
-    return dtrain, dvalid
