@@ -94,7 +94,9 @@ def artefact_lines(results: Sequence[RunResult], group: str, aws: LocalAws) -> l
     lines = ["", "Artefacts", f"  run folder:        {last.run_dir}"]
     for model in sorted(last.run_dir.glob("*/model.tar.gz")):
         lines += [f"  model:             {model}", f"  serve it:          make serve MODEL={model}"]
-    for report in sorted(last.run_dir.glob(f"*/opt_ml/**/{contract.EVALUATION_FILE}")):
+    # Where Evaluate wrote it (the Track step has a copy among its inputs)
+    written = contract.EVALUATION_DIR.removeprefix(contract.OPT_ML).strip("/")
+    for report in sorted(last.run_dir.glob(f"*/opt_ml/{written}/{contract.EVALUATION_FILE}")):
         lines.append(f"  evaluation report: {report}")
         lines += [f"  plot:              {plot}" for plot in sorted(report.parent.glob("*.png"))]
     packages = aws.client("sagemaker").list_model_packages(ModelPackageGroupName=group, SortOrder="Ascending")
