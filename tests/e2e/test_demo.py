@@ -1,18 +1,25 @@
 """`make demo` end to end: the synthesized pipeline definition run offline against moto.
 
 One real `cdk synth` (the CLI, into a temporary cdk.out) feeds every test here; each test
-then runs the demo (`demo.story`) on it with its own work folder and moto server.
+then runs the demo (`demo.story`) on it with its own work folder and moto server. `dev` tracks
+runs in MLflow: the first test's demo starts and stops its own server; the others share one
+(`--mlflow-url`), a cold start being the slow part of a server.
 """
 
 from __future__ import annotations
 
 import json
+import sys
 import tarfile
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
+from mlflow.tracking import MlflowClient
 
 from demo import story
 from demo.synth import synth
@@ -20,6 +27,10 @@ from emulator.cfn import Assembly
 from emulator.provision import pipeline_from
 from emulator.standins import ACCOUNT
 from ml_code import contract
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from mlflow_server import mlflow_server
 
 pytestmark = [pytest.mark.slow, pytest.mark.cli]
 
@@ -29,6 +40,13 @@ def cdk_out(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("synth") / "cdk.out"
     synth("dev", out)
     return out
+
+
+@pytest.fixture(scope="module")
+def tracking_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A tracking server the demos after the first log to."""
+    with mlflow_server(tmp_path_factory.mktemp("mlflow")) as server:
+        yield server.url
 
 
 def run_demo(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, list[str]]:
@@ -106,6 +124,24 @@ def test_demo_registers_a_version_then_gates_a_second_against_it(
         "  result:            released to staging and prod; drift detected on prod traffic; "
         "retraining registered v3 (PendingManualApproval) for review"
     )
+    # ... and every run, the retraining too, is an MLflow run in the demo's own store, whose server
+    # the demo started, named and stopped
+    [url] = [line.split(": ", 1)[1].split()[0] for line in lines if line.startswith("MLflow tracking server")]
+    with pytest.raises(urllib.error.URLError, match="Connection refused"):
+        urllib.request.urlopen(f"{url}/health", timeout=2)
+    assert_tracked(tmp_path / "mlflow" / "mlflow.db", tmp_path / "runs")
+
+
+def assert_tracked(database: Path, runs: Path) -> None:
+    """Each execution under ``runs`` is a FINISHED run, gate passed, in the store at ``database``."""
+    client = MlflowClient(tracking_uri=f"sqlite:///{database}")
+    [experiment] = [e for e in client.search_experiments() if e.name.endswith("-training")]
+    found = {r.info.run_name: r for r in client.search_runs([experiment.experiment_id])}
+    executions = sorted(p.name for p in runs.iterdir() if p.is_dir())
+    assert len(executions) == 3  # v1, v2 and the drift-triggered retraining
+    assert sorted(found) == executions
+    assert {r.info.status for r in found.values()} == {"FINISHED"}
+    assert {r.data.tags["mlops.gate"] for r in found.values()} == {contract.GATE_PASSED}
 
 
 def test_the_demo_runs_the_definition_the_template_holds(cdk_out: Path) -> None:
@@ -159,12 +195,13 @@ def regression_csv(path: Path, *, signal: float, rows: int = 400) -> Path:
 
 
 def test_the_demo_takes_a_users_own_data(
-    cdk_out: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    cdk_out: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], tracking_url: str
 ) -> None:
     data = regression_csv(tmp_path / "houses.csv", signal=2.0)
     code, lines = run_demo(
         capsys,
         *("--cdk-out", str(cdk_out), "--work-dir", str(tmp_path / "work"), "--runs", "1"),
+        *("--mlflow-url", tracking_url),
         *("--data", str(data), "--target", "price", "--problem-type", "regression"),
     )
     assert code == 0, "\n".join(lines[-40:])
@@ -178,13 +215,14 @@ def test_the_demo_takes_a_users_own_data(
 
 
 def test_a_model_below_the_threshold_ends_in_the_fail_step(
-    cdk_out: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    cdk_out: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], tracking_url: str
 ) -> None:
     # GIVEN data whose target is noise: no model reaches the default r2 threshold
     data = regression_csv(tmp_path / "noise.csv", signal=0.0)
     code, lines = run_demo(
         capsys,
         *("--cdk-out", str(cdk_out), "--work-dir", str(tmp_path / "work"), "--runs", "1"),
+        *("--mlflow-url", tracking_url),
         *("--data", str(data), "--target", "price", "--problem-type", "regression"),
     )
     # THEN the run fails in the fail step, with the resolved message, and nothing is registered
