@@ -1,0 +1,148 @@
+"""The MLflow store the UI check looks at: served by ``mlflow server`` and read with MlflowClient.
+
+A store is what ``make demo`` leaves in ``.demo/mlflow``: the sqlite file ``mlflow.db`` and the
+served artifacts' folder ``artifacts/``. The check serves a *snapshot* of the sqlite file (sqlite's
+backup API: consistent even while the demo's own server writes) with the artifacts folder as it is,
+because it writes its shared view (an experiment tag) into what it serves: the store itself is
+never changed.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from collections.abc import Iterator
+from contextlib import closing, contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Final
+
+from benchmarks.mlflow_ui_page import SHARE_KEY, SHARED_VIEW_TAG_PREFIX, RunTruth
+from benchmarks.toolkit_stack import free_port
+
+#: The mlflow CLI beside this interpreter (.venv/bin/mlflow), and a store's two parts.
+MLFLOW: Final = Path(sys.executable).parent / "mlflow"
+DATABASE: Final = "mlflow.db"
+ARTIFACTS: Final = "artifacts"
+START_TIMEOUT_S: Final = 120.0
+#: The most runs read per experiment (the UI's table loads 100 a page; the demo makes a few).
+MAX_RUNS: Final = 100
+
+
+class StoreError(RuntimeError):
+    """No store where one was expected, or its server did not start."""
+
+
+@dataclass(frozen=True)
+class ExperimentTruth:
+    experiment_id: str
+    name: str
+    runs: tuple[RunTruth, ...]
+
+
+def quiet_client_logs() -> None:
+    """The SageMaker MLflow plugin's header provider logs a warning on every request to a plain
+    http:// server (it looks for a tracking server ARN in the URL; these servers have none), and
+    the client prints a "View run at" line for every run it ends."""
+    logging.getLogger("mlflow.tracking.request_header.registry").setLevel(logging.ERROR)
+    os.environ.setdefault("MLFLOW_SUPPRESS_PRINTING_URL_TO_STDOUT", "true")
+
+
+def client(url: str):  # type: ignore[no-untyped-def]  # mlflow's client is untyped
+    """``mlflow.tracking.MlflowClient`` on the server at ``url``."""
+    from mlflow.tracking import MlflowClient  # noqa: PLC0415  (seconds of import, only when used)
+
+    quiet_client_logs()
+    return MlflowClient(tracking_uri=url)
+
+
+@contextmanager
+def server(database: Path, artifacts: Path, log: Path) -> Iterator[str]:
+    """``mlflow server`` on ``database`` (sqlite) and ``artifacts`` (served), on loopback and a
+    free port, as the demo starts it; yields its URL once /health answers, stops it after."""
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    command = [
+        str(MLFLOW), "server", "--backend-store-uri", f"sqlite:///{database.resolve()}",
+        "--serve-artifacts", "--artifacts-destination", str(artifacts.resolve()),
+        "--host", "127.0.0.1", "--port", str(port), "--workers", "1",
+    ]  # fmt: skip
+    with log.open("wb") as sink:
+        process = subprocess.Popen(command, stdout=sink, stderr=subprocess.STDOUT, start_new_session=True)
+    try:
+        _wait_healthy(url, process, log)
+        yield url
+    finally:
+        _stop(process)
+
+
+def _wait_healthy(url: str, process: subprocess.Popen[bytes], log: Path) -> None:
+    deadline = time.monotonic() + START_TIMEOUT_S
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise StoreError(f"mlflow server exited ({process.returncode}):\n{log.read_text()[-3000:]}")
+        try:
+            with urllib.request.urlopen(f"{url}/health", timeout=2) as answer:
+                if answer.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.3)
+    raise StoreError(
+        f"mlflow server at {url} not healthy after {START_TIMEOUT_S}s:\n{log.read_text()[-3000:]}"
+    )
+
+
+def _stop(process: subprocess.Popen[bytes]) -> None:
+    """Stop the server and the workers it started (its own process group)."""
+    if process.poll() is None:
+        os.killpg(process.pid, 15)
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, 9)
+            process.wait(timeout=10)
+
+
+@contextmanager
+def served_snapshot(store: Path) -> Iterator[str]:
+    """A snapshot of ``store`` served (see the module's docstring); yields its URL. Raises
+    StoreError when ``store`` has no ``mlflow.db``."""
+    database = store / DATABASE
+    if not database.is_file():
+        raise StoreError(
+            f"no MLflow store at {store}: {database} is missing (make demo makes one; "
+            "--populate makes a development one)"
+        )
+    with tempfile.TemporaryDirectory(prefix="mlflow-ui-snapshot-") as folder:
+        snapshot = Path(folder) / DATABASE
+        with closing(sqlite3.connect(database)) as source, closing(sqlite3.connect(snapshot)) as target:
+            source.backup(target)
+        with server(snapshot, store / ARTIFACTS, Path(folder) / "server.log") as url:
+            yield url
+
+
+def read_truth(url: str) -> list[ExperimentTruth]:
+    """Every experiment with at least one run, and its runs (active ones, newest first), as
+    MlflowClient reads them."""
+    tracking = client(url)
+    found = []
+    for experiment in tracking.search_experiments():
+        runs = tracking.search_runs([experiment.experiment_id], max_results=MAX_RUNS)
+        truths = tuple(
+            RunTruth(run.info.run_id, run.info.run_name, dict(run.data.metrics), dict(run.data.tags))
+            for run in runs
+        )
+        if truths:
+            found.append(ExperimentTruth(str(experiment.experiment_id), experiment.name, truths))
+    return found
+
+
+def share_view(url: str, experiment_id: str, state: str) -> None:
+    """Store the shared view ``state`` (JSON) under SHARE_KEY on the served experiment."""
+    client(url).set_experiment_tag(experiment_id, SHARED_VIEW_TAG_PREFIX + SHARE_KEY, state)
