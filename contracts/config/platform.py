@@ -188,8 +188,8 @@ class ScaleConfig:
     #: Rows of the uniform sample (by row hash) behind medians, quantiles and the drift baseline;
     #: exact when the training split has no more rows than this.
     sample_rows: Annotated[int, integer(1000, 1_000_000)] = 100_000
-    #: Train pages its binned matrix out to the instance's volume (XGBoost's external memory) for a
-    #: training share bigger than an instance's memory: slower, since every round reads it back.
+    #: Train pages its binned matrices out to the instance's volume (XGBoost's external memory) for
+    #: any share; without it, only once an instance's training share passes 5 ``chunkRows``.
     external_memory: Annotated[bool, BOOLEAN] = False
 
 
