@@ -60,9 +60,12 @@ class TrainingData:
 
 def uses_external_memory(data: TrainingData, train_files: list[Path]) -> bool:
     """Whether this job pages its matrices out: forced, or some host's training share is past the
-    bound. Every host of a job must call it (a collective) and gets the same answer."""
+    bound. Every host of a job must call it (a collective unless forced, which every host is alike)
+    and gets the same answer."""
+    if data.external_memory:
+        return True
     _, largest = global_range(count_rows(train_files))
-    return data.external_memory or largest > data.external_memory_rows
+    return largest > data.external_memory_rows
 
 
 @contextmanager

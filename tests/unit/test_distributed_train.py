@@ -95,7 +95,11 @@ def test_two_hosts_train_one_model_as_good_as_one_hosts(
     assert f"kept {meta['num_boosted_rounds']} rounds" in runs["algo-2"].log  # early stopping is global
 
 
-@pytest.mark.parametrize("argv", [[], ["--external-memory"]], ids=["in memory", "external memory"])
+@pytest.mark.parametrize(
+    "argv",
+    [[], ["--external-memory"], ["--chunk-rows", "100"]],
+    ids=["in memory", "external memory", "external memory by the largest share"],
+)
 def test_a_host_with_an_empty_shard_takes_part(
     files: dict[str, list[Path]], splits: Splits, tmp_path: Path, argv: list[str]
 ) -> None:
@@ -105,6 +109,9 @@ def test_a_host_with_an_empty_shard_takes_part(
     runs = run_hosts(roots, argv)
     assert [runs[h].code for h in HOSTS] == [0, 0], {h: runs[h].log[-3000:] for h in HOSTS}
     assert "algo-2: 0 train rows from 0 files" in runs["algo-2"].log
+    # AND both build the same kind of matrix: algo-1's 1,500 rows past 5 chunks page both out
+    kind = "in memory" if not argv else "in external memory"
+    assert all(f"files, {kind}\n" in runs[h].log for h in HOSTS), {h: runs[h].log[-3000:] for h in HOSTS}
     two = auc_on(roots["algo-1"] / "model", files["test"][0], splits)
     one = auc_on(one_host_model(files, tmp_path), files["test"][0], splits)
     assert abs(two - one) <= 0.005, (two, one)
