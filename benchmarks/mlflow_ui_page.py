@@ -34,7 +34,8 @@ RUN_NAME_COLUMN: Final = "attributes.`Run Name`"
 PREFERRED_METRICS: Final = ("auc", "accuracy", "f1", "rmse", "mse", "r2")
 #: The training curve's metrics (``<data>-<metric>`` per round, ml_code.tracking.evidence).
 CURVE_PREFIXES: Final = ("train-", "validation-")
-#: The table draws only the columns that fit its width, so it is given only a few.
+#: The table draws only the columns that fit its width (beside MLflow's assistant panel, at 1600
+#: pixels: three metrics and the gate tag), so it is given only a few.
 METRIC_COLUMNS: Final = 3
 _VOID: Final = frozenset(
     ("area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "param", "source",
@@ -102,11 +103,14 @@ def shared_view_state(metric_keys: Sequence[str], tag_keys: Sequence[str] = ()) 
 
 
 def _rank(key: str) -> tuple[bool, int, str]:
-    """Report metrics before training curves (``train-auc``), PREFERRED_METRICS first, then by name."""
+    """Report metrics before training curves (``train-auc``), then by the metric's own name
+    (``auc`` in ``binary_classification_metrics.auc.value``, not ``...auc.standard_deviation``)
+    in PREFERRED_METRICS order, then by key."""
     curve = key.startswith(CURVE_PREFIXES)
-    parts = key.lower().replace("-", ".").split(".")
-    found = [PREFERRED_METRICS.index(p) for p in parts if p in PREFERRED_METRICS]
-    return (curve, min(found) if found else len(PREFERRED_METRICS), key)
+    parts = key.lower().split(".")
+    name = parts[-2] if parts[-1] == "value" and len(parts) > 1 else parts[-1]
+    preferred = PREFERRED_METRICS.index(name) if name in PREFERRED_METRICS else len(PREFERRED_METRICS)
+    return (curve, preferred, key)
 
 
 def choose_metrics(runs: Iterable[RunTruth], count: int = METRIC_COLUMNS) -> list[str]:

@@ -88,13 +88,14 @@ def test_shared_view_selects_the_metric_and_tag_columns_and_shows_every_run() ->
 
 
 def test_choose_metrics_prefers_report_metrics_and_covers_every_run() -> None:
-    # GIVEN report metrics, training curves, and one run that logged only an odd metric
+    # GIVEN report metrics with their deviations, training curves, and a run with an odd metric
     keys = {AUC: 0.9, "binary_classification_metrics.accuracy.value": 0.8, "train-auc": 0.95,
+            "binary_classification_metrics.auc.standard_deviation": 0.01,
             "binary_classification_metrics.recall.value": 0.7, "zeta": 1.0}  # fmt: skip
     odd = RunTruth("r3", "odd", {"loss": 0.1})
     # WHEN two columns are chosen
     chosen = choose_metrics([RunTruth("r1", "a", keys), odd], count=2)
-    # THEN auc and accuracy first (not the curve), then the odd run's only metric
+    # THEN auc and accuracy first (not the curve, not auc's deviation), then the odd run's metric
     assert chosen == [AUC, "binary_classification_metrics.accuracy.value", "loss"]
     assert choose_metrics([RunTruth("r", "n", {})]) == []
 
