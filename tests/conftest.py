@@ -11,6 +11,13 @@ import atexit
 import os
 import shutil
 import tempfile
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
+
+import pytest
+
+if TYPE_CHECKING:
+    from mlflow_server import MlflowServer
 
 _SAFE_ENV = {
     "AWS_ACCESS_KEY_ID": "testing",
@@ -33,3 +40,13 @@ for _var in ("AWS_PROFILE", "AWS_ENDPOINT_URL"):
 _MODEL_CACHE = tempfile.mkdtemp(prefix="mlops-test-model-cache-")
 os.environ["MLOPS_MODEL_CACHE"] = _MODEL_CACHE
 atexit.register(shutil.rmtree, _MODEL_CACHE, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def mlflow_shared(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MlflowServer]:
+    """One local MLflow server for every module of this test process that needs one
+    (tests/mlflow_server.py says why); started on first use, stopped at the end."""
+    from mlflow_server import mlflow_server  # noqa: PLC0415 (imports mlflow: only where a test needs it)
+
+    with mlflow_server(tmp_path_factory.mktemp("mlflow-shared")) as server:
+        yield server

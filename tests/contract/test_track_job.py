@@ -6,13 +6,12 @@ from __future__ import annotations
 
 import copy
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from contract_jobs import IMAGE, run_processing
-from mlflow_server import MlflowServer, mlflow_server
+from mlflow_server import MlflowServer
 
 from ml_code import contract
 
@@ -23,9 +22,9 @@ EXECUTION_ARN = "arn:aws:sagemaker:eu-west-1:111122223333:pipeline/contract-trai
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MlflowServer]:
-    with mlflow_server(tmp_path_factory.mktemp("mlflow")) as running:
-        yield running
+def server(mlflow_shared: MlflowServer) -> MlflowServer:
+    """The test process's shared server (tests/conftest.py)."""
+    return mlflow_shared
 
 
 def track_request(evaluate_request: dict[str, Any], server_url: str) -> dict[str, Any]:

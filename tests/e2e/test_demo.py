@@ -13,7 +13,6 @@ import sys
 import tarfile
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -30,7 +29,7 @@ from ml_code import contract
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from mlflow_server import mlflow_server
+from mlflow_server import MlflowServer
 
 pytestmark = [pytest.mark.slow, pytest.mark.cli]
 
@@ -43,10 +42,9 @@ def cdk_out(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def tracking_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """A tracking server the demos after the first log to."""
-    with mlflow_server(tmp_path_factory.mktemp("mlflow")) as server:
-        yield server.url
+def tracking_url(mlflow_shared: MlflowServer) -> str:
+    """A tracking server the demos after the first log to (the test process's shared one)."""
+    return mlflow_shared.url
 
 
 def run_demo(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, list[str]]:

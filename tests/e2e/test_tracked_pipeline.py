@@ -30,7 +30,7 @@ from stacks.pipeline.source_bundle import bundle_bytes
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from mlflow_server import MlflowServer, mlflow_server
+from mlflow_server import MlflowServer
 
 pytestmark = [pytest.mark.slow]
 
@@ -66,9 +66,9 @@ def _props() -> DefinitionProps:
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MlflowServer]:
-    with mlflow_server(tmp_path_factory.mktemp("mlflow")) as running:
-        yield running
+def server(mlflow_shared: MlflowServer) -> MlflowServer:
+    """The test process's shared server (tests/conftest.py)."""
+    return mlflow_shared
 
 
 @pytest.fixture(scope="module")

@@ -7,12 +7,11 @@ from __future__ import annotations
 import json
 import tarfile
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from mlflow_server import MlflowServer, free_port, mlflow_server
+from mlflow_server import MlflowServer, free_port
 
 from ml_code import contract, sample_data
 from ml_code.steps import evaluate, preprocess, track, train
@@ -33,9 +32,9 @@ def execution_arn(execution_id: str) -> str:
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MlflowServer]:
-    with mlflow_server(tmp_path_factory.mktemp("mlflow")) as running:
-        yield running
+def server(mlflow_shared: MlflowServer) -> MlflowServer:
+    """The test process's shared server (tests/conftest.py)."""
+    return mlflow_shared
 
 
 @pytest.fixture(scope="module")
