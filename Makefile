@@ -31,7 +31,7 @@ CDK_OUT ?= cdk.out
 # The cdk.json `make use-case` edits (tests point it at a copy).
 CDK_JSON ?= cdk.json
 
-.PHONY: help setup contract-env synth demo mlflow test lint format serve deploy destroy diff promote use-case use-case-remove bench lock clean
+.PHONY: help setup contract-env synth demo mlflow mlflow-ui-check test lint format serve deploy destroy diff promote use-case use-case-remove bench lock clean
 
 help: ## Show this help
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[36m%-10s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -90,6 +90,11 @@ demo: setup ## The whole platform offline: synth, then the pipeline end to end o
 
 mlflow: $(VENV_STAMP) ## Open the demo's MLflow runs (.demo/mlflow) in the MLflow UI on 127.0.0.1 [MLFLOW_PORT=5000]
 	$(PY) -m emulator.tracking_server --store .demo/mlflow --port $(MLFLOW_PORT)
+
+mlflow-ui-check: setup ## Open the demo's MLflow runs in headless Chromium (installs Debian's chromium), check runs and metrics are shown, screenshot docs/ [POPULATE=1: a dev store instead]
+	@command -v chromium >/dev/null || { echo "installing chromium (Debian's package) for the MLflow UI check"; \
+	  apt-get install -y chromium || { apt-get update && apt-get install -y chromium; }; }
+	$(PY) -m benchmarks.mlflow_ui $(if $(POPULATE),--populate,--store .demo/mlflow --screenshot docs/mlflow-ui.png)
 
 test: setup $(CONTRACT_STAMP) ## Run the test suite (unit, CDK, moto, end to end, contract), offline
 	# Two workers (CI's two cores), a test module per worker at a time so each module's synthesized
