@@ -12,7 +12,9 @@ Shape (what a runner of this definition needs):
   -> ``Evaluate`` (Processing, property file ``EvaluationReport``) -> ``QualityGate`` (Condition)
   -> ``Register`` (RegisterModel: ``CreateModelPackage``) | ``QualityGateFailed`` (Fail).
   With a tracking server, each branch first logs the execution as an MLflow run (Processing,
-  :mod:`stacks.pipeline.track`): ``[Track -> Register]`` | ``[TrackRejected -> QualityGateFailed]``.
+  :mod:`stacks.pipeline.track`): ``[Track -> Register -> LinkRun]`` | ``[TrackRejected ->
+  QualityGateFailed]``; Register's version then carries the run's model card, and LinkRun tags the
+  run with the version (:mod:`stacks.pipeline.link_run`).
 * Processing steps get the bundle as input ``code`` (one S3 object, landing under its own name in
   ``contract.CODE_DIR``) and run ``/bin/sh -c 'cd CODE_DIR && tar -xzf <name> && exec python3
   <step>.py "$@"' sh <ContainerArguments...>``.

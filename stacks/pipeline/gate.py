@@ -14,11 +14,12 @@ from typing import Any, Final
 from contracts.approved_model import PROBLEM_TYPE_METADATA_KEY, SMOKE_SAMPLES_METADATA_KEY
 from ml_code import contract
 from stacks.pipeline.expressions import Json, PropertyFile, greater_than_or_equal_to, join
+from stacks.pipeline.link_run import LINK_RUN, link_run_step
 from stacks.pipeline.parameters import PipelineParameters
 from stacks.pipeline.props import DefinitionProps
 from stacks.pipeline.register import model_package_request
 from stacks.pipeline.steps import REGISTER_MODEL, ConditionStep, FailStep, JobStep, Step
-from stacks.pipeline.track import TrackSources, run_metadata, track_step
+from stacks.pipeline.track import TrackSources, model_card, run_metadata, track_step
 
 REGISTER: Final = "Register"
 FAILED: Final = "QualityGateFailed"
@@ -38,7 +39,9 @@ def quality_gate(
 
     With a tracking server (``props.tracking_server_arn``), each branch first logs the execution as
     an MLflow run (:mod:`stacks.pipeline.track`; ``earlier``: the steps before the gate, for its
-    tag): ``[Track, Register]`` and ``[TrackRejected, QualityGateFailed]``.
+    tag), and the registered version carries the run's model card and is linked from the run
+    (:mod:`stacks.pipeline.link_run`): ``[Track, Register, LinkRun]`` and
+    ``[TrackRejected, QualityGateFailed]``.
     """
 
     def gate_value(path: str) -> Json:
@@ -79,14 +82,17 @@ def quality_gate(
 def _branches(
     props: DefinitionProps, p: PipelineParameters, sources: TrackSources, message: Json
 ) -> tuple[list[Step], list[Step]]:
-    """The gate's if and else steps: register | fail, each after its Track step when tracking."""
+    """The gate's if and else steps: register | fail, each after its Track step when tracking
+    (and the run linked to the registered version after it)."""
     if props.tracking_server_arn is None:
         return [_register_step(props, p, sources)], [FailStep(name=FAILED, error_message=message)]
-    track = track_step(props, p, sources, passed=True, then=REGISTER)
-    rejected = track_step(props, p, sources, passed=False, then=FAILED, gate_message=message)
-    register = _register_step(props, p, sources, run=run_metadata(track, props.tracking_server_arn))
+    track = track_step(props, p, sources, passed=True, then=(REGISTER, LINK_RUN))
+    rejected = track_step(props, p, sources, passed=False, then=(FAILED,), gate_message=message)
+    register = _register_step(
+        props, p, sources, run=run_metadata(track, props.tracking_server_arn), card=model_card(track)
+    )
     fail = FailStep(name=FAILED, error_message=message, depends_on=(rejected.name,))
-    return [track, register], [rejected, fail]
+    return [track, register, link_run_step(props, p, register)], [rejected, fail]
 
 
 def _register_step(
@@ -95,9 +101,10 @@ def _register_step(
     sources: TrackSources,
     *,
     run: Mapping[str, Any] | None = None,
+    card: Mapping[str, Any] | None = None,
 ) -> JobStep:
     """Register the trained model for manual approval, with its evaluation, baseline and smoke samples
-    (and, with ``run``, the customer metadata naming its MLflow run)."""
+    (and, with ``run``, the customer metadata naming its MLflow run; with ``card``, its model card)."""
     preprocess, train, evaluate = sources.preprocess, sources.train, sources.evaluate
     evaluation_uri = evaluate.output_uri(contract.EVALUATION_OUTPUT)
     baseline_uri = preprocess.output_uri("baseline")
@@ -122,5 +129,6 @@ def _register_step(
                 SMOKE_SAMPLES_METADATA_KEY: smoke_samples_uri,
                 **(run or {}),
             },
+            model_card=card,
         ),
     )

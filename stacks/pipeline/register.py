@@ -30,13 +30,15 @@ def model_package_request(
     constraints_uri: Any,
     endpoint_instance_type: str,
     metadata: Mapping[str, Any],
+    model_card: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """Return the ``CreateModelPackage`` request for a new version in ``group_name``."""
+    """Return the ``CreateModelPackage`` request for a new version in ``group_name`` (with
+    ``model_card``, the version carries that ``ModelCard``)."""
     baseline = {
         "Statistics": {"ContentType": JSON, "S3Uri": statistics_uri},
         "Constraints": {"ContentType": JSON, "S3Uri": constraints_uri},
     }
-    return {
+    request: dict[str, Any] = {
         "ModelPackageGroupName": group_name,
         "ModelApprovalStatus": APPROVAL_STATUS,
         "InferenceSpecification": {
@@ -69,3 +71,6 @@ def model_package_request(
         "DriftCheckBaselines": {"ModelDataQuality": baseline},
         "CustomerMetadataProperties": dict(metadata),
     }
+    if model_card is not None:
+        request["ModelCard"] = dict(model_card)
+    return request

@@ -56,6 +56,8 @@ if __name__ == "__main__":
 #: Top-level shim file -> its source.
 SHIMS: Final[dict[str, str]] = {
     "evaluate.py": _ENTRY_POINT.format(module="steps.evaluate"),
+    # After Register (tracked pipelines): the run names the version it produced.
+    "link_run.py": _ENTRY_POINT.format(module="steps.link_run"),
     contract.SERVING_PROGRAM: contract.SERVING_SHIM_SOURCE,
     "monitor.py": _ENTRY_POINT.format(module="drift.monitor"),
     "preprocess.py": _ENTRY_POINT.format(module="steps.preprocess"),

@@ -8,8 +8,9 @@ subnets, no NAT). It reads Evaluate's report, the model tarball (the training cu
 Preprocess's baseline, and logs them through MLflow's REST API.
 
 * ``Track`` (gate passed) runs before ``Register`` and writes ``contract.TRACKING_FILE``, the
-  property file ``TrackingRun`` Register's customer metadata reads the run from: a version is
-  never registered without its evidence (a tracking error fails the step, so Register never runs).
+  property file ``TrackingRun`` Register's customer metadata reads the run from, and its
+  ``ModelCard`` the card (:func:`model_card`): a version is never registered without its evidence
+  (a tracking error fails the step, so Register never runs).
 * ``TrackRejected`` (gate failed) logs the run as FAILED with the gate's message; the Fail step
   waits for it (``DependsOn``), so a rejected candidate is a run too.
 
@@ -26,6 +27,7 @@ from typing import Any, Final
 
 from contracts.layout import RUNS_PREFIX
 from ml_code import contract
+from ml_code.steps.model_card import CARD_STATUS
 from stacks.pipeline import requests as rq
 from stacks.pipeline.expressions import Json, PropertyFile, execution_id, get, join
 from stacks.pipeline.parameters import PipelineParameters
@@ -51,7 +53,9 @@ class TrackSources:
     earlier: tuple[str, ...]
 
 
-def tracking_params(props: DefinitionProps, p: PipelineParameters) -> list[tuple[str, Any]]:
+def tracking_params(
+    props: DefinitionProps, p: PipelineParameters, sources: TrackSources
+) -> list[tuple[str, Any]]:
     """The run's params, name -> value (text or a pipeline expression), in the order passed."""
     return [
         *((f"hp.{name}", value) for name, value in TRAINING_HYPERPARAMETERS.items()),
@@ -66,6 +70,8 @@ def tracking_params(props: DefinitionProps, p: PipelineParameters) -> list[tuple
         ("code_uri", props.code_uri),
         ("threshold", p.threshold.expr),
         ("champion_margin", p.margin.expr),
+        # The version's model.tar.gz: the model card's artifact.
+        ("model_data_uri", sources.train.model_artifacts()),
     ]
 
 
@@ -103,10 +109,10 @@ def track_step(
     sources: TrackSources,
     *,
     passed: bool,
-    then: str,
+    then: Sequence[str],
     gate_message: Json | None = None,
 ) -> JobStep:
-    """``Track`` (``passed``) or ``TrackRejected``; ``then`` is the branch's step after it.
+    """``Track`` (``passed``) or ``TrackRejected``; ``then``: the branch's steps after it.
 
     Raises:
         ValueError: the definition has no tracking server (``props.tracking_server_arn`` is None).
@@ -115,7 +121,7 @@ def track_step(
         raise ValueError("no tracking server: a Track step needs DefinitionProps.tracking_server_arn")
     name = TRACK if passed else TRACK_REJECTED
     code_file = props.code_uri.rsplit("/", 1)[-1]
-    steps = ",".join([*sources.earlier, "QualityGate", name, then])
+    steps = ",".join([*sources.earlier, "QualityGate", name, *then])
     report = PropertyFile(
         name=TRACKING_PROPERTY_FILE, output_name=contract.TRACKING_OUTPUT, path=contract.TRACKING_FILE
     )
@@ -136,7 +142,7 @@ def track_step(
                 server_arn=props.tracking_server_arn,
                 gate=contract.GATE_PASSED if passed else contract.GATE_REJECTED,
                 gate_message=gate_message,
-                params=tracking_params(props, p),
+                params=tracking_params(props, p, sources),
                 tags={STEPS_TAG: steps},
             ),
             inputs=[
@@ -168,4 +174,14 @@ def run_metadata(track: JobStep, server_arn: str) -> dict[str, Any]:
             report, contract.TRACKING_EXPERIMENT_ID_PATH
         ),
         contract.MLFLOW_SERVER_METADATA_KEY: server_arn,
+    }
+
+
+def model_card(track: JobStep) -> dict[str, Any]:
+    """Register's ``ModelCard``: the card ``track`` wrote from the run (``tracking.json``'s
+    ``model_card``), pending a reviewer like the version itself."""
+    [report] = track.property_files
+    return {
+        "ModelCardContent": track.json_get(report, contract.TRACKING_MODEL_CARD_PATH),
+        "ModelCardStatus": CARD_STATUS,
     }

@@ -23,6 +23,7 @@ from test_pipeline_definition import _validate, props
 
 from contracts.names import tracking_server_name
 from ml_code import contract
+from ml_code.steps.model_card import CARD_STATUS
 from stacks.pipeline.definition import build_definition
 from stacks.pipeline.props import TRAINING_HYPERPARAMETERS, DefinitionProps
 
@@ -60,12 +61,13 @@ def flags(arguments: list[Any], flag: str) -> list[Any]:
 
 def test_each_branch_logs_the_run_first(ours):
     arguments = gate_of(ours)["Arguments"]
-    assert [s["Name"] for s in arguments["IfSteps"]] == ["Track", "Register"]
+    assert [s["Name"] for s in arguments["IfSteps"]] == ["Track", "Register", "LinkRun"]
     assert [s["Name"] for s in arguments["ElseSteps"]] == ["TrackRejected", "QualityGateFailed"]
     steps = branch_steps(ours)
     # the Fail step has no data reference to TrackRejected, so it says it waits for it
     assert steps["QualityGateFailed"]["DependsOn"] == ["TrackRejected"]
     assert "DependsOn" not in steps["Register"]  # it reads Track's property file: an implicit edge
+    assert "DependsOn" not in steps["LinkRun"]  # it reads Register's ModelPackageArn: the same
 
 
 def test_register_names_the_run_track_logged(ours):
@@ -86,6 +88,43 @@ def test_register_names_the_run_track_logged(ours):
             "FilePath": contract.TRACKING_FILE,
         }
     ]
+
+
+def test_the_registered_version_carries_the_card_track_wrote_pending_review(ours):
+    steps = branch_steps(ours)
+    # THEN Register's ModelCard is tracking.json's model_card, for a reviewer like the version
+    assert steps["Register"]["Arguments"]["ModelCard"] == {
+        "ModelCardContent": {
+            "Std:JsonGet": {
+                "PropertyFile": {"Get": "Steps.Track.PropertyFiles.TrackingRun"},
+                "Path": contract.TRACKING_MODEL_CARD_PATH,
+            }
+        },
+        "ModelCardStatus": CARD_STATUS,
+    }
+    # ... and the card's artifact is Train's model, a param of the run
+    arguments = steps["Track"]["Arguments"]["AppSpecification"]["ContainerArguments"]
+    joined = [p["Std:Join"]["Values"] for p in flags(arguments, "--param") if isinstance(p, dict)]
+    assert ["model_data_uri=", {"Get": "Steps.Train.ModelArtifacts.S3ModelArtifacts"}] in joined
+
+
+def test_link_run_tags_the_run_with_registers_version_and_cannot_approve(ours):
+    steps = branch_steps(ours)
+    request, track = steps["LinkRun"]["Arguments"], steps["Track"]["Arguments"]
+    # THEN it runs link_run.py from the bundle like Track, with the network, in the same VPC
+    assert steps["LinkRun"]["Type"] == "Processing"
+    assert request["AppSpecification"]["ContainerEntrypoint"][2].endswith('exec python3 link_run.py "$@"')
+    assert request["AppSpecification"]["ImageUri"] == track["AppSpecification"]["ImageUri"]
+    assert request["NetworkConfig"] == track["NetworkConfig"]
+    assert request["RoleArn"] == track["RoleArn"]
+    arguments = request["AppSpecification"]["ContainerArguments"]
+    assert flags(arguments, "--tracking-server-arn") == [SERVER]
+    assert flags(arguments, "--execution-arn") == [EXECUTION_ARN]
+    assert flags(arguments, "--model-package-arn") == [{"Get": "Steps.Register.ModelPackageArn"}]
+    # ... reading only the code bundle, writing nothing, and nothing in the definition approves
+    assert [i["InputName"] for i in request["ProcessingInputs"]] == ["code"]
+    assert request["ProcessingOutputConfig"]["Outputs"] == []
+    assert "Approved" not in json.dumps(ours)
 
 
 @pytest.mark.parametrize("name", ["Track", "TrackRejected"])
@@ -146,7 +185,9 @@ def test_track_arguments_name_the_server_the_execution_the_gate_params_and_steps
     assert f"code_uri={props().code_uri}" in params
     assert "processing_instances=1" in params
     assert "training_instances=1" in params
-    assert flags(passed, "--tag") == ["mlops.steps=Preprocess,Train,Evaluate,QualityGate,Track,Register"]
+    assert flags(passed, "--tag") == [
+        "mlops.steps=Preprocess,Train,Evaluate,QualityGate,Track,Register,LinkRun"
+    ]
     assert flags(rejected, "--tag") == [
         "mlops.steps=Preprocess,Train,Evaluate,QualityGate,TrackRejected,QualityGateFailed"
     ]
@@ -156,7 +197,7 @@ def test_the_steps_tag_names_profile_when_the_pipeline_scales():
     scaled = definition(tracked(dataclasses.replace(props(), processing_instances=2, training_instances=2)))
     arguments = branch_steps(scaled)["Track"]["Arguments"]["AppSpecification"]["ContainerArguments"]
     assert flags(arguments, "--tag") == [
-        "mlops.steps=Profile,Preprocess,Train,Evaluate,QualityGate,Track,Register"
+        "mlops.steps=Profile,Preprocess,Train,Evaluate,QualityGate,Track,Register,LinkRun"
     ]
     assert "processing_instances=2" in flags(arguments, "--param")
     assert "training_instances=2" in flags(arguments, "--param")
@@ -168,6 +209,7 @@ def test_the_steps_tag_names_profile_when_the_pipeline_scales():
         ("Track", "CreateProcessingJob", {"ProcessingJobName": "pipelines-x-Track"}),
         ("TrackRejected", "CreateProcessingJob", {"ProcessingJobName": "pipelines-x-TrackRejected"}),
         ("Register", "CreateModelPackage", {}),
+        ("LinkRun", "CreateProcessingJob", {"ProcessingJobName": "pipelines-x-LinkRun"}),
     ],
 )
 def test_new_requests_are_valid_for_their_api(ours, step, operation, generated):
@@ -179,12 +221,16 @@ def test_the_tracked_definition_is_what_the_sdk_compiles(sdk, ours):  # noqa: F8
 
 
 def _untracked(d: dict[str, Any]) -> dict[str, Any]:
-    """``d`` with the Track steps, Fail's wait for one and Register's run metadata taken out."""
+    """``d`` with the Track and LinkRun steps, Fail's wait for one and Register's run metadata and
+    model card taken out."""
     d = copy.deepcopy(d)
     arguments = gate_of(d)["Arguments"]
     for branch in ("IfSteps", "ElseSteps"):
-        arguments[branch] = [s for s in arguments[branch] if not s["Name"].startswith("Track")]
+        arguments[branch] = [
+            s for s in arguments[branch] if not s["Name"].startswith("Track") and s["Name"] != "LinkRun"
+        ]
     arguments["ElseSteps"][0].pop("DependsOn")
+    arguments["IfSteps"][0]["Arguments"].pop("ModelCard")
     metadata = arguments["IfSteps"][0]["Arguments"]["CustomerMetadataProperties"]
     for key in (
         contract.MLFLOW_RUN_ID_METADATA_KEY,

@@ -41,6 +41,7 @@ CONTRACT = (
     "steps/train.py",
     "steps/evaluate.py",
     "steps/track.py",
+    "steps/link_run.py",
     "drift/monitor.py",
     "serving/inference.py",
 )
