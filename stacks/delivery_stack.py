@@ -38,6 +38,7 @@ from stacks.delivery.deploy_pipeline import DeployPipeline, DeployPipelineProps
 from stacks.delivery.retrain_schedule import RetrainSchedule, RetrainScheduleProps
 from stacks.delivery.source import PipelineSource, SourceProps
 from stacks.delivery.stage_accounts import stage_accounts
+from stacks.tracking.access import tracking_server_arn
 
 
 class DeliveryStack(cdk.Stack):
@@ -127,6 +128,11 @@ class DeliveryStack(cdk.Stack):
                     prefix=shared.prefix,
                     accounts=shared.accounts.stage_accounts,
                     qualifier=shared.accounts.bootstrap_qualifier,
+                ),
+                tracking_server_arn=(
+                    None
+                    if shared.tracking_server_name is None
+                    else tracking_server_arn(self, shared.tracking_server_name)
                 ),
             ),
         )

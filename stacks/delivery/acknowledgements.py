@@ -112,3 +112,16 @@ def acknowledge_endpoint_stacks(project: IConstruct, *, stacks: list[str]) -> No
             "A stack's ARN ends in an ID CloudFormation generates; DescribeStacks is limited to this "
             "endpoint stack (the staging build checks which version each stage already serves).",
         )
+
+
+def acknowledge_run_tagging(project: IConstruct, *, actions: tuple[str, ...]) -> None:
+    """The deploy build reads and tags runs on the tracking server (``release.track_release``)."""
+    for action in actions:
+        if action.endswith("*"):
+            acknowledge(
+                project,
+                f"{IAM5}[Action::{action}]",
+                f"MLflow's {action.split(':')[1]} family (read-only, one action per REST operation) on "
+                "this environment's one tracking server; the build only sets tags on the shipped "
+                "version's run and experiment, and cannot create, log to or delete runs.",
+            )

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 
 import aws_cdk as cdk
 from aws_cdk import aws_codebuild as codebuild
@@ -28,6 +28,9 @@ class BuildProjectProps:
     artifact_files: Sequence[str] = ()
     #: Environment variables exported as CodePipeline variables of the action.
     exported_variables: Sequence[str] = ()
+    #: The project's own environment variables (plain text; values may be deploy-time tokens, which
+    #: a buildspec string could not hold).
+    variables: Mapping[str, str] = field(default_factory=dict)
     #: Build timeout (deploy builds wait for CloudFormation to finish an endpoint rollout).
     timeout_minutes: int = 60
     #: A fixed name for the build's role (a role in another account trusts it by name); None:
@@ -74,6 +77,11 @@ class BuildProject(Construct):
                 compute_type=codebuild.ComputeType.MEDIUM,
                 privileged=False,
             ),
+            environment_variables={
+                name: codebuild.BuildEnvironmentVariable(value=value)
+                for name, value in props.variables.items()
+            }
+            or None,
             encryption_key=props.key,
             role=named,
             timeout=cdk.Duration.minutes(props.timeout_minutes),

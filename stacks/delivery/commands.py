@@ -4,7 +4,8 @@ Every command goes through the Makefile or the pinned ``.venv``, so CodeBuild ru
 developer runs: ``make setup`` creates the venv and installs the CDK CLI from package-lock.json.
 The same three steps ship a model to a stage from the deploy pipeline and by hand (``make
 promote``): write the stage's approved-model file (``release.resolve``), ``cdk deploy`` that
-stage's endpoint stack alone, smoke-test the endpoint.
+stage's endpoint stack alone, smoke-test the endpoint. With a tracking server, the deploy build then
+marks the version's MLflow run as shipped there (``release.track_release``).
 """
 
 from __future__ import annotations
@@ -32,6 +33,8 @@ TEST: Final = "make test"
 VERSION_VARIABLE: Final = "MODEL_VERSION"
 #: The deploy pipeline passes its execution ID to the staging build under this name.
 EXECUTION_VARIABLE: Final = "PIPELINE_EXECUTION_ID"
+#: A deploy build's project variable holding the tracking server's ARN (a deploy-time value).
+TRACKING_SERVER_VARIABLE: Final = "MLOPS_TRACKING_SERVER_ARN"
 
 
 def deploy(stack: str, env: str) -> str:
@@ -91,6 +94,16 @@ def smoke(*, prefix: str, stage: StageConfig, role_arn: str | None = None) -> st
     )
 
 
+def track_release(stage: StageConfig) -> str:
+    """Mark the shipped version's MLflow run as shipped to ``stage`` and live there, on the server
+    the project variable names (:mod:`release.track_release`; a version registered before tracking
+    is skipped, said why)."""
+    return (
+        f"{PY} -m release.track_release --stage {stage.name} --model-file {stage.model_file} "
+        f'--tracking-server-arn "${TRACKING_SERVER_VARIABLE}"'
+    )
+
+
 def ship_commands(
     *,
     env: str,
@@ -99,8 +112,10 @@ def ship_commands(
     stage: StageConfig,
     version: str | None,
     smoke_role: str | None = None,
+    tracked: bool = False,
 ) -> list[str]:
-    """Resolve → deploy the stage's endpoint stack → smoke-test it; a failing command fails the build.
+    """Resolve → deploy the stage's endpoint stack → smoke-test it (→ ``tracked``: mark the version's
+    MLflow run shipped, :func:`track_release`); a failing command fails the build.
 
     ``version`` None ships the newest Approved version (and exports its number as
     ``MODEL_VERSION``); otherwise exactly that one (a number for a roll back or promotion by
@@ -115,6 +130,7 @@ def ship_commands(
         *([release_tag(stage)] if smoke_role is not None else []),
         deploy(endpoint_stack_name(prefix, stage.name), env),
         smoke(prefix=prefix, stage=stage, role_arn=smoke_role),
+        *([track_release(stage)] if tracked else []),
     ]
 
 
@@ -142,10 +158,11 @@ def staging_commands(
     stage: StageConfig,
     stages: list[str] | None = None,
     smoke_role: str | None = None,
+    tracked: bool = False,
 ) -> list[str]:
     """The newest Approved version to staging, smoke-tested, unless it is live on all ``stages``."""
     shipped = ship_commands(
-        env=env, prefix=prefix, group=group, stage=stage, version=None, smoke_role=smoke_role
+        env=env, prefix=prefix, group=group, stage=stage, version=None, smoke_role=smoke_role, tracked=tracked
     )
     resolve_and_export, deploy_and_smoke = shipped[:2], shipped[2:]
     return [
@@ -163,12 +180,19 @@ def prod_commands(
     stage: StageConfig,
     staged_file: str,
     smoke_role: str | None = None,
+    tracked: bool = False,
 ) -> list[str]:
     """Exactly the version staging tested (``staged_file``), re-checked as still Approved, to prod."""
     version = f"${VERSION_VARIABLE}"
     return [
         read_version(staged_file),
         *ship_commands(
-            env=env, prefix=prefix, group=group, stage=stage, version=version, smoke_role=smoke_role
+            env=env,
+            prefix=prefix,
+            group=group,
+            stage=stage,
+            version=version,
+            smoke_role=smoke_role,
+            tracked=tracked,
         ),
     ]

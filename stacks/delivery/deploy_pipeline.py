@@ -15,6 +15,9 @@ A stage in another account is shipped the same way by a build whose role has a f
 may assume exactly that account's CDK bootstrap roles and smoke role
 (:mod:`stacks.delivery.stage_accounts`): ``cdk deploy`` goes through the former, the smoke test
 through the latter (``--role-arn``).
+
+With a tracking server, each build then marks the version's MLflow run shipped (``release.track_release``;
+its role reads runs and sets tags there), outside the VPC: the server's public endpoint, signed.
 """
 
 from __future__ import annotations
@@ -41,6 +44,7 @@ from stacks.delivery.acknowledgements import (
     acknowledge_deploy_project,
     acknowledge_endpoint_stacks,
     acknowledge_release_tagging,
+    acknowledge_run_tagging,
 )
 from stacks.delivery.build_project import BuildProject, BuildProjectProps
 from stacks.delivery.codepipeline_v2 import v2_pipeline
@@ -71,6 +75,8 @@ class DeployPipelineProps:
     qualifier: str
     #: The stages in other accounts (stage name -> what their build may reach there); empty: none.
     stage_accounts: Mapping[str, StageAccount] = field(default_factory=dict)
+    #: The environment's MLflow tracking server; None: it has none (nothing is marked shipped).
+    tracking_server_arn: str | None = None
 
     def smoke_role(self, stage: StageConfig) -> str | None:
         """The smoke role ``stage``'s build smoke-tests through; None in the tooling account."""
@@ -131,6 +137,7 @@ class DeployPipeline(Construct):
                 stage=p.staging,
                 stages=stages,
                 smoke_role=p.smoke_role(p.staging),
+                tracked=p.tracking_server_arn is not None,
             ),
             artifact_files=[p.staging.model_file],
             extra=role_policies.stop_when_live(
@@ -152,6 +159,7 @@ class DeployPipeline(Construct):
                 stage=p.prod,
                 staged_file=f"$CODEBUILD_SRC_DIR_{STAGED}/{p.staging.model_file}",
                 smoke_role=p.smoke_role(p.prod),
+                tracked=p.tracking_server_arn is not None,
             ),
             artifact_files=[],
         )
@@ -177,6 +185,8 @@ class DeployPipeline(Construct):
                 role_name=None if into is None else into.deploy_role_name,
                 artifact_files=artifact_files,
                 exported_variables=[commands.VERSION_VARIABLE],
+                # the server release.track_release marks runs on (an ARN resolved at deploy time)
+                variables={commands.TRACKING_SERVER_VARIABLE: arn} if (arn := p.tracking_server_arn) else {},
                 # CloudFormation waits for the endpoint: create or blue/green update with canary
                 # wait, baking and termination wait (see the stage's rollout config)
                 timeout_minutes=DEPLOY_TIMEOUT_MINUTES,
@@ -186,6 +196,8 @@ class DeployPipeline(Construct):
         acknowledge_deploy_project(project, group=p.group, bucket=p.artifact_bucket)
         if into is not None:
             acknowledge_release_tagging(project, bucket=p.artifact_bucket)
+        if p.tracking_server_arn is not None:
+            acknowledge_run_tagging(project, actions=role_policies.TAG_TRACKED_RUN_ACTIONS)
         if extra:
             acknowledge_endpoint_stacks(
                 project, stacks=[endpoint_stack_name(p.prefix, s) for s in (p.staging.name, p.prod.name)]
@@ -213,6 +225,8 @@ def _ship_statements(
             role_policies.tag_shipped_version(p.artifact_bucket),
         ]
     deploy = role_policies.cdk_deploy(stack, qualifier=p.qualifier, into=into)
+    if p.tracking_server_arn is not None:
+        smoke.append(role_policies.tag_tracked_runs(p.tracking_server_arn))
     return [deploy, *role_policies.read_registry(stack, p.group), *smoke]
 
 

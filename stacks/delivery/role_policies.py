@@ -147,3 +147,21 @@ def stop_when_live(
             ],
         ),
     ]
+
+
+#: What ``release.track_release`` needs on the tracking server: read runs and experiments, set a
+#: run's tag and an experiment's tag. No CreateRun, Log*, UpdateRun or Delete*: a deploy build
+#: annotates the evidence, it never writes or removes it.
+TAG_TRACKED_RUN_ACTIONS: tuple[str, ...] = (
+    "sagemaker-mlflow:Get*",
+    "sagemaker-mlflow:Search*",
+    "sagemaker-mlflow:SetTag",
+    "sagemaker-mlflow:SetExperimentTag",
+)
+
+
+def tag_tracked_runs(server_arn: str) -> iam.PolicyStatement:
+    """Mark the shipped version's MLflow run (and its experiment's live run) on the one server."""
+    return iam.PolicyStatement(
+        sid="TagShippedRun", actions=list(TAG_TRACKED_RUN_ACTIONS), resources=[server_arn]
+    )

@@ -203,7 +203,7 @@ def test_staging_resolves_deploys_and_smoke_tests_with_its_config(default: dict[
     spec = _buildspec(default, f"{PREFIX}-deploy-staging")
     assert spec["env"]["exported-variables"] == ["MODEL_VERSION"]
     assert spec["artifacts"]["files"] == [".build/release/dev-staging.json"]
-    resolve, export, stop_if_live, deploy, smoke = spec["phases"]["build"]["commands"]
+    resolve, export, stop_if_live, deploy, smoke, track = spec["phases"]["build"]["commands"]
     assert (
         resolve
         == f".venv/bin/python -m release.resolve --group {GROUP} --out .build/release/dev-staging.json"
@@ -221,10 +221,15 @@ def test_staging_resolves_deploys_and_smoke_tests_with_its_config(default: dict[
         f".venv/bin/python -m release.smoke --endpoint {PREFIX}-staging "
         "--model-file .build/release/dev-staging.json --samples 20 --max-latency-ms 3000"
     )
+    # ... then (dev tracks runs) the shipped version's MLflow run is marked shipped to staging
+    assert track == (
+        ".venv/bin/python -m release.track_release --stage staging --model-file "
+        '.build/release/dev-staging.json --tracking-server-arn "$MLOPS_TRACKING_SERVER_ARN"'
+    )
 
 
 def test_prod_ships_the_version_staging_tested(default: dict[str, Any]) -> None:
-    read, resolve, deploy, smoke = _commands(default, f"{PREFIX}-deploy-prod")
+    read, resolve, deploy, smoke, track = _commands(default, f"{PREFIX}-deploy-prod")
     assert read.startswith("export MODEL_VERSION=$(")
     assert read.endswith(" $CODEBUILD_SRC_DIR_Staging/.build/release/dev-staging.json)")
     assert resolve == (
@@ -233,6 +238,29 @@ def test_prod_ships_the_version_staging_tested(default: dict[str, Any]) -> None:
     )
     assert f"cdk deploy {PREFIX}-endpoint-prod --exclusively" in deploy
     assert smoke.endswith("--model-file .build/release/dev-prod.json --samples 20 --max-latency-ms 1000")
+    assert track.startswith(".venv/bin/python -m release.track_release --stage prod --model-file ")
+
+
+@pytest.mark.parametrize("stage", ["staging", "prod"])
+def test_deploy_builds_name_this_environments_tracking_server(default: dict[str, Any], stage: str) -> None:
+    # GIVEN a deploy build (dev has a tracking server)
+    _, project = _project(default, f"{PREFIX}-deploy-{stage}")
+    # THEN its variable is the server's ARN, resolved at deploy time (a buildspec string cannot be)
+    [variable] = project["Environment"]["EnvironmentVariables"]
+    assert (variable["Name"], variable["Type"]) == (commands.TRACKING_SERVER_VARIABLE, "PLAINTEXT")
+    assert json.dumps(variable["Value"]).endswith(f':mlflow-tracking-server/{PREFIX}-mlflow"]]}}')
+    # ... and its role may read runs and set tags there, nothing else of MLflow
+    statements = {s["Sid"]: s for s in _own_statements(default, f"{PREFIX}-deploy-{stage}")}
+    tag = statements["TagShippedRun"]
+    assert sorted(tag["Action"]) == [
+        "sagemaker-mlflow:Get*",
+        "sagemaker-mlflow:Search*",
+        "sagemaker-mlflow:SetExperimentTag",
+        "sagemaker-mlflow:SetTag",
+    ]
+    assert tag["Resource"] == variable["Value"]
+    mlflow = [s for s in statements.values() if "sagemaker-mlflow" in json.dumps(s["Action"])]
+    assert mlflow == [tag]
 
 
 @pytest.mark.parametrize("stage", ["staging", "prod"])
@@ -247,6 +275,7 @@ def test_deploy_roles_invoke_only_their_own_endpoint(default: dict[str, Any], st
         "InvokeTheStageEndpoint",
         "ReadSmokeSamples",
         "DecryptSmokeSamples",
+        "TagShippedRun",
         *live_check,
     }
     if live_check:
@@ -334,4 +363,4 @@ def test_a_hand_promotion_runs_the_same_steps_for_a_named_version(synthesized: S
         resolve == f".venv/bin/python -m release.resolve --group {GROUP} --version 7 --out {prod.model_file}"
     )
     pipeline_prod = _commands(synthesized.raw["delivery"], f"{PREFIX}-deploy-prod")
-    assert [deploy, smoke] == pipeline_prod[2:]
+    assert [deploy, smoke] == pipeline_prod[2:4]  # the pipeline then marks the MLflow run shipped

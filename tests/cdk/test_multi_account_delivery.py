@@ -186,7 +186,7 @@ def test_no_identity_policy_of_the_tooling_account_may_assume_any_role(multi: Sy
 def test_the_smoke_test_goes_through_the_stage_role(
     multi: SynthesizedPlatform, delivery: dict[str, Any], stage: str, account: str
 ) -> None:
-    *_, tag, deploy, smoke = _commands(delivery, stage)
+    *_, tag, deploy, smoke, track = _commands(delivery, stage)
     # the resolved version is tagged as shipped to the stage first: its account reads only that
     assert tag == f".venv/bin/python -m release.release_tag --stage {stage} --model-file {_model_file(stage)}"
     # cdk deploy finds the stage account's bootstrap roles by itself (the stack's env names it)
@@ -197,6 +197,9 @@ def test_the_smoke_test_goes_through_the_stage_role(
         == commands.smoke(prefix=PREFIX, stage=multi.config.env.stage(stage)) + f" --role-arn {smoke_role}"
     )
     assert smoke.startswith(f".venv/bin/python -m release.smoke --endpoint {PREFIX}-{stage} ")
+    # ... and the MLflow run is marked shipped with the build's own credentials (the server is the
+    # tooling account's)
+    assert track == commands.track_release(multi.config.env.stage(stage))
 
 
 def test_a_stage_in_the_tooling_account_keeps_its_build_as_it_was(tmp_path: Path) -> None:
@@ -218,7 +221,7 @@ def test_a_stage_in_the_tooling_account_keeps_its_build_as_it_was(tmp_path: Path
         f"arn:aws:iam::{TOOLING}:role/cdk-hnb659fds-file-publishing-role-{TOOLING}-{REGION}",
     ]
     assert any(s.get("Sid") == "InvokeTheStageEndpoint" for s in staging)
-    assert "--role-arn" not in _commands(delivery, "staging")[-1]
+    assert not [c for c in _commands(delivery, "staging") if "--role-arn" in c]
     assert not [c for c in _commands(delivery, "staging") if "release.release_tag" in c]
     assert not [s for s in staging if s.get("Sid") == "TagShippedVersion"]
     # ... and prod's build assumes prod's roles of the configured qualifier

@@ -283,13 +283,39 @@ def test_approver_reads_but_never_writes(access: Access, server_arn: str) -> Non
 
 
 def test_other_workload_roles_have_no_access(access: Access, server_arn: str) -> None:
-    # The drift check and every delivery build run code too; none of them logs to MLflow.
-    others = [("drift", access.drift_role)] + [
-        (name, access.project_role(name)) for name in ("Build", "DeployStaging", "DeployProd")
-    ]
+    # The drift check and the push build run code too; neither touches MLflow (the deploy builds
+    # tag runs: the next test).
+    others = [("drift", access.drift_role), ("Build", access.project_role("Build"))]
     for who, role in others:
         assert not _mlflow(access, role, "sagemaker-mlflow:GetRun", server_arn), who
         assert not access.s3_object(role, "s3:PutObject", access.artifact_bucket, ARTIFACT), who
+
+
+def _from_codebuild(role: Role, action: str, resource: str) -> Decision:
+    """An MLflow REST call from a CodeBuild project outside the VPC (the public endpoint, signed)."""
+    request = Request(role.principal, action, resource, {"aws:SecureTransport": True})
+    return authorize(request, identity=role.policies)
+
+
+@pytest.mark.parametrize("project", ["DeployStaging", "DeployProd"])
+def test_deploy_builds_only_read_and_tag_runs_on_this_server(
+    access: Access, server_arn: str, project: str
+) -> None:
+    # GIVEN a deploy build's role (release.track_release marks the shipped version's run)
+    role = access.project_role(project)
+    other = server_arn.rsplit("/", 1)[0] + "/someone-elses-mlflow"
+    # THEN it may read runs and set a run's and an experiment's tags on this server only
+    for action in (*READ, "sagemaker-mlflow:GetExperimentByName", "sagemaker-mlflow:SetTag",
+                   "sagemaker-mlflow:SetExperimentTag"):  # fmt: skip
+        decision = _from_codebuild(role, action, server_arn)
+        assert decision, f"{project} {action}: {decision.reason}"
+        assert not _from_codebuild(role, action, other), f"{project} {action} on {other}"
+    # ... and never create, log to, end or delete a run, nor touch the artifacts or the registry's runs
+    for action in (*LOG, *NEVER, "sagemaker-mlflow:CreateExperiment", "sagemaker-mlflow:DeleteTag",
+                   "sagemaker-mlflow:SetRegisteredModelAlias", "sagemaker-mlflow:CreateModelVersion",
+                   "sagemaker-mlflow:AccessUI"):  # fmt: skip
+        assert not _from_codebuild(role, action, server_arn), f"{project} {action}"
+    assert not access.s3_object(role, "s3:PutObject", access.artifact_bucket, ARTIFACT), project
 
 
 def test_other_use_cases_roles_have_no_access(tmp_path: Path) -> None:
