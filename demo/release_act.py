@@ -31,6 +31,7 @@ from contracts.config import AppConfig
 from contracts.config.release import StageConfig
 from contracts.names import endpoint_stack_name
 from demo.accounts import SmokeIdentity, caller, model_reader, smoke_identity, tag_shipped
+from demo.release_tracking import mark_shipped
 from emulator.cfn import Assembly
 from emulator.deploy import DeployResult, deploy_endpoint_stack
 from emulator.local_aws import LocalAws
@@ -162,9 +163,12 @@ def ship(
     approved: dict[str, ApprovedModel],
     *,
     prefix: str | None = None,
+    mlflow_url: str | None = None,
 ) -> Iterator[Shipped]:
     """Deploy and smoke-test staging, pass the gate, then prod; yield while
-    the prod model is served (with data capture) so traffic can be sent to it.
+    the prod model is served (with data capture) so traffic can be sent to it. With ``mlflow_url``
+    (the local tracking server), each smoke-tested stage's version is marked on its MLflow run as
+    the deploy build does (:mod:`demo.release_tracking`).
 
     ``assembly`` is synthesized with ``-c approvedModelRoot=<root>`` after :func:`resolve_stages`
     wrote ``approved`` there, so its endpoint stacks are built from those files. ``prefix``: the
@@ -177,6 +181,7 @@ def ship(
         print("\n".join(release_lines(staged)))
     if staged.smoke is None or not staged.smoke.passed:
         raise SystemExit("staging smoke test failed: the deploy pipeline stops here")
+    _track(aws, assembly, staged, prefix=prefix, url=mlflow_url, work=work)
     print("  manual gate: approved (in the deploy pipeline a person approves this action)")
     capture = work / "capture"
     # This run's traffic only: an earlier `make demo` left its capture here, and the drift act
@@ -188,7 +193,19 @@ def ship(
         print("\n".join(release_lines(prod)))
         if prod.smoke is None or not prod.smoke.passed:
             raise SystemExit("prod smoke test failed")
+        _track(aws, assembly, prod, prefix=prefix, url=mlflow_url, work=work)
         yield Shipped(releases=[staged, prod], prod_url=url, capture_dir=capture)
+
+
+def _track(
+    aws: LocalAws, assembly: Assembly, shipped: Release, *, prefix: str, url: str | None, work: Path
+) -> None:
+    """``release.track_release`` for a smoke-tested stage, when the demo tracks runs (``url``)."""
+    if url is not None:
+        lines = mark_shipped(
+            aws, assembly, shipped.approved, prefix=prefix, stage=shipped.stage, url=url, work=work
+        )
+        print("\n".join(lines))
 
 
 @contextmanager

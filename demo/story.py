@@ -107,8 +107,8 @@ def _run(
             return 1
         code = 0
         if not args.no_release:
-            retrain = pipeline if args.data is None else None
-            code = release_loop(aws, config, work, results, retrain=retrain, second=second)
+            retrain, url = (pipeline if args.data is None else None), pipeline.mlflow_url
+            code = release_loop(aws, config, work, results, retrain=retrain, second=second, url=url)
         if second is not None:
             return side_by_side(aws, config, pipeline, second) or code
     return code
@@ -163,10 +163,12 @@ def release_loop(
     *,
     retrain: OfflinePipeline | None,
     second: CaseRun | None = None,
+    url: str | None = None,
 ) -> int:
-    """Approve the newest version, resolve, synthesize the endpoint stacks, deploy, smoke-test;
-    then, with the sample data (``retrain`` is the training pipeline), the drift act. ``second``:
-    an additional use case's run, resolved before the same synthesis and released after."""
+    """Approve the newest version, resolve, synthesize the endpoint stacks, deploy, smoke-test (and mark
+    the shipped runs on the MLflow server at ``url``); then, with the sample data (``retrain`` is the
+    training pipeline), the drift act. ``second``: an additional use case's run, resolved before the
+    same synthesis and released after."""
     newest = next((r.model_package_arn for r in reversed(results) if r.model_package_arn), None)
     if newest is None:
         print("\nNo version was registered (the gate held), so there is nothing to deploy.")
@@ -181,7 +183,7 @@ def release_loop(
     assembly = synth(config.env.name, work / "cdk.out.release", context={"approvedModelRoot": str(root)})
     upload_assets(assembly, aws)  # the endpoint stacks' and functions' assets, as cdk deploy would
     functions = functions_from(assembly)
-    code = _release_primary(aws, config, assembly, work, approved, retrain=retrain, functions=functions)
+    code = _release_primary(aws, config, assembly, work, approved, url, retrain=retrain, functions=functions)
     if second is None or also is None:
         return code
     case_work = work / second.case.name
@@ -190,18 +192,19 @@ def release_loop(
     )
 
 
-def _release_primary(
+def _release_primary(  # noqa: PLR0917 (the MLflow URL beside what it ships keeps the call one line)
     aws: LocalAws,
     config: AppConfig,
     assembly: Assembly,
     work: Path,
     approved: dict[str, ApprovedModel],
+    url: str | None,
     *,
     retrain: OfflinePipeline | None,
     functions: Mapping[str, LocalFunction],
 ) -> int:
     """Ship the primary's version to staging and prod; with ``retrain``, the drift and retrain acts."""
-    with ship(aws, config, assembly, work, approved) as shipped:
+    with ship(aws, config, assembly, work, approved, mlflow_url=url) as shipped:
         print(f"  prod model served at {shipped.prod_url}, capturing to {shipped.capture_dir}")
         if retrain is None:
             print("  (the drift act needs the sample data's drift knob, so it runs only without --data)")

@@ -23,6 +23,9 @@ from emulator.local_aws import LocalAws, moto_server
 from emulator.report import summary_lines
 from emulator.runner import RunResult, run_pipeline
 from ml_code import contract, sample_data
+from ml_code.steps.model_card import CARD_STATUS
+from release import track_release
+from release.resolve import resolve_to_file
 from stacks.pipeline.definition import build_definition
 from stacks.pipeline.props import TRAINING_HYPERPARAMETERS, DefinitionProps
 from stacks.pipeline.requests import JobSettings
@@ -125,7 +128,7 @@ def test_a_passed_run_is_tracked_before_it_is_registered(runs):
     result = runs["passed"]
     assert result.status == "Succeeded", result.failure
     statuses = {s.name: s.status for s in result.steps}
-    assert statuses["Track"] == statuses["Register"] == "Succeeded"
+    assert statuses["Track"] == statuses["Register"] == statuses["LinkRun"] == "Succeeded"
     assert statuses["TrackRejected"] == statuses["QualityGateFailed"] == "Skipped"
 
 
@@ -173,7 +176,7 @@ def test_the_passed_run_in_mlflow(aws, server, runs):
     tags = run.data.tags
     assert tags["sagemaker.pipeline_execution_arn"] == _execution_arn("passedrun01")
     assert tags["mlops.gate"] == contract.GATE_PASSED
-    assert tags["mlops.steps"] == "Preprocess,Train,Evaluate,QualityGate,Track,Register"
+    assert tags["mlops.steps"] == "Preprocess,Train,Evaluate,QualityGate,Track,Register,LinkRun"
 
 
 def test_the_registered_version_names_its_run(aws, runs):
@@ -184,6 +187,61 @@ def test_the_registered_version_names_its_run(aws, runs):
     assert metadata[contract.MLFLOW_RUN_ID_METADATA_KEY] == tracking["run_id"]
     assert metadata[contract.MLFLOW_EXPERIMENT_ID_METADATA_KEY] == tracking["experiment_id"]
     assert metadata[contract.MLFLOW_SERVER_METADATA_KEY] == SERVER_ARN
+
+
+def test_the_registered_version_carries_its_card_naming_the_run_and_the_gate(aws, runs):
+    # GIVEN the version the passed run registered
+    result = runs["passed"]
+    tracking = _tracking(aws, result, "Track")
+    package = aws.client("sagemaker").describe_model_package(ModelPackageName=result.model_package_arn)
+    # THEN it carries the card the Track step wrote, pending review
+    card = package["ModelCard"]
+    assert card["ModelCardStatus"] == CARD_STATUS
+    assert card["ModelCardContent"] == tracking[contract.TRACKING_MODEL_CARD_PATH]
+    content = json.loads(card["ModelCardContent"])
+    # ... naming the run, the execution and the gate's decision, and the model it describes
+    details = content["additional_information"]["custom_details"]
+    assert details["mlflow_run_id"] == tracking["run_id"]
+    assert details["mlflow_experiment_id"] == tracking["experiment_id"]
+    assert details["pipeline_execution_arn"] == _execution_arn("passedrun01")
+    assert details["gate"] == contract.GATE_PASSED
+    assert content["evaluation_details"][0]["evaluation_observation"].startswith("Passed: test auc ")
+    assert content["model_overview"]["model_artifact"] == [result.step("Train").outputs["model"]]
+
+
+def test_the_run_names_the_version_it_produced(aws, server, runs):
+    # GIVEN the passed run's version WHEN its run is read back THEN LinkRun tagged it with the version
+    result = runs["passed"]
+    tags = server.client().get_run(_tracking(aws, result, "Track")["run_id"]).data.tags
+    assert tags["mlops.model_package_arn"] == result.model_package_arn
+    assert tags["mlops.model_package_version"] == result.model_package_arn.rsplit("/", 1)[1]
+    assert tags["mlops.approval"] == "PendingManualApproval"
+
+
+def test_shipping_the_version_makes_its_run_prods_live_run(aws, server, runs, tmp_path):
+    # GIVEN the passed run's version, approved and resolved for prod as the deploy build does
+    result = runs["passed"]
+    sagemaker = aws.client("sagemaker")
+    metadata = sagemaker.describe_model_package(ModelPackageName=result.model_package_arn)[
+        "CustomerMetadataProperties"
+    ]
+    sagemaker.update_model_package(  # moto drops metadata it is not sent back (AWS keeps it)
+        ModelPackageArn=result.model_package_arn, ModelApprovalStatus="Approved",
+        CustomerMetadataProperties=metadata,
+    )  # fmt: skip
+    model_file = tmp_path / "prod.json"
+    resolve_to_file(sagemaker, GROUP, model_file)
+    # WHEN the build's command marks it shipped to prod, against the local server
+    argv = ["--stage", "prod", "--model-file", str(model_file), "--tracking-server-arn", SERVER_ARN]
+    assert track_release.main(argv, sagemaker=sagemaker, mlflow_url=server.url) == 0
+    # THEN "which run produced prod's model" is one lookup, and that run names the version, approved
+    client = server.client()
+    run_id = client.get_experiment_by_name(PIPELINE).tags["mlops.live.prod"]
+    assert run_id == _tracking(aws, result, "Track")["run_id"]
+    tags = client.get_run(run_id).data.tags
+    assert tags["mlops.model_package_arn"] == result.model_package_arn
+    assert tags["mlops.approval"] == "Approved"
+    assert tags["mlops.shipped.prod"] == tags["mlops.model_package_version"]
 
 
 def test_a_rejected_candidate_is_a_failed_run_with_the_gates_message(aws, server, runs):
