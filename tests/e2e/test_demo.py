@@ -128,6 +128,23 @@ def test_demo_registers_a_version_then_gates_a_second_against_it(
     with pytest.raises(urllib.error.URLError, match="Connection refused"):
         urllib.request.urlopen(f"{url}/health", timeout=2)
     assert_tracked(tmp_path / "mlflow" / "mlflow.db", tmp_path / "runs")
+    # ... and shipping v2 made its run the live one on both stages (release.track_release, as the
+    # deploy build runs it), the run naming the version it produced
+    assert_shipped(tmp_path / "mlflow" / "mlflow.db", v2_arn)
+    assert sum(line.startswith("    MLflow: ") and v2_arn in line for line in release) == 4
+
+
+def assert_shipped(database: Path, arn: str) -> None:
+    """The experiment's live run on staging and prod is the run that registered ``arn``, approved."""
+    client = MlflowClient(tracking_uri=f"sqlite:///{database}")
+    [experiment] = [e for e in client.search_experiments() if e.name.endswith("-training")]
+    run_id = experiment.tags["mlops.live.prod"]
+    assert experiment.tags["mlops.live.staging"] == run_id
+    tags = client.get_run(run_id).data.tags
+    version = arn.rsplit("/", 1)[1]
+    assert (tags["mlops.model_package_arn"], tags["mlops.model_package_version"]) == (arn, version)
+    assert tags["mlops.approval"] == "Approved"
+    assert tags["mlops.shipped.staging"] == tags["mlops.shipped.prod"] == version
 
 
 def assert_tracked(database: Path, runs: Path) -> None:
