@@ -53,11 +53,7 @@ from ml_code.steps.collective import collective, global_range
 from ml_code.steps.hyperparameters import Hyperparameters, hyperparameters_from
 from ml_code.steps.model_dir import model_meta, package_serving_code, write_model_dir
 from ml_code.steps.split_files import DEFAULT_CHUNK_ROWS, load_split
-from ml_code.steps.training_data import (
-    TrainingData,
-    load_transformer,
-    training_matrices,
-)
+from ml_code.steps.training_data import TrainingData, load_transformer, training_matrices, watchlist
 from ml_code.steps.training_history import TrainingHistory
 
 #: Names other code imports from here; the hyperparameters, the checkpoints, the split files and
@@ -147,7 +143,7 @@ def train_booster(
         params,
         dtrain,
         num_boost_round=max(0, hp.num_round - done),
-        evals=[(dtrain, "train"), (dvalid, "validation")],
+        evals=watchlist(dtrain, dvalid),
         early_stopping_rounds=hp.early_stopping_rounds or None,  # 0 turns early stopping off
         verbose_eval=max(1, hp.num_round // 10),
         xgb_model=resumed,

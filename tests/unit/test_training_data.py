@@ -3,6 +3,7 @@ does not keep its chunk (one host; several: test_distributed_train.py)."""
 
 from __future__ import annotations
 
+import json
 import logging
 from pathlib import Path
 
@@ -115,3 +116,21 @@ def test_external_memory_by_size_trains_the_model_memory_does_and_removes_its_ca
         booster.load_model(str(tmp_path / name / contract.MODEL_FILE))
         predictions.append(booster.predict(xgb.DMatrix(features)))
     np.testing.assert_allclose(predictions[0], predictions[1], atol=1e-6)
+    # AND each round scored the validation split alone when paged out (the training share's own
+    # scores would cost a prediction cache and a sort of every row), both splits in memory
+    curves = {name: json.loads((tmp_path / name / contract.TRAINING_HISTORY_FILE).read_text())
+              for name in ("external", "memory")}  # fmt: skip
+    assert {key.split("-")[0] for key in curves["external"]} == {"validation"}
+    assert {key.split("-")[0] for key in curves["memory"]} == {"train", "validation"}
+    validation = [key for key in curves["memory"] if key.startswith("validation-")]
+    assert {key: curves["external"][key] for key in validation} == {
+        key: curves["memory"][key] for key in validation
+    }
+
+
+def test_freed_memory_is_handed_back_without_glibc_too(monkeypatch: pytest.MonkeyPatch) -> None:
+    def no_glibc(name: str) -> None:
+        raise OSError(f"{name}: cannot open shared object file")
+
+    monkeypatch.setattr(training_data.ctypes, "CDLL", no_glibc)
+    training_data.release_freed_memory()  # nothing to hand back to, and no error
