@@ -36,6 +36,7 @@ from ml_code.container import container_path, run_step
 from ml_code.errors import DataValidationError
 from ml_code.steps.model_card import card_facts, model_card_json
 from ml_code.tracking import artifacts, runs
+from ml_code.tracking.arns import sagemaker_arn
 from ml_code.tracking.client import MlflowRest
 from ml_code.tracking.evidence import Evidence, gather
 from ml_code.tracking.sigv4 import ServerArn, SigV4Signer
@@ -62,14 +63,13 @@ class Execution:
     @classmethod
     def parse(cls, arn: str) -> Execution:
         """Raises DataValidationError for anything else."""
-        parts = arn.split(":", 5)
-        path = parts[5].split("/") if len(parts) == 6 and parts[0] == "arn" else []
-        if len(path) != 4 or path[0] != "pipeline" or path[2] != "execution" or not path[1] or not path[3]:
+        found = sagemaker_arn(arn, "pipeline", 3)
+        if found is None or found.path[1] != "execution":
             raise DataValidationError(
                 f"--execution-arn {arn!r} is not a pipeline execution ARN "
                 "(arn:aws:sagemaker:<region>:<account>:pipeline/<name>/execution/<id>)"
             )
-        return cls(arn, path[1], path[3])
+        return cls(arn, found.path[0], found.path[2])
 
 
 def key_values(items: list[str], flag: str) -> dict[str, str]:

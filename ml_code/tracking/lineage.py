@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from typing import Final
 
 from ml_code.errors import DataValidationError
+from ml_code.tracking.arns import sagemaker_arn
 from ml_code.tracking.client import MlflowRest, TrackingError
 from ml_code.tracking.runs import EXECUTION_TAG, RunInfo
 from ml_code.tracking.sigv4 import ServerArn, SigV4Signer
@@ -55,16 +56,13 @@ class ModelPackage:
     @classmethod
     def parse(cls, arn: str) -> ModelPackage:
         """Raises DataValidationError for anything but a versioned model package ARN."""
-        parts = arn.split(":", 5)
-        path = (
-            parts[5].split("/") if len(parts) == 6 and parts[0] == "arn" and parts[2] == "sagemaker" else []
-        )
-        if len(path) != 3 or path[0] != "model-package" or not path[1] or not path[2].isdigit():
+        found = sagemaker_arn(arn, "model-package", 2)
+        if found is None or not found.path[1].isdigit():
             raise DataValidationError(
                 f"{arn!r} is not a model package version ARN "
                 "(arn:aws:sagemaker:<region>:<account>:model-package/<group>/<version>)"
             )
-        return cls(arn, path[1], int(path[2]))
+        return cls(arn, found.path[0], int(found.path[1]))
 
 
 def connect(server_arn: str, local_url: str | None = None) -> MlflowRest:

@@ -17,6 +17,7 @@ from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
 
 from ml_code.errors import DataValidationError
+from ml_code.tracking.arns import sagemaker_arn
 
 SERVICE: Final = "sagemaker-mlflow"
 ARN_HEADER: Final = "x-mlflow-sm-tracking-server-arn"
@@ -35,21 +36,17 @@ class ServerArn:
     @classmethod
     def parse(cls, arn: str) -> ServerArn:
         """Raises DataValidationError for anything but a tracking server ARN in a known partition."""
-        parts = arn.split(":", 5)
-        if (
-            len(parts) != 6
-            or parts[0] != "arn"
-            or parts[2] != "sagemaker"
-            or not parts[3]
-            or not parts[5].startswith("mlflow-tracking-server/")
-        ):
+        found = sagemaker_arn(arn, "mlflow-tracking-server", 1)
+        if found is None:
             raise DataValidationError(
                 f"--tracking-server-arn {arn!r} is not an MLflow tracking server ARN "
                 "(arn:aws:sagemaker:<region>:<account>:mlflow-tracking-server/<name>)"
             )
-        if parts[1] not in _DNS_SUFFIX:
-            raise DataValidationError(f"partition {parts[1]!r} of {arn!r} has no SageMaker MLflow endpoint")
-        return cls(arn, parts[1], parts[3])
+        if found.partition not in _DNS_SUFFIX:
+            raise DataValidationError(
+                f"partition {found.partition!r} of {arn!r} has no SageMaker MLflow endpoint"
+            )
+        return cls(arn, found.partition, found.region)
 
     @property
     def url(self) -> str:
