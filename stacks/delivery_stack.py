@@ -76,6 +76,7 @@ class DeliveryStack(cdk.Stack):
                 key=shared.key,
                 delivery_bucket=shared.delivery_bucket,
                 qualifier=shared.accounts.tooling_qualifier,
+                tracked=shared.tracking_server_name is not None,
             ),
         )
         self.deploy = self._deploy_pipeline(shared)

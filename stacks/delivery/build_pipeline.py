@@ -37,6 +37,8 @@ class BuildPipelineProps:
     delivery_bucket: s3.IBucket
     #: The tooling account's CDK bootstrap the pipeline stack deploys through (the use case's own).
     qualifier: str
+    #: The environment has a tracking server: each execution names the pushed commit (``SourceCommit``).
+    tracked: bool = False
 
 
 class BuildPipeline(Construct):
@@ -50,7 +52,9 @@ class BuildPipeline(Construct):
             "Build",
             props=BuildProjectProps(
                 name=build_pipeline_name(props.prefix),
-                commands=commands.build_commands(env=props.env_name, prefix=props.prefix),
+                commands=commands.build_commands(
+                    env=props.env_name, prefix=props.prefix, tracked=props.tracked
+                ),
                 key=props.key,
                 statements=[
                     role_policies.cdk_deploy(stack, qualifier=props.qualifier),

@@ -20,6 +20,7 @@ from contracts.names import (
     stack_name,
     training_pipeline_name,
 )
+from stacks.pipeline.parameters import SOURCE_COMMIT
 
 PY: Final = ".venv/bin/python"
 #: The pinned CDK CLI, quiet (same variables as the Makefile's ``CDK``).
@@ -42,17 +43,22 @@ def deploy(stack: str, env: str) -> str:
     return f"{CDK} deploy {stack} --exclusively --require-approval never --no-notices -c env={env}"
 
 
-def start_training(prefix: str) -> str:
-    """Start one execution of the training pipeline, reason = the pushed commit; does not wait."""
+def start_training(prefix: str, *, tracked: bool = False) -> str:
+    """Start one execution of the training pipeline, reason = the pushed commit; does not wait.
+
+    ``tracked`` (the environment has a tracking server): the commit is also the execution's
+    ``SourceCommit`` parameter, which the Track step logs as the run's ``git_commit``.
+    """
+    commit = f" --parameter {SOURCE_COMMIT}=$CODEBUILD_RESOLVED_SOURCE_VERSION" if tracked else ""
     return (
         f"{PY} -m release.start_pipeline --pipeline {training_pipeline_name(prefix)} "
-        '--reason "push $CODEBUILD_RESOLVED_SOURCE_VERSION"'
+        f'--reason "push $CODEBUILD_RESOLVED_SOURCE_VERSION"{commit}'
     )
 
 
-def build_commands(*, env: str, prefix: str) -> list[str]:
+def build_commands(*, env: str, prefix: str, tracked: bool = False) -> list[str]:
     """Push → tests → the SageMaker pipeline updated to the pushed definition → one execution."""
-    return [TEST, deploy(stack_name(prefix, "pipeline"), env), start_training(prefix)]
+    return [TEST, deploy(stack_name(prefix, "pipeline"), env), start_training(prefix, tracked=tracked)]
 
 
 def resolve(*, group: str, out: str, version: str | None = None) -> str:

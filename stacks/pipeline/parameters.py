@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, fields
+from typing import Final
 
 from ml_code import contract
 from stacks.pipeline.expressions import Parameter, float_parameter, string_parameter
 from stacks.pipeline.props import DefinitionProps
+
+#: The tracked pipeline's parameter naming the commit an execution runs (release.start_pipeline sets it).
+SOURCE_COMMIT: Final = "SourceCommit"
+UNKNOWN_COMMIT: Final = "unknown"
 
 
 @dataclass(frozen=True)
@@ -20,10 +25,15 @@ class PipelineParameters:
     training_type: Parameter
     threshold: Parameter
     margin: Parameter
+    #: With a tracking server only: the commit the build started this execution for (the Track step
+    #: logs it as ``git_commit``); the build passes ``$CODEBUILD_RESOLVED_SOURCE_VERSION``, anyone
+    #: else may leave the default.
+    source_commit: Parameter | None = None
 
     def all(self) -> list[Parameter]:
-        """Every parameter, in declaration order."""
-        return [getattr(self, field.name) for field in fields(self)]
+        """Every parameter, in declaration order (the ones this definition has)."""
+        found = (getattr(self, field.name) for field in fields(self))
+        return [parameter for parameter in found if parameter is not None]
 
     @classmethod
     def create(cls, props: DefinitionProps) -> PipelineParameters:
@@ -35,4 +45,5 @@ class PipelineParameters:
             string_parameter("TrainingInstanceType", props.training_instance_type),
             float_parameter("QualityThreshold", props.quality_threshold),
             float_parameter("ChampionMargin", props.champion_margin),
+            string_parameter(SOURCE_COMMIT, UNKNOWN_COMMIT) if props.tracking_server_arn else None,
         )

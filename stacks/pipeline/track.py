@@ -72,6 +72,8 @@ def tracking_params(
         ("champion_margin", p.margin.expr),
         # The version's model.tar.gz: the model card's artifact.
         ("model_data_uri", sources.train.model_artifacts()),
+        # The commit the build started the execution for ("unknown" when started otherwise).
+        *([("git_commit", p.source_commit.expr)] if p.source_commit is not None else []),
     ]
 
 

@@ -125,6 +125,8 @@ def test_build_tests_then_updates_the_pipeline_then_starts_it(default: dict[str,
     assert deploy.endswith("-c env=dev")
     assert start.startswith(f".venv/bin/python -m release.start_pipeline --pipeline {PREFIX}-training ")
     assert '--reason "push $CODEBUILD_RESOLVED_SOURCE_VERSION"' in start
+    # dev tracks runs: the execution names its commit, which the Track step logs as git_commit
+    assert start.endswith(" --parameter SourceCommit=$CODEBUILD_RESOLVED_SOURCE_VERSION")
 
 
 def test_build_role_may_deploy_through_cdk_and_start_only_the_training_pipeline(

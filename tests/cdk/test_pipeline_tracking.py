@@ -182,6 +182,10 @@ def test_track_arguments_name_the_server_the_execution_the_gate_params_and_steps
     assert joined["input_data_uri="] == {"Get": "Parameters.InputDataUri"}
     assert joined["threshold="] == {"Get": "Parameters.QualityThreshold"}
     assert joined["champion_margin="] == {"Get": "Parameters.ChampionMargin"}
+    # the commit the build started the execution for: a parameter only a tracked pipeline has
+    assert joined["git_commit="] == {"Get": "Parameters.SourceCommit"}
+    parameters = {p["Name"]: p for p in ours["Parameters"]}
+    assert parameters["SourceCommit"] == {"Name": "SourceCommit", "Type": "String", "DefaultValue": "unknown"}
     assert f"code_uri={props().code_uri}" in params
     assert "processing_instances=1" in params
     assert "training_instances=1" in params
@@ -221,8 +225,8 @@ def test_the_tracked_definition_is_what_the_sdk_compiles(sdk, ours):  # noqa: F8
 
 
 def _untracked(d: dict[str, Any]) -> dict[str, Any]:
-    """``d`` with the Track and LinkRun steps, Fail's wait for one and Register's run metadata and
-    model card taken out."""
+    """``d`` with the Track and LinkRun steps, Fail's wait for one, Register's run metadata and
+    model card, and the SourceCommit parameter taken out."""
     d = copy.deepcopy(d)
     arguments = gate_of(d)["Arguments"]
     for branch in ("IfSteps", "ElseSteps"):
@@ -238,6 +242,7 @@ def _untracked(d: dict[str, Any]) -> dict[str, Any]:
         contract.MLFLOW_SERVER_METADATA_KEY,
     ):
         metadata.pop(key)
+    d["Parameters"] = [p for p in d["Parameters"] if p["Name"] != "SourceCommit"]
     return d
 
 

@@ -151,6 +151,7 @@ def test_the_passed_run_in_mlflow(aws, server, runs):
     assert params["processing_instance_type"] == "ml.m5.large"
     assert params["training_instances"] == "1"
     assert params["code_uri"] == f"s3://{CODE_BUCKET}/0123abcd.tar.gz"
+    assert params["git_commit"] == "unknown"  # started without SourceCommit (only the build knows it)
     assert float(params["threshold"]) == pytest.approx(0.6)
     assert params["data_fingerprint"]
     # ... every number of the evaluation report, and the training curve round by round

@@ -41,6 +41,7 @@ def every_command(config: AppConfig) -> list[str]:
     staging, prod = config.env.stage("staging"), config.env.stage("prod")
     return [
         *commands.build_commands(env="dev", prefix=prefix),
+        *commands.build_commands(env="dev", prefix=prefix, tracked=True),
         *commands.staging_commands(env="dev", prefix=prefix, group=group, stage=staging),
         *commands.prod_commands(env="dev", prefix=prefix, group=group, stage=prod, staged_file="s.json"),
         *commands.ship_commands(env="dev", prefix=prefix, group=group, stage=prod, version="3"),
