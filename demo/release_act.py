@@ -175,6 +175,10 @@ def ship(
     use case whose endpoint stacks these are (default the primary's, ``config.prefix``).
     """
     prefix = prefix or config.prefix
+    if mlflow_url is not None:  # the staging build's first mark: the approval, before it deploys
+        lines = mark_shipped(aws, assembly, approved["staging"], prefix=prefix, stage="staging",
+                             url=mlflow_url, work=work, approval_only=True)  # fmt: skip
+        print("\n".join(lines))
     with _deploy_and_smoke(
         aws, config, assembly, work, approved["staging"], stage="staging", capture_dir=None, prefix=prefix
     ) as (staged, _):

@@ -1,10 +1,11 @@
 """`make demo`'s release act, with tracking: each stage's shipped version marked on its MLflow run.
 
-After a stage's smoke test passes, the deploy build runs ``release.track_release`` (the run gets
-``mlops.approval`` and ``mlops.shipped.<stage>``, the experiment ``mlops.live.<stage>``). Here the
-same command runs against the local MLflow server the training runs logged to (``MLOPS_MLFLOW_URL``),
-with the tracking server ARN the synthesized deploy build holds (its ``MLOPS_TRACKING_SERVER_ARN``
-project variable), and the stand-in's registry.
+The staging build marks the version's approval on its run before it deploys
+(``release.track_release --approval-only``); after a stage's smoke test passes, the deploy build
+runs ``release.track_release`` (the run gets ``mlops.approval`` and ``mlops.shipped.<stage>``, the
+experiment ``mlops.live.<stage>``). Here the same command runs against the local MLflow server the
+training runs logged to (``MLOPS_MLFLOW_URL``), with the tracking server ARN the synthesized deploy
+build holds (its ``MLOPS_TRACKING_SERVER_ARN`` project variable), and the stand-in's registry.
 """
 
 from __future__ import annotations
@@ -46,9 +47,11 @@ def mark_shipped(
     stage: str,
     url: str,
     work: Path,
+    approval_only: bool = False,
 ) -> list[str]:
-    """Run ``release.track_release`` for ``approved`` shipped to ``stage``; the lines it printed
-    (none when the deploy build has no tracking server).
+    """Run ``release.track_release`` for ``approved`` shipped to ``stage`` (``approval_only``: the
+    staging build's mark before it deploys); the lines it printed (none when the deploy build has
+    no tracking server).
 
     Raises:
         SystemExit: the command failed (its message), as it would fail the deploy build.
@@ -60,6 +63,7 @@ def mark_shipped(
     approved.write(model_file)
     out = io.StringIO()
     argv = ["--stage", stage, "--model-file", str(model_file), "--tracking-server-arn", server]
+    argv += ["--approval-only"] if approval_only else []
     with redirect_stdout(out), redirect_stderr(out):
         code = track_release.main(argv, sagemaker=aws.client("sagemaker"), mlflow_url=url)
     if code != 0:

@@ -1,6 +1,7 @@
 """Shipping, visible in MLflow: the run of the version a deploy build shipped says so.
 
-``python -m release.track_release --stage NAME --model-file FILE --tracking-server-arn ARN [--region R]``
+``python -m release.track_release --stage NAME --model-file FILE --tracking-server-arn ARN [--approval-only]
+[--region R]``
 
 The deploy build runs this after the stage's smoke test passed (an environment with a tracking
 server only; :func:`stacks.delivery.commands.track_release`). It reads the version in ``FILE``
@@ -12,6 +13,10 @@ server only; :func:`stacks.delivery.commands.track_release`). It reads the versi
   nothing else) and ``mlops.shipped.<stage>`` = the version number;
 * on the experiment: ``mlops.live.<stage>`` = the run id, so "which run produced prod's model" is
   ``MlflowClient().get_experiment_by_name(<pipeline>).tags["mlops.live.prod"]``.
+
+With ``--approval-only`` (the staging build, right after it resolved the newest Approved version:
+about a minute after the click) only ``mlops.approval`` is set, so an approval shows in MLflow
+whether or not the deploy that follows succeeds.
 
 A version without a run id (registered before the pipeline tracked runs), or whose run lives on
 another tracking server, is reported and skipped (exit 0): not a failed deploy. A failing call
@@ -91,6 +96,16 @@ def mark_shipped(rest: MlflowRest, tracked: TrackedVersion, stage: str) -> list[
     ]
 
 
+def mark_approval(rest: MlflowRest, tracked: TrackedVersion) -> list[str]:
+    """Tag the run with the version's approval status only (the staging build, before it ships).
+
+    Raises:
+        TrackingError: a call to the tracking server failed.
+    """
+    lineage.set_run_tags(rest, tracked.run_id, {lineage.APPROVAL_TAG: tracked.approval})
+    return [f"run {tracked.run_id}: {lineage.APPROVAL_TAG}={tracked.approval}"]
+
+
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         prog=f"python -m {PROG}",
@@ -102,6 +117,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "--model-file", required=True, type=Path, help="approved-model JSON (from release.resolve)"
     )
     parser.add_argument("--tracking-server-arn", required=True, help="this environment's MLflow server")
+    parser.add_argument(
+        "--approval-only",
+        action="store_true",
+        help="tag the run's approval status only (the staging build runs this before it deploys)",
+    )
     parser.add_argument("--region", default=None, help="AWS region (default: the SDK's)")
     return parser.parse_args(argv)
 
@@ -126,7 +146,7 @@ def main(
         rest = lineage.connect(
             args.tracking_server_arn, mlflow_url or os.environ.get(contract.MLFLOW_URL_ENV)
         )
-        lines = mark_shipped(rest, found, args.stage)
+        lines = mark_approval(rest, found) if args.approval_only else mark_shipped(rest, found, args.stage)
     except (
         OSError,
         ApprovedModelError,
@@ -137,7 +157,8 @@ def main(
     ) as exc:
         print(f"{PROG}: {args.model_file} to {args.stage}: {exc}", file=sys.stderr)
         return 2
-    print("\n".join(f"{found.arn} shipped to {args.stage}; {line}" for line in lines))
+    done = f"{found.approval.lower()}, shipping to" if args.approval_only else "shipped to"
+    print("\n".join(f"{found.arn} {done} {args.stage}; {line}" for line in lines))
     return 0
 
 

@@ -100,13 +100,13 @@ def smoke(*, prefix: str, stage: StageConfig, role_arn: str | None = None) -> st
     )
 
 
-def track_release(stage: StageConfig) -> str:
+def track_release(stage: StageConfig, *, approval_only: bool = False) -> str:
     """Mark the shipped version's MLflow run as shipped to ``stage`` and live there, on the server
     the project variable names (:mod:`release.track_release`; a version registered before tracking
     is skipped, said why)."""
     return (
         f"{PY} -m release.track_release --stage {stage.name} --model-file {stage.model_file} "
-        f'--tracking-server-arn "${TRACKING_SERVER_VARIABLE}"'
+        f'--tracking-server-arn "${TRACKING_SERVER_VARIABLE}"' + (" --approval-only" if approval_only else "")
     )
 
 
@@ -173,6 +173,8 @@ def staging_commands(
     resolve_and_export, deploy_and_smoke = shipped[:2], shipped[2:]
     return [
         *resolve_and_export,
+        # the approval shows on the run now, whatever the deploy below does
+        *([track_release(stage, approval_only=True)] if tracked else []),
         stop_if_live(prefix=prefix, stages=stages or [stage.name]),
         *deploy_and_smoke,
     ]

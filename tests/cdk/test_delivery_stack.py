@@ -205,12 +205,17 @@ def test_staging_resolves_deploys_and_smoke_tests_with_its_config(default: dict[
     spec = _buildspec(default, f"{PREFIX}-deploy-staging")
     assert spec["env"]["exported-variables"] == ["MODEL_VERSION"]
     assert spec["artifacts"]["files"] == [".build/release/dev-staging.json"]
-    resolve, export, stop_if_live, deploy, smoke, track = spec["phases"]["build"]["commands"]
+    resolve, export, approval, stop_if_live, deploy, smoke, track = spec["phases"]["build"]["commands"]
     assert (
         resolve
         == f".venv/bin/python -m release.resolve --group {GROUP} --out .build/release/dev-staging.json"
     )
     assert export.startswith("export MODEL_VERSION=$(")
+    # (dev tracks runs) the approval shows on the version's run before anything ships
+    assert approval == (
+        ".venv/bin/python -m release.track_release --stage staging --model-file "
+        '.build/release/dev-staging.json --tracking-server-arn "$MLOPS_TRACKING_SERVER_ARN" --approval-only'
+    )
     # a version already live on both stages (an edit of a deployed Approved version) ships nothing
     assert stop_if_live.startswith(
         f"if .venv/bin/python -m release.live --version $MODEL_VERSION --stack {PREFIX}-endpoint-staging "

@@ -131,7 +131,10 @@ def test_demo_registers_a_version_then_gates_a_second_against_it(
     # ... and shipping v2 made its run the live one on both stages (release.track_release, as the
     # deploy build runs it), the run naming the version it produced
     assert_shipped(tmp_path / "mlflow" / "mlflow.db", v2_arn)
-    assert sum(line.startswith("    MLflow: ") and v2_arn in line for line in release) == 4
+    # (the staging build's approval mark before it deploys, then two lines per stage shipped)
+    marks = [line for line in release if line.startswith("    MLflow: ") and v2_arn in line]
+    assert len(marks) == 5
+    assert f"{v2_arn} approved, shipping to staging; run " in marks[0]
 
 
 def assert_shipped(database: Path, arn: str) -> None:

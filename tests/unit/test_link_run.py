@@ -124,11 +124,11 @@ class Registry:
         }
 
 
-def ship(path: Path, stage: str, registry: Registry, url: str) -> tuple[int, str, str]:
+def ship(path: Path, stage: str, registry: Registry, url: str, *flags: str) -> tuple[int, str, str]:
     out, err = io.StringIO(), io.StringIO()
     with redirect_stdout(out), redirect_stderr(err):
         code = track_release.main(
-            ["--stage", stage, "--model-file", str(path), "--tracking-server-arn", SERVER_ARN],
+            ["--stage", stage, "--model-file", str(path), "--tracking-server-arn", SERVER_ARN, *flags],
             sagemaker=registry,  # type: ignore[arg-type]
             mlflow_url=url,
         )
@@ -163,6 +163,22 @@ def test_shipping_marks_the_run_and_the_experiments_live_run(server: MlflowServe
     tags = client.get_experiment_by_name(PIPELINE).tags
     assert (tags["mlops.live.prod"], tags["mlops.live.staging"]) == (six, seven)
     assert f"{package_arn(7)} shipped to staging; experiment {experiment}: mlops.live.staging={seven}" in out
+
+
+def test_the_staging_build_shows_the_approval_before_it_ships(server: MlflowServer, tmp_path: Path) -> None:
+    # GIVEN version 8's run, which LinkRun left pending
+    run_id, experiment = tracked_run(server, "shipexec08")
+    registry = Registry({8: run_metadata(run_id, experiment)})
+    # WHEN the staging build marks the approval, right after resolving it
+    code, out, err = ship(model_file(tmp_path, 8), "staging", registry, server.url, "--approval-only")
+    # THEN the run says Approved, and nothing says shipped or live yet
+    assert (code, err) == (0, "")
+    assert out == f"{package_arn(8)} approved, shipping to staging; run {run_id}: mlops.approval=Approved\n"
+    client = server.client()
+    assert {k: v for k, v in client.get_run(run_id).data.tags.items() if k.startswith("mlops.")} == {
+        "mlops.approval": "Approved"
+    }
+    assert client.get_experiment(experiment).tags.get("mlops.live.staging") != run_id
 
 
 def test_a_version_without_a_run_is_reported_and_skipped(server: MlflowServer, tmp_path: Path) -> None:
