@@ -11,11 +11,11 @@ made up (deterministic), not trained.
 from __future__ import annotations
 
 import math
-import tempfile
 from pathlib import Path
 from typing import Any, Final
 
-from benchmarks.mlflow_ui_store import ARTIFACTS, DATABASE, StoreError, client, server
+from benchmarks.mlflow_ui_store import ARTIFACTS, DATABASE, StoreError, client
+from emulator.tracking_server import LocalTrackingServer
 from ml_code import contract
 from ml_code.steps.track import GATE_MESSAGE_TAG, GATE_TAG
 from ml_code.tracking.runs import EXECUTION_TAG
@@ -98,9 +98,6 @@ def populate(store: Path) -> Path:
     if (store / DATABASE).exists():
         raise StoreError(f"{store / DATABASE} exists: --populate makes a new store; pass another --store")
     (store / ARTIFACTS).mkdir(parents=True, exist_ok=True)
-    with (
-        tempfile.TemporaryDirectory(prefix="mlflow-ui-populate-") as folder,
-        server(store / DATABASE, store / ARTIFACTS, Path(folder) / "server.log") as url,
-    ):
-        write_runs(url)
+    with LocalTrackingServer(store) as local:  # as make demo serves its store
+        write_runs(local.wait())
     return store

@@ -12,11 +12,7 @@ from __future__ import annotations
 import logging
 import os
 import sqlite3
-import subprocess
-import sys
 import tempfile
-import time
-import urllib.request
 from collections.abc import Iterator
 from contextlib import closing, contextmanager
 from dataclasses import dataclass
@@ -24,13 +20,11 @@ from pathlib import Path
 from typing import Final
 
 from benchmarks.mlflow_ui_page import SHARE_KEY, SHARED_VIEW_TAG_PREFIX, RunTruth
-from benchmarks.toolkit_stack import free_port
+from emulator.tracking_server import LocalTrackingServer
 
-#: The mlflow CLI beside this interpreter (.venv/bin/mlflow), and a store's two parts.
-MLFLOW: Final = Path(sys.executable).parent / "mlflow"
+#: A store's two parts (emulator.tracking_server serves them).
 DATABASE: Final = "mlflow.db"
 ARTIFACTS: Final = "artifacts"
-START_TIMEOUT_S: Final = 120.0
 #: The most runs read per experiment (the UI's table loads 100 a page; the demo makes a few).
 MAX_RUNS: Final = 100
 
@@ -63,53 +57,6 @@ def client(url: str):  # type: ignore[no-untyped-def]  # mlflow's client is unty
 
 
 @contextmanager
-def server(database: Path, artifacts: Path, log: Path) -> Iterator[str]:
-    """``mlflow server`` on ``database`` (sqlite) and ``artifacts`` (served), on loopback and a
-    free port, as the demo starts it; yields its URL once /health answers, stops it after."""
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
-    command = [
-        str(MLFLOW), "server", "--backend-store-uri", f"sqlite:///{database.resolve()}",
-        "--serve-artifacts", "--artifacts-destination", str(artifacts.resolve()),
-        "--host", "127.0.0.1", "--port", str(port), "--workers", "1",
-    ]  # fmt: skip
-    with log.open("wb") as sink:
-        process = subprocess.Popen(command, stdout=sink, stderr=subprocess.STDOUT, start_new_session=True)
-    try:
-        _wait_healthy(url, process, log)
-        yield url
-    finally:
-        _stop(process)
-
-
-def _wait_healthy(url: str, process: subprocess.Popen[bytes], log: Path) -> None:
-    deadline = time.monotonic() + START_TIMEOUT_S
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise StoreError(f"mlflow server exited ({process.returncode}):\n{log.read_text()[-3000:]}")
-        try:
-            with urllib.request.urlopen(f"{url}/health", timeout=2) as answer:
-                if answer.status == 200:
-                    return
-        except OSError:
-            time.sleep(0.3)
-    raise StoreError(
-        f"mlflow server at {url} not healthy after {START_TIMEOUT_S}s:\n{log.read_text()[-3000:]}"
-    )
-
-
-def _stop(process: subprocess.Popen[bytes]) -> None:
-    """Stop the server and the workers it started (its own process group)."""
-    if process.poll() is None:
-        os.killpg(process.pid, 15)
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, 9)
-            process.wait(timeout=10)
-
-
-@contextmanager
 def served_snapshot(store: Path) -> Iterator[str]:
     """A snapshot of ``store`` served (see the module's docstring); yields its URL. Raises
     StoreError when ``store`` has no ``mlflow.db``."""
@@ -123,8 +70,9 @@ def served_snapshot(store: Path) -> Iterator[str]:
         snapshot = Path(folder) / DATABASE
         with closing(sqlite3.connect(database)) as source, closing(sqlite3.connect(snapshot)) as target:
             source.backup(target)
-        with server(snapshot, store / ARTIFACTS, Path(folder) / "server.log") as url:
-            yield url
+        (Path(folder) / ARTIFACTS).symlink_to((store / ARTIFACTS).resolve(), target_is_directory=True)
+        with LocalTrackingServer(Path(folder)) as local:  # as make demo serves a store
+            yield local.wait()
 
 
 def read_truth(url: str) -> list[ExperimentTruth]:
