@@ -74,7 +74,7 @@ def run_all(launches: Sequence[Launch], timeout: float | None) -> Outcome:
         return Outcome(None, 0, False, seconds)
     finally:
         for process in processes:
-            _stop(process)
+            stop_group(process)
 
 
 def _start(launch: Launch) -> subprocess.Popen[bytes]:
@@ -101,11 +101,11 @@ def _stopped(seconds: list[float], started: float) -> list[float]:
     return [s or now for s in seconds]
 
 
-def _stop(process: subprocess.Popen[bytes]) -> None:
-    """Stop ``process`` and its group (SIGTERM, then SIGKILL after a grace period) unless it ended."""
+def stop_group(process: subprocess.Popen[bytes], grace_s: float = _GRACE_SECONDS) -> None:
+    """Stop ``process`` and its group (SIGTERM, then SIGKILL after ``grace_s``) unless it ended."""
     if process.poll() is not None:
         return
-    for sig, grace in ((signal.SIGTERM, _GRACE_SECONDS), (signal.SIGKILL, None)):
+    for sig, grace in ((signal.SIGTERM, grace_s), (signal.SIGKILL, None)):
         try:
             os.killpg(process.pid, sig)
         except ProcessLookupError:

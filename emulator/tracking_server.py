@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import signal
 import socket
 import subprocess
 import sys
@@ -27,6 +26,8 @@ import urllib.request
 from pathlib import Path
 from types import TracebackType
 from typing import Final
+
+from emulator.processes import stop_group
 
 #: The mlflow CLI of the interpreter running this (.venv/bin/mlflow).
 MLFLOW: Final = Path(sys.executable).parent / "mlflow"
@@ -111,18 +112,8 @@ class LocalTrackingServer:
     def stop(self) -> None:
         """Stop the server and its worker (SIGTERM to its group, SIGKILL after a grace period)."""
         process, self._process = self._process, None
-        if process is None or process.poll() is not None:
-            return
-        for sig in (signal.SIGTERM, signal.SIGKILL):
-            try:
-                os.killpg(process.pid, sig)
-            except ProcessLookupError:
-                return
-            try:
-                process.wait(timeout=_STOP_GRACE_S)
-                return
-            except subprocess.TimeoutExpired:
-                continue
+        if process is not None:
+            stop_group(process, _STOP_GRACE_S)
 
     def _log_tail(self) -> str:
         text = self.log_path.read_text(errors="replace") if self.log_path.is_file() else ""
