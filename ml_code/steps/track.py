@@ -35,11 +35,10 @@ from ml_code import contract
 from ml_code.container import container_path, run_step
 from ml_code.errors import DataValidationError
 from ml_code.steps.model_card import card_facts, model_card_json
-from ml_code.tracking import artifacts, runs
+from ml_code.tracking import artifacts, lineage, runs
 from ml_code.tracking.arns import sagemaker_arn
 from ml_code.tracking.client import MlflowRest
 from ml_code.tracking.evidence import Evidence, gather
-from ml_code.tracking.sigv4 import ServerArn, SigV4Signer
 
 LOG = logging.getLogger(__name__)
 #: MLflow's run status per gate outcome.
@@ -81,15 +80,6 @@ def key_values(items: list[str], flag: str) -> dict[str, str]:
             raise DataValidationError(f"{flag} {item!r} is not KEY=VALUE")
         found[key] = value
     return found
-
-
-def tracking_server(server_arn: str) -> MlflowRest:
-    """The client for the tracking server: the local one in ``$MLOPS_MLFLOW_URL``, else SageMaker's."""
-    server = ServerArn.parse(server_arn)
-    local = os.environ.get(contract.MLFLOW_URL_ENV)
-    if local:
-        return MlflowRest(local, server_arn)
-    return MlflowRest(server.url, server_arn, SigV4Signer(server.region))
 
 
 def run_tags(
@@ -176,7 +166,7 @@ def _run(argv: list[str] | None) -> None:
     execution = Execution.parse(args.execution_arn)
     params = key_values(args.param, "--param")
     tags = run_tags(execution, args.gate, args.gate_message, key_values(args.tag, "--tag"))
-    rest = tracking_server(args.tracking_server_arn)
+    rest = lineage.connect(args.tracking_server_arn, os.environ.get(contract.MLFLOW_URL_ENV))
     with tempfile.TemporaryDirectory(prefix="track-") as work:
         evidence = gather(
             args.evaluation_dir or container_path(contract.TRACK_EVALUATION_DIR),

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from typing import Final
 
 from ml_code.errors import DataValidationError
+from ml_code.tracking import runs
 from ml_code.tracking.arns import sagemaker_arn
 from ml_code.tracking.client import MlflowRest, TrackingError
 from ml_code.tracking.runs import EXECUTION_TAG, RunInfo
@@ -78,10 +79,6 @@ def connect(server_arn: str, local_url: str | None = None) -> MlflowRest:
     return MlflowRest(server.url, server_arn, SigV4Signer(server.region))
 
 
-def _quoted(value: str) -> str:
-    return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
-
-
 def execution_run(rest: MlflowRest, pipeline: str, execution_arn: str) -> RunInfo:
     """The run the Track step logged for ``execution_arn`` in the experiment ``pipeline``.
 
@@ -94,16 +91,12 @@ def execution_run(rest: MlflowRest, pipeline: str, execution_arn: str) -> RunInf
         if "RESOURCE_DOES_NOT_EXIST" in str(exc):
             raise TrackingError(f"no MLflow experiment {pipeline!r}: the Track step logs it first") from exc
         raise
-    experiment = str(found["experiment"]["experiment_id"])
-    runs = rest.call("POST", "runs/search", {
-        "experiment_ids": [experiment], "max_results": 1,
-        "filter": f"tags.`{EXECUTION_TAG}` = {_quoted(execution_arn)}",
-    }).get("runs")  # fmt: skip
-    if not runs:
+    run = runs.execution_run(rest, str(found["experiment"]["experiment_id"]), execution_arn)
+    if run is None:
         raise TrackingError(
             f"no MLflow run in experiment {pipeline!r} is tagged {EXECUTION_TAG}={execution_arn}"
         )
-    return RunInfo.of(runs[0])
+    return run
 
 
 def set_run_tags(rest: MlflowRest, run_id: str, tags: Mapping[str, str]) -> None:

@@ -66,14 +66,20 @@ def _quoted(value: str) -> str:
     return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
 
 
-def open_run(rest: MlflowRest, experiment: str, run_name: str, execution_arn: str, start_ms: int) -> RunInfo:
-    """The run of ``execution_arn`` in ``experiment``: the existing one, else a new run ``run_name``."""
+def execution_run(rest: MlflowRest, experiment: str, execution_arn: str) -> RunInfo | None:
+    """The run tagged with ``execution_arn`` in ``experiment``, if there is one."""
     found = rest.call("POST", "runs/search", {
         "experiment_ids": [experiment], "max_results": 1,
         "filter": f"tags.`{EXECUTION_TAG}` = {_quoted(execution_arn)}",
     })  # fmt: skip
-    if found.get("runs"):
-        return RunInfo.of(found["runs"][0])
+    return RunInfo.of(found["runs"][0]) if found.get("runs") else None
+
+
+def open_run(rest: MlflowRest, experiment: str, run_name: str, execution_arn: str, start_ms: int) -> RunInfo:
+    """The run of ``execution_arn`` in ``experiment``: the existing one, else a new run ``run_name``."""
+    existing = execution_run(rest, experiment, execution_arn)
+    if existing is not None:
+        return existing
     created = rest.call("POST", "runs/create", {
         "experiment_id": experiment, "run_name": run_name, "start_time": start_ms,
         "tags": [{"key": EXECUTION_TAG, "value": execution_arn}],
