@@ -18,6 +18,13 @@ prefix                     holds                                        written 
                                                                         expires (retention)
 ``drift-checks/``          drift-check manifests and reports            drift-check role and its
                            (``<execution id>/report/``)                 selector; expire
+``data/batch/``            batch scoring input (the batch pipeline's    personas, deployers
+                           default ``InputDataUri``)
+``batch-scores/``          batch predictions and their manifest         the batch pipeline's role
+                           (``<execution id>/predictions/``,            only; never deleted but
+                           ``manifest.json``, ``drift/``)               by lifecycle
+``async-inference/``       async endpoints' results and failures        endpoint model roles
+                           (``<endpoint>/output/``, ``/failures/``)
 ``mlflow/``                the MLflow tracking server's artifact store  its clients (pipeline role,
                            (run artifacts, logged models)               builders) and the server's
                                                                         role; never deleted
@@ -50,6 +57,17 @@ CAPTURE_PREFIX: Final = f"{contract.CAPTURE_PREFIX}/"
 CHECKS_PREFIX: Final = "drift-checks/"
 #: The folder of a drift-check run that holds its report (metrics, violations, distributions).
 CHECK_REPORT_FOLDER: Final = "report"
+#: The batch pipeline's ``InputDataUri`` default, under DATA_PREFIX (headerless CSV: see README).
+DEFAULT_BATCH_INPUT_PREFIX: Final = f"{DATA_PREFIX}batch/"
+#: Every batch scoring run's outputs, ``<execution id>/...`` below it.
+BATCH_SCORES_PREFIX: Final = "batch-scores/"
+#: A batch run's folders: the Transform job's output and the drift check of the scored rows.
+BATCH_PREDICTIONS_FOLDER: Final = "predictions"
+BATCH_DRIFT_FOLDER: Final = "drift"
+#: The manifest written beside a batch run's predictions (model version, input, counts).
+BATCH_MANIFEST_FILE: Final = "manifest.json"
+#: Async endpoints: ``<endpoint>/output/`` (results) and ``<endpoint>/failures/`` below it.
+ASYNC_PREFIX: Final = "async-inference/"
 #: The MLflow tracking server's artifact store (``s3://<bucket>/mlflow``); only its role writes there.
 MLFLOW_PREFIX: Final = "mlflow/"
 #: ``workspace_prefix(persona)`` for a persona's own folder.

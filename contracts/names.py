@@ -12,6 +12,7 @@ name                                what
 ``<prefix>-models``                 the model package group
 ``<prefix>-training``               the training pipeline (built by the build, started by drift)
 ``<prefix>-drift-check``            the drift-check pipeline
+``<prefix>-batch-score``            the batch scoring pipeline (``batch.enabled``) and its schedule
 ``<prefix>-build``                  the build CodePipeline and its CodeBuild project
 ``<prefix>-deploy``                 the deploy CodePipeline; ``<prefix>-deploy-<stage>`` its builds
 ``<prefix>-alerts``                 the alert topic
@@ -73,6 +74,7 @@ ENDPOINT_STACK_SUFFIX: Final = "-endpoint-"
 MODELS_SUFFIX: Final = "-models"
 TRAINING_SUFFIX: Final = "-training"
 DRIFT_CHECK_SUFFIX: Final = "-drift-check"
+BATCH_SCORE_SUFFIX: Final = "-batch-score"
 BUILD_SUFFIX: Final = "-build"
 DEPLOY_SUFFIX: Final = "-deploy"
 ALERTS_SUFFIX: Final = "-alerts"
@@ -85,7 +87,7 @@ DRIFT_ALARM_SUFFIX: Final = "-drift"
 STAGE_EVENTS_SUFFIX: Final = "-stage-events"
 #: Every suffix above and each ``-<part>`` of :data:`STACK_PARTS`: spelled nowhere else.
 SUFFIXES: Final[tuple[str, ...]] = (
-    ENDPOINT_STACK_SUFFIX, MODELS_SUFFIX, TRAINING_SUFFIX, DRIFT_CHECK_SUFFIX, BUILD_SUFFIX,
+    ENDPOINT_STACK_SUFFIX, MODELS_SUFFIX, TRAINING_SUFFIX, DRIFT_CHECK_SUFFIX, BATCH_SCORE_SUFFIX, BUILD_SUFFIX,
     DEPLOY_SUFFIX, ALERTS_SUFFIX, BUDGET_SUFFIX, RETRAIN_SUFFIX, STUDIO_SUFFIX, MLFLOW_SUFFIX, DLQ_SUFFIX,
     DRIFT_ALARM_SUFFIX, STAGE_EVENTS_SUFFIX, *(f"-{part}" for part in STACK_PARTS),
 )  # fmt: skip
@@ -125,6 +127,11 @@ def training_pipeline_name(prefix: str) -> str:
 def drift_pipeline_name(prefix: str) -> str:
     """``<prefix>-drift-check``: the SageMaker pipeline every stage's drift schedule starts."""
     return f"{prefix}{DRIFT_CHECK_SUFFIX}"
+
+
+def batch_pipeline_name(prefix: str) -> str:
+    """``<prefix>-batch-score``: the batch scoring pipeline (and the schedule that starts it)."""
+    return f"{prefix}{BATCH_SCORE_SUFFIX}"
 
 
 def build_pipeline_name(prefix: str) -> str:

@@ -213,3 +213,13 @@ MLFLOW_EXPERIMENT_ID_METADATA_KEY: Final = "MlflowExperimentId"
 MLFLOW_SERVER_METADATA_KEY: Final = "MlflowTrackingServerArn"
 #: Inside model.tar.gz: XGBoost's evaluation history, {"<data>-<metric>": [value per round]}.
 TRAINING_HISTORY_FILE: Final = "training-history.json"
+
+# The batch scoring pipeline's ScoreReport step (ml_code/steps/score_report.py): reads the Transform
+# job's output and the scored input, writes the manifest (and the drift check of the scored rows).
+SCORE_PREDICTIONS_DIR: Final = "/opt/ml/processing/input/predictions"
+SCORE_INPUT_DIR: Final = "/opt/ml/processing/input/scored"
+SCORE_BASELINE_DIR: Final = "/opt/ml/processing/input/baseline"
+SCORE_REPORT_OUTPUT: Final = "report"
+SCORE_REPORT_DIR: Final = "/opt/ml/processing/output/report"
+#: The Transform job's output object for input object ``<name>``: ``<name>.out`` (SageMaker's rule).
+TRANSFORM_OUTPUT_SUFFIX: Final = ".out"
