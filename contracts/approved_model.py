@@ -67,6 +67,9 @@ class ApprovedModel(BaseModel):
     baseline_statistics_uri: S3Uri | None = None
     baseline_constraints_uri: S3Uri | None = None
     smoke_samples_uri: S3Uri | None = None
+    #: A challenger the stage serves as a shadow variant beside this version (prod's shadow test);
+    #: another version of the same group, without a shadow of its own. Omitted from the file when None.
+    shadow: ApprovedModel | None = None
     schema_version: Literal[1] = SCHEMA_VERSION
 
     @field_validator("version")
@@ -77,6 +80,19 @@ class ApprovedModel(BaseModel):
             raise ValueError(f"{version} does not match {arn}")
         return version
 
+    @field_validator("shadow")
+    @classmethod
+    def _a_challenger(cls, shadow: ApprovedModel | None, info: ValidationInfo) -> ApprovedModel | None:
+        if shadow is None:
+            return None
+        if shadow.shadow is not None:
+            raise ValueError("a shadow version cannot have a shadow of its own")
+        if shadow.model_package_group != info.data.get("model_package_group"):
+            raise ValueError(f"{shadow.model_package_group} is not this version's group")
+        if shadow.version == info.data.get("version"):
+            raise ValueError(f"version {shadow.version} is already the production version")
+        return shadow
+
     @field_validator("environment")
     @classmethod
     def _sorted(cls, environment: dict[str, str]) -> dict[str, str]:
@@ -84,7 +100,14 @@ class ApprovedModel(BaseModel):
 
     def to_json(self) -> str:
         """The file's text: sorted keys, so the same answer is the same bytes."""
-        return json.dumps(self.model_dump(), indent=2, sort_keys=True) + "\n"
+        return json.dumps(self.to_mapping(), indent=2, sort_keys=True) + "\n"
+
+    def to_mapping(self) -> dict[str, Any]:
+        """The file's fields; ``shadow`` only when set (files without one read as before)."""
+        data = self.model_dump(exclude={"shadow"})
+        if self.shadow is not None:
+            data["shadow"] = self.shadow.to_mapping()
+        return data
 
     @classmethod
     def from_mapping(cls, data: Any, source: str = "approved model") -> ApprovedModel:
@@ -127,7 +150,9 @@ class ApprovedModel(BaseModel):
 def _message(exc: ValidationError, source: str) -> str:
     """One line naming ``source`` and the first field at fault (all unknown fields at once)."""
     errors = exc.errors(include_url=False)
-    unknown = sorted(str(error["loc"][0]) for error in errors if error["type"] == "extra_forbidden")
+    unknown = sorted(
+        ".".join(map(str, error["loc"])) for error in errors if error["type"] == "extra_forbidden"
+    )
     if unknown:
         return f"{source}: unknown field(s) {', '.join(unknown)}"
     first = errors[0]

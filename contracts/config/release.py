@@ -33,6 +33,7 @@ from contracts.config.base import (
     one_of,
     text,
 )
+from contracts.config.endpoint_modes import AsyncConfig, ShadowConfig, mode_defaults, mode_rules
 
 #: Endpoint stages, in rollout order. ``prod`` is held to production rules.
 STAGES: Final[tuple[str, ...]] = ("staging", "prod")
@@ -143,6 +144,10 @@ class StageConfig:
     instance_type: InstanceType
     instance_count: Annotated[int, integer(1, 100)]
     serverless: ServerlessConfig | None = None
+    #: Asynchronous inference instead of real-time (key ``async``; :mod:`contracts.config.endpoint_modes`).
+    async_inference: AsyncConfig | None = Field(default=None, alias="async")
+    #: prod only: a shadow variant for the approved model's ``shadow`` version.
+    shadow: ShadowConfig | None = None
     autoscaling: AutoscalingConfig | None = None
     #: Percent of requests captured to the artifact bucket (0 = off; always 0 when serverless).
     data_capture_percent: Annotated[int, integer(0, 100)]
@@ -171,14 +176,15 @@ class StageConfig:
     @model_validator(mode="before")
     @classmethod
     def _defaults(cls, data: Any) -> Any:
-        """Defaults that depend on the stage: prod runs 2 instances; serverless captures nothing."""
+        """Defaults that depend on the stage: prod runs 2 instances; serverless captures nothing;
+        serverless and async have no idle alarm (idle costs nothing, or nothing at minCapacity 0)."""
         if not isinstance(data, dict):
             return data
         serverless = "serverless" in data
         data = {
             "instanceCount": 2 if data.get("name") == PRODUCTION_STAGE else 1,
             "dataCapturePercent": 0 if serverless else 100,
-            "idleAlarmDays": 0 if serverless else DEFAULT_IDLE_ALARM_DAYS,
+            "idleAlarmDays": 0 if serverless or "async" in data else DEFAULT_IDLE_ALARM_DAYS,
             "rollout": {},
             **data,
         }
@@ -189,7 +195,7 @@ class StageConfig:
             scaling = {"minCapacity": count, **scaling}
             low = scaling["minCapacity"] if type(scaling["minCapacity"]) is int else count
             data["autoscaling"] = {"maxCapacity": max(count, 2 * low), **scaling}
-        return data
+        return mode_defaults(data, count)
 
     @model_validator(mode="after")
     def _rules(self, info: ValidationInfo) -> Self:
@@ -224,6 +230,7 @@ class StageConfig:
             )
         if self.is_production and scaling is not None and scaling.min_capacity < 2:
             raise SettingError("autoscaling.minCapacity", "prod must not scale below 2 instances")
+        mode_rules(self)
         return self
 
 
