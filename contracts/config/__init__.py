@@ -6,6 +6,8 @@ what it accepts. Stacks, constructs, the release tools and the offline demo rece
 """
 
 from contracts.config.base import ConfigError
+from contracts.config.batch import BatchConfig
+from contracts.config.endpoint_modes import AsyncConfig, ShadowConfig
 from contracts.config.loader import AppConfig, EnvironmentConfig, ProjectConfig, load_config
 from contracts.config.monitoring import MAX_BUDGET_NOTIFICATIONS, BudgetConfig, MonitoringConfig
 from contracts.config.platform import (
@@ -56,7 +58,9 @@ __all__ = [
     "TRACKING_SERVER_SIZES",
     "AlarmConfig",
     "AppConfig",
+    "AsyncConfig",
     "AutoscalingConfig",
+    "BatchConfig",
     "BudgetConfig",
     "ConfigError",
     "DeliveryConfig",
@@ -74,6 +78,7 @@ __all__ = [
     "RolloutMode",
     "ScaleConfig",
     "ServerlessConfig",
+    "ShadowConfig",
     "SmokeTestConfig",
     "SourceConfig",
     "StageConfig",
