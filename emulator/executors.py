@@ -17,16 +17,26 @@ from emulator.api_shapes import as_text, render_request
 from emulator.definition import StepEntry
 from emulator.expressions import Scope
 from emulator.hosts import Hosts, instance_count
-from emulator.jobs import StepFailedError
+from emulator.jobs import JobContext, StepFailedError
 from emulator.lambdas import LocalFunction, run_lambda_step
 from emulator.local_aws import LocalAws
 from emulator.processing import run_processing
 from emulator.records import RunResult, StepRecord
 from emulator.sagemaker_fakes import create_model_package
 from emulator.training import run_training
+from emulator.transform import run_transform
 
 #: Step types the runner executes; anything else fails the run, named.
-RUNNABLE_TYPES = ("Processing", "Training", "RegisterModel", "Model", "Lambda", "Condition", "Fail")
+RUNNABLE_TYPES = (
+    "Processing",
+    "Training",
+    "Transform",
+    "RegisterModel",
+    "Model",
+    "Lambda",
+    "Condition",
+    "Fail",
+)
 
 _Executor = Callable[[StepEntry, StepRecord, Any], dict[str, Any]]
 
@@ -80,6 +90,7 @@ class StepExecutor:
             "Fail": self._fail,
             "Processing": self._processing,
             "Training": self._training,
+            "Transform": self._transform,
             "RegisterModel": self._register,
             "Model": self._model,
             "Lambda": self._lambda,
@@ -119,6 +130,17 @@ class StepExecutor:
     def _training(self, entry: StepEntry, record: StepRecord, arguments: Any) -> dict[str, Any]:
         properties = self._run_job(record, "TrainingJobName", run_training, arguments)
         record.outputs["model"] = properties["ModelArtifacts"]["S3ModelArtifacts"]
+        return properties
+
+    def _transform(self, entry: StepEntry, record: StepRecord, arguments: Any) -> dict[str, Any]:
+        # a batch transform job runs the model's serving code in one local process (emulator.transform)
+        job_name = f"pipelines-{self.execution_id}-{record.name}".lower()
+        self.scope.execution["TransformJobName"] = job_name
+        job = JobContext(self.run_dir / record.name, self.aws, job_name)
+        job.notes, record.log_path = record.notes, job.log_path
+        properties = run_transform(job, self._request(record.type, arguments))
+        record.process_seconds = job.process_seconds
+        record.outputs["predictions"] = properties["TransformOutput"]["S3OutputPath"]
         return properties
 
     def _register(self, entry: StepEntry, record: StepRecord, arguments: Any) -> dict[str, Any]:
