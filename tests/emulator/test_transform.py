@@ -117,10 +117,9 @@ def test_keyed_rows_are_scored_by_the_models_own_code_and_joined_back(
     out = local.read_object(f"s3://{BUCKET}/scores/predictions/a.csv.out").decode().splitlines()
     assert len(out) == 30
     assert [line.split(",")[0] for line in out] == [f"row-{i}" for i in range(30)]
-    for line in out:
-        key, label, probability = line.split(",")
-        assert label in ("0", "1", "True", "False", "yes", "no") or label
-        assert 0.0 <= float(probability) <= 1.0
+    assert all(len(line.split(",")) == 3 for line in out)
+    assert 1 <= len({line.split(",")[1] for line in out}) <= 2  # the binary model's labels
+    assert all(0.0 <= float(line.split(",")[2]) <= 1.0 for line in out)
     nested = local.read_object(f"s3://{BUCKET}/scores/predictions/sub/b.csv.out").decode().splitlines()
     assert [line.split(",")[0] for line in nested] == [f"row-{30 + i}" for i in range(5)]
     score = result.properties["Score"]
@@ -194,5 +193,5 @@ def test_batches_stay_within_the_payload_limit_and_a_too_large_record_is_named()
     records = ["x" * 400_000] * 5  # 2 fit in 1 MiB, 3 do not
     assert list(batches(records, "MultiRecord", 1, "a.csv")) == [[0, 1], [2, 3], [4]]
     assert list(batches(records, "SingleRecord", 6, "a.csv")) == [[0], [1], [2], [3], [4]]
-    with pytest.raises(TransformRecordError, match="record 2 of a.csv is 1100001 bytes"):
+    with pytest.raises(TransformRecordError, match=r"record 2 of a\.csv is 1100001 bytes"):
         list(batches(["a", "y" * 1_100_000], "MultiRecord", 1, "a.csv"))
