@@ -37,7 +37,7 @@ from typing import Final
 import uvicorn
 
 from ml_code.contract import SERVING_PORT
-from ml_code.serving import inference, model_cache
+from ml_code.serving import async_invocations, inference, model_cache
 from ml_code.serving.app import InvocationsApp
 from ml_code.serving.capture import CaptureWriter
 from ml_code.serving.client import start_server_process, stop_server_process, wait_until_ready
@@ -94,7 +94,7 @@ def create_app(model_dir: str | Path, timeout_seconds: float | None = None) -> I
 def app_from_env() -> InvocationsApp:
     """uvicorn factory for worker processes: the parent passes the model dir (and the capture
     settings, if any) in the environment."""
-    app = create_app(os.environ[MODEL_DIR_ENV])
+    app = async_invocations.from_env(create_app(os.environ[MODEL_DIR_ENV]))
     if os.environ.get(CAPTURE_DIR_ENV):
         app.capture = _writer(Path(os.environ[CAPTURE_DIR_ENV]), os.environ[CAPTURE_ENDPOINT_ENV],
                               float(os.environ[CAPTURE_PERCENT_ENV]))  # fmt: skip
@@ -140,7 +140,7 @@ def run(
         os.environ.update({CAPTURE_DIR_ENV: str(capture[0]), CAPTURE_ENDPOINT_ENV: capture[1],
                            CAPTURE_PERCENT_ENV: str(capture[2])})  # fmt: skip
     if workers <= 1:
-        app = create_app(model_dir)
+        app = async_invocations.from_env(create_app(model_dir))
         if capture is not None:
             app.capture = _writer(*capture)
         uvicorn.Server(_config(app, access_log=access_log)).run(sockets=[sock])
@@ -159,6 +159,7 @@ def serve_in_thread(
     capture_dir: Path | None = None,
     endpoint_name: str = "local",
     capture_percent: float = 100.0,
+    async_inference: async_invocations.AsyncSettings | None = None,
 ) -> Iterator[str]:
     """Serve ``model`` (dir or tar.gz) from a thread of this process; yields the base URL.
 
@@ -168,7 +169,7 @@ def serve_in_thread(
     for a percent outside [0, 100].
     """
     with model_directory(model) as model_dir:
-        app = create_app(model_dir)
+        app = async_invocations.with_route(create_app(model_dir), async_inference)
         if capture_dir is not None:
             app.capture = CaptureWriter(capture_dir, endpoint_name, sampling_percent=capture_percent)
         sock = bind_socket(host, port)
