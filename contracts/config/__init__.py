@@ -6,6 +6,7 @@ what it accepts. Stacks, constructs, the release tools and the offline demo rece
 """
 
 from contracts.config.base import ConfigError
+from contracts.config.batch import BatchConfig
 from contracts.config.endpoint_modes import AsyncConfig, ShadowConfig
 from contracts.config.loader import AppConfig, EnvironmentConfig, ProjectConfig, load_config
 from contracts.config.monitoring import MAX_BUDGET_NOTIFICATIONS, BudgetConfig, MonitoringConfig
@@ -59,6 +60,7 @@ __all__ = [
     "AppConfig",
     "AsyncConfig",
     "AutoscalingConfig",
+    "BatchConfig",
     "BudgetConfig",
     "ConfigError",
     "DeliveryConfig",

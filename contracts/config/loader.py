@@ -32,6 +32,7 @@ from contracts.config.base import (
     text,
     validate,
 )
+from contracts.config.batch import BatchConfig, check_instance_type
 from contracts.config.monitoring import MonitoringConfig
 from contracts.config.overrides import use_case_sections
 from contracts.config.platform import (
@@ -82,6 +83,7 @@ class EnvironmentConfig:
     retention: RetentionConfig = Field(default_factory=RetentionConfig)
     #: The managed MLflow tracking server (:mod:`contracts.config.tracking`); off by default.
     tracking: TrackingConfig = Field(default_factory=TrackingConfig)
+    batch: BatchConfig = Field(default_factory=BatchConfig)  # contracts/config/batch.py; off by default
     tags: Tags = Field(default_factory=dict)
     #: The use cases beside the project's own, and the project's own settings under its name
     #: (:mod:`contracts.config.use_cases`; the keys are checked by :func:`load_config`).
@@ -145,6 +147,11 @@ class EnvironmentConfig:
             }
             stages[stage] = {**defaults, **raw, "name": stage} if isinstance(raw, dict) else raw
         return stages
+
+    @model_validator(mode="after")
+    def _batch_instance_allowed(self, info: ValidationInfo) -> Self:
+        check_instance_type(self.batch, self.instances.allowed, loading=loading(info))
+        return self
 
     @model_validator(mode="after")
     def _capture_outlives_lookback(self, info: ValidationInfo) -> Self:
