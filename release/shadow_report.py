@@ -149,8 +149,8 @@ def versions(model_file: Path | None) -> dict[str, int]:
     if model_file is None:
         return {}
     model = ApprovedModel.read(model_file)
-    shadow = getattr(model, "shadow", None)
-    return {"production_version": model.version, **({"shadow_version": shadow.version} if shadow else {})}
+    shadow = {} if model.shadow is None else {"shadow_version": model.shadow.version}
+    return {"production_version": model.version, **shadow}
 
 
 def main(argv: list[str] | None = None, *, now: datetime | None = None, session: Any = None) -> int:
