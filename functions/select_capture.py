@@ -3,8 +3,10 @@
 Data capture only grows, and a processing input of the whole ``data-capture/<endpoint>/`` prefix
 would download all of it every hour (and fail outright before the first request, as SageMaker
 refuses an S3 input without objects). This step lists only the hour folders the window touches,
-``<capture_uri><variant>/yyyy/mm/dd/hh/``, for every variant, so its cost follows the window, not
-the history; it writes the files found as a SageMaker S3 manifest for the check's input
+``<capture_uri><variant>/yyyy/mm/dd/hh/``, for every production variant, so its cost follows the
+window, not the history. A shadow variant's folder is left out: its records are the challenger's
+answers to copies of prod's requests, and counted in they would weigh each shadowed request twice
+in prod's drift. It writes the files found as a SageMaker S3 manifest for the check's input
 (``S3DataType: ManifestFile``). ``ml_code/drift/monitor.py`` still applies the exact window per record.
 
 Event (the step's Arguments): ``{"capture_uri": "s3://bucket/data-capture/<endpoint>/",
@@ -28,6 +30,8 @@ if TYPE_CHECKING:  # type stubs: a development requirement, not in the Lambda bu
 
 #: Must equal ``ml_code.contract.CAPTURE_FILE_SUFFIX`` (a test pins it; Lambda code cannot import ml_code).
 CAPTURE_FILE_SUFFIX = ".jsonl"
+#: The endpoint's shadow variant (the endpoint config's; a test pins it): not prod's traffic.
+SHADOW_VARIANT = "Shadow"
 #: The drift check's own limit on ``--lookback-hours`` (``ml_code/drift/monitor.py``).
 MAX_LOOKBACK_HOURS = 24 * 366
 
@@ -80,9 +84,11 @@ def hour_folders(now: datetime, hours: float) -> list[str]:
 
 
 def variants(s3: S3Client, bucket: str, prefix: str) -> list[str]:
-    """The variant folders (``AllTraffic/``, ...) directly under the endpoint's capture prefix."""
+    """The production variant folders (``AllTraffic/``, ...) directly under the endpoint's capture
+    prefix: every one but the shadow variant's."""
     pages = s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix, Delimiter="/")
-    return sorted(p["Prefix"][len(prefix) :] for page in pages for p in page.get("CommonPrefixes", []))
+    found = (p["Prefix"][len(prefix) :] for page in pages for p in page.get("CommonPrefixes", []))
+    return sorted(v for v in found if v != f"{SHADOW_VARIANT}/")
 
 
 def capture_keys(s3: S3Client, bucket: str, prefix: str, folders: list[str]) -> list[str]:

@@ -19,6 +19,7 @@ from emulator.local_aws import moto_server
 from emulator.runner import run_pipeline
 from functions import select_capture
 from ml_code import contract
+from ml_code.serving.shadow import SHADOW_VARIANT
 from stacks.monitoring.definition import DriftDefinitionProps, build_drift_definition
 from stacks.monitoring.function_asset import FUNCTIONS_DIR
 from stacks.pipeline.requests import JobSettings
@@ -63,15 +64,21 @@ def test_the_suffix_is_the_contract_one() -> None:
     assert select_capture.CAPTURE_FILE_SUFFIX == contract.CAPTURE_FILE_SUFFIX
 
 
-def test_only_files_of_the_window_hours_of_every_variant_are_listed(s3: Any) -> None:
-    # GIVEN capture 1 h old in two variants, 3 h old, and a non-capture object in the window
-    inside = [_capture(s3, 1), _capture(s3, 0, "b"), _capture(s3, 1, variant="Shadow")]
+def test_the_shadow_variant_is_the_servers() -> None:
+    assert select_capture.SHADOW_VARIANT == SHADOW_VARIANT
+
+
+def test_only_files_of_the_window_hours_of_every_production_variant_are_listed(s3: Any) -> None:
+    # GIVEN capture 1 h old in two production variants and the shadow's, 3 h old, and a
+    # non-capture object in the window
+    inside = [_capture(s3, 1), _capture(s3, 0, "b"), _capture(s3, 1, variant="Blue")]
+    _capture(s3, 1, "copy", variant=select_capture.SHADOW_VARIANT)
     _capture(s3, 3, "old")
     _capture(s3, 27, "yesterday")
     s3.put_object(Bucket=BUCKET, Key=f"{CAPTURE}AllTraffic/{NOW:%Y/%m/%d/%H}/", Body=b"")  # console folder
     # WHEN the step selects a 2-hour window
     out = _run("2")
-    # THEN the manifest lists exactly the window's files, relative to the capture prefix
+    # THEN the manifest lists exactly the window's production files, relative to the capture prefix
     assert out == {"files": 3, "manifest_uri": MANIFEST_URI}
     manifest = _manifest(s3)
     assert manifest[0] == {"prefix": CAPTURE_URI}
