@@ -2,7 +2,7 @@
 runner gives: the same manifest and the same drift reports of the scored rows, byte for byte.
 
 The request is ScoreReport's as the batch definition writes it (the source bundle unpacked in the
-``code`` input, ``python3 -m ml_code.steps.score_report`` with the run's arguments, network
+``code`` input, ``python3 -m ml_code.drift.score_report`` with the run's arguments, network
 isolated); its inputs are keyed, headerless rows of the sample data, their Transform output
 (``<file>.out``) and the image-side Preprocess baseline.
 """
@@ -22,7 +22,7 @@ from ml_code import contract, sample_data
 pytestmark = pytest.mark.contract
 
 ROWS = 600
-MODULE = "ml_code.steps.score_report"
+MODULE = "ml_code.drift.score_report"
 ARGUMENTS = [
     "--model-package-arn", "arn:aws:sagemaker:eu-west-1:111122223333:model-package/contract/4",
     "--version", "4",

@@ -11,9 +11,9 @@ import pytest
 
 from contracts import layout
 from ml_code import contract, sample_data
-from ml_code.steps import score_report
+from ml_code.drift import score_report
+from ml_code.drift.score_files import output_columns
 from ml_code.steps.baseline import compute_statistics, suggest_constraints
-from ml_code.steps.score_files import output_columns
 
 ARGS = [
     "--model-package-arn", "arn:aws:sagemaker:us-east-1:123456789012:model-package/g/3",

@@ -9,13 +9,16 @@ baseline (``contract.SCORE_BASELINE_DIR``: ``statistics.json``/``constraints.jso
 - ``manifest.json``: which model version scored what (``model_package_arn``, ``version``,
   ``input_uri``, ``output_uri``, ``execution_arn``), ``files`` (``input``, ``output``, ``rows``
   each), ``rows``, ``key_column``, ``output_columns`` (the predictions' header names, see
-  :func:`ml_code.steps.score_files.output_columns`) and ``drift`` (the verdict, or why none);
+  :func:`ml_code.drift.score_files.output_columns`) and ``drift`` (the verdict, or why none);
 - with ``--drift-check`` and a baseline: ``drift/`` with the drift check's three report files,
   comparing the scored rows' features (key dropped) with the baseline (ml_code.drift).
 
 An input object without its ``.out`` (or with another row count) fails the job, naming it.
 
-    python score_report.py --model-package-arn ARN --version N --input-uri S3 --output-uri S3
+It lives in ``ml_code.drift``, not ``ml_code.steps``: it runs the drift comparison, and the layer
+contract (pyproject) puts drift above steps and serving.
+
+    python -m ml_code.drift.score_report --model-package-arn ARN --version N --input-uri S3 --output-uri S3
         --execution-arn ARN --problem-type binary|multiclass|regression [--key-column NAME]
         [--drift-check] [--threshold 0.2]
 """
@@ -34,8 +37,8 @@ from ml_code import contract
 from ml_code.container import LOG, container_path, run_step
 from ml_code.drift.compare import Settings, compare
 from ml_code.drift.monitor import write_reports
+from ml_code.drift.score_files import load_baseline_if_any, output_columns, paired_files, scored_features
 from ml_code.errors import DataValidationError
-from ml_code.steps.score_files import load_baseline_if_any, output_columns, paired_files, scored_features
 
 MANIFEST_FILE: Final = "manifest.json"
 #: Under the report dir: the drift check's report files for the scored rows.
