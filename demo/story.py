@@ -35,6 +35,7 @@ from contracts.approved_model import ApprovedModel
 from contracts.config import AppConfig, load_config
 from contracts.names import model_package_group_name, training_pipeline_name
 from demo.accounts import tooling_lines, tooling_side
+from demo.batch_act import batch_act
 from demo.drift_act import check_drift, drift_lines
 from demo.release_act import approve, resolve_stages, ship
 from demo.retrain_act import retrain_loop
@@ -184,6 +185,7 @@ def release_loop(
     upload_assets(assembly, aws)  # the endpoint stacks' and functions' assets, as cdk deploy would
     functions = functions_from(assembly)
     code = _release_primary(aws, config, assembly, work, approved, url, retrain=retrain, functions=functions)
+    code = batch_act(aws, config, assembly, work, functions, sample=retrain is not None) or code
     if second is None or also is None:
         return code
     case_work = work / second.case.name
