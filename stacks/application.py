@@ -24,6 +24,7 @@ import aws_cdk as cdk
 from contracts.config import AppConfig, EnvironmentConfig, network_for
 from contracts.config.use_cases import UseCase
 from contracts.names import stack_name
+from stacks.batch.props import batch_scoring
 from stacks.common.shared import Accounts, SharedResources
 from stacks.data.stage_access import StageAccess
 from stacks.data_stack import DataStack
@@ -148,7 +149,7 @@ def _workloads(
     primary: UseCase | None = None,
 ) -> Platform:
     """Every stack that uses the shared resources, in the order they depend on each other."""
-    prefix = shared.prefix
+    prefix, batch = shared.prefix, batch_scoring(settings.batch, settings.monitoring)
     studio = StudioStack(
         app,
         stack_name(prefix, "studio"),
@@ -165,6 +166,7 @@ def _workloads(
         env=env,
         description=f"{prefix}: training pipeline",
         use_case=primary,
+        batch=batch,
     )
     monitoring = MonitoringStack(
         app,
@@ -174,6 +176,7 @@ def _workloads(
         max_runtime_seconds=settings.pipeline.max_runtime_seconds,
         env=env,
         description=f"{prefix}: drift monitoring, dashboards and notifications",
+        batch=batch,
     )
     shared = shared.with_alert_topic(monitoring.topic)
     delivery = DeliveryStack(

@@ -32,6 +32,8 @@ from constructs import Construct
 
 from contracts import names
 from contracts.config import MonitoringConfig, StageConfig
+from stacks.batch.props import BatchScoring
+from stacks.batch.schedule import batch_schedule
 from stacks.common.arns import pipeline_arn
 from stacks.common.shared import SharedResources
 from stacks.monitoring import retraining
@@ -51,6 +53,7 @@ class MonitoringStack(cdk.Stack):
 
     ``max_runtime_seconds``: the drift-check job's time limit (the training jobs' limit, config
     ``pipeline.maxRuntimeSeconds``); ``source_dir``/``build_dir`` as for the pipeline stack.
+    ``batch``: the batch scoring pipeline's failed runs are alerted on, and its schedule is here.
     """
 
     def __init__(
@@ -66,13 +69,20 @@ class MonitoringStack(cdk.Stack):
         synthesizer: cdk.IStackSynthesizer | None = None,
         source_dir: Path = DEFAULT_SOURCE_DIR,
         build_dir: Path = DEFAULT_BUILD_DIR,
+        batch: BatchScoring | None = None,
     ) -> None:
         super().__init__(scope, construct_id, env=env, synthesizer=synthesizer, description=description)
         prefix, training = shared.prefix, names.training_pipeline_name(shared.prefix)
         self.drift_pipeline_name = names.drift_pipeline_name(prefix)
         self.drift_pipeline_arn = pipeline_arn(self, self.drift_pipeline_name)
-        alerts = self._alerts(config, shared, training)
+        batch_arns = [] if batch is None else [pipeline_arn(self, names.batch_pipeline_name(prefix))]
+        alerts = self._alerts(
+            config, shared, [pipeline_arn(self, training), self.drift_pipeline_arn, *batch_arns]
+        )
         self.topic, self.dead_letters = alerts.topic, alerts.dead_letters
+        self.batch_schedule = batch_schedule(
+            self, batch, prefix=prefix, key=shared.key, dead_letters=self.dead_letters
+        )
         self._config, self._shared = config, shared.with_alert_topic(self.topic)
         if config.budget is not None:
             spend_budget(self, config.budget, name=names.budget_name(prefix), tags=shared.tags, alerts=alerts)
@@ -103,8 +113,8 @@ class MonitoringStack(cdk.Stack):
                 dead_letters=self.dead_letters,
             )
 
-    def _alerts(self, config: MonitoringConfig, shared: SharedResources, training: str) -> Alerts:
-        """The alert topic (and its dead-letter queue) for both pipelines, delivery and the registry."""
+    def _alerts(self, config: MonitoringConfig, shared: SharedResources, pipeline_arns: list[str]) -> Alerts:
+        """The alert topic (and its dead-letter queue) for the pipelines, delivery and the registry."""
         prefix = shared.prefix
         return Alerts(
             self,
@@ -112,7 +122,7 @@ class MonitoringStack(cdk.Stack):
             props=AlertsProps(
                 topic_name=names.alert_topic_name(prefix),
                 emails=config.notification_emails,
-                pipeline_arns=[pipeline_arn(self, training), self.drift_pipeline_arn],
+                pipeline_arns=pipeline_arns,
                 delivery_pipeline_names=[
                     names.build_pipeline_name(prefix),
                     names.deploy_pipeline_name(prefix),

@@ -19,7 +19,9 @@ from constructs import Construct
 from contracts.config import InstanceConfig, PipelineConfig
 from contracts.config.use_cases import UseCase
 from contracts.layout import DATA_PREFIX, INTERMEDIATES_PREFIX, RUNS_PREFIX, runs_writer_path
-from contracts.names import training_pipeline_name
+from contracts.names import batch_pipeline_name, training_pipeline_name
+from stacks.batch.pipeline import BatchPipeline
+from stacks.batch.props import BatchPipelineProps, BatchScoring
 from stacks.common.images import registry_account, repository_arn
 from stacks.common.shared import SharedResources
 from stacks.pipeline.acknowledgements import acknowledge_role_wildcards
@@ -46,7 +48,7 @@ class PipelineStack(cdk.Stack):
     """The SageMaker training pipeline (preprocess, train, evaluate, gate, register).
 
     ``source_dir``/``build_dir``: the code to bundle and where the bundle is written (tests
-    redirect them).
+    redirect them). ``batch`` (config ``batch.enabled``): the batch scoring pipeline beside it.
     """
 
     def __init__(
@@ -62,6 +64,7 @@ class PipelineStack(cdk.Stack):
         source_dir: Path = DEFAULT_SOURCE_DIR,
         build_dir: Path = DEFAULT_BUILD_DIR,
         use_case: UseCase | None = None,
+        batch: BatchScoring | None = None,
     ) -> None:
         super().__init__(scope, construct_id, env=env, synthesizer=synthesizer, description=description)
         bundle = s3_assets.Asset(self, "SourceBundle", path=str(build_bundle(source_dir, build_dir)))
@@ -109,6 +112,31 @@ class PipelineStack(cdk.Stack):
         # The policy must be attached before SageMaker validates the role on CreatePipeline.
         self.pipeline.node.add_dependency(self.execution_role.policy)
         self.pipeline_name = self.pipeline.pipeline_name
+        self.batch: BatchPipeline | None = None
+        if batch is not None:
+            use_case = use_case or _SAMPLE
+            self.batch = _batch(self, batch, shared=shared, bundle=bundle, config=config, use_case=use_case)
+
+
+def _batch(
+    scope: Construct,
+    batch: BatchScoring,
+    *,
+    shared: SharedResources,
+    bundle: s3_assets.Asset,
+    config: PipelineConfig,
+    use_case: UseCase,
+) -> BatchPipeline:
+    """``BatchScore``: the batch scoring pipeline, on the same bundle and image as training."""
+    props = BatchPipelineProps(
+        name=batch_pipeline_name(shared.prefix),
+        scoring=batch,
+        shared=shared,
+        bundle=bundle,
+        problem_type=use_case.problem_type,
+        max_runtime_seconds=config.max_runtime_seconds,
+    )
+    return BatchPipeline(scope, "BatchScore", props=props)
 
 
 def _execution_role(

@@ -33,6 +33,7 @@ import aws_cdk as cdk
 from contracts.config import AppConfig
 from contracts.config.use_cases import UseCase
 from contracts.names import endpoint_stack_name, stack_name
+from stacks.batch.props import batch_scoring
 from stacks.common.shared import Accounts, Network, SharedResources
 from stacks.data.stage_access import StageAccess
 from stacks.data_stack import DataStack
@@ -143,6 +144,7 @@ def _workloads(
     """Its training pipeline, monitoring and delivery (and ``shared`` with its alert topic)."""
     prefix, sections = case.prefix, case.sections
     assert sections is not None  # (build_use_case checked it)
+    batch = batch_scoring(config.env.batch, sections.monitoring)
     pipeline = PipelineStack(
         app,
         stack_name(prefix, "pipeline"),
@@ -154,6 +156,7 @@ def _workloads(
         use_case=case,
         source_dir=code.source_dir,
         build_dir=code.build_dir,
+        batch=batch,
     )
     monitoring = MonitoringStack(
         app,
@@ -167,6 +170,7 @@ def _workloads(
         description=f"{prefix}: drift monitoring, dashboards and notifications of the {case.name} use case",
         source_dir=code.source_dir,  # its drift check runs its own monitor on its own baseline
         build_dir=code.build_dir,
+        batch=batch,
     )
     shared = shared.with_alert_topic(monitoring.topic)
     delivery = DeliveryStack(
