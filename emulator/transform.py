@@ -44,15 +44,15 @@ WORKER: Final = Path(__file__).resolve().with_name("transform_worker.py")
 MODEL_DIR: Final = f"{contract.OPT_ML}/model"
 
 
-class _ModelProcess:
-    """The model's serving code in its own process, answering one request at a time."""
+class ModelProcess:
+    """The model's serving code in its own process (``python``: its interpreter), one request at a time."""
 
-    def __init__(self, job: JobContext, environment: Mapping[str, str]) -> None:
+    def __init__(self, job: JobContext, environment: Mapping[str, str], python: str = sys.executable) -> None:
         self.job = job
         env = {k: v for k, v in job.environment(environment).items() if not k.startswith("AWS_")}
         with job.log_path.open("ab") as log:
             self.process = subprocess.Popen(
-                [sys.executable, str(WORKER), str(job.local(MODEL_DIR))],
+                [python, str(WORKER), str(job.local(MODEL_DIR))],
                 env=env, cwd=job.home, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=log,
                 start_new_session=True,
             )  # fmt: skip
@@ -173,7 +173,7 @@ def _transform(job: JobContext, request: Mapping[str, Any]) -> list[str]:
     if not objects:
         raise StepFailedError(f"no objects under {source['S3Uri']}")
     bucket = source["S3Uri"][len("s3://") :].split("/", 1)[0]
-    model = _ModelProcess(job, {**container.get("Environment", {}), **request.get("Environment", {})})
+    model = ModelProcess(job, {**container.get("Environment", {}), **request.get("Environment", {})})
     written = []
     try:
         for key, relative in objects:
@@ -219,7 +219,7 @@ class _Settings:
         self.output_filter = parse_filter(processing.get("OutputFilter"), "OutputFilter")
         self.join = processing.get("JoinSource", "None") == "Input"
 
-    def transform(self, model: _ModelProcess, body: bytes, relative: str) -> list[str]:
+    def transform(self, model: ModelProcess, body: bytes, relative: str) -> list[str]:
         """The output lines of one input object."""
         text = (gzip.decompress(body) if self.gzip else body).decode("utf-8")
         records = split_records(text, self.split)

@@ -52,9 +52,12 @@ class Response:
 
 
 def _install_toolkit_stand_in() -> None:
+    """The image's toolkit when installed (said in the log), else the stand-in for its Response."""
     try:
         importlib.import_module("sagemaker_containers.beta.framework")
+        print("serving toolkit: sagemaker_containers (the image's)", file=sys.stderr)
     except ImportError:
+        print("serving toolkit: stand-in for sagemaker_containers' worker.Response", file=sys.stderr)
         names = ["sagemaker_containers", "sagemaker_containers.beta", "sagemaker_containers.beta.framework"]
         for name in names:
             sys.modules[name] = types.ModuleType(name)
