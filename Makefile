@@ -31,7 +31,7 @@ CDK_OUT ?= cdk.out
 # The cdk.json `make use-case` edits (tests point it at a copy).
 CDK_JSON ?= cdk.json
 
-.PHONY: help setup contract-env synth demo mlflow mlflow-ui-check test lint format serve deploy destroy diff promote use-case use-case-remove bench lock clean
+.PHONY: help setup contract-env synth demo mlflow mlflow-ui-check test lint format serve deploy destroy diff promote score use-case use-case-remove bench lock clean
 
 help: ## Show this help
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[36m%-10s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -127,6 +127,10 @@ promote: setup ## Ship an approved version to a stage by hand (roll back/forward
 	 echo "$$out"; stack=$$(echo "$$out" | tail -n1); \
 	 $(CDK) deploy "$$stack" --exclusively --require-approval never --no-notices -c env=$(ENV) && \
 	 $(PY) -m release.smoke --env $(ENV) --stage $(STAGE)$(if $(USE_CASE), --use-case $(USE_CASE))
+
+score: $(VENV_STAMP) ## Start a batch scoring run on AWS (batch.enabled): make score INPUT=s3://bucket/data/batch/day/ [ENV=dev] [USE_CASE=fraud]
+	@test -n "$(INPUT)" || { echo "usage: make score INPUT=s3://<bucket>/<folder>/ [ENV=dev] [USE_CASE=name]"; exit 2; }
+	$(PY) -m release.score --env $(ENV) --input "$(INPUT)"$(if $(USE_CASE), --use-case $(USE_CASE))
 
 destroy: setup ## cdk destroy ENV's stacks (stateful resources are retained)
 	$(CDK) destroy --no-notices -c env=$(ENV) --all
