@@ -19,9 +19,16 @@ A stage in another account (``shared.accounts.stage_accounts``) is deployed ther
 account's key, capture bucket, network and alert topic in ``shared`` (its base and network
 stacks, :mod:`stacks.stage_base_stack`); its model role reads the approved model from the tooling
 account (:mod:`stacks.endpoint.cross_account`).
+
+Modes: an approved model with a ``shadow`` version (prod, ``endpoints.prod.shadow``) adds a second
+model and a shadow variant (:mod:`stacks.endpoint.shadow`); an ``async`` stage gets its
+notification topics, an ``AsyncInferenceConfig`` and scaling on its queue down to zero
+(:mod:`stacks.endpoint.async_inference`, :mod:`stacks.endpoint.async_scaling`).
 """
 
 from __future__ import annotations
+
+import dataclasses
 
 import aws_cdk as cdk
 from constructs import Construct
@@ -33,6 +40,8 @@ from stacks.common.alarm_actions import FORWARDED
 from stacks.common.nag import acknowledge
 from stacks.common.shared import SharedResources
 from stacks.endpoint.alarms import RollbackAlarms, RollbackAlarmsProps
+from stacks.endpoint.async_inference import AsyncTopics
+from stacks.endpoint.async_scaling import AsyncScaling, AsyncScalingProps
 from stacks.endpoint.autoscaling import VariantAutoscaling, VariantAutoscalingProps
 from stacks.endpoint.cross_account import CrossAccountServing
 from stacks.endpoint.guarded_endpoint import GuardedEndpoint, GuardedEndpointProps
@@ -52,11 +61,13 @@ class EndpointStack(cdk.Stack):
         endpoint_name: the fixed endpoint name.
         capture_uri: ``s3://<artifact bucket>/data-capture`` (whether or not this stage captures).
         hosted, serving, alarms, guarded: the constructs; ``autoscaling`` and ``idle`` are None
-            unless configured.
+            unless configured; ``shadow_model`` unless the approved model has a shadow,
+            ``async_topics`` unless the stage is async.
 
     Raises:
         ValueError: a stage without an approved model, an approved image that is not an ECR URI,
-            a rollout SageMaker would reject, or an endpoint name longer than SageMaker allows.
+            a rollout SageMaker would reject, an endpoint name longer than SageMaker allows, or a
+            shadow version on a stage without a ``shadow`` section (or in another account).
     """
 
     def __init__(
@@ -76,20 +87,26 @@ class EndpointStack(cdk.Stack):
             raise ValueError(f"endpoint stage {config.name!r} has no approved model ({config.model_file})")
         self.endpoint_name = endpoint_name(shared.prefix, config.name)
         capturing = config.serverless is None and config.data_capture_percent > 0
-        self.hosted = HostedModel(
-            self,
-            "HostedModel",
-            props=HostedModelProps(
-                endpoint_name=self.endpoint_name,
-                approved=approved,
-                key=shared.key,
-                artifact_bucket=shared.artifact_bucket,
-                network=shared.network,
-                capture_prefix=f"{layout.CAPTURE_PREFIX}{self.endpoint_name}/" if capturing else None,
-                serverless=config.serverless is not None,
-                cross_account=_cross_account(config, shared),
-            ),
+        self.async_topics = (
+            AsyncTopics(self, "AsyncTopics", endpoint_name=self.endpoint_name, key=shared.key)
+            if config.async_inference is not None
+            else None
         )
+        model = HostedModelProps(
+            endpoint_name=self.endpoint_name,
+            approved=approved,
+            key=shared.key,
+            artifact_bucket=shared.artifact_bucket,
+            network=shared.network,
+            capture_prefix=f"{layout.CAPTURE_PREFIX}{self.endpoint_name}/" if capturing else None,
+            serverless=config.serverless is not None,
+            cross_account=_cross_account(config, shared),
+            async_io=self.async_topics.io(self.endpoint_name) if self.async_topics else None,
+        )
+        self.hosted = HostedModel(self, "HostedModel", props=model)
+        self.shadow_model = _shadow_model(self, config, model)
+        if self.async_topics is not None:
+            self.async_topics.publish_only_as(self.hosted.execution.role)
         self.serving = ServingConfig(
             self,
             "EndpointConfig",
@@ -100,6 +117,8 @@ class EndpointStack(cdk.Stack):
                 model=self.hosted.model,
                 key=shared.key,
                 artifact_bucket=shared.artifact_bucket,
+                shadow_model=self.shadow_model.model if self.shadow_model else None,
+                async_topics=self.async_topics,
             ),
         )
         self.capture_uri = self.serving.capture_uri
@@ -109,6 +128,11 @@ class EndpointStack(cdk.Stack):
         cdk.CfnOutput(self, "EndpointName", value=self.endpoint_name)
         cdk.CfnOutput(self, "ModelPackageArn", value=approved.model_package_arn)
         cdk.CfnOutput(self, "ModelVersion", value=str(approved.version))
+        if approved.shadow is not None:
+            cdk.CfnOutput(self, "ShadowModelVersion", value=str(approved.shadow.version))
+        if self.async_topics is not None:
+            cdk.CfnOutput(self, "AsyncSuccessTopic", value=self.async_topics.success.topic_arn)
+            cdk.CfnOutput(self, "AsyncErrorTopic", value=self.async_topics.error.topic_arn)
 
     def _guarded_endpoint(
         self, config: StageConfig, shared: SharedResources
@@ -132,6 +156,7 @@ class EndpointStack(cdk.Stack):
                 endpoint_config_name=self.serving.config.attr_endpoint_config_name,
                 stage=config,
                 alarm_names=alarms.names,
+                shadow=self.shadow_model is not None,
             ),
         )
         if shared.alarm_topic is None:  # a stage account: the alarms are forwarded, not emailed here
@@ -142,8 +167,17 @@ class EndpointStack(cdk.Stack):
                 )
         return alarms, guarded
 
-    def _autoscaling(self, config: StageConfig) -> VariantAutoscaling | None:
-        """Target tracking on the variant, for an instance stage that configures it."""
+    def _autoscaling(self, config: StageConfig) -> VariantAutoscaling | AsyncScaling | None:
+        """Target tracking on the variant, for an instance stage that configures it; for an async
+        stage, on its queue (down to zero)."""
+        if config.async_inference is not None:
+            queued = AsyncScalingProps(
+                endpoint=self.guarded.endpoint,
+                endpoint_name=self.endpoint_name,
+                variant_name=VARIANT,
+                queued=config.async_inference,
+            )
+            return AsyncScaling(self, "AsyncScaling", props=queued)
         if config.autoscaling is None or config.serverless is not None:
             return None
         scaling = VariantAutoscalingProps(
@@ -165,6 +199,28 @@ class EndpointStack(cdk.Stack):
             topic=shared.alarm_topic,
         )
         return IdleAlarm(self, "IdleAlarm", props=idle)
+
+
+def _shadow_model(scope: Construct, config: StageConfig, model: HostedModelProps) -> HostedModel | None:
+    """The approved model's shadow version as a second model (its own role), or None.
+
+    Raises:
+        ValueError: a shadow version on a stage without a ``shadow`` section, or in another account
+            (the tooling account admits one model role name per stage).
+    """
+    shadow = model.approved.shadow
+    if shadow is None:
+        return None
+    if config.shadow is None:
+        raise ValueError(
+            f"endpoint stage {config.name!r}: {config.model_file} names shadow version {shadow.version} "
+            f"but endpoints.{config.name}.shadow is not set"
+        )
+    if model.cross_account is not None:
+        raise ValueError(
+            f"endpoint stage {config.name!r}: a shadow variant in another account is not supported"
+        )
+    return HostedModel(scope, "ShadowModel", props=dataclasses.replace(model, approved=shadow))
 
 
 def _cross_account(config: StageConfig, shared: SharedResources) -> CrossAccountServing | None:

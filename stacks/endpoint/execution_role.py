@@ -2,8 +2,10 @@
 
 SageMaker assumes it to pull the serving image, read this version's model artifact, place the
 model's network interfaces in the project VPC (instance stages; serverless has no VPC), write the
-endpoint's logs and (when the stage captures traffic) write captured requests under
-``data-capture/<endpoint>/``. The permissions are a customer-managed policy of our own (no inline
+endpoint's logs, (when the stage captures traffic) write captured requests under
+``data-capture/<endpoint>/`` and (an async stage) read the queued payloads under
+``async-inference/<endpoint>/input/``, write answers and errors beside them and publish to the
+stage's two notification topics. The permissions are a customer-managed policy of our own (no inline
 policy, no AWS-managed one), one statement per need.
 
 A stage in another account reads its model from the tooling account
@@ -25,6 +27,7 @@ from constructs import Construct
 
 from contracts.approved_model import ApprovedModel
 from stacks.common.eni import DESCRIBE_FOR_ENIS
+from stacks.endpoint.async_inference import AsyncIo
 from stacks.endpoint.cross_account import CrossAccountServing, model_data_key, tooling_model_statements
 
 _IMAGE = re.compile(
@@ -48,6 +51,13 @@ class ExecutionRoleProps:
     capture_prefix: str | None
     #: Set for a stage in another account: the model is read from the tooling account.
     cross_account: CrossAccountServing | None = None
+    #: Set for an async stage: its prefixes and notification topics.
+    async_io: AsyncIo | None = None
+
+    @property
+    def encrypts(self) -> bool:
+        """Whether SageMaker writes with the data key as this role (captured data, async results)."""
+        return bool(self.capture_prefix) or self.async_io is not None
 
 
 def repository_arn(stack: cdk.Stack, image_uri: str) -> str:
@@ -104,14 +114,34 @@ def _statements(scope: Construct, p: ExecutionRoleProps) -> list[iam.PolicyState
                 resources=[p.artifact_bucket.arn_for_objects(f"{p.capture_prefix}*")],
             )
         )
+    if p.async_io is not None:
+        statements += _async_statements(p, p.async_io)
     return statements
+
+
+def _async_statements(p: ExecutionRoleProps, io: AsyncIo) -> list[iam.PolicyStatement]:
+    """Read the queued payloads, write answers and errors, notify the two topics."""
+    bucket = p.artifact_bucket
+    return [
+        iam.PolicyStatement(
+            sid="ReadAsyncRequests",
+            actions=["s3:GetObject"],
+            resources=[bucket.arn_for_objects(f"{io.reads}*")],
+        ),
+        iam.PolicyStatement(
+            sid="WriteAsyncResults",
+            actions=["s3:PutObject"],
+            resources=[bucket.arn_for_objects(f"{prefix}*") for prefix in io.writes],
+        ),
+        iam.PolicyStatement(sid="NotifyAsyncResults", actions=["sns:Publish"], resources=list(io.topic_arns)),
+    ]
 
 
 def _model_statements(stack: cdk.Stack, p: ExecutionRoleProps) -> list[iam.PolicyStatement]:
     """Read this version's model file and package, use the data key, pull the serving image."""
     if p.cross_account is not None:
         reads = tooling_model_statements(
-            stack, approved=p.approved, serving=p.cross_account, key=p.key, capturing=bool(p.capture_prefix)
+            stack, approved=p.approved, serving=p.cross_account, key=p.key, capturing=p.encrypts
         )
         return [*reads, _describe_package(p), _pull_image(stack, p)]
     return [
@@ -124,7 +154,7 @@ def _model_statements(stack: cdk.Stack, p: ExecutionRoleProps) -> list[iam.Polic
         iam.PolicyStatement(
             sid="UseDataKey",
             actions=["kms:Decrypt", "kms:DescribeKey"]
-            + (["kms:Encrypt", "kms:GenerateDataKey"] if p.capture_prefix else []),
+            + (["kms:Encrypt", "kms:GenerateDataKey"] if p.encrypts else []),
             resources=[p.key.key_arn],
         ),
         _pull_image(stack, p),

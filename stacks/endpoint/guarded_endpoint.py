@@ -5,10 +5,15 @@ SageMaker runs that update as a blue/green deployment: it provisions the new (gr
 traffic by the stage's rollout (canary, linear or all at once), bakes ``wait_minutes`` after each
 shift while watching the rollback alarms, and rolls back to the old (blue) fleet if one fires.
 Serverless stages shift all at once (SageMaker's only mode for them), still with auto-rollback.
+So does an update to a config with a shadow variant: its production model is the one already
+serving (only the shadow is new), so a canary would compare that model with itself
+(:mod:`stacks.endpoint.shadow`). Async endpoints take the stage's rollout like real-time ones
+(SageMaker's deployment guardrails cover both).
 """
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Final
@@ -38,6 +43,8 @@ class GuardedEndpointProps:
     endpoint_config_name: str
     stage: StageConfig
     alarm_names: Sequence[str]
+    #: The config serves a shadow variant beside the (unchanged) production model.
+    shadow: bool = False
 
 
 class GuardedEndpoint(Construct):
@@ -54,7 +61,7 @@ class GuardedEndpoint(Construct):
             "Resource",
             endpoint_name=props.endpoint_name,
             endpoint_config_name=props.endpoint_config_name,
-            deployment_config=deployment_config(props.stage, props.alarm_names),
+            deployment_config=deployment_config(props.stage, props.alarm_names, shadow=props.shadow),
         )
         self.endpoint.override_logical_id(LOGICAL_ID)
         # Stateless: the model and its data live in the registry and the artifact bucket.
@@ -90,15 +97,16 @@ def execution_timeout_seconds(rollout: RolloutConfig) -> int:
 
 
 def deployment_config(
-    stage: StageConfig, alarm_names: Sequence[str]
+    stage: StageConfig, alarm_names: Sequence[str], *, shadow: bool = False
 ) -> sagemaker.CfnEndpoint.DeploymentConfigProperty:
-    """Blue/green update policy from ``stage.rollout``, rolling back on ``alarm_names``.
+    """Blue/green update policy from ``stage.rollout`` (all at once with a ``shadow`` variant, same
+    waits), rolling back on ``alarm_names``.
 
     Raises:
         ValueError: no alarms; a serverless stage that is not all-at-once; a linear step under
             10%; a rollout longer than SageMaker's maximum.
     """
-    rollout = stage.rollout
+    rollout = dataclasses.replace(stage.rollout, mode="all_at_once") if shadow else stage.rollout
     if not 1 <= len(alarm_names) <= 10:
         raise ValueError(f"endpoint stage {stage.name!r}: auto-rollback needs 1 to 10 alarms")
     if stage.serverless is not None and rollout.mode != "all_at_once":

@@ -24,6 +24,7 @@ from contracts.approved_model import ApprovedModel
 from contracts.names import versioned_name
 from stacks.common.nag import IAM5, account_arn, acknowledge, acknowledge_resource
 from stacks.common.shared import Network
+from stacks.endpoint.async_inference import AsyncIo
 from stacks.endpoint.create_only import at_synth, subnet_at_synth
 from stacks.endpoint.cross_account import CrossAccountServing, tooling_keys_arn
 from stacks.endpoint.execution_role import ExecutionRoleProps, ModelExecutionRole
@@ -52,6 +53,8 @@ class HostedModelProps:
     serverless: bool = False
     #: Set for a stage in another account: the role's fixed name and the model's (tooling) account.
     cross_account: CrossAccountServing | None = None
+    #: Set for an async stage: the prefixes and topics its role may use.
+    async_io: AsyncIo | None = None
 
 
 class HostedModel(Construct):
@@ -80,6 +83,7 @@ class HostedModel(Construct):
                 security_group=props.network.security_group,
                 capture_prefix=props.capture_prefix,
                 cross_account=props.cross_account,
+                async_io=props.async_io,
             ),
         )
         _acknowledge_wildcards(self.execution, props)
@@ -154,10 +158,29 @@ def _acknowledge_wildcards(execution: ModelExecutionRole, props: HostedModelProp
             "unknown to this stage's synth, and the tooling data key's policy is the gate: it admits "
             "this role by name, through S3, and no other principal across accounts.",
         )
+    if props.async_io is not None:
+        _acknowledge_async(policy, props.artifact_bucket, props.async_io)
     if props.capture_prefix:
         acknowledge_resource(
             policy,
             props.artifact_bucket.arn_for_objects(f"{props.capture_prefix}*"),
             "SageMaker writes captured requests under <endpoint>/<variant>/yyyy/mm/dd/hh/<generated "
             "name>.jsonl; limited to this endpoint's capture prefix, write only.",
+        )
+
+
+def _acknowledge_async(policy: iam.ManagedPolicy, bucket: s3.IBucket, io: AsyncIo) -> None:
+    """The async prefixes: one object per request, named by the caller (input) or SageMaker."""
+    acknowledge_resource(
+        policy,
+        bucket.arn_for_objects(f"{io.reads}*"),
+        "Async inference reads each request's payload, which callers upload under this endpoint's "
+        "input prefix with names of their choosing; read only, this endpoint's prefix only.",
+    )
+    for prefix in io.writes:
+        acknowledge_resource(
+            policy,
+            bucket.arn_for_objects(f"{prefix}*"),
+            "SageMaker writes one <inference id>.out (or -error.out) per async request, named at run "
+            "time; write only, limited to this endpoint's output and failure prefixes.",
         )

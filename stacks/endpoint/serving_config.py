@@ -6,6 +6,9 @@ Its name carries the model version and a fingerprint of its create-only properti
 deployment. A ``prod`` config is tagged with its stage so the guardrails hold it to the
 redundancy rule (``SageMaker-EndpointRedundant``). ``_variant_values``/``_capture_values`` spell
 out what ``_variant``/``_capture`` render, for the fingerprint; a test holds the two to each other.
+A shadow variant (:mod:`stacks.endpoint.shadow`) and asynchronous inference
+(:mod:`stacks.endpoint.async_inference`) add their properties, and their fingerprint, only when
+set: a stage with neither renders (and is named) exactly as before.
 """
 
 from __future__ import annotations
@@ -23,7 +26,9 @@ from contracts.config import StageConfig
 from contracts.names import versioned_name
 from ml_code import contract
 from stacks.common.nag import acknowledge
+from stacks.endpoint.async_inference import AsyncTopics, async_config, async_config_values
 from stacks.endpoint.create_only import at_synth
+from stacks.endpoint.shadow import shadow_variant, shadow_variant_values
 from stacks.guardrails.endpoint_rules import STAGE_TAG
 
 #: The single production variant every stage serves.
@@ -46,6 +51,10 @@ class ServingConfigProps:
     key: kms.IKey
     #: Captured data goes to ``s3://<bucket>/data-capture``; SageMaker appends ``/<endpoint>/<variant>/...``.
     artifact_bucket: s3.IBucket
+    #: The shadow variant's model (the stage's ``shadow`` section sizes it), or None.
+    shadow_model: sagemaker.CfnModel | None = None
+    #: The notification topics of an async stage (``stage.async_inference``), or None.
+    async_topics: AsyncTopics | None = None
 
 
 class ServingConfig(Construct):
@@ -70,7 +79,7 @@ class ServingConfig(Construct):
         self.capture_uri = layout.capture_destination(bucket.bucket_name)
         # The model name as synth knows it; the property below refers to the model's attribute,
         # which is the same string and makes CloudFormation create the model first.
-        self.create_only = {
+        self.create_only: dict[str, object] = {
             "ProductionVariants": [_variant_values(stage, props.model.model_name)],
             "KmsKeyId": None if serverless else at_synth(key.key_arn, key, "Arn"),
             "DataCaptureConfig": _capture_values(
@@ -81,6 +90,7 @@ class ServingConfig(Construct):
             if stage.data_capture_percent
             else None,
         }
+        self.create_only.update(_mode_values(props))
         self.name = versioned_name(props.endpoint_name, props.version, self.create_only)
         self.config = sagemaker.CfnEndpointConfig(
             self,
@@ -92,6 +102,8 @@ class ServingConfig(Construct):
             if stage.data_capture_percent
             else None,
             tags=[cdk.CfnTag(key=STAGE_TAG, value=stage.name)],
+            shadow_production_variants=_shadow(props),
+            async_inference_config=_async(props),
         )
         if serverless:
             for rule in (
@@ -99,6 +111,36 @@ class ServingConfig(Construct):
                 "SageMaker-EndpointConfigKms[KmsKeyId]",
             ):
                 acknowledge(self.config, rule, _SERVERLESS_STORAGE)
+
+
+def _shadow(props: ServingConfigProps) -> list[sagemaker.CfnEndpointConfig.ProductionVariantProperty] | None:
+    """The ``ShadowProductionVariants`` (None: no shadow)."""
+    if props.shadow_model is None or props.stage.shadow is None:
+        return None
+    return [shadow_variant(props.stage.shadow, props.shadow_model.attr_model_name)]
+
+
+def _async(props: ServingConfigProps) -> sagemaker.CfnEndpointConfig.AsyncInferenceConfigProperty | None:
+    """The ``AsyncInferenceConfig`` (None: real-time)."""
+    if props.async_topics is None or props.stage.async_inference is None:
+        return None
+    return async_config(
+        props.stage.async_inference, props.endpoint_name, props.artifact_bucket, props.key, props.async_topics
+    )
+
+
+def _mode_values(props: ServingConfigProps) -> dict[str, object]:
+    """What :func:`_shadow` and :func:`_async` render, in CloudFormation's names (only when set)."""
+    stage, values = props.stage, dict[str, object]()
+    if props.shadow_model is not None and stage.shadow is not None:
+        values["ShadowProductionVariants"] = [
+            shadow_variant_values(stage.shadow, props.shadow_model.model_name)
+        ]
+    if props.async_topics is not None and stage.async_inference is not None:
+        values["AsyncInferenceConfig"] = async_config_values(
+            stage.async_inference, props.endpoint_name, props.artifact_bucket, props.key, props.async_topics
+        )
+    return values
 
 
 def _variant(stage: StageConfig, model_name: str) -> sagemaker.CfnEndpointConfig.ProductionVariantProperty:
