@@ -13,7 +13,7 @@ from aws_cdk import aws_codebuild as codebuild
 from aws_cdk import aws_s3 as s3
 from constructs import IConstruct
 
-from contracts.layout import BASELINE_PATTERN, MODEL_ARTIFACTS_PATTERN, RUNS_PREFIX
+from contracts.layout import BASELINE_PATTERN, CAPTURE_PREFIX, MODEL_ARTIFACTS_PATTERN, RUNS_PREFIX
 from stacks.common.nag import IAM5, account_arn, acknowledge, acknowledge_resource
 
 #: CDK's artifact grants on the bucket and its key: action wildcards -> why they are acceptable.
@@ -77,7 +77,8 @@ def acknowledge_deploy_project(project: IConstruct, *, group: str, bucket: s3.IB
         project,
         f"{IAM5}[Resource::*]",
         "sagemaker:ListModelPackages has no resource-level permissions (the resolve tool lists the "
-        "approved versions of this project's group).",
+        "approved versions of this project's group); nor has cloudwatch:GetMetricStatistics (the "
+        "Shadow build reads the prod endpoint's ModelLatency per variant).",
     )
     versions = account_arn(project, "sagemaker", f"model-package/{group}/*")
     acknowledge(
@@ -125,3 +126,21 @@ def acknowledge_run_tagging(project: IConstruct, *, actions: tuple[str, ...]) ->
                 "this environment's one tracking server; the build only sets tags on the shipped "
                 "version's run and experiment, and cannot create, log to or delete runs.",
             )
+
+
+def acknowledge_shadow_test(project: IConstruct, *, endpoint: str, bucket: s3.IBucket) -> None:
+    """The Shadow build's wildcards: the prod endpoint's generated config and model names, its
+    capture folder, and CloudWatch's metric read (no resource-level permissions)."""
+    for kind in ("endpoint-config", "model"):
+        acknowledge(
+            project,
+            f"{IAM5}[Resource::" + account_arn(project, "sagemaker", f"{kind}/{endpoint}-*") + "]",
+            f"The endpoint stack names each {kind} <endpoint>-v<N>-<fingerprint>; release.shadow only "
+            "describes the prod endpoint's to learn which version it serves now.",
+        )
+    acknowledge_resource(
+        project,
+        bucket.arn_for_objects(f"{CAPTURE_PREFIX}{endpoint}/*"),
+        "Capture files are yyyy/mm/dd/hh/<generated>.jsonl under each variant; the shadow report reads "
+        "the prod endpoint's capture only, for the window's hours.",
+    )

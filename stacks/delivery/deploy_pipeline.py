@@ -1,4 +1,8 @@
-"""``<prefix>-deploy``: Source → Staging (resolve, deploy, smoke test) → Approve → Prod.
+"""``<prefix>-deploy``: Source → Staging (resolve, deploy, smoke test) [→ Shadow] → Approve → Prod.
+
+With ``endpoints.prod.shadow``, a Shadow build runs the staging-tested version as a shadow variant of
+prod for the window and reports on it (:mod:`stacks.delivery.shadow_commands`); the approval shows
+the report's figures, and Prod then ships the version as before (the shadow variant goes away).
 
 A version already live on staging and prod (an edit of a deployed Approved version starts this
 pipeline too) stops the execution in the staging build: nothing is redeployed, no gate waits.
@@ -22,8 +26,6 @@ its role reads runs and sets tags there), outside the VPC: the server's public e
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass, field
 from typing import Final
 
 import aws_cdk as cdk
@@ -31,10 +33,7 @@ from aws_cdk import aws_codebuild as codebuild
 from aws_cdk import aws_codepipeline as codepipeline
 from aws_cdk import aws_codepipeline_actions as actions
 from aws_cdk import aws_iam as iam
-from aws_cdk import aws_kms as kms
-from aws_cdk import aws_s3 as s3
-from aws_cdk import aws_sns as sns
-from constructs import Construct
+from constructs import Construct, IConstruct
 
 from contracts.config import StageConfig
 from contracts.names import deploy_pipeline_name, deploy_project_name, endpoint_name, endpoint_stack_name
@@ -45,43 +44,19 @@ from stacks.delivery.acknowledgements import (
     acknowledge_endpoint_stacks,
     acknowledge_release_tagging,
     acknowledge_run_tagging,
+    acknowledge_shadow_test,
 )
+from stacks.delivery.approval_gate import approval_gate
 from stacks.delivery.build_project import BuildProject, BuildProjectProps
 from stacks.delivery.codepipeline_v2 import v2_pipeline
-from stacks.delivery.source import PipelineSource
-from stacks.delivery.stage_accounts import StageAccount
+from stacks.delivery.deploy_props import DeployPipelineProps
+from stacks.delivery.shadow_commands import BUCKET_VARIABLE, EXPORTED, NAMESPACE, shadow_commands
+from stacks.delivery.ship_statements import ship_statements
 
+#: DeployPipelineProps lives in its own module; the stack imports it from here.
+__all__ = ["DEPLOY_TIMEOUT_MINUTES", "STAGED", "DeployPipeline", "DeployPipelineProps"]
 STAGED: Final = "Staging"  # artifact name and variables namespace of the staging build
 DEPLOY_TIMEOUT_MINUTES: Final = 120
-
-
-@dataclass(frozen=True, kw_only=True)
-class DeployPipelineProps:
-    """The two stages, the model group, the source and the resources the builds use."""
-
-    prefix: str
-    env_name: str
-    group: str
-    staging: StageConfig
-    prod: StageConfig
-    source: PipelineSource
-    key: kms.IKey
-    #: Read by the smoke test (the approved version's samples under pipeline-runs/).
-    artifact_bucket: s3.IBucket
-    #: The delivery bucket: source and pipeline artifacts.
-    delivery_bucket: s3.IBucket
-    approval_topic: sns.ITopic
-    #: The tooling account's CDK bootstrap the endpoint stacks deploy through (the use case's own).
-    qualifier: str
-    #: The stages in other accounts (stage name -> what their build may reach there); empty: none.
-    stage_accounts: Mapping[str, StageAccount] = field(default_factory=dict)
-    #: The environment's MLflow tracking server; None: it has none (nothing is marked shipped).
-    tracking_server_arn: str | None = None
-
-    def smoke_role(self, stage: StageConfig) -> str | None:
-        """The smoke role ``stage``'s build smoke-tests through; None in the tooling account."""
-        into = self.stage_accounts.get(stage.name)
-        return None if into is None else into.smoke_role
 
 
 class DeployPipeline(Construct):
@@ -105,7 +80,13 @@ class DeployPipeline(Construct):
                 )
             },
         )
-        gate = _approval_gate(p, version=staging_action.variable(commands.VERSION_VARIABLE))
+        shadow = self._shadow_action(p, source, staged) if p.prod.shadow is not None else None
+        gate = approval_gate(
+            p.prefix, p.group, p.staging.name, p.prod.name, p.approval_topic,
+            version=staging_action.variable(commands.VERSION_VARIABLE),
+            shadow_summary=None if shadow is None else shadow.variable(EXPORTED[0]),
+        )  # fmt: skip
+        tested = [] if shadow is None else [codepipeline.StageProps(stage_name=NAMESPACE, actions=[shadow])]
         prod_action = actions.CodeBuildAction(
             action_name="DeploySmokeTest", project=prod_project, input=source, extra_inputs=[staged]
         )
@@ -119,6 +100,7 @@ class DeployPipeline(Construct):
                     stage_name="Source", actions=[p.source.action(source, on_push=False)]
                 ),
                 codepipeline.StageProps(stage_name="Staging", actions=[staging_action]),
+                *tested,
                 codepipeline.StageProps(stage_name="Approve", actions=[gate]),
                 codepipeline.StageProps(stage_name="Prod", actions=[prod_action]),
             ],
@@ -127,7 +109,7 @@ class DeployPipeline(Construct):
     def _staging_project(self, p: DeployPipelineProps) -> codebuild.PipelineProject:
         """Resolve the newest Approved version, stop if live everywhere, deploy, smoke-test, hand on."""
         stages = [p.staging.name, p.prod.name]
-        return self._project(
+        project = self._project(
             p,
             p.staging,
             commands.staging_commands(
@@ -146,6 +128,11 @@ class DeployPipeline(Construct):
                 endpoint_stacks=[endpoint_stack_name(p.prefix, stage) for stage in stages],
             ),
         )
+        # on the BuildProject (the project's parent), which also holds the build's own policy
+        acknowledge_endpoint_stacks(
+            _owner(project), stacks=[endpoint_stack_name(p.prefix, s) for s in stages]
+        )
+        return project
 
     def _prod_project(self, p: DeployPipelineProps) -> codebuild.PipelineProject:
         """Exactly the version staging tested, re-checked as Approved, deployed and smoke-tested."""
@@ -172,24 +159,32 @@ class DeployPipeline(Construct):
         *,
         artifact_files: list[str],
         extra: list[iam.PolicyStatement] | None = None,
+        construct_id: str | None = None,
+        exported: tuple[str, ...] = (),
+        variables: dict[str, str] | None = None,
+        timeout_minutes: int = DEPLOY_TIMEOUT_MINUTES,
+        ship: bool = True,
     ) -> codebuild.PipelineProject:
+        """A stage's build (``construct_id``: another build of that stage, e.g. ``Shadow``)."""
         into = p.stage_accounts.get(stage.name)
+        name = stage.name if construct_id is None else f"{stage.name}-{construct_id.lower()}"
+        tracking = {commands.TRACKING_SERVER_VARIABLE: arn} if (arn := p.tracking_server_arn) else {}
         project = BuildProject(
             self,
-            stage.name.capitalize(),
+            construct_id or stage.name.capitalize(),
             props=BuildProjectProps(
-                name=deploy_project_name(p.prefix, stage.name),
+                name=deploy_project_name(p.prefix, name),
                 commands=build,
                 key=p.key,
-                statements=[*_ship_statements(self, p, stage, into), *(extra or [])],
+                statements=[*ship_statements(self, p, stage, into, smoke_test=ship), *(extra or [])],
                 role_name=None if into is None else into.deploy_role_name,
                 artifact_files=artifact_files,
-                exported_variables=[commands.VERSION_VARIABLE],
+                exported_variables=[commands.VERSION_VARIABLE, *exported],
                 # the server release.track_release marks runs on (an ARN resolved at deploy time)
-                variables={commands.TRACKING_SERVER_VARIABLE: arn} if (arn := p.tracking_server_arn) else {},
+                variables={**tracking, **(variables or {})},
                 # CloudFormation waits for the endpoint: create or blue/green update with canary
                 # wait, baking and termination wait (see the stage's rollout config)
-                timeout_minutes=DEPLOY_TIMEOUT_MINUTES,
+                timeout_minutes=timeout_minutes,
             ),
         )
         acknowledge_artifact_grants(project, p.delivery_bucket)
@@ -198,50 +193,38 @@ class DeployPipeline(Construct):
             acknowledge_release_tagging(project, bucket=p.artifact_bucket)
         if p.tracking_server_arn is not None:
             acknowledge_run_tagging(project, actions=role_policies.TAG_TRACKED_RUN_ACTIONS)
-        if extra:
-            acknowledge_endpoint_stacks(
-                project, stacks=[endpoint_stack_name(p.prefix, s) for s in (p.staging.name, p.prod.name)]
-            )
         return project.project
 
+    def _shadow_action(
+        self, p: DeployPipelineProps, source: codepipeline.Artifact, staged: codepipeline.Artifact
+    ) -> actions.CodeBuildAction:
+        """The staged version as prod's shadow for the window, then the report, its figures exported."""
+        shadow, endpoint = p.prod.shadow, endpoint_name(p.prefix, p.prod.name)
+        if shadow is None or p.smoke_role(p.prod) is not None:
+            raise ValueError(
+                "endpoints.prod.shadow: only a prod endpoint in the tooling account is shadow-tested"
+            )
+        build = shadow_commands(
+            env=p.env_name, prefix=p.prefix, group=p.group, stage=p.prod,
+            staged_file=f"$CODEBUILD_SRC_DIR_{STAGED}/{p.staging.model_file}",
+        )  # fmt: skip
+        extra = role_policies.shadow_test(
+            cdk.Stack.of(self), endpoint=endpoint, bucket=p.artifact_bucket, key=p.key
+        )
+        project = self._project(
+            p, p.prod, build, artifact_files=[], extra=extra, construct_id=NAMESPACE, exported=EXPORTED,
+            variables={BUCKET_VARIABLE: p.artifact_bucket.bucket_name},
+            timeout_minutes=DEPLOY_TIMEOUT_MINUTES + shadow.window_minutes, ship=False,
+        )  # fmt: skip
+        acknowledge_shadow_test(_owner(project), endpoint=endpoint, bucket=p.artifact_bucket)
+        return actions.CodeBuildAction(
+            action_name="ShadowDeployWaitReport", project=project, input=source, extra_inputs=[staged],
+            variables_namespace=NAMESPACE,
+        )  # fmt: skip
 
-def _ship_statements(
-    scope: Construct, p: DeployPipelineProps, stage: StageConfig, into: StageAccount | None
-) -> list[iam.PolicyStatement]:
-    """Deploy through the bootstrap roles, read the registry, smoke-test the stage's endpoint.
 
-    A stage in another account (``into``): that account's bootstrap roles and its smoke role, no
-    endpoint of the tooling account, and tagging the shipped version so that account may read it;
-    samples and registry are read here either way.
-    """
-    stack = cdk.Stack.of(scope)
-    if into is None:
-        endpoint = endpoint_name(p.prefix, stage.name)
-        smoke = role_policies.smoke_test(stack, endpoint=endpoint, bucket=p.artifact_bucket, key=p.key)
-    else:
-        smoke = [
-            role_policies.smoke_test_through(into),
-            *role_policies.read_smoke_samples(bucket=p.artifact_bucket, key=p.key),
-            role_policies.tag_shipped_version(p.artifact_bucket),
-        ]
-    deploy = role_policies.cdk_deploy(stack, qualifier=p.qualifier, into=into)
-    if p.tracking_server_arn is not None:
-        smoke.append(role_policies.tag_tracked_runs(p.tracking_server_arn))
-    return [deploy, *role_policies.read_registry(stack, p.group), *smoke]
-
-
-def _approval_gate(p: DeployPipelineProps, *, version: str) -> actions.ManualApprovalAction:
-    """The manual approval between the stages, announced on the topic with the staged ``version``."""
-    staging, prod = endpoint_name(p.prefix, p.staging.name), endpoint_name(p.prefix, p.prod.name)
-    return actions.ManualApprovalAction(
-        action_name="ApproveProd",
-        notification_topic=p.approval_topic,
-        external_entity_link=(
-            f"https://{cdk.Aws.REGION}.console.aws.amazon.com/sagemaker/home?region={cdk.Aws.REGION}"
-            f"#/endpoints/{staging}"
-        ),
-        additional_information=(
-            f"Model version {version} of {p.group} passed its smoke test on {staging}. Approve to roll "
-            f"version {version} out to {prod} (canary, alarm rollback)."
-        ),
-    )
+def _owner(project: codebuild.PipelineProject) -> IConstruct:
+    """The :class:`BuildProject` a project belongs to (its policy's parent too)."""
+    owner = project.node.scope
+    assert owner is not None
+    return owner

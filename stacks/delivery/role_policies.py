@@ -17,7 +17,7 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 
-from contracts.layout import BASELINE_PATTERN, MODEL_ARTIFACTS_PATTERN, RUNS_PREFIX
+from contracts.layout import BASELINE_PATTERN, CAPTURE_PREFIX, MODEL_ARTIFACTS_PATTERN, RUNS_PREFIX
 from contracts.names import BOOTSTRAP_ROLES, bootstrap_role_name
 from stacks.common.arns import pipeline_arn
 from stacks.delivery.stage_accounts import StageAccount
@@ -165,3 +165,44 @@ def tag_tracked_runs(server_arn: str) -> iam.PolicyStatement:
     return iam.PolicyStatement(
         sid="TagShippedRun", actions=list(TAG_TRACKED_RUN_ACTIONS), resources=[server_arn]
     )
+
+
+def shadow_test(
+    stack: cdk.Stack, *, endpoint: str, bucket: s3.IBucket, key: kms.IKey
+) -> list[iam.PolicyStatement]:
+    """What the Shadow build reads: the prod endpoint's served model (``release.shadow``), both
+    variants' capture and their latency metrics (``release.shadow_report``)."""
+    sagemaker = [
+        stack.format_arn(service="sagemaker", resource="endpoint", resource_name=endpoint),
+        # the endpoint stack's configs and models are <endpoint>-v<N>-<fingerprint>
+        stack.format_arn(service="sagemaker", resource="endpoint-config", resource_name=f"{endpoint}-*"),
+        stack.format_arn(service="sagemaker", resource="model", resource_name=f"{endpoint}-*"),
+    ]
+    capture = f"{CAPTURE_PREFIX}{endpoint}/"
+    return [
+        iam.PolicyStatement(
+            sid="ReadServedModel",
+            actions=[
+                "sagemaker:DescribeEndpoint",
+                "sagemaker:DescribeEndpointConfig",
+                "sagemaker:DescribeModel",
+            ],
+            resources=sagemaker,
+        ),
+        iam.PolicyStatement(
+            sid="ListShadowCapture",
+            actions=["s3:ListBucket"],
+            resources=[bucket.bucket_arn],
+            conditions={"StringLike": {"s3:prefix": [f"{capture}*"]}},
+        ),
+        iam.PolicyStatement(
+            sid="ReadShadowCapture",
+            actions=["s3:GetObject"],
+            resources=[bucket.arn_for_objects(f"{capture}*")],
+        ),
+        iam.PolicyStatement(sid="DecryptShadowCapture", actions=["kms:Decrypt"], resources=[key.key_arn]),
+        # GetMetricStatistics has no resource-level permissions
+        iam.PolicyStatement(
+            sid="ReadVariantLatency", actions=["cloudwatch:GetMetricStatistics"], resources=["*"]
+        ),
+    ]
