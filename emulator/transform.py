@@ -178,12 +178,13 @@ def _transform(job: JobContext, request: Mapping[str, Any]) -> list[str]:
     try:
         for key, relative in objects:
             body = job.aws.read_object(f"s3://{bucket}/{key}")
-            lines = settings.transform(model, body, relative)
-            uri = f"{settings.output_path}/{relative}{contract.TRANSFORM_OUTPUT_SUFFIX}"
-            out_bucket, out_key = split_s3_uri(uri)
+            text = "".join(settings.transform(model, body, relative))
+            out_bucket, out_key = split_s3_uri(
+                f"{settings.output_path}/{relative}{contract.TRANSFORM_OUTPUT_SUFFIX}"
+            )
             job.aws.ensure_bucket(out_bucket)
-            job.aws.client("s3").put_object(Bucket=out_bucket, Key=out_key, Body="".join(lines).encode())
-            written.append(f"{relative} ({len(lines)} records)")
+            job.aws.client("s3").put_object(Bucket=out_bucket, Key=out_key, Body=text.encode())
+            written.append(f"{relative} ({text.count(chr(10))} lines)")
     finally:
         model.stop()
     return written
@@ -243,5 +244,5 @@ class _Settings:
                 )
             for index, line in zip(indexes, answers, strict=True):
                 joined = f"{records[index]},{line}" if self.join else line
-                out.append(apply(self.output_filter, joined) + "\n")
+                out.append(apply(self.output_filter, joined) + ("\n" if self.line else ""))
         return out
