@@ -39,6 +39,7 @@ from demo.batch_act import batch_act
 from demo.drift_act import check_drift, drift_lines
 from demo.release_act import approve, resolve_stages, ship
 from demo.retrain_act import retrain_loop
+from demo.shadow_act import shadow_test
 from demo.side_by_side import Owner, crossings, holdings, side_by_side_lines
 from demo.synth import ROOT, synth
 from demo.tracking import local_tracking, tracked
@@ -215,7 +216,9 @@ def _release_primary(  # noqa: PLR0917 (the MLflow URL beside what it ships keep
         print("\nDrift: production traffic changes (the sample generator's drift knob).")
         check = check_drift(aws, assembly, config.prefix, work, served=shipped, functions=functions)
     print("\n".join(drift_lines(check)))
-    return retrain_loop(aws, assembly, config.prefix, work, retrain, functions=functions)
+    return retrain_loop(aws, assembly, config.prefix, work, retrain, functions=functions) or shadow_test(
+        aws, config, work
+    )
 
 
 def side_by_side(aws: LocalAws, config: AppConfig, primary: OfflinePipeline, second: CaseRun) -> int:
