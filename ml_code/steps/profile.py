@@ -24,9 +24,11 @@ import pandas as pd
 
 from ml_code import contract
 from ml_code.cluster import read_cluster
+from ml_code.column_roles import checked_overrides
 from ml_code.container import container_path, run_step
 from ml_code.errors import DataValidationError
-from ml_code.steps.chunks import DEFAULT_CHUNK_ROWS, common_header, raw_files, read_chunks, stripped
+from ml_code.steps.chunks import common_header, raw_files, read_chunks, stripped
+from ml_code.steps.data_arguments import DEFAULT_SAMPLE_ROWS, add_arguments
 from ml_code.steps.feature_profile import CategoryCounts, FeatureProfile
 from ml_code.steps.row_hash import SPLITS, TEST, TRAIN, Placement, place, row_hashes
 from ml_code.steps.sample import BottomK
@@ -34,7 +36,6 @@ from ml_code.steps.sample import BottomK
 LOG = logging.getLogger(__name__)
 
 FORMAT_VERSION: Final = 1
-DEFAULT_SAMPLE_ROWS: Final = 100_000
 #: How many raw test records the model version keeps for the post-deploy smoke test.
 SMOKE_SAMPLES: Final = 50
 #: The profile of a host that got no raw data file (a sharded input with fewer objects than hosts).
@@ -54,6 +55,8 @@ class Settings:
     test_fraction: float = 0.15
     seed: int = 42
     sample_rows: int = DEFAULT_SAMPLE_ROWS
+    #: ``pipeline.columns`` (``--column NAME=ROLE``), sorted by name: roles set per column (column_roles)
+    roles: tuple[tuple[str, str], ...] = ()
 
     @property
     def features(self) -> list[str]:
@@ -165,7 +168,8 @@ class Profile:
         if data.get("format_version") != FORMAT_VERSION:
             raise DataValidationError(f"profile format_version {data.get('format_version')!r} is not 1")
         raw = data["settings"]
-        settings = Settings(**{**raw, "columns": tuple(raw["columns"])})
+        roles = tuple((str(n), str(r)) for n, r in raw.get("roles", ()))
+        settings = Settings(**{**raw, "columns": tuple(raw["columns"]), "roles": roles})
         columns = list(settings.columns)
         profile = cls(
             settings, int(data["read"]), int(data["unlabelled"]), dict(data["present"]), dict(data["rows"]),
@@ -195,18 +199,6 @@ def merge_all(profiles: Iterable[Profile]) -> Profile:
     return merged
 
 
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """The arguments Profile and Preprocess share."""
-    parser.add_argument("--target-column", required=True)
-    parser.add_argument("--problem-type", required=True, choices=contract.PROBLEM_TYPES)
-    parser.add_argument("--validation-fraction", type=float, default=0.15)
-    parser.add_argument("--test-fraction", type=float, default=0.15)
-    parser.add_argument("--seed", type=int, default=42)
-    parser.add_argument("--chunk-rows", type=int, default=DEFAULT_CHUNK_ROWS)
-    parser.add_argument("--sample-rows", type=int, default=DEFAULT_SAMPLE_ROWS)
-    parser.add_argument("--input-dir", type=Path, default=None, help="default: the processing input dir")
-
-
 def settings_of(args: argparse.Namespace, columns: list[str]) -> Settings:
     """The settings the arguments give; raises DataValidationError for an unusable header."""
     target = args.target_column
@@ -216,8 +208,9 @@ def settings_of(args: argparse.Namespace, columns: list[str]) -> Settings:
         raise DataValidationError(f"the input has no feature columns besides the target {target!r}")
     if args.sample_rows < 1:
         raise ValueError(f"--sample-rows must be at least 1, got {args.sample_rows}")
+    roles = checked_overrides(getattr(args, "column", None) or [], columns, target)
     return Settings(tuple(columns), target, args.problem_type, args.validation_fraction,
-                    args.test_fraction, args.seed, args.sample_rows)  # fmt: skip
+                    args.test_fraction, args.seed, args.sample_rows, roles)  # fmt: skip
 
 
 def _run(argv: list[str] | None) -> None:
