@@ -119,3 +119,12 @@ def test_the_build_reads_prods_model_capture_and_latency_only(shadowed: dict[str
     assert statements["ReadVariantLatency"]["Action"] == "cloudwatch:GetMetricStatistics"
     # it may not invoke any endpoint (the smoke test is the staging and prod builds')
     assert "sagemaker:InvokeEndpoint" not in json.dumps(list(statements.values()))
+
+
+def test_every_reader_of_the_shadow_variant_names_the_endpoint_configs() -> None:
+    from functions import select_capture  # noqa: PLC0415
+    from ml_code.serving.shadow import SHADOW_VARIANT as SERVED  # noqa: PLC0415
+    from release.shadow_sources import SHADOW_VARIANT as REPORTED  # noqa: PLC0415
+    from stacks.endpoint.shadow import SHADOW_VARIANT  # noqa: PLC0415
+
+    assert select_capture.SHADOW_VARIANT == SERVED == REPORTED == SHADOW_VARIANT
