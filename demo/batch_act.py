@@ -119,18 +119,17 @@ def batch_act(
     functions: Mapping[str, LocalFunction],
     *,
     sample: bool,
-) -> int:
-    """The act when the environment's ``batch.enabled`` (else nothing); 0 (a failed run exits).
+) -> None:
+    """The act when the environment's ``batch.enabled`` (else nothing); a failed run exits.
 
     ``sample``: the demo trained on the sample data (the act scores new sample customers, whose
     columns a user's own data would not have).
     """
     if not config.env.batch.enabled:
-        return 0
+        return
     if not sample:
         print("  (the batch act scores sample customers, so it runs only without --data)")
-        return 0
+        return
     print("\nBatch: a file of new customers is scored by the newest approved version, no endpoint involved.")
     run = score_batch(aws, assembly, work, key_column=config.env.batch.key_column, functions=functions)
     print("\n".join(batch_lines(run)))
-    return 0

@@ -186,7 +186,6 @@ def release_loop(
     upload_assets(assembly, aws)  # the endpoint stacks' and functions' assets, as cdk deploy would
     functions = functions_from(assembly)
     code = _release_primary(aws, config, assembly, work, approved, url, retrain=retrain, functions=functions)
-    code = batch_act(aws, config, assembly, work, functions, sample=retrain is not None) or code
     if second is None or also is None:
         return code
     case_work = work / second.case.name
@@ -209,6 +208,7 @@ def _release_primary(  # noqa: PLR0917 (the MLflow URL beside what it ships keep
     """Ship the primary's version to staging and prod; with ``retrain``, the drift and retrain acts."""
     with ship(aws, config, assembly, work, approved, mlflow_url=url) as shipped:
         print(f"  prod model served at {shipped.prod_url}, capturing to {shipped.capture_dir}")
+        batch_act(aws, config, assembly, work, functions, sample=retrain is not None)  # batch.enabled
         if retrain is None:
             print("  (the drift act needs the sample data's drift knob, so it runs only without --data)")
             print("  result:            released to staging and prod; both smoke tests passed")
