@@ -2,7 +2,8 @@
 
 Processing and training steps run as local processes, one per instance (:mod:`emulator.hosts`,
 :mod:`emulator.processing`, :mod:`emulator.training`), Lambda steps with the synthesized
-functions' code (:mod:`emulator.lambdas`); register and create-model calls go to the AWS stand-in, rendered as
+functions' code (:mod:`emulator.lambdas`), Transform steps with the model's own serving code in one
+process (:mod:`emulator.transform`); register and create-model calls go to the AWS stand-in, rendered as
 SageMaker renders them (:mod:`emulator.api_shapes`). Condition and Fail steps are decided here.
 """
 
