@@ -6,11 +6,16 @@ Per raw feature:
 - numeric: median imputation, plus a ``<name>__missing`` indicator column when the
   training data had missing values in it;
 - categorical: one-hot over the (up to ``max_categories`` most frequent) categories seen
-  in training, plus ``<name>=__other__`` (unseen) and ``<name>=__missing__`` buckets.
+  in training, plus ``<name>=__other__`` (unseen) and ``<name>=__missing__`` buckets;
+- date (transformer.json version 2): ``<name>__year``, ``__month``, ``__dayofweek``, ``__days`` (days
+  since the spec's ``reference`` day, the earliest training date) and ``<name>__missing``; a missing
+  value, or one that is not a date (:mod:`ml_code.feature_dates`), gets the median training day's
+  numbers and the indicator.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 from collections import Counter
 from collections.abc import Hashable, Mapping, Sequence
@@ -21,6 +26,7 @@ import numpy.typing as npt
 import pandas as pd
 
 from ml_code.errors import DataValidationError, PayloadError
+from ml_code.feature_dates import DATE_PARTS, date_parts, parse_date
 
 MAX_CATEGORIES: Final = 50
 OTHER: Final = "__other__"
@@ -46,14 +52,33 @@ def normalize_category(value: object) -> str | None:
     return str(value)
 
 
-def fit_spec(name: Hashable, column: pd.Series[Any], max_categories: int) -> dict[str, Any]:
-    """The transformer.json spec of one raw training column (numeric unless bool or non-numeric).
+def date_spec(name: str, days: Sequence[dt.date]) -> dict[str, Any]:
+    """The spec of a date feature whose training values (the dates among them) are ``days``."""
+    if not days:
+        raise DataValidationError(f"date column {name!r} has no dates")
+    reference = min(days)
+    median = float(np.median([(d - reference).days for d in days]))
+    return {
+        "name": name,
+        "kind": "date",
+        "dtype": "object",
+        "reference": reference.isoformat(),
+        "median": median,
+    }
+
+
+def fit_spec(name: Hashable, column: pd.Series[Any], max_categories: int, role: str = "") -> dict[str, Any]:
+    """The transformer.json spec of one raw training column: a date for ``role`` "date", else numeric
+    unless bool or non-numeric.
 
     Raises DataValidationError when the column has no values at all.
     """
     if column.isna().all():
         raise DataValidationError(f"feature column {name!r} has no values (all missing)")
-    if pd.api.types.is_numeric_dtype(column) and not pd.api.types.is_bool_dtype(column):
+    if role == "date":
+        return date_spec(str(name), [d for d in map(parse_date, column) if d is not None])
+    numeric = pd.api.types.is_numeric_dtype(column) and not pd.api.types.is_bool_dtype(column)
+    if numeric and role != "categorical":
         return {
             "name": str(name), "kind": "numeric", "dtype": str(column.dtype),
             "median": float(column.median()), "missing_indicator": bool(column.isna().any()),
@@ -110,7 +135,41 @@ class CategoricalStep(NamedTuple):
             out[row, missing_col if value is None else lookup.get(value, other)] = 1.0
 
 
-ColumnStep = NumericStep | CategoricalStep
+class DateStep(NamedTuple):
+    """A date feature's step: its :data:`DATE_PARTS` into output columns ``start``.., 1.0 into ``start + 4``
+    when missing or not a date (then the median day's parts). ``numeric`` None is what the row loop
+    dispatches on."""
+
+    raw_index: int
+    name: str
+    numeric: None
+    start: int
+    reference: dt.date
+    imputed: tuple[float, float, float, float]
+
+    def parts(self, value: object) -> tuple[float, float, float, float] | None:
+        """The value's outputs, or None when it is missing or not a date."""
+        day = parse_date(value)
+        return None if day is None else date_parts(day, self.reference)
+
+    def fill(self, out: npt.NDArray[np.float32], column: pd.Series[Any]) -> None:
+        """Write this feature's output columns of ``out`` from a raw frame column."""
+        memo: dict[object, tuple[float, float, float, float] | None] = {}
+        for row, value in enumerate(column):
+            key = value if isinstance(value, str) else None
+            parts = memo[key] if key in memo else memo.setdefault(key, self.parts(key))
+            out[row, self.start : self.start + 4] = self.imputed if parts is None else parts
+            out[row, self.start + 4] = parts is None
+
+
+def date_step(raw_index: int, spec: Mapping[str, Any], start: int) -> DateStep:
+    """The step of a date spec (``reference`` ISO day, ``median`` days since it)."""
+    reference = dt.date.fromisoformat(str(spec["reference"]))
+    median_day = reference + dt.timedelta(days=round(float(spec["median"])))
+    return DateStep(raw_index, str(spec["name"]), None, start, reference, date_parts(median_day, reference))
+
+
+ColumnStep = NumericStep | CategoricalStep | DateStep
 
 
 def column_steps(features: Sequence[Mapping[str, Any]]) -> tuple[list[str], list[ColumnStep]]:
@@ -125,6 +184,9 @@ def column_steps(features: Sequence[Mapping[str, Any]]) -> tuple[list[str], list
             if spec["missing_indicator"]:
                 output_names.append(f"{name}__missing")
             steps.append(NumericStep(raw_index, name, True, start, float(spec["median"]), indicator))
+        elif spec["kind"] == "date":
+            output_names += [f"{name}__{part}" for part in DATE_PARTS] + [f"{name}__missing"]
+            steps.append(date_step(raw_index, spec, start))
         else:
             cats = list(spec["categories"])
             output_names += [f"{name}={c}" for c in [*cats, OTHER, MISSING]]

@@ -17,10 +17,15 @@ Serving API (stable; ml_code/serving/inference.py builds on it):
   raises :class:`~ml_code.errors.PayloadError` naming the row and column
 - ``.labels``: class labels by class index (None for regression); ``.decode(indices)``
 
-``.features`` (one dict per raw feature: ``name``, ``kind`` numeric|categorical, ``dtype``,
-``median`` + ``missing_indicator`` or ``categories``) and the output-name formats above are
-transformer.json format_version 1: ml_code/serving/batch_features.py builds its column-wise serving
-path on them, so changing either means a new format version.
+``.features`` (one dict per model input: ``name``, ``kind`` numeric|categorical|date, ``dtype``,
+``median`` + ``missing_indicator``, ``categories``, or ``reference`` + ``median``) and the output-name
+formats above are transformer.json's format: ml_code/serving/batch_features.py builds its column-wise
+serving path on them, so changing either means a new format version. Version 2 adds the ``date`` kind
+and ``excluded`` (the raw columns that are not model inputs, by role: identifiers, text, constant,
+empty, dropped; see :mod:`ml_code.column_roles`); version 1 (numeric and categorical only) still
+loads and transforms exactly as before. A request carries the model inputs only: a row that still
+sends an excluded column is rejected by its count (CSV) or as an unknown feature (JSON), and the
+message names the column's role.
 """
 
 from __future__ import annotations
@@ -47,6 +52,7 @@ from ml_code.feature_columns import (
     normalize_category,
     to_number,
 )
+from ml_code.feature_dates import date_parts, parse_date
 
 #: Names other code imports from here (serving, drift, steps, tests).
 __all__ = [
@@ -60,9 +66,13 @@ __all__ = [
     "normalize_category",
 ]
 
-FORMAT_VERSION: Final = 1
+FORMAT_VERSION: Final = 2
+#: The versions from_dict reads (version 1: models registered before date features).
+READABLE_VERSIONS: Final = (1, 2)
 
 Label = int | str
+_INPUT_ROLES: Final = frozenset({"numeric", "categorical", "date"})
+_ROLE_TEXT: Final = {"identifier": "an identifier", "dropped": "dropped in pipeline.columns"}
 
 
 def _labels_of(target: pd.Series[Any]) -> list[Label]:
@@ -86,6 +96,8 @@ class FeatureTransformer:
     problem_type: str
     features: list[dict[str, Any]]
     labels: list[Label] | None = None
+    #: raw columns that are not model inputs, by name: their role (format version 2)
+    excluded: dict[str, str] = field(default_factory=dict)
     _plan: list[ColumnStep] = field(init=False, repr=False, compare=False)
     _names: list[str] = field(init=False, repr=False, compare=False)
     output_names: list[str] = field(init=False, compare=False)
@@ -99,14 +111,24 @@ class FeatureTransformer:
     # ------------------------------------------------------------------ fitting
     @classmethod
     def fit(
-        cls, frame: pd.DataFrame, target: str, problem_type: str, max_categories: int = MAX_CATEGORIES
+        cls,
+        frame: pd.DataFrame,
+        target: str,
+        problem_type: str,
+        max_categories: int = MAX_CATEGORIES,
+        roles: Mapping[str, str] | None = None,
     ) -> FeatureTransformer:
-        """Fit on a raw frame that includes ``target``; raises DataValidationError on unusable columns."""
+        """Fit on a raw frame that includes ``target``; ``roles`` (by column, as column_roles names them)
+        makes dates and leaves out the columns that are not model inputs (default: every column numeric
+        or categorical). Raises DataValidationError on unusable columns."""
         if target not in frame.columns:
             raise DataValidationError(f"target column {target!r} not found; columns: {list(frame.columns)}")
-        specs = [fit_spec(name, frame[name], max_categories) for name in frame.columns if name != target]
+        roles = roles or {}
+        inputs = [n for n in frame.columns if n != target and roles.get(str(n), "numeric") in _INPUT_ROLES]
+        specs = [fit_spec(n, frame[n], max_categories, roles.get(str(n), "")) for n in inputs]
+        excluded = {str(n): r for n, r in roles.items() if r not in _INPUT_ROLES and n != target}
         labels = None if problem_type == "regression" else _labels_of(frame[target])
-        return cls(target=target, problem_type=problem_type, features=specs, labels=labels)
+        return cls(target=target, problem_type=problem_type, features=specs, labels=labels, excluded=excluded)
 
     @property
     def feature_names(self) -> list[str]:
@@ -140,7 +162,14 @@ class FeatureTransformer:
             base = r * width
             for raw_index, name, numeric, *rest in plan:
                 value = row[raw_index]
-                if numeric:
+                if numeric is None:  # a date
+                    start, reference, imputed = rest
+                    day = parse_date(value)
+                    flat[base + start : base + start + 4] = (
+                        imputed if day is None else date_parts(day, reference)
+                    )
+                    flat[base + start + 4] = float(day is None)
+                elif numeric:
                     start, median, indicator = rest
                     number = to_number(value, r, name)
                     if number is None:
@@ -155,8 +184,7 @@ class FeatureTransformer:
                     flat[base + (missing_col if category is None else lookup.get(category, other))] = 1.0
         return np.array(flat, dtype=np.float32).reshape(len(rows), width)
 
-    @staticmethod
-    def _as_sequence(r: int, row: object, names: list[str]) -> Sequence[RawValue]:
+    def _as_sequence(self, r: int, row: object, names: list[str]) -> Sequence[RawValue]:
         if isinstance(row, Mapping):
             if len(row) == len(names):
                 try:  # the common case, without building sets per row
@@ -166,7 +194,8 @@ class FeatureTransformer:
             unknown = sorted(set(row) - set(names))
             absent = [n for n in names if n not in row]
             if unknown or absent:
-                raise PayloadError(f"row {r}: unknown features {unknown}, missing features {absent}")
+                raise PayloadError(f"row {r}: unknown features {unknown}, missing features {absent}"
+                                   f"{self._excluded_note(unknown)}")  # fmt: skip
             return [row[n] for n in names]
         if isinstance(row, str | bytes) or not isinstance(row, Sequence):
             raise PayloadError(f"row {r}: expected a list of {len(names)} values, got {type(row).__name__}")
@@ -175,6 +204,12 @@ class FeatureTransformer:
                 f"row {r} has {len(row)} values; expected {len(names)} in this order: {', '.join(names)}"
             )
         return cast(Sequence[RawValue], row)
+
+    def _excluded_note(self, unknown: list[str]) -> str:
+        """Why the unknown features that are excluded columns are not inputs ("" for none)."""
+        known = [f"{n!r} is {_ROLE_TEXT.get(self.excluded[n], self.excluded[n])}" for n in unknown
+                 if n in self.excluded]  # fmt: skip
+        return f" ({'; '.join(known)}: not a model input, leave it out)" if known else ""
 
     # ------------------------------------------------------------------ labels
     def encode_target(self, target: pd.Series[Any]) -> npt.NDArray[np.float64]:
@@ -200,6 +235,7 @@ class FeatureTransformer:
         return {
             "format_version": FORMAT_VERSION, "target": self.target, "problem_type": self.problem_type,
             "labels": self.labels, "features": self.features, "output_names": self.output_names,
+            "excluded": self.excluded,
         }  # fmt: skip
 
     def to_json(self) -> str:
@@ -207,14 +243,14 @@ class FeatureTransformer:
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> FeatureTransformer:
-        """Rebuild from :meth:`to_dict`; raises ValueError for another format version."""
-        if data.get("format_version") != FORMAT_VERSION:
+        """Rebuild from :meth:`to_dict` (either readable version); raises ValueError for another one."""
+        if data.get("format_version") not in READABLE_VERSIONS:
             raise ValueError(
-                f"transformer format_version {data.get('format_version')!r} is not {FORMAT_VERSION}"
+                f"transformer format_version {data.get('format_version')!r} is not 1 or 2 (this code reads those)"
             )
         return cls(
             target=data["target"], problem_type=data["problem_type"],
-            features=list(data["features"]), labels=data["labels"],
+            features=list(data["features"]), labels=data["labels"], excluded=dict(data.get("excluded") or {}),
         )  # fmt: skip
 
     @classmethod

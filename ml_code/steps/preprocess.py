@@ -31,6 +31,8 @@ from ml_code.errors import DataValidationError
 from ml_code.features import FeatureTransformer
 from ml_code.steps.baseline import suggest_constraints
 from ml_code.steps.chunks import canonical_booleans, common_header, raw_files, read_chunks, stripped
+from ml_code.steps.data_arguments import DEFAULT_SAMPLE_ROWS, add_arguments
+from ml_code.steps.feature_report import column_roles, feature_report
 from ml_code.steps.fingerprint import write_fingerprint
 from ml_code.steps.preprocess_outputs import (
     PartWriters,
@@ -42,11 +44,9 @@ from ml_code.steps.preprocess_outputs import (
     write_outputs,
 )
 from ml_code.steps.profile import (
-    DEFAULT_SAMPLE_ROWS,
     SMOKE_SAMPLES,
     Profile,
     Settings,
-    add_arguments,
     differences,
     labelled,
     profile_chunks,
@@ -87,12 +87,20 @@ def _prepared(chunk: pd.DataFrame, transformer: FeatureTransformer, booleans: li
     return chunk
 
 
-def fitted(profile: Profile) -> tuple[FeatureTransformer, dict[str, Any], list[dict[str, Any]]]:
-    """Check the merged profile, then fit: the transformer, the statistics, the smoke samples."""
+def fitted(
+    profile: Profile,
+) -> tuple[FeatureTransformer, dict[str, Any], list[dict[str, Any]], dict[str, Any]]:
+    """Check the merged profile, then fit: the transformer, the statistics, the smoke samples, the report."""
     check_profile(profile)
-    transformer = fit_transformer(profile)
+    roles = column_roles(profile)
+    transformer = fit_transformer(profile, roles=roles)
     smoke = smoke_samples(profile.smoke.rows, transformer, boolean_features(profile))
-    return transformer, profile_statistics(profile), smoke
+    return (
+        transformer,
+        profile_statistics(profile, transformer),
+        smoke,
+        feature_report(roles, transformer, profile),
+    )
 
 
 def _transform(
@@ -133,13 +141,14 @@ def preprocess(
     )  # fmt: skip
     settings = settings_of(args, [str(c) for c in raw.columns])
     profile = profile_chunks([raw], settings)
-    transformer, statistics, smoke = fitted(profile)
+    transformer, statistics, smoke, report = fitted(profile)
     where = settings.place(labelled(raw, target))
     kept = labelled(raw, target).reset_index(drop=True)
     chunk = _prepared(kept, transformer, boolean_features(profile))
     splits = {name: transformed(transformer, chunk[where.split == code]) for name, code in SPLITS.items()}
     test_raw = kept[where.split == SPLITS["test"]].reset_index(drop=True)
-    return PreprocessResult(splits, test_raw, transformer, statistics, suggest_constraints(statistics), smoke)
+    constraints = suggest_constraints(statistics)
+    return PreprocessResult(splits, test_raw, transformer, statistics, constraints, smoke, report)
 
 
 def load_profiles(folder: Path, cluster: Cluster) -> Profile | None:
@@ -187,12 +196,14 @@ def preprocess_files(
     elif profile.settings != settings:
         raise DataValidationError(f"the profiles were made with other settings than this step's: "
                                   f"{differences(profile.settings, settings)}")  # fmt: skip
-    transformer, statistics, smoke = fitted(profile)
+    transformer, statistics, smoke, report = fitted(profile)
     header = [contract.TARGET_COLUMN_IN_SPLITS, *transformer.output_names]
     with PartWriters(dirs, cluster.current_host, shards, header, list(settings.columns)) as writers:
         _transform(read_chunks(files, chunk_rows), profile, transformer, writers, shards)
     if cluster.is_leader:
-        write_leader_files(dirs, transformer, statistics, suggest_constraints(statistics), smoke)
+        write_leader_files(
+            dirs, transformer, statistics, suggest_constraints(statistics), smoke, report=report
+        )
         write_fingerprint(dirs["baseline"], profile)
     return writers.sizes
 

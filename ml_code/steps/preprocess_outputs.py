@@ -6,7 +6,9 @@
 - ``test/part-<host>-00.csv`` (the transformed test rows) and ``test/raw-<host>.csv`` (as read);
 
 and once, by the leader: ``transformer/transformer.json``, ``baseline/statistics.json`` and
-``constraints.json``, ``test/smoke-samples.json``. ``preprocess.py`` re-exports every name here.
+``constraints.json``, the feature report ``baseline/features.json`` and ``features.md`` (what each raw
+column became and why: ml_code/steps/feature_report.py), ``test/smoke-samples.json``.
+``preprocess.py`` re-exports every name here.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ import json
 import re
 from collections.abc import Collection, Mapping
 from contextlib import ExitStack
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any, Final
 
@@ -25,8 +27,12 @@ from ml_code import contract
 from ml_code.cluster import SINGLE_HOST
 from ml_code.features import FeatureTransformer
 from ml_code.steps.chunks import BOOLEANS
+from ml_code.steps.feature_report import report_table
 
 _INTEGER: Final = re.compile(r"\s*[+-]?\d+\s*")
+#: The feature report in the baseline output: JSON, and the same as a Markdown table.
+FEATURE_REPORT_FILE: Final = "features.json"
+FEATURE_TABLE_FILE: Final = "features.md"
 
 
 def part_file(host: str, shard: int) -> str:
@@ -51,6 +57,8 @@ class PreprocessResult:
     statistics: dict[str, Any]
     constraints: dict[str, Any]
     smoke: list[dict[str, Any]]
+    #: the feature report (features.json)
+    report: dict[str, Any] = field(default_factory=dict)
 
 
 def _typed(value: Any, kind: str) -> Any:
@@ -114,9 +122,9 @@ class PartWriters:
 
 def write_leader_files(
     dirs: Mapping[str, Path], transformer: FeatureTransformer, statistics: dict[str, Any],
-    constraints: dict[str, Any], smoke: list[dict[str, Any]],
+    constraints: dict[str, Any], smoke: list[dict[str, Any]], *, report: dict[str, Any] | None = None,
 ) -> None:  # fmt: skip
-    """What the job writes once: transformer, baseline, smoke samples."""
+    """What the job writes once: transformer, baseline, smoke samples, the feature report (when given)."""
     for name in ("transformer", "baseline", "test"):
         dirs[name].mkdir(parents=True, exist_ok=True)
     (dirs["transformer"] / contract.TRANSFORMER_FILE).write_text(transformer.to_json(), encoding="utf-8")
@@ -126,6 +134,9 @@ def write_leader_files(
         (contract.BASELINE_CONSTRAINTS_FILE, constraints),
     ):
         (dirs["baseline"] / file).write_text(json.dumps(content, indent=2), encoding="utf-8")
+    if report:
+        (dirs["baseline"] / FEATURE_REPORT_FILE).write_text(json.dumps(report, indent=2), encoding="utf-8")
+        (dirs["baseline"] / FEATURE_TABLE_FILE).write_text(report_table(report), encoding="utf-8")
 
 
 def write_outputs(result: PreprocessResult, dirs: Mapping[str, Path], host: str = SINGLE_HOST) -> None:
@@ -135,4 +146,5 @@ def write_outputs(result: PreprocessResult, dirs: Mapping[str, Path], host: str 
         for name, frame in result.splits.items():
             writers.write(name, 0, frame)
         writers.write_raw_test(result.test_raw)
-    write_leader_files(dirs, result.transformer, result.statistics, result.constraints, result.smoke)
+    write_leader_files(dirs, result.transformer, result.statistics, result.constraints, result.smoke,
+                       report=result.report)  # fmt: skip

@@ -1,5 +1,8 @@
-"""What preprocess fits from the merged profile: the feature transformer (transformer.json format
-version 1, as :meth:`FeatureTransformer.fit` writes it) and the drift baseline (statistics.json).
+"""What preprocess fits from the merged profile: the feature transformer (transformer.json, as
+:meth:`FeatureTransformer.fit` writes it) and the drift baseline (statistics.json), both over the model
+inputs only: each column's role (:mod:`feature_report`, :mod:`ml_code.column_roles`) says which. A date
+feature's reference day and median come from the sample's dates; its baseline is numeric, over its days
+number, with the feature's ``date_reference`` (the drift check counts traffic's days from it).
 
 Exact from the profile: row and missing counts, category counts (up to the cap, see
 :mod:`feature_profile`), sum, mean, standard deviation, min and max. From the bottom-k sample of the
@@ -19,10 +22,15 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
+from ml_code.column_roles import ColumnRole
+from ml_code.errors import DataValidationError
+from ml_code.feature_columns import date_spec
+from ml_code.feature_dates import parse_date
 from ml_code.features import MAX_CATEGORIES, FeatureTransformer
 from ml_code.steps.baseline import VERSION, numeric_statistics, string_statistics
 from ml_code.steps.chunks import BOOLEANS
 from ml_code.steps.feature_profile import FeatureProfile
+from ml_code.steps.feature_report import column_roles, sample_texts
 from ml_code.steps.moments import mean_std
 from ml_code.steps.profile import Profile
 from ml_code.steps.raw_data import labels_of
@@ -79,9 +87,26 @@ def _exact(feature: FeatureProfile) -> dict[str, float]:
     return {"mean": mean, "sum": total, "std_dev": std, "min": feature.minimum, "max": feature.maximum}
 
 
-def feature_spec(name: str, feature: FeatureProfile, profile: Profile, max_categories: int) -> dict[str, Any]:
-    """The transformer.json spec of one raw feature, from its profile."""
-    if feature.numeric:
+def sample_days(profile: Profile, name: str, reference: str) -> npt.NDArray[np.float64]:
+    """Days since ``reference`` of the dates among feature ``name``'s training sample values."""
+    start = parse_date(reference)
+    assert start is not None
+    return np.array([(d - start).days for d in map(parse_date, sample_texts(profile, name)) if d is not None],
+                    dtype=np.float64)  # fmt: skip
+
+
+def feature_spec(
+    name: str, feature: FeatureProfile, profile: Profile, max_categories: int, role: str = ""
+) -> dict[str, Any]:
+    """The transformer.json spec of one raw feature, from its profile and its role (numeric or categorical
+    by the profile when not given); raises DataValidationError for a numeric role on non-numbers."""
+    if role == "date":
+        return date_spec(name, [d for d in map(parse_date, sample_texts(profile, name)) if d is not None])
+    if role == "numeric" and not feature.numeric:
+        raise DataValidationError(
+            f"pipeline.columns makes {name!r} numeric, but not all its values are numbers"
+        )
+    if feature.numeric and role != "categorical":
         values = sample_numbers(profile, name)
         median = float(np.median(values)) if len(values) else _exact(feature)["mean"]
         dtype = "int64" if feature.integer_text and not feature.missing else "float64"
@@ -95,19 +120,43 @@ def feature_spec(name: str, feature: FeatureProfile, profile: Profile, max_categ
     return {"name": name, "kind": "categorical", "dtype": dtype, "categories": sorted(c for c, _ in ranked)}
 
 
-def fit_transformer(profile: Profile, max_categories: int = MAX_CATEGORIES) -> FeatureTransformer:
-    """The transformer of the profile's training rows (check the profile first: raw_data.check_profile)."""
-    settings = profile.settings
-    specs = [feature_spec(name, f, profile, max_categories) for name, f in profile.features.items()]
-    return FeatureTransformer(settings.target, settings.problem_type, specs, labels_of(profile))
+def fit_transformer(
+    profile: Profile, max_categories: int = MAX_CATEGORIES, roles: list[ColumnRole] | None = None
+) -> FeatureTransformer:
+    """The transformer of the profile's training rows, over the model inputs of ``roles`` (default: as
+    :func:`feature_report.column_roles` decides); check the profile first (raw_data.check_profile)."""
+    settings, features = profile.settings, profile.features
+    roles = column_roles(profile) if roles is None else roles
+    specs = [
+        feature_spec(r.name, features[r.name], profile, max_categories, r.role)
+        for r in roles
+        if r.model_input
+    ]
+    excluded = {r.name: r.role for r in roles if not r.model_input}
+    return FeatureTransformer(settings.target, settings.problem_type, specs, labels_of(profile), excluded)
 
 
-def profile_statistics(profile: Profile) -> dict[str, Any]:
-    """Model-Monitor-style statistics of the training features (the shape of baseline.compute_statistics)."""
+def _date_statistics(feature: FeatureProfile, spec: dict[str, Any], profile: Profile) -> dict[str, Any]:
+    days = sample_days(profile, spec["name"], spec["reference"])
+    common = {"num_present": feature.present - feature.blank, "num_missing": feature.missing + feature.blank}
+    exact = {"mean": float(days.mean()), "sum": float(days.sum()), "std_dev": float(days.std()),
+             "min": float(days.min()), "max": float(days.max())}  # fmt: skip
+    stats = {**numeric_statistics(common, exact, days), "missing_rate": common["num_missing"] / feature.count}
+    return {"name": spec["name"], "inferred_type": "Fractional", "numerical_statistics": stats,
+            "date_reference": spec["reference"]}  # fmt: skip
+
+
+def profile_statistics(profile: Profile, transformer: FeatureTransformer | None = None) -> dict[str, Any]:
+    """Model-Monitor-style statistics of the training features (the shape of baseline.compute_statistics),
+    of ``transformer``'s model inputs (default: every feature, each numeric or categorical)."""
     features = []
     rows = profile.rows["train"]
-    for name, feature in profile.features.items():
-        if feature.numeric:
+    specs = transformer.features if transformer else [{"name": n, "kind": ""} for n in profile.features]
+    for spec in specs:
+        name, feature = spec["name"], profile.features[spec["name"]]
+        if spec["kind"] == "date":
+            features.append(_date_statistics(feature, spec, profile))
+        elif feature.numeric and spec["kind"] != "categorical":
             common = {"num_present": feature.present, "num_missing": feature.missing}
             stats = {**numeric_statistics(common, _exact(feature), sample_numbers(profile, name)),
                      "missing_rate": feature.missing / rows}  # fmt: skip

@@ -50,7 +50,8 @@ def _check_columns(profile: Profile) -> None:
     settings = profile.settings
     if profile.read == 0:
         raise DataValidationError(f"the input has a header ({list(settings.columns)}) but no rows")
-    empty = [c for c in settings.columns if profile.present[c] == 0]
+    # an empty feature is left out (column_roles: "empty"); an empty target leaves nothing to learn
+    empty = [c for c in settings.columns if profile.present[c] == 0 and c == settings.target]
     if empty:
         raise DataValidationError(f"columns with no values at all (every row missing): {empty}")
     if profile.unlabelled:
