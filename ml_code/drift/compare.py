@@ -9,6 +9,7 @@ Per feature (all from ``statistics.json``/``constraints.json``, see ml_code.step
 - ``unseen_category_check``: share of records with categories training never saw above tolerance;
 - ``missing_column_check`` / ``data_type_check``: the column is absent / values are not numbers.
 
+A date feature (its statistics carry ``date_reference``) is compared on its days since that day.
 Below :data:`MIN_RECORDS` records only the schema checks are judged ("not enough records").
 The result and its report files are in ml_code.drift.report.
 """
@@ -24,7 +25,22 @@ import pandas as pd
 
 from ml_code.drift.report import DISTRIBUTIONS_FILE, MIN_RECORDS, DriftResult, FeatureDrift
 from ml_code.drift.stats import DEFAULT_ALPHA, js_distance, noise_floor, numeric_bins, occupied, rate_exceeds
+from ml_code.feature_dates import parse_date
 from ml_code.features import normalize_category
+
+
+def days_since(column: pd.Series[Any], reference: str) -> pd.Series[Any]:
+    """Each value's days since the ISO day ``reference``; NaN for a missing value or one that is not a
+    date (the transformer counts it as missing too)."""
+    start = parse_date(reference)
+    assert start is not None
+
+    def days(value: object) -> float:
+        day = parse_date(value)
+        return float("nan") if day is None else float((day - start).days)
+
+    return column.map(days).astype(np.float64)
+
 
 __all__ = ["DISTRIBUTIONS_FILE", "MIN_RECORDS", "DriftResult", "FeatureDrift", "Settings", "compare"]
 
@@ -74,7 +90,10 @@ def compare(
                            FeatureDrift(name, 0.0, limit, 0.0, 0))  # fmt: skip
             continue
         check = _Check(name, limit, config, enough=len(recent) >= config.min_records)
-        if "numerical_statistics" in feature:
+        if "date_reference" in feature:  # a date feature's baseline is on its days number
+            results.append(check.numeric(days_since(recent[name], feature["date_reference"]),
+                                         feature["numerical_statistics"]))  # fmt: skip
+        elif "numerical_statistics" in feature:
             results.append(check.numeric(recent[name], feature["numerical_statistics"]))
         else:
             results.append(check.string(recent[name], feature["string_statistics"], domains.get(name)))

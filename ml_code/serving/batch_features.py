@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from ml_code.feature_columns import DateStep, date_step
 from ml_code.features import MISSING, OTHER, FeatureTransformer, normalize_category
 from ml_code.serving.csv_columns import CsvColumns
 
@@ -61,10 +62,12 @@ class BatchTransformer:
         self._getter = itemgetter(*self.names)
         self._csv = CsvColumns(transformer)
         index = {name: i for i, name in enumerate(transformer.output_names)}
-        self._plan: list[_Numeric | _Categorical] = []
-        for spec in transformer.features:
+        self._plan: list[_Numeric | _Categorical | DateStep] = []
+        for raw_index, spec in enumerate(transformer.features):
             name = spec["name"]
-            if spec["kind"] == "numeric":
+            if spec["kind"] == "date":  # its step fills its columns from one parse per distinct value
+                self._plan.append(date_step(raw_index, spec, index[f"{name}__year"]))
+            elif spec["kind"] == "numeric":
                 indicator = index[f"{name}__missing"] if spec["missing_indicator"] else -1
                 self._plan.append(_Numeric(index[name], float(spec["median"]), indicator))
             else:
@@ -114,6 +117,8 @@ class BatchTransformer:
                 out[:, step.column] = np.where(missing, step.median, values)
                 if step.indicator >= 0:
                     out[:, step.indicator] = missing
+            elif isinstance(step, DateStep):
+                step.fill(out, column)  # type: ignore[arg-type]  # it only iterates the column
             else:
                 out[positions, _category_columns(step, column)] = 1.0
         return out

@@ -53,7 +53,7 @@ class CsvColumns:
         self.header = ",".join(transformer.feature_names)
         index = {name: i for i, name in enumerate(transformer.output_names)}
         numeric = [(i, s) for i, s in enumerate(transformer.features) if s["kind"] == "numeric"]
-        categorical = [(i, s) for i, s in enumerate(transformer.features) if s["kind"] != "numeric"]
+        categorical = [(i, s) for i, s in enumerate(transformer.features) if s["kind"] == "categorical"]
         self.numbers = NumberFields(
             fields=np.array([i for i, _ in numeric], dtype=np.intp),
             columns=np.array([index[s["name"]] for _, s in numeric], dtype=np.intp),
@@ -83,7 +83,9 @@ class CsvColumns:
             if 0 < len(categorical) <= MAX_FEATURES
             else None
         )
-        self.usable = len(categorical) <= MAX_FEATURES
+        # date features (transformer.json version 2) are read by the reference path
+        dates = any(s["kind"] == "date" for s in transformer.features)
+        self.usable = len(categorical) <= MAX_FEATURES and not dates
         key_words = self.categories.n_words if self.categories else 0
         #: zero bytes around the body: a field's words are read from its start or back from its end
         self.padding = bytes(8 * max(key_words, -(-MAX_NUMBER_CHARS // 8)) + 8)
