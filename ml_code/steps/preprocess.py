@@ -129,14 +129,16 @@ def preprocess(
     test_fraction: float = 0.15,
     seed: int = 42,
     sample_rows: int = DEFAULT_SAMPLE_ROWS,
+    columns: Iterable[str] = (),
 ) -> PreprocessResult:
-    """Preprocess an in-memory frame as if it were one raw CSV file (one host, one training shard).
+    """Preprocess an in-memory frame as if it were one raw CSV file (one host, one training shard);
+    ``columns``: roles set per column, ``NAME=ROLE`` as ``--column`` takes them.
 
     Raises DataValidationError for unusable data (see raw_data.check_profile).
     """
     raw = pd.read_csv(io.StringIO(frame.to_csv(index=False)), dtype=str)
     args = argparse.Namespace(
-        target_column=target, problem_type=problem_type, sample_rows=sample_rows,
+        target_column=target, problem_type=problem_type, sample_rows=sample_rows, column=list(columns),
         validation_fraction=validation_fraction, test_fraction=test_fraction, seed=seed,
     )  # fmt: skip
     settings = settings_of(args, [str(c) for c in raw.columns])
