@@ -9,8 +9,8 @@ for what needs the values themselves) and the column's name, by these rules in t
 3. ``constant``: one value in every training row (none missing). Not a model input.
 4. A column whose every value is a number: ``identifier`` when named like one (:func:`named_like_id`)
    unless it is fractional with repeated values (a float column with repeats is a measurement, whatever
-   its name), or when its values are distinct whole numbers packed like a row counter (range at most
-   twice the rows); else ``numeric``.
+   its name); else ``numeric``. Distinct numbers alone do not make a key (an income in cents, a
+   measurement): an unnamed numeric key needs ``pipeline.columns``.
 5. ``categorical`` for a boolean column (``True``/``False``).
 6. ``date`` when at least :data:`DATE_SHARE` of the sampled values parse as dates
    (:mod:`ml_code.feature_dates`: ISO 8601 and ``YYYY/MM/DD``; nothing locale-ambiguous).
@@ -59,8 +59,6 @@ class ColumnFacts:
     integral: bool  # ... and a whole one
     boolean: bool  # every present value is a boolean spelling
     distinct: int  # distinct present values (exact, or estimated from the sample past the cap)
-    minimum: float | None = None  # numeric columns
-    maximum: float | None = None
     top: str | None = None  # the most frequent value (quoted by ``constant``)
     sample: Sequence[str] = ()  # present values of the training sample (texts)
 
@@ -122,10 +120,6 @@ def _numeric(facts: ColumnFacts) -> ColumnRole:
     distinct_share = facts.distinct / facts.present
     if named_like_id(name) and (facts.integral or distinct_share >= ID_DISTINCT_SHARE):
         return ColumnRole(name, "identifier", f"named like one ({name!r})")
-    span = (facts.maximum or 0.0) - (facts.minimum or 0.0) + 1
-    counter = facts.integral and facts.distinct == facts.present and span <= 2 * facts.present
-    if counter and facts.present >= ID_MIN_ROWS:
-        return ColumnRole(name, "identifier", f"{_share(facts.distinct, facts.present)}, consecutive numbers")
     kind = "whole numbers" if facts.integral else "numbers"
     return ColumnRole(name, "numeric", f"{kind}, {facts.distinct:,} distinct values")
 
