@@ -20,10 +20,11 @@ from stacks.pipeline.steps import PROCESSING, JobStep
 
 
 def data_arguments(props: DefinitionProps, p: PipelineParameters) -> list[Any]:
-    """What Profile and Preprocess both read the raw data by."""
+    """What Profile and Preprocess both read the raw data by (``pipeline.columns``: ``--column N=ROLE``)."""
     return [
         "--target-column", p.target.expr, "--problem-type", p.problem.expr,
         "--chunk-rows", str(props.chunk_rows), "--sample-rows", str(props.sample_rows),
+        *props.column_arguments,
     ]  # fmt: skip
 
 
