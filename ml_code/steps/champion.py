@@ -1,64 +1,54 @@
-"""Find the champion: the newest *Approved* model version in a model package group.
+"""The champion: the newest *Approved* model version in the group, scored on this run's test rows.
 
-The champion's score is the ``quality_gate.value`` of the evaluation report it was
-registered with (``ModelMetrics.ModelQuality.Statistics.S3Uri``). A version whose report
-is missing, unreadable or scored on another metric is skipped with a log line, so one
-hand-registered version cannot block every future run.
+Evaluate downloads the version's ``model.tar.gz`` (its ``ModelDataUrl``; the job has network) and
+scores it on this run's raw test rows with the champion's own transformer
+(:func:`ml_code.steps.gate_model.score_raw`), so champion and challenger are compared on the same
+rows (:mod:`ml_code.steps.gate_bootstrap`). A champion that cannot be scored (no model URL, an
+unreadable archive, another set of classes, columns it needs that this data lacks) is named with the
+reason (:class:`ChampionScores` with ``error``): the gate says so instead of passing silently.
 """
 
 from __future__ import annotations
 
-import json
 import logging
+import tarfile
+import tempfile
+from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
-from botocore.exceptions import ClientError
+from botocore.exceptions import BotoCoreError, ClientError
 
-from ml_code.contract import GATE_SECTION
+from ml_code.steps.gate_decision import ChampionScores
+from ml_code.steps.gate_model import MODEL_ARCHIVE, extract_model, load_model, score_raw
 
 LOG = logging.getLogger(__name__)
+#: What a champion that cannot be downloaded, unpacked, loaded or scored raises (DataValidationError
+#: is a ValueError).
+_UNREADABLE = (ClientError, BotoCoreError, ValueError, KeyError, tarfile.TarError, OSError)
 
 
 @dataclass(frozen=True)
 class Champion:
-    value: float
     model_package_arn: str
+    #: The version's model.tar.gz (its first container's ModelDataUrl), None when it has none.
+    model_data_url: str | None
 
 
-def _report_uri(description: dict[str, Any]) -> str | None:
-    quality = description.get("ModelMetrics", {}).get("ModelQuality", {})
-    uri = quality.get("Statistics", {}).get("S3Uri")
-    return str(uri) if uri else None
+def _model_data_url(description: dict[str, Any]) -> str | None:
+    containers = description.get("InferenceSpecification", {}).get("Containers", [])
+    url = containers[0].get("ModelDataUrl") if containers else None
+    return str(url) if url else None
 
 
-def read_gate_value(s3: Any, uri: str, metric: str | None = None) -> float:
-    """The ``quality_gate.value`` of the report at ``uri``.
+def find_champion(sagemaker: Any, group_name: str) -> Champion | None:
+    """The newest Approved version of ``group_name``, or None when there is none.
 
-    Raises ValueError when the report is unreadable, has no gate value, or was scored on a
-    metric other than ``metric``; botocore's ClientError when S3 refuses.
-    """
-    parsed = urlparse(uri)
-    if parsed.scheme != "s3" or not parsed.netloc:
-        raise ValueError(f"not an s3:// URI: {uri!r}")
-    body = s3.get_object(Bucket=parsed.netloc, Key=parsed.path.lstrip("/"))["Body"].read()
-    try:
-        gate = json.loads(body)[GATE_SECTION]
-        value = float(gate["value"])
-    except (ValueError, KeyError, TypeError) as exc:
-        raise ValueError(f"{uri} has no readable {GATE_SECTION}.value ({exc!r})") from exc
-    if metric is not None and gate.get("metric") != metric:
-        raise ValueError(f"{uri} scored {gate.get('metric')!r}, not {metric!r}")
-    return value
-
-
-def find_champion(sagemaker: Any, s3: Any, group_name: str, metric: str | None = None) -> Champion | None:
-    """The newest Approved version of ``group_name`` with a readable report, or None.
-
-    ``sagemaker`` and ``s3`` are boto3 clients. Raises ClientError when the group cannot be
-    listed (e.g. a missing permission): treating that as "no champion" would let any candidate
-    through the gate, so it surfaces instead.
+    ``sagemaker`` is a boto3 client. A version deleted between the listing and its description is
+    passed over. Raises ClientError when the group cannot be listed (e.g. a missing permission):
+    treating that as "no champion" would let any candidate through the gate, so it surfaces instead.
     """
     pages = sagemaker.get_paginator("list_model_packages").paginate(
         ModelPackageGroupName=group_name,
@@ -70,15 +60,51 @@ def find_champion(sagemaker: Any, s3: Any, group_name: str, metric: str | None =
         for summary in page.get("ModelPackageSummaryList", []):
             arn = summary["ModelPackageArn"]
             try:
-                uri = _report_uri(sagemaker.describe_model_package(ModelPackageName=arn))
-                if uri is None:
-                    LOG.warning("skipping approved %s: it has no model quality report", arn)
-                    continue
-                value = read_gate_value(s3, uri, metric)
-            except (ClientError, ValueError) as exc:
+                description = sagemaker.describe_model_package(ModelPackageName=arn)
+            except ClientError as exc:
                 LOG.warning("skipping approved %s: %s", arn, exc)
                 continue
-            LOG.info("champion %s scores %s", arn, value)
-            return Champion(value=value, model_package_arn=arn)
-    LOG.info("no approved version with a report in %s: the candidate has no champion to beat", group_name)
+            LOG.info("champion: %s", arn)
+            return Champion(model_package_arn=arn, model_data_url=_model_data_url(description))
+    LOG.info("no approved version in %s: the candidate has no champion to compare with", group_name)
     return None
+
+
+def _download(s3: Any, url: str, folder: Path) -> Path:
+    parsed = urlparse(url)
+    if parsed.scheme != "s3" or not parsed.netloc:
+        raise ValueError(f"its model data {url!r} is not an s3:// URI")
+    folder.mkdir(parents=True, exist_ok=True)
+    s3.download_file(parsed.netloc, parsed.path.lstrip("/"), str(folder / MODEL_ARCHIVE))
+    return folder
+
+
+def score_champion(
+    champion: Champion,
+    s3: Any,
+    parts: Sequence[Path],
+    *,
+    labels: Sequence[Any] | None,
+    chunk_rows: int,
+) -> ChampionScores:
+    """The champion's predictions on the raw test rows behind ``parts``, or the reason there are none.
+
+    ``labels``: this run's classes (None for regression); a champion with other classes cannot be
+    compared on the same class indices.
+    """
+    arn = champion.model_package_arn
+    if champion.model_data_url is None:
+        return ChampionScores(arn, error="it has no ModelDataUrl")
+    with tempfile.TemporaryDirectory() as scratch:
+        try:
+            downloaded = _download(s3, champion.model_data_url, Path(scratch) / "archive")
+            booster, transformer = load_model(extract_model(downloaded, Path(scratch) / "model"))
+            if transformer.labels != (None if labels is None else list(labels)):
+                return ChampionScores(
+                    arn, error=f"its classes {transformer.labels} are not this run's {labels}"
+                )
+            predictions = score_raw(booster, transformer, parts, chunk_rows)
+        except _UNREADABLE as exc:
+            LOG.warning("champion %s could not be scored: %s", arn, exc)
+            return ChampionScores(arn, error=str(exc).splitlines()[0][:200])
+    return ChampionScores(arn, predictions=predictions)

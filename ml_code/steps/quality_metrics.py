@@ -121,10 +121,25 @@ def multiclass_metrics(
         "weighted_f2": weighted(skm.fbeta_score, beta=2.0),
     }
     report: dict[str, Any] = {name: _with_std(fn, y_true, y_pred, seed) for name, fn in scalar.items()}
+    # The gate's multiclass metrics: macro-F1 (every class counts alike), the probabilities' log-loss.
+    report["macro_f1"] = _with_std(macro_f1, y_true, probabilities, seed)
+    report["log_loss"] = _with_std(_log_loss(len(labels)), y_true, probabilities, seed)
     majority = np.bincount(y_true.astype(int), minlength=len(labels)).max() / len(y_true)
     report["accuracy_best_constant_classifier"] = {"value": float(majority), "standard_deviation": "NaN"}
     report["confusion_matrix"] = _confusion(y_true, y_pred, labels)
     return report
+
+
+def macro_f1(y_true: Array, probabilities: Array) -> float:
+    """Macro-averaged F1 of the argmax class (a class never predicted nor present counts 0)."""
+    return float(skm.f1_score(y_true, probabilities.argmax(axis=1), average="macro", zero_division=0))
+
+
+def _log_loss(n_classes: int) -> Metric:
+    def metric(y_true: Array, probabilities: Array) -> float:
+        return float(skm.log_loss(y_true, probabilities, labels=list(range(n_classes))))
+
+    return metric
 
 
 def regression_metrics(y_true: Array, predictions: Array, seed: int = 0) -> dict[str, Any]:
