@@ -66,8 +66,12 @@ BATCH_PREDICTIONS_FOLDER: Final = "predictions"
 BATCH_DRIFT_FOLDER: Final = "drift"
 #: The manifest written beside a batch run's predictions (model version, input, counts).
 BATCH_MANIFEST_FILE: Final = "manifest.json"
-#: Async endpoints: ``<endpoint>/output/`` (results) and ``<endpoint>/failures/`` below it.
+#: Async endpoints: ``<endpoint>/input/`` (callers' payloads), ``output/`` (results) and
+#: ``failures/`` (errors) below it (:func:`async_folder`).
 ASYNC_PREFIX: Final = "async-inference/"
+ASYNC_INPUT_FOLDER: Final = "input"
+ASYNC_OUTPUT_FOLDER: Final = "output"
+ASYNC_FAILURE_FOLDER: Final = "failures"
 #: The MLflow tracking server's artifact store (``s3://<bucket>/mlflow``); only its role writes there.
 MLFLOW_PREFIX: Final = "mlflow/"
 #: ``workspace_prefix(persona)`` for a persona's own folder.
@@ -135,3 +139,8 @@ def runs_writer_path(prefix: str) -> str:
     takes ``iam:CreateRole``, which no persona or workload role has.
     """
     return f"/{prefix}/pipeline-runs-writer/"
+
+
+def async_folder(endpoint_name: str, folder: str) -> str:
+    """``async-inference/<endpoint>/<folder>/``: a key prefix of an async endpoint in the artifact bucket."""
+    return f"{ASYNC_PREFIX}{endpoint_name}/{folder}/"

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from contracts.layout import ASYNC_PREFIX
+from contracts.layout import ASYNC_INPUT_FOLDER, async_folder
 from ml_code.contract import CONTENT_TYPE_JSON
 from ml_code.serving import client as serving_client
 
@@ -105,7 +105,7 @@ def async_input_prefix(sagemaker: SageMakerClient, endpoint_name: str) -> str | 
     if not output:
         return None
     bucket = output.removeprefix("s3://").partition("/")[0]
-    return f"s3://{bucket}/{ASYNC_PREFIX}{endpoint_name}/input/"
+    return f"s3://{bucket}/{async_folder(endpoint_name, ASYNC_INPUT_FOLDER)}"
 
 
 @dataclass(frozen=True)

@@ -31,6 +31,7 @@ import boto3
 from botocore.exceptions import BotoCoreError, ClientError
 
 from contracts.approved_model import ApprovedModel, ApprovedModelError
+from contracts.layout import CAPTURE_PREFIX
 from release import shadow_metrics as m
 from release.shadow_pairs import Pairing, Record, pair
 from release.shadow_sources import (
@@ -131,7 +132,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--endpoint", required=True, help="the prod endpoint's name")
     source = parser.add_mutually_exclusive_group(required=True)
-    source.add_argument("--capture-uri", help="s3://bucket/data-capture/ (the endpoint's folder is below it)")
+    source.add_argument("--capture-uri", help=f"s3://<bucket>/{CAPTURE_PREFIX} (endpoints below it)")
     source.add_argument("--capture-dir", type=Path, help="a local capture folder (offline)")
     parser.add_argument("--window-minutes", type=int, required=True)
     parser.add_argument("--min-requests", type=int, required=True)

@@ -74,6 +74,28 @@ def mode_rules(stage: StageConfig) -> None:
         _async_rules(stage, stage.async_inference)
 
 
+def cross_account_rules(stage: StageConfig, tooling_account: str | None) -> None:
+    """Refuse the modes a stage in another account than ``tooling_account`` cannot have yet.
+
+    Raises:
+        SettingError: naming ``endpoints.<stage>.shadow`` or ``.async``.
+    """
+    if stage.account in (None, tooling_account):
+        return
+    if stage.shadow is not None:
+        raise SettingError(
+            f"endpoints.{stage.name}.shadow",
+            "is not supported for a stage in another account: the tooling account's policies admit one "
+            "model role per stage, and the shadow report reads that account's capture",
+        )
+    if stage.async_inference is not None:
+        raise SettingError(
+            f"endpoints.{stage.name}.async",
+            "is not supported for a stage in another account yet: its smoke role may invoke the endpoint "
+            "in real time only (no InvokeEndpointAsync, no access to the async input and output folders)",
+        )
+
+
 def _shadow_rules(stage: StageConfig) -> None:
     if not stage.is_production:
         raise SettingError(

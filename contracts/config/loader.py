@@ -33,6 +33,7 @@ from contracts.config.base import (
     validate,
 )
 from contracts.config.batch import BatchConfig, check_instance_type
+from contracts.config.endpoint_modes import cross_account_rules
 from contracts.config.monitoring import MonitoringConfig
 from contracts.config.overrides import use_case_sections
 from contracts.config.platform import (
@@ -149,8 +150,10 @@ class EnvironmentConfig:
         return stages
 
     @model_validator(mode="after")
-    def _batch_instance_allowed(self, info: ValidationInfo) -> Self:
+    def _batch_instance_and_stage_modes(self, info: ValidationInfo) -> Self:
         check_instance_type(self.batch, self.instances.allowed, loading=loading(info))
+        for stage in self.endpoints if loading(info) else ():
+            cross_account_rules(stage, self.account)
         return self
 
     @model_validator(mode="after")
@@ -211,11 +214,9 @@ def load_config(
 ) -> AppConfig:
     """Build the typed config for one environment from CDK context.
 
-    Args:
-        context: the CDK context values (``cdk.json`` merged with ``-c`` flags); other keys are ignored.
-        env_name: the environment to load; defaults to the context key ``env``.
-        project_root: where endpoint stages' approved-model files are read from. None (tests,
-            tools) reads none, so no endpoint stage has an approved model.
+    ``context``: the CDK context values (``cdk.json`` merged with ``-c`` flags; other keys are
+    ignored); ``env_name``: default the context key ``env``; ``project_root``: where the stages'
+    approved-model files are read from (None, for tests and tools: no stage has an approved model).
 
     Raises:
         ConfigError: a key is missing or invalid; each line names one and what it accepts.
@@ -223,10 +224,8 @@ def load_config(
     top = validate(_Context, {k: v for k, v in context.items() if k in ("env", "project", "environments")})
     chosen = env_name if env_name is not None else top.env
     if chosen is None or chosen not in top.environments:
-        got = "nothing" if chosen is None else repr(chosen)
-        raise ConfigError(
-            f"context key 'env': expected one of {', '.join(sorted(top.environments))}, got {got}"
-        )
+        got, known = "nothing" if chosen is None else repr(chosen), ", ".join(sorted(top.environments))
+        raise ConfigError(f"context key 'env': expected one of {known}, got {got}")
     raw = top.environments[chosen]
     if isinstance(raw, dict):  # (else validate names what it is)
         if "name" in raw:

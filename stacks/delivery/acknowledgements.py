@@ -13,7 +13,17 @@ from aws_cdk import aws_codebuild as codebuild
 from aws_cdk import aws_s3 as s3
 from constructs import IConstruct
 
-from contracts.layout import BASELINE_PATTERN, CAPTURE_PREFIX, MODEL_ARTIFACTS_PATTERN, RUNS_PREFIX
+from contracts.config import StageConfig
+from contracts.layout import (
+    ASYNC_FAILURE_FOLDER,
+    ASYNC_INPUT_FOLDER,
+    ASYNC_OUTPUT_FOLDER,
+    BASELINE_PATTERN,
+    CAPTURE_PREFIX,
+    MODEL_ARTIFACTS_PATTERN,
+    RUNS_PREFIX,
+    async_folder,
+)
 from stacks.common.nag import IAM5, account_arn, acknowledge, acknowledge_resource
 
 #: CDK's artifact grants on the bucket and its key: action wildcards -> why they are acceptable.
@@ -91,6 +101,30 @@ def acknowledge_deploy_project(project: IConstruct, *, group: str, bucket: s3.IB
         bucket.arn_for_objects(f"{RUNS_PREFIX}*"),
         f"The smoke test reads the approved version's sample payloads under {RUNS_PREFIX}<execution>/.",
     )
+
+
+def acknowledge_smoke_test(
+    project: IConstruct, *, stage: StageConfig, endpoint: str, bucket: s3.IBucket
+) -> None:
+    """The smoke test of a stage in this account: its endpoint's configs, and an async stage's folders."""
+    acknowledge(
+        project,
+        f"{IAM5}[Resource::{account_arn(project, 'sagemaker', f'endpoint-config/{endpoint}-*')}]",
+        f"The smoke test describes the config {endpoint} runs (to invoke an async one asynchronously); "
+        "config names are <endpoint>-v<version>-<fingerprint>, only this endpoint's.",
+    )
+    if stage.async_inference is None:
+        return
+    for folder, why in (
+        (ASYNC_INPUT_FOLDER, "puts each sample payload as a new object"),
+        (ASYNC_OUTPUT_FOLDER, "reads the answer object SageMaker names <inference id>.out"),
+        (ASYNC_FAILURE_FOLDER, "reads the error object SageMaker names <inference id>-error.out"),
+    ):
+        acknowledge_resource(
+            project,
+            bucket.arn_for_objects(f"{async_folder(endpoint, folder)}*"),
+            f"The async smoke test {why} under {async_folder(endpoint, folder)} (this endpoint's only).",
+        )
 
 
 def acknowledge_release_tagging(project: IConstruct, *, bucket: s3.IBucket) -> None:

@@ -45,6 +45,7 @@ from stacks.delivery.acknowledgements import (
     acknowledge_release_tagging,
     acknowledge_run_tagging,
     acknowledge_shadow_test,
+    acknowledge_smoke_test,
 )
 from stacks.delivery.approval_gate import approval_gate
 from stacks.delivery.build_project import BuildProject, BuildProjectProps
@@ -191,6 +192,9 @@ class DeployPipeline(Construct):
         acknowledge_deploy_project(project, group=p.group, bucket=p.artifact_bucket)
         if into is not None:
             acknowledge_release_tagging(project, bucket=p.artifact_bucket)
+        elif ship:
+            acknowledge_smoke_test(project, stage=stage, endpoint=endpoint_name(p.prefix, stage.name),
+                                   bucket=p.artifact_bucket)  # fmt: skip
         if p.tracking_server_arn is not None:
             acknowledge_run_tagging(project, actions=role_policies.TAG_TRACKED_RUN_ACTIONS)
         return project.project

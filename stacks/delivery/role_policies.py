@@ -20,6 +20,7 @@ from aws_cdk import aws_s3 as s3
 from contracts.layout import BASELINE_PATTERN, CAPTURE_PREFIX, MODEL_ARTIFACTS_PATTERN, RUNS_PREFIX
 from contracts.names import BOOTSTRAP_ROLES, bootstrap_role_name
 from stacks.common.arns import pipeline_arn
+from stacks.delivery.async_policies import async_round_trip
 from stacks.delivery.stage_accounts import StageAccount
 
 
@@ -85,17 +86,38 @@ def read_registry(stack: cdk.Stack, group: str) -> list[iam.PolicyStatement]:
 
 
 def smoke_test(
-    stack: cdk.Stack, *, endpoint: str, bucket: s3.IBucket, key: kms.IKey
+    stack: cdk.Stack, *, endpoint: str, bucket: s3.IBucket, key: kms.IKey, asynchronous: bool = False
 ) -> list[iam.PolicyStatement]:
-    """Invoke one endpoint; read (and decrypt) the version's sample payloads."""
-    return [
+    """Describe and invoke one endpoint; read (and decrypt) the version's sample payloads.
+
+    ``release.smoke`` describes the endpoint and its config first (an async one is invoked through
+    ``InvokeEndpointAsync``). For an ``asynchronous`` stage it also puts each sample under
+    ``async-inference/<endpoint>/input/`` (encrypted with the data key, which the bucket demands)
+    and reads the answer from ``output/`` or ``failures/``; listing that endpoint's folder lets a
+    result not written yet read as missing rather than as access denied.
+    """
+    endpoint_arn = stack.format_arn(service="sagemaker", resource="endpoint", resource_name=endpoint)
+    statements = [
         iam.PolicyStatement(
             sid="InvokeTheStageEndpoint",
-            actions=["sagemaker:InvokeEndpoint"],
-            resources=[stack.format_arn(service="sagemaker", resource="endpoint", resource_name=endpoint)],
+            actions=["sagemaker:InvokeEndpointAsync" if asynchronous else "sagemaker:InvokeEndpoint"],
+            resources=[endpoint_arn],
+        ),
+        iam.PolicyStatement(
+            sid="DescribeTheStageEndpoint",
+            actions=["sagemaker:DescribeEndpoint", "sagemaker:DescribeEndpointConfig"],
+            resources=[
+                endpoint_arn,
+                stack.format_arn(
+                    service="sagemaker", resource="endpoint-config", resource_name=f"{endpoint}-*"
+                ),
+            ],
         ),
         *read_smoke_samples(bucket=bucket, key=key),
     ]
+    if asynchronous:
+        statements += async_round_trip(bucket=bucket, key=key, endpoint=endpoint)
+    return statements
 
 
 def tag_shipped_version(bucket: s3.IBucket) -> iam.PolicyStatement:

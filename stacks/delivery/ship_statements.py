@@ -34,7 +34,10 @@ def ship_statements(
         return [deploy, *role_policies.read_registry(stack, p.group)]
     if into is None:
         endpoint = endpoint_name(p.prefix, stage.name)
-        smoke = role_policies.smoke_test(stack, endpoint=endpoint, bucket=p.artifact_bucket, key=p.key)
+        smoke = role_policies.smoke_test(
+            stack, endpoint=endpoint, bucket=p.artifact_bucket, key=p.key,
+            asynchronous=stage.async_inference is not None,
+        )  # fmt: skip
     else:
         smoke = [
             role_policies.smoke_test_through(into),

@@ -25,14 +25,10 @@ from contracts.config import AsyncConfig
 from stacks.endpoint.create_only import at_synth
 
 #: Folders under ``async-inference/<endpoint>/``: the callers' payloads, the answers, the errors.
-INPUT_FOLDER: Final = "input"
-OUTPUT_FOLDER: Final = "output"
-FAILURE_FOLDER: Final = "failures"
-
-
-def async_prefix(endpoint_name: str, folder: str) -> str:
-    """``async-inference/<endpoint>/<folder>/``: a key prefix in the artifact bucket."""
-    return f"{layout.ASYNC_PREFIX}{endpoint_name}/{folder}/"
+INPUT_FOLDER: Final = layout.ASYNC_INPUT_FOLDER
+OUTPUT_FOLDER: Final = layout.ASYNC_OUTPUT_FOLDER
+FAILURE_FOLDER: Final = layout.ASYNC_FAILURE_FOLDER
+async_prefix = layout.async_folder
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -280,6 +280,7 @@ def test_deploy_roles_invoke_only_their_own_endpoint(default: dict[str, Any], st
         "ListModelVersions",
         "DescribeVersionsOfThisGroup",
         "InvokeTheStageEndpoint",
+        "DescribeTheStageEndpoint",
         "ReadSmokeSamples",
         "DecryptSmokeSamples",
         "TagShippedRun",

@@ -165,3 +165,32 @@ def test_a_shadow_cannot_have_a_shadow() -> None:
     nested = _model(5, shadow=_model(6))
     with pytest.raises(ApprovedModelError, match="cannot have a shadow of its own"):
         ApprovedModel.from_mapping(_model(4, shadow=nested))
+
+
+def _multi_error(stage: str, edit: dict[str, Any]) -> str:
+    """The error of ``multi`` (each stage in its own account) with ``edit`` on ``stage``."""
+    context = copy.deepcopy({k: CONTEXT[k] for k in ("env", "project", "environments")})
+    endpoints = context["environments"]["multi"]["endpoints"]
+    endpoints[stage] = {k: v for k, v in {**endpoints[stage], **edit}.items() if v is not None}
+    with pytest.raises(ConfigError) as caught:
+        load_config(context, "multi")
+    return str(caught.value)
+
+
+def test_a_stage_in_another_account_refuses_shadow_and_async_naming_the_key() -> None:
+    # A shadow there would need a second model role the tooling account's policies do not admit; an
+    # async smoke test, rights its smoke role does not have. Both are refused at load, not at synth.
+    shadow = _multi_error("prod", {"shadow": {}})
+    assert "environments.multi.endpoints.prod.shadow" in shadow
+    assert "another account" in shadow
+    queued = _multi_error("prod", {"async": {}, "idleAlarmDays": 0, "autoscaling": None})
+    assert "environments.multi.endpoints.prod.async" in queued
+    assert "InvokeEndpointAsync" in queued
+
+
+def test_a_stage_naming_the_tooling_account_itself_may_shadow() -> None:
+    context = copy.deepcopy({k: CONTEXT[k] for k in ("env", "project", "environments")})
+    env = context["environments"]["dev"]
+    env["account"] = "111111111111"
+    env["endpoints"]["prod"] = {**env["endpoints"]["prod"], "account": "111111111111", "shadow": {}}
+    assert load_config(context, "dev").env.endpoints.prod.shadow is not None
