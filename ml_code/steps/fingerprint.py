@@ -22,7 +22,7 @@ from ml_code.steps.profile import Profile
 def fingerprint(profile: Profile) -> dict[str, Any]:
     """``{"fingerprint": <sha256 hex>, "rows", "read", "unlabelled", "columns", "seed", "row_hash_sum"}``."""
     content = {
-        "rows": sum(profile.rows.values()),
+        "rows": profile.read - profile.unlabelled,  # labelled rows, whether or not placed yet
         "read": profile.read,
         "unlabelled": profile.unlabelled,
         "columns": list(profile.settings.columns),

@@ -91,7 +91,7 @@ def fitted(
     profile: Profile,
 ) -> tuple[FeatureTransformer, dict[str, Any], list[dict[str, Any]], dict[str, Any]]:
     """Check the merged profile, then fit: the transformer, the statistics, the smoke samples, the report."""
-    check_profile(profile)
+    check_profile(profile.finish())  # stratified: the classes' cuts, from every host's rows
     roles = column_roles(profile)
     transformer = fit_transformer(profile, roles=roles)
     smoke = smoke_samples(profile.smoke.rows, transformer, boolean_features(profile))
@@ -110,7 +110,7 @@ def _transform(
     settings, booleans = profile.settings, boolean_features(profile)
     for read in chunks:
         raw = labelled(read, settings.target)
-        where = settings.place(raw, shards)
+        where = settings.place(raw, shards, profile.cuts)
         chunk = _prepared(raw, transformer, booleans)
         for name, code in SPLITS.items():
             for shard in range(shards if name != "test" else 1):
@@ -144,7 +144,7 @@ def preprocess(
     settings = settings_of(args, [str(c) for c in raw.columns])
     profile = profile_chunks([raw], settings)
     transformer, statistics, smoke, report = fitted(profile)
-    where = settings.place(labelled(raw, target))
+    where = settings.place(labelled(raw, target), cuts=profile.cuts)
     kept = labelled(raw, target).reset_index(drop=True)
     chunk = _prepared(kept, transformer, boolean_features(profile))
     splits = {name: transformed(transformer, chunk[where.split == code]) for name, code in SPLITS.items()}

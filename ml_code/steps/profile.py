@@ -3,6 +3,8 @@
 A :class:`Profile` (JSON) holds what the transformer, the baseline and the data fingerprint are fitted from:
 rows per split, label counts, per raw feature its training statistics, a bottom-k sample of the training rows,
 the 50 smoke-sample test rows, the rows' hash sum; merged over hosts, it is the profile of all their rows.
+Stratified, it also holds per class the rows whose split waits for the class's cuts (:mod:`strata`) until
+:meth:`Profile.finish`, on the merged profile, sets the cuts (``settings.place(rows, shards, profile.cuts)``).
 
 Step: ``python3 profile.py`` with :func:`add_arguments`' arguments and ``[--output-dir DIR]``, one process
 per host (with more than one processing instance), writes ``<current_host>.json`` into the profile output.
@@ -28,57 +30,24 @@ from ml_code.column_roles import checked_overrides
 from ml_code.container import container_path, run_step
 from ml_code.errors import DataValidationError
 from ml_code.steps.chunks import common_header, raw_files, read_chunks, stripped
-from ml_code.steps.data_arguments import DEFAULT_SAMPLE_ROWS, add_arguments
+from ml_code.steps.data_arguments import add_arguments
 from ml_code.steps.feature_profile import CategoryCounts, FeatureProfile
-from ml_code.steps.row_hash import SPLITS, TEST, TRAIN, Placement, place, row_hashes
+from ml_code.steps.profile_settings import Settings, differences, labelled
+from ml_code.steps.row_hash import SPLITS, TEST, TRAIN, rank_of, row_hashes
 from ml_code.steps.sample import BottomK
+from ml_code.steps.strata import Cuts, Placed, Strata
 
+__all__ = ["FORMAT_VERSION", "NO_DATA", "SMOKE_SAMPLES", "Profile", "Settings", "differences", "labelled",
+           "main", "merge_all", "profile_chunks", "settings_of"]  # fmt: skip
 LOG = logging.getLogger(__name__)
 
-FORMAT_VERSION: Final = 1
+FORMAT_VERSION: Final = 2
 #: How many raw test records the model version keeps for the post-deploy smoke test.
 SMOKE_SAMPLES: Final = 50
 #: The profile of a host that got no raw data file (a sharded input with fewer objects than hosts).
 NO_DATA: Final[dict[str, Any]] = {"format_version": FORMAT_VERSION, "settings": None}
 #: Non-numeric regression targets a profile keeps to quote (the smallest, so any host order agrees).
 _BAD_TARGETS: Final = 5
-
-
-@dataclass(frozen=True)
-class Settings:
-    """What every host's profile must agree on to be merged."""
-
-    columns: tuple[str, ...]
-    target: str
-    problem_type: str
-    validation_fraction: float = 0.15
-    test_fraction: float = 0.15
-    seed: int = 42
-    sample_rows: int = DEFAULT_SAMPLE_ROWS
-    #: ``pipeline.columns`` (``--column NAME=ROLE``), sorted by name: roles set per column (column_roles)
-    roles: tuple[tuple[str, str], ...] = ()
-
-    @property
-    def features(self) -> list[str]:
-        return [c for c in self.columns if c != self.target]
-
-    def place(self, chunk: pd.DataFrame, shards: int = 1) -> Placement:
-        """Each row's split, shard and rank (see :mod:`row_hash`)."""
-        return place(row_hashes(chunk, self.seed), validation_fraction=self.validation_fraction,
-                     test_fraction=self.test_fraction, shards=shards)  # fmt: skip
-
-
-def differences(mine: Settings, theirs: Settings) -> str:
-    """The settings two profiles differ in, each as ``name: mine vs theirs`` (short enough to be
-    seen in a failure reason, which the whole settings of a wide table are not)."""
-    left, right = asdict(mine), asdict(theirs)
-    return "; ".join(f"{name}: {left[name]} vs {right[name]}" for name in left if left[name] != right[name])
-
-
-def labelled(chunk: pd.DataFrame, target: str) -> pd.DataFrame:
-    """The rows of ``chunk`` with a target value (missing or blank targets are dropped)."""
-    values = chunk[target]
-    return chunk[values.notna() & (stripped(values) != "")]
 
 
 @dataclass
@@ -98,6 +67,9 @@ class Profile:
     #: the bottom-k training rows, and the test rows the smoke samples are
     sample: BottomK = field(init=False)
     smoke: BottomK = field(init=False)
+    #: stratified: the classes' bands until :meth:`finish`, then each class's cuts
+    strata: Strata | None = field(init=False)
+    cuts: Cuts | None = None
 
     def __post_init__(self) -> None:
         columns = list(self.settings.columns)
@@ -105,6 +77,8 @@ class Profile:
         self.features = self.features or {f: FeatureProfile() for f in self.settings.features}
         self.sample = BottomK(self.settings.sample_rows, columns)
         self.smoke = BottomK(SMOKE_SAMPLES, columns)
+        stratified = self.settings.stratified and self.cuts is None
+        self.strata = Strata(self.settings.fractions, columns) if stratified else None
 
     def _with_samples(self, sample: BottomK, smoke: BottomK) -> Profile:
         self.sample, self.smoke = sample, smoke
@@ -119,28 +93,53 @@ class Profile:
         before = len(chunk)
         chunk = labelled(chunk, target)
         self.unlabelled += before - len(chunk)
-        where = self.settings.place(chunk)
-        self.fingerprint = (self.fingerprint + int(where.rank.sum(dtype=np.uint64))) % 2**64
-        for name, code in SPLITS.items():
-            self.rows[name] += int((where.split == code).sum())
+        hashes = row_hashes(chunk, self.settings.seed)
+        self.fingerprint = (self.fingerprint + int(rank_of(hashes).sum(dtype=np.uint64))) % 2**64
         labels = stripped(chunk[target])
         if self.settings.problem_type == "regression":
             bad = labels[~np.isfinite(pd.to_numeric(labels, errors="coerce").to_numpy(dtype=np.float64))]
             self.bad_targets = sorted({*self.bad_targets, *bad.unique().tolist()})[:_BAD_TARGETS]
         else:
             self.labels = self.labels.merge(CategoryCounts.of(labels))
-            self.train_labels = self.train_labels.merge(CategoryCounts.of(labels[where.split == TRAIN]))
-        train = chunk[where.split == TRAIN]
+        if self.strata is None:
+            self._take([Placed(chunk, hashes, self.settings.place(chunk, hashes=hashes).split)])
+        else:
+            self._take(self.strata.add(chunk, labels, hashes))
+
+    def _take(self, placed: list[Placed]) -> None:
+        """Count in rows whose split is known: rows per split, training statistics, the samples."""
+        parts = [p for p in placed if len(p.rows)]
+        if not parts:
+            return
+        chunk, split = pd.concat([p.rows for p in parts]), np.concatenate([p.split for p in parts])
+        rank = rank_of(np.concatenate([p.hashes for p in parts]))
+        for name, code in SPLITS.items():
+            self.rows[name] += int((split == code).sum())
+        train = chunk[split == TRAIN]
+        if self.settings.problem_type != "regression":
+            labels = CategoryCounts.of(stripped(train[self.settings.target]))
+            self.train_labels = self.train_labels.merge(labels)
         for name in self.settings.features:
             feature = self.features[name]
             self.features[name] = feature.merge(FeatureProfile.of(train[name], feature.numeric))
-        self.sample.add(where.rank[where.split == TRAIN], train)
-        self.smoke.add(where.rank[where.split == TEST], chunk[where.split == TEST])
+        self.sample.add(rank[split == TRAIN], train)
+        self.smoke.add(rank[split == TEST], chunk[split == TEST])
+
+    def finish(self) -> Profile:
+        """Stratified: set the classes' cuts and take the rows that waited for them in. Idempotent."""
+        if self.strata is not None:
+            self.cuts, placed = self.strata.finish()
+            self.strata = None
+            self._take(placed)
+        return self
 
     def merge(self, other: Profile) -> Profile:
-        """The profile of both profiles' rows; raises DataValidationError when their settings differ."""
+        """The profile of both profiles' rows; raises DataValidationError when their settings differ,
+        ValueError for a finished one."""
         if other.settings != self.settings:
             raise DataValidationError(f"profiles disagree on {differences(self.settings, other.settings)}")
+        if self.cuts is not None or other.cuts is not None:
+            raise ValueError("a finished profile (Profile.finish) does not merge")
         merged = Profile(
             self.settings, self.read + other.read, self.unlabelled + other.unlabelled,
             {c: n + other.present[c] for c, n in self.present.items()},
@@ -150,7 +149,11 @@ class Profile:
             (self.fingerprint + other.fingerprint) % 2**64,
             {f: p.merge(other.features[f]) for f, p in self.features.items()},
         )  # fmt: skip
-        return merged._with_samples(self.sample.merge(other.sample), self.smoke.merge(other.smoke))
+        merged._with_samples(self.sample.merge(other.sample), self.smoke.merge(other.smoke))
+        if self.strata is not None and other.strata is not None:
+            merged.strata, placed = self.strata.merge(other.strata)
+            merged._take(placed)
+        return merged
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -159,14 +162,16 @@ class Profile:
             "labels": self.labels.to_dict(), "train_labels": self.train_labels.to_dict(),
             "bad_targets": self.bad_targets, "fingerprint": self.fingerprint,
             "features": {name: p.to_dict() for name, p in self.features.items()},
-            "sample": self.sample.to_dict(), "smoke": self.smoke.to_dict(),
+            "sample": self.sample.to_dict(), "smoke": self.smoke.to_dict(), "cuts": self.cuts,
+            "strata": None if self.strata is None else self.strata.to_dict(),
         }  # fmt: skip
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Profile:
         """Rebuild from :meth:`to_dict`; raises DataValidationError for another format version."""
         if data.get("format_version") != FORMAT_VERSION:
-            raise DataValidationError(f"profile format_version {data.get('format_version')!r} is not 1")
+            raise DataValidationError(f"profile format_version {data.get('format_version')!r} is not "
+                                      f"{FORMAT_VERSION}")  # fmt: skip
         raw = data["settings"]
         roles = tuple((str(n), str(r)) for n, r in raw.get("roles", ()))
         settings = Settings(**{**raw, "columns": tuple(raw["columns"]), "roles": roles})
@@ -176,7 +181,9 @@ class Profile:
             CategoryCounts.from_dict(data["labels"]), CategoryCounts.from_dict(data["train_labels"]),
             list(data["bad_targets"]), int(data["fingerprint"]),
             {name: FeatureProfile.from_dict(p) for name, p in data["features"].items()},
+            None if data["cuts"] is None else {k: (float(t), float(v)) for k, (t, v) in data["cuts"].items()},
         )  # fmt: skip
+        profile.strata = None if data["strata"] is None else Strata.from_dict(data["strata"], columns)
         sample, smoke = BottomK.from_dict(data["sample"], columns), BottomK.from_dict(data["smoke"], columns)
         return profile._with_samples(sample, smoke)
 

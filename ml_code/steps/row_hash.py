@@ -10,6 +10,9 @@ pins known values, so a pandas upgrade that changed it fails a test instead of s
 Of that hash: its top 53 bits make ``u`` in [0, 1) (test when ``u < test_fraction``, validation when
 ``u < test_fraction + validation_fraction``, else train), its low 32 bits mod T the training shard, and
 the hash rotated by 32 bits the row's rank in the bottom-k samples (a uniform sample of the split).
+Two refinements (:func:`place`'s optional arguments): ``u`` may come from another hash than the row's
+(a row key's, so a key's rows share a split), and the two cuts may be per row instead of the fractions
+(a class's own cuts, :mod:`strata`: a stratified split).
 """
 
 from __future__ import annotations
@@ -53,6 +56,24 @@ def row_hashes(frame: pd.DataFrame, seed: int) -> npt.NDArray[np.uint64]:
     return hashed.to_numpy(dtype=np.uint64)
 
 
+def unit(hashes: npt.NDArray[np.uint64]) -> npt.NDArray[np.float64]:
+    """Each hash's ``u`` in [0, 1): its top 53 bits, exact in a float64."""
+    return (hashes >> _TOP_BITS).astype(np.float64) / float(2**53)
+
+
+def rank_of(hashes: npt.NDArray[np.uint64]) -> npt.NDArray[np.uint64]:
+    """Each hash's rank in the bottom-k samples: the hash rotated by 32 bits."""
+    return (hashes << _HALF) | (hashes >> _HALF)
+
+
+def split_of(
+    u: npt.NDArray[np.float64], test_below: float | npt.NDArray[np.float64],
+    validation_below: float | npt.NDArray[np.float64],
+) -> npt.NDArray[np.int8]:  # fmt: skip
+    """Test when ``u < test_below``, else validation when ``u < validation_below``, else train."""
+    return np.where(u < test_below, TEST, np.where(u < validation_below, VALIDATION, TRAIN)).astype(np.int8)
+
+
 def check_fractions(validation_fraction: float, test_fraction: float) -> None:
     """Raises ValueError for fractions outside (0, 1) or summing to 1 or more."""
     if not (
@@ -65,16 +86,17 @@ def check_fractions(validation_fraction: float, test_fraction: float) -> None:
 
 
 def place(
-    hashes: npt.NDArray[np.uint64], *, validation_fraction: float, test_fraction: float, shards: int = 1
-) -> Placement:
-    """Each row's split, shard (0..shards-1) and sample rank, from its hash alone."""
+    hashes: npt.NDArray[np.uint64], *, validation_fraction: float, test_fraction: float, shards: int = 1,
+    split_hashes: npt.NDArray[np.uint64] | None = None,
+    cuts: tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]] | None = None,
+) -> Placement:  # fmt: skip
+    """Each row's split, shard (0..shards-1) and sample rank. The shard and the rank come from
+    ``hashes`` (the rows'); the split from ``split_hashes`` (default: ``hashes``) against ``cuts``
+    (per row: test below the first, validation below the second; default: the fractions)."""
     check_fractions(validation_fraction, test_fraction)
     if shards < 1:
         raise ValueError(f"shards must be at least 1, got {shards}")
-    u = (hashes >> _TOP_BITS).astype(np.float64) / float(2**53)
-    split = np.where(
-        u < test_fraction, TEST, np.where(u < test_fraction + validation_fraction, VALIDATION, TRAIN)
-    ).astype(np.int8)
+    u = unit(hashes if split_hashes is None else split_hashes)
+    below = (test_fraction, test_fraction + validation_fraction) if cuts is None else cuts
     shard = ((hashes & _LOW_32) % np.uint64(shards)).astype(np.int64)
-    rank = (hashes << _HALF) | (hashes >> _HALF)
-    return Placement(split, shard, rank)
+    return Placement(split_of(u, below[0], below[1]), shard, rank_of(hashes))

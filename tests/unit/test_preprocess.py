@@ -17,6 +17,7 @@ from ml_code.sample_data import generate
 from ml_code.steps.baseline import compute_statistics
 from ml_code.steps.chunks import raw_files, read_chunks
 from ml_code.steps.preprocess import SMOKE_SAMPLES, main, preprocess, write_outputs
+from ml_code.steps.profile import Settings, profile_chunks
 from ml_code.steps.row_hash import SPLITS, place, row_hashes
 
 
@@ -26,9 +27,11 @@ def churn() -> pd.DataFrame:
 
 
 def raw_split(frame: pd.DataFrame, name: str, seed: int = 42) -> pd.DataFrame:
-    """The rows of ``frame`` the hash puts in split ``name`` (default fractions)."""
+    """The rows of churn data ``frame`` Preprocess puts in split ``name`` (default fractions; binary:
+    each class by its own cuts, which the profile of all rows sets)."""
     text = pd.read_csv(io.StringIO(frame.to_csv(index=False)), dtype=str)
-    where = place(row_hashes(text, seed), validation_fraction=0.15, test_fraction=0.15)
+    settings = Settings(tuple(text.columns), "churn", "binary", seed=seed)
+    where = settings.place(text, cuts=profile_chunks([text], settings).finish().cuts)
     part: pd.DataFrame = frame[where.split == SPLITS[name]].reset_index(drop=True)
     return part
 

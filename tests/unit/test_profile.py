@@ -198,7 +198,8 @@ def test_each_shard_file_holds_the_rows_its_hash_names(tmp_path: Path, settings:
     cluster = Cluster("algo-1", ("algo-1",))
     preprocess_files([tmp_path / "raw.csv"], settings, dirs, cluster=cluster, chunk_rows=100, shards=3)
     text = frame_of_text(pd.read_csv(tmp_path / "raw.csv", dtype=str))
-    where = place(row_hashes(text, settings.seed), validation_fraction=0.15, test_fraction=0.15, shards=3)
+    cuts = profile_chunks([text], settings).finish().cuts  # binary: each class's own cuts (steps/strata.py)
+    where = settings.place(text, 3, cuts)
     for shard in range(3):
         written = pd.read_csv(dirs["train"] / f"part-algo-1-{shard:02d}.csv")
         assert len(written) == int(((where.split == TRAIN) & (where.shard == shard)).sum())
@@ -246,11 +247,12 @@ def test_the_profile_step_writes_its_hosts_profile(tmp_path: Path, monkeypatch: 
         tmp_path, "algo-2", ["algo-1", "algo-2"], [*argv, "--output-dir", str(tmp_path / "out")], monkeypatch
     )
     profile = Profile.from_dict(json.loads((tmp_path / "out" / "algo-2.json").read_text()))
-    assert sum(profile.rows.values()) == 200
     header = common_header([tmp_path / "raw.csv"])
     expected = merge_all([profile_chunks(read_chunks([tmp_path / "raw.csv"], 50), profile.settings)])
     assert list(profile.settings.columns) == header
     assert profile.to_dict() == expected.to_dict()
+    # a host's profile holds the rows that wait for their class's cuts until the merged one is finished
+    assert sum(profile.finish().rows.values()) == 200
 
 
 def test_a_host_without_raw_files_writes_header_only_parts(
