@@ -189,6 +189,7 @@ def _definition(
             endpoint_instance_type=instances.endpoint,
             quality_threshold=config.quality_threshold,
             champion_margin=config.champion_margin,
+            gate=config.gate,
             use_spot=config.use_spot,
             target_column=use_case.target_column,
             problem_type=use_case.problem_type,

@@ -21,6 +21,7 @@ from contracts.config.base import (
     sorted_set,
     text,
 )
+from contracts.config.gate import GateConfig
 
 #: Studio personas. ``approver`` may approve or reject model versions and nothing else of note;
 #: the two builder personas may register versions but never approve them (no self-approval).
@@ -197,8 +198,11 @@ class ScaleConfig:
 class PipelineConfig:
     """Training pipeline defaults: the first three are also pipeline parameters."""
 
-    quality_threshold: Annotated[float, number(0.0, 1.0)] = 0.7
+    #: The old absolute threshold: now the default of QualityThreshold, the run's gate metric's
+    #: threshold (none by default: the gate's floor is relative, see ``gate``).
+    quality_threshold: Annotated[float | None, number(0.0, 1.0)] = None
     champion_margin: Annotated[float, number(0.0, 1.0)] = 0.01
     use_spot: Annotated[bool, BOOLEAN] = False
     max_runtime_seconds: Annotated[int, integer(60, 432000)] = 3600
     scale: ScaleConfig = Field(default_factory=ScaleConfig)
+    gate: GateConfig = Field(default_factory=GateConfig)

@@ -5,9 +5,10 @@ Key prefixes in the artifact bucket are in :mod:`contracts.layout`, names in :mo
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Final
 
+from contracts.config.gate import GateConfig
 from contracts.layout import DEFAULT_INPUT_PREFIX
 from ml_code import contract
 from stacks.pipeline.requests import JobSettings
@@ -38,7 +39,8 @@ class DefinitionProps:
     processing_instance_type: str
     training_instance_type: str
     endpoint_instance_type: str
-    quality_threshold: float
+    #: The QualityThreshold parameter's default (None: no absolute threshold, ``none``).
+    quality_threshold: float | None
     champion_margin: float
     use_spot: bool
     #: The use case's data (``TargetColumn``, ``ProblemType`` and ``InputDataUri`` defaults): the
@@ -57,3 +59,5 @@ class DefinitionProps:
     #: step after the gate, in both branches (:mod:`stacks.pipeline.track`). None: no Track step, and
     #: the definition is exactly the one without tracking.
     tracking_server_arn: str | None = None
+    #: ``pipeline.gate``: how Evaluate judges the candidate (static arguments of the Evaluate step).
+    gate: GateConfig = field(default_factory=GateConfig)
