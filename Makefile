@@ -85,8 +85,8 @@ synth: setup ## Synthesize every stack for ENV (default dev) into cdk.out/, offl
 
 # USE_CASE=<name>: then that use case of ENV on the same stand-in, and both side by side; ENV defaults
 # to cases there (the shipped example env with the use case fraud).
-demo: setup ## The whole platform offline: synth, then the pipeline end to end on this machine [USE_CASE=fraud]
-	$(PY) -m demo --env $(if $(and $(USE_CASE),$(filter file,$(origin ENV))),cases,$(ENV))$(if $(USE_CASE), --use-case $(USE_CASE)) $(if $(DATA),--data $(DATA)) $(if $(TARGET),--target $(TARGET)) $(if $(PROBLEM),--problem-type $(PROBLEM))
+demo: setup ## The whole platform offline: synth, then the pipeline end to end on this machine [USE_CASE=fraud] [THRESHOLD=x]; exit 3 = the gate held the model
+	$(PY) -m demo --env $(if $(and $(USE_CASE),$(filter file,$(origin ENV))),cases,$(ENV))$(if $(USE_CASE), --use-case $(USE_CASE)) $(if $(DATA),--data $(DATA)) $(if $(TARGET),--target $(TARGET)) $(if $(PROBLEM),--problem-type $(PROBLEM)) $(if $(THRESHOLD),--threshold $(THRESHOLD))
 
 mlflow: $(VENV_STAMP) ## Open the demo's MLflow runs (.demo/mlflow) in the MLflow UI on 127.0.0.1 [MLFLOW_PORT=5000]
 	$(PY) -m emulator.tracking_server --store .demo/mlflow --port $(MLFLOW_PORT)

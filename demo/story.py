@@ -43,7 +43,7 @@ from demo.shadow_act import shadow_test
 from demo.side_by_side import Owner, crossings, holdings, side_by_side_lines
 from demo.synth import ROOT, synth
 from demo.tracking import local_tracking, tracked
-from demo.training_act import artefact_lines, run_and_report
+from demo.training_act import HELD_EXIT_CODE, artefact_lines, held, run_and_report
 from demo.use_case_act import CaseRun, release_use_case, resolve_use_case, train_use_case, use_case_of
 from emulator.cfn import Assembly
 from emulator.data_upload import upload_data
@@ -56,7 +56,7 @@ from ml_code import contract, sample_data
 
 SAMPLE_ROWS = 4000
 #: Pipeline parameters a user's own data overrides (stacks/pipeline/parameters.py).
-TARGET_PARAMETER, PROBLEM_PARAMETER = "TargetColumn", "ProblemType"
+TARGET_PARAMETER, PROBLEM_PARAMETER, THRESHOLD_PARAMETER = "TargetColumn", "ProblemType", "QualityThreshold"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -85,6 +85,8 @@ def _run(
         print(f"Sample data: {SAMPLE_ROWS} churn rows → {data}")
     else:
         overrides = {TARGET_PARAMETER: args.target, PROBLEM_PARAMETER: args.problem_type}
+    if args.threshold is not None:
+        overrides[THRESHOLD_PARAMETER] = args.threshold
     with moto_server() as stand_in:
         print(f"AWS stand-in: moto server at {stand_in.endpoint_url}")
         aws = tooling_side(stand_in, pipeline)
@@ -99,7 +101,7 @@ def _run(
         results = _train(aws, pipeline, overrides, work / "runs", runs=args.runs)
         print("\n".join(artefact_lines(results, pipeline.group, aws)))
         if not all(r.status == "Succeeded" for r in results):
-            return 1
+            return HELD_EXIT_CODE if held(results[-1]) else 1
         second = (
             None
             if case is None
@@ -124,6 +126,7 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--data", type=Path, help="your own CSV instead of the sample data")
     parser.add_argument("--target", help="target column of --data")
     parser.add_argument("--problem-type", choices=contract.PROBLEM_TYPES, help="problem type of --data")
+    parser.add_argument("--threshold", help="QualityThreshold: a floor on the gate metric, or none")
     parser.add_argument(
         "--work-dir", type=Path, default=ROOT / ".demo", help="where runs go (default .demo/)"
     )

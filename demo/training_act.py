@@ -2,7 +2,8 @@
 
 Each execution is started in the stand-in's pipeline API (or was started by the retraining
 trigger), run by the emulator, then summarized: the steps, the registered version, the
-champion/challenger gate's figures from the evaluation report, and where the artefacts are.
+quality gate's sentence from the evaluation report, and where the artefacts are. A run the gate
+held ends ``make demo`` with HELD_EXIT_CODE (3): a decision, not an error.
 """
 
 from __future__ import annotations
@@ -55,26 +56,24 @@ def run_and_report(
     return result
 
 
+#: ``make demo``'s exit code when the quality gate held the candidate (0: passed, 1: an error).
+HELD_EXIT_CODE = 3
+
+
+def held(result: RunResult) -> bool:
+    """Whether the run stopped because the quality gate held its candidate (not because of an error)."""
+    return any(s.outputs.get("Outcome") == "false" for s in result.steps)
+
+
 def gate_lines(result: RunResult, aws: LocalAws) -> list[str]:
-    """The champion/challenger gate's figures from the evaluation report, and its outcome."""
+    """The quality gate's sentence (Evaluate's report) and its outcome."""
     report = evaluation_report(result, aws)
     if report is None:
         return []
     gate = report[contract.GATE_SECTION]
-    threshold = result.parameters.get("QualityThreshold")
-    champion = gate.get("champion_value")
-    versus = (
-        f"champion {champion:.4f} ({gate.get('champion_model_package_arn')}) minus margin → floor "
-        f"{gate['champion_floor']:.4f}"
-        if champion is not None
-        else "no approved champion yet, so the threshold alone decides"
-    )
-    passed = {"true": "passed → registered", "false": "failed → Fail step"}
     outcome = next((s.outputs["Outcome"] for s in result.steps if "Outcome" in s.outputs), "not reached")
-    return [
-        f"  Gate: challenger {gate['metric']} {gate['value']:.4f} vs threshold {threshold}; {versus}",
-        f"  Gate outcome: {passed.get(outcome, outcome)}",
-    ]
+    words = {"true": "passed → registered", "false": "held → not registered"}
+    return [f"  Gate: {gate['message']}", f"  Gate outcome: {words.get(outcome, outcome)}"]
 
 
 def evaluation_report(result: RunResult, aws: LocalAws) -> dict[str, Any] | None:
@@ -106,7 +105,12 @@ def artefact_lines(results: Sequence[RunResult], group: str, aws: LocalAws) -> l
             f"{package['ModelApprovalStatus']:<22} {package['ModelPackageArn']}"
         )
     ok = all(r.status == "Succeeded" for r in results)
-    lines.append(
-        f"  result:            {'all runs succeeded' if ok else 'FAILED: ' + last.failure.splitlines()[0]}"
-    )
+    if ok:
+        lines.append("  result:            all runs succeeded")
+    elif held(last):
+        lines.append(
+            f"  result:            held by the quality gate, nothing registered (exit code {HELD_EXIT_CODE})"
+        )
+    else:
+        lines.append(f"  result:            FAILED: {last.failure.splitlines()[0]}")
     return lines

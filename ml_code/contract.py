@@ -112,21 +112,36 @@ DATA_FINGERPRINT_FILE: Final = "data-fingerprint.json"  # rows + order-free row-
 
 # ----------------------------------------------------------------- evaluation report
 EVALUATION_FILE: Final = "evaluation.json"
-#: Section of evaluation.json the pipeline's quality gate reads (higher is better).
+#: Section of evaluation.json the pipeline's quality gate reads: Evaluate decides, the pipeline
+#: only reads the decision (``passed``) and its sentence (``message``).
 GATE_SECTION: Final = "quality_gate"
 #: JsonGet path of the candidate's gate metric value.
 GATE_METRIC_PATH: Final = "quality_gate.value"
-#: JsonGet path of the floor the candidate must reach to beat the champion
-#: (champion value minus margin; the lowest possible value when there is no champion).
-GATE_CHAMPION_FLOOR_PATH: Final = "quality_gate.champion_floor"
-#: JsonGet path of the gate metric's name (the pipeline's fail message quotes it).
+#: JsonGet path of the gate metric's name.
 GATE_METRIC_NAME_PATH: Final = "quality_gate.metric"
-#: Gate metric per problem type (all higher-is-better).
+#: JsonGet path of the decision as a number: 1 registers the candidate, 0 holds it.
+GATE_PASSED_PATH: Final = "quality_gate.passed"
+#: JsonGet path of the decision in one sentence (the Fail step's message, the Track step's).
+GATE_MESSAGE_PATH: Final = "quality_gate.message"
+#: JsonGet path of the same sentence within the registry's customer-metadata rules (<= 256
+#: characters of letters, digits, spaces and ``_.:/=+-@``): Register's GATE_MESSAGE_METADATA_KEY.
+GATE_METADATA_MESSAGE_PATH: Final = "quality_gate.metadata_message"
+GATE_MESSAGE_METADATA_KEY: Final = "GateMessage"
+#: Gate metric per problem type when ``pipeline.gate.metric`` is ``auto``.
 GATE_METRIC_BY_PROBLEM: Final[dict[str, str]] = {
     "binary": "auc",
-    "multiclass": "accuracy",
-    "regression": "r2",
+    "multiclass": "macro_f1",
+    "regression": "rmse",
 }
+#: Every metric the gate can judge on, by problem type, and whether higher is better.
+GATE_METRICS: Final[dict[str, tuple[str, ...]]] = {
+    "binary": ("auc",),
+    "multiclass": ("macro_f1", "log_loss"),
+    "regression": ("rmse", "mae", "r2"),
+}
+GATE_HIGHER_IS_BETTER: Final[dict[str, bool]] = {
+    "auc": True, "macro_f1": True, "log_loss": False, "rmse": False, "mae": False, "r2": True,
+}  # fmt: skip
 #: Top-level section of the model-quality report per problem type (SageMaker's format).
 METRICS_SECTION_BY_PROBLEM: Final[dict[str, str]] = {
     "binary": "binary_classification_metrics",

@@ -41,7 +41,8 @@ class CardFacts:
     #: evaluation.json as Evaluate wrote it (its metrics section and ``quality_gate``).
     report: Mapping[str, Any]
     gate: str  # contract.GATE_PASSED or GATE_REJECTED
-    threshold: float
+    #: The run's QualityThreshold (None: ``none``, no absolute threshold).
+    threshold: float | None
     margin: float
     hyperparameters: Mapping[str, str]
     training_data: str
@@ -87,7 +88,7 @@ def card_facts(
         target=need("target_column"),
         report=report,
         gate=gate,
-        threshold=float(need("threshold")),
+        threshold=_threshold(need("threshold")),
         margin=float(need("champion_margin")),
         hyperparameters={k.removeprefix("hp."): v for k, v in params.items() if k.startswith("hp.")},
         training_data=need("input_data_uri"),
@@ -103,21 +104,18 @@ def card_facts(
     )
 
 
+def _threshold(text: str) -> float | None:
+    return None if text.strip().lower() in {"", "none"} else float(text)
+
+
 def gate_decision(facts: CardFacts) -> str:
-    """The gate's decision in words, with the numbers it compared."""
+    """The gate's decision in words, with the numbers it compared: Evaluate's own sentence."""
     gate = facts.report.get(contract.GATE_SECTION, {})
-    metric, value, floor = gate.get("metric", "?"), gate.get("value"), gate.get("champion_floor")
-    champion = gate.get("champion_model_package_arn")
-    verdict = "Passed" if facts.gate == contract.GATE_PASSED else "Rejected"
-    versus = (
-        f"the approved champion ({champion.rsplit('/', 1)[-1] if isinstance(champion, str) else '?'}: "
-        f"{_number(gate.get('champion_value'))}) minus margin {facts.margin:g} = {_number(floor)}"
-        if champion
-        else "no approved champion yet"
-    )
-    return (
-        f"{verdict}: test {metric} {_number(value)}, needed >= threshold {facts.threshold:g} and >= {versus}."
-    )
+    message = gate.get("message")
+    if isinstance(message, str) and message:
+        return message
+    verdict = "Passed" if facts.gate == contract.GATE_PASSED else "Held"
+    return f"{verdict}: test {gate.get('metric', '?')} {_number(gate.get('value'))}."
 
 
 def model_card_content(facts: CardFacts) -> dict[str, Any]:

@@ -186,7 +186,7 @@ def _evaluate_step(
     evaluate = JobStep(
         name="Evaluate",
         type=PROCESSING,
-        description="Score the model on the test split and look up the approved champion",
+        description="Score the model and the approved champion on the test split; decide the gate",
         property_files=(report,),
         arguments=rq.processing_request(
             job=job,
@@ -199,6 +199,12 @@ def _evaluate_step(
                 props.model_package_group_name,
                 "--champion-margin",
                 p.margin.expr,
+                "--threshold",
+                p.threshold.expr,
+                *props.gate.arguments(),
+                # The bootstrap's seed is the training seed: the same data gives the same decision.
+                "--seed",
+                TRAINING_HYPERPARAMETERS["seed"],
                 "--chunk-rows",
                 str(props.chunk_rows),
             ],
@@ -212,7 +218,7 @@ def _evaluate_step(
                     contract.EVALUATION_OUTPUT, _run_uri(bucket, "evaluate"), contract.EVALUATION_DIR
                 )
             ],
-            # The champion lookup calls the SageMaker API and reads the champion's report from
+            # The champion lookup calls the SageMaker API and downloads the champion's model from
             # S3 (through the VPC endpoints), which network isolation would forbid.
             network_isolation=False,
             environment={"AWS_DEFAULT_REGION": props.region},

@@ -1,9 +1,10 @@
-"""The quality gate: an absolute threshold plus champion/challenger, then register or fail.
+"""The quality gate: Evaluate decides, the pipeline registers or fails with Evaluate's sentence.
 
-The candidate must reach ``QualityThreshold`` and must not be worse than the currently approved
-model version by more than ``ChampionMargin``. The evaluate step computes that floor (champion
-value minus margin, or -1e9 with no approved champion, so the threshold alone decides) and
-writes it into evaluation.json; the gate only compares, reading the contract's JSON paths.
+Evaluate (:mod:`ml_code.steps.gate_decision`) judges the candidate against the naive baseline, any
+absolute threshold (``QualityThreshold``, ``pipeline.gate.thresholds``) and the approved champion
+scored on the same test rows, and writes ``quality_gate.passed`` (1/0) and ``quality_gate.message``
+(one sentence: what was compared, the numbers, why). The condition only reads ``passed``; the Fail
+step's message, the Track step's gate message and Register's ``GateMessage`` metadata are the sentence.
 """
 
 from __future__ import annotations
@@ -35,7 +36,7 @@ def quality_gate(
     report: PropertyFile,
     earlier: tuple[str, ...] = (),
 ) -> ConditionStep:
-    """Return the gate: register the model if it clears both checks, else fail with the values.
+    """Return the gate: register the model when Evaluate passed it, else fail with its sentence.
 
     With a tracking server (``props.tracking_server_arn``), each branch first logs the execution as
     an MLflow run (:mod:`stacks.pipeline.track`; ``earlier``: the steps before the gate, for its
@@ -43,53 +44,42 @@ def quality_gate(
     (:mod:`stacks.pipeline.link_run`): ``[Track, Register, LinkRun]`` and
     ``[TrackRejected, QualityGateFailed]``.
     """
-
-    def gate_value(path: str) -> Json:
-        return evaluate.json_get(report, path)
-
-    value = gate_value(contract.GATE_METRIC_PATH)
-    floor = gate_value(contract.GATE_CHAMPION_FLOOR_PATH)
-    message = join(
-        [
-            "Quality gate failed: ",
-            gate_value(contract.GATE_METRIC_NAME_PATH),
-            " = ",
-            value,
-            ". Threshold check needs >= ",
-            params.threshold.expr,
-            "; champion check needs >= ",
-            floor,
-            " (approved champion minus margin ",
-            params.margin.expr,
-            "; -1e9 when there is no champion).",
-        ],
-        on="",
-    )
+    message = evaluate.json_get(report, contract.GATE_MESSAGE_PATH)
     sources = TrackSources(preprocess=preprocess, train=train, evaluate=evaluate, earlier=earlier)
-    if_steps, else_steps = _branches(props, params, sources, message)
+    gate_metadata = {
+        contract.GATE_MESSAGE_METADATA_KEY: evaluate.json_get(report, contract.GATE_METADATA_MESSAGE_PATH)
+    }
+    if_steps, else_steps = _branches(props, params, sources, message, gate_metadata)
     return ConditionStep(
         name="QualityGate",
-        description="Candidate metric >= threshold and >= approved champion minus margin",
-        conditions=[
-            greater_than_or_equal_to(value, params.threshold.expr),
-            greater_than_or_equal_to(value, floor),
-        ],
+        description="Register when Evaluate passed the candidate (quality_gate.passed = 1)",
+        conditions=[greater_than_or_equal_to(evaluate.json_get(report, contract.GATE_PASSED_PATH), 1)],
         if_steps=if_steps,
         else_steps=else_steps,
     )
 
 
 def _branches(
-    props: DefinitionProps, p: PipelineParameters, sources: TrackSources, message: Json
+    props: DefinitionProps,
+    p: PipelineParameters,
+    sources: TrackSources,
+    message: Json,
+    gate: Mapping[str, Any],
 ) -> tuple[list[Step], list[Step]]:
     """The gate's if and else steps: register | fail, each after its Track step when tracking
     (and the run linked to the registered version after it)."""
     if props.tracking_server_arn is None:
-        return [_register_step(props, p, sources)], [FailStep(name=FAILED, error_message=message)]
+        return [_register_step(props, p, sources, metadata=gate)], [
+            FailStep(name=FAILED, error_message=message)
+        ]
     track = track_step(props, p, sources, passed=True, then=(REGISTER, LINK_RUN))
     rejected = track_step(props, p, sources, passed=False, then=(FAILED,), gate_message=message)
     register = _register_step(
-        props, p, sources, run=run_metadata(track, props.tracking_server_arn), card=model_card(track)
+        props,
+        p,
+        sources,
+        metadata={**gate, **run_metadata(track, props.tracking_server_arn)},
+        card=model_card(track),
     )
     fail = FailStep(name=FAILED, error_message=message, depends_on=(rejected.name,))
     return [track, register, link_run_step(props, p, register)], [rejected, fail]
@@ -100,11 +90,12 @@ def _register_step(
     p: PipelineParameters,
     sources: TrackSources,
     *,
-    run: Mapping[str, Any] | None = None,
+    metadata: Mapping[str, Any] | None = None,
     card: Mapping[str, Any] | None = None,
 ) -> JobStep:
     """Register the trained model for manual approval, with its evaluation, baseline and smoke samples
-    (and, with ``run``, the customer metadata naming its MLflow run; with ``card``, its model card)."""
+    (``metadata``: more customer metadata, the gate's sentence and, when tracked, the MLflow run; with
+    ``card``, its model card)."""
     preprocess, train, evaluate = sources.preprocess, sources.train, sources.evaluate
     evaluation_uri = evaluate.output_uri(contract.EVALUATION_OUTPUT)
     baseline_uri = preprocess.output_uri("baseline")
@@ -127,7 +118,7 @@ def _register_step(
                 PROBLEM_TYPE_METADATA_KEY: p.problem.expr,
                 "TargetColumn": p.target.expr,
                 SMOKE_SAMPLES_METADATA_KEY: smoke_samples_uri,
-                **(run or {}),
+                **(metadata or {}),
             },
             model_card=card,
         ),

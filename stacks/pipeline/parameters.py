@@ -12,6 +12,13 @@ from stacks.pipeline.props import DefinitionProps
 #: The tracked pipeline's parameter naming the commit an execution runs (release.start_pipeline sets it).
 SOURCE_COMMIT: Final = "SourceCommit"
 UNKNOWN_COMMIT: Final = "unknown"
+#: QualityThreshold's value for "no absolute threshold" (Evaluate also takes an empty value).
+NO_THRESHOLD: Final = "none"
+
+
+def threshold_default(threshold: float | None) -> str:
+    """QualityThreshold's default: ``pipeline.qualityThreshold`` as text, or ``none``."""
+    return NO_THRESHOLD if threshold is None else f"{threshold:g}"
 
 
 @dataclass(frozen=True)
@@ -43,7 +50,8 @@ class PipelineParameters:
             string_parameter("ProblemType", props.problem_type, enum_values=contract.PROBLEM_TYPES),
             string_parameter("ProcessingInstanceType", props.processing_instance_type),
             string_parameter("TrainingInstanceType", props.training_instance_type),
-            float_parameter("QualityThreshold", props.quality_threshold),
+            # A number, or "none": the run's absolute threshold on its gate metric (Evaluate reads it).
+            string_parameter("QualityThreshold", threshold_default(props.quality_threshold)),
             float_parameter("ChampionMargin", props.champion_margin),
             string_parameter(SOURCE_COMMIT, UNKNOWN_COMMIT) if props.tracking_server_arn else None,
         )

@@ -181,7 +181,7 @@ def test_a_use_case_overrides_only_the_keys_it_names() -> None:
     assert fraud.sections.instances.training == "ml.m5.large"
     assert fraud.sections.instances.processing == env.instances.processing
     # ... and the environment's own sections are untouched
-    assert (env.pipeline.quality_threshold, env.instances.training) == (0.7, "ml.m5.xlarge")
+    assert (env.pipeline.quality_threshold, env.instances.training) == (None, "ml.m5.xlarge")
 
 
 def test_without_overrides_a_use_case_has_the_environments_sections() -> None:

@@ -14,8 +14,8 @@ from split_parts import make_splits, write_parts, write_transformer
 
 from ml_code import contract
 from ml_code.errors import DataValidationError
-from ml_code.steps.champion import Champion
-from ml_code.steps.evaluate import NO_CHAMPION_FLOOR, evaluate, extract_model, main, quality_gate
+from ml_code.steps.evaluate import evaluate, extract_model, load_model, main, score_split
+from ml_code.steps.gate_decision import ChampionScores, GateSettings
 from ml_code.steps.quality_metrics import quality_report
 from ml_code.steps.train import Hyperparameters, TrainingData, train
 
@@ -79,26 +79,6 @@ def test_quality_report_rejects_bad_calls(
         quality_report(problem, np.array(y), np.array(y, dtype=float), labels)
 
 
-# ----------------------------------------------------------------- gate
-def test_gate_without_champion_lets_any_candidate_pass() -> None:
-    report = {"binary_classification_metrics": {"auc": {"value": 0.8}}}
-    assert quality_gate("binary", report, None, 0.01) == {
-        "metric": "auc", "value": 0.8, "champion_value": None,
-        "champion_floor": NO_CHAMPION_FLOOR, "champion_model_package_arn": None,
-    }  # fmt: skip
-
-
-def test_gate_floor_is_champion_minus_margin() -> None:
-    report = {"regression_metrics": {"r2": {"value": 0.5}}}
-    gate = quality_gate("regression", report, Champion(value=0.6, model_package_arn="arn:champ"), 0.05)
-    assert (gate["metric"], gate["champion_value"], gate["champion_model_package_arn"]) == (
-        "r2",
-        0.6,
-        "arn:champ",
-    )
-    assert gate["champion_floor"] == pytest.approx(0.55)
-
-
 # ----------------------------------------------------------------- model + report
 @pytest.fixture(scope="module")
 def trained(tmp_path_factory: pytest.TempPathFactory) -> Path:
@@ -139,13 +119,21 @@ def test_extract_model_rejects_missing_and_unsafe_archives(tmp_path: Path) -> No
 
 
 def test_evaluate_writes_report_with_gate_and_plots(trained: Path, tmp_path: Path) -> None:
-    champion = Champion(value=0.7, model_package_arn="arn:aws:sagemaker:us-east-1:1:model-package/g/1")
-    report = evaluate(trained / "model", trained / "test", tmp_path,
-                      problem_type="binary", champion=champion, margin=0.02)  # fmt: skip
+    # GIVEN a champion whose predictions on the same rows are this model's own
+    arn = "arn:aws:sagemaker:us-east-1:1:model-package/g/1"
+    first = evaluate(trained / "model", trained / "test", tmp_path / "first", problem_type="binary")
+    assert first[contract.GATE_SECTION]["champion"] is None
+    own = evaluate_predictions(trained)
+    report = evaluate(trained / "model", trained / "test", tmp_path, problem_type="binary",
+                      settings=GateSettings(min_test_rows=10, min_class_rows=2),
+                      champion=ChampionScores(arn, own))  # fmt: skip
     written = json.loads((tmp_path / contract.EVALUATION_FILE).read_text())
     assert written == report
-    assert written[contract.GATE_SECTION]["value"] == written["binary_classification_metrics"]["auc"]["value"]
-    assert written[contract.GATE_SECTION]["champion_floor"] == pytest.approx(0.68)
+    gate = written[contract.GATE_SECTION]
+    assert gate["value"] == written["binary_classification_metrics"]["auc"]["value"]
+    assert gate["champion"]["improvement"] == 0.0
+    assert (gate["champion_model_package_arn"], gate["passed"], gate["decision"]) == (arn, 1, "passed")
+    assert "it is not worse than the approved champion (version 1)" in gate["message"]
     pngs = {p.name for p in tmp_path.glob("*.png")}
     assert pngs == {"roc_curve.png", "precision_recall_curve.png", "confusion_matrix.png"}
     assert all((tmp_path / p).read_bytes().startswith(b"\x89PNG") for p in pngs)
@@ -208,3 +196,9 @@ def test_main_reads_the_test_folder_in_chunks(
     written = tmp_path / "processing" / "output" / "evaluation" / contract.EVALUATION_FILE
     expected = evaluate(trained / "model", trained / "test", tmp_path / "direct", problem_type="binary")
     assert json.loads(written.read_text()) == expected
+
+
+def evaluate_predictions(trained: Path) -> np.ndarray:
+    """The trained model's predictions on its test parts, in file order."""
+    booster, transformer = load_model(trained / "model")
+    return score_split(booster, transformer, trained / "test")[1]

@@ -183,33 +183,19 @@ def test_evaluation_property_file_is_the_report_the_evaluate_step_writes(steps):
     assert report["FilePath"] == contract.EVALUATION_FILE
 
 
-def test_gate_compares_the_contract_metric_with_threshold_and_champion_floor(steps):
+def test_gate_reads_evaluates_decision(steps):
     conditions = steps["QualityGate"]["Arguments"]["Conditions"]
     report = _get(f"Steps.Evaluate.PropertyFiles.{steps['Evaluate']['PropertyFiles'][0]['PropertyFileName']}")
-    metric = {"Std:JsonGet": {"PropertyFile": report, "Path": contract.GATE_METRIC_PATH}}
-    floor = {"Std:JsonGet": {"PropertyFile": report, "Path": contract.GATE_CHAMPION_FLOOR_PATH}}
-    assert conditions == [
-        {
-            "Type": "GreaterThanOrEqualTo",
-            "LeftValue": metric,
-            "RightValue": _get("Parameters.QualityThreshold"),
-        },
-        {"Type": "GreaterThanOrEqualTo", "LeftValue": metric, "RightValue": floor},
-    ]
+    passed = {"Std:JsonGet": {"PropertyFile": report, "Path": contract.GATE_PASSED_PATH}}
+    assert conditions == [{"Type": "GreaterThanOrEqualTo", "LeftValue": passed, "RightValue": 1}]
     assert [s["Name"] for s in steps["QualityGate"]["Arguments"]["IfSteps"]] == ["Register"]
     assert [s["Name"] for s in steps["QualityGate"]["Arguments"]["ElseSteps"]] == ["QualityGateFailed"]
 
 
-def test_fail_message_quotes_the_metric_and_both_limits(steps):
-    values = steps["QualityGateFailed"]["Arguments"]["ErrorMessage"]["Std:Join"]["Values"]
-    paths = [v["Std:JsonGet"]["Path"] for v in values if isinstance(v, dict) and "Std:JsonGet" in v]
-    assert paths == [
-        contract.GATE_METRIC_NAME_PATH,
-        contract.GATE_METRIC_PATH,
-        contract.GATE_CHAMPION_FLOOR_PATH,
-    ]
-    assert _get("Parameters.QualityThreshold") in values
-    assert _get("Parameters.ChampionMargin") in values
+def test_fail_message_is_evaluates_sentence(steps):
+    message = steps["QualityGateFailed"]["Arguments"]["ErrorMessage"]
+    assert message["Std:JsonGet"]["Path"] == contract.GATE_MESSAGE_PATH
+    assert "1e9" not in json.dumps(steps)
 
 
 def test_register_step_registers_the_trained_model_with_its_report(steps):
@@ -272,6 +258,10 @@ def test_evaluate_command_line(steps):
         "--problem-type", _get("Parameters.ProblemType"),
         "--model-package-group", "demo-dev-models",
         "--champion-margin", _get("Parameters.ChampionMargin"),
+        "--threshold", _get("Parameters.QualityThreshold"),
+        "--gate-metric", "auto", "--min-lift", "0.05", "--confidence", "0.95", "--resamples", "1000",
+        "--min-test-rows", "50", "--min-class-rows", "10",
+        "--seed", "42",
         "--chunk-rows", "100000",
     ]  # fmt: skip
 
@@ -312,7 +302,7 @@ def test_parameters_and_their_defaults(definition):
         "ProblemType": ("String", "binary"),
         "ProcessingInstanceType": ("String", "ml.m5.large"),
         "TrainingInstanceType": ("String", "ml.m5.xlarge"),
-        "QualityThreshold": ("Float", 0.7),
+        "QualityThreshold": ("String", "0.7"),
         "ChampionMargin": ("Float", 0.01),
     }
 
