@@ -190,6 +190,7 @@ def _definition(
             quality_threshold=config.quality_threshold,
             champion_margin=config.champion_margin,
             gate=config.gate,
+            column_arguments=tuple(config.column_arguments()),
             use_spot=config.use_spot,
             target_column=use_case.target_column,
             problem_type=use_case.problem_type,

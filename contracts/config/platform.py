@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Annotated, Any, Final, Literal, Self, get_args
 
-from pydantic import Field, ValidationInfo, field_validator, model_validator
+from pydantic import AfterValidator, Field, ValidationInfo, field_validator, model_validator
 from pydantic.dataclasses import dataclass
 
 from contracts.config.base import (
@@ -28,6 +28,9 @@ from contracts.config.gate import GateConfig
 Persona = Literal["data_scientist", "ml_engineer", "approver"]
 PERSONAS: Final[tuple[str, ...]] = get_args(Persona)
 NetworkMode = Literal["create", "existing"]
+#: What ``pipeline.columns`` may set per column (ml_code.column_roles.OVERRIDES; a test pins them equal).
+ColumnRoleName = Literal["numeric", "categorical", "date", "identifier", "text", "drop"]
+COLUMN_ROLES: Final[tuple[str, ...]] = get_args(ColumnRoleName)
 #: Interface endpoints VpcOnly Studio and SageMaker jobs need, by short name.
 #: The value is the AWS service suffix (com.amazonaws.REGION.<suffix>).
 INTERFACE_ENDPOINTS: Final[Mapping[str, str]] = {
@@ -206,3 +209,16 @@ class PipelineConfig:
     max_runtime_seconds: Annotated[int, integer(60, 432000)] = 3600
     scale: ScaleConfig = Field(default_factory=ScaleConfig)
     gate: GateConfig = Field(default_factory=GateConfig)
+    #: A role per raw column, over Preprocess's own decision (ml_code/column_roles.py): passed to Profile
+    #: and Preprocess as ``--column NAME=ROLE``; ``drop`` leaves the column out.
+    columns: Annotated[
+        dict[
+            Annotated[str, text(r"^[^\r\n]{1,256}$", "a column name")],
+            Annotated[ColumnRoleName, one_of(COLUMN_ROLES)],
+        ],
+        AfterValidator(lambda roles: dict(sorted(roles.items()))),
+    ] = Field(default_factory=dict)
+
+    def column_arguments(self) -> list[str]:
+        """``--column NAME=ROLE`` for each of ``columns``, by name."""
+        return [arg for name, role in self.columns.items() for arg in ("--column", f"{name}={role}")]

@@ -61,3 +61,5 @@ class DefinitionProps:
     tracking_server_arn: str | None = None
     #: ``pipeline.gate``: how Evaluate judges the candidate (static arguments of the Evaluate step).
     gate: GateConfig = field(default_factory=GateConfig)
+    #: ``pipeline.columns`` as Profile's and Preprocess's ``--column NAME=ROLE`` arguments (static).
+    column_arguments: tuple[str, ...] = ()
