@@ -129,3 +129,10 @@ def test_no_model_input_left_is_an_error() -> None:
     frame = pd.DataFrame({"id": [str(i) for i in range(50)], "y": ["0", "1"] * 25})
     with pytest.raises(DataValidationError, match=r"no column is left as a model input \(id: identifier\)"):
         column_roles(profile_chunks([frame], Settings(("id", "y"), "y", "binary")))
+
+
+def test_the_config_key_takes_the_roles_the_steps_take() -> None:
+    from contracts.config.platform import COLUMN_ROLES  # noqa: PLC0415 - the one test of the pair
+    from ml_code.column_roles import OVERRIDES  # noqa: PLC0415
+
+    assert COLUMN_ROLES == OVERRIDES
