@@ -35,6 +35,7 @@ from contracts.approved_model import ApprovedModel
 from contracts.config import AppConfig, load_config
 from contracts.names import model_package_group_name, training_pipeline_name
 from demo.accounts import tooling_lines, tooling_side
+from demo.arguments import parse_arguments
 from demo.batch_act import batch_act
 from demo.drift_act import check_drift, drift_lines
 from demo.release_act import approve, resolve_stages, ship
@@ -52,7 +53,7 @@ from emulator.local_aws import LocalAws, moto_server
 from emulator.provision import OfflinePipeline, pipeline_from, provision, upload_assets
 from emulator.runner import RunResult
 from emulator.tracking_server import LocalTrackingServer
-from ml_code import contract, sample_data
+from ml_code import sample_data
 
 SAMPLE_ROWS = 4000
 #: Pipeline parameters a user's own data overrides (stacks/pipeline/parameters.py).
@@ -60,7 +61,7 @@ TARGET_PARAMETER, PROBLEM_PARAMETER, THRESHOLD_PARAMETER = "TargetColumn", "Prob
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = _arguments(argv)
+    args = parse_arguments(argv, description=__doc__ or "")
     work: Path = args.work_dir.resolve()
     work.mkdir(parents=True, exist_ok=True)
     config = demo_config(args.env)
@@ -116,42 +117,6 @@ def _run(
         if second is not None:
             return side_by_side(aws, config, pipeline, second) or code
     return code
-
-
-def _arguments(argv: list[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(
-        prog="python -m demo", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    parser.add_argument("--env", default="dev", help="environment in cdk.json (default dev)")
-    parser.add_argument("--data", type=Path, help="your own CSV instead of the sample data")
-    parser.add_argument("--target", help="target column of --data")
-    parser.add_argument("--problem-type", choices=contract.PROBLEM_TYPES, help="problem type of --data")
-    parser.add_argument("--threshold", help="QualityThreshold: a floor on the gate metric, or none")
-    parser.add_argument(
-        "--work-dir", type=Path, default=ROOT / ".demo", help="where runs go (default .demo/)"
-    )
-    parser.add_argument("--cdk-out", type=Path, help="use this synthesized cdk.out instead of synthesizing")
-    parser.add_argument(
-        "--runs", type=int, default=2, choices=(1, 2), help="1 = register only; 2 = also champion"
-    )
-    parser.add_argument(
-        "--no-release", action="store_true", help="stop after training (no deploy, smoke test or drift)"
-    )
-    parser.add_argument(
-        "--use-case",
-        help="then an additional use case of --env on the same stand-in, and both side by side "
-        "(make demo USE_CASE=fraud runs the cases env's)",
-    )
-    parser.add_argument(
-        "--mlflow-url",
-        help="with tracking.enabled: log to this running MLflow server (default: start one on .demo/mlflow)",
-    )
-    args = parser.parse_args(argv)
-    if args.data is not None and not (args.target and args.problem_type):
-        parser.error("--data needs --target and --problem-type (make demo DATA=… TARGET=… PROBLEM=…)")
-    if args.data is not None and not args.data.is_file():
-        parser.error(f"--data {args.data}: no such file")
-    return args
 
 
 def demo_config(env_name: str) -> AppConfig:
