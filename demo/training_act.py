@@ -13,11 +13,14 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from botocore.exceptions import ClientError
+
 from emulator.local_aws import LocalAws
 from emulator.provision import OfflinePipeline
 from emulator.report import summary_lines
 from emulator.runner import RunResult, run_pipeline
 from ml_code import contract
+from ml_code.steps.preprocess_outputs import FEATURE_REPORT_FILE
 
 
 def run_and_report(
@@ -52,6 +55,7 @@ def run_and_report(
     )
     print()
     print("\n".join(summary_lines(result, aws)))
+    print("\n".join(feature_lines(result, aws)))
     print("\n".join(gate_lines(result, aws)))
     return result
 
@@ -74,6 +78,22 @@ def gate_lines(result: RunResult, aws: LocalAws) -> list[str]:
     outcome = next((s.outputs["Outcome"] for s in result.steps if "Outcome" in s.outputs), "not reached")
     words = {"true": "passed → registered", "false": "held → not registered"}
     return [f"  Gate: {gate['message']}", f"  Gate outcome: {words.get(outcome, outcome)}"]
+
+
+def feature_lines(result: RunResult, aws: LocalAws) -> list[str]:
+    """Preprocess's feature report, one line per raw column: its role and why (none: no lines)."""
+    for properties in result.properties.values():
+        outputs = properties.get("ProcessingOutputConfig", {}).get("Outputs", {})
+        if "baseline" in outputs and "transformer" in outputs:  # Preprocess's outputs
+            uri = outputs["baseline"]["S3Output"]["S3Uri"].rstrip("/")
+            try:
+                report = json.loads(aws.read_object(f"{uri}/{FEATURE_REPORT_FILE}"))
+            except ClientError:  # a run from before the report: nothing to show
+                return []
+            return ["  Columns:"] + [
+                f"    {c['name']:<20} {c['role']:<11} {c['reason']}" for c in report["columns"]
+            ]  # fmt: skip
+    return []
 
 
 def evaluation_report(result: RunResult, aws: LocalAws) -> dict[str, Any] | None:
