@@ -13,7 +13,6 @@ tier is skipped with the command to run, except in CI (``CI`` set), where it fai
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 from datetime import UTC, datetime
@@ -30,7 +29,6 @@ from contract_definitions import (
     training_pipeline_requests,
 )
 from contract_jobs import (
-    CHAMPION_VALUE,
     CONTRACT_PYTHON,
     IMAGE,
     INTERPRETERS,
@@ -137,13 +135,13 @@ def model_tar(workspace: Path, training_runs: dict[str, JobRun]) -> Path:
     return tar_model(run.file(contract.TRAINING_MODEL_DIR), workspace / "model.tar.gz")
 
 
-def seed_champion(aws: LocalAws) -> str:
-    """An approved version with a readable report in the stand-in, so Evaluate's lookup finds it."""
+def seed_champion(aws: LocalAws, model_tar: Path) -> str:
+    """An approved version in the stand-in whose model.tar.gz is ``model_tar``, so Evaluate's lookup
+    finds it, downloads it and scores it on the run's raw test rows (the same model: improvement 0)."""
     options = {"endpoint_url": aws.endpoint_url, "region_name": REGION, **FAKE_CREDENTIALS}
     s3, sagemaker = boto3.client("s3", **options), boto3.client("sagemaker", **options)
     s3.create_bucket(Bucket="champion", CreateBucketConfiguration={"LocationConstraint": REGION})
-    report = {contract.GATE_SECTION: {"metric": "auc", "value": CHAMPION_VALUE}}
-    s3.put_object(Bucket="champion", Key="evaluation.json", Body=json.dumps(report).encode())
+    s3.put_object(Bucket="champion", Key="model.tar.gz", Body=model_tar.read_bytes())
     sagemaker.create_model_package_group(ModelPackageGroupName=MODEL_PACKAGE_GROUP)
     container = {"Image": "champion-image", "ModelDataUrl": "s3://champion/model.tar.gz"}
     created = sagemaker.create_model_package(
@@ -153,11 +151,6 @@ def seed_champion(aws: LocalAws) -> str:
             "Containers": [container],
             "SupportedContentTypes": [contract.CONTENT_TYPE_CSV],
             "SupportedResponseMIMETypes": [contract.CONTENT_TYPE_CSV],
-        },
-        ModelMetrics={
-            "ModelQuality": {
-                "Statistics": {"ContentType": "application/json", "S3Uri": "s3://champion/evaluation.json"}
-            }
         },
     )
     return str(created["ModelPackageArn"])
@@ -181,7 +174,7 @@ def evaluate_runs(
     shutil.copy2(model_tar, model_dir / model_tar.name)
     sources = {"code": bundle, "model": model_dir, "test": image_splits["test"]}
     with moto_server() as aws:
-        champion = seed_champion(aws)
+        champion = seed_champion(aws, model_tar)
         runs = {
             i.name: run_processing(
                 workspace / f"evaluate-{n}", i, pipeline_requests["Evaluate"], sources, aws

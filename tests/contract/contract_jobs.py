@@ -68,8 +68,6 @@ OFFLINE: Final = Interpreter("offline runner (Python 3.11)", None, {})
 INTERPRETERS: Final = (IMAGE, OFFLINE)
 #: Where the image-side jobs that call AWS find the boto3 endpoint shim (image_site/sitecustomize.py).
 IMAGE_SITE: Final = Path(__file__).resolve().parent / "image_site"
-#: The gate value of the approved champion the Evaluate runs find (conftest.seed_champion).
-CHAMPION_VALUE: Final = 0.5
 
 
 @dataclass(frozen=True)
