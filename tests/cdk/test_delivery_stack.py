@@ -179,10 +179,10 @@ def test_an_undeliverable_approval_waits_in_the_delivery_dead_letter_queue(defau
 
 def test_deploy_goes_staging_then_manual_gate_then_prod(default: dict[str, Any]) -> None:
     deploy = _pipelines(default)[f"{PREFIX}-deploy"]
-    assert [s["Name"] for s in deploy["Stages"]] == ["Source", "Staging", "Approve", "Prod"]
-    (staging,) = deploy["Stages"][1]["Actions"]
-    (gate,) = deploy["Stages"][2]["Actions"]
-    (prod,) = deploy["Stages"][3]["Actions"]
+    # the shipped dev shadow-tests on prod first (tests/cdk/test_deploy_shadow_stage.py)
+    assert [s["Name"] for s in deploy["Stages"]] == ["Source", "Staging", "Shadow", "Approve", "Prod"]
+    stages = {s["Name"]: s["Actions"] for s in deploy["Stages"]}
+    (staging,), (gate,), (prod,) = stages["Staging"], stages["Approve"], stages["Prod"]
     assert gate["ActionTypeId"] == {
         "Category": "Approval",
         "Owner": "AWS",
@@ -191,7 +191,8 @@ def test_deploy_goes_staging_then_manual_gate_then_prod(default: dict[str, Any])
     }
     assert "#{Staging.MODEL_VERSION}" in gate["Configuration"]["CustomData"]
     assert "NotificationArn" in gate["Configuration"]
-    assert f"#/endpoints/{PREFIX}-staging" in json.dumps(gate["Configuration"]["ExternalEntityLink"])
+    # after a shadow test the reviewer looks at prod, where the shadow ran
+    assert f"#/endpoints/{PREFIX}-prod" in json.dumps(gate["Configuration"]["ExternalEntityLink"])
     assert staging["Namespace"] == "Staging"
     # the staging build gets its own execution ID (to stop it when the version is live already)
     assert json.loads(staging["Configuration"]["EnvironmentVariables"]) == [
@@ -301,7 +302,7 @@ def test_deploy_roles_invoke_only_their_own_endpoint(default: dict[str, Any], st
 
 def test_builds_are_encrypted_logged_and_unprivileged(default: dict[str, Any]) -> None:
     projects = resources(default, "AWS::CodeBuild::Project")
-    assert len(projects) == 3
+    assert len(projects) == 4  # build, staging, prod's shadow test, prod
     groups = resources(default, "AWS::Logs::LogGroup")
     for project in projects.values():
         props = project["Properties"]
@@ -311,8 +312,10 @@ def test_builds_are_encrypted_logged_and_unprivileged(default: dict[str, Any]) -
         group = props["LogsConfig"]["CloudWatchLogs"]["GroupName"]["Ref"]
         assert "KmsKeyId" in groups[group]["Properties"]
         assert groups[group]["Properties"]["RetentionInDays"] > 0
-        # deploy builds outlast CloudFormation's blue/green endpoint rollout
-        assert props["TimeoutInMinutes"] == (120 if "-deploy-" in props["Name"] else 60)
+        # deploy builds outlast CloudFormation's blue/green endpoint rollout (the shadow test's
+        # also its window: dev's 60 minutes)
+        expected = 60 if "-deploy-" not in props["Name"] else 180 if "-shadow" in props["Name"] else 120
+        assert props["TimeoutInMinutes"] == expected
 
 
 def test_scheduled_retraining_may_only_start_the_training_pipeline(connected: dict[str, Any]) -> None:
