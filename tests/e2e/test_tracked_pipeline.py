@@ -206,7 +206,9 @@ def test_the_registered_version_carries_its_card_naming_the_run_and_the_gate(aws
     assert details["mlflow_experiment_id"] == tracking["experiment_id"]
     assert details["pipeline_execution_arn"] == _execution_arn("passedrun01")
     assert details["gate"] == contract.GATE_PASSED
-    assert content["evaluation_details"][0]["evaluation_observation"].startswith("Passed: test auc ")
+    observation = content["evaluation_details"][0]["evaluation_observation"]
+    assert observation.startswith("Passed: auc ")
+    assert observation.endswith("; no approved champion yet.")
     assert content["model_overview"]["model_artifact"] == [result.step("Train").outputs["model"]]
 
 
@@ -258,6 +260,7 @@ def test_a_rejected_candidate_is_a_failed_run_with_the_gates_message(aws, server
     assert run.info.run_name == "rejectedrun1"
     assert run.data.tags["mlops.gate"] == contract.GATE_REJECTED
     assert run.data.tags["mlops.gate_message"] == result.step("QualityGateFailed").message
+    assert " is below the threshold 1.01 " in run.data.tags["mlops.gate_message"]
     assert run.data.tags["mlops.steps"].endswith(",QualityGate,TrackRejected,QualityGateFailed")
     assert any(name.endswith("auc.value") for name in run.data.metrics)
 
