@@ -43,7 +43,8 @@ def test_the_async_stage_build_round_trips_through_its_own_folders_only(delivery
     put, read = staging["PutAsyncRequests"], staging["ReadAsyncAnswers"]
     assert put["Action"] == "s3:PutObject"
     assert f"/async-inference/{PREFIX}-staging/input/*" in _text(put)
-    assert "output/" not in _text(put) and "failures/" not in _text(put)
+    assert "output/" not in _text(put)
+    assert "failures/" not in _text(put)
     assert read["Action"] == "s3:GetObject"
     assert f"/async-inference/{PREFIX}-staging/output/*" in _text(read)
     assert f"/async-inference/{PREFIX}-staging/failures/*" in _text(read)
@@ -59,5 +60,7 @@ def test_a_real_time_stage_build_keeps_invoke_endpoint_and_no_async_folders(deli
     # both describe their endpoint and its configs (smoke checks the mode first), nothing else
     for stage, sids in (("staging", _by_sid(delivery, "staging")), ("prod", prod)):
         describe = sids["DescribeTheStageEndpoint"]
-        assert sorted(describe["Action"]) == ["sagemaker:DescribeEndpoint", "sagemaker:DescribeEndpointConfig"]
+        assert sorted(describe["Action"]) == [
+            "sagemaker:DescribeEndpoint", "sagemaker:DescribeEndpointConfig",
+        ]  # fmt: skip
         assert f"endpoint-config/{PREFIX}-{stage}-*" in _text(describe)

@@ -129,4 +129,4 @@ def test_no_nag_findings(synthesized: tuple[EndpointStack, dict[str, Any], set[s
 
 def test_a_shadow_version_without_a_shadow_section_is_refused() -> None:
     with pytest.raises(ValueError, match=r"names shadow version 5 but endpoints\.prod\.shadow is not set"):
-        build(stage("prod", {}), WITH_SHADOW)
+        build(stage("prod", {"shadow": None}), WITH_SHADOW)

@@ -30,6 +30,7 @@ def _multi_account(org: str | None = None, *, qualifier: str | None = None) -> A
         endpoints = env.setdefault("endpoints", {})
         endpoints.setdefault("staging", {})["account"] = STAGING
         endpoints.setdefault("prod", {})["account"] = PROD
+        endpoints["prod"].pop("shadow", None)  # dev's shadow test is for a tooling-account prod only
 
     return edit
 

@@ -262,7 +262,7 @@ def test_the_stack_names_this_environments_server_in_the_definition(synthesized)
     assert synthesized.config.env.tracking.enabled
     path = synthesized.outdir / f"{synthesized.config.prefix}-pipeline.template.json"
     template = json.loads(path.read_text())
-    [pipeline] = [r for r in template["Resources"].values() if r["Type"] == "AWS::SageMaker::Pipeline"]
+    pipeline = template["Resources"]["Pipeline"]  # the training pipeline (beside it: BatchScore...)
     body, variables = pipeline["Properties"]["PipelineDefinition"]["PipelineDefinitionBody"]["Fn::Sub"]
     # THEN the definition's ${TrackingServerArn} is the server's ARN in this account and region
     arn = json.dumps(variables["TrackingServerArn"])

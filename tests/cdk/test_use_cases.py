@@ -170,7 +170,8 @@ def test_a_use_cases_overrides_reach_its_stacks_only(tmp_path: Path) -> None:
     # THEN fraud's pipeline gates on 0.85 by default, and fraud's topic alone tells its team
     (pipeline,) = resources(synthesized.raw["fraud-pipeline"], "AWS::SageMaker::Pipeline").values()
     body = json.dumps(pipeline["Properties"]["PipelineDefinition"]["PipelineDefinitionBody"])
-    assert '{\\"DefaultValue\\":0.85,\\"Name\\":\\"QualityThreshold\\"' in body
+    # (QualityThreshold is a String parameter: a number, or none)
+    assert '{\\"DefaultValue\\":\\"0.85\\",\\"Name\\":\\"QualityThreshold\\"' in body
     subscribed = {
         part: [s["Properties"]["Endpoint"] for s in resources(t, "AWS::SNS::Subscription").values()]
         for part, t in synthesized.raw.items()

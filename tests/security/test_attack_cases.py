@@ -344,7 +344,9 @@ def _job_steps(steps: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return out
 
 
-@pytest.mark.parametrize("pipeline", ["pipeline/", "monitoring/"], ids=["training-pipeline", "drift-check"])
+@pytest.mark.parametrize(
+    "pipeline", ["pipeline/Pipeline", "monitoring/"], ids=["training-pipeline", "drift-check"]
+)
 def test_every_job_the_synthesized_pipelines_create_is_allowed(access: Access, pipeline: str) -> None:
     """Each Processing/Training step's request, as SageMaker Pipelines sends it with the step's
     role (parameters at their defaults), passes its role's conditions; the role may pass itself."""

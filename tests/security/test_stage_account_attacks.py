@@ -51,6 +51,7 @@ def stage(tmp_path_factory: pytest.TempPathFactory) -> StagePolicies:
     env.update({"account": TOOLING, "region": REGION, "organizationId": ORG})
     env["endpoints"]["staging"]["account"] = STAGING
     env["endpoints"]["prod"]["account"] = PROD
+    env["endpoints"]["prod"].pop("shadow", None)  # dev's shadow test is for a tooling-account prod only
     approved = APPROVED.model_copy(
         update={
             "model_package_arn": f"arn:aws:sagemaker:{REGION}:{TOOLING}:model-package/{PREFIX}-models/3",
