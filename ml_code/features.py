@@ -246,7 +246,8 @@ class FeatureTransformer:
         """Rebuild from :meth:`to_dict` (either readable version); raises ValueError for another one."""
         if data.get("format_version") not in READABLE_VERSIONS:
             raise ValueError(
-                f"transformer format_version {data.get('format_version')!r} is not 1 or 2 (this code reads those)"
+                f"transformer format_version {data.get('format_version')!r} is not 1 or 2 "
+                "(this code reads those)"
             )
         return cls(
             target=data["target"], problem_type=data["problem_type"],
