@@ -5,7 +5,8 @@ The default floor is relative: beat the naive baseline (the best constant predic
 per metric (``{"auc": 0.7}``); the run's ``QualityThreshold`` parameter (default:
 ``pipeline.qualityThreshold``, the old key, when set) is the threshold of the run's gate metric and
 wins over ``thresholds`` for it. Against the approved champion, the challenger must not be worse by
-more than ``pipeline.championMargin`` at ``confidence`` (a seeded paired bootstrap of ``resamples``).
+more than ``pipeline.championMargin`` (for RMSE, MAE or log-loss: that share of the champion's value)
+at ``confidence`` (a seeded paired bootstrap of ``resamples``).
 Fewer than ``minTestRows`` test rows, or a class with fewer than ``minClassRows``: "cannot judge".
 """
 

@@ -40,7 +40,7 @@ class Interval:
 
 def _improvement(metric: GateMetric, higher_is_better: bool, y: Array, new: Array, old: Array) -> float:
     difference = metric(y, new) - metric(y, old)
-    return difference if higher_is_better else -difference
+    return difference + 0.0 if higher_is_better else 0.0 - difference  # never IEEE's -0.0
 
 
 def paired_bootstrap(
@@ -80,4 +80,4 @@ def paired_bootstrap(
     if len(finite) * 2 < resamples:
         raise ValueError(f"only {len(finite)} of {resamples} resamples gave a finite difference")
     lower, upper = np.quantile(finite, [1.0 - confidence, confidence])
-    return Interval(point, float(lower), float(upper), confidence, len(finite))
+    return Interval(point, float(lower) + 0.0, float(upper) + 0.0, confidence, len(finite))

@@ -7,8 +7,10 @@ In order, the candidate is held when:
    would be noise, so the sentence says what to do instead (more data, a larger test fraction);
 2. it misses an absolute threshold on its metric (``QualityThreshold``, else ``pipeline.gate.thresholds``);
 3. it does not beat the naive baseline (:mod:`ml_code.steps.gate_baselines`) by ``min_lift``;
-4. the approved champion, scored on the same test rows, is better by more than ``margin`` at
-   ``confidence`` (:mod:`ml_code.steps.gate_bootstrap`).
+4. the approved champion, scored on the same test rows, is better by more than the margin at
+   ``confidence`` (:mod:`ml_code.steps.gate_bootstrap`). The margin is ``margin`` itself for a score
+   (AUC, macro-F1, r2) and that share of the champion's error for an error (RMSE, MAE, log-loss), as
+   the naive floor's lift is: an RMSE in the target's units (say 65) has no use for 0.01 of them.
 
 Otherwise it passes. A champion that could not be scored is named in the sentence and not compared.
 The section holds ``decision`` ("passed"/"held"), ``passed`` (1/0: the pipeline's condition),
@@ -28,6 +30,7 @@ from ml_code.contract import GATE_HIGHER_IS_BETTER
 from ml_code.steps.gate_baselines import (
     BASELINE_WORDS,
     DEFAULT_MIN_LIFT,
+    RELATIVE_LIFT,
     Floor,
     gate_metric,
     gate_metric_name,
@@ -112,12 +115,19 @@ def _compare(
         )  # fmt: skip
     except ValueError as exc:
         return {**found, "error": f"the paired bootstrap failed: {exc}"}, None
+    value = score(y_true, champion.predictions)
     found.update(
-        value=score(y_true, champion.predictions), improvement=interval.improvement, lower=interval.lower,
+        value=value, improvement=interval.improvement, lower=interval.lower,
         upper=interval.upper, confidence=interval.confidence, resamples=interval.resamples,
-        margin=settings.margin,
+        margin=settings.margin, allowed=allowed_loss(metric, settings.margin, value),
     )  # fmt: skip
     return found, interval
+
+
+def allowed_loss(metric: str, margin: float, champion_value: float) -> float:
+    """How much worse than the champion the challenger may be: ``margin`` for a score, that share of
+    the champion's value for an error."""
+    return margin * abs(champion_value) if metric in RELATIVE_LIFT else margin
 
 
 def decide(
@@ -152,7 +162,7 @@ def decide(
         )
         section["champion_model_package_arn"] = champion.model_package_arn
         section["champion_value"] = section["champion"].get("value")
-    reason, message = _verdict(section, floor, interval, cannot_judge(y_true, labels, settings), settings)
+    reason, message = _verdict(section, floor, interval, cannot_judge(y_true, labels, settings))
     passed = reason == "passed"
     section.update(
         decision="passed" if passed else "held", passed=int(passed), reason=reason, message=message
@@ -162,7 +172,7 @@ def decide(
 
 
 def _verdict(
-    section: Mapping[str, Any], floor: Floor, interval: Interval | None, too_few: str | None, s: GateSettings
+    section: Mapping[str, Any], floor: Floor, interval: Interval | None, too_few: str | None
 ) -> tuple[str, str]:
     """The reason code and the sentence."""
     metric, value, rows, threshold = (
@@ -173,7 +183,7 @@ def _verdict(
     )
     higher = GATE_HIGHER_IS_BETTER[metric]
     measured = f"{metric} {number(value)} on {rows} test rows"
-    versus = champion_words(section["champion"], s.margin)
+    versus = champion_words(section["champion"], metric)
     if too_few is not None:
         return "cannot_judge", cannot_judge_words(measured, too_few)
     if threshold is not None and not (value >= threshold if higher else value <= threshold):
@@ -185,6 +195,6 @@ def _verdict(
     )
     if not floor.reached(value, metric):
         return "baseline", held_words(f"{measured} does not beat {baseline}", versus)
-    if interval is not None and interval.lower < -s.margin:
+    if interval is not None and interval.lower < -section["champion"]["allowed"]:
         return "champion", held_words(f"{measured} beats {baseline}, but {versus}", None)
     return "passed", f"Passed: {measured} beats {baseline}; {versus}."

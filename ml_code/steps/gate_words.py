@@ -9,6 +9,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, Final
 
+from ml_code.steps.gate_baselines import RELATIVE_LIFT
+
 METADATA_LIMIT: Final = 256
 _METADATA_PUNCTUATION: Final = frozenset("_.:/=+-@ ")
 _METADATA_WORDS: Final = (("%", " percent"), (">=", "at least"), ("<=", "at most"))
@@ -20,7 +22,8 @@ def number(value: float) -> str:
 
 
 def signed(value: float) -> str:
-    return f"{value:+.3g}"
+    """``+0.012``, ``-0.5``; no ``-0`` (adding 0.0 turns IEEE's negative zero into zero)."""
+    return f"{value + 0.0:+.3g}"
 
 
 def version_of(arn: str) -> str:
@@ -29,19 +32,28 @@ def version_of(arn: str) -> str:
     return f"version {tail}" if tail.isdigit() else arn
 
 
-def champion_words(champion: Mapping[str, Any] | None, margin: float) -> str:
-    """How the candidate compares with the approved champion, or that there is none to compare with."""
+def champion_words(champion: Mapping[str, Any] | None, metric: str) -> str:
+    """How the candidate compares with the approved champion, or that there is none to compare with.
+
+    ``champion``: the gate section's ``champion`` (``allowed``: the margin in the metric's units).
+    """
     if champion is None:
         return "no approved champion yet"
     who = f"the approved champion ({version_of(champion['model_package_arn'])})"
     if champion.get("value") is None:
         return f"{who} could not be scored ({champion.get('error')}), so it was not compared"
-    worse = champion["lower"] < -margin
+    allowed, margin = champion["allowed"], champion["margin"]
+    worse = champion["lower"] < -allowed
+    margin_words = (
+        f"the margin: {margin * 100:g} % of the champion's {metric}"
+        if metric in RELATIVE_LIFT
+        else "the margin"
+    )
     return (
         f"{'it is worse than' if worse else 'it is not worse than'} {who}, which scores "
         f"{number(champion['value'])} on the same rows: improvement {signed(champion['improvement'])}, "
         f"{champion['confidence'] * 100:g} % lower bound {signed(champion['lower'])} "
-        f"{'<' if worse else '>='} -{margin:g} (the margin)"
+        f"{'<' if worse else '>='} -{number(allowed)} ({margin_words})"
     )
 
 

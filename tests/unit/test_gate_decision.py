@@ -120,6 +120,39 @@ def test_a_fixed_margin_would_pass_what_the_interval_holds() -> None:
     assert gate["reason"] == "champion"
 
 
+@pytest.mark.parametrize(("noise", "reason", "compared"), [(3.0, "passed", ">="), (30.0, "champion", "<")])
+def test_an_error_metrics_margin_is_a_share_of_the_champions_error(
+    noise: float, reason: str, compared: str
+) -> None:
+    # GIVEN a regression champion with an RMSE of about 58 (the target's units), and a challenger that
+    # adds a little noise (3) or much (30) to its predictions
+    rng = np.random.default_rng(7)
+    y = rng.normal(150, 77, 400)
+    champion = y + rng.normal(0, 60, 400)
+    challenger = champion + np.random.default_rng(8).normal(0, noise, 400)
+    # WHEN judged with the default margin 0.01
+    gate = decide("regression", y, challenger, None, GateSettings(), champion=ChampionScores(ARN, champion))
+    # THEN the loss allowed is 1 % of the champion's RMSE, not 0.01 RMSE units
+    found = gate["champion"]
+    assert found["allowed"] == pytest.approx(0.01 * found["value"])
+    assert gate["reason"] == reason
+    assert found["lower"] < -0.01  # an absolute 0.01 would hold even the near-identical challenger
+    assert (
+        f"lower bound {found['lower']:+.3g} {compared} -{found['allowed']:.4g} "
+        "(the margin: 1 % of the champion's rmse)"
+    ) in gate["message"]
+
+
+def test_identical_models_differ_by_zero_not_minus_zero() -> None:
+    y, predictions = _regression(200, 0.8)
+    gate = decide("regression", y, predictions, None, GateSettings(),
+                  champion=ChampionScores(ARN, predictions))  # fmt: skip
+    assert (gate["champion"]["improvement"], gate["champion"]["lower"]) == (0.0, 0.0)
+    assert "improvement +0, 95 % lower bound +0 >= " in gate["message"]
+    assert "-0," not in gate["message"]
+    assert not str(gate["champion"]["improvement"]).startswith("-")
+
+
 def test_an_unreadable_champion_is_named_and_not_compared() -> None:
     y, predictions = _regression(200, 0.8)
     gate = decide("regression", y, predictions, None, GateSettings(),
