@@ -53,6 +53,7 @@ from ml_code.feature_columns import (
     to_number,
 )
 from ml_code.feature_dates import date_parts, parse_date
+from ml_code.feature_labels import Label, as_int_label, as_str_label, labels_of
 
 #: Names other code imports from here (serving, drift, steps, tests).
 __all__ = [
@@ -70,22 +71,8 @@ FORMAT_VERSION: Final = 2
 #: The versions from_dict reads (version 1: models registered before date features).
 READABLE_VERSIONS: Final = (1, 2)
 
-Label = int | str
 _INPUT_ROLES: Final = frozenset({"numeric", "categorical", "date"})
 _ROLE_TEXT: Final = {"identifier": "an identifier", "dropped": "dropped in pipeline.columns"}
-
-
-def _labels_of(target: pd.Series[Any]) -> list[Label]:
-    """Sorted distinct labels: ints when every label is integral, else strings."""
-    values = target.dropna().unique().tolist()
-    if all(isinstance(v, int | float | bool | np.number) for v in values):
-        if not all(float(v).is_integer() for v in values):
-            raise DataValidationError(
-                f"target {target.name!r} has non-integer numeric labels (e.g. {values[:3]}); "
-                "use --problem-type regression for a continuous target"
-            )
-        return sorted({int(v) for v in values})
-    return sorted({str(v).strip() for v in values})
 
 
 @dataclass
@@ -127,7 +114,7 @@ class FeatureTransformer:
         inputs = [n for n in frame.columns if n != target and roles.get(str(n), "numeric") in _INPUT_ROLES]
         specs = [fit_spec(n, frame[n], max_categories, roles.get(str(n), "")) for n in inputs]
         excluded = {str(n): r for n, r in roles.items() if r not in _INPUT_ROLES and n != target}
-        labels = None if problem_type == "regression" else _labels_of(frame[target])
+        labels = None if problem_type == "regression" else labels_of(frame[target])
         return cls(target=target, problem_type=problem_type, features=specs, labels=labels, excluded=excluded)
 
     @property
@@ -217,7 +204,7 @@ class FeatureTransformer:
         if self.labels is None:
             return target.astype(np.float64).to_numpy()
         index: dict[Label, int] = {label: i for i, label in enumerate(self.labels)}
-        convert = _as_int_label if isinstance(self.labels[0], int) else _as_str_label
+        convert = as_int_label if isinstance(self.labels[0], int) else as_str_label
         as_label = [convert(v) for v in target]
         unknown = sorted({str(v) for v in as_label if v not in index})
         if unknown:
@@ -257,14 +244,3 @@ class FeatureTransformer:
     @classmethod
     def from_json(cls, text: str) -> FeatureTransformer:
         return cls.from_dict(json.loads(text))
-
-
-def _as_int_label(value: Any) -> Label:
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return str(value)
-
-
-def _as_str_label(value: Any) -> Label:
-    return str(value).strip()

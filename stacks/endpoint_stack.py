@@ -34,6 +34,7 @@ import aws_cdk as cdk
 from constructs import Construct
 
 from contracts import layout
+from contracts.approved_model import ApprovedModel
 from contracts.config import StageConfig
 from contracts.names import endpoint_name, stage_model_role_name
 from stacks.common.alarm_actions import FORWARDED
@@ -125,6 +126,10 @@ class EndpointStack(cdk.Stack):
         self.alarms, self.guarded = self._guarded_endpoint(config, shared)
         self.autoscaling = self._autoscaling(config)
         self.idle = self._idle_alarm(config, shared)
+        self._outputs(approved)
+
+    def _outputs(self, approved: ApprovedModel) -> None:
+        """What the release tools read back: the endpoint, the version (and its shadow), async topics."""
         cdk.CfnOutput(self, "EndpointName", value=self.endpoint_name)
         cdk.CfnOutput(self, "ModelPackageArn", value=approved.model_package_arn)
         cdk.CfnOutput(self, "ModelVersion", value=str(approved.version))

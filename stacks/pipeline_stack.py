@@ -79,19 +79,8 @@ class PipelineStack(cdk.Stack):
         )
         name = training_pipeline_name(shared.prefix)
         # Tracking: the definition names the server by ${TrackingServerArn} (this account and region).
-        tracking = {}
-        if shared.tracking_server_name is not None:
-            tracking["TrackingServerArn"] = tracking_server_arn(self, shared.tracking_server_name)
-        values = DeployValues(
-            artifact_bucket=shared.artifact_bucket.bucket_name,
-            code_bucket=bundle.s3_bucket_name,
-            image_registry=registry,
-            key_arn=shared.key.key_arn,
-            role_arn=self.execution_role.role.role_arn,
-            security_group_id=network.security_group.security_group_id,
-            subnet_ids=network.subnet_ids,
-            extra={"ModelPackageGroup": group, **tracking},
-        )
+        tracking = _tracking(self, shared)
+        values = _values(shared, bundle, registry, self.execution_role.role.role_arn, tracking)
         definition = _definition(
             config,
             shared.instances,
@@ -116,6 +105,29 @@ class PipelineStack(cdk.Stack):
         if batch is not None:
             use_case = use_case or _SAMPLE
             self.batch = _batch(self, batch, shared=shared, bundle=bundle, config=config, use_case=use_case)
+
+
+def _values(
+    shared: SharedResources, bundle: s3_assets.Asset, registry: str, role_arn: str, tracking: dict[str, str]
+) -> DeployValues:
+    """What the definition's ``${Name}`` placeholders become at deploy time."""
+    return DeployValues(
+        artifact_bucket=shared.artifact_bucket.bucket_name,
+        code_bucket=bundle.s3_bucket_name,
+        image_registry=registry,
+        key_arn=shared.key.key_arn,
+        role_arn=role_arn,
+        security_group_id=shared.network.security_group.security_group_id,
+        subnet_ids=shared.network.subnet_ids,
+        extra={"ModelPackageGroup": shared.model_package_group_name, **tracking},
+    )
+
+
+def _tracking(scope: Construct, shared: SharedResources) -> dict[str, str]:
+    """``{"TrackingServerArn": ...}`` with a tracking server, else nothing."""
+    if shared.tracking_server_name is None:
+        return {}
+    return {"TrackingServerArn": tracking_server_arn(scope, shared.tracking_server_name)}
 
 
 def _batch(
