@@ -40,6 +40,12 @@ CONDITION_KEYS: Final[Mapping[str, tuple[str, ...]]] = {
         "sagemaker:VpcSecurityGroupIds",
         "sagemaker:VpcSubnets",
     ),
+    # The reference also lists sagemaker:ModelArn (the model the job runs); no policy here uses it.
+    "sagemaker:CreateTransformJob": (
+        "sagemaker:InstanceTypes",
+        "sagemaker:OutputKmsKey",
+        "sagemaker:VolumeKmsKey",
+    ),
     "sagemaker:CreateEndpointConfig": ("sagemaker:InstanceTypes", "sagemaker:VolumeKmsKey"),
     "sagemaker:CreateModelPackage": ("sagemaker:ModelApprovalStatus",),
     "sagemaker:UpdateModelPackage": ("sagemaker:ModelApprovalStatus",),
@@ -123,9 +129,38 @@ def processing_job_context(request: Mapping[str, Any]) -> dict[str, Any]:
     )
 
 
+def transform_job_context(request: Mapping[str, Any]) -> dict[str, Any]:
+    """Context keys of a ``CreateTransformJob`` request: its instances and its two keys.
+
+    A Transform job has no VPC or network flags of its own: the model it runs carries them
+    (:func:`model_context`).
+    """
+    resources = request.get("TransformResources", {})
+    context: dict[str, Any] = {}
+    _put(
+        context,
+        "sagemaker:InstanceTypes",
+        [resources["InstanceType"]] if resources.get("InstanceType") else None,
+    )
+    _put(context, "sagemaker:VolumeKmsKey", resources.get("VolumeKmsKeyId"))
+    _put(context, "sagemaker:OutputKmsKey", _get(request, "TransformOutput", "KmsKeyId"))
+    return context
+
+
+def model_context(request: Mapping[str, Any]) -> dict[str, Any]:
+    """Context keys of a ``CreateModel`` request: its VPC and its network isolation."""
+    context: dict[str, Any] = {}
+    _put(context, "sagemaker:VpcSubnets", _get(request, "VpcConfig", "Subnets"))
+    _put(context, "sagemaker:VpcSecurityGroupIds", _get(request, "VpcConfig", "SecurityGroupIds"))
+    _put(context, "sagemaker:NetworkIsolation", request.get("EnableNetworkIsolation"))
+    return context
+
+
 JOB_CONTEXT = {
     "sagemaker:CreateTrainingJob": training_job_context,
     "sagemaker:CreateProcessingJob": processing_job_context,
+    "sagemaker:CreateTransformJob": transform_job_context,
+    "sagemaker:CreateModel": model_context,
 }
 
 
