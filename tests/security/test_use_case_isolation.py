@@ -39,7 +39,7 @@ from policy_eval import Decision, Request, authorize
 
 from contracts.config.bootstrap import CDK_DEFAULT_QUALIFIER
 from contracts.config.use_cases import UseCase
-from contracts.names import bootstrap_role_name, model_package_group_name
+from contracts.names import batch_pipeline_name, bootstrap_role_name, model_package_group_name
 
 BUILDERS = ("data_scientist", "ml_engineer")
 PERSONAS = (*BUILDERS, "approver")
@@ -196,6 +196,27 @@ def test_persona_cannot_run_the_other_use_cases_pipeline(
         me.from_studio(persona, stop, f"{other}/execution/abc123"),
         f"{asker} {persona} stops a run of {other}",
     )
+
+
+@pytest.mark.parametrize("persona", PERSONAS)
+@pytest.mark.parametrize(("asker", "owner"), DIRECTIONS)
+def test_persona_cannot_score_for_or_write_the_other_use_cases_batch(
+    views: dict[str, UseCaseView], asker: str, owner: str, persona: str
+) -> None:
+    """Issue 16: the other's batch pipeline (decided by name: ``cases`` has batch off, the persona
+    policies are the same either way) and its ``batch-scores/``; the asker's own data stays writable."""
+    me, them = views[asker].access, views[owner].access
+    role = me.persona(persona)
+    other = f"pipeline/{batch_pipeline_name(them.prefix)}"
+    denied(
+        me.from_studio(persona, "sagemaker:StartPipelineExecution", other),
+        f"{asker} {persona} starts {other}",
+    )
+    key = "batch-scores/exec-1/predictions/x.csv.out"
+    for bucket in (them.artifact_bucket, me.artifact_bucket):
+        denied(me.s3(role, "s3:PutObject", bucket, key), f"{asker} {persona} writes s3://{bucket}/{key}")
+    if persona in BUILDERS:
+        allowed(me.s3_object(role, "s3:PutObject", me.artifact_bucket, views[asker].data_object), "own data")
 
 
 @pytest.mark.parametrize("persona", PERSONAS)
