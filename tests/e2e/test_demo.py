@@ -71,15 +71,20 @@ def test_demo_registers_a_version_then_gates_a_second_against_it(
     assert registered[0].split()[1:3] == ["v1", "Approved"]
     assert registered[1].split()[1:3] == ["v2", "PendingManualApproval"]
     v1_arn = registered[0].split()[-1]
-    # ... the first run had no champion; the second was gated against v1's own report
+    # ... the first run had no champion; the second was compared with v1, rescored on its test rows
     assert lines.count("  Gate outcome: passed → registered") == 2
-    assert any("no approved champion yet" in line for line in lines)
+    gates = [line for line in lines if line.startswith("  Gate: ")]
+    assert len(gates) == 2
+    assert gates[0].startswith("  Gate: Passed: auc ")
+    assert gates[0].endswith("; no approved champion yet.")
+    assert "it is not worse than the approved champion (version 1), which scores " in gates[1]
     [report_path] = artefact(lines, "evaluation report")
     report = json.loads(Path(report_path).read_text())
     gate = report[contract.GATE_SECTION]
-    assert gate["champion_model_package_arn"] == v1_arn
-    assert gate["champion_floor"] == pytest.approx(gate["champion_value"] - 0.01)
-    assert gate["value"] >= gate["champion_floor"]
+    assert (gate["champion_model_package_arn"], gate["passed"]) == (v1_arn, 1)
+    assert gate["champion"]["error"] is None
+    assert gate["champion"]["lower"] <= gate["champion"]["improvement"] <= gate["champion"]["upper"]
+    assert gate["champion"]["lower"] >= -gate["champion"]["allowed"]
     # ... and the artefacts the last lines name are on disk: the model with its serving code, plots
     [model] = artefact(lines, "model")
     with tarfile.open(model) as tar:
@@ -166,7 +171,7 @@ def test_the_demo_runs_the_definition_the_template_holds(cdk_out: Path) -> None:
     # GIVEN the pipeline's definition body as CloudFormation receives it (JSON with ${...} tokens)
     # (the training pipeline's; the monitoring stack holds the drift check's)
     [template] = [json.loads(p.read_text()) for p in cdk_out.glob("*-pipeline.template.json")]
-    [resource] = [r for r in template["Resources"].values() if r["Type"] == "AWS::SageMaker::Pipeline"]
+    resource = template["Resources"]["Pipeline"]  # the training pipeline (beside it: BatchScore...)
     body = resource["Properties"]["PipelineDefinition"]["PipelineDefinitionBody"]
     raw = (
         body
@@ -223,7 +228,7 @@ def test_the_demo_takes_a_users_own_data(
         *("--data", str(data), "--target", "price", "--problem-type", "regression"),
     )
     assert code == 0, "\n".join(lines[-40:])
-    assert any(line.startswith("  Gate: challenger r2 ") for line in lines)
+    assert any(line.startswith("  Gate: Passed: rmse ") for line in lines)
     [registered] = artefact(lines, "registered")
     assert registered.split()[1:3] == ["v1", "PendingManualApproval"]
     # ... and the release path ships it (the smoke test checks regression answers), without the
@@ -232,10 +237,10 @@ def test_the_demo_takes_a_users_own_data(
     assert lines[-1] == "  result:            released to staging and prod; both smoke tests passed"
 
 
-def test_a_model_below_the_threshold_ends_in_the_fail_step(
+def test_a_model_that_does_not_beat_the_mean_is_held_with_exit_code_3(
     cdk_out: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], tracking_url: str
 ) -> None:
-    # GIVEN data whose target is noise: no model reaches the default r2 threshold
+    # GIVEN data whose target is noise: no model beats predicting the mean
     data = regression_csv(tmp_path / "noise.csv", signal=0.0)
     code, lines = run_demo(
         capsys,
@@ -243,11 +248,11 @@ def test_a_model_below_the_threshold_ends_in_the_fail_step(
         *("--mlflow-url", tracking_url),
         *("--data", str(data), "--target", "price", "--problem-type", "regression"),
     )
-    # THEN the run fails in the fail step, with the resolved message, and nothing is registered
-    assert code == 1
-    assert "  Gate outcome: failed → Fail step" in lines
-    assert lines[-1].startswith(
-        "  result:            FAILED: step 'QualityGateFailed' (Fail) failed: Quality gate"
-    )
-    assert "r2 = " in lines[-1]
+    # THEN the gate holds it, saying why, nothing is registered, and the demo ends with exit code 3
+    assert code == 3
+    [gate] = [line for line in lines if line.startswith("  Gate: ")]
+    assert gate.startswith("  Gate: Held: rmse ")
+    assert " does not beat the naive baseline (the mean as every prediction: " in gate
+    assert "  Gate outcome: held → not registered" in lines
+    assert lines[-1] == "  result:            held by the quality gate, nothing registered (exit code 3)"
     assert not artefact(lines, "registered")
