@@ -15,7 +15,7 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from constructs import Construct
 
-from contracts.layout import BATCH_SCORES_PREFIX, RUNS_PREFIX
+from contracts.layout import BATCH_SCORES_PREFIX, DATA_PREFIX, RUNS_PREFIX
 from stacks.batch.props import BatchPipelineProps
 from stacks.common.images import repository_arn
 from stacks.common.job_conditions import JobBoundary, job_conditions, model_conditions
@@ -23,7 +23,7 @@ from stacks.pipeline.execution_role import JOB_NAME_PREFIX, ExecutionRoleProps, 
 from stacks.pipeline.execution_runtime import arn
 
 #: Of the training role's statements, what scoring never does.
-_NOT_NEEDED = frozenset({"RegisterForReview", "ListModelVersions", "ReadWriteRuns"})
+_NOT_NEEDED = frozenset({"RegisterForReview", "ListModelVersions", "ReadWriteRuns", "ListDataAndRuns"})
 
 
 def batch_statements(
@@ -66,6 +66,12 @@ def batch_statements(
 def _storage(props: BatchPipelineProps) -> list[iam.PolicyStatement]:
     bucket = props.shared.artifact_bucket
     return [
+        iam.PolicyStatement(  # the training role's listing without pipeline-intermediates/ (never read)
+            sid="ListDataAndRuns",
+            actions=["s3:ListBucket"],
+            resources=[bucket.bucket_arn],
+            conditions={"StringLike": {"s3:prefix": [f"{DATA_PREFIX}*", f"{RUNS_PREFIX}*"]}},
+        ),
         iam.PolicyStatement(
             sid="ReadModelsAndBaselines",
             actions=["s3:GetObject"],

@@ -188,6 +188,11 @@ def test_the_transform_output_goes_to_batch_scores_only(access: Access) -> None:
         access.s3(role, "s3:GetObject", bucket, f"data-capture/{access.prefix}-prod/AllTraffic/x.jsonl"),
         "batch role reads prod's captured traffic",
     )
+    # it lists what its inputs are read from (the scored data, the version's baseline), nothing else
+    for prefix, may in (("data/batch/", True), ("pipeline-runs/exec-1/", True), ("batch-scores/", True),
+                        ("pipeline-intermediates/exec-1/", False), ("data-capture/", False)):  # fmt: skip
+        decision = access.s3(role, "s3:ListBucket", bucket, context={"s3:prefix": prefix})
+        (allowed if may else denied)(decision, f"batch role lists {prefix}")
 
 
 def test_the_batch_role_cannot_register_approve_or_list_versions(access: Access) -> None:
