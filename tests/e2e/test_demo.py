@@ -123,9 +123,21 @@ def test_demo_registers_a_version_then_gates_a_second_against_it(
     [reason] = [line.split(": ", 1)[1] for line in release if line.startswith("    reason recorded: ")]
     assert reason.startswith("drift: mlops-demo-dev-prod-drift — Violations Maximum = ")
     # ... and that run, on data that now includes the drifted population, registers v3 for review
-    assert release[-1] == (
+    shadow_at = release.index(next(line for line in release if line.startswith("Shadow test: ")))
+    release, shadow = release[:shadow_at], release[shadow_at:]
+    assert release[-2] == (
         "  result:            released to staging and prod; drift detected on prod traffic; "
         "retraining registered v3 (PendingManualApproval) for review"
+    )
+    # ... then v3 is approved and shadow-tested beside prod's v2 (dev's prod.shadow), and the report
+    # the gate would show is written: every request answered by production, copies captured apart
+    assert any(line.endswith(": production v2, shadow v3") for line in shadow)
+    assert "  200 of 200 requests answered by production; 200 copied to the shadow" in shadow
+    [report_path] = [line.split(": ", 1)[1] for line in shadow if line.startswith("  report: ")]
+    shadow_report = json.loads(Path(report_path).read_text())
+    assert shadow_report["paired"] == 200, shadow_report
+    assert shadow[-1] == (
+        "  result:            the gate waits with this summary; approving ships the shadow version to prod"
     )
     # ... and every run, the retraining too, is an MLflow run in the demo's own store, whose server
     # the demo started, named and stopped

@@ -25,6 +25,7 @@ def _stages(staging: dict[str, Any], prod: dict[str, Any]) -> dict[str, Any]:
     endpoints = copy.deepcopy(CONTEXT["environments"]["dev"].get("endpoints", {}))
     endpoints.setdefault("staging", {}).update(staging)
     endpoints.setdefault("prod", {}).update(prod)
+    endpoints["prod"].pop("shadow", None)  # dev's prod shadow-tests, which a stage elsewhere cannot
     return dict(endpoints)
 
 
