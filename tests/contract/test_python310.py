@@ -15,8 +15,9 @@ pytestmark = pytest.mark.contract
 
 #: Modules that run only on a developer's machine, never in the image, and what they need
 #: that the image does not have.
-LOCAL_ONLY = {  # `make serve`: the server, its sockets and its protocol
-    f"ml_code.serving.{name}": "No module named 'uvicorn'" for name in ("listeners", "one_send", "serve", "shadow")
+LOCAL_ONLY = {  # `make serve`: the server, its sockets, its protocol and its shadow variant
+    f"ml_code.serving.{name}": "No module named 'uvicorn'"
+    for name in ("listeners", "one_send", "serve", "shadow")
 }
 
 _IMPORT_ALL = """

@@ -25,9 +25,9 @@ def _stages(
     endpoints = context["environments"]["dev"]["endpoints"]
     for name, edit in (("staging", staging), ("prod", prod)):
         if edit is not None:
-            if "async" in edit:  # dev's prod shadow-tests, which an async stage cannot
-                edit = {"shadow": None, **edit}
-            merged = {**endpoints[name], **edit}
+            # dev's prod shadow-tests, which an async stage cannot
+            dropped = {"shadow": None} if "async" in edit else {}
+            merged = {**endpoints[name], **dropped, **edit}
             endpoints[name] = {key: value for key, value in merged.items() if value is not None}
     return tuple(load_config(context, "dev").env.endpoints)
 
