@@ -23,7 +23,6 @@ import numpy.typing as npt
 from sklearn import metrics as skm
 
 from ml_code.contract import GATE_HIGHER_IS_BETTER, GATE_METRIC_BY_PROBLEM, GATE_METRICS
-from ml_code.steps.quality_metrics import macro_f1
 
 Array = npt.NDArray[Any]
 GateMetric = Callable[[Array, Array], float]
@@ -40,8 +39,39 @@ BASELINE_WORDS: Final = {
 }
 
 
-def _auc(y: Array, s: Array) -> float:
-    return float(skm.roc_auc_score(y, s)) if len(np.unique(y)) > 1 else float("nan")
+def fast_auc(y: Array, s: Array) -> float:
+    """ROC AUC of scores ``s`` for labels ``y`` (1 = positive) as the Mann-Whitney statistic with
+    average ranks for ties, which equals scikit-learn's ``roc_auc_score``; NaN with one class.
+
+    The bootstrap computes it twice per resample: scikit-learn's input checks cost ~1.6 ms a call
+    (3 s for 1,000 resamples on 600 rows), this ~0.1 ms.
+    """
+    positive = np.asarray(y) == 1
+    n_pos = int(np.count_nonzero(positive))
+    n_neg = len(positive) - n_pos
+    if n_pos == 0 or n_neg == 0:
+        return float("nan")
+    scores = np.asarray(s, dtype=np.float64)
+    order = np.argsort(scores, kind="mergesort")
+    ordered = scores[order]
+    starts = np.flatnonzero(np.concatenate(([True], ordered[1:] != ordered[:-1])))
+    ends = np.append(starts[1:], len(ordered))
+    ranks = np.empty(len(ordered))
+    ranks[order] = np.repeat((starts + ends + 1) / 2.0, ends - starts)  # 1-based average ranks
+    return float((ranks[positive].sum() - n_pos * (n_pos + 1) / 2.0) / (n_pos * n_neg))
+
+
+def fast_macro_f1(y: Array, probabilities: Array) -> float:
+    """Macro-F1 of the argmax class over the labels seen in ``y`` or predicted (a label with no true
+    positive scores 0): scikit-learn's ``f1_score(average="macro", zero_division=0)``, without its
+    per-call checks (see :func:`fast_auc`)."""
+    truth = np.asarray(y).astype(np.int64)
+    predicted = np.asarray(probabilities).argmax(axis=1)
+    classes = np.asarray(probabilities).shape[1]
+    hits = np.bincount(truth[predicted == truth], minlength=classes)
+    seen = np.bincount(truth, minlength=classes) + np.bincount(predicted, minlength=classes)
+    present = seen > 0
+    return float(np.mean(2.0 * hits[present] / seen[present]))
 
 
 def _rmse(y: Array, p: Array) -> float:
@@ -78,7 +108,9 @@ def gate_metric(name: str, n_classes: int = 0) -> GateMetric:
     if name == "log_loss":
         labels = list(range(n_classes))
         return lambda y, p: float(skm.log_loss(y, p, labels=labels))
-    found: dict[str, GateMetric] = {"auc": _auc, "macro_f1": macro_f1, "rmse": _rmse, "mae": _mae, "r2": _r2}
+    found: dict[str, GateMetric] = {
+        "auc": fast_auc, "macro_f1": fast_macro_f1, "rmse": _rmse, "mae": _mae, "r2": _r2,
+    }  # fmt: skip
     return found[name]
 
 
