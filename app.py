@@ -17,7 +17,12 @@ CONTEXT_KEYS = ("env", "project", "environments", "approvedModelRoot")
 
 
 def main() -> None:
-    app = cdk.App()
+    synthesize(cdk.App())
+
+
+def synthesize(app: cdk.App) -> None:
+    """Build the platform from ``app``'s context and synthesize it into the app's output folder
+    (what ``cdk synth`` runs; the end-to-end tests also call it in their own process)."""
     context = {key: app.node.try_get_context(key) for key in CONTEXT_KEYS}
     # Approved-model files (written by `python -m release.resolve`) are read relative to the
     # project root, or to `-c approvedModelRoot=DIR` (the offline demo keeps its own there).

@@ -10,6 +10,7 @@ from __future__ import annotations
 import atexit
 import os
 import shutil
+import sys
 import tempfile
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
@@ -34,6 +35,8 @@ _SAFE_ENV = {
     "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": "20",
 }
 os.environ.update(_SAFE_ENV)
+# The helpers every tier shares (mlflow_server, app_synth) are importable by name.
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 for _var in ("AWS_PROFILE", "AWS_ENDPOINT_URL"):
     os.environ.pop(_var, None)
 # ml_code.serving.model_cache reads it; server subprocesses inherit it.

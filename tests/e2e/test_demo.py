@@ -9,7 +9,6 @@ runs in MLflow: the first test's demo starts and stops its own server; the other
 from __future__ import annotations
 
 import json
-import sys
 import tarfile
 import urllib.error
 import urllib.request
@@ -18,7 +17,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from app_synth import use_in_process_synth
 from mlflow.tracking import MlflowClient
+from mlflow_server import MlflowServer
 
 from demo import story
 from demo.synth import synth
@@ -26,10 +27,6 @@ from emulator.cfn import Assembly
 from emulator.provision import pipeline_from
 from emulator.standins import ACCOUNT
 from ml_code import contract
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from mlflow_server import MlflowServer
 
 pytestmark = [pytest.mark.slow, pytest.mark.cli]
 
@@ -230,8 +227,13 @@ def regression_csv(path: Path, *, signal: float, rows: int = 400) -> Path:
 
 
 def test_the_demo_takes_a_users_own_data(
-    cdk_out: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], tracking_url: str
+    cdk_out: Path,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    tracking_url: str,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    use_in_process_synth(monkeypatch)  # the release's synth in this process (app_synth.py says why)
     data = regression_csv(tmp_path / "houses.csv", signal=2.0)
     code, lines = run_demo(
         capsys,

@@ -12,6 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from app_synth import use_in_process_synth
 from moto.sagemaker.models import sagemaker_backends
 
 from demo import story
@@ -33,8 +34,9 @@ def _pipelines_in(account: str) -> set[str]:
 
 
 def test_the_multi_account_demo_ships_each_stage_into_its_own_account(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    use_in_process_synth(monkeypatch)  # both synths in this process (app_synth.py says why)
     # WHEN the demo runs the multi environment (synth, one training run, release)
     code = story.main(["--env", "multi", "--work-dir", str(tmp_path), "--runs", "1"])
     lines = capsys.readouterr().out.splitlines()

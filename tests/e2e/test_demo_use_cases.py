@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from app_synth import use_in_process_synth
 from moto.s3.models import s3_backends
 from moto.sagemaker.models import sagemaker_backends
 
@@ -53,8 +54,9 @@ def _served_group(endpoint: Any) -> str:
 @pytest.mark.slow
 @pytest.mark.cli
 def test_two_use_cases_live_side_by_side_on_one_stand_in(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    use_in_process_synth(monkeypatch)  # both synths in this process (app_synth.py says why)
     # WHEN the demo runs the cases env with the fraud use case (one training run each)
     code = story.main(["--env", "cases", "--use-case", "fraud", "--work-dir", str(tmp_path), "--runs", "1"])
     lines = capsys.readouterr().out.splitlines()
