@@ -1,7 +1,9 @@
 """`make demo` end to end: the synthesized pipeline definition run offline against moto.
 
 One real `cdk synth` (the CLI, into a temporary cdk.out) feeds every test here; each test
-then runs the demo (`demo.story`) on it with its own work folder and moto server. `dev` tracks
+then runs the demo (`demo.story`) on it with its own work folder and moto server. The release's
+second synth runs in the test's process (tests/app_synth.py, held to the CLI's bytes by
+tests/cdk/test_determinism.py). `dev` tracks
 runs in MLflow: the first test's demo starts and stops its own server; the others share one
 (`--mlflow-url`), a cold start being the slow part of a server.
 """
@@ -54,8 +56,9 @@ def artefact(lines: list[str], label: str) -> list[str]:
 
 
 def test_demo_registers_a_version_then_gates_a_second_against_it(
-    cdk_out: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    cdk_out: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    use_in_process_synth(monkeypatch)  # the release's synth (app_synth.py; cdk_out is the CLI's)
     # WHEN the demo runs the synthesized definition twice on the sample data
     code, lines = run_demo(capsys, "--cdk-out", str(cdk_out), "--work-dir", str(tmp_path))
     # THEN both runs succeed and the registry holds v1 (approved between the runs) and v2
