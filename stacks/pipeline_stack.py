@@ -22,7 +22,7 @@ from contracts.layout import DATA_PREFIX, INTERMEDIATES_PREFIX, RUNS_PREFIX, run
 from contracts.names import batch_pipeline_name, training_pipeline_name
 from stacks.batch.pipeline import BatchPipeline
 from stacks.batch.props import BatchPipelineProps, BatchScoring
-from stacks.common.images import registry_account, repository_arn
+from stacks.common.images import registry_account
 from stacks.common.shared import SharedResources
 from stacks.pipeline.acknowledgements import acknowledge_role_wildcards
 from stacks.pipeline.definition import build_definition
@@ -155,22 +155,14 @@ def _execution_role(
     scope: Construct, shared: SharedResources, bundle: s3_assets.Asset, registry: str
 ) -> PipelineExecutionRole:
     """``ExecutionRole``: what the pipeline and its jobs may do (on the role path that may write runs)."""
-    network = shared.network
     return PipelineExecutionRole(
         scope,
         "ExecutionRole",
-        props=ExecutionRoleProps(
-            key=shared.key,
-            artifact_bucket=shared.artifact_bucket,
-            code_bucket_name=bundle.s3_bucket_name,
-            code_object_key=bundle.s3_object_key,
-            model_package_group_name=shared.model_package_group_name,
-            model_package_group_arn=shared.model_package_group_arn,
-            image_repository_arn=repository_arn(scope, registry),
-            vpc=network.vpc,
-            subnet_ids=network.subnet_ids,
-            security_group=network.security_group,
-            instance_types=shared.instances.allowed,
+        props=ExecutionRoleProps.of(
+            scope,
+            shared,
+            bundle,
+            registry,
             runs_writer_path=runs_writer_path(shared.prefix),
             tracking_server_name=shared.tracking_server_name,
         ),

@@ -29,7 +29,6 @@ import os
 import socket
 import sys
 import tarfile
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Final
@@ -40,16 +39,16 @@ from ml_code.contract import SERVING_PORT
 from ml_code.serving import async_invocations, inference, model_cache
 from ml_code.serving.app import InvocationsApp
 from ml_code.serving.capture import CaptureWriter
-from ml_code.serving.client import start_server_process, stop_server_process, wait_until_ready
+from ml_code.serving.client import start_server_process, stop_server_process
 from ml_code.serving.listeners import ReusePortSupervisor, bind_socket
 from ml_code.serving.one_send import OneSendProtocol, _HeadWithBody
+from ml_code.serving.uvicorn_app import running_in_thread, uvicorn_config
 
 #: Names imported from here (tests, benchmarks, the demo, uvicorn's factory), moved ones included.
 __all__ = [
     "OneSendProtocol",
     "ReusePortSupervisor",
     "_HeadWithBody",
-    "_config",
     "app_from_env",
     "bind_socket",
     "main",
@@ -108,26 +107,6 @@ def _writer(capture_dir: Path, endpoint_name: str, percent: float) -> CaptureWri
     return writer
 
 
-def _config(
-    app: InvocationsApp | str, workers: int = 1, access_log: bool = False, log_level: str = "info"
-) -> uvicorn.Config:
-    return uvicorn.Config(
-        app,
-        factory=isinstance(app, str),
-        workers=workers,
-        lifespan="off",
-        http=OneSendProtocol,
-        loop="uvloop",  # libuv's loop: fewer Python frames per read and write than asyncio's
-        access_log=access_log,
-        log_level=log_level,
-        server_header=False,
-        # The SageMaker front end reuses connections; keep idle ones open past its 60 s timeout.
-        timeout_keep_alive=75,
-        # Spawning a worker imports xgboost and loads the model: seconds on a busy host.
-        timeout_worker_healthcheck=30,
-    )
-
-
 def run(
     model_dir: Path, sock: socket.socket, workers: int, access_log: bool = False,
     capture: tuple[Path, str, float] | None = None,
@@ -143,10 +122,10 @@ def run(
         app = async_invocations.from_env(create_app(model_dir))
         if capture is not None:
             app.capture = _writer(*capture)
-        uvicorn.Server(_config(app, access_log=access_log)).run(sockets=[sock])
+        uvicorn.Server(uvicorn_config(app, access_log=access_log)).run(sockets=[sock])
         return
     os.environ[MODEL_DIR_ENV] = str(model_dir)
-    config = _config(f"{__name__}:app_from_env", workers=workers, access_log=access_log)
+    config = uvicorn_config(f"{__name__}:app_from_env", workers=workers, access_log=access_log)
     ReusePortSupervisor(config, sock).run()
 
 
@@ -172,19 +151,10 @@ def serve_in_thread(
         app = async_invocations.with_route(create_app(model_dir), async_inference)
         if capture_dir is not None:
             app.capture = CaptureWriter(capture_dir, endpoint_name, sampling_percent=capture_percent)
-        sock = bind_socket(host, port)
-        # In-process callers (tests, the demo) print their own story; uvicorn says only problems.
-        server = uvicorn.Server(_config(app, log_level="warning"))
-        thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-        thread.start()
-        url = f"http://{host}:{sock.getsockname()[1]}"
         try:
-            wait_until_ready(url, timeout=30)
-            yield url
+            with running_in_thread(app, host, port) as url:
+                yield url
         finally:
-            server.should_exit = True
-            thread.join(timeout=10)
-            sock.close()
             app.close()
 
 

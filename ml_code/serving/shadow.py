@@ -25,13 +25,10 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Final
 
-import uvicorn
-
 from ml_code.serving import inference
 from ml_code.serving.app import InvocationsApp
 from ml_code.serving.capture import VARIANT, CaptureWriter
-from ml_code.serving.client import wait_until_ready
-from ml_code.serving.listeners import bind_socket
+from ml_code.serving.uvicorn_app import running_in_thread
 
 #: The shadow variant's name (the endpoint config's ``ShadowProductionVariants[0].VariantName``).
 SHADOW_VARIANT: Final = "Shadow"
@@ -154,21 +151,13 @@ def serve_with_shadow(
     port: int = 0,
 ) -> Iterator[tuple[str, ShadowApp]]:
     """Serve ``model`` with ``shadow`` as its shadow variant from a thread; yields (URL, app)."""
-    from ml_code.serving.serve import _config, model_directory  # noqa: PLC0415 - serve imports us
+    from ml_code.serving.serve import model_directory  # noqa: PLC0415 - serve imports us
 
     with model_directory(model) as model_dir, model_directory(shadow) as shadow_dir:
         app = shadow_app(model_dir, shadow_dir, sampling_percent=sampling_percent,
                          capture_dir=capture_dir, endpoint_name=endpoint_name)  # fmt: skip
-        sock = bind_socket(host, port)
-        server = uvicorn.Server(_config(app, log_level="warning"))
-        thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-        thread.start()
-        url = f"http://{host}:{sock.getsockname()[1]}"
         try:
-            wait_until_ready(url, timeout=30)
-            yield url, app
+            with running_in_thread(app, host, port) as url:
+                yield url, app
         finally:
-            server.should_exit = True
-            thread.join(timeout=10)
-            sock.close()
             app.close()

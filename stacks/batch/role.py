@@ -17,7 +17,6 @@ from constructs import Construct
 
 from contracts.layout import BATCH_SCORES_PREFIX, DATA_PREFIX, RUNS_PREFIX
 from stacks.batch.props import BatchPipelineProps
-from stacks.common.images import repository_arn
 from stacks.common.job_conditions import JobBoundary, job_conditions, model_conditions
 from stacks.pipeline.execution_role import JOB_NAME_PREFIX, ExecutionRoleProps, role_statements
 from stacks.pipeline.execution_runtime import arn
@@ -36,21 +35,9 @@ def batch_statements(
 ) -> list[iam.PolicyStatement]:
     """Every statement of the batch role (see the module docstring)."""
     shared, bundle = props.shared, props.bundle
-    network, bucket = shared.network, shared.artifact_bucket
-    role_props = ExecutionRoleProps(
-        key=shared.key,
-        artifact_bucket=bucket,
-        code_bucket_name=bundle.s3_bucket_name,
-        code_object_key=bundle.s3_object_key,
-        model_package_group_name=shared.model_package_group_name,
-        model_package_group_arn=shared.model_package_group_arn,
-        image_repository_arn=repository_arn(scope, registry),
-        vpc=network.vpc,
-        subnet_ids=network.subnet_ids,
-        security_group=network.security_group,
-        instance_types=shared.instances.allowed,
-        training_jobs=False,  # ScoreReport is one processing job
-        isolated_processing=True,
+    # ScoreReport is one processing job, network-isolated
+    role_props = ExecutionRoleProps.of(
+        scope, shared, bundle, registry, training_jobs=False, isolated_processing=True
     )
     kept = [s for s in role_statements(scope, role_props, role) if s.sid not in _NOT_NEEDED]
     return [

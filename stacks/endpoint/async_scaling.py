@@ -17,12 +17,11 @@ import aws_cdk as cdk
 from aws_cdk import aws_applicationautoscaling as appscaling
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_cloudwatch_actions as cw_actions
-from aws_cdk import aws_iam as iam
 from aws_cdk import aws_sagemaker as sagemaker
 from constructs import Construct
 
 from contracts.config import AsyncConfig
-from stacks.endpoint.autoscaling import SERVICE_LINKED_ROLE
+from stacks.endpoint.autoscaling import variant_target
 
 #: SageMaker's async metrics (namespace ``AWS/SageMaker``, dimension ``EndpointName``).
 BACKLOG_PER_INSTANCE: Final = "ApproximateBacklogSizePerInstance"
@@ -45,20 +44,10 @@ class AsyncScaling(Construct):
     def __init__(self, scope: Construct, construct_id: str, *, props: AsyncScalingProps) -> None:
         super().__init__(scope, construct_id)
         queued = props.queued
-        role_arn = cdk.Stack.of(self).format_arn(
-            service="iam", region="", resource="role", resource_name=SERVICE_LINKED_ROLE
-        )
-        self.target = appscaling.ScalableTarget(
-            self,
-            "Target",
-            service_namespace=appscaling.ServiceNamespace.SAGEMAKER,
-            resource_id=f"endpoint/{props.endpoint_name}/variant/{props.variant_name}",
-            scalable_dimension="sagemaker:variant:DesiredInstanceCount",
-            min_capacity=queued.min_capacity,
-            max_capacity=queued.max_capacity,
-            role=iam.Role.from_role_arn(self, "ServiceLinkedRole", role_arn, mutable=False),
-        )
-        self.target.node.add_dependency(props.endpoint)  # the variant exists once the endpoint does
+        self.target = variant_target(
+            self, props.endpoint, f"endpoint/{props.endpoint_name}/variant/{props.variant_name}",
+            capacity=(queued.min_capacity, queued.max_capacity),
+        )  # fmt: skip
         self.target.scale_to_track_metric(
             "Backlog",
             target_value=queued.target_backlog_per_instance,

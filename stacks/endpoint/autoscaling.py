@@ -48,21 +48,10 @@ class VariantAutoscaling(Construct):
     def __init__(self, scope: Construct, construct_id: str, *, props: VariantAutoscalingProps) -> None:
         super().__init__(scope, construct_id)
         scaling = props.scaling
-        role_arn = cdk.Stack.of(self).format_arn(
-            service="iam", region="", resource="role", resource_name=SERVICE_LINKED_ROLE
-        )
-        self.target = appscaling.ScalableTarget(
-            self,
-            "Target",
-            service_namespace=appscaling.ServiceNamespace.SAGEMAKER,
-            resource_id=f"endpoint/{props.endpoint_name}/variant/{props.variant_name}",
-            scalable_dimension="sagemaker:variant:DesiredInstanceCount",
-            min_capacity=scaling.min_capacity,
-            max_capacity=scaling.max_capacity,
-            role=iam.Role.from_role_arn(self, "ServiceLinkedRole", role_arn, mutable=False),
-        )
-        # The variant exists only once the endpoint does.
-        self.target.node.add_dependency(props.endpoint)
+        self.target = variant_target(
+            self, props.endpoint, f"endpoint/{props.endpoint_name}/variant/{props.variant_name}",
+            capacity=(scaling.min_capacity, scaling.max_capacity),
+        )  # fmt: skip
         self.target.scale_to_track_metric(
             "InvocationsPerInstance",
             target_value=scaling.target_invocations_per_instance,
@@ -71,3 +60,25 @@ class VariantAutoscaling(Construct):
             scale_in_cooldown=cdk.Duration.minutes(5),
             scale_out_cooldown=cdk.Duration.minutes(1),
         )
+
+
+def variant_target(
+    scope: Construct, endpoint: sagemaker.CfnEndpoint, resource_id: str, *, capacity: tuple[int, int]
+) -> appscaling.ScalableTarget:
+    """``Target``: a variant's desired instance count between ``capacity`` (min, max), registered with
+    the service-linked role, once the endpoint (and so the variant) exists."""
+    role_arn = cdk.Stack.of(scope).format_arn(
+        service="iam", region="", resource="role", resource_name=SERVICE_LINKED_ROLE
+    )
+    target = appscaling.ScalableTarget(
+        scope,
+        "Target",
+        service_namespace=appscaling.ServiceNamespace.SAGEMAKER,
+        resource_id=resource_id,
+        scalable_dimension="sagemaker:variant:DesiredInstanceCount",
+        min_capacity=capacity[0],
+        max_capacity=capacity[1],
+        role=iam.Role.from_role_arn(scope, "ServiceLinkedRole", role_arn, mutable=False),
+    )
+    target.node.add_dependency(endpoint)
+    return target

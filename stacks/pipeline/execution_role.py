@@ -12,16 +12,20 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import aws_cdk as cdk
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
+from aws_cdk import aws_s3_assets as s3_assets
 from constructs import Construct
 
 from contracts.layout import DATA_PREFIX, INTERMEDIATES_PREFIX, RUNS_PREFIX
+from stacks.common.images import repository_arn
 from stacks.common.job_conditions import JobBoundary, job_conditions
+from stacks.common.shared import SharedResources
 from stacks.pipeline.execution_runtime import arn, runtime_statements
 from stacks.tracking.access import attach_tracking_policy
 
@@ -54,6 +58,28 @@ class ExecutionRoleProps:
     runs_writer_path: str | None = None
     #: The environment's MLflow tracking server, which the role logs runs to (None: no tracking).
     tracking_server_name: str | None = None
+
+    @classmethod
+    def of(
+        cls, scope: Construct, shared: SharedResources, bundle: s3_assets.Asset, registry: str, **options: Any
+    ) -> ExecutionRoleProps:
+        """A role on ``shared``'s key, bucket, group, network and allowed instance types, running
+        ``bundle``'s code on the image of ``registry``'s repository; ``options``: the fields below those."""
+        network = shared.network
+        return cls(
+            key=shared.key,
+            artifact_bucket=shared.artifact_bucket,
+            code_bucket_name=bundle.s3_bucket_name,
+            code_object_key=bundle.s3_object_key,
+            model_package_group_name=shared.model_package_group_name,
+            model_package_group_arn=shared.model_package_group_arn,
+            image_repository_arn=repository_arn(scope, registry),
+            vpc=network.vpc,
+            subnet_ids=network.subnet_ids,
+            security_group=network.security_group,
+            instance_types=shared.instances.allowed,
+            **options,
+        )
 
 
 class PipelineExecutionRole(Construct):

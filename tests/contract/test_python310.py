@@ -17,7 +17,7 @@ pytestmark = pytest.mark.contract
 #: that the image does not have.
 LOCAL_ONLY = {  # `make serve`: the server, its sockets, its protocol and its shadow variant
     f"ml_code.serving.{name}": "No module named 'uvicorn'"
-    for name in ("listeners", "one_send", "serve", "shadow")
+    for name in ("listeners", "one_send", "serve", "shadow", "uvicorn_app")
 }
 
 _IMPORT_ALL = """

@@ -7,7 +7,8 @@ from typing import Any
 
 from uvicorn.server import ServerState
 
-from ml_code.serving.serve import OneSendProtocol, _config, _HeadWithBody
+from ml_code.serving.serve import OneSendProtocol, _HeadWithBody
+from ml_code.serving.uvicorn_app import uvicorn_config
 
 
 class Recorder:
@@ -89,7 +90,7 @@ def test_the_served_protocol_writes_a_whole_response_in_one_write() -> None:
         await send({"type": "http.response.body", "body": b"pong"})
 
     async def exchange() -> list[bytes]:
-        config = _config(ping)  # type: ignore[arg-type]
+        config = uvicorn_config(ping)  # type: ignore[arg-type]
         config.load()
         transport = WireTransport()
         assert config.http_protocol_class is OneSendProtocol
