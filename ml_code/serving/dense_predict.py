@@ -27,7 +27,8 @@ from typing import Any, Final
 
 import numpy as np
 import numpy.typing as npt
-import xgboost as xgb
+
+from ml_code.xgboost_lib import xgb
 
 #: The arguments inplace_predict sends for its defaults (value output, every tree, NaN missing).
 _ARGS: Final = json.dumps({
@@ -45,11 +46,10 @@ _INTERFACE: Final = (
 def _c_api() -> tuple[Any, Any] | None:
     """xgboost's loaded C library and its proxy DMatrix type, or None if this xgboost lacks them."""
     try:
-        from xgboost import core  # noqa: PLC0415 - only to reach the library already loaded
-
+        core = xgb.core
         lib, proxy_type = core._LIB, core._ProxyDMatrix
         lib.XGBoosterPredictFromDense  # noqa: B018 - the symbol must exist
-    except (ImportError, AttributeError):
+    except AttributeError:
         return None
     return lib, proxy_type
 

@@ -42,7 +42,6 @@ from typing import Any, Final
 
 import numpy as np
 import numpy.typing as npt
-import xgboost as xgb
 
 from ml_code.contract import CONTENT_TYPE_ERROR, MODEL_FILE, TRANSFORMER_FILE
 from ml_code.errors import PayloadError
@@ -51,6 +50,7 @@ from ml_code.serving import hosting, prediction_text
 from ml_code.serving import payload_codec as codec
 from ml_code.serving.batch_features import BatchTransformer
 from ml_code.serving.dense_predict import DensePredictor
+from ml_code.xgboost_lib import xgb
 
 __all__ = [
     "Model",

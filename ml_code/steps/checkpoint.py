@@ -7,9 +7,8 @@ import logging
 from pathlib import Path
 from typing import Any
 
-import xgboost as xgb
-
 from ml_code import contract
+from ml_code.xgboost_lib import xgb
 
 LOG = logging.getLogger(__name__)
 

@@ -32,12 +32,10 @@ from contextlib import contextmanager
 from typing import Final
 
 import numpy as np
-import xgboost as xgb
-from xgboost import collective as xgb_collective
-from xgboost.tracker import RabitTracker
 
 from ml_code.cluster import Cluster
 from ml_code.errors import DataValidationError
+from ml_code.xgboost_lib import RabitTracker, xgb, xgb_collective
 
 LOG = logging.getLogger(__name__)
 #: How long a host waits for the leader's tracker, and the tracker for every host to join (the

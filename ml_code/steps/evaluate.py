@@ -29,7 +29,6 @@ from typing import Any
 import boto3
 import numpy as np
 import numpy.typing as npt
-import xgboost as xgb
 
 from ml_code import contract
 from ml_code.container import container_path, run_step
@@ -42,6 +41,7 @@ from ml_code.steps.gate_settings import add_gate_arguments, gate_settings
 from ml_code.steps.plots import write_plots
 from ml_code.steps.quality_metrics import quality_report
 from ml_code.steps.split_files import DEFAULT_CHUNK_ROWS, no_rows_message, part_files, read_split
+from ml_code.xgboost_lib import xgb
 
 __all__ = ["MODEL_ARCHIVE", "evaluate", "extract_model", "load_model", "main", "predict", "score_split"]
 LOG = logging.getLogger(__name__)

@@ -15,12 +15,12 @@ from typing import Final
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
-import xgboost as xgb
 
 from ml_code import contract
 from ml_code.errors import DataValidationError
 from ml_code.features import FeatureTransformer
 from ml_code.steps.chunks import canonical_booleans
+from ml_code.xgboost_lib import xgb
 
 MODEL_ARCHIVE: Final = "model.tar.gz"
 _BOOLEAN_CATEGORIES: Final = frozenset({"True", "False"})

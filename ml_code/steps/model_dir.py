@@ -13,11 +13,11 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import xgboost as xgb
 
 from ml_code import contract
 from ml_code.features import FeatureTransformer
 from ml_code.steps.hyperparameters import Hyperparameters
+from ml_code.xgboost_lib import xgb
 
 
 def model_meta(booster: xgb.Booster, transformer: FeatureTransformer, hp: Hyperparameters) -> dict[str, Any]:

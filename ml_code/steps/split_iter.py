@@ -19,10 +19,10 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import xgboost as xgb
 
 from ml_code.features import FeatureTransformer
 from ml_code.steps.split_files import Matrix, Vector, read_split
+from ml_code.xgboost_lib import xgb
 
 
 class SplitIter(xgb.DataIter):

@@ -35,8 +35,6 @@ from dataclasses import fields
 from pathlib import Path
 from typing import Any
 
-import xgboost as xgb
-
 from ml_code import contract
 from ml_code.cluster import SINGLE_HOST, Cluster, read_cluster
 from ml_code.container import (
@@ -55,6 +53,7 @@ from ml_code.steps.model_dir import model_meta, package_serving_code, write_mode
 from ml_code.steps.split_files import DEFAULT_CHUNK_ROWS, load_split
 from ml_code.steps.training_data import TrainingData, load_transformer, training_matrices, watchlist
 from ml_code.steps.training_history import TrainingHistory
+from ml_code.xgboost_lib import xgb
 
 #: Names other code imports from here; the hyperparameters, the checkpoints, the split files and
 #: the model dir's contents live in their own modules beside this one.

@@ -30,8 +30,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
 
-import xgboost as xgb
-
 from ml_code import contract
 from ml_code.cluster import Cluster
 from ml_code.container import container_path
@@ -40,6 +38,7 @@ from ml_code.features import FeatureTransformer
 from ml_code.steps.collective import global_range, global_sums
 from ml_code.steps.split_files import DEFAULT_CHUNK_ROWS, count_rows, no_rows_message, part_files
 from ml_code.steps.split_iter import split_matrix
+from ml_code.xgboost_lib import xgb
 
 LOG = logging.getLogger(__name__)
 #: A host's training share bigger than this many ``chunk_rows`` is read into external memory.
