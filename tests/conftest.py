@@ -13,7 +13,7 @@ import shutil
 import sys
 import tempfile
 from collections.abc import Iterator
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
@@ -53,3 +53,35 @@ def mlflow_shared(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MlflowSe
 
     with mlflow_server(tmp_path_factory.mktemp("mlflow-shared")) as server:
         yield server
+
+
+#: Modules that synthesize the same app variant (tests/cdk/platform_synth.py keeps each variant a
+#: test process has synthesized): under make test's ``--dist loadfile`` one worker takes each group
+#: whole, as it takes any other module whole, and synthesizes its app once.
+SYNTH_GROUPS = {
+    "cases-app": ("tests/cdk/test_use_cases.py", "tests/cdk/test_use_case_studio.py",
+                  "tests/security/test_use_case_isolation.py"),
+    "multi-account-app": ("tests/cdk/test_multi_account.py", "tests/cdk/test_multi_account_delivery.py",
+                          "tests/cdk/test_stage_account.py"),
+    "stage-org-app": ("tests/cdk/test_stage_events.py", "tests/cdk/test_stage_monitoring.py"),
+}  # fmt: skip
+_GROUP_OF = {module: group for group, modules in SYNTH_GROUPS.items() for module in modules}
+
+
+@pytest.hookimpl(tryfirst=True, optionalhook=True)  # pytest-xdist's hook; ours decides first
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    """``--dist loadfile``, with each :data:`SYNTH_GROUPS` group scheduled as one module.
+
+    (pytest-xdist's own ``xdist_group`` marks need ``--dist loadgroup``, which renames each test's
+    node id; pytest 9 no longer lets it, and every test is then scheduled on its own.)
+    """
+    if config.getvalue("dist") != "loadfile":
+        return None
+    from xdist.scheduler import LoadFileScheduling  # noqa: PLC0415 - only when xdist runs the suite
+
+    class SynthGroupScheduling(LoadFileScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            module = super()._split_scope(nodeid)
+            return _GROUP_OF.get(module, module)
+
+    return SynthGroupScheduling(config, log)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import dataclasses
 import json
 import subprocess
 import sys
@@ -62,22 +63,47 @@ def approved_project_root(root: Path, context: Mapping[str, Any], env: str | Non
     return root
 
 
+#: Each test process's synthesized apps, by what decides them (the edited context, the
+#: environment, approved or not): several modules synthesize the same configuration (the shipped
+#: app, the multi-account and use-case variants), and a whole-app synth is seconds of CPU.
+_SYNTHESIZED: dict[str, SynthesizedPlatform] = {}
+
+
 def synth_platform(
     outdir: Path,
     *,
     env: str | None = None,
     edit: Callable[[dict[str, Any]], None] | None = None,
     approved: bool = True,
+    fresh: bool = False,
 ) -> SynthesizedPlatform:
     """Build the whole platform from cdk.json's context (optionally edited) and synthesize it.
 
     ``app.synth()`` runs every guardrail plugin, so this raises on any unacknowledged finding.
     With ``approved`` (the default) every endpoint stage has an approved model, so the endpoint
     stacks are synthesized too; without it they are absent, as on a fresh clone.
+
+    A configuration this process has synthesized before comes back as it was (its first
+    ``outdir``, its templates; ``raw`` copied, so a test that edits it edits its own), unless
+    ``fresh``: a test comparing two synths, or one that patches what the app builds, must ask
+    for its own (and a fresh synth is not kept for others).
     """
     context = copy.deepcopy(cdk_context())
     if edit is not None:
         edit(context)
+    key = json.dumps([context, env, approved], sort_keys=True)
+    if not fresh and key in _SYNTHESIZED:
+        known = _SYNTHESIZED[key]
+        return dataclasses.replace(known, raw=copy.deepcopy(dict(known.raw)))
+    synthesized = _synthesize(outdir, context, env, approved)
+    if not fresh:
+        _SYNTHESIZED[key] = synthesized
+    return dataclasses.replace(synthesized, raw=copy.deepcopy(dict(synthesized.raw)))
+
+
+def _synthesize(
+    outdir: Path, context: dict[str, Any], env: str | None, approved: bool
+) -> SynthesizedPlatform:
     root = approved_project_root(outdir / "project", context, env) if approved else None
     config = load_config(context, env, project_root=root)
     app = cdk.App(context=context, outdir=str(outdir))

@@ -37,7 +37,7 @@ def test_whole_app_with_a_pinned_account_and_region_has_zero_findings(tmp_path: 
     # WHEN the whole app is synthesized (synth raises on any unacknowledged finding)
     synthesized = synth_platform(tmp_path, edit=pin)
     # THEN every plugin passes, and the ARNs really are literal (so the test is not vacuous)
-    report = json.loads((tmp_path / "validation-report.json").read_text())
+    report = json.loads((synthesized.outdir / "validation-report.json").read_text())
     assert [p for p in report["pluginReports"] if p["violations"]] == []
     assert "arn:aws:sagemaker:eu-west-1:111111111111:" in json.dumps(synthesized.raw)
 

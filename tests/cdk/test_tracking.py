@@ -132,7 +132,7 @@ def test_templates_with_tracking_are_cfn_lint_clean(tracked: SynthesizedPlatform
 
 def test_two_synths_with_tracking_are_byte_identical(tracked: SynthesizedPlatform, tmp_path: Path) -> None:
     # GIVEN a second synth of the same config in a fresh process state (new app, new outdir)
-    again = synth_platform(tmp_path, env="dev", edit=_enable("dev"))
+    again = synth_platform(tmp_path, env="dev", edit=_enable("dev"), fresh=True)
     names = sorted(p.name for p in tracked.outdir.glob("*.template.json"))
     # THEN every template, the pipeline's included, matches byte for byte
     assert names == sorted(p.name for p in again.outdir.glob("*.template.json"))

@@ -67,7 +67,9 @@ def _synth(outdir: Path, code_root: Path) -> SynthesizedPlatform:
     """The edited ``cases`` app, each additional use case's code read under ``code_root``."""
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(application, "build_use_case", functools.partial(build_use_case, code_root=code_root))
-        return synth_platform(outdir, env="cases", edit=_edit, approved=False)
+        return synth_platform(
+            outdir, env="cases", edit=_edit, approved=False, fresh=True
+        )  # patched: never cached
 
 
 @pytest.fixture(scope="module")
