@@ -49,6 +49,7 @@ from stacks.endpoint.guarded_endpoint import GuardedEndpoint, GuardedEndpointPro
 from stacks.endpoint.idle_alarm import IdleAlarm, IdleAlarmProps
 from stacks.endpoint.model import HostedModel, HostedModelProps
 from stacks.endpoint.serving_config import VARIANT, ServingConfig, ServingConfigProps
+from stacks.endpoint.shadow import SHADOW_VARIANT
 
 __all__ = ["EndpointStack"]
 
@@ -225,7 +226,13 @@ def _shadow_model(scope: Construct, config: StageConfig, model: HostedModelProps
         raise ValueError(
             f"endpoint stage {config.name!r}: a shadow variant in another account is not supported"
         )
-    return HostedModel(scope, "ShadowModel", props=dataclasses.replace(model, approved=shadow))
+    # Its role writes the shadow's own captures only (<endpoint>/Shadow/...): production's role keeps
+    # the endpoint's folder, so whichever role SageMaker writes a variant's captures with, the
+    # shadow's cannot write into production's (the traffic the shadow report compares against).
+    capture = f"{model.capture_prefix}{SHADOW_VARIANT}/" if model.capture_prefix else None
+    return HostedModel(
+        scope, "ShadowModel", props=dataclasses.replace(model, approved=shadow, capture_prefix=capture)
+    )
 
 
 def _cross_account(config: StageConfig, shared: SharedResources) -> CrossAccountServing | None:

@@ -4,6 +4,7 @@ a request botocore accepts and no cdk-nag finding."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -60,19 +61,25 @@ def test_two_models_each_named_for_its_own_version(
 
 
 def test_capture_covers_both_variants(synthesized: tuple[EndpointStack, dict[str, Any], set[str]]) -> None:
-    _stack, tpl, _ = synthesized
+    stack, tpl, _ = synthesized
     capture = endpoint_config(tpl)["DataCaptureConfig"]
     # one endpoint-level capture config: SageMaker writes <endpoint>/<variant>/ for each variant
     assert capture["EnableCapture"] is True
     assert capture["InitialSamplingPercentage"] == PROD.data_capture_percent
-    policies = [
-        p["Properties"]
-        for k, p in resources(tpl, "AWS::IAM::ManagedPolicy").items()
-        if k.startswith("ShadowModel")
-    ]
-    (policy,) = policies
-    sids = {s["Sid"] for s in policy["PolicyDocument"]["Statement"]}
-    assert "WriteCapturedData" in sids  # the shadow's role writes its captures too
+    # each variant's role may write captures: production's the endpoint's folder, the shadow's
+    # only its own (it must not write into the production traffic its report compares against)
+    written = {}
+    for logical_id, policy in resources(tpl, "AWS::IAM::ManagedPolicy").items():
+        statements = policy["Properties"]["PolicyDocument"]["Statement"]
+        (write,) = [s for s in statements if s["Sid"] == "WriteCapturedData"]
+        assert write["Action"] == "s3:PutObject"
+        written["shadow" if logical_id.startswith("ShadowModel") else "production"] = json.dumps(
+            write["Resource"]
+        )
+    endpoint = f"/data-capture/{stack.endpoint_name}/"  # SageMaker adds <endpoint>/<variant>/ itself
+    assert f'{endpoint}*"' in written["production"]
+    assert f'{endpoint}Shadow/*"' in written["shadow"]
+    assert f'{endpoint}*"' not in written["shadow"]
 
 
 def test_the_update_that_adds_the_shadow_shifts_all_at_once(
