@@ -2,10 +2,11 @@
 
 ``import xgboost`` imports scikit-learn (``xgboost.compat``, for the estimators in
 ``xgboost.sklearn``), and scikit-learn imports most of SciPy: about 1.1 s of CPU and 60 MB of
-resident memory on top of XGBoost's own 1 s and 130 MB, measured on the CI machine with
-``python -X importtime -c "import xgboost"``. ``ml_code`` never uses those estimators (it trains
-with ``xgb.train`` and predicts through the Booster), yet every process that trains, serves or
-scores paid for them: each Train host, each model server worker, each Transform worker.
+resident memory on top of the ~1 s and ~130 MB of a process that imports XGBoost without it
+(the interpreter, numpy and pandas included), measured on the 2-core CI machine with
+``/usr/bin/time`` and ``python -X importtime -c "import xgboost"``. ``ml_code`` never uses those
+estimators (it trains with ``xgb.train`` and predicts through the Booster), yet every process that
+trains, serves or scores paid for them: each Train host, model server worker and Transform worker.
 
 So scikit-learn is kept out while XGBoost itself imports (``sys.modules["sklearn"] = None`` makes
 ``import sklearn`` raise ``ImportError``, which ``xgboost.compat`` catches: its estimators then
