@@ -160,8 +160,9 @@ bench: setup $(CONTRACT_STAMP) ## Run the benchmarks (on demand; results go in b
 	$(PY) -m benchmarks.run
 
 .PHONY: bench-scale
-bench-scale: setup ## Scale benchmark: 100k/1M/10M rows on 1 and 2 instances (ROWS=100000,1000000 for fewer)
-	$(PY) -m benchmarks.bench_scale $(if $(ROWS),--rows $(ROWS))
+bench-scale: setup $(CONTRACT_STAMP) ## Scale benchmark: 100k/1M/10M rows on 1 and 2 instances (ROWS=100000,1000000 for fewer)
+	@# the steps run under the image's Python and library pins (.venv-contract), as on SageMaker
+	$(PY) -m benchmarks.bench_scale --python $(VENV_CONTRACT)/bin/python $(if $(ROWS),--rows $(ROWS))
 
 lock: ## Re-resolve requirements and rewrite requirements.lock from the result
 	$(call check_python,$(PYTHON))

@@ -2,7 +2,7 @@
 
     .venv/bin/python -m benchmarks.bench_scale [--rows 100000,1000000,10000000] [--instances 1,2]
         [--chunk-rows 100000] [--sample-rows 100000] [--rev REV] [--external-memory]
-        [--work DIR] [--keep]
+        [--work DIR] [--keep] [--python PATH]
 
 For each size, the sample generator streams the rows into 2 CSV files (so 2 processing hosts
 each get one; :func:`ml_code.sample_data.write_csv`). Then, for each instance count P, the
@@ -12,6 +12,10 @@ Preprocess on both; then Train on T = P hosts over the part files, then Evaluate
 host is a process of its own, measured for wall time and peak RSS (:mod:`benchmarks.scale_hosts`).
 ``--rev`` runs a git revision's ``ml_code`` (a snapshot) instead of the working tree's;
 ``--external-memory`` adds that flag to train.py's arguments (the definition does not pass it).
+``--python`` is the interpreter every host runs (default: this one); ``make bench-scale`` gives
+``.venv-contract``'s, the SageMaker image's Python and library pins, so each host's peak RSS is
+what the image's libraries take (``.venv``'s pandas also loads pyarrow, which the image does not
+have: ~34 MB more in every process).
 
 Writes ``benchmarks/scale_results.json`` and ``benchmarks/scale.png`` after every run (so a
 partial run keeps what it measured) and prints the table and the targets
@@ -66,12 +70,13 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         "--rev", default=None, help="run this git revision's ml_code (default: the working tree)"
     )
     parser.add_argument("--external-memory", action="store_true", help="train.py --external-memory too")
+    parser.add_argument("--python", default=sys.executable, help="the steps' interpreter (default: this one)")
     parser.add_argument("--results", type=Path, default=RESULTS_FILE)
     parser.add_argument("--plot", type=Path, default=PLOT_FILE)
     return parser.parse_args(argv)
 
 
-def _generate(work: Path, rows: int, code: Path) -> tuple[list[Path], dict[str, Any]]:
+def _generate(work: Path, rows: int, code: Path, python: str) -> tuple[list[Path], dict[str, Any]]:
     """Stream ``rows`` rows into DATA_FILES files (the generator's own process, measured)."""
     folder = work / f"data-{rows}"
     out = folder / "churn.csv"
@@ -79,7 +84,7 @@ def _generate(work: Path, rows: int, code: Path) -> tuple[list[Path], dict[str, 
     (made,) = run_job(
         "generate", [host], "ml_code.sample_data",
         ["--rows", str(rows), "--seed", str(SEED), "--out", str(out), "--files", str(DATA_FILES)],
-        failure_file=contract.PROCESSING_MESSAGE_FILE, code=code,
+        failure_file=contract.PROCESSING_MESSAGE_FILE, code=code, python=python,
     )  # fmt: skip
     files = sample_data.file_paths(out, DATA_FILES)
     return files, {**asdict(made), "bytes": sum(p.stat().st_size for p in files)}
@@ -131,7 +136,9 @@ def _git(*args: str) -> str:
 
 
 def _header(settings: Settings, code: str) -> dict[str, Any]:
-    machine = {"cpus": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform()}
+    version = subprocess.run([settings.python, "-c", "import platform; print(platform.python_version())"],
+                             capture_output=True, text=True, check=True).stdout.strip()  # fmt: skip
+    machine = {"cpus": os.cpu_count(), "python": version, "platform": platform.platform()}
     return {
         "date": dt.date.today().isoformat(),
         "code": code,
@@ -140,6 +147,7 @@ def _header(settings: Settings, code: str) -> dict[str, Any]:
             "chunk_rows": settings.chunk_rows,
             "sample_rows": settings.sample_rows,
             "train_extra": list(settings.train_extra),
+            "python": settings.python,
             "seed": SEED,
             "data_files": DATA_FILES,
         },
@@ -154,11 +162,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     work.mkdir(parents=True, exist_ok=True)
     code, label = _code(work, args.rev)
     extra = ("--external-memory",) if args.external_memory else ()
-    settings = Settings(args.chunk_rows, args.sample_rows, code=code, train_extra=extra)
+    settings = Settings(args.chunk_rows, args.sample_rows, code=code, train_extra=extra, python=args.python)
     results = _header(settings, label)
     try:
         for rows in args.rows:
-            data, made = _generate(work, rows, code)
+            data, made = _generate(work, rows, code, settings.python)
             results["generate"][str(rows)] = made
             print(
                 f"generated {rows:,} rows ({made['bytes'] / 1e6:.0f} MB) in {made['wall_s']:.1f} s",

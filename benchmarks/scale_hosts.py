@@ -2,10 +2,12 @@
 
 Each host is a child process (``subprocess.Popen``) with its own /opt/ml stand-in
 (``MLOPS_OPT_ML_ROOT``) and, with more than one host, the loopback address map and a free
-collective port (ml_code/cluster.py); all of a job's hosts run at once. Each is reaped with
-``os.wait4``, which gives that child's own ``ru_maxrss`` (its peak resident set, kB on Linux), and
-timed from its start to its reaping. A host that fails stops the others (the ones started here,
-by their process) and fails the job with its message file's text, as SageMaker would.
+collective port (ml_code/cluster.py); all of a job's hosts run at once. Each is timed from its
+start to its reaping (``os.wait4``) and runs under :mod:`benchmarks.rss_launcher`, which writes
+the host process's own peak resident set (``ru_maxrss``): reaped directly, a child of this
+process reports at least this process's peak (~160 MB). A host that fails stops the others (the
+ones started here, by their launchers) and fails the job with its message file's text, as
+SageMaker would.
 """
 
 from __future__ import annotations
@@ -29,6 +31,8 @@ ROOT: Final = Path(__file__).resolve().parents[1]
 #: How often the parent looks for finished hosts (their wall time is known to this much).
 POLL_SECONDS: Final = 0.05
 LOOPBACK: Final = "127.0.0.1"
+#: Starts each host's process and writes its peak RSS (see its docstring for why).
+LAUNCHER: Final = Path(__file__).with_name("rss_launcher.py")
 
 
 class HostFailedError(RuntimeError):
@@ -82,6 +86,15 @@ def _environment(host: Host, collective: Mapping[str, str], code: Path) -> dict[
     return env
 
 
+def _rss_file(host: Host, step: str) -> Path:
+    return host.opt_ml.parent / f"{step}.maxrss"
+
+
+def _peak_rss_mb(host: Host, step: str) -> float:
+    """The host process's own peak RSS, as its launcher wrote it (kB on Linux)."""
+    return int(_rss_file(host, step).read_text(encoding="utf-8")) / 1024
+
+
 def _reason(host: Host, failure_file: str, log: Path) -> str:
     message = host.local(failure_file)
     if message.is_file() and message.read_text(encoding="utf-8").strip():
@@ -97,8 +110,9 @@ def run_job(
     *,
     failure_file: str,
     code: Path = ROOT,
+    python: str = sys.executable,
 ) -> list[HostRun]:
-    """Run ``python -m <module> <arguments>`` on every host at once, from ``code`` (the folder
+    """Run ``<python> -m <module> <arguments>`` on every host at once, from ``code`` (the folder
     holding ``ml_code``); each host's cost, in host order.
 
     Raises:
@@ -119,7 +133,7 @@ def run_job(
         log.parent.mkdir(parents=True, exist_ok=True)
         with log.open("wb") as out:
             proc = subprocess.Popen(
-                [sys.executable, "-m", module, *arguments],
+                [python, "-I", "-S", str(LAUNCHER), str(_rss_file(host, step)), python, "-m", module, *arguments],
                 cwd=code, env=_environment(host, collective, code), stdout=out, stderr=subprocess.STDOUT,
             )  # fmt: skip
         started[proc.pid] = (host, log, time.monotonic(), proc)
@@ -128,11 +142,11 @@ def run_job(
         for pid, (host, log, start, proc) in started.items():
             if host.name in runs:
                 continue
-            done, status, usage = os.wait4(pid, os.WNOHANG)
+            done, status, _ = os.wait4(pid, os.WNOHANG)
             if done == 0:
                 continue
             proc.returncode = os.waitstatus_to_exitcode(status)  # reaped here, not by Popen
-            runs[host.name] = HostRun(step, host.name, time.monotonic() - start, usage.ru_maxrss / 1024)
+            runs[host.name] = HostRun(step, host.name, time.monotonic() - start, _peak_rss_mb(host, step))
             if proc.returncode != 0:
                 _stop_others(started, runs)
                 raise HostFailedError(
@@ -148,6 +162,6 @@ def _stop_others(
 ) -> None:
     for pid, (host, _, _, proc) in started.items():
         if host.name not in runs:
-            os.kill(pid, signal.SIGKILL)
+            os.kill(pid, signal.SIGTERM)  # the launcher kills the host's process, then ends
             os.waitpid(pid, 0)
-            proc.returncode = -signal.SIGKILL
+            proc.returncode = -signal.SIGTERM

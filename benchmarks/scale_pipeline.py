@@ -19,6 +19,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import sys
 import tarfile
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -42,6 +43,9 @@ class Settings:
     sample_rows: int
     #: The folder holding the ``ml_code`` the steps run (the working tree, or a revision's snapshot).
     code: Path = ROOT
+    #: The interpreter the steps run under (``make bench-scale``: ``.venv-contract``'s, the image's
+    #: Python and library pins, which has no pyarrow; ``.venv``'s pandas loads pyarrow, ~34 MB).
+    python: str = sys.executable
     #: Arguments train.py gets besides the definition's (e.g. ``--external-memory``).
     train_extra: tuple[str, ...] = ()
 
@@ -99,14 +103,14 @@ def _processing(
         for host in profile:
             host.write_resource_config(contract.PROCESSING_RESOURCE_CONFIG)
         runs += run_job("profile", profile, "ml_code.steps.profile", settings.data_arguments(),
-                        failure_file=contract.PROCESSING_MESSAGE_FILE, code=settings.code)  # fmt: skip
+                        failure_file=contract.PROCESSING_MESSAGE_FILE, code=settings.code, python=settings.python)  # fmt: skip
         profiles = _objects(profile, contract.PROFILE_DIR)
         _download(preprocess, profiles, contract.PROFILES_INPUT_DIR, sharded=False)
     for host in preprocess:
         host.write_resource_config(contract.PROCESSING_RESOURCE_CONFIG)
     arguments = [*settings.data_arguments(), "--shards", str(count)]
     runs += run_job("preprocess", preprocess, "ml_code.steps.preprocess", arguments,
-                    failure_file=contract.PROCESSING_MESSAGE_FILE, code=settings.code)  # fmt: skip
+                    failure_file=contract.PROCESSING_MESSAGE_FILE, code=settings.code, python=settings.python)  # fmt: skip
     return preprocess
 
 
@@ -131,7 +135,7 @@ def _train(
         )
     arguments = ["--chunk-rows", str(settings.chunk_rows), *settings.train_extra]
     runs += run_job("train", hosts, "ml_code.steps.train", arguments,
-                    failure_file=contract.FAILURE_FILE, code=settings.code)  # fmt: skip
+                    failure_file=contract.FAILURE_FILE, code=settings.code, python=settings.python)  # fmt: skip
     return hosts[0]
 
 
@@ -155,7 +159,7 @@ def _evaluate(
     host.write_resource_config(contract.PROCESSING_RESOURCE_CONFIG)
     arguments = ["--problem-type", PROBLEM_TYPE, "--chunk-rows", str(settings.chunk_rows)]
     runs += run_job("evaluate", [host], "ml_code.steps.evaluate", arguments,
-                    failure_file=contract.PROCESSING_MESSAGE_FILE, code=settings.code)  # fmt: skip
+                    failure_file=contract.PROCESSING_MESSAGE_FILE, code=settings.code, python=settings.python)  # fmt: skip
     report = json.loads((host.local(contract.EVALUATION_DIR) / contract.EVALUATION_FILE).read_text())
     return float(report[contract.GATE_SECTION]["value"])
 
