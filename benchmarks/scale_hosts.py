@@ -132,8 +132,9 @@ def run_job(
         log = host.opt_ml.parent / f"{step}.log"
         log.parent.mkdir(parents=True, exist_ok=True)
         with log.open("wb") as out:
+            launcher = [python, "-I", "-S", str(LAUNCHER), str(_rss_file(host, step))]
             proc = subprocess.Popen(
-                [python, "-I", "-S", str(LAUNCHER), str(_rss_file(host, step)), python, "-m", module, *arguments],
+                [*launcher, python, "-m", module, *arguments],
                 cwd=code, env=_environment(host, collective, code), stdout=out, stderr=subprocess.STDOUT,
             )  # fmt: skip
         started[proc.pid] = (host, log, time.monotonic(), proc)

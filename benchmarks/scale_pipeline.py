@@ -57,6 +57,15 @@ class Settings:
         ]  # fmt: skip
 
 
+def _job(settings: Settings, step: str, hosts: Sequence[Host], arguments: Sequence[str]) -> list[HostRun]:
+    """``python -m ml_code.steps.<step>`` on ``hosts``, with the settings' code and interpreter."""
+    failure = contract.FAILURE_FILE if step == "train" else contract.PROCESSING_MESSAGE_FILE
+    return run_job(
+        step, hosts, f"ml_code.steps.{step}", arguments,
+        failure_file=failure, code=settings.code, python=settings.python,
+    )  # fmt: skip
+
+
 def _link(files: Sequence[Path], folder: Path, root: Path | None = None) -> None:
     """Put ``files`` into ``folder`` (as their paths under ``root``, else their names)."""
     for source in files:
@@ -102,15 +111,13 @@ def _processing(
         _download(profile, raw, contract.RAW_DATA_DIR, sharded=True)
         for host in profile:
             host.write_resource_config(contract.PROCESSING_RESOURCE_CONFIG)
-        runs += run_job("profile", profile, "ml_code.steps.profile", settings.data_arguments(),
-                        failure_file=contract.PROCESSING_MESSAGE_FILE, code=settings.code, python=settings.python)  # fmt: skip
+        runs += _job(settings, "profile", profile, settings.data_arguments())
         profiles = _objects(profile, contract.PROFILE_DIR)
         _download(preprocess, profiles, contract.PROFILES_INPUT_DIR, sharded=False)
     for host in preprocess:
         host.write_resource_config(contract.PROCESSING_RESOURCE_CONFIG)
     arguments = [*settings.data_arguments(), "--shards", str(count)]
-    runs += run_job("preprocess", preprocess, "ml_code.steps.preprocess", arguments,
-                    failure_file=contract.PROCESSING_MESSAGE_FILE, code=settings.code, python=settings.python)  # fmt: skip
+    runs += _job(settings, "preprocess", preprocess, arguments)
     return preprocess
 
 
@@ -134,8 +141,7 @@ def _train(
             contract.TRAINING_RESOURCE_CONFIG, network_interface_name=NETWORK_INTERFACE
         )
     arguments = ["--chunk-rows", str(settings.chunk_rows), *settings.train_extra]
-    runs += run_job("train", hosts, "ml_code.steps.train", arguments,
-                    failure_file=contract.FAILURE_FILE, code=settings.code, python=settings.python)  # fmt: skip
+    runs += _job(settings, "train", hosts, arguments)
     return hosts[0]
 
 
@@ -158,8 +164,7 @@ def _evaluate(
     )
     host.write_resource_config(contract.PROCESSING_RESOURCE_CONFIG)
     arguments = ["--problem-type", PROBLEM_TYPE, "--chunk-rows", str(settings.chunk_rows)]
-    runs += run_job("evaluate", [host], "ml_code.steps.evaluate", arguments,
-                    failure_file=contract.PROCESSING_MESSAGE_FILE, code=settings.code, python=settings.python)  # fmt: skip
+    runs += _job(settings, "evaluate", [host], arguments)
     report = json.loads((host.local(contract.EVALUATION_DIR) / contract.EVALUATION_FILE).read_text())
     return float(report[contract.GATE_SECTION]["value"])
 
