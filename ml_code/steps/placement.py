@@ -20,7 +20,7 @@ import pandas as pd
 
 from ml_code.steps.chunks import stripped
 from ml_code.steps.row_hash import Placement, place, row_hashes
-from ml_code.steps.strata import Cuts
+from ml_code.steps.strata import Cuts, stratum_keys
 
 
 def key_hashes(
@@ -38,9 +38,11 @@ def key_hashes(
 def class_cuts(
     labels: pd.Series[str], cuts: Cuts, fractions: tuple[float, float]
 ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
-    """Per row, its class's test and validation cuts (the fractions for a class without cuts)."""
+    """Per row, its class's test and validation cuts (the fractions for a class without cuts);
+    ``labels`` are the rows' stripped labels, whose classes (:func:`stratum_keys`) the cuts are of."""
+    classes = stratum_keys(labels)
     test, validation = (
-        labels.map({label: cut[j] for label, cut in cuts.items()}).astype(np.float64).fillna(fractions[j])
+        classes.map({label: cut[j] for label, cut in cuts.items()}).astype(np.float64).fillna(fractions[j])
         for j in (0, 1)
     )
     return test.to_numpy(dtype=np.float64), validation.to_numpy(dtype=np.float64)

@@ -21,6 +21,10 @@ rows, z < 2.5: a chance over 1 %); then the cut is the band's edge nearest to it
 share is off by the rows between: its test share is still within ``±3·0.36/√rows`` of the fraction
 (±0.05 percentage points at 4 million rows). More than :data:`MAX_STRATA` classes: not a
 classification target (the profile check says so); every row is placed by the fractions.
+
+A class is a label's :func:`stratum_keys` value: whole numbers by their canonical text, so ``1``,
+``1.0`` and ``01`` are one class here as they are one label for the model
+(:func:`ml_code.steps.raw_data.canonical_labels`); other labels by their text.
 """
 
 from __future__ import annotations
@@ -43,6 +47,20 @@ BAND_ROWS: Final = 10_000
 MAX_STRATA: Final = 100
 
 Cuts = dict[str, tuple[float, float]]
+
+
+def _stratum_key(text: str) -> str:
+    try:
+        value = float(text)
+    except ValueError:
+        return text
+    return str(int(value)) if math.isfinite(value) and value.is_integer() else text
+
+
+def stratum_keys(labels: pd.Series[str]) -> pd.Series[str]:
+    """Each (stripped) label's class: a whole number's canonical text (``1.0`` -> ``1``), else the
+    text itself (``yes``, ``1.5``: the latter is refused as a classification label anyway)."""
+    return labels.map({text: _stratum_key(str(text)) for text in labels.unique()})
 
 
 def band_width(rows: int) -> float:
@@ -147,7 +165,7 @@ class Strata:
         """Take in labelled ``rows`` (their stripped ``labels`` and row hashes); returns the rows placed."""
         if self.overflow:
             return [Placed(rows, hashes, split_of(unit(hashes), *self.fractions))]
-        out = []
+        labels, out = stratum_keys(labels), []
         for label, where in labels.groupby(labels, sort=False).indices.items():
             stratum = self.classes.setdefault(str(label), Stratum(self.columns))
             out.append(stratum.take(rows.iloc[where], hashes[where], self.fractions, len(where)))

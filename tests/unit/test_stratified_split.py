@@ -153,3 +153,26 @@ def test_regression_places_rows_as_before() -> None:
     assert (mine.split == fixed.split).all()
     assert (mine.shard == fixed.shard).all()
     assert profile_chunks([frame], how).finish().cuts is None
+
+
+def test_labels_written_as_the_same_whole_number_are_one_class() -> None:
+    # GIVEN positives written three ways (the model reads 1, 1.0 and 01 as one label)
+    frame = imbalanced(30_000, positives=0.05)
+    ones = frame.index[frame["y"] == "1"]
+    frame.loc[ones[::3], "y"], frame.loc[ones[1::3], "y"] = "1.0", " 01 "
+    how = settings(frame)
+    # WHEN profiled on two hosts and placed
+    profile = hosts(frame, how, 2, 1_000)
+    where = how.place(frame, cuts=profile.cuts)
+    # THEN the cuts are per class, not per text
+    assert profile.cuts is not None and sorted(profile.cuts) == ["0", "1"]
+    # AND the class as a whole splits in the fractions up to rounding
+    positive = frame["y"].str.strip().isin(["1", "1.0", "01"]).to_numpy()
+    split = where.split[positive]
+    assert (split == TEST).sum() == half_up(positive.sum() * 0.15)
+    assert (split == TEST).sum() + (split == VALIDATION).sum() == half_up(positive.sum() * 0.3)
+
+
+def test_stratum_keys_merge_whole_numbers_only() -> None:
+    labels = pd.Series(["1", "1.0", "01", "1e0", "yes", "1.5", "-2.0", "nan", "inf"])
+    assert strata.stratum_keys(labels).tolist() == ["1", "1", "1", "1", "yes", "1.5", "-2", "nan", "inf"]
