@@ -52,11 +52,21 @@ APPROVED = ApprovedModel(
 )
 
 
-def approved_project_root(root: Path, context: Mapping[str, Any], env: str | None = None) -> Path:
-    """Write :data:`APPROVED` to every endpoint stage's model file under ``root``; return ``root``."""
+#: A challenger of :data:`APPROVED` (the next version of its group), for stages shadow-tested.
+SHADOW = APPROVED.model_copy(
+    update={"version": 4, "model_package_arn": APPROVED.model_package_arn.rsplit("/", 1)[0] + "/4"}
+)
+
+
+def approved_project_root(
+    root: Path, context: Mapping[str, Any], env: str | None = None, *, shadow: bool = False
+) -> Path:
+    """Write :data:`APPROVED` to every endpoint stage's model file under ``root``; return ``root``.
+    With ``shadow``, the stages configured with a shadow test serve :data:`SHADOW` as their shadow."""
     config = load_config(context, env)
     for stage in config.env.endpoints:
-        APPROVED.write(root / stage.model_file)
+        challenger = SHADOW if shadow and stage.shadow is not None else None
+        APPROVED.model_copy(update={"shadow": challenger}).write(root / stage.model_file)
     for case in config.use_cases:  # each additional use case's own stages (issue 18)
         for stage in case.stages or ():
             APPROVED.write(root / stage.model_file)
@@ -75,13 +85,15 @@ def synth_platform(
     env: str | None = None,
     edit: Callable[[dict[str, Any]], None] | None = None,
     approved: bool = True,
+    shadow: bool = False,
     fresh: bool = False,
 ) -> SynthesizedPlatform:
     """Build the whole platform from cdk.json's context (optionally edited) and synthesize it.
 
     ``app.synth()`` runs every guardrail plugin, so this raises on any unacknowledged finding.
     With ``approved`` (the default) every endpoint stage has an approved model, so the endpoint
-    stacks are synthesized too; without it they are absent, as on a fresh clone.
+    stacks are synthesized too; without it they are absent, as on a fresh clone. With ``shadow``
+    too, a stage configured with a shadow test (the shipped prod) serves a challenger beside it.
 
     A configuration this process has synthesized before comes back as it was (its first
     ``outdir``, its templates; ``raw`` copied, so a test that edits it edits its own), unless
@@ -91,20 +103,20 @@ def synth_platform(
     context = copy.deepcopy(cdk_context())
     if edit is not None:
         edit(context)
-    key = json.dumps([context, env, approved], sort_keys=True)
+    key = json.dumps([context, env, approved, shadow], sort_keys=True)
     if not fresh and key in _SYNTHESIZED:
         known = _SYNTHESIZED[key]
         return dataclasses.replace(known, raw=copy.deepcopy(dict(known.raw)))
-    synthesized = _synthesize(outdir, context, env, approved)
+    synthesized = _synthesize(outdir, context, env, approved, shadow)
     if not fresh:
         _SYNTHESIZED[key] = synthesized
     return dataclasses.replace(synthesized, raw=copy.deepcopy(dict(synthesized.raw)))
 
 
 def _synthesize(
-    outdir: Path, context: dict[str, Any], env: str | None, approved: bool
+    outdir: Path, context: dict[str, Any], env: str | None, approved: bool, shadow: bool
 ) -> SynthesizedPlatform:
-    root = approved_project_root(outdir / "project", context, env) if approved else None
+    root = approved_project_root(outdir / "project", context, env, shadow=shadow) if approved else None
     config = load_config(context, env, project_root=root)
     app = cdk.App(context=context, outdir=str(outdir))
     platform = build_platform(app, config)
