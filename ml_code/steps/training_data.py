@@ -164,7 +164,7 @@ def map_large_allocations() -> None:
     once building has freed its large buffers, blocks of a few MB (XGBoost's per-page and per-round
     buffers) come from the heap, which keeps the space they leave in holes it cannot give back. A
     fixed bound stops that. Train on 3M rows, one host, external memory (the scale benchmark's data,
-    the image's Python): peak RSS 287 -> 224 MB (1 MB: 218 MB; 128 kB: 213 MB), the same model.
+    the image's Python): peak RSS ~287 -> ~222 MB (1 MB: 218 MB; 128 kB: 213 MB), the same model.
     """
     try:
         ctypes.CDLL("libc.so.6").mallopt(_M_MMAP_THRESHOLD, MMAP_THRESHOLD_BYTES)
