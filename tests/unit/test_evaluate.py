@@ -5,6 +5,8 @@ from __future__ import annotations
 import io
 import json
 import shutil
+import subprocess
+import sys
 import tarfile
 from pathlib import Path
 
@@ -202,3 +204,14 @@ def evaluate_predictions(trained: Path) -> np.ndarray:
     """The trained model's predictions on its test parts, in file order."""
     booster, transformer = load_model(trained / "model")
     return score_split(booster, transformer, trained / "test")[1]
+
+
+def test_matplotlib_loads_only_when_the_plots_are_drawn() -> None:
+    """Evaluate's peak is while it reads and scores the test split; matplotlib (~20 MB) is imported
+    after that (ml_code/steps/plots.py), so it is not in the peak."""
+    probe = "import sys; import ml_code.steps.evaluate; print('matplotlib' in sys.modules)"
+    root = Path(__file__).resolve().parents[2]
+    result = subprocess.run(
+        [sys.executable, "-c", probe], cwd=root, capture_output=True, text=True, check=True
+    )
+    assert result.stdout.strip() == "False", result.stderr
