@@ -31,6 +31,9 @@ from ml_code.feature_dates import DATE_PARTS, date_parts, parse_date
 MAX_CATEGORIES: Final = 50
 OTHER: Final = "__other__"
 MISSING: Final = "__missing__"
+#: The largest magnitude a feature may have: the model reads 32-bit floats, and a larger number
+#: would reach it as infinity, which is refused when written as such.
+FLOAT32_MAX: Final = float(np.finfo(np.float32).max)
 
 RawValue = str | float | int | bool | None
 
@@ -214,4 +217,9 @@ def to_number(value: RawValue, row: int, column: str) -> float | None:
         return None
     if math.isinf(number):
         raise PayloadError(f"row {row}, column {column!r}: {value!r} is not a finite number")
+    if abs(number) > FLOAT32_MAX:
+        raise PayloadError(
+            f"row {row}, column {column!r}: {value!r} is beyond ±3.4e38, the largest number the model "
+            "reads (32-bit floats)"
+        )
     return number

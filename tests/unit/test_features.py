@@ -76,6 +76,8 @@ def test_both_transform_paths_agree_on_realistic_data() -> None:
         ([1, "gold", 2, 3], "row 0 has 4 values; expected 3"),
         (["abc", "gold", 2], "row 0, column 'age': expected a number, got 'abc'"),
         ([1, "gold", "inf"], "row 0, column 'visits': 'inf' is not a finite number"),
+        ([1, "gold", "1e300"], "row 0, column 'visits': '1e300' is beyond ±3.4e38, the largest number"),
+        ([-1e39, "gold", 2], "row 0, column 'age': -1e+39 is beyond ±3.4e38"),
         ("1,gold,2", "row 0: expected a list of 3 values, got str"),
         ({"age": 1, "plan": "gold"}, "row 0: unknown features [], missing features ['visits']"),
         ({"age": 1, "plan": "x", "visits": 2, "zip": 1}, "unknown features ['zip']"),
