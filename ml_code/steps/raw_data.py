@@ -5,12 +5,12 @@ split. ``preprocess.py`` re-exports :func:`check_profile` and :data:`MAX_CLASSES
 from __future__ import annotations
 
 import logging
-import math
 from typing import Final
 
 from ml_code.errors import DataValidationError
 from ml_code.features import Label
 from ml_code.steps.profile import Profile
+from ml_code.steps.strata import label_number
 
 LOG = logging.getLogger(__name__)
 #: More distinct labels than this almost always means a continuous target.
@@ -19,18 +19,10 @@ MAX_CLASSES: Final = 100
 MIN_LABEL_ROWS: Final = 3
 
 
-def _number(text: str) -> float | None:
-    try:
-        value = float(text)
-    except ValueError:
-        return None
-    return value if math.isfinite(value) else None
-
-
 def canonical_labels(counts: dict[str, int], target: str) -> dict[Label, int]:
     """Counts per label: ints when every label is a whole number (``1`` and ``1.0`` are one label),
     else the (stripped) texts. Raises DataValidationError for numbers that are not whole."""
-    numbers = {text: _number(text) for text in counts}
+    numbers = {text: label_number(text) for text in counts}
     if not counts or any(n is None for n in numbers.values()):
         return {str(text): n for text, n in counts.items()}
     if not all(float(n).is_integer() for n in numbers.values() if n is not None):

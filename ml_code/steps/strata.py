@@ -49,12 +49,20 @@ MAX_STRATA: Final = 100
 Cuts = dict[str, tuple[float, float]]
 
 
-def _stratum_key(text: str) -> str:
+def label_number(text: str) -> float | None:
+    """A label's value when its text is a finite number, else None: the one rule by which label
+    texts are numbers, for the strata here and for the model's labels
+    (:func:`ml_code.steps.raw_data.canonical_labels`)."""
     try:
         value = float(text)
     except ValueError:
-        return text
-    return str(int(value)) if math.isfinite(value) and value.is_integer() else text
+        return None
+    return value if math.isfinite(value) else None
+
+
+def _stratum_key(text: str) -> str:
+    value = label_number(text)
+    return str(int(value)) if value is not None and value.is_integer() else text
 
 
 def stratum_keys(labels: pd.Series[str]) -> pd.Series[str]:
