@@ -164,5 +164,5 @@ def _stop_others(
     for pid, (host, _, _, proc) in started.items():
         if host.name not in runs:
             os.kill(pid, signal.SIGTERM)  # the launcher kills the host's process, then ends
-            os.waitpid(pid, 0)
-            proc.returncode = -signal.SIGTERM
+            _, status = os.waitpid(pid, 0)
+            proc.returncode = os.waitstatus_to_exitcode(status)  # reaped here, not by Popen

@@ -74,8 +74,9 @@ def approved_project_root(
 
 
 #: Each test process's synthesized apps, by what decides them (the edited context, the
-#: environment, approved or not): several modules synthesize the same configuration (the shipped
-#: app, the multi-account and use-case variants), and a whole-app synth is seconds of CPU.
+#: environment, approved or not, with a shadow or not): several modules synthesize the same
+#: configuration (the shipped app, the multi-account and use-case variants), and a whole-app synth
+#: is seconds of CPU.
 _SYNTHESIZED: dict[str, SynthesizedPlatform] = {}
 
 
